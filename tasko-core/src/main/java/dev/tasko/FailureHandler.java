@@ -1,0 +1,57 @@
+package dev.tasko;
+
+/**
+ * Decides what an exception escaping a task does to the loop. Installed with
+ * {@link Loop.Builder#failureHandler(FailureHandler)}.
+ *
+ * <p>Called on the loop, in the failing task (or, for a {@link ScheduledTask}, after the failing
+ * iteration, in the schedule's task), before any other task runs. If the handler throws, the
+ * exception stops {@link Loop#run()} (or {@link Loop#step()}), which rethrows it; the loop is left
+ * usable and the remaining tasks keep their places. If it returns, the loop goes on.
+ *
+ * <p>A failure is handed to this handler only if nobody waits for the task: when a task that fails
+ * is being {@linkplain Task#join() joined}, its joiners receive the failure instead.
+ */
+@FunctionalInterface
+public interface FailureHandler {
+
+  /**
+   * Handles a failure.
+   *
+   * @param task the task that failed; for a scheduled iteration, the schedule's task
+   * @param failure what escaped the task
+   */
+  void taskFailed(Task<?> task, Throwable failure);
+
+  /**
+   * The default, tasko's own behaviour: the first failure stops {@link Loop#run()}, which throws a
+   * {@link TaskFailedException} naming the task, with the original exception as its cause.
+   */
+  static FailureHandler stopLoop() {
+    return StandardFailureHandlers.STOP;
+  }
+
+  /**
+   * Logs each failure at {@code ERROR} level through {@link System.Logger} ({@code dev.tasko.Loop})
+   * and lets the loop go on; a scheduled task whose iteration fails keeps its schedule.
+   */
+  static FailureHandler logAndContinue() {
+    return StandardFailureHandlers.LOG;
+  }
+}
+
+enum StandardFailureHandlers implements FailureHandler {
+  STOP {
+    @Override
+    public void taskFailed(Task<?> task, Throwable failure) {
+      throw new TaskFailedException(task, failure);
+    }
+  },
+  LOG {
+    @Override
+    public void taskFailed(Task<?> task, Throwable failure) {
+      System.getLogger(Loop.class.getName())
+          .log(System.Logger.Level.ERROR, "task '" + task.name() + "' failed; the loop goes on", failure);
+    }
+  }
+}

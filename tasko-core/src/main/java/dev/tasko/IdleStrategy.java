@@ -1,0 +1,77 @@
+package dev.tasko;
+
+import dev.tasko.internal.Durations;
+import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/**
+ * How the loop's driving thread waits when no task is ready and the earliest timer is in the future.
+ *
+ * <p>{@link #lowPower()} (the default) parks the thread until the deadline or an external wake-up:
+ * the processor sleeps, and a timer fires as late as the operating system's timer overshoots (on a
+ * Linux machine typically 0.05–0.2 ms). {@link #precise(Duration)} parks until a short window before
+ * the deadline, then spins on the ticker, so timers fire within microseconds at the price of one busy
+ * core during each window. Neither ever busy-polls while nothing is due.
+ *
+ * <p>The choice matters only with a real clock; a loop on {@linkplain Loop.Builder#virtualTime()
+ * virtual time} never waits for a deadline.
+ */
+public final class IdleStrategy {
+  private static final IdleStrategy LOW_POWER = new IdleStrategy(0);
+  private static final Duration DEFAULT_SPIN = Duration.ofNanos(200_000);
+
+  private final long spinNanos;
+
+  private IdleStrategy(long spinNanos) {
+    this.spinNanos = spinNanos;
+  }
+
+  /** Parks until the deadline: the least processor time, the operating system's timer precision. */
+  public static IdleStrategy lowPower() {
+    return LOW_POWER;
+  }
+
+  /** {@link #precise(Duration)} with a 200 µs spin window. */
+  public static IdleStrategy precise() {
+    return precise(DEFAULT_SPIN);
+  }
+
+  /**
+   * Parks until {@code spinWindow} before the deadline, then spins until it.
+   *
+   * @throws NullPointerException if {@code spinWindow} is null
+   * @throws IllegalArgumentException if {@code spinWindow} is zero or negative
+   */
+  public static IdleStrategy precise(Duration spinWindow) {
+    return new IdleStrategy(Durations.positiveNanos(spinWindow, "spinWindow"));
+  }
+
+  /** The spin window before each deadline; zero for {@link #lowPower()}. */
+  public Duration spinWindow() {
+    return Duration.ofNanos(spinNanos);
+  }
+
+  /**
+   * Waits until {@code ticker} reaches {@code deadline}, or {@code wakeUp} turns true, or the thread
+   * is unparked; may return early (the caller re-checks everything).
+   */
+  void await(Ticker ticker, long deadline, BooleanSupplier wakeUp) {
+    long wait = deadline - ticker.read();
+    if (wait <= 0) {
+      return;
+    }
+    if (wait > spinNanos) {
+      LockSupport.parkNanos(this, wait - spinNanos);
+      return;
+    }
+    while (ticker.read() - deadline < 0 && !wakeUp.getAsBoolean()) {
+      Thread.onSpinWait();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return spinNanos == 0 ? "IdleStrategy.lowPower()" : "IdleStrategy.precise(" + spinWindow() + ")";
+  }
+}

@@ -1,0 +1,66 @@
+package dev.tasko;
+
+/**
+ * The right to use a {@link ManagedResource}, from {@link Handle#acquire()} until {@link #close()}.
+ * Meant for try-with-resources: tasko's {@code async with handle as bus}.
+ *
+ * @param <R> the resource type
+ */
+public final class Lease<R> implements AutoCloseable {
+  final Handle<R> handle;
+  final Task<?> holder;
+  private boolean closed; // guarded by the loop's baton
+
+  Lease(Handle<R> handle, Task<?> holder) {
+    this.handle = handle;
+    this.holder = holder;
+  }
+
+  /**
+   * The resource.
+   *
+   * @throws IllegalStateException if the lease is closed
+   */
+  public R resource() {
+    if (closed) {
+      throw new IllegalStateException("lease of " + handle + " is closed");
+    }
+    return handle.resource.raw();
+  }
+
+  /** The handle this lease was acquired through. */
+  public Handle<R> handle() {
+    return handle;
+  }
+
+  /**
+   * Releases the resource: runs {@code onRelease} with the handle's context, then passes the
+   * resource to the next waiting task, if any (which runs at the loop's next pass). Never suspends;
+   * works in a cancelled task. Idempotent.
+   *
+   * @throws IllegalStateException if called by a task other than the one that acquired it
+   * @throws RuntimeException whatever {@code onRelease} throws; the resource has been passed on
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    Task<?> current = Task.CURRENT.get();
+    if (current != holder) {
+      throw new IllegalStateException("lease of " + handle + " belongs to task '" + holder.name()
+          + "' and must be closed by it; current: " + (current == null ? Thread.currentThread() : current));
+    }
+    closed = true;
+    handle.resource.release(this);
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  @Override
+  public String toString() {
+    return "Lease[" + handle + (closed ? ", closed" : ", held by '" + holder.name() + "'") + "]";
+  }
+}

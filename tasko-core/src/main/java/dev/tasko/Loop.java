@@ -1,0 +1,898 @@
+package dev.tasko;
+
+import dev.tasko.internal.Durations;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The task loop: {@code while (true)}, redefined. It runs many sequential jobs — {@linkplain Task
+ * tasks}, {@linkplain ScheduledTask fixed-rate schedules}, delayed starts — interleaved on what
+ * behaves as one thread, and lets the processor sleep when there is nothing to do.
+ *
+ * <pre>{@code
+ * Loop loop = Loop.create();
+ * loop.schedule(Duration.ofMillis(10), () -> readButton());        // 100 times a second
+ * loop.addTask(() -> {
+ *   sensor.startMeasurement();
+ *   Tasko.sleep(Duration.ofSeconds(1));                              // the button keeps being read
+ *   show(sensor.result());
+ * });
+ * loop.run();                                                        // until every task is done
+ * }</pre>
+ *
+ * <h2>One task at a time</h2>
+ * Each task runs on a virtual thread of its own, but the loop hands the processor from task to task
+ * like a baton: exactly one runs at any moment, and it gives the processor up only at a suspension
+ * point ({@link Tasko#sleep}, {@link Tasko#yieldNow}, {@link Suspension#await}, {@link Task#join},
+ * {@link Handle#acquire} on a busy resource). Code between two suspension points is atomic with
+ * respect to the loop's other tasks.
+ *
+ * <h2>Passes</h2>
+ * The loop works in passes, like tasko's {@code _step()}. A pass runs, once each, the tasks that
+ * were ready when it began (first come, first served), then the sleepers whose deadline has come
+ * (earliest first, ties in the order they went to sleep). A task made ready during a pass waits for
+ * the next one, so no task can starve the others by yielding in a loop. {@link #step()} runs one
+ * pass; {@link #run()} runs passes until no task remains, waiting when nothing is due (see
+ * {@link IdleStrategy}).
+ *
+ * <h2>Threads</h2>
+ * {@link #addTask}, {@link #runLater}, {@link #schedule}, {@link #scheduleLater} and {@link #stop()}
+ * may be called from any thread at any time, for example from a GPIO interrupt listener; called
+ * from outside the loop, they take effect at the start of the next pass and wake an idle loop.
+ * {@link #run()} and {@link #step()} are called by one thread at a time, never from a task.
+ *
+ * <h2>Failures</h2>
+ * By default, an exception escaping a task stops {@code run()}, which throws a
+ * {@link TaskFailedException} naming the task (tasko's behaviour); the loop stays usable. See
+ * {@link Builder#failureHandler(FailureHandler)} to log and go on instead.
+ */
+public final class Loop {
+  private static final System.Logger LOG = System.getLogger(Loop.class.getName());
+  private static final long NO_DEADLINE = Long.MAX_VALUE;
+  /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
+  static final long START_NOW = Long.MIN_VALUE;
+
+  private final String name;
+  private final Ticker ticker;
+  /** The ticker to move when idle, when the loop runs on virtual time; otherwise null. */
+  private final ManualTicker virtualClock;
+  /** True when time moves only by hand: idle waits for a wake-up, not for a deadline. */
+  private final boolean manualTime;
+  private final IdleStrategy idleStrategy;
+  private final FailureHandler failureHandler;
+  private final boolean trace;
+  private final AtomicLong taskNames = new AtomicLong();
+  private final AtomicLong scheduleNames = new AtomicLong();
+
+  // ---- Guarded by the baton: read and written only by the thread that holds the processor (the
+  // running task, or the driving thread between tasks). Hand-offs go through volatile fields, so
+  // each holder sees what the previous one wrote. ----
+  private final ArrayDeque<Task<?>> ready = new ArrayDeque<>();
+  private final Timers timers = new Timers();
+  /** How many tasks at the head of {@code ready} still belong to the current pass. */
+  private int passRemaining;
+  /** Whether the current pass has moved on to due timers, and the time it compares them with. */
+  private boolean inTimerPhase;
+  private long passNow;
+  /** Set while step() runs: the baton returns to the driver at the end of the pass. */
+  private boolean stepping;
+  /** What a failure handler threw: the driver rethrows it as soon as it gets the baton back. */
+  private Throwable pendingFailure;
+  /** Tasks awaiting a suspension that a thread outside the loop may resume. */
+  private int externalWaiters;
+  /** Tasks not yet finished, oldest first: for run()'s end and for deadlock reports. */
+  private Task<?> liveHead;
+  private Task<?> liveTail;
+  private int liveCount;
+  private Thread driverThread;
+  private long passes;
+  private long switches;
+  private long idleNanos;
+
+  // ---- Shared with any thread. ----
+  /** Commands from outside the loop (new tasks, resumes, cancels), run at the start of a pass. */
+  private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+  /** The thread inside run() or step(), if any. */
+  private final AtomicReference<Thread> driver = new AtomicReference<>();
+  private volatile boolean driverTurn;
+  /** The driver while it idles; a submit() unparks it. */
+  private volatile Thread idleThread;
+  private volatile boolean stopRequested;
+
+  private Loop(Builder b) {
+    this.name = b.name;
+    this.idleStrategy = b.idleStrategy;
+    this.failureHandler = b.failureHandler;
+    if (b.virtualTime) {
+      if (b.ticker == null) {
+        this.virtualClock = new ManualTicker();
+      } else if (b.ticker instanceof ManualTicker m) {
+        this.virtualClock = m;
+      } else {
+        throw new IllegalStateException("virtualTime() needs a ManualTicker or no ticker; got " + b.ticker);
+      }
+      this.ticker = virtualClock;
+    } else {
+      this.virtualClock = null;
+      this.ticker = b.ticker == null ? Ticker.system() : b.ticker;
+    }
+    this.manualTime = ticker instanceof ManualTicker;
+    if (ticker instanceof ManualTicker m) {
+      m.onAdvance(this::wake);
+    }
+    this.trace = LOG.isLoggable(Level.DEBUG);
+  }
+
+  /** Creates a loop on the system clock, with low-power idle and the default failure handler. */
+  public static Loop create() {
+    return builder().build();
+  }
+
+  /** Starts building a loop with a name, a ticker, virtual time, an idle strategy or a failure handler. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The loop's name, used in thread names, logs and errors. */
+  public String name() {
+    return name;
+  }
+
+  /** The loop's clock. */
+  public Ticker ticker() {
+    return ticker;
+  }
+
+  /** The loop's current time, in nanoseconds from its ticker's origin. May be called from any thread. */
+  public long nanoTime() {
+    return ticker.read();
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Adding work. Any thread.
+  // ------------------------------------------------------------------------------------------------
+
+  /**
+   * Adds a task that runs {@code body}; it first runs at the loop's next pass. May be called from any
+   * thread.
+   *
+   * @return the task, to join, cancel or inspect
+   * @throws NullPointerException if {@code body} is null
+   */
+  public Task<Void> addTask(TaskBody body) {
+    return spawn(null, callable(body), START_NOW);
+  }
+
+  /**
+   * Like {@link #addTask(TaskBody)}, with a name used in logs, failures and deadlock reports.
+   *
+   * @throws NullPointerException if {@code name} or {@code body} is null
+   */
+  public Task<Void> addTask(String name, TaskBody body) {
+    return spawn(requireName(name), callable(body), START_NOW);
+  }
+
+  /**
+   * Adds a task that computes a value, which {@link Task#join()} returns. May be called from any
+   * thread.
+   *
+   * @throws NullPointerException if {@code body} is null
+   */
+  public <T> Task<T> addTask(Callable<T> body) {
+    return spawn(null, Objects.requireNonNull(body, "body == null"), START_NOW);
+  }
+
+  /**
+   * Like {@link #addTask(Callable)}, with a name used in logs, failures and deadlock reports.
+   *
+   * @throws NullPointerException if {@code name} or {@code body} is null
+   */
+  public <T> Task<T> addTask(String name, Callable<T> body) {
+    return spawn(requireName(name), Objects.requireNonNull(body, "body == null"), START_NOW);
+  }
+
+  /**
+   * Adds a task that starts once, after {@code delay}. The start time is fixed now, when this is
+   * called, not when the loop gets to it. A zero delay starts it at the next pass's timer phase. May
+   * be called from any thread.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code delay} is negative or overflows a long of nanoseconds
+   */
+  public Task<Void> runLater(Duration delay, TaskBody body) {
+    return runLater0(null, delay, body);
+  }
+
+  /** Like {@link #runLater(Duration, TaskBody)}, with a name. */
+  public Task<Void> runLater(String name, Duration delay, TaskBody body) {
+    return runLater0(requireName(name), delay, body);
+  }
+
+  private Task<Void> runLater0(String name, Duration delay, TaskBody body) {
+    long nanos = Durations.nonNegativeNanos(delay, "delay");
+    Callable<Void> callable = callable(body);
+    return spawn(name, callable, Durations.saturatedAdd(ticker.read(), nanos));
+  }
+
+  /**
+   * Runs {@code body} at a fixed rate, once every {@code interval}, starting at the next pass. See
+   * {@link ScheduledTask} for how runs are timed, what happens when a run overruns, and how a
+   * schedule stops. May be called from any thread.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code interval} is zero, negative or overflows a long of
+   *     nanoseconds
+   */
+  public ScheduledTask schedule(Duration interval, TaskBody body) {
+    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, false);
+  }
+
+  /**
+   * Runs {@code body} {@code hz} times a second; see {@link #schedule(Duration, TaskBody)}.
+   *
+   * @throws IllegalArgumentException if {@code hz} is NaN, infinite, zero, negative or above 1 GHz
+   */
+  public ScheduledTask schedule(double hz, TaskBody body) {
+    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, false);
+  }
+
+  /** Like {@link #schedule(Duration, TaskBody)}, with a name. */
+  public ScheduledTask schedule(String name, Duration interval, TaskBody body) {
+    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, false);
+  }
+
+  /** Like {@link #schedule(double, TaskBody)}, with a name. */
+  public ScheduledTask schedule(String name, double hz, TaskBody body) {
+    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, false);
+  }
+
+  /**
+   * Like {@link #schedule(Duration, TaskBody)}, but the first run comes one interval after this
+   * call instead of at once.
+   */
+  public ScheduledTask scheduleLater(Duration interval, TaskBody body) {
+    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, true);
+  }
+
+  /** Like {@link #schedule(double, TaskBody)}, but the first run comes one interval after this call. */
+  public ScheduledTask scheduleLater(double hz, TaskBody body) {
+    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, true);
+  }
+
+  /** Like {@link #scheduleLater(Duration, TaskBody)}, with a name. */
+  public ScheduledTask scheduleLater(String name, Duration interval, TaskBody body) {
+    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, true);
+  }
+
+  /** Like {@link #scheduleLater(double, TaskBody)}, with a name. */
+  public ScheduledTask scheduleLater(String name, double hz, TaskBody body) {
+    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, true);
+  }
+
+  private ScheduledTask schedule0(String name, long intervalNanos, TaskBody body, boolean later) {
+    Objects.requireNonNull(body, "body == null");
+    String n = name != null ? name : "schedule-" + scheduleNames.incrementAndGet();
+    ScheduledTask s = new ScheduledTask(this, n, intervalNanos, body);
+    long first = later ? Durations.saturatedAdd(ticker.read(), intervalNanos) : ScheduledTask.AT_FIRST_TURN;
+    if (isOnLoop()) {
+      s.startOnLoop(first);
+    } else {
+      submit(() -> s.startOnLoop(first));
+    }
+    return s;
+  }
+
+  private <T> Task<T> spawn(String name, Callable<T> body, long startAt) {
+    Task<T> t = newTask(name != null ? name : "task-" + taskNames.incrementAndGet(), body);
+    if (isOnLoop()) {
+      enqueue(t, startAt);
+    } else {
+      submit(() -> enqueue(t, startAt));
+    }
+    return t;
+  }
+
+  <T> Task<T> newTask(String name, Callable<T> body) {
+    return new Task<>(this, name, body);
+  }
+
+  /** Makes a new task live: ready at once ({@link #START_NOW}), or on a timer until {@code startAt}. */
+  void enqueue(Task<?> t, long startAt) {
+    link(t);
+    if (startAt == START_NOW) {
+      ready.add(t);
+    } else {
+      timers.add(t, startAt);
+    }
+    if (trace) {
+      LOG.log(Level.DEBUG, "{0}: added {1}", name, t);
+    }
+  }
+
+  private static Callable<Void> callable(TaskBody body) {
+    Objects.requireNonNull(body, "body == null");
+    return () -> {
+      body.run();
+      return null;
+    };
+  }
+
+  private static String requireName(String name) {
+    return Objects.requireNonNull(name, "name == null");
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Driving the loop.
+  // ------------------------------------------------------------------------------------------------
+
+  /**
+   * Runs passes until no task remains, or until {@link #stop()}. When nothing is ready and no timer
+   * is due, the calling thread waits as its {@link IdleStrategy} says (a loop on virtual time jumps
+   * its clock to the next deadline instead), and wakes for work sent from other threads.
+   *
+   * <p>Must not be called from a task, nor by two threads at once. If the calling thread is
+   * interrupted, {@code run()} returns after the current pass with the interrupt status set.
+   *
+   * @throws TaskFailedException under the default failure handler, when an exception escapes a task
+   *     (or whatever another {@link FailureHandler} throws); the loop stays usable
+   * @throws DeadlockException when tasks remain but none can ever run again
+   * @throws IllegalStateException if called from a task, or while another thread drives this loop
+   */
+  public void run() {
+    enter("run");
+    boolean interrupted = false;
+    try {
+      // This 'for' is the event loop. Each turn opens a pass: if anything is ready or due, the baton
+      // goes to the first task, and the tasks hand it on among themselves, pass after pass, until
+      // nothing is left to do right now; then the baton comes back here and this thread idles until
+      // the next deadline or wake-up.
+      for (;;) {
+        if (beginPass()) {
+          Task<?> first = next();
+          if (first != null) {
+            interrupted |= runUntilDriverTurn(first);
+          }
+          rethrowPendingFailure();
+        } else if (!idle()) {
+          return; // no task left
+        }
+        if (Thread.interrupted()) {
+          interrupted = true;
+        }
+        if (stopRequested || interrupted) {
+          stopRequested = false;
+          return;
+        }
+      }
+    } finally {
+      leave();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Runs one pass, tasko's {@code _step()}: once each task that was ready when the pass began, then
+   * once each sleeper whose deadline has come. Never waits.
+   *
+   * @return true while any task remains (running, ready, sleeping or waiting)
+   * @throws TaskFailedException under the default failure handler, when an exception escapes a task
+   * @throws IllegalStateException if called from a task, or while another thread drives this loop
+   */
+  public boolean step() {
+    enter("step");
+    stepping = true;
+    boolean interrupted = false;
+    try {
+      if (beginPass()) {
+        Task<?> first = next();
+        if (first != null) {
+          interrupted = runUntilDriverTurn(first);
+        }
+      }
+      rethrowPendingFailure();
+      return liveCount > 0 || !inbox.isEmpty();
+    } finally {
+      stepping = false;
+      leave();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Asks {@link #run()} to return after the current pass; the tasks stay where they are, and a later
+   * {@code run()} goes on with them. May be called from any thread. If the loop is not running, the
+   * next {@code run()} returns after its first pass.
+   */
+  public void stop() {
+    stopRequested = true;
+    wake();
+  }
+
+  /** How many tasks have not finished yet (including schedules' tasks); a snapshot. */
+  public int taskCount() {
+    return liveCount;
+  }
+
+  /**
+   * Counters of the loop's work so far; a snapshot, safe to take from any thread.
+   *
+   * @return passes run, task switches, and the time the driving thread spent idle
+   */
+  public Stats stats() {
+    return new Stats(passes, switches, Duration.ofNanos(idleNanos));
+  }
+
+  /**
+   * Counters of a loop's work.
+   *
+   * @param passes passes begun
+   * @param switches hand-offs of the processor from one task (or the driver) to another
+   * @param idleTime time the driving thread spent waiting for a deadline or a wake-up
+   */
+  public record Stats(long passes, long switches, Duration idleTime) {}
+
+  private void enter(String op) {
+    Task<?> current = Task.CURRENT.get();
+    if (current != null) {
+      throw new IllegalStateException(op + "() called from task '" + current.name() + "' of loop '"
+          + current.loop.name + "': a task must never drive a loop");
+    }
+    Thread me = Thread.currentThread();
+    if (!driver.compareAndSet(null, me)) {
+      throw new IllegalStateException(op + "(): loop '" + name + "' is already driven by " + driver.get());
+    }
+    driverThread = me;
+  }
+
+  private void leave() {
+    driver.set(null);
+  }
+
+  /** Hands the baton to {@code first} and waits until it comes back. Returns whether interrupted. */
+  private boolean runUntilDriverTurn(Task<?> first) {
+    handTo(first);
+    boolean interrupted = false;
+    while (!driverTurn) {
+      LockSupport.park(this);
+      if (Thread.interrupted()) {
+        interrupted = true; // reported once the baton is back: a task is running now
+      }
+    }
+    driverTurn = false;
+    return interrupted;
+  }
+
+  /**
+   * Opens a pass: runs the commands other threads sent, and fixes the batch of tasks this pass runs.
+   * Returns whether the pass has anything to run.
+   */
+  private boolean beginPass() {
+    Runnable command;
+    while ((command = inbox.poll()) != null) {
+      command.run();
+    }
+    passes++;
+    passRemaining = ready.size();
+    if (passRemaining > 0) {
+      inTimerPhase = false;
+      return true;
+    }
+    inTimerPhase = true;
+    passNow = ticker.read();
+    return !timers.isEmpty() && timers.earliestDeadline() <= passNow;
+  }
+
+  /**
+   * Picks who holds the processor next: a task, or null for the driving thread. Called by the baton
+   * holder whenever it stops running (it suspends or ends). This is where passes happen.
+   */
+  private Task<?> next() {
+    for (;;) {
+      if (pendingFailure != null) {
+        return null; // a failure stops run() now; the rest of the pass keeps its place
+      }
+      // 1. The tasks that were ready when the pass began, first come, first served. A task made
+      //    ready during the pass (a yield, a resume, a release) waits for the next pass, so a task
+      //    that yields in a loop cannot starve the others.
+      if (passRemaining > 0) {
+        passRemaining--;
+        return ready.poll();
+      }
+      // 2. Then the sleepers whose deadline has come, earliest first. The time is read once per
+      //    pass, so a timer set while this phase runs cannot fire in it.
+      if (!inTimerPhase) {
+        inTimerPhase = true;
+        passNow = ticker.read();
+      }
+      Task<?> due = timers.pollDue(passNow);
+      if (due != null) {
+        return due;
+      }
+      // The pass is over. step() gets the baton back here; so does run() when asked to stop.
+      if (stepping || stopRequested) {
+        return null;
+      }
+      // 3. run() opens the next pass right here, on whichever task holds the baton, so a busy loop
+      //    never pays for a round trip through the driving thread. With nothing to do now, the
+      //    baton goes back to the driver, which idles.
+      if (!beginPass()) {
+        return null;
+      }
+    }
+  }
+
+  /**
+   * Nothing is ready and no timer is due: waits for the earliest deadline, or for work from another
+   * thread. Returns false when no task is left. Runs on the driving thread.
+   */
+  private boolean idle() {
+    if (!inbox.isEmpty() || stopRequested) {
+      return true;
+    }
+    long deadline;
+    if (!timers.isEmpty()) {
+      deadline = timers.earliestDeadline();
+    } else if (externalWaiters > 0) {
+      deadline = NO_DEADLINE; // only another thread can wake a task now
+    } else if (liveCount == 0) {
+      return false;
+    } else {
+      throw deadlock();
+    }
+    if (virtualClock != null && deadline != NO_DEADLINE) {
+      virtualClock.advanceTo(deadline);
+      return true;
+    }
+    long start = System.nanoTime();
+    idleThread = Thread.currentThread();
+    try {
+      // Checked after idleThread is published: work submitted from now on unparks us, and work
+      // submitted before is seen here. The same goes for a manual ticker's advance().
+      if (inbox.isEmpty() && !stopRequested && ticker.read() < deadline) {
+        if (deadline == NO_DEADLINE || manualTime) {
+          LockSupport.park(this);
+        } else {
+          idleStrategy.await(ticker, deadline, this::hasWork);
+        }
+      }
+    } finally {
+      idleThread = null;
+      idleNanos += System.nanoTime() - start;
+    }
+    return true;
+  }
+
+  private boolean hasWork() {
+    return !inbox.isEmpty() || stopRequested;
+  }
+
+  private void rethrowPendingFailure() {
+    Throwable f = pendingFailure;
+    if (f == null) {
+      return;
+    }
+    pendingFailure = null;
+    if (f instanceof RuntimeException r) {
+      throw r;
+    }
+    if (f instanceof Error e) {
+      throw e;
+    }
+    throw new IllegalStateException("failure handler threw a checked exception", f);
+  }
+
+  private DeadlockException deadlock() {
+    List<Task<?>> stuck = new ArrayList<>();
+    StringBuilder report = new StringBuilder();
+    for (Task<?> t = liveHead; t != null; t = t.nextLive) {
+      stuck.add(t);
+      report.append("\n  task '").append(t.name()).append("' waits for ").append(describe(t.waitingOn));
+    }
+    return new DeadlockException("loop '" + name + "' is deadlocked: no task is ready, none sleeps, and "
+        + "nothing outside the loop can wake the " + stuck.size() + " waiting task(s):" + report, stuck);
+  }
+
+  private static String describe(Suspension s) {
+    if (s == null) {
+      return "nothing known";
+    }
+    if (s.blocker instanceof Task<?> t) {
+      return "task '" + t.name() + "' to finish (join)";
+    }
+    return String.valueOf(s.blocker);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Switching. Everything below runs on the thread that holds the baton.
+  // ------------------------------------------------------------------------------------------------
+
+  /** Hands the processor to {@code next}, or to the driving thread when null. */
+  private void handTo(Task<?> next) {
+    switches++;
+    if (next == null) {
+      driverTurn = true;
+      LockSupport.unpark(driverThread);
+    } else {
+      next.takeTurn();
+    }
+  }
+
+  /**
+   * Gives up the processor until someone makes {@code self} ready and its turn comes. The caller has
+   * already put {@code self} wherever it waits (the ready queue, a timer, a suspension).
+   */
+  private void park(Task<?> self) {
+    Task<?> next = next();
+    if (next == self) {
+      self.setState(Task.State.RUNNING); // its own turn came round again: no switch needed
+      return;
+    }
+    handTo(next);
+    self.awaitTurn();
+  }
+
+  /** The last thing a task's thread does: the task has ended. */
+  void exit(Task<?> t, Throwable unobservedFailure) {
+    unlink(t);
+    if (t.onEnd != null) {
+      t.onEnd.run();
+    }
+    if (trace) {
+      LOG.log(Level.DEBUG, "{0}: {1} ended", name, t);
+    }
+    if (unobservedFailure != null) {
+      reportFailure(t, unobservedFailure);
+    }
+    handTo(next());
+  }
+
+  void reportFailure(Task<?> task, Throwable failure) {
+    try {
+      failureHandler.taskFailed(task, failure);
+    } catch (Throwable e) {
+      if (pendingFailure == null) {
+        pendingFailure = e;
+      } else {
+        pendingFailure.addSuppressed(e);
+      }
+    }
+  }
+
+  void sleep(Task<?> self, long nanos) {
+    if (nanos == 0) {
+      yieldNow(self);
+    } else {
+      checkCancelled(self);
+      sleepUntil(self, Durations.saturatedAdd(ticker.read(), nanos));
+    }
+  }
+
+  /** Sleeps until {@code deadline} (loop time); returns early only when cancelled or woken early. */
+  void sleepUntil(Task<?> self, long deadline) {
+    checkCancelled(self);
+    timers.add(self, deadline);
+    self.setState(Task.State.WAITING);
+    park(self);
+    checkCancelled(self);
+  }
+
+  void yieldNow(Task<?> self) {
+    checkCancelled(self);
+    self.setState(Task.State.READY);
+    ready.add(self);
+    park(self);
+    checkCancelled(self);
+  }
+
+  void await(Suspension s) {
+    Task<?> self = s.task;
+    if (self.cancelRequested) {
+      s.cancel();
+      throw self.cancelled();
+    }
+    if (!s.beginAwait()) {
+      yieldNow(self); // resumed before it was awaited: return, but still as a switch point
+      return;
+    }
+    self.waitingOn = s;
+    self.setState(Task.State.WAITING);
+    if (s.external) {
+      externalWaiters++;
+    }
+    try {
+      park(self);
+    } finally {
+      self.waitingOn = null;
+      if (s.external) {
+        externalWaiters--;
+      }
+    }
+    checkCancelled(self);
+  }
+
+  void join(Task<?> caller, Task<?> target) {
+    if (target.isDone()) {
+      yieldNow(caller);
+      return;
+    }
+    Suspension s = new Suspension(caller, target, /* external= */ false);
+    target.addJoiner(s);
+    try {
+      await(s);
+    } catch (CancellationException e) {
+      target.removeJoiner(s);
+      throw e;
+    }
+  }
+
+  /** Delivers a cancel request: a waiting task is woken to throw at its suspension point. */
+  void cancel(Task<?> t) {
+    if (t.isDone()) {
+      return;
+    }
+    t.cancelRequested = true;
+    if (timers.remove(t) || (t.waitingOn != null && t.waitingOn.cancel())) {
+      makeReady(t);
+    }
+  }
+
+  /** Ends a task's sleep before its deadline (a stopped schedule). Returns whether it was asleep. */
+  boolean wakeEarly(Task<?> t) {
+    if (timers.remove(t)) {
+      makeReady(t);
+      return true;
+    }
+    return false;
+  }
+
+  void makeReady(Task<?> t) {
+    if (t.state() != Task.State.NEW) {
+      t.setState(Task.State.READY);
+    }
+    ready.add(t);
+  }
+
+  void makeReadyFromAnyThread(Task<?> t) {
+    if (isOnLoop()) {
+      makeReady(t);
+    } else {
+      submit(() -> makeReady(t));
+    }
+  }
+
+  private static void checkCancelled(Task<?> self) {
+    if (self.cancelRequested) {
+      throw self.cancelled();
+    }
+  }
+
+  /** Whether the calling thread is a task of this loop (and so holds its baton). */
+  boolean isOnLoop() {
+    Task<?> current = Task.CURRENT.get();
+    return current != null && current.loop == this;
+  }
+
+  /** Runs {@code command} on the loop at the start of its next pass; wakes it if idle. Any thread. */
+  void submit(Runnable command) {
+    inbox.add(command);
+    wake();
+  }
+
+  private void wake() {
+    Thread t = idleThread;
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
+  }
+
+  Thread newThread(String taskName, Runnable body) {
+    return Thread.ofVirtual().name(name + "/" + taskName).unstarted(body);
+  }
+
+  private void link(Task<?> t) {
+    t.prevLive = liveTail;
+    if (liveTail == null) {
+      liveHead = t;
+    } else {
+      liveTail.nextLive = t;
+    }
+    liveTail = t;
+    liveCount++;
+  }
+
+  private void unlink(Task<?> t) {
+    Task<?> prev = t.prevLive;
+    Task<?> nextLive = t.nextLive;
+    if (prev == null) {
+      liveHead = nextLive;
+    } else {
+      prev.nextLive = nextLive;
+    }
+    if (nextLive == null) {
+      liveTail = prev;
+    } else {
+      nextLive.prevLive = prev;
+    }
+    t.prevLive = null;
+    t.nextLive = null;
+    liveCount--;
+  }
+
+  @Override
+  public String toString() {
+    return "Loop[" + name + ", tasks=" + liveCount + "]";
+  }
+
+  /**
+   * Builds a {@link Loop}. Not thread-safe; each {@link #build()} makes an independent loop.
+   */
+  public static final class Builder {
+    private String name = "loop";
+    private Ticker ticker;
+    private boolean virtualTime;
+    private IdleStrategy idleStrategy = IdleStrategy.lowPower();
+    private FailureHandler failureHandler = FailureHandler.stopLoop();
+
+    private Builder() {}
+
+    /** Names the loop (default {@code "loop"}); the name shows in thread names, logs and errors. */
+    public Builder name(String name) {
+      this.name = Objects.requireNonNull(name, "name == null");
+      return this;
+    }
+
+    /** Sets the clock (default {@link Ticker#system()}). */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker == null");
+      return this;
+    }
+
+    /**
+     * Runs the loop on virtual time: when it would wait for a deadline, it moves its
+     * {@link ManualTicker} to that deadline at once instead. An hour of schedules then runs in
+     * milliseconds, deterministically. Uses the {@link #ticker(Ticker) ticker} if it is a
+     * {@code ManualTicker}, else a new one starting at zero; {@link #build()} throws
+     * {@link IllegalStateException} if another kind of ticker was set.
+     */
+    public Builder virtualTime() {
+      this.virtualTime = true;
+      return this;
+    }
+
+    /** Sets how the loop waits when idle (default {@link IdleStrategy#lowPower()}). */
+    public Builder idleStrategy(IdleStrategy idleStrategy) {
+      this.idleStrategy = Objects.requireNonNull(idleStrategy, "idleStrategy == null");
+      return this;
+    }
+
+    /** Sets what an exception escaping a task does (default {@link FailureHandler#stopLoop()}). */
+    public Builder failureHandler(FailureHandler failureHandler) {
+      this.failureHandler = Objects.requireNonNull(failureHandler, "failureHandler == null");
+      return this;
+    }
+
+    /**
+     * Creates the loop.
+     *
+     * @throws IllegalStateException if {@link #virtualTime()} was asked for with a ticker that is not
+     *     a {@link ManualTicker}
+     */
+    public Loop build() {
+      return new Loop(this);
+    }
+  }
+}

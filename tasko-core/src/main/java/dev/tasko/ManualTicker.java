@@ -1,0 +1,66 @@
+package dev.tasko;
+
+import dev.tasko.internal.Durations;
+import java.time.Duration;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A {@link Ticker} that moves only when told to: the fake clock of tests and simulations.
+ *
+ * <p>Starts at zero. {@link #advance(Duration)} may be called from any thread; it wakes every loop
+ * built on this ticker that is idle, so a {@link Loop#run()} waiting for a timer sees the new time at
+ * once. A loop built with {@link Loop.Builder#virtualTime()} advances its manual ticker by itself
+ * whenever it would otherwise wait.
+ */
+public final class ManualTicker implements Ticker {
+  private final AtomicLong nanos = new AtomicLong();
+  /** Loops to wake on every change; a loop registers itself once, when it is built. */
+  private final CopyOnWriteArrayList<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+  /** Creates a ticker that reads zero. */
+  public ManualTicker() {}
+
+  @Override
+  public long read() {
+    return nanos.get();
+  }
+
+  /**
+   * Moves the time forward.
+   *
+   * @throws NullPointerException if {@code duration} is null
+   * @throws IllegalArgumentException if {@code duration} is negative or does not fit in a long of
+   *     nanoseconds
+   */
+  public void advance(Duration duration) {
+    advanceNanos(Durations.nonNegativeNanos(duration, "duration"));
+  }
+
+  /**
+   * Moves the time forward by {@code delta} nanoseconds.
+   *
+   * @throws IllegalArgumentException if {@code delta} is negative
+   */
+  public void advanceNanos(long delta) {
+    if (delta < 0) {
+      throw new IllegalArgumentException("delta < 0: " + delta);
+    }
+    nanos.getAndAdd(delta);
+    listeners.forEach(Runnable::run);
+  }
+
+  /** Moves the time to {@code target} if it is later than now; never moves it back. */
+  void advanceTo(long target) {
+    nanos.accumulateAndGet(target, Math::max);
+  }
+
+  void onAdvance(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  @Override
+  public String toString() {
+    return "ManualTicker[" + Duration.ofNanos(nanos.get()) + "]";
+  }
+}

@@ -1,0 +1,245 @@
+package dev.tasko;
+
+import dev.tasko.internal.Durations;
+import dev.tasko.internal.Histogram;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+
+/**
+ * A body run at a fixed rate by {@link Loop#schedule} or {@link Loop#scheduleLater}.
+ *
+ * <h2>Recurrence</h2>
+ * Runs are targeted on a fixed grid: the n-th run is due at {@code first + n × interval}, not one
+ * interval after the previous run ended, so the schedule does not drift. {@code schedule} makes its
+ * first run at the loop's next pass, {@code scheduleLater} one interval after the call. Between
+ * runs the schedule sleeps on a timer and costs nothing.
+ *
+ * <h2>Overruns</h2>
+ * At most one run of a schedule is alive at a time: a run may suspend (sleep, wait for a resource)
+ * and the next one starts only after it has finished. A run that ends after the next target is due
+ * makes the schedule late: the next run starts at once, but only after yielding once so the loop's
+ * other tasks get a turn. If the schedule falls two intervals or more behind, its grid is reset to
+ * the current time: missed runs are skipped (and counted, see {@link #stats()}), not replayed in a
+ * burst.
+ *
+ * <h2>Changing rate</h2>
+ * {@link #changeRate(Duration)} takes effect from the next target computed after the current run;
+ * a run that is already due still happens at its old time.
+ *
+ * <h2>Stopping</h2>
+ * A schedule ends when {@link #stop()} is called (no further runs; a run in progress is not
+ * interrupted), when {@link #cancel()} is called (the run in progress, if any, gets a
+ * {@link CancellationException} at its suspension point), or when a run throws an {@link Error}.
+ * An exception thrown by a run is handed to the loop's {@link FailureHandler} and the schedule goes
+ * on: under the default handler, that failure stops {@link Loop#run()}, and the schedule resumes
+ * if the loop is run again. {@link #start()} resumes a stopped schedule, with a new grid starting at
+ * once, and never doubles a schedule that is still queued.
+ *
+ * <p>The methods of this class may be called from any thread. {@code start}, {@code stop} and
+ * {@code cancel} called from outside the loop take effect at its next pass.
+ */
+public final class ScheduledTask {
+  /** First target meaning "whenever the schedule's task first runs". */
+  static final long AT_FIRST_TURN = Long.MIN_VALUE;
+
+  private final Loop loop;
+  private final String name;
+  private final TaskBody body;
+  private volatile long intervalNanos;
+
+  // Written only on the loop; volatile so that any thread may read them.
+  private volatile boolean stopped = true;
+  private volatile boolean running;
+  private volatile long runs;
+  private volatile long skippedRuns;
+  /** The task that runs this schedule, while it lives. */
+  private volatile Task<Void> runner;
+  /** Lateness of each run against its target, in nanoseconds. */
+  private final Histogram lateness = new Histogram();
+
+  ScheduledTask(Loop loop, String name, long intervalNanos, TaskBody body) {
+    this.loop = loop;
+    this.name = name;
+    this.intervalNanos = intervalNanos;
+    this.body = body;
+  }
+
+  /** The schedule's name, also the name of the task that runs it. */
+  public String name() {
+    return name;
+  }
+
+  /** The current interval between targets. */
+  public Duration interval() {
+    return Duration.ofNanos(intervalNanos);
+  }
+
+  /**
+   * Sets a new interval, used from the next target computed after the current run (see "Changing
+   * rate" above). May be called from any thread, including from the schedule's own body.
+   *
+   * @throws NullPointerException if {@code interval} is null
+   * @throws IllegalArgumentException if {@code interval} is zero, negative or overflows a long of
+   *     nanoseconds
+   */
+  public void changeRate(Duration interval) {
+    intervalNanos = Durations.positiveNanos(interval, "interval");
+  }
+
+  /**
+   * Sets a new rate in hertz; see {@link #changeRate(Duration)}.
+   *
+   * @throws IllegalArgumentException if {@code hz} is NaN, infinite, zero, negative or above 1 GHz
+   */
+  public void changeRate(double hz) {
+    intervalNanos = Durations.hertzToNanos(hz, "rate");
+  }
+
+  /**
+   * Stops the schedule: no further runs start. A run in progress is not interrupted; it finishes
+   * normally. Idempotent.
+   */
+  public void stop() {
+    if (loop.isOnLoop()) {
+      stopOnLoop();
+    } else {
+      loop.submit(this::stopOnLoop);
+    }
+  }
+
+  /**
+   * Resumes a stopped schedule: the next run starts at the loop's next pass (or, if the previous run
+   * is still in progress, right after it), and the grid restarts from there. Does nothing if the
+   * schedule is not stopped; never makes two runs alive at once.
+   */
+  public void start() {
+    if (loop.isOnLoop()) {
+      startOnLoop(AT_FIRST_TURN);
+    } else {
+      loop.submit(() -> startOnLoop(AT_FIRST_TURN));
+    }
+  }
+
+  /**
+   * Stops the schedule and cancels the run in progress, if any: it gets a
+   * {@link CancellationException} at its current or next suspension point.
+   */
+  public void cancel() {
+    stop();
+    Task<Void> r = runner;
+    if (r != null) {
+      r.cancel();
+    }
+  }
+
+  /** Whether the schedule will run again: started and not stopped. */
+  public boolean isScheduled() {
+    return !stopped;
+  }
+
+  /** Whether a run is in progress right now (it may be suspended inside its body). */
+  public boolean isRunning() {
+    return running;
+  }
+
+  /**
+   * How the schedule has kept time so far: a snapshot, safe to take from any thread (counts and
+   * percentiles may be a run apart when taken while the loop runs).
+   */
+  public Stats stats() {
+    return new Stats(runs, skippedRuns, Duration.ofNanos(lateness.quantile(0.5)),
+        Duration.ofNanos(lateness.quantile(0.99)), Duration.ofNanos(lateness.max()));
+  }
+
+  /**
+   * Timing of a schedule's runs.
+   *
+   * @param runs runs started
+   * @param skippedRuns targets skipped because the schedule fell two or more intervals behind
+   * @param latenessP50 median delay between a run's target and its start (about 6% precise)
+   * @param latenessP99 99th percentile of that delay (about 6% precise)
+   * @param latenessMax the largest delay, exact
+   */
+  public record Stats(long runs, long skippedRuns, Duration latenessP50, Duration latenessP99,
+      Duration latenessMax) {}
+
+  // ---- on the loop ----
+
+  void startOnLoop(long firstTarget) {
+    stopped = false;
+    if (runner != null) {
+      return; // still queued or running: it goes on, never doubled
+    }
+    Task<Void> t = loop.newTask(name, () -> {
+      runLoop(firstTarget);
+      return null;
+    });
+    t.onEnd = () -> {
+      runner = null;
+      stopped = true; // also when the task ended by cancel() or an Error
+    };
+    runner = t;
+    loop.enqueue(t, firstTarget == AT_FIRST_TURN ? Loop.START_NOW : firstTarget);
+  }
+
+  private void stopOnLoop() {
+    stopped = true;
+    Task<Void> r = runner;
+    if (r != null && !running) {
+      loop.wakeEarly(r); // between runs: end now rather than at the next target
+    }
+  }
+
+  /** The body of the schedule's task. */
+  private void runLoop(long firstTarget) {
+    Task<?> self = Task.CURRENT.get();
+    long target = firstTarget == AT_FIRST_TURN ? loop.nanoTime() : firstTarget;
+    boolean yieldFirst = false;
+    while (!stopped) {
+      long now = loop.nanoTime();
+      if (target > now) {
+        loop.sleepUntil(self, target); // woken early by stop(): the loop re-checks
+        continue;
+      }
+      if (yieldFirst) {
+        yieldFirst = false;
+        loop.yieldNow(self);
+        continue;
+      }
+      runOnce(self, now - target);
+      long interval = intervalNanos;
+      target = Durations.saturatedAdd(target, interval);
+      now = loop.nanoTime();
+      long behind = now - target;
+      if (behind > 0 && behind / interval >= 2) { // (no 2 * interval: it could overflow)
+        skippedRuns += behind / interval;
+        target = now;
+      }
+      yieldFirst = target <= now;
+    }
+  }
+
+  private void runOnce(Task<?> self, long latenessNanos) {
+    lateness.record(latenessNanos);
+    runs++;
+    running = true;
+    try {
+      body.run();
+    } catch (CancellationException e) {
+      if (self.isCancelled()) {
+        throw e; // cancel(): the schedule's task ends
+      }
+      loop.reportFailure(self, e);
+    } catch (Exception e) {
+      loop.reportFailure(self, e);
+    } finally {
+      running = false;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ScheduledTask[" + name + " every " + interval() + (stopped ? ", stopped" : "")
+        + (running ? ", running" : "") + "]";
+  }
+}

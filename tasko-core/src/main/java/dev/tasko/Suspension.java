@@ -1,0 +1,116 @@
+package dev.tasko;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.CancellationException;
+
+/**
+ * The low-level way to park a task until something happens: the tool for library authors (tasko's
+ * {@code suspend()}). The task that made it calls {@link #await()}, and is not considered by the loop
+ * at all until someone calls {@link #resume()}; then it is ready again and runs at the loop's next
+ * pass. {@link ManagedResource} and {@link Task#join()} are built on this same primitive.
+ *
+ * <pre>{@code
+ * Suspension edge = Tasko.suspend("button edge");
+ * button.onChange(e -> edge.resume());   // any thread, e.g. an interrupt listener
+ * edge.await();                           // this task waits; the others run
+ * }</pre>
+ *
+ * <p>{@link #resume()} may be called from any thread, any number of times (only the first counts),
+ * and before {@link #await()}: a resume that comes first is not lost, and {@code await()} then
+ * returns at the next pass. A suspension is one-shot: make a new one for each wait.
+ *
+ * <p>While a task awaits a suspension from {@link Tasko#suspend()}, {@link Loop#run()} does not end
+ * and does not report a deadlock, since another thread may resume it at any time.
+ */
+public final class Suspension {
+  private static final int NEW = 0;
+  private static final int AWAITING = 1;
+  private static final int RESUMED = 2;
+  private static final int CANCELLED = 3;
+  private static final VarHandle STATE;
+
+  static {
+    try {
+      STATE = MethodHandles.lookup().findVarHandle(Suspension.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final Task<?> task;
+  /** What the task waits for, for deadlock reports: its toString() is read only when reporting. */
+  final Object blocker;
+  /** Whether a thread outside the loop may resume it; if so, a waiting loop keeps waiting. */
+  final boolean external;
+
+  @SuppressWarnings("unused") // through STATE
+  private volatile int state;
+
+  Suspension(Task<?> task, Object blocker, boolean external) {
+    this.task = task;
+    this.blocker = blocker;
+    this.external = external;
+  }
+
+  /**
+   * Suspends the calling task until {@link #resume()} is called; other tasks run meanwhile. Always a
+   * switch point: if {@code resume()} came first, the task still yields once.
+   *
+   * @throws IllegalStateException if the caller is not the task that created this suspension
+   * @throws CancellationException if the task is cancelled before or while it waits
+   */
+  public void await() {
+    if (Task.CURRENT.get() != task) {
+      throw new IllegalStateException("await() must be called by the task that made this suspension ('"
+          + task.name() + "'); current thread: " + Thread.currentThread());
+    }
+    task.loop.await(this);
+  }
+
+  /**
+   * Makes the waiting task ready again (or, if it has not awaited yet, lets its {@code await()}
+   * return). May be called from any thread; from outside the loop, it also wakes an idle loop.
+   *
+   * @return true if this call resumed it; false if it was already resumed or its task was cancelled
+   */
+  public boolean resume() {
+    for (;;) {
+      int s = state;
+      if (s == NEW) {
+        if (STATE.compareAndSet(this, NEW, RESUMED)) {
+          return true;
+        }
+      } else if (s == AWAITING) {
+        if (STATE.compareAndSet(this, AWAITING, RESUMED)) {
+          task.loop.makeReadyFromAnyThread(task);
+          return true;
+        }
+      } else {
+        return false;
+      }
+    }
+  }
+
+  /** Whether {@link #resume()} has been called (and took effect). */
+  public boolean isResumed() {
+    return state == RESUMED;
+  }
+
+  // ---- for the loop ----
+
+  /** NEW to AWAITING; false if it was resumed (or cancelled) before, so there is nothing to wait for. */
+  boolean beginAwait() {
+    return STATE.compareAndSet(this, NEW, AWAITING);
+  }
+
+  /** Ends the wait by cancellation. False if a resume got there first (the task is already ready). */
+  boolean cancel() {
+    return STATE.compareAndSet(this, AWAITING, CANCELLED) || STATE.compareAndSet(this, NEW, CANCELLED);
+  }
+
+  @Override
+  public String toString() {
+    return "Suspension[" + task.name() + " waits for " + blocker + "]";
+  }
+}

@@ -1,0 +1,329 @@
+package dev.tasko;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A job running on a {@link Loop}: plain sequential code that gives up the processor only where it
+ * suspends ({@link Tasko#sleep}, {@link Tasko#yieldNow}, {@link Suspension#await}, {@link #join},
+ * {@link Handle#acquire} on a busy resource). Created by {@link Loop#addTask} and
+ * {@link Loop#runLater}.
+ *
+ * <p>Each task runs on a virtual thread of its own, but the loop lets exactly one of its tasks run at
+ * a time, so code between two suspension points is atomic with respect to the loop's other tasks and
+ * state shared only by them needs no locks.
+ *
+ * <h2>Cancellation</h2>
+ * {@link #cancel()} delivers a {@link CancellationException} at the task's current suspension point,
+ * or its next one if it is running; a task not yet started never starts. {@code finally} blocks and
+ * {@link Lease}s run as the exception unwinds. A cancelled task keeps throwing at every later
+ * suspension point. A task that lets the exception escape ends {@link State#CANCELLED}, which is not
+ * a failure.
+ *
+ * <p>The methods of this class may be called from any thread.
+ *
+ * @param <T> the result type; {@code Void} for a {@link TaskBody}
+ */
+public final class Task<T> {
+
+  /** Where a task is in its life. Read from another thread, it is a snapshot. */
+  public enum State {
+    /** Created, not yet started (waiting for its first turn, or for its {@code runLater} delay). */
+    NEW,
+    /** Started, and waiting in the ready queue for its next turn. */
+    READY,
+    /** Holding the processor. */
+    RUNNING,
+    /** Suspended: sleeping, or waiting for a suspension, a resource or another task. */
+    WAITING,
+    /** Finished normally. */
+    SUCCEEDED,
+    /** Finished by an exception. */
+    FAILED,
+    /** Finished by cancellation. */
+    CANCELLED
+  }
+
+  static final ThreadLocal<Task<?>> CURRENT = new ThreadLocal<>();
+
+  final Loop loop;
+  private final String name;
+  private final Callable<T> body;
+
+  // ---- switching: see Loop.handTo and awaitTurn ----
+  private Thread thread; // created at the first turn, so a task that never starts costs no thread
+  private volatile boolean turn; // set by the thread that hands this task the processor
+
+  // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
+  private volatile State state = State.NEW;
+  volatile boolean cancelRequested;
+  private T result;
+  private Throwable failure;
+  /** The suspension this task awaits, or null. */
+  Suspension waitingOn;
+  /** Timer queue position and key; heapIndex is -1 when the task has no timer. */
+  int heapIndex = -1;
+  long deadline;
+  long timerSeq;
+  /** Suspensions of tasks joining this one; resumed when it ends. */
+  private List<Suspension> joiners;
+  /** Links of the loop's list of live tasks, for deadlock reports. */
+  Task<?> prevLive;
+  Task<?> nextLive;
+  /** Called by the loop once the task has ended, before anything else runs (schedules use it). */
+  Runnable onEnd;
+
+  /** Leases the task holds, so that any it forgets to close are closed when it ends. */
+  private List<Lease<?>> leases;
+
+  /** Set once, when a thread outside the loop first joins; counted down when the task ends. */
+  private volatile CountDownLatch doneLatch;
+
+  Task(Loop loop, String name, Callable<T> body) {
+    this.loop = loop;
+    this.name = name;
+    this.body = body;
+  }
+
+  /** The task's name, as given or made up by the loop ({@code "task-7"}); used in logs and errors. */
+  public String name() {
+    return name;
+  }
+
+  /** The loop that runs this task. */
+  public Loop loop() {
+    return loop;
+  }
+
+  /** Where the task is in its life; a snapshot when read from outside the loop. */
+  public State state() {
+    return state;
+  }
+
+  /** Whether the task has finished: succeeded, failed or been cancelled. */
+  public boolean isDone() {
+    return state.compareTo(State.SUCCEEDED) >= 0;
+  }
+
+  /** Whether {@link #cancel()} has been called before the task ended. */
+  public boolean isCancelled() {
+    return cancelRequested;
+  }
+
+  /**
+   * Asks the task to stop: a {@link CancellationException} is thrown at its current suspension
+   * point, or its next one if it is running; a task that has not started never starts. Does not
+   * wait. May be called from any thread; from outside the loop, the request takes effect at the
+   * loop's next pass.
+   *
+   * @return false if the task had already finished, true otherwise
+   */
+  public boolean cancel() {
+    if (isDone()) {
+      return false;
+    }
+    if (loop.isOnLoop()) {
+      loop.cancel(this);
+    } else {
+      loop.submit(() -> loop.cancel(this));
+    }
+    return true;
+  }
+
+  /**
+   * Waits for the task to finish and returns its result.
+   *
+   * <p>Called from a task of a loop, it suspends that task (it is always a switch point, even when
+   * this task has already finished) and other tasks run meanwhile; a task cannot join itself. Called
+   * from any other thread, it blocks that thread: never call it from the thread that should be
+   * running this task's loop.
+   *
+   * <p>If the calling task is cancelled while it waits, this throws {@link CancellationException}
+   * and this task goes on unaffected.
+   *
+   * @return the value returned by the task's body; null for a {@link TaskBody}
+   * @throws TaskFailedException if the task failed, with the original exception as its cause
+   * @throws CancellationException if the task was cancelled, or the calling task is cancelled
+   * @throws IllegalStateException if a task joins itself
+   */
+  public T join() {
+    Task<?> caller = CURRENT.get();
+    if (caller == null) {
+      awaitFromOutside();
+    } else if (caller == this) {
+      throw new IllegalStateException("task '" + name + "' cannot join itself");
+    } else if (caller.loop == loop) {
+      loop.join(caller, this);
+    } else {
+      // A task of another loop: wait on an external suspension this loop resumes when we end.
+      Suspension s = new Suspension(caller, this, /* external= */ true);
+      loop.submit(() -> addJoiner(s));
+      s.await();
+    }
+    return outcome();
+  }
+
+  private void awaitFromOutside() {
+    CountDownLatch latch = doneLatch;
+    if (latch == null) {
+      synchronized (this) {
+        latch = doneLatch;
+        if (latch == null) {
+          doneLatch = latch = new CountDownLatch(1);
+        }
+      }
+    }
+    // The loop sets the final state before it reads doneLatch, and we set doneLatch before we read
+    // the state (both volatile), so one side always sees the other: no lost wake-up.
+    boolean interrupted = false;
+    while (!isDone()) {
+      try {
+        latch.await();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The result, or the exception that join throws. Only valid once done. */
+  private T outcome() {
+    return switch (state) {
+      case SUCCEEDED -> result;
+      case FAILED -> throw new TaskFailedException(this, failure);
+      case CANCELLED -> throw cancelled();
+      default -> throw new AssertionError("not done: " + this);
+    };
+  }
+
+  CancellationException cancelled() {
+    return new CancellationException("task '" + name + "' was cancelled");
+  }
+
+  // ---- called by the loop, holding the baton ----
+
+  /** Registers a joiner, or resumes it at once if this task has already ended. */
+  void addJoiner(Suspension s) {
+    if (isDone()) {
+      s.resume();
+      return;
+    }
+    if (joiners == null) {
+      joiners = new ArrayList<>(2);
+    }
+    joiners.add(s);
+  }
+
+  void removeJoiner(Suspension s) {
+    if (joiners != null) {
+      joiners.remove(s);
+    }
+  }
+
+  void holding(Lease<?> lease) {
+    if (leases == null) {
+      leases = new ArrayList<>(2);
+    }
+    leases.add(lease);
+  }
+
+  void released(Lease<?> lease) {
+    leases.remove(lease);
+  }
+
+  /** A resource must never stay owned by a task that has ended: release what it forgot. */
+  private void closeForgottenLeases() {
+    if (leases == null || leases.isEmpty()) {
+      return;
+    }
+    for (Lease<?> lease : List.copyOf(leases)) {
+      System.getLogger(Loop.class.getName()).log(System.Logger.Level.WARNING,
+          "task ''{0}'' ended holding {1}; releasing it", name, lease.handle);
+      try {
+        lease.close();
+      } catch (RuntimeException e) {
+        System.getLogger(Loop.class.getName()).log(System.Logger.Level.WARNING,
+            "onRelease of " + lease.handle + " threw", e);
+      }
+    }
+  }
+
+  void setState(State s) {
+    state = s;
+  }
+
+  /** Gives this task the processor: starts its thread at its first turn, else wakes it. */
+  void takeTurn() {
+    state = State.RUNNING;
+    if (thread == null) {
+      thread = loop.newThread(name, this::runBody);
+      thread.start();
+    } else {
+      turn = true;
+      LockSupport.unpark(thread);
+    }
+  }
+
+  /** Parks the calling task's thread until it is handed the processor again. */
+  void awaitTurn() {
+    while (!turn) {
+      LockSupport.park(loop);
+    }
+    turn = false;
+  }
+
+  private void runBody() {
+    CURRENT.set(this);
+    boolean observed;
+    try {
+      if (cancelRequested) {
+        throw cancelled();
+      }
+      result = body.call();
+      state = State.SUCCEEDED;
+    } catch (CancellationException e) {
+      if (cancelRequested) {
+        state = State.CANCELLED;
+      } else {
+        failure = e;
+        state = State.FAILED;
+      }
+    } catch (Throwable t) {
+      failure = t;
+      state = State.FAILED;
+    } finally {
+      closeForgottenLeases();
+      observed = finish();
+    }
+    loop.exit(this, state == State.FAILED && !observed ? failure : null);
+  }
+
+  /** Wakes everyone waiting for this task. Returns whether anybody was waiting. */
+  private boolean finish() {
+    boolean observed = false;
+    if (joiners != null) {
+      observed = !joiners.isEmpty();
+      for (Suspension s : joiners) {
+        s.resume();
+      }
+      joiners = null;
+    }
+    CountDownLatch latch = doneLatch;
+    if (latch != null) {
+      observed = true;
+      latch.countDown();
+    }
+    return observed;
+  }
+
+  @Override
+  public String toString() {
+    return "Task[" + name + " " + state + "]";
+  }
+}

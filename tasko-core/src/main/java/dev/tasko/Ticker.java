@@ -1,0 +1,38 @@
+package dev.tasko;
+
+/**
+ * A source of monotonic time in nanoseconds: the loop's only clock.
+ *
+ * <p>Only differences between two readings mean anything; the origin is arbitrary. The loop reads
+ * its ticker to fix deadlines ({@link Tasko#sleep}, {@link Loop#runLater}, schedules) and to decide
+ * which timers are due. {@link #system()} is the ticker of real programs; {@link ManualTicker} is
+ * for tests and simulations, and {@link Loop.Builder#virtualTime()} drives one automatically.
+ *
+ * <p>Implementations must be thread-safe and must never go backwards.
+ */
+@FunctionalInterface
+public interface Ticker {
+
+  /** Returns the current time in nanoseconds, from an arbitrary origin. */
+  long read();
+
+  /** Returns the ticker backed by {@link System#nanoTime()}. */
+  static Ticker system() {
+    return SystemTicker.INSTANCE;
+  }
+}
+
+/** The one place that touches {@code System.nanoTime}. */
+enum SystemTicker implements Ticker {
+  INSTANCE;
+
+  @Override
+  public long read() {
+    return System.nanoTime();
+  }
+
+  @Override
+  public String toString() {
+    return "Ticker.system()";
+  }
+}

@@ -1,0 +1,112 @@
+package dev.tasko;
+
+import java.util.Arrays;
+
+/**
+ * The loop's timer queue: tasks that sleep until a deadline, in a binary min-heap ordered by deadline,
+ * then by insertion (so equal deadlines fire first come, first served). O(log n) to add, to take the
+ * earliest and to remove any entry; no allocation per timer, because each task carries its own
+ * deadline and heap position (a task sleeps on at most one timer at a time).
+ *
+ * <p>Guarded by the loop's baton: only the thread that runs the loop touches it.
+ */
+final class Timers {
+  private Task<?>[] heap = new Task<?>[64];
+  private int size;
+  private long nextSeq;
+
+  int size() {
+    return size;
+  }
+
+  boolean isEmpty() {
+    return size == 0;
+  }
+
+  /** Deadline of the earliest timer; only meaningful when not empty. */
+  long earliestDeadline() {
+    return heap[0].deadline;
+  }
+
+  void add(Task<?> task, long deadline) {
+    task.deadline = deadline;
+    task.timerSeq = nextSeq++;
+    if (size == heap.length) {
+      heap = Arrays.copyOf(heap, size * 2);
+    }
+    siftUp(size++, task);
+  }
+
+  /** Removes and returns the earliest timer if its deadline is at or before {@code now}, else null. */
+  Task<?> pollDue(long now) {
+    if (size == 0 || heap[0].deadline > now) {
+      return null;
+    }
+    Task<?> first = heap[0];
+    removeAt(0);
+    return first;
+  }
+
+  /** Removes the task's timer, if it has one. Returns whether it had. */
+  boolean remove(Task<?> task) {
+    int i = task.heapIndex;
+    if (i < 0) {
+      return false;
+    }
+    removeAt(i);
+    return true;
+  }
+
+  private void removeAt(int i) {
+    Task<?> removed = heap[i];
+    removed.heapIndex = -1;
+    Task<?> last = heap[--size];
+    heap[size] = null;
+    if (i < size) {
+      siftDown(i, last);
+      if (heap[i] == last) {
+        siftUp(i, last);
+      }
+    }
+  }
+
+  private void siftUp(int i, Task<?> t) {
+    while (i > 0) {
+      int parent = (i - 1) >>> 1;
+      Task<?> p = heap[parent];
+      if (!before(t, p)) {
+        break;
+      }
+      heap[i] = p;
+      p.heapIndex = i;
+      i = parent;
+    }
+    heap[i] = t;
+    t.heapIndex = i;
+  }
+
+  private void siftDown(int i, Task<?> t) {
+    int half = size >>> 1;
+    while (i < half) {
+      int child = 2 * i + 1;
+      Task<?> c = heap[child];
+      int right = child + 1;
+      if (right < size && before(heap[right], c)) {
+        child = right;
+        c = heap[child];
+      }
+      if (!before(c, t)) {
+        break;
+      }
+      heap[i] = c;
+      c.heapIndex = i;
+      i = child;
+    }
+    heap[i] = t;
+    t.heapIndex = i;
+  }
+
+  private static boolean before(Task<?> a, Task<?> b) {
+    return a.deadline < b.deadline || (a.deadline == b.deadline && a.timerSeq < b.timerSeq);
+  }
+}

@@ -1,0 +1,25 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Records what happened, in order, so a test can check the exact interleaving of tasks. */
+final class EventLog {
+  private final List<String> events = new ArrayList<>();
+
+  synchronized void add(String event) {
+    events.add(event);
+  }
+
+  synchronized List<String> take() {
+    List<String> copy = List.copyOf(events);
+    events.clear();
+    return copy;
+  }
+
+  void assertTaken(String... expected) {
+    assertThat(take()).containsExactly(expected);
+  }
+}

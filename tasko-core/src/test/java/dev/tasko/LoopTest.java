@@ -1,0 +1,323 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class LoopTest {
+  private final ManualTicker ticker = new ManualTicker();
+  private final Loop loop = Loop.builder().name("test").ticker(ticker).build();
+  private final EventLog log = new EventLog();
+
+  @Test
+  void addTask_beforeStep_runsOnNextPassOnly() {
+    loop.addTask(() -> log.add("ran"));
+    log.assertTaken();
+
+    loop.step();
+
+    log.assertTaken("ran");
+  }
+
+  @Test
+  void step_readyTasks_runOncePerPassInFifoOrder() {
+    for (String name : new String[] {"a", "b", "c"}) {
+      loop.addTask(name, () -> {
+        for (int i = 0; i < 2; i++) {
+          log.add(name + i);
+          Tasko.yieldNow();
+        }
+      });
+    }
+
+    loop.step();
+    log.assertTaken("a0", "b0", "c0");
+    loop.step();
+    log.assertTaken("a1", "b1", "c1");
+    assertThat(loop.step()).isFalse(); // each task ends in this pass: none remains
+  }
+
+  @Test
+  void step_taskAddedDuringPass_waitsForNextPass() {
+    loop.addTask(() -> {
+      log.add("parent");
+      loop.addTask(() -> log.add("child"));
+      log.add("parent continues");
+    });
+
+    loop.step();
+    log.assertTaken("parent", "parent continues");
+    loop.step();
+    log.assertTaken("child");
+  }
+
+  @Test
+  void step_dueSleepers_runAfterReadyTasks_earliestFirst_tiesInSleepOrder() {
+    loop.addTask("late", () -> {
+      Tasko.sleep(Duration.ofMillis(20));
+      log.add("late");
+    });
+    loop.addTask("early", () -> {
+      Tasko.sleep(Duration.ofMillis(10));
+      log.add("early");
+    });
+    loop.addTask("tie", () -> {
+      Tasko.sleep(Duration.ofMillis(20));
+      log.add("tie");
+    });
+    loop.step(); // all three go to sleep
+    loop.addTask(() -> log.add("ready"));
+
+    ticker.advance(Duration.ofMillis(30));
+    loop.step();
+
+    log.assertTaken("ready", "early", "late", "tie");
+  }
+
+  @Test
+  void step_sleeperNotDue_doesNotRun() {
+    loop.addTask(() -> {
+      Tasko.sleep(Duration.ofMillis(100));
+      log.add("woke");
+    });
+    loop.step();
+
+    ticker.advance(Duration.ofMillis(99));
+    loop.step();
+    log.assertTaken();
+
+    ticker.advance(Duration.ofMillis(1));
+    loop.step();
+    log.assertTaken("woke");
+  }
+
+  @Test
+  void sleep_tenthOfASecond_completesOnceDeadlinePassed() {
+    // tasko's test_sleep, on virtual time
+    Loop v = Loop.builder().virtualTime().build();
+    boolean[] complete = {false};
+    v.addTask(() -> {
+      Tasko.sleep(Duration.ofMillis(100));
+      complete[0] = true;
+    });
+
+    v.run();
+
+    assertThat(complete[0]).isTrue();
+    assertThat(v.nanoTime()).isEqualTo(100_000_000L);
+  }
+
+  @Test
+  void run_untilEveryTaskFinished_thenReturns() {
+    Loop v = Loop.builder().virtualTime().build();
+    for (int i = 0; i < 3; i++) {
+      int n = i;
+      v.addTask(() -> {
+        Tasko.sleep(Duration.ofSeconds(n));
+        log.add("done" + n);
+      });
+    }
+
+    v.run();
+
+    log.assertTaken("done0", "done1", "done2");
+    assertThat(v.taskCount()).isZero();
+  }
+
+  @Test
+  void run_noTasks_returnsAtOnce() {
+    loop.run();
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void run_virtualTime_hourOfSleepingIsInstant() {
+    Loop v = Loop.builder().virtualTime().build();
+    AtomicInteger wakes = new AtomicInteger();
+    v.addTask(() -> {
+      for (int i = 0; i < 3600; i++) {
+        Tasko.sleep(Duration.ofSeconds(1));
+        wakes.incrementAndGet();
+      }
+    });
+
+    v.run();
+
+    assertThat(wakes).hasValue(3600);
+    assertThat(Duration.ofNanos(v.nanoTime())).isEqualTo(Duration.ofHours(1));
+  }
+
+  @Test
+  void stop_fromTask_runReturnsAfterPass_andRunGoesOnLater() {
+    Loop v = Loop.builder().virtualTime().build();
+    v.addTask(() -> {
+      log.add("stopper");
+      v.stop();
+      Tasko.yieldNow();
+      log.add("stopper again");
+    });
+    v.addTask(() -> log.add("other"));
+
+    v.run();
+    log.assertTaken("stopper", "other");
+    assertThat(v.taskCount()).isEqualTo(1);
+
+    v.run();
+    log.assertTaken("stopper again");
+  }
+
+  @Test
+  void run_fromTask_throwsIllegalState() {
+    Loop v = Loop.builder().virtualTime().build();
+    v.addTask(() -> v.run());
+    assertThatThrownBy(v::run).isInstanceOf(TaskFailedException.class)
+        .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("a task must never drive a loop");
+  }
+
+  @Test
+  void run_taskThrows_stopsRunWithTaskFailedExceptionNamingTask() {
+    Loop v = Loop.builder().virtualTime().build();
+    IllegalStateException boom = new IllegalStateException("boom");
+    v.addTask("sensor", () -> {
+      throw boom;
+    });
+    v.addTask("bystander", () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      log.add("bystander done");
+    });
+
+    assertThatThrownBy(v::run).isInstanceOf(TaskFailedException.class)
+        .hasMessageContaining("task 'sensor' failed").hasCause(boom)
+        .satisfies(e -> assertThat(((TaskFailedException) e).task().name()).isEqualTo("sensor"));
+
+    // The loop is still usable and nothing was lost.
+    v.run();
+    log.assertTaken("bystander done");
+  }
+
+  @Test
+  void run_logAndContinueHandler_otherTasksGoOn() {
+    Loop v = Loop.builder().virtualTime().failureHandler((task, failure) -> log.add("failed " + task.name()))
+        .build();
+    v.addTask("bad", () -> {
+      throw new Exception("x");
+    });
+    v.addTask("good", () -> log.add("good"));
+
+    v.run();
+
+    log.assertTaken("failed bad", "good");
+  }
+
+  @Test
+  void run_nothingCanEverWake_throwsDeadlockListingTasks() {
+    Loop v = Loop.builder().virtualTime().build();
+    Task<?>[] tasks = new Task<?>[2];
+    tasks[0] = v.addTask("a", () -> {
+      Tasko.yieldNow();
+      tasks[1].join();
+    });
+    tasks[1] = v.addTask("b", () -> {
+      Tasko.yieldNow();
+      try {
+        tasks[0].join();
+      } catch (java.util.concurrent.CancellationException e) {
+        log.add("b saw: " + e.getMessage());
+      }
+    });
+
+    assertThatThrownBy(v::run).isInstanceOf(DeadlockException.class)
+        .hasMessageContaining("task 'a' waits for task 'b' to finish (join)")
+        .hasMessageContaining("task 'b' waits for task 'a' to finish (join)")
+        .satisfies(e -> assertThat(((DeadlockException) e).stuckTasks()).containsExactly(tasks[0], tasks[1]));
+
+    // Still usable: cancelling one frees the other.
+    tasks[0].cancel();
+    v.run();
+    assertThat(tasks[0].state()).isEqualTo(Task.State.CANCELLED);
+    log.assertTaken("b saw: task 'a' was cancelled");
+  }
+
+  @Test
+  void addTask_fromAnotherThread_wakesIdleLoop() throws Exception {
+    Loop real = Loop.create();
+    CountDownLatch waiting = new CountDownLatch(1);
+    real.addTask("keeper", () -> {
+      Suspension s = Tasko.suspend("the other thread");
+      waiting.countDown();
+      Thread.ofPlatform().start(() -> {
+        real.addTask("from outside", () -> log.add("outside task ran"));
+        s.resume();
+      });
+      s.await();
+      log.add("keeper resumed");
+    });
+
+    real.run();
+
+    assertThat(log.take()).containsExactlyInAnyOrder("outside task ran", "keeper resumed");
+  }
+
+  @Test
+  void stop_fromAnotherThread_wakesIdleRun() throws Exception {
+    Loop real = Loop.create();
+    CountDownLatch waiting = new CountDownLatch(1);
+    real.addTask(() -> {
+      waiting.countDown();
+      Tasko.suspend().await(); // nothing will ever resume this
+    });
+    Thread stopper = Thread.ofPlatform().start(() -> {
+      try {
+        waiting.await();
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+      real.stop();
+    });
+
+    real.run(); // returns only because of stop()
+
+    stopper.join();
+    assertThat(real.taskCount()).isEqualTo(1);
+  }
+
+  @Test
+  void builder_virtualTimeWithSystemTicker_throws() {
+    assertThatThrownBy(() -> Loop.builder().ticker(Ticker.system()).virtualTime().build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("virtualTime() needs a ManualTicker");
+  }
+
+  @Test
+  void badInput_rejectedWithParameterAndValue_loopStaysUsable() {
+    assertThatThrownBy(() -> loop.addTask((TaskBody) null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("body == null");
+    assertThatThrownBy(() -> loop.runLater(Duration.ofSeconds(-1), () -> {}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("delay < 0: PT-1S");
+    assertThatThrownBy(() -> loop.schedule(Duration.ZERO, () -> {}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("interval <= 0: PT0S");
+    assertThatThrownBy(() -> loop.schedule(Double.NaN, () -> {}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("rate is not finite: NaN");
+    assertThatThrownBy(() -> loop.schedule(-5.0, () -> {}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("rate <= 0: -5.0 Hz");
+    assertThatThrownBy(() -> loop.scheduleLater(Double.POSITIVE_INFINITY, () -> {}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("rate is not finite: Infinity");
+    assertThatThrownBy(() -> loop.runLater(Duration.ofDays(365L * 1000), () -> {}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("delay does not fit in a long of nanoseconds");
+    assertThatThrownBy(() -> loop.addTask((String) null, () -> {}))
+        .isInstanceOf(NullPointerException.class).hasMessage("name == null");
+
+    loop.addTask(() -> log.add("still works"));
+    loop.step();
+    log.assertTaken("still works");
+  }
+
+  @Test
+  void nanoTime_readsTicker() {
+    ticker.advance(Duration.ofSeconds(3));
+    assertThat(loop.nanoTime()).isEqualTo(3_000_000_000L);
+  }
+}
