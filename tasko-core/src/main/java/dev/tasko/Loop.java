@@ -698,7 +698,11 @@ public final class Loop {
     checkCancelled(self);
   }
 
-  void await(Suspension s) {
+  /**
+   * Parks the suspension's task until it is resumed, cancelled, or {@code timeoutNanos} pass
+   * (negative: no timeout). Returns false on timeout.
+   */
+  boolean await(Suspension s, long timeoutNanos) {
     Task<?> self = s.task;
     if (self.cancelRequested) {
       s.cancel();
@@ -706,7 +710,7 @@ public final class Loop {
     }
     if (!s.beginAwait()) {
       yieldNow(self); // resumed before it was awaited: return, but still as a switch point
-      return;
+      return true;
     }
     self.waitingOn = s;
     self.setState(Task.State.WAITING);
@@ -714,14 +718,29 @@ public final class Loop {
       externalWaiters++;
     }
     try {
+      if (timeoutNanos >= 0) {
+        timers.add(self, Durations.saturatedAdd(ticker.read(), timeoutNanos));
+      }
       park(self);
+      if (!s.isResumed() && !self.cancelRequested) {
+        // The timer fired. Claim the suspension so a late resume() does nothing...
+        if (s.cancel()) {
+          return false;
+        }
+        // ...unless a resume() from another thread got there first: its wake-up is on its way
+        // through the inbox, so wait for it rather than run twice.
+        self.setState(Task.State.WAITING);
+        park(self);
+      }
     } finally {
       self.waitingOn = null;
+      timers.remove(self);
       if (s.external) {
         externalWaiters--;
       }
     }
     checkCancelled(self);
+    return true;
   }
 
   void join(Task<?> caller, Task<?> target) {
@@ -732,7 +751,7 @@ public final class Loop {
     Suspension s = new Suspension(caller, target, /* external= */ false);
     target.addJoiner(s);
     try {
-      await(s);
+      await(s, -1);
     } catch (CancellationException e) {
       target.removeJoiner(s);
       throw e;
@@ -745,7 +764,12 @@ public final class Loop {
       return;
     }
     t.cancelRequested = true;
-    if (timers.remove(t) || (t.waitingOn != null && t.waitingOn.cancel())) {
+    boolean wake = timers.remove(t);
+    Suspension s = t.waitingOn;
+    if (s != null && s.cancel()) {
+      wake = true;
+    }
+    if (wake) {
       makeReady(t);
     }
   }
@@ -766,11 +790,25 @@ public final class Loop {
     ready.add(t);
   }
 
-  void makeReadyFromAnyThread(Task<?> t) {
+  /** A suspension was resumed, on any thread: its task becomes ready, once. */
+  void resumed(Suspension s) {
     if (isOnLoop()) {
-      makeReady(t);
+      wakeFrom(s);
     } else {
-      submit(() -> makeReady(t));
+      submit(() -> wakeFrom(s));
+    }
+  }
+
+  /**
+   * Readies the suspension's task if it is still parked on it. The check makes a wake-up that
+   * arrives late through the inbox harmless: by then the task may have been woken by its timeout or
+   * a cancel, and be running, or waiting on something else.
+   */
+  private void wakeFrom(Suspension s) {
+    Task<?> t = s.task;
+    if (t.waitingOn == s && t.state() == Task.State.WAITING) {
+      timers.remove(t);
+      makeReady(t);
     }
   }
 

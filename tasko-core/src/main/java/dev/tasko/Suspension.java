@@ -1,7 +1,9 @@
 package dev.tasko;
 
+import dev.tasko.internal.Durations;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -61,18 +63,40 @@ public final class Suspension {
    * @throws CancellationException if the task is cancelled before or while it waits
    */
   public void await() {
+    checkCaller("await");
+    task.loop.await(this, -1);
+  }
+
+  /**
+   * Like {@link #await()}, but gives up after {@code timeout}: suspends the calling task until
+   * {@link #resume()} is called or the timeout passes, whichever comes first. A timed-out suspension
+   * is finished: a later {@code resume()} returns false and does nothing.
+   *
+   * @return true if resumed, false if the timeout passed first
+   * @throws NullPointerException if {@code timeout} is null
+   * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of nanoseconds
+   * @throws IllegalStateException if the caller is not the task that created this suspension
+   * @throws CancellationException if the task is cancelled before or while it waits
+   */
+  public boolean await(Duration timeout) {
+    long nanos = Durations.nonNegativeNanos(timeout, "timeout");
+    checkCaller("await");
+    return task.loop.await(this, nanos);
+  }
+
+  private void checkCaller(String op) {
     if (Task.CURRENT.get() != task) {
-      throw new IllegalStateException("await() must be called by the task that made this suspension ('"
+      throw new IllegalStateException(op + "() must be called by the task that made this suspension ('"
           + task.name() + "'); current thread: " + Thread.currentThread());
     }
-    task.loop.await(this);
   }
 
   /**
    * Makes the waiting task ready again (or, if it has not awaited yet, lets its {@code await()}
    * return). May be called from any thread; from outside the loop, it also wakes an idle loop.
    *
-   * @return true if this call resumed it; false if it was already resumed or its task was cancelled
+   * @return true if this call resumed it; false if it was already resumed, timed out, or its task
+   *     was cancelled
    */
   public boolean resume() {
     for (;;) {
@@ -83,7 +107,7 @@ public final class Suspension {
         }
       } else if (s == AWAITING) {
         if (STATE.compareAndSet(this, AWAITING, RESUMED)) {
-          task.loop.makeReadyFromAnyThread(task);
+          task.loop.resumed(this);
           return true;
         }
       } else {
