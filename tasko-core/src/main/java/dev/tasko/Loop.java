@@ -528,11 +528,24 @@ public final class Loop {
       }
       // 3. run() opens the next pass right here, on whichever task holds the baton, so a busy loop
       //    never pays for a round trip through the driving thread. With nothing to do now, the
-      //    baton goes back to the driver, which idles.
-      if (!beginPass()) {
+      //    baton goes back to the driver, which idles; on virtual time there is no waiting to do,
+      //    so the clock jumps to the next deadline here too.
+      if (!beginPass() && !skipToNextTimer()) {
         return null;
       }
     }
+  }
+
+  /**
+   * On virtual time, with nothing to run now but a timer pending, moves the clock to that timer
+   * and reopens the pass. Returns false if the driver should take over instead.
+   */
+  private boolean skipToNextTimer() {
+    if (virtualClock == null || timers.isEmpty() || !inbox.isEmpty()) {
+      return false;
+    }
+    virtualClock.advanceTo(timers.earliestDeadline());
+    return beginPass();
   }
 
   /**

@@ -50,7 +50,7 @@ public final class Durations {
       throw new IllegalArgumentException(name + " <= 0: " + hz + " Hz");
     }
     double nanos = 1e9 / hz;
-    if (nanos < 0.5) {
+    if (nanos < 1.0) {
       throw new IllegalArgumentException(name + " > 1e9 Hz (interval under 1 ns): " + hz + " Hz");
     }
     return Math.round(nanos);

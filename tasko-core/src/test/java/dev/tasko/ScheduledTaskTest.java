@@ -1,0 +1,344 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ScheduledTaskTest {
+  private final ManualTicker ticker = new ManualTicker();
+  private final Loop loop = Loop.builder().ticker(ticker).build();
+  private final EventLog log = new EventLog();
+
+  private void at(long nanos) {
+    ticker.advanceNanos(nanos - ticker.read());
+  }
+
+  @Test
+  void schedule_steppedOnFakeClock_runsWhenDueStopsStartsAndChangesRate() {
+    // tasko's test_reschedule, pass by pass, on a clock counted in nanoseconds.
+    AtomicInteger runs = new AtomicInteger();
+    ScheduledTask task = loop.schedule(1e9, runs::incrementAndGet); // one run per nanosecond
+
+    at(2);
+    assertThat(runs).as("did not run before step").hasValue(0);
+    loop.step();
+    assertThat(runs).as("ran only once during step").hasValue(1);
+
+    at(4);
+    task.stop();
+    loop.step();
+    assertThat(runs).as("does not run again while stopped").hasValue(1);
+
+    at(6);
+    task.start();
+    loop.step();
+    assertThat(runs).as("runs again after restarting").hasValue(2);
+
+    at(7);
+    task.changeRate(1e9 / 10);
+    loop.step();
+    assertThat(runs).as("this run was already scheduled; the next one is 10 later").hasValue(3);
+
+    at(16);
+    loop.step();
+    assertThat(runs).as("nothing before the new interval has passed").hasValue(3);
+
+    at(17);
+    loop.step();
+    assertThat(runs).as("the new rate ran").hasValue(4);
+  }
+
+  @Test
+  void schedule_96TasksOneMinuteVirtualTime_everyCountExact() {
+    // tasko's test_schedule_rate (96 tasks, task i at 3(i+1)+5 Hz, ±5 runs over one second),
+    // held to ±1 over a minute (60 times longer; an hour runs in the stress suite).
+    Loop v = Loop.builder().virtualTime().build();
+    int[] counts = new int[96];
+    List<ScheduledTask> tasks = new ArrayList<>();
+    for (int i = 0; i < 96; i++) {
+      int n = i;
+      tasks.add(v.schedule(3 * (i + 1) + 5, () -> counts[n]++));
+    }
+    long minute = Duration.ofMinutes(1).toNanos();
+    v.runLater(Duration.ofMinutes(1), () -> tasks.forEach(ScheduledTask::stop));
+
+    v.run();
+
+    for (int i = 0; i < 96; i++) {
+      long rate = 3L * (i + 1) + 5;
+      long expected = rate * 60 + 1; // runs at 0, 1/rate, ..., 60 s inclusive
+      assertThat((long) counts[i]).as("task %d at %d Hz", i, rate).isCloseTo(expected, within(1L));
+      assertThat(tasks.get(i).stats().skippedRuns()).isZero();
+      assertThat(tasks.get(i).stats().latenessMax()).isEqualTo(Duration.ZERO);
+    }
+    assertThat(v.nanoTime()).isEqualTo(minute);
+  }
+
+  @Test
+  void scheduleLater_beside100HzTask_firstRunAfterOneInterval() {
+    // tasko's test_schedule_later
+    Loop v = Loop.builder().virtualTime().build();
+    AtomicInteger control = new AtomicInteger();
+    AtomicInteger deferred = new AtomicInteger();
+    ScheduledTask c = v.schedule(100, control::incrementAndGet);
+    ScheduledTask[] d = new ScheduledTask[1];
+    d[0] = v.scheduleLater(10, () -> {
+      deferred.incrementAndGet();
+      d[0].stop();
+      c.stop();
+    });
+
+    v.run();
+
+    assertThat(deferred).hasValue(1);
+    assertThat(control.get()).isCloseTo(10, within(2));
+    assertThat(v.nanoTime()).isEqualTo(100_000_000L);
+  }
+
+  @Test
+  void schedule_bodyTakesPartOfInterval_noDrift() {
+    Loop v = Loop.builder().virtualTime().build();
+    List<Long> starts = new ArrayList<>();
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = v.schedule(Duration.ofMillis(100), () -> {
+      starts.add(v.nanoTime() / 1_000_000);
+      Tasko.sleep(Duration.ofMillis(30)); // the run itself takes 30 ms
+      if (starts.size() == 5) {
+        s[0].stop();
+      }
+    });
+
+    v.run();
+
+    assertThat(starts).containsExactly(0L, 100L, 200L, 300L, 400L);
+  }
+
+  @Test
+  void schedule_runOverrunsLessThanTwoIntervals_nextRunsAfterOneYield_keepingGrid() {
+    List<String> events = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().build();
+    ScheduledTask[] s = new ScheduledTask[1];
+    int[] run = {0};
+    s[0] = v.schedule(Duration.ofMillis(100), () -> {
+      events.add("run" + run[0] + "@" + v.nanoTime() / 1_000_000);
+      if (run[0]++ == 0) {
+        Tasko.sleep(Duration.ofMillis(150)); // ends at 150: the 100 target is late by 50
+      }
+      if (run[0] == 4) {
+        s[0].stop();
+      }
+    });
+    v.addTask(() -> {
+      Tasko.sleep(Duration.ofMillis(150));
+      events.add("other@" + v.nanoTime() / 1_000_000);
+      Tasko.yieldNow();
+      events.add("other again@" + v.nanoTime() / 1_000_000);
+    });
+
+    v.run();
+
+    // The late run waits for one yield (the other task gets its turn), then the grid holds.
+    assertThat(events).containsExactly("run0@0", "other@150", "run1@150", "other again@150", "run2@200",
+        "run3@300");
+    assertThat(s[0].stats().skippedRuns()).isZero();
+    assertThat(s[0].stats().latenessMax()).isEqualTo(Duration.ofMillis(50));
+  }
+
+  @Test
+  void schedule_fallsTwoIntervalsBehind_resetsGridAndSkipsMissedRuns() {
+    Loop v = Loop.builder().virtualTime().build();
+    List<Long> starts = new ArrayList<>();
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = v.schedule(Duration.ofMillis(100), () -> {
+      starts.add(v.nanoTime() / 1_000_000);
+      if (starts.size() == 1) {
+        Tasko.sleep(Duration.ofMillis(350)); // 2.5 intervals past the 100 target
+      }
+      if (starts.size() == 3) {
+        s[0].stop();
+      }
+    });
+
+    v.run();
+
+    // Targets 100, 200 and 300 are skipped; the grid restarts at 350.
+    assertThat(starts).containsExactly(0L, 350L, 450L);
+    assertThat(s[0].stats().skippedRuns()).isEqualTo(2);
+    assertThat(s[0].stats().runs()).isEqualTo(3);
+  }
+
+  @Test
+  void stop_duringRun_doesNotInterruptIt_andNoFurtherRuns() {
+    Loop v = Loop.builder().virtualTime().build();
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = v.schedule(Duration.ofMillis(10), () -> {
+      log.add("start");
+      Tasko.sleep(Duration.ofMillis(5));
+      log.add("end");
+    });
+    v.addTask(() -> {
+      Tasko.sleep(Duration.ofMillis(2));
+      s[0].stop();
+      assertThat(s[0].isRunning()).isTrue();
+      assertThat(s[0].isScheduled()).isFalse();
+    });
+
+    v.run();
+
+    log.assertTaken("start", "end");
+    assertThat(s[0].isRunning()).isFalse();
+    assertThat(v.nanoTime()).as("stopped schedule ends at once, not at its next target")
+        .isEqualTo(5_000_000L);
+  }
+
+  @Test
+  void start_whileStoppedScheduleStillQueued_neverDoubles() {
+    AtomicInteger runs = new AtomicInteger();
+    ScheduledTask task = loop.schedule(Duration.ofNanos(10), runs::incrementAndGet);
+    loop.step(); // run at 0, next target 10
+    task.stop();
+    task.start();
+    task.start();
+
+    at(10);
+    loop.step();
+    at(20);
+    loop.step();
+
+    assertThat(runs).hasValue(3);
+    assertThat(loop.taskCount()).isEqualTo(1);
+  }
+
+  @Test
+  void stop_fromAnotherThread_takesEffectAtNextPass() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    ScheduledTask task = loop.schedule(Duration.ofNanos(10), runs::incrementAndGet);
+    loop.step();
+
+    Thread t = Thread.ofPlatform().start(task::stop);
+    t.join();
+    at(10);
+    loop.step();
+
+    assertThat(runs).hasValue(1);
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void changeRate_fromOwnBody_appliesFromNextTarget() {
+    Loop v = Loop.builder().virtualTime().build();
+    List<Long> starts = new ArrayList<>();
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = v.schedule(Duration.ofSeconds(10), () -> {
+      starts.add(v.nanoTime() / 1_000_000);
+      s[0].changeRate(Duration.ofMillis(100));
+      if (starts.size() == 3) {
+        s[0].stop();
+      }
+    });
+
+    v.run();
+
+    assertThat(starts).containsExactly(0L, 100L, 200L);
+    assertThat(s[0].interval()).isEqualTo(Duration.ofMillis(100));
+  }
+
+  @Test
+  void changeRate_badValues_rejectedAndRateKept() {
+    ScheduledTask task = loop.schedule(10.0, () -> {});
+    assertThatThrownBy(() -> task.changeRate(0.0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("rate <= 0: 0.0 Hz");
+    assertThatThrownBy(() -> task.changeRate(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("interval <= 0: PT-0.001S");
+    assertThatThrownBy(() -> task.changeRate(null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("interval == null");
+    assertThatThrownBy(() -> task.changeRate(2e9)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("> 1e9 Hz");
+    assertThat(task.interval()).isEqualTo(Duration.ofMillis(100));
+  }
+
+  @Test
+  void iterationThrows_defaultHandler_stopsRun_scheduleGoesOnWhenRunAgain() {
+    Loop v = Loop.builder().virtualTime().build();
+    AtomicInteger runs = new AtomicInteger();
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = v.schedule("flaky", Duration.ofSeconds(1), () -> {
+      if (runs.incrementAndGet() == 2) {
+        throw new IllegalStateException("sensor glitch");
+      }
+      if (runs.get() == 4) {
+        s[0].stop();
+      }
+    });
+
+    assertThatThrownBy(v::run).isInstanceOf(TaskFailedException.class)
+        .hasMessageContaining("task 'flaky' failed").hasMessageContaining("sensor glitch");
+    assertThat(runs).hasValue(2);
+    assertThat(s[0].isScheduled()).isTrue();
+
+    v.run();
+    assertThat(runs).hasValue(4);
+  }
+
+  @Test
+  void iterationThrows_logAndContinue_scheduleKeepsItsRate() {
+    List<String> failures = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime()
+        .failureHandler((task, failure) -> failures.add(task.name() + ": " + failure.getMessage())).build();
+    List<Long> starts = new ArrayList<>();
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = v.schedule("flaky", Duration.ofMillis(100), () -> {
+      starts.add(v.nanoTime() / 1_000_000);
+      if (starts.size() == 4) {
+        s[0].stop();
+      }
+      throw new Exception("run " + starts.size());
+    });
+
+    v.run();
+
+    assertThat(starts).containsExactly(0L, 100L, 200L, 300L);
+    assertThat(failures).containsExactly("flaky: run 1", "flaky: run 2", "flaky: run 3", "flaky: run 4");
+  }
+
+  @Test
+  void cancel_duringRun_cancelsItAndEndsSchedule() {
+    Loop v = Loop.builder().virtualTime().build();
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = v.schedule(Duration.ofMillis(10), () -> {
+      try {
+        log.add("start");
+        Tasko.sleep(Duration.ofSeconds(5));
+        log.add("not reached");
+      } finally {
+        log.add("finally");
+      }
+    });
+    v.runLater(Duration.ofMillis(1), () -> s[0].cancel());
+
+    v.run();
+
+    log.assertTaken("start", "finally");
+    assertThat(s[0].isScheduled()).isFalse();
+    assertThat(v.nanoTime()).isEqualTo(1_000_000L);
+  }
+
+  @Test
+  void stats_recordsLatenessOfLateRuns() {
+    ScheduledTask task = loop.schedule(Duration.ofNanos(1000), () -> {});
+    loop.step(); // run at 0, on time
+    at(1300);
+    loop.step(); // target 1000, late by 300
+
+    ScheduledTask.Stats stats = task.stats();
+    assertThat(stats.runs()).isEqualTo(2);
+    assertThat(stats.latenessMax()).isEqualTo(Duration.ofNanos(300));
+    assertThat(stats.latenessP50()).isEqualTo(Duration.ZERO);
+  }
+}
