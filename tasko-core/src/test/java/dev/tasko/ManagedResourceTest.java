@@ -1,0 +1,443 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import org.junit.jupiter.api.Test;
+
+class ManagedResourceTest {
+  private final EventLog log = new EventLog();
+
+  /** A bus that fails loudly if two chip selects are ever active at once. */
+  static final class Bus {
+    Integer activeCs;
+    final List<String> history = new ArrayList<>();
+
+    void select(int cs) {
+      if (activeCs != null) {
+        throw new AssertionError("bus owned twice: " + activeCs + " and " + cs);
+      }
+      activeCs = cs;
+      history.add("select " + cs);
+    }
+
+    void deselect(int cs) {
+      if (activeCs == null || activeCs != cs) {
+        throw new AssertionError("deselect " + cs + " but active is " + activeCs);
+      }
+      activeCs = null;
+      history.add("deselect " + cs);
+    }
+  }
+
+  @Test
+  void acquire_twoTasksSteppedPassByPass_handOffOnRelease() {
+    // tasko's test_acquire, pass by pass.
+    Loop loop = Loop.create();
+    Bus spi = new Bus();
+    ManagedResource<Bus, Integer> managed = ManagedResource.of("spi", spi, spi::select, spi::deselect);
+    Handle<Bus> cs1 = managed.handle(1);
+    Handle<Bus> cs2 = managed.handle(2);
+    for (Handle<Bus> h : List.of(cs1, cs2)) {
+      loop.addTask(() -> {
+        Tasko.yieldNow(); // enter fn
+        try (Lease<Bus> lease = h.acquire()) { // acquire, or suspend
+          Tasko.yieldNow(); // work
+          assertThat(lease.resource().activeCs).isNotNull();
+        }
+        Tasko.yieldNow(); // after the block
+      });
+    }
+    assertThat(spi.activeCs).isNull();
+
+    loop.step(); // 1 enters             2 enters
+    loop.step(); // 1 acquires, works    2 suspends
+    assertThat(spi.activeCs).isEqualTo(1);
+    assertThat(cs1.isActive()).isTrue();
+    assertThat(cs2.isActive()).isFalse();
+
+    loop.step(); // 1 releases; ownership passes to 2, which becomes ready
+    assertThat(spi.activeCs).isNull();
+    assertThat(cs1.isActive()).isFalse();
+
+    loop.step(); // 1 ends               2 runs onAcquire, works
+    assertThat(spi.activeCs).isEqualTo(2);
+    assertThat(cs2.isActive()).isTrue();
+
+    loop.step(); //                      2 releases
+    assertThat(spi.activeCs).isNull();
+
+    assertThat(loop.step()).isFalse(); // 2 ends
+    assertThat(spi.history).containsExactly("select 1", "deselect 1", "select 2", "deselect 2");
+  }
+
+  @Test
+  void acquire_free_takesAtOnceWithoutYielding() {
+    Loop loop = Loop.create();
+    ManagedResource<String, Object> r = ManagedResource.of("bus");
+    Handle<String> h = r.handle(null);
+    loop.addTask(() -> {
+      log.add("a before");
+      try (Lease<String> lease = h.acquire()) {
+        log.add("a got " + lease.resource());
+      }
+    });
+    loop.addTask(() -> log.add("b"));
+
+    loop.step();
+
+    log.assertTaken("a before", "a got bus", "b");
+  }
+
+  @Test
+  void acquire_threeLoopingDevices_servedInOrderOfFirstRequest_oneChipSelectAtATime() {
+    // tasko's managed_spi_test: SD card, sensor and screen share one bus, each looping.
+    Loop loop = Loop.builder().virtualTime().build();
+    Bus spi = new Bus();
+    ManagedResource<Bus, Integer> managed = ManagedResource.of("spi", spi, spi::select, spi::deselect);
+    List<String> order = new ArrayList<>();
+    String[] names = {"sdcard", "sensor", "screen"};
+    for (int i = 0; i < names.length; i++) {
+      String device = names[i];
+      Handle<Bus> h = managed.handle(i);
+      loop.addTask(device, () -> {
+        for (int round = 0; round < 3; round++) {
+          try (Lease<Bus> lease = h.acquire()) {
+            order.add(device);
+            assertThat(lease.resource().activeCs).isEqualTo(h.context());
+            Tasko.sleep(Duration.ofMillis(1)); // a transfer that takes time
+          }
+        }
+      });
+    }
+
+    loop.run();
+
+    assertThat(order).containsExactly("sdcard", "sensor", "screen", "sdcard", "sensor", "screen", "sdcard",
+        "sensor", "screen");
+    assertThat(spi.activeCs).isNull();
+  }
+
+  @Test
+  void release_thenAcquireAgainAtOnce_queuesBehindWaiters_noBarging() {
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, Object> r = ManagedResource.of("bus");
+    Handle<String> a = r.handle("a");
+    Handle<String> b = r.handle("b");
+    loop.addTask(() -> {
+      try (Lease<String> lease = a.acquire()) {
+        Tasko.yieldNow();
+      }
+      log.add("a released");
+      try (Lease<String> lease = a.acquire()) { // b is first in line: a must wait
+        log.add("a again");
+      }
+    });
+    loop.addTask(() -> {
+      try (Lease<String> lease = b.acquire()) {
+        log.add("b got it");
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("a released", "b got it", "a again");
+  }
+
+  @Test
+  void acquire_resourceAlreadyHeldBySameTask_throwsInsteadOfDeadlock() {
+    Loop loop = Loop.create();
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", c -> {}, c -> {});
+    Handle<String> first = r.handle("cs1");
+    Handle<String> second = r.handle("cs2");
+    loop.addTask("greedy", () -> {
+      try (Lease<String> lease = first.acquire()) {
+        assertThatThrownBy(second::acquire).isInstanceOf(IllegalStateException.class)
+            .hasMessage("task 'greedy' already holds resource 'spi' through handle(cs1) of spi; "
+                + "acquiring it again would wait forever");
+        log.add("still holds: " + first.isActive());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("still holds: true");
+  }
+
+  @Test
+  void acquire_outsideTask_throwsIllegalState() {
+    Handle<String> h = ManagedResource.of("bus").handle(null);
+    assertThatThrownBy(h::acquire).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("acquire() must be called from a task of a running loop");
+  }
+
+  @Test
+  void onAcquireThrows_acquireRethrows_resourcePassesToNextWaiter() {
+    Loop loop = Loop.builder().virtualTime().failureHandler((t, f) -> log.add(t.name() + " failed: " + f.getMessage()))
+        .build();
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", cs -> {
+      if (cs.equals("broken")) {
+        throw new IllegalStateException("pin fault");
+      }
+      log.add("select " + cs);
+    }, cs -> log.add("deselect " + cs));
+    Handle<String> ok1 = r.handle("ok1");
+    Handle<String> broken = r.handle("broken");
+    Handle<String> ok2 = r.handle("ok2");
+    loop.addTask("first", () -> {
+      try (Lease<String> lease = ok1.acquire()) {
+        Tasko.yieldNow();
+      }
+    });
+    loop.addTask("broken", () -> {
+      try (Lease<String> lease = broken.acquire()) {
+        log.add("not reached");
+      }
+    });
+    loop.addTask("third", () -> {
+      try (Lease<String> lease = ok2.acquire()) {
+        log.add("third has it");
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("select ok1", "deselect ok1", "broken failed: pin fault", "select ok2", "third has it",
+        "deselect ok2");
+    assertThat(broken.isActive()).isFalse();
+  }
+
+  @Test
+  void onReleaseThrows_closeRethrows_resourceStillPassedOn() {
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", cs -> {}, cs -> {
+      if (cs.equals("a")) {
+        throw new IllegalStateException("stuck pin");
+      }
+    });
+    Handle<String> a = r.handle("a");
+    Handle<String> b = r.handle("b");
+    loop.addTask(() -> {
+      try (Lease<String> lease = a.acquire()) {
+        Tasko.yieldNow();
+      } catch (IllegalStateException e) {
+        log.add("close threw " + e.getMessage());
+      }
+    });
+    loop.addTask(() -> {
+      try (Lease<String> lease = b.acquire()) {
+        log.add("b got it");
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("close threw stuck pin", "b got it");
+    assertThat(a.isActive()).isFalse();
+  }
+
+  @Test
+  void cancel_whileWaiting_leavesQueue_othersStillServedInOrder() {
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", cs -> log.add("select " + cs),
+        cs -> log.add("deselect " + cs));
+    loop.addTask(() -> {
+      try (Lease<String> lease = r.handle("holder").acquire()) {
+        Tasko.sleep(Duration.ofSeconds(1));
+      }
+    });
+    Task<Void> quitter = loop.addTask(() -> {
+      try (Lease<String> lease = r.handle("quitter").acquire()) {
+        log.add("quitter got it");
+      } catch (CancellationException e) {
+        log.add("quitter cancelled");
+        throw e;
+      }
+    });
+    loop.addTask(() -> {
+      try (Lease<String> lease = r.handle("patient").acquire()) {
+        log.add("patient got it");
+      }
+    });
+    loop.runLater(Duration.ofMillis(10), quitter::cancel);
+
+    loop.run();
+
+    log.assertTaken("select holder", "quitter cancelled", "deselect holder", "select patient", "patient got it",
+        "deselect patient");
+  }
+
+  @Test
+  void cancel_afterOwnershipHandedButBeforeRunning_handsItOnUntouched() {
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", cs -> log.add("select " + cs),
+        cs -> log.add("deselect " + cs));
+    Task<?>[] next = new Task<?>[1];
+    loop.addTask(() -> {
+      try (Lease<String> lease = r.handle("holder").acquire()) {
+        Tasko.yieldNow();
+      } // ownership passes to 'next' here...
+      next[0].cancel(); // ...which is cancelled before it gets to run
+    });
+    next[0] = loop.addTask(() -> {
+      try (Lease<String> lease = r.handle("next").acquire()) {
+        log.add("next got it");
+      }
+    });
+    loop.addTask(() -> {
+      try (Lease<String> lease = r.handle("last").acquire()) {
+        log.add("last got it");
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("select holder", "deselect holder", "select last", "last got it", "deselect last");
+    assertThat(next[0].state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  void cancel_whileHolding_leaseClosedByFinally_resourcePassedOn() {
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", cs -> log.add("select " + cs),
+        cs -> log.add("deselect " + cs));
+    Task<Void> holder = loop.addTask(() -> {
+      try (Lease<String> lease = r.handle("holder").acquire()) {
+        Tasko.sleep(Duration.ofHours(1));
+      }
+    });
+    loop.addTask(() -> {
+      try (Lease<String> lease = r.handle("waiter").acquire()) {
+        log.add("waiter got it");
+      }
+    });
+    loop.runLater(Duration.ofSeconds(1), holder::cancel);
+
+    loop.run();
+
+    log.assertTaken("select holder", "deselect holder", "select waiter", "waiter got it", "deselect waiter");
+  }
+
+  @Test
+  void taskEndsHoldingLease_leaseClosedForIt() {
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", cs -> log.add("select " + cs),
+        cs -> log.add("deselect " + cs));
+    Handle<String> forgetful = r.handle("forgetful");
+    loop.addTask(() -> {
+      forgetful.acquire(); // never closed
+    });
+    loop.addTask(() -> {
+      try (Lease<String> lease = r.handle("next").acquire()) {
+        log.add("next got it");
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("select forgetful", "deselect forgetful", "select next", "next got it", "deselect next");
+    assertThat(forgetful.isActive()).isFalse();
+  }
+
+  @Test
+  void close_byAnotherTask_throwsIllegalState_andIsHarmless() {
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, Object> r = ManagedResource.of("bus");
+    @SuppressWarnings("unchecked")
+    Lease<String>[] lease = new Lease[1];
+    loop.addTask("owner", () -> {
+      lease[0] = r.handle(null).acquire();
+      Tasko.yieldNow();
+      Tasko.yieldNow();
+      lease[0].close();
+      log.add("owner closed");
+    });
+    loop.addTask("thief", () -> {
+      Tasko.yieldNow();
+      assertThatThrownBy(lease[0]::close).isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("lease of handle(null) of bus belongs to task 'owner' and must be closed by it");
+      log.add("thief refused");
+    });
+
+    loop.run();
+
+    log.assertTaken("thief refused", "owner closed");
+  }
+
+  @Test
+  void waitingForEachOther_deadlockReportNamesResourceAndHolder() {
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, String> spi = ManagedResource.of("spi", "spi", c -> {}, c -> {});
+    ManagedResource<String, String> i2c = ManagedResource.of("i2c", "i2c", c -> {}, c -> {});
+    loop.addTask("a", () -> {
+      try (Lease<String> l1 = spi.handle("a").acquire()) {
+        Tasko.yieldNow();
+        try (Lease<String> l2 = i2c.handle("a").acquire()) {
+          log.add("unreachable");
+        }
+      }
+    });
+    loop.addTask("b", () -> {
+      try (Lease<String> l1 = i2c.handle("b").acquire()) {
+        Tasko.yieldNow();
+        try (Lease<String> l2 = spi.handle("b").acquire()) {
+          log.add("unreachable");
+        }
+      }
+    });
+
+    assertThatThrownBy(loop::run).isInstanceOf(DeadlockException.class)
+        .hasMessageContaining("task 'a' waits for resource 'i2c' through handle(a) of i2c (held by task 'b'")
+        .hasMessageContaining("task 'b' waits for resource 'spi' through handle(b) of spi (held by task 'a'");
+  }
+
+  @Test
+  void holderAndWaiting_describeQueue_fromLoopTask() {
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", c -> {}, c -> {});
+    Handle<String> a = r.handle("a");
+    Handle<String> b = r.handle("b");
+    Handle<String> c = r.handle("c");
+    for (Handle<String> h : List.of(a, b, c)) {
+      loop.addTask(() -> {
+        try (Lease<String> lease = h.acquire()) {
+          Tasko.sleep(Duration.ofSeconds(1));
+        }
+      });
+    }
+    loop.addTask(() -> {
+      Tasko.yieldNow();
+      assertThat(r.holder()).containsSame(a);
+      assertThat(r.waiting()).containsExactly(b, c);
+      log.add("checked");
+    });
+
+    loop.run();
+
+    log.assertTaken("checked");
+    assertThatThrownBy(r::holder).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("holder() of resource 'spi' must be called from a task of loop");
+  }
+
+  @Test
+  void acquire_fromTaskOfAnotherLoop_throwsIllegalState() {
+    ManagedResource<String, Object> r = ManagedResource.of("bus");
+    Loop first = Loop.builder().name("first").virtualTime().build();
+    first.addTask(() -> r.handle(null).acquire().close());
+    first.run();
+    Loop second = Loop.builder().name("second").virtualTime().build();
+    second.addTask(() -> {
+      assertThatThrownBy(() -> r.handle(null).acquire()).isInstanceOf(IllegalStateException.class)
+          .hasMessage("resource 'bus' belongs to loop 'first'; it cannot be acquired from a task of loop 'second'");
+      log.add("checked");
+    });
+
+    second.run();
+
+    log.assertTaken("checked");
+  }
+}

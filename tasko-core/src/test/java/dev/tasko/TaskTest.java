@@ -1,0 +1,284 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import org.junit.jupiter.api.Test;
+
+class TaskTest {
+  private final Loop loop = Loop.builder().name("test").virtualTime().build();
+  private final EventLog log = new EventLog();
+
+  @Test
+  void join_fromTask_returnsValueOfCallable() {
+    Task<Integer> answer = loop.addTask("answer", () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      return 42;
+    });
+    loop.addTask(() -> log.add("joined " + answer.join()));
+
+    loop.run();
+
+    log.assertTaken("joined 42");
+    assertThat(answer.state()).isEqualTo(Task.State.SUCCEEDED);
+  }
+
+  @Test
+  void join_finishedTask_isStillASwitchPoint() {
+    Task<String> done = loop.addTask(() -> "x");
+    loop.addTask(() -> {
+      Tasko.yieldNow();
+      log.add("before join");
+      done.join();
+      log.add("after join");
+    });
+    loop.addTask(() -> {
+      Tasko.yieldNow();
+      log.add("other");
+    });
+
+    loop.run();
+
+    log.assertTaken("before join", "other", "after join");
+  }
+
+  @Test
+  void join_failedTask_throwsTaskFailedException_andFailureDoesNotStopRun() {
+    IllegalStateException boom = new IllegalStateException("boom");
+    Task<Void> bad = loop.addTask("bad", () -> {
+      Tasko.yieldNow();
+      throw boom;
+    });
+    loop.addTask(() -> {
+      try {
+        bad.join();
+      } catch (TaskFailedException e) {
+        log.add("caught " + e.getMessage());
+        assertThat(e.getCause()).isSameAs(boom);
+        assertThat(e.task()).isSameAs(bad);
+      }
+    });
+
+    loop.run(); // the failure reached a joiner, so it does not stop run()
+
+    log.assertTaken("caught task 'bad' failed: java.lang.IllegalStateException: boom");
+    assertThat(bad.state()).isEqualTo(Task.State.FAILED);
+  }
+
+  @Test
+  void join_itself_throwsIllegalState() {
+    Task<?>[] self = new Task<?>[1];
+    self[0] = loop.addTask(() -> {
+      assertThatThrownBy(() -> self[0].join()).isInstanceOf(IllegalStateException.class)
+          .hasMessage("task 'task-1' cannot join itself");
+      log.add("checked");
+    });
+
+    loop.run();
+
+    log.assertTaken("checked");
+  }
+
+  @Test
+  void join_fromOutsideThread_blocksUntilDone() throws Exception {
+    Loop real = Loop.create();
+    Task<String> t = real.addTask(() -> {
+      Tasko.sleep(Duration.ofMillis(1));
+      return "done";
+    });
+    Thread driver = Thread.ofPlatform().start(real::run);
+
+    assertThat(t.join()).isEqualTo("done");
+    driver.join();
+  }
+
+  @Test
+  void join_taskOfAnotherLoop_waitsWithoutBlockingOwnLoop() throws Exception {
+    Loop other = Loop.create();
+    Task<String> remote = other.addTask(() -> {
+      Tasko.sleep(Duration.ofMillis(1));
+      return "remote";
+    });
+    Loop real = Loop.create();
+    real.addTask(() -> log.add("joined " + remote.join()));
+    real.addTask(() -> log.add("not blocked"));
+    Thread otherDriver = Thread.ofPlatform().start(other::run);
+
+    real.run();
+
+    otherDriver.join();
+    assertThat(log.take()).containsExactly("not blocked", "joined remote");
+  }
+
+  @Test
+  void cancel_sleepingTask_throwsAtSleep_runsFinally_joinThrowsCancellation() {
+    Task<Void> sleeper = loop.addTask("sleeper", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+        log.add("not reached");
+      } finally {
+        log.add("finally");
+      }
+    });
+    loop.addTask(() -> {
+      Tasko.yieldNow();
+      assertThat(sleeper.cancel()).isTrue();
+      try {
+        sleeper.join();
+      } catch (CancellationException e) {
+        log.add("join: " + e.getMessage());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("finally", "join: task 'sleeper' was cancelled");
+    assertThat(sleeper.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(sleeper.isCancelled()).isTrue();
+    assertThat(loop.nanoTime()).as("no hour was waited").isZero();
+  }
+
+  @Test
+  void cancel_beforeStart_taskNeverRuns() {
+    Task<Void> t = loop.addTask(() -> log.add("ran"));
+    t.cancel();
+
+    loop.run();
+
+    log.assertTaken();
+    assertThat(t.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  void cancel_runLaterBeforeDelay_neverRunsAndLoopEndsAtOnce() {
+    Task<Void> t = loop.runLater(Duration.ofHours(1), () -> log.add("ran"));
+    loop.addTask(t::cancel);
+
+    loop.run();
+
+    log.assertTaken();
+    assertThat(t.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(loop.nanoTime()).isZero();
+  }
+
+  @Test
+  void cancel_readyTask_throwsAtItsNextSuspensionPoint() {
+    Task<?>[] victim = new Task<?>[1];
+    victim[0] = loop.addTask(() -> {
+      log.add("running");
+      victim[0].cancel(); // cancelling itself: goes on until it suspends
+      log.add("still running");
+      try {
+        Tasko.yieldNow();
+      } catch (CancellationException e) {
+        log.add("cancelled at yield");
+        throw e;
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("running", "still running", "cancelled at yield");
+    assertThat(victim[0].state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  void cancel_whileJoining_joinerThrows_targetUnaffected() {
+    Task<String> slow = loop.addTask(() -> {
+      Tasko.sleep(Duration.ofSeconds(10));
+      return "slow done";
+    });
+    Task<Void> joiner = loop.addTask(() -> {
+      try {
+        slow.join();
+      } catch (CancellationException e) {
+        log.add("joiner cancelled");
+        throw e;
+      }
+    });
+    loop.runLater(Duration.ofSeconds(1), joiner::cancel);
+
+    loop.run();
+
+    log.assertTaken("joiner cancelled");
+    assertThat(joiner.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(slow.join()).isEqualTo("slow done");
+  }
+
+  @Test
+  void cancel_afterCancelled_everySuspensionPointThrows() {
+    Task<Void> t = loop.addTask(() -> {
+      try {
+        Tasko.sleep(Duration.ofSeconds(1));
+      } catch (CancellationException e) {
+        log.add("first");
+      }
+      try {
+        Tasko.yieldNow();
+      } catch (CancellationException e) {
+        log.add("second");
+      }
+    });
+    loop.addTask(t::cancel);
+
+    loop.run();
+
+    log.assertTaken("first", "second");
+    assertThat(t.state()).as("the body returned normally").isEqualTo(Task.State.SUCCEEDED);
+  }
+
+  @Test
+  void cancel_fromAnotherThread_takesEffect() throws Exception {
+    Loop real = Loop.create();
+    Task<Void> t = real.addTask(() -> Tasko.suspend("never").await());
+    real.addTask(() -> {
+      Thread.ofPlatform().start(t::cancel).join(); // blocks this loop briefly: fine in a test
+    });
+
+    real.run();
+
+    assertThat(t.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  void cancel_doneTask_returnsFalse() {
+    Task<Void> t = loop.addTask(() -> {});
+    loop.run();
+    assertThat(t.cancel()).isFalse();
+    assertThat(t.state()).isEqualTo(Task.State.SUCCEEDED);
+  }
+
+  @Test
+  void state_followsTheTaskThroughItsLife() {
+    Task<?>[] t = new Task<?>[1];
+    t[0] = loop.addTask("life", () -> {
+      log.add("inside: " + t[0].state());
+      Tasko.sleep(Duration.ofSeconds(1));
+    });
+    assertThat(t[0].state()).isEqualTo(Task.State.NEW);
+    loop.addTask(() -> {
+      Tasko.yieldNow();
+      log.add("while sleeping: " + t[0].state());
+    });
+
+    loop.run();
+
+    log.assertTaken("inside: RUNNING", "while sleeping: WAITING");
+    assertThat(t[0].state()).isEqualTo(Task.State.SUCCEEDED);
+    assertThat(t[0].isDone()).isTrue();
+    assertThat(t[0].name()).isEqualTo("life");
+    assertThat(t[0].loop()).isSameAs(loop);
+    assertThat(t[0]).hasToString("Task[life SUCCEEDED]");
+  }
+
+  @Test
+  void currentTask_insideTask_isThatTask_outsideIsNull() {
+    Task<?>[] t = new Task<?>[1];
+    t[0] = loop.addTask(() -> assertThat(Tasko.currentTask()).isSameAs(t[0]));
+    loop.run();
+    assertThat(Tasko.currentTask()).isNull();
+    assertThat(t[0].state()).isEqualTo(Task.State.SUCCEEDED);
+  }
+}
