@@ -320,4 +320,66 @@ class LoopTest {
     ticker.advance(Duration.ofSeconds(3));
     assertThat(loop.nanoTime()).isEqualTo(3_000_000_000L);
   }
+
+  @Test
+  void runLater_nothingBeforeDelay_thenRunsOncePerPass() {
+    // tasko's test_run_later
+    int[] count = {0};
+    loop.runLater(Duration.ofMillis(100), () -> {
+      while (true) {
+        count[0]++;
+        Tasko.yieldNow();
+      }
+    });
+
+    assertThat(count[0]).as("nothing runs when added").isZero();
+    loop.step();
+    assertThat(count[0]).as("nothing before the delay").isZero();
+
+    ticker.advance(Duration.ofMillis(100));
+    loop.step();
+    assertThat(count[0]).as("once per pass").isEqualTo(1);
+    loop.step();
+    assertThat(count[0]).isEqualTo(2);
+  }
+
+  @Test
+  void runLater_startTimeFixedAtCall_notWhenLoopGetsToIt() {
+    loop.runLater(Duration.ofMillis(100), () -> log.add("ran at " + loop.nanoTime() / 1_000_000));
+    ticker.advance(Duration.ofMillis(60)); // the loop first steps 60 ms after the call
+    loop.step();
+    ticker.advance(Duration.ofMillis(40));
+    loop.step();
+
+    log.assertTaken("ran at 100");
+  }
+
+  @Test
+  void step_fromTwoThreadsAtOnce_secondIsRejected() throws Exception {
+    java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    loop.addTask(() -> {
+      inside.countDown();
+      release.await(); // holds the pass open (blocking the loop, on purpose)
+    });
+    Thread first = Thread.ofPlatform().start(loop::step);
+    inside.await();
+
+    assertThatThrownBy(loop::step).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("step(): loop 'test' is already driven by");
+
+    release.countDown();
+    first.join();
+  }
+
+  @Test
+  void stats_countPassesSwitchesAndIdleTime() {
+    Loop v = Loop.builder().virtualTime().build();
+    v.addTask(() -> Tasko.yieldNow());
+    v.run();
+    Loop.Stats stats = v.stats();
+    assertThat(stats.passes()).isGreaterThanOrEqualTo(2);
+    assertThat(stats.switches()).isGreaterThanOrEqualTo(2);
+    assertThat(stats.idleTime()).isEqualTo(Duration.ZERO); // virtual time never waits
+  }
 }

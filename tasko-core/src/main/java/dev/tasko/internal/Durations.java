@@ -50,6 +50,9 @@ public final class Durations {
       throw new IllegalArgumentException(name + " <= 0: " + hz + " Hz");
     }
     double nanos = 1e9 / hz;
+    if (nanos >= 0x1p63) {
+      throw new IllegalArgumentException(name + " is too low (interval over 292 years): " + hz + " Hz");
+    }
     if (nanos < 1.0) {
       throw new IllegalArgumentException(name + " > 1e9 Hz (interval under 1 ns): " + hz + " Hz");
     }

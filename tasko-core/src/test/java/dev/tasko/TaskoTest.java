@@ -1,0 +1,73 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.reflect.Modifier;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TaskoTest {
+
+  @Test
+  void suspendingCalls_outsideTask_throwIllegalStateNamingTheCall() {
+    assertThatThrownBy(() -> Tasko.sleep(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("sleep() must be called from a task of a running loop; current thread:");
+    assertThatThrownBy(Tasko::yieldNow).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("yieldNow() must be called from a task of a running loop");
+  }
+
+  @Test
+  void sleep_badDuration_rejectedBeforeAnythingElse() {
+    assertThatThrownBy(() -> Tasko.sleep(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("duration < 0: PT-0.001S");
+    assertThatThrownBy(() -> Tasko.sleep(null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("duration == null");
+  }
+
+  @Test
+  void sleep_zero_isAYield() {
+    Loop loop = Loop.create();
+    EventLog log = new EventLog();
+    loop.addTask(() -> {
+      log.add("a");
+      Tasko.sleep(Duration.ZERO);
+      log.add("a again");
+    });
+    loop.addTask(() -> log.add("b"));
+
+    loop.step();
+    log.assertTaken("a", "b");
+    loop.step();
+    log.assertTaken("a again");
+  }
+
+  @Test
+  void defaultLoop_moduleLevelFunctions_runOnIt() {
+    EventLog log = new EventLog();
+    Tasko.addTask(() -> log.add("task"));
+    Tasko.runLater(Duration.ofMillis(1), () -> log.add("later"));
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = Tasko.schedule(Duration.ofMillis(1), () -> {
+      log.add("scheduled");
+      s[0].stop();
+    });
+
+    Tasko.run();
+
+    assertThat(log.take()).containsExactlyInAnyOrder("task", "scheduled", "later");
+    assertThat(Tasko.defaultLoop()).isSameAs(Tasko.defaultLoop());
+    assertThat(Tasko.defaultLoop().name()).isEqualTo("tasko");
+  }
+
+  @Test
+  void publicTypes_areFinalOrInterfaces() {
+    // Like trio: nothing here is designed for extension, so nothing can be subclassed.
+    for (Class<?> c : List.of(Loop.class, Loop.Builder.class, Task.class, ScheduledTask.class, Suspension.class,
+        ManagedResource.class, Handle.class, Lease.class, ManualTicker.class, IdleStrategy.class, Tasko.class,
+        TaskFailedException.class, DeadlockException.class)) {
+      assertThat(Modifier.isFinal(c.getModifiers())).as(c.getName()).isTrue();
+    }
+  }
+}

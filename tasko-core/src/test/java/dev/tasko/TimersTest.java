@@ -1,0 +1,61 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class TimersTest {
+  private final Loop loop = Loop.builder().virtualTime().build();
+
+  private Task<Void> task(String name) {
+    return loop.newTask(name, () -> null);
+  }
+
+  @Test
+  void pollDue_returnsEarliestFirst_tiesInInsertionOrder_onlyWhenDue() {
+    Timers timers = new Timers();
+    Task<Void> late = task("late");
+    Task<Void> early = task("early");
+    Task<Void> tie = task("tie");
+    timers.add(late, 20);
+    timers.add(early, 10);
+    timers.add(tie, 20);
+
+    assertThat(timers.pollDue(9)).isNull();
+    assertThat(timers.pollDue(100)).isSameAs(early);
+    assertThat(timers.pollDue(100)).isSameAs(late);
+    assertThat(timers.pollDue(100)).isSameAs(tie);
+    assertThat(timers.pollDue(100)).isNull();
+    assertThat(timers.isEmpty()).isTrue();
+  }
+
+  @Test
+  void remove_anyEntry_keepsHeapOrder_randomisedAgainstSortedList() {
+    Random random = new Random(42);
+    Timers timers = new Timers();
+    List<Task<Void>> reference = new ArrayList<>();
+    for (int round = 0; round < 20_000; round++) {
+      int op = random.nextInt(3);
+      if (op < 2 || reference.isEmpty()) {
+        Task<Void> t = task("t" + round);
+        timers.add(t, random.nextInt(1000));
+        reference.add(t);
+      } else {
+        Task<Void> victim = reference.remove(random.nextInt(reference.size()));
+        assertThat(timers.remove(victim)).isTrue();
+        assertThat(timers.remove(victim)).as("second remove").isFalse();
+      }
+    }
+    reference.sort(Comparator.<Task<Void>>comparingLong(t -> t.deadline).thenComparingLong(t -> t.timerSeq));
+    assertThat(timers.size()).isEqualTo(reference.size());
+    for (Task<Void> expected : reference) {
+      assertThat(timers.earliestDeadline()).isEqualTo(expected.deadline);
+      assertThat(timers.pollDue(Long.MAX_VALUE)).isSameAs(expected);
+    }
+    assertThat(timers.isEmpty()).isTrue();
+  }
+}

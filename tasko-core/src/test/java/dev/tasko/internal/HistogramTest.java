@@ -1,0 +1,62 @@
+package dev.tasko.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+class HistogramTest {
+
+  @Test
+  void quantile_empty_isZero() {
+    Histogram h = new Histogram();
+    assertThat(h.quantile(0.5)).isZero();
+    assertThat(h.max()).isZero();
+    assertThat(h.count()).isZero();
+  }
+
+  @Test
+  void quantile_smallValues_exact() {
+    Histogram h = new Histogram();
+    for (int v = 1; v <= 20; v++) {
+      h.record(v);
+    }
+    assertThat(h.quantile(0.5)).isEqualTo(10);
+    assertThat(h.quantile(1.0)).isEqualTo(20);
+    assertThat(h.max()).isEqualTo(20);
+  }
+
+  @Test
+  void quantile_wideRange_within7PercentBelowTrueValue() {
+    Histogram h = new Histogram();
+    for (long v = 1; v <= 100_000; v++) {
+      h.record(v * 1000); // 1 us .. 100 ms
+    }
+    for (double q : new double[] {0.5, 0.9, 0.99, 0.999}) {
+      double truth = q * 100_000 * 1000;
+      assertThat((double) h.quantile(q)).as("q=%s", q).isCloseTo(truth * 0.965, within(truth * 0.035));
+    }
+    assertThat(h.max()).isEqualTo(100_000_000L);
+  }
+
+  @Test
+  void record_negativeAndHuge_clamped() {
+    Histogram h = new Histogram();
+    h.record(-5);
+    h.record(Long.MAX_VALUE);
+    assertThat(h.quantile(0.5)).isZero();
+    assertThat(h.max()).isEqualTo(Long.MAX_VALUE);
+    assertThat(h.quantile(1.0)).isEqualTo(Histogram.lowerBound(Histogram.index(Long.MAX_VALUE)));
+  }
+
+  @Test
+  void index_lowerBound_roundTripForEveryBucket() {
+    long previous = -1;
+    for (int i = 0; i < Histogram.index(1L << 40); i++) {
+      long lower = Histogram.lowerBound(i);
+      assertThat(lower).isGreaterThan(previous);
+      assertThat(Histogram.index(lower)).isEqualTo(i);
+      previous = lower;
+    }
+  }
+}
