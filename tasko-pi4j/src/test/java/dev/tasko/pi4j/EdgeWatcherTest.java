@@ -1,0 +1,254 @@
+package dev.tasko.pi4j;
+
+import static com.pi4j.io.gpio.digital.DigitalState.HIGH;
+import static com.pi4j.io.gpio.digital.DigitalState.LOW;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.pi4j.context.Context;
+import com.pi4j.io.gpio.digital.DigitalState;
+import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalInput;
+import dev.tasko.Loop;
+import dev.tasko.Task;
+import dev.tasko.TaskFailedException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 20, unit = TimeUnit.SECONDS) // a lost wake-up would hang: fail instead
+class EdgeWatcherTest {
+  private final EventLog log = new EventLog();
+  private final Context pi4j = MockPi.context();
+  private final Loop loop = Loop.builder().name("test").virtualTime().build();
+  private final MockDigitalInput button = MockPi.input(pi4j, "button", 24);
+  private final EdgeWatcher watcher = EdgeWatcher.of(button);
+
+  @AfterEach
+  void shutDown() {
+    pi4j.shutdown();
+  }
+
+  @Test
+  void await_changeFromForeignThread_wakesIdleLoopAndResumesTask() throws InterruptedException {
+    Task<Void> waiter = loop.addTask("waiter", () -> {
+      log.add("waiting");
+      log.add("got " + watcher.await() + " on the loop: " + Thread.currentThread().isVirtual());
+    });
+    // A plain platform thread, like Pi4J's listener threads on a real Pi. It changes the input once
+    // the task waits, when the loop has nothing else to do and sleeps.
+    Thread outside = new Thread(() -> {
+      while (waiter.state() != Task.State.WAITING) {
+        Thread.onSpinWait();
+      }
+      log.add("change on " + Thread.currentThread().getName());
+      button.mockState(HIGH);
+    }, "outside");
+    outside.start();
+
+    loop.run();
+    outside.join();
+
+    log.assertTaken("waiting", "change on outside", "got HIGH on the loop: true");
+  }
+
+  @Test
+  void await_manyChangesFromForeignThread_noneLostInOrder() throws InterruptedException {
+    int changes = 2_000;
+    EdgeWatcher roomy = EdgeWatcher.of(button, changes);
+    List<DigitalState> got = new ArrayList<>();
+    loop.addTask(() -> {
+      for (int i = 0; i < changes; i++) {
+        got.add(roomy.await());
+      }
+    });
+    Thread outside = new Thread(() -> {
+      for (int i = 0; i < changes; i++) {
+        button.mockState(i % 2 == 0 ? HIGH : LOW); // the mock fires only on a real change
+      }
+    }, "outside");
+    outside.start();
+
+    loop.run();
+    outside.join();
+
+    assertThat(got).hasSize(changes);
+    for (int i = 0; i < changes; i++) {
+      assertThat(got.get(i)).as("change %d", i).isEqualTo(i % 2 == 0 ? HIGH : LOW);
+    }
+    assertThat(roomy.dropped()).isZero();
+  }
+
+  @Test
+  void await_changesArriveBetweenWaits_eachReturnedInOrder() {
+    loop.addTask(() -> {
+      button.mockState(HIGH); // nobody waits yet: queued
+      button.mockState(LOW);
+      button.mockState(HIGH);
+      log.add(watcher.pending() + " queued");
+      for (int i = 0; i < 3; i++) {
+        log.add("got " + watcher.await());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("3 queued", "got HIGH", "got LOW", "got HIGH");
+  }
+
+  @Test
+  void await_queuedChange_stillSwitchesTasks() {
+    button.mockState(HIGH);
+    loop.addTask("waiter", () -> {
+      log.add("waiter before");
+      watcher.await();
+      log.add("waiter after");
+    });
+    loop.addTask("other", () -> log.add("other"));
+
+    loop.run();
+
+    log.assertTaken("waiter before", "other", "waiter after");
+  }
+
+  @Test
+  void awaitTimeout_changeBeforeTimeout_returnsItWhenItHappens() {
+    loop.runLater(Duration.ofMillis(300), () -> button.mockState(HIGH));
+    loop.addTask(() -> {
+      Optional<DigitalState> got = watcher.await(Duration.ofSeconds(1));
+      log.add(at() + " " + got);
+    });
+
+    loop.run();
+
+    log.assertTaken("300 ms Optional[HIGH]");
+  }
+
+  @Test
+  void awaitTimeout_noChangeInTime_returnsEmptyAtTimeoutAndKeepsLateChange() {
+    loop.runLater(Duration.ofMillis(1500), () -> button.mockState(HIGH));
+    loop.addTask(() -> {
+      Optional<DigitalState> first = watcher.await(Duration.ofSeconds(1));
+      log.add(at() + " " + first);
+      log.add(at() + " " + watcher.pending() + " queued");
+      Optional<DigitalState> second = watcher.await(Duration.ofSeconds(1));
+      log.add(at() + " " + second);
+    });
+
+    loop.run();
+
+    log.assertTaken("1000 ms Optional.empty", "1000 ms 0 queued", "1500 ms Optional[HIGH]");
+  }
+
+  @Test
+  void awaitTimeout_zero_takesQueuedChangeElseEmpty() {
+    loop.addTask(() -> {
+      log.add(String.valueOf(watcher.await(Duration.ZERO)));
+      button.mockState(HIGH);
+      log.add(String.valueOf(watcher.await(Duration.ZERO)));
+      log.add(at());
+    });
+
+    loop.run();
+
+    log.assertTaken("Optional.empty", "Optional[HIGH]", "0 ms");
+  }
+
+  @Test
+  void awaitTimeout_negative_throwsWithValue() {
+    assertThatThrownBy(() -> watcher.await(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("timeout < 0: PT-0.001S");
+  }
+
+  @Test
+  void await_outsideTask_throwsIllegalState() {
+    assertThatThrownBy(watcher::await).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("await() must be called from a task of a running loop; current thread: ");
+  }
+
+  @Test
+  void await_secondTaskWhileOneWaits_throws() {
+    loop.addTask("first", () -> watcher.await(Duration.ofMillis(10)));
+    loop.addTask("second", () -> { watcher.await(); });
+
+    assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class)
+        .hasMessageContaining("task 'second' failed").cause()
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("another task is waiting on the watcher of input 'button'; one waiting task per watcher"
+            + " (make one watcher per task)");
+  }
+
+  @Test
+  void await_taskCancelledWhileWaiting_laterChangesStayQueued() {
+    Task<Void> waiter = loop.addTask(() -> { watcher.await(); });
+    loop.runLater(Duration.ofMillis(10), waiter::cancel);
+    loop.runLater(Duration.ofMillis(20), () -> button.mockState(HIGH));
+
+    loop.run();
+
+    assertThat(waiter.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(watcher.pending()).isEqualTo(1);
+    assertThat(watcher.poll()).isEqualTo(HIGH);
+  }
+
+  @Test
+  void poll_noChange_returnsNull() {
+    assertThat(watcher.poll()).isNull();
+    button.mockState(HIGH);
+    assertThat(watcher.poll()).isEqualTo(HIGH);
+    assertThat(watcher.poll()).isNull();
+  }
+
+  @Test
+  void poll_queueFull_dropsOldestAndCountsThem() {
+    EdgeWatcher small = EdgeWatcher.of(button, 2);
+    for (DigitalState s : new DigitalState[] {HIGH, LOW, HIGH, LOW, HIGH}) {
+      button.mockState(s);
+    }
+
+    assertThat(small.poll()).isEqualTo(LOW);
+    assertThat(small.poll()).isEqualTo(HIGH);
+    assertThat(small.poll()).isNull();
+    assertThat(small.received()).isEqualTo(5);
+    assertThat(small.dropped()).isEqualTo(3);
+  }
+
+  @Test
+  void close_whileTaskWaits_wakesItToThrowAndStopsQueueing() {
+    loop.addTask("waiter", () -> { watcher.await(); });
+    loop.runLater(Duration.ofMillis(10), watcher::close);
+
+    assertThatThrownBy(loop::run).cause().isInstanceOf(IllegalStateException.class)
+        .hasMessage("the watcher of input 'button' is closed");
+    button.mockState(HIGH);
+    assertThat(watcher.pending()).isZero();
+    assertThat(watcher.received()).isZero();
+  }
+
+  @Test
+  void close_changesAlreadyQueued_canStillBeAwaited() {
+    button.mockState(HIGH);
+    watcher.close();
+    loop.addTask(() -> log.add("got " + watcher.await()));
+
+    loop.run();
+
+    log.assertTaken("got HIGH");
+  }
+
+  @Test
+  void of_badArguments_throwWithValue() {
+    assertThatThrownBy(() -> EdgeWatcher.of(null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("input == null");
+    assertThatThrownBy(() -> EdgeWatcher.of(button, 0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("capacity <= 0: 0");
+  }
+
+  private String at() {
+    return Duration.ofNanos(loop.nanoTime()).toMillis() + " ms";
+  }
+}
