@@ -71,6 +71,8 @@ public final class Loop {
   private final IdleStrategy idleStrategy;
   private final FailureHandler failureHandler;
   private final boolean trace;
+  /** Stall warning threshold in real nanoseconds; 0 when off. */
+  private final long stallNanos;
   private final AtomicLong taskNames = new AtomicLong();
   private final AtomicLong scheduleNames = new AtomicLong();
 
@@ -108,6 +110,10 @@ public final class Loop {
   /** The driver while it idles; a submit() unparks it. */
   private volatile Thread idleThread;
   private volatile boolean stopRequested;
+  /** With stall warnings on: the task holding the processor, for the driver's watchdog. */
+  private volatile Task<?> holder;
+  private Task<?> lastStallReported;
+  private long lastStallTurn;
 
   private Loop(Builder b) {
     this.name = b.name;
@@ -131,6 +137,7 @@ public final class Loop {
       m.onAdvance(this::wake);
     }
     this.trace = LOG.isLoggable(Level.DEBUG);
+    this.stallNanos = b.stallNanos;
   }
 
   /** Creates a loop on the system clock, with low-power idle and the default failure handler. */
@@ -315,7 +322,7 @@ public final class Loop {
       timers.add(t, startAt);
     }
     if (trace) {
-      LOG.log(Level.DEBUG, "{0}: added {1}", name, t);
+      LOG.log(Level.DEBUG, "{0}: added task ''{1}''", name, t.name());
     }
   }
 
@@ -467,13 +474,44 @@ public final class Loop {
     handTo(first);
     boolean interrupted = false;
     while (!driverTurn) {
-      LockSupport.park(this);
+      if (stallNanos == 0) {
+        LockSupport.park(this);
+      } else {
+        LockSupport.parkNanos(this, stallNanos / 4); // the watchdog: see Builder.stallWarning
+        checkStall();
+      }
       if (Thread.interrupted()) {
         interrupted = true; // reported once the baton is back: a task is running now
       }
     }
     driverTurn = false;
     return interrupted;
+  }
+
+  /** Warns, once per turn, about a task that has held the processor too long without suspending. */
+  private void checkStall() {
+    Task<?> h = holder;
+    if (h == null) {
+      return;
+    }
+    long turnStart = h.turnStartedAt;
+    long held = System.nanoTime() - turnStart;
+    if (held < stallNanos || (h == lastStallReported && turnStart == lastStallTurn)) {
+      return;
+    }
+    StackTraceElement[] stack = h.stackTrace();
+    if (stack.length == 0) {
+      return; // its thread is only starting: look again at the next check
+    }
+    lastStallReported = h;
+    lastStallTurn = turnStart;
+    StringBuilder where = new StringBuilder();
+    for (StackTraceElement frame : stack) {
+      where.append("\n\tat ").append(frame);
+    }
+    LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' has held the processor for {2} without reaching a "
+        + "suspension point; every other task of the loop waits. It is at:{3}", name, h.name(),
+        Duration.ofNanos(held), where);
   }
 
   /**
@@ -487,6 +525,10 @@ public final class Loop {
     }
     passes++;
     passRemaining = ready.size();
+    if (trace) {
+      LOG.log(Level.DEBUG, "{0}: pass {1}: {2} ready, {3} sleeping, {4} tasks", name, passes, passRemaining,
+          timers.size(), liveCount);
+    }
     if (passRemaining > 0) {
       inTimerPhase = false;
       return true;
@@ -570,6 +612,10 @@ public final class Loop {
       virtualClock.advanceTo(deadline);
       return true;
     }
+    if (trace) {
+      LOG.log(Level.DEBUG, "{0}: idle until {1}", name,
+          deadline == NO_DEADLINE ? "a wake-up" : "+" + Duration.ofNanos(deadline - ticker.read()));
+    }
     long start = System.nanoTime();
     idleThread = Thread.currentThread();
     try {
@@ -636,6 +682,12 @@ public final class Loop {
   /** Hands the processor to {@code next}, or to the driving thread when null. */
   private void handTo(Task<?> next) {
     switches++;
+    if (stallNanos != 0) {
+      if (next != null) {
+        next.turnStartedAt = System.nanoTime(); // real time: a stall is about the processor
+      }
+      holder = next;
+    }
     if (next == null) {
       driverTurn = true;
       LockSupport.unpark(driverThread);
@@ -665,7 +717,7 @@ public final class Loop {
       t.onEnd.run();
     }
     if (trace) {
-      LOG.log(Level.DEBUG, "{0}: {1} ended", name, t);
+      LOG.log(Level.DEBUG, "{0}: task ''{1}'' ended: {2}", name, t.name(), t.state());
     }
     if (unobservedFailure != null) {
       reportFailure(t, unobservedFailure);
@@ -674,6 +726,9 @@ public final class Loop {
   }
 
   void reportFailure(Task<?> task, Throwable failure) {
+    if (trace) {
+      LOG.log(Level.DEBUG, name + ": " + task + " failed", failure);
+    }
     try {
       failureHandler.taskFailed(task, failure);
     } catch (Throwable e) {
@@ -897,6 +952,7 @@ public final class Loop {
     private boolean virtualTime;
     private IdleStrategy idleStrategy = IdleStrategy.lowPower();
     private FailureHandler failureHandler = FailureHandler.stopLoop();
+    private long stallNanos;
 
     private Builder() {}
 
@@ -933,6 +989,21 @@ public final class Loop {
     /** Sets what an exception escaping a task does (default {@link FailureHandler#stopLoop()}). */
     public Builder failureHandler(FailureHandler failureHandler) {
       this.failureHandler = Objects.requireNonNull(failureHandler, "failureHandler == null");
+      return this;
+    }
+
+    /**
+     * Turns on stall warnings: if a task holds the processor longer than {@code threshold} without
+     * reaching a suspension point — a busy loop, a blocking read, a forgotten {@code Thread.sleep}
+     * — the thread driving the loop logs a {@code WARNING} naming the task, how long it has held
+     * on, and where it is (its stack trace), once per turn. Measured in real time, even on virtual
+     * time. Off by default; when on, each switch costs one more clock read.
+     *
+     * @throws NullPointerException if {@code threshold} is null
+     * @throws IllegalArgumentException if {@code threshold} is zero or negative
+     */
+    public Builder stallWarning(Duration threshold) {
+      this.stallNanos = Durations.positiveNanos(threshold, "threshold");
       return this;
     }
 

@@ -74,6 +74,8 @@ public final class Task<T> {
   /** Links of the loop's list of live tasks, for deadlock reports. */
   Task<?> prevLive;
   Task<?> nextLive;
+  /** When its current turn began (System.nanoTime), for stall warnings. */
+  volatile long turnStartedAt;
   /** Called by the loop once the task has ended, before anything else runs (schedules use it). */
   Runnable onEnd;
 
@@ -256,6 +258,11 @@ public final class Task<T> {
 
   void setState(State s) {
     state = s;
+  }
+
+  StackTraceElement[] stackTrace() {
+    Thread t = thread;
+    return t == null ? new StackTraceElement[0] : t.getStackTrace();
   }
 
   /** Gives this task the processor: starts its thread at its first turn, else wakes it. */
