@@ -1,0 +1,167 @@
+package dev.tasko.bench;
+
+import dev.tasko.IdleStrategy;
+import dev.tasko.Loop;
+import dev.tasko.ScheduledTask;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The seed's scenario on the real clock: 96 fixed-rate jobs, job i at 3(i+1)+5 Hz (8–293 Hz, 14,400
+ * runs/s), for a window of S seconds.
+ *
+ * <p>Each run's lateness is measured in its own body: the clock reading at the start of the body
+ * minus the run's intended start on the fixed grid {@code first + n × interval} (the first run fixes
+ * {@code first} and is not counted as late or early). Runs that start before {@code first + S}
+ * count; the first run at or after it stops the job. Count error is {@code |runs − S × rate|} per
+ * job. CPU is the process's CPU time over the whole run (summed from every native thread's schedstat).
+ */
+final class Accuracy {
+  static final int JOBS = 96;
+  private static final long NONE = Long.MIN_VALUE;
+
+  private Accuracy() {}
+
+  static double rate(int job) {
+    return 3.0 * (job + 1) + 5;
+  }
+
+  /** The bookkeeping of one job; touched only by the thread running that job's body. */
+  private static final class Job {
+    final double rate;
+    long interval;
+    long first = NONE;
+    long target;
+    long runs;
+    long reset;
+
+    Job(double rate) {
+      this.rate = rate;
+    }
+
+    /** Records one run starting at {@code now}; returns false once the window is over. */
+    boolean run(long now, long window, Histogram lateness) {
+      if (first == NONE) {
+        first = now;
+        target = now;
+      }
+      if (now - first >= window) {
+        return false;
+      }
+      long late = now - target;
+      if (runs > 0) {
+        lateness.recordValue(Math.max(0, late));
+      }
+      if (late >= 2 * interval) {
+        reset++; // the scheduler dropped runs and restarted its grid (tasko does; the executor never)
+        target = now;
+      }
+      runs++;
+      target += interval;
+      return true;
+    }
+  }
+
+  static List<Result> tasko(String impl, IdleStrategy idle, double seconds) {
+    long window = (long) (seconds * 1e9);
+    Loop loop = Loop.builder().name(impl).idleStrategy(idle).build();
+    Histogram lateness = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
+    Job[] jobs = new Job[JOBS];
+    ScheduledTask[] schedules = new ScheduledTask[JOBS];
+    long cpu0 = Measure.processCpuPreciseNanos();
+    long wall0 = System.nanoTime();
+    for (int i = 0; i < JOBS; i++) {
+      Job job = jobs[i] = new Job(rate(i));
+      int k = i;
+      schedules[i] = loop.schedule("job-" + i, job.rate, () -> {
+        if (!job.run(loop.nanoTime(), window, lateness)) {
+          schedules[k].stop();
+        }
+      });
+      job.interval = schedules[i].interval().toNanos();
+    }
+    loop.run(); // ends when every job has stopped itself
+    long wall = System.nanoTime() - wall0;
+    long cpu = Measure.processCpuPreciseNanos() - cpu0;
+    List<Result> out = results(impl, seconds, jobs, lateness, cpu, wall);
+    // Cross-check with the core's own statistics (log-linear histogram, ~6% precise).
+    long coreP99 = 0;
+    long coreMax = 0;
+    long coreSkipped = 0;
+    for (ScheduledTask s : schedules) {
+      ScheduledTask.Stats st = s.stats();
+      coreP99 = Math.max(coreP99, st.latenessP99().toNanos());
+      coreMax = Math.max(coreMax, st.latenessMax().toNanos());
+      coreSkipped += st.skippedRuns();
+    }
+    out.add(new Result(impl, "accuracy", "core_p99_worst_job", coreP99 / 1e3, "us"));
+    out.add(new Result(impl, "accuracy", "core_lateness_max", coreMax / 1e3, "us"));
+    out.add(new Result(impl, "accuracy", "core_skipped", coreSkipped, "runs"));
+    out.add(new Result(impl, "accuracy", "switches", loop.stats().switches(), "count"));
+    return out;
+  }
+
+  static List<Result> executor(double seconds) throws InterruptedException {
+    String impl = "stpe";
+    long window = (long) (seconds * 1e9);
+    Histogram lateness = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
+    Job[] jobs = new Job[JOBS];
+    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
+    CountDownLatch done = new CountDownLatch(JOBS);
+    long cpu0 = Measure.processCpuPreciseNanos();
+    long wall0 = System.nanoTime();
+    try {
+      for (int i = 0; i < JOBS; i++) {
+        Job job = jobs[i] = new Job(rate(i));
+        job.interval = Math.round(1e9 / job.rate); // the same rounding as tasko's hertz
+        job.first = System.nanoTime(); // the executor's grid starts at the call (initial delay 0)
+        job.target = job.first;
+        executor.scheduleAtFixedRate(() -> {
+          if (!job.run(System.nanoTime(), window, lateness)) {
+            done.countDown();
+            throw new IllegalStateException("window over"); // ends a periodic task, as documented
+          }
+        }, 0, job.interval, TimeUnit.NANOSECONDS);
+      }
+      done.await();
+    } finally {
+      executor.shutdownNow();
+    }
+    long wall = System.nanoTime() - wall0;
+    long cpu = Measure.processCpuPreciseNanos() - cpu0;
+    return results(impl, seconds, jobs, lateness, cpu, wall);
+  }
+
+  private static List<Result> results(String impl, double seconds, Job[] jobs, Histogram lateness,
+      long cpuNanos, long wallNanos) {
+    double worst = 0;
+    int offByMoreThanOne = 0;
+    long runs = 0;
+    long resets = 0;
+    for (Job j : jobs) {
+      double err = Math.abs(j.runs - seconds * j.rate);
+      worst = Math.max(worst, err);
+      if (err > 1) {
+        offByMoreThanOne++;
+      }
+      runs += j.runs;
+      resets += j.reset;
+    }
+    List<Result> out = new ArrayList<>();
+    out.add(new Result(impl, "accuracy", "count_error_max", worst, "runs"));
+    out.add(new Result(impl, "accuracy", "jobs_off_by_more_than_1", offByMoreThanOne, "jobs"));
+    out.add(new Result(impl, "accuracy", "runs", runs, "runs"));
+    out.add(new Result(impl, "accuracy", "grid_resets", resets, "count"));
+    out.add(new Result(impl, "accuracy", "lateness_p50", lateness.getValueAtPercentile(50) / 1e3, "us"));
+    out.add(new Result(impl, "accuracy", "lateness_p99", lateness.getValueAtPercentile(99) / 1e3, "us"));
+    out.add(new Result(impl, "accuracy", "lateness_max", lateness.getMaxValue() / 1e3, "us"));
+    out.add(new Result(impl, "accuracy", "cpu", cpuNanos / 1e9, "s"));
+    out.add(new Result(impl, "accuracy", "cpu_per_10s", cpuNanos / 1e9 * 10 / seconds, "s"));
+    out.add(new Result(impl, "accuracy", "wall", wallNanos / 1e9, "s"));
+    return out;
+  }
+}

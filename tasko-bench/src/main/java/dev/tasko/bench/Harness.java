@@ -1,0 +1,332 @@
+package dev.tasko.bench;
+
+import dev.tasko.IdleStrategy;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The timing harness: real-time workloads for tasko beside its peers, printed as a human table and
+ * as machine lines {@code <impl>.<workload> <metric> <value> <unit>} (the Python peers print the
+ * same shape).
+ *
+ * <pre>
+ * Harness [workload...] [--seconds S] [--tasks N] [--rounds R] [--smoke]
+ *         [--peers] [--tasko-src DIR] [--python python3] [--in-process]
+ *
+ * workloads: accuracy idle scale switch, or all (the default)
+ *   accuracy  the seed's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko low-power,
+ *             tasko precise, and a 1-thread ScheduledThreadPoolExecutor        (see Accuracy)
+ *   idle      one job at 1 Hz for S s (default 10) after a 1 s settle: tasko, the executor, and
+ *             a platform thread that only sleeps                               (see Idle)
+ *   scale     N tasks (default 100,000) sleeping once 0–1 s: tasko and plain virtual threads
+ *   switch    100 tasks yielding in turn, R rounds (default 5) over S s (default 5): tasko and the
+ *             virtual-thread baton
+ * --smoke     about a second per workload and tiny sizes (CI)
+ * --peers     also runs tasko-bench/peers/peers.py for the same workloads: asyncio, and the
+ *             original tasko when --tasko-src DIR is given
+ * --in-process  runs everything in this JVM (by default each implementation of each workload runs
+ *             in a fresh JVM of its own, so JIT, GC and heap state do not leak between them)
+ * </pre>
+ *
+ * <p>Run: {@code mvn -q -B -pl tasko-bench -am install -DskipTests && mvn -q -B -pl tasko-bench
+ * validate exec:exec -Dbench.args="all --peers --tasko-src /tmp/tasko-src"}, or with the shaded
+ * jar: {@code java -cp tasko-bench/target/benchmarks.jar dev.tasko.bench.Harness all --peers}.
+ */
+public final class Harness {
+  static final List<String> WORKLOADS = List.of("accuracy", "idle", "scale", "switch");
+  /** The implementations of each workload; the last one named is the JDK peer ratios refer to. */
+  static final Map<String, List<String>> IMPLS = Map.of(
+      "accuracy", List.of("tasko-java", "tasko-java-precise", "stpe"),
+      "idle", List.of("tasko-java", "stpe", "jvm-sleep"),
+      "scale", List.of("tasko-java", "vthreads"),
+      "switch", List.of("tasko-java", "vthreads"));
+  static final Map<String, String> REFERENCE = Map.of(
+      "accuracy", "stpe", "idle", "stpe", "scale", "vthreads", "switch", "vthreads");
+
+  /** Parsed command line. */
+  static final class Options {
+    final Set<String> workloads = new LinkedHashSet<>();
+    Double seconds;
+    Integer tasks;
+    int rounds = 5;
+    boolean smoke;
+    boolean peers;
+    boolean inProcess;
+    String impl; // set in a child JVM: run only this implementation
+    String taskoSrc;
+    String python = "python3";
+
+    static Options parse(String... args) {
+      Options o = new Options();
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        switch (a) {
+          case "--seconds" -> o.seconds = Double.parseDouble(args[++i]);
+          case "--tasks" -> o.tasks = Integer.parseInt(args[++i].replace("_", "").replace(",", ""));
+          case "--rounds" -> o.rounds = Integer.parseInt(args[++i]);
+          case "--smoke" -> o.smoke = true;
+          case "--peers" -> o.peers = true;
+          case "--in-process" -> o.inProcess = true;
+          case "--impl" -> o.impl = args[++i];
+          case "--tasko-src" -> {
+            o.taskoSrc = args[++i];
+            o.peers = true;
+          }
+          case "--python" -> o.python = args[++i];
+          case "all" -> o.workloads.addAll(WORKLOADS);
+          default -> {
+            if (!WORKLOADS.contains(a)) {
+              throw new IllegalArgumentException("unknown argument: " + a + "; workloads: " + WORKLOADS);
+            }
+            o.workloads.add(a);
+          }
+        }
+      }
+      if (o.workloads.isEmpty()) {
+        o.workloads.addAll(WORKLOADS);
+      }
+      if (o.rounds < 1) {
+        throw new IllegalArgumentException("rounds < 1: " + o.rounds);
+      }
+      return o;
+    }
+
+    double seconds(String workload) {
+      if (seconds != null) {
+        return seconds;
+      }
+      if (smoke) {
+        return workload.equals("idle") ? 0.5 : 1.0;
+      }
+      return workload.equals("switch") ? 5.0 : 10.0;
+    }
+
+    int tasks() {
+      return tasks != null ? tasks : smoke ? 2_000 : 100_000;
+    }
+
+    /** The arguments that reproduce these options in a child JVM. */
+    List<String> forward() {
+      List<String> a = new ArrayList<>();
+      if (seconds != null) {
+        a.addAll(List.of("--seconds", Double.toString(seconds)));
+      }
+      if (tasks != null) {
+        a.addAll(List.of("--tasks", Integer.toString(tasks)));
+      }
+      a.addAll(List.of("--rounds", Integer.toString(rounds)));
+      if (smoke) {
+        a.add("--smoke");
+      }
+      return a;
+    }
+  }
+
+  private Harness() {}
+
+  public static void main(String[] args) throws Exception {
+    Options o;
+    try {
+      o = Options.parse(args);
+    } catch (RuntimeException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    List<Result> all = run(o, System.out);
+    if (o.impl == null) {
+      summary(all, System.out);
+    }
+  }
+
+  /** Runs the workloads the options name, printing as it goes; returns every result, peers' too. */
+  static List<Result> run(Options o, PrintStream out) throws Exception {
+    List<Result> all = new ArrayList<>();
+    for (String w : o.workloads) {
+      List<Result> results = new ArrayList<>();
+      for (String impl : IMPLS.get(w)) {
+        if (o.impl != null && !o.impl.equals(impl)) {
+          continue;
+        }
+        if (o.inProcess || o.impl != null) {
+          results.addAll(runOne(w, impl, o));
+        } else {
+          results.addAll(fork(w, impl, o, out));
+        }
+      }
+      if (o.peers) {
+        results.addAll(peers(w, o, out));
+      }
+      if (o.impl == null) {
+        table(w, results, out);
+      }
+      for (Result r : results) {
+        if (o.impl != null || !r.impl().startsWith("asyncio") && !r.impl().startsWith("tasko-py")) {
+          out.println(r.line()); // peers' lines were echoed as they came
+        }
+      }
+      out.flush();
+      all.addAll(results);
+    }
+    return all;
+  }
+
+  /** Runs one implementation of one workload in this JVM. */
+  static List<Result> runOne(String workload, String impl, Options o) throws Exception {
+    double s = o.seconds(workload);
+    return switch (workload + "/" + impl) {
+      case "accuracy/tasko-java" -> Accuracy.tasko(impl, IdleStrategy.lowPower(), s);
+      case "accuracy/tasko-java-precise" -> Accuracy.tasko(impl, IdleStrategy.precise(), s);
+      case "accuracy/stpe" -> Accuracy.executor(s);
+      // Smoke: 10 Hz after a 0.1 s settle, so the run still sees a few ticks in half a second.
+      case "idle/tasko-java" -> Idle.tasko(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s);
+      case "idle/stpe" -> Idle.executor(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s);
+      case "idle/jvm-sleep" -> Idle.sleeper(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s);
+      case "scale/tasko-java" -> Scale.tasko(o.tasks());
+      case "scale/vthreads" -> Scale.virtualThreads(o.tasks());
+      case "switch/tasko-java" -> SwitchLoop.tasko(s, o.rounds);
+      case "switch/vthreads" -> SwitchLoop.baton(s, o.rounds);
+      default -> throw new IllegalArgumentException("no implementation " + impl + " of " + workload);
+    };
+  }
+
+  /** Runs one implementation of one workload in a fresh JVM with this JVM's options. */
+  private static List<Result> fork(String workload, String impl, Options o, PrintStream out)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Harness.class.getName(), workload,
+        "--impl", impl));
+    cmd.addAll(o.forward());
+    return collect(cmd, out, false);
+  }
+
+  /** Runs peers.py for one workload: asyncio always, the original tasko with --tasko-src. */
+  private static List<Result> peers(String workload, Options o, PrintStream out)
+      throws IOException, InterruptedException {
+    Path script = peersScript();
+    List<Result> results = new ArrayList<>();
+    List<String> impls = new ArrayList<>(List.of("asyncio"));
+    if (o.taskoSrc != null) {
+      impls.add("tasko");
+    }
+    for (String impl : impls) {
+      List<String> cmd = new ArrayList<>(List.of(o.python, script.toString(), "--workload", workload,
+          "--impl", impl));
+      if (o.smoke) {
+        cmd.add("--smoke");
+      }
+      if (o.seconds != null) {
+        cmd.addAll(List.of("--seconds", Double.toString(o.seconds)));
+      }
+      if (workload.equals("switch")) {
+        cmd.addAll(List.of("--rounds", Integer.toString(o.rounds)));
+      }
+      // The original tasko's scale is quadratic: it keeps its own default N unless asked.
+      if (workload.equals("scale") && (impl.equals("asyncio") || o.tasks != null) && !o.smoke) {
+        cmd.addAll(List.of("--tasks", Integer.toString(o.tasks())));
+      }
+      if (impl.equals("tasko")) {
+        cmd.addAll(List.of("--tasko-src", o.taskoSrc));
+      }
+      results.addAll(collect(cmd, out, true));
+    }
+    return results;
+  }
+
+  static Path peersScript() {
+    for (String p : List.of("tasko-bench/peers/peers.py", "peers/peers.py", "../tasko-bench/peers/peers.py")) {
+      Path path = Path.of(p);
+      if (Files.isRegularFile(path)) {
+        return path.toAbsolutePath();
+      }
+    }
+    throw new IllegalStateException("peers.py not found from " + Path.of("").toAbsolutePath()
+        + "; run from the repository root or tasko-bench/");
+  }
+
+  /** Runs a command, echoing its output (indented, except machine lines when asked), and parses it. */
+  private static List<Result> collect(List<String> cmd, PrintStream out, boolean echoMachineLines)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    Process p = pb.start();
+    List<Result> results = new ArrayList<>();
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        var parsed = Result.parse(line);
+        parsed.ifPresent(results::add);
+        if (parsed.isEmpty() || echoMachineLines) {
+          out.println(parsed.isEmpty() ? "  | " + line : line);
+        }
+      }
+    }
+    int exit = p.waitFor();
+    if (exit != 0) {
+      throw new UncheckedIOException(new IOException("exit " + exit + " from " + String.join(" ", cmd)));
+    }
+    return results;
+  }
+
+  /** The human table of one workload: metrics down, implementations across. */
+  static void table(String workload, List<Result> results, PrintStream out) {
+    Map<String, Map<String, Result>> byMetric = new LinkedHashMap<>();
+    Set<String> impls = new LinkedHashSet<>();
+    for (Result r : results) {
+      impls.add(r.impl());
+      byMetric.computeIfAbsent(r.metric() + " (" + r.unit() + ")", k -> new LinkedHashMap<>()).put(r.impl(), r);
+    }
+    out.println("== " + workload);
+    StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "   %-28s", "metric"));
+    for (String i : impls) {
+      head.append(String.format(Locale.ROOT, " %18s", i));
+    }
+    out.println(head);
+    for (var e : byMetric.entrySet()) {
+      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "   %-28s", e.getKey()));
+      for (String i : impls) {
+        Result r = e.getValue().get(i);
+        row.append(String.format(Locale.ROOT, " %18s", r == null ? "-" : Result.format(r.value())));
+      }
+      out.println(row);
+    }
+  }
+
+  /** Every tasko-java figure as a ratio to the JDK peer's figure measured in the same run. */
+  static void summary(List<Result> all, PrintStream out) {
+    out.println("== ratios: tasko-java / peer, same run");
+    Map<String, Result> index = new LinkedHashMap<>();
+    for (Result r : all) {
+      index.put(r.name() + " " + r.metric(), r);
+    }
+    for (Result r : all) {
+      if (!r.impl().startsWith("tasko-java")) {
+        continue;
+      }
+      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "   %-34s %12s %-5s",
+          r.impl() + "." + r.workload() + " " + r.metric(), Result.format(r.value()), r.unit()));
+      for (String peer : List.of(REFERENCE.get(r.workload()), "jvm-sleep", "asyncio", "tasko-py")) {
+        Result p = index.get(peer + "." + r.workload() + " " + r.metric());
+        if (p != null && p.value() != 0) {
+          row.append(String.format(Locale.ROOT, "  %s %.3gx", peer, r.value() / p.value()));
+        }
+      }
+      out.println(row);
+    }
+  }
+}

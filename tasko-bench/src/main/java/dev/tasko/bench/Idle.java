@@ -1,0 +1,133 @@
+package dev.tasko.bench;
+
+import dev.tasko.Loop;
+import dev.tasko.ScheduledTask;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One job at a low rate (1 Hz in full runs) for S seconds of steady state: the CPU the process and
+ * the scheduler's own threads use while there is almost nothing to do. The first {@code skip} (one
+ * second in full runs) is left out; process CPU is summed from every native thread's schedstat
+ * (nanoseconds; the MXBean's 10 ms ticks are reported beside it as {@code cpu_mxbean}), so class loading and the first JIT compilations are not counted;
+ * the readings are taken inside the job's runs at {@code first + skip} and {@code first + skip + S}.
+ */
+final class Idle {
+  private Idle() {}
+
+  /** Readings taken at the start and at the end of the steady-state window. */
+  private static final class Window {
+    final long skip;
+    final long length;
+    long first = Long.MIN_VALUE;
+    long start = Long.MIN_VALUE;
+    long cpu0;
+    long ticks0;
+    long ticks;
+    long thread0;
+    long carrier0;
+    long cpu;
+    long thread;
+    long carrier;
+    long runs;
+
+    Window(double skipSeconds, double seconds) {
+      skip = (long) (skipSeconds * 1e9);
+      length = (long) (seconds * 1e9);
+    }
+
+    /** Called at each run; returns false when the window is over (readings taken). */
+    boolean tick(long now, Thread scheduler) {
+      if (first == Long.MIN_VALUE) {
+        first = now;
+      }
+      if (start == Long.MIN_VALUE) {
+        if (now - first >= skip) {
+          start = now;
+          cpu0 = Measure.processCpuPreciseNanos();
+          ticks0 = Measure.processCpuNanos();
+          thread0 = scheduler == null ? 0 : Measure.threadCpuNanos(scheduler);
+          carrier0 = Measure.carrierCpuNanos();
+        }
+        return true;
+      }
+      runs++;
+      if (now - start >= length - length / 100) { // a 1% allowance for a run that fires early
+        cpu = Measure.processCpuPreciseNanos() - cpu0;
+        ticks = Measure.processCpuNanos() - ticks0;
+        thread = scheduler == null ? 0 : Measure.threadCpuNanos(scheduler) - thread0;
+        carrier = Measure.carrierCpuNanos() - carrier0;
+        return false;
+      }
+      return true;
+    }
+
+    List<Result> results(String impl, double seconds, boolean withThreads) {
+      List<Result> out = new ArrayList<>();
+      out.add(new Result(impl, "idle", "cpu", cpu / 1e6, "ms"));
+      out.add(new Result(impl, "idle", "cpu_per_10s", cpu / 1e6 * 10 / seconds, "ms"));
+      out.add(new Result(impl, "idle", "cpu_mxbean", ticks / 1e6, "ms")); // 10 ms ticks on Linux
+      if (withThreads) {
+        out.add(new Result(impl, "idle", "scheduler_thread_cpu", thread / 1e6, "ms"));
+        out.add(new Result(impl, "idle", "carrier_cpu", carrier / 1e6, "ms"));
+      }
+      out.add(new Result(impl, "idle", "runs", runs, "runs"));
+      return out;
+    }
+  }
+
+  static List<Result> tasko(double hz, double skip, double seconds) {
+    Loop loop = Loop.builder().name("idle").build();
+    Thread driver = Thread.currentThread();
+    Window w = new Window(skip, seconds);
+    ScheduledTask[] self = new ScheduledTask[1];
+    self[0] = loop.schedule(hz, () -> {
+      if (!w.tick(loop.nanoTime(), driver)) {
+        self[0].stop();
+      }
+    });
+    loop.run();
+    return w.results("tasko-java", seconds, true);
+  }
+
+  static List<Result> executor(double hz, double skip, double seconds) throws InterruptedException {
+    Thread[] worker = new Thread[1];
+    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
+      worker[0] = new Thread(r, "stpe-idle");
+      return worker[0];
+    });
+    Window w = new Window(skip, seconds);
+    CountDownLatch done = new CountDownLatch(1);
+    try {
+      executor.scheduleAtFixedRate(() -> {
+        if (!w.tick(System.nanoTime(), worker[0])) {
+          done.countDown();
+          throw new IllegalStateException("window over");
+        }
+      }, 0, Math.round(1e9 / hz), TimeUnit.NANOSECONDS);
+      done.await();
+    } finally {
+      executor.shutdownNow();
+    }
+    return w.results("stpe", seconds, true);
+  }
+
+  /** The floor: a platform thread that only sleeps, at the same rate. */
+  static List<Result> sleeper(double hz, double skip, double seconds) throws InterruptedException {
+    Window w = new Window(skip, seconds);
+    long interval = Math.round(1e9 / hz);
+    long next = System.nanoTime();
+    while (w.tick(System.nanoTime(), Thread.currentThread())) {
+      next += interval;
+      long wait = next - System.nanoTime();
+      if (wait > 0) {
+        Thread.sleep(Duration.ofNanos(wait));
+      }
+    }
+    return w.results("jvm-sleep", seconds, false);
+  }
+}

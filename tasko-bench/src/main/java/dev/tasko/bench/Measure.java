@@ -1,0 +1,82 @@
+package dev.tasko.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Readings of the JVM: process CPU, thread CPU, heap after GC. */
+final class Measure {
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
+
+  private Measure() {}
+
+  /** CPU time of the whole process (every thread, GC and JIT included), in nanoseconds. */
+  static long processCpuNanos() {
+    return OS.getProcessCpuTime();
+  }
+
+  /**
+   * CPU time of the whole process in nanoseconds, summed from every native thread's
+   * {@code /proc/self/task/<tid>/schedstat} (JVM-internal threads — GC, JIT, VM — included). Precise
+   * to the nanosecond, where {@link #processCpuNanos()} moves in 10 ms clock ticks on Linux, too
+   * coarse for the idle workload; but a thread that exits between two readings loses its share.
+   * Falls back to {@link #processCpuNanos()} where {@code /proc} is missing.
+   */
+  static long processCpuPreciseNanos() {
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return processCpuNanos();
+    }
+    long sum = 0;
+    try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
+      for (Path t : dir) {
+        try {
+          String s = Files.readString(t.resolve("schedstat"));
+          sum += Long.parseLong(s.substring(0, s.indexOf(' ')));
+        } catch (IOException | RuntimeException e) {
+          // the thread exited while we listed it
+        }
+      }
+    } catch (IOException e) {
+      return processCpuNanos();
+    }
+    return sum;
+  }
+
+  /** CPU time of one platform thread, in nanoseconds (-1 if unknown). */
+  static long threadCpuNanos(Thread t) {
+    return THREADS.getThreadCpuTime(t.threadId());
+  }
+
+  /**
+   * Summed CPU time of the virtual-thread carriers (the default scheduler's ForkJoinPool workers),
+   * which is where tasko's tasks run; the JVM cannot report a virtual thread's own CPU time.
+   */
+  static long carrierCpuNanos() {
+    long sum = 0;
+    for (var info : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
+      if (info != null && info.getThreadName().startsWith("ForkJoinPool-")) {
+        long c = THREADS.getThreadCpuTime(info.getThreadId());
+        if (c > 0) {
+          sum += c;
+        }
+      }
+    }
+    return sum;
+  }
+
+  /** Heap in use after full collections, in bytes. */
+  static long heapAfterGc() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    return MEMORY.getHeapMemoryUsage().getUsed();
+  }
+}

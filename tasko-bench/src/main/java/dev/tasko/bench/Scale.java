@@ -1,0 +1,126 @@
+package dev.tasko.bench;
+
+import dev.tasko.Loop;
+import dev.tasko.Tasko;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * N tasks, each sleeping once for a random 0–1 s (fixed seed) and then finishing.
+ *
+ * <p>Two runs per implementation. The <b>timing run</b> (real clock, no forced GC) reports the
+ * creation time (adding the N tasks / starting the N threads) and the total time from the first
+ * creation until the last task has finished. The <b>memory run</b> puts all N to sleep at once and,
+ * when the last one has gone to sleep, collects garbage and reads the heap: {@code heap_peak} is the
+ * heap in use after GC at that moment and {@code bytes_per_task} is its growth over the baseline
+ * before creation, divided by N. tasko's memory run uses virtual time (all N tasks are started in
+ * the first pass, before any timer can fire); the virtual threads sleep an extra hour and are
+ * interrupted once measured.
+ */
+final class Scale {
+  static final long SEED = 20240601;
+
+  private Scale() {}
+
+  static long[] delays(int n) {
+    SplittableRandom random = new SplittableRandom(SEED);
+    long[] d = new long[n];
+    for (int i = 0; i < n; i++) {
+      d[i] = random.nextLong(1_000_000_000L);
+    }
+    return d;
+  }
+
+  static List<Result> tasko(int n) {
+    long[] delays = delays(n);
+    String impl = "tasko-java";
+    // Timing run.
+    long t0 = System.nanoTime();
+    Loop loop = Loop.builder().name("scale").build();
+    for (int i = 0; i < n; i++) {
+      Duration d = Duration.ofNanos(delays[i]);
+      loop.addTask(() -> Tasko.sleep(d));
+    }
+    long created = System.nanoTime();
+    loop.run();
+    long done = System.nanoTime();
+    // Memory run.
+    long baseline = Measure.heapAfterGc();
+    Loop vloop = Loop.builder().name("scale-memory").virtualTime().build();
+    int[] asleep = new int[1];
+    long[] peak = new long[1];
+    for (int i = 0; i < n; i++) {
+      Duration d = Duration.ofNanos(delays[i]);
+      vloop.addTask(() -> {
+        if (++asleep[0] == n) {
+          peak[0] = Measure.heapAfterGc(); // every other task is asleep; this one is about to be
+        }
+        Tasko.sleep(d);
+      });
+    }
+    vloop.run();
+    return results(impl, n, created - t0, done - t0, baseline, peak[0]);
+  }
+
+  static List<Result> virtualThreads(int n) throws InterruptedException {
+    long[] delays = delays(n);
+    String impl = "vthreads";
+    // Timing run.
+    long t0 = System.nanoTime();
+    Thread[] threads = new Thread[n];
+    for (int i = 0; i < n; i++) {
+      Duration d = Duration.ofNanos(delays[i]);
+      threads[i] = Thread.ofVirtual().start(() -> {
+        try {
+          Thread.sleep(d);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+    }
+    long created = System.nanoTime();
+    for (Thread t : threads) {
+      t.join();
+    }
+    long done = System.nanoTime();
+    // Memory run.
+    threads = null;
+    long baseline = Measure.heapAfterGc();
+    CountDownLatch asleep = new CountDownLatch(n);
+    Thread[] sleepers = new Thread[n];
+    for (int i = 0; i < n; i++) {
+      Duration d = Duration.ofNanos(delays[i]).plusHours(1);
+      sleepers[i] = Thread.ofVirtual().start(() -> {
+        asleep.countDown();
+        try {
+          Thread.sleep(d);
+        } catch (InterruptedException e) {
+          // measured: end now
+        }
+      });
+    }
+    asleep.await();
+    Thread.sleep(50); // the last ones to count down reach their sleep
+    long peak = Measure.heapAfterGc(); // includes the array of N threads, as tasko's includes its queues
+    for (Thread t : sleepers) {
+      t.interrupt();
+    }
+    for (Thread t : sleepers) {
+      t.join();
+    }
+    return results(impl, n, created - t0, done - t0, baseline, peak);
+  }
+
+  private static List<Result> results(String impl, int n, long create, long total, long baseline, long peak) {
+    List<Result> out = new ArrayList<>();
+    out.add(new Result(impl, "scale", "tasks", n, "tasks"));
+    out.add(new Result(impl, "scale", "create_time", create / 1e9, "s"));
+    out.add(new Result(impl, "scale", "total_time", total / 1e9, "s"));
+    out.add(new Result(impl, "scale", "heap_peak", peak, "bytes"));
+    out.add(new Result(impl, "scale", "bytes_per_task", (double) (peak - baseline) / n, "bytes"));
+    return out;
+  }
+}

@@ -1,0 +1,90 @@
+package dev.tasko.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs each harness workload once in smoke mode, in this JVM, and checks that its machine lines
+ * parse and are sane: exact counts, every implementation present, no negative figures. Never
+ * asserts how fast anything is.
+ */
+class HarnessSmokeTest {
+
+  private static Map<String, Result> run(String... args) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    List<Result> returned = Harness.run(Harness.Options.parse(args), out);
+    String printed = bytes.toString(StandardCharsets.UTF_8);
+    System.out.print(printed);
+    List<Result> parsed = printed.lines().map(Result::parse).flatMap(java.util.Optional::stream).toList();
+    assertThat(parsed).containsExactlyInAnyOrderElementsOf(
+        returned.stream().map(r -> Result.parse(r.line()).orElseThrow()).toList());
+    assertThat(parsed).allSatisfy(r -> assertThat(r.value()).isNotNegative().isFinite());
+    return parsed.stream().collect(Collectors.toMap(r -> r.name() + " " + r.metric(), Function.identity()));
+  }
+
+  private static double value(Map<String, Result> results, String key) {
+    assertThat(results).containsKey(key);
+    return results.get(key).value();
+  }
+
+  @Test
+  void accuracy_smoke_everyJobRunsItsRateExactly() throws Exception {
+    Map<String, Result> r = run("accuracy", "--smoke", "--in-process");
+    for (String impl : List.of("tasko-java", "tasko-java-precise", "stpe")) {
+      String name = impl + ".accuracy ";
+      // One second of job i at 3(i+1)+5 Hz: 14,448 runs in all; each job within one run of its rate.
+      assertThat(value(r, name + "count_error_max")).as(impl).isLessThanOrEqualTo(1);
+      assertThat(value(r, name + "runs")).as(impl).isBetween(14_448.0 - 96, 14_448.0 + 96);
+      assertThat(value(r, name + "lateness_max")).isGreaterThanOrEqualTo(value(r, name + "lateness_p99"));
+      assertThat(value(r, name + "lateness_p99")).isGreaterThanOrEqualTo(value(r, name + "lateness_p50"));
+    }
+    assertThat(value(r, "tasko-java.accuracy core_skipped")).isZero();
+  }
+
+  @Test
+  void idle_smoke_runsTheSteadyStateWindow() throws Exception {
+    Map<String, Result> r = run("idle", "--smoke", "--in-process");
+    for (String impl : List.of("tasko-java", "stpe", "jvm-sleep")) {
+      // 10 Hz for half a second after the settle: five runs (± one at the window's edge).
+      assertThat(value(r, impl + ".idle runs")).as(impl).isBetween(4.0, 6.0);
+      assertThat(r).containsKey(impl + ".idle cpu_per_10s");
+    }
+  }
+
+  @Test
+  void scale_smoke_everyTaskSleepsAndFinishes() throws Exception {
+    Map<String, Result> r = run("scale", "--smoke", "--in-process", "--tasks", "1000");
+    for (String impl : List.of("tasko-java", "vthreads")) {
+      assertThat(value(r, impl + ".scale tasks")).isEqualTo(1000);
+      // The longest of the random 0–1 s sleeps bounds the total from below.
+      assertThat(value(r, impl + ".scale total_time")).as(impl).isGreaterThan(0.9);
+      assertThat(value(r, impl + ".scale create_time")).isLessThan(value(r, impl + ".scale total_time"));
+      assertThat(value(r, impl + ".scale bytes_per_task")).as(impl).isPositive();
+    }
+  }
+
+  @Test
+  void switch_smokeWithPythonPeers_printsEveryImplementationSideBySide() throws Exception {
+    Map<String, Result> r = run("switch", "--smoke", "--in-process", "--peers");
+    for (String impl : List.of("tasko-java", "vthreads", "asyncio")) {
+      assertThat(value(r, impl + ".switch switch_ns_median")).as(impl).isPositive();
+    }
+  }
+
+  @Test
+  void machineLine_roundTrips() {
+    Result r = new Result("tasko-java", "accuracy", "lateness_p99", 123.456, "us");
+    assertThat(Result.parse(r.line())).contains(new Result("tasko-java", "accuracy", "lateness_p99", 123.5, "us"));
+    assertThat(Result.parse("   metric   tasko-java")).isEmpty();
+    assertThat(Result.parse("== accuracy")).isEmpty();
+  }
+}
