@@ -600,7 +600,8 @@ public final class Loop {
     }
     long deadline;
     if (!timers.isEmpty()) {
-      deadline = timers.earliestDeadline();
+      long slack = idleStrategy.slackNanos();
+      deadline = slack == 0 ? timers.earliestDeadline() : timers.latestWithin(slack, 64);
     } else if (externalWaiters > 0) {
       deadline = NO_DEADLINE; // only another thread can wake a task now
     } else if (liveCount == 0) {

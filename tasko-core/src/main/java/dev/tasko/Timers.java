@@ -1,5 +1,6 @@
 package dev.tasko;
 
+import dev.tasko.internal.Durations;
 import java.util.Arrays;
 
 /**
@@ -26,6 +27,31 @@ final class Timers {
   /** Deadline of the earliest timer; only meaningful when not empty. */
   long earliestDeadline() {
     return heap[0].deadline;
+  }
+
+  /**
+   * The latest deadline among the timers due no later than {@code earliest + window}: waking then
+   * serves them all at once, none later than {@code window} past its own deadline. Looks at no
+   * more than {@code limit} timers (the heap is pruned below any timer past the window).
+   */
+  long latestWithin(long window, int limit) {
+    long end = Durations.saturatedAdd(heap[0].deadline, window);
+    long latest = heap[0].deadline;
+    int[] stack = new int[Math.min(limit, size)];
+    int top = 0;
+    int seen = 0;
+    stack[top++] = 0;
+    while (top > 0 && seen < limit) {
+      int i = stack[--top];
+      seen++;
+      latest = Math.max(latest, heap[i].deadline);
+      for (int c = 2 * i + 1; c <= 2 * i + 2 && c < size; c++) {
+        if (heap[c].deadline <= end && top < stack.length) {
+          stack[top++] = c;
+        }
+      }
+    }
+    return latest;
   }
 
   void add(Task<?> task, long deadline) {

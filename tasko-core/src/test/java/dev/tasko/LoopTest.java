@@ -382,4 +382,29 @@ class LoopTest {
     assertThat(stats.switches()).isGreaterThanOrEqualTo(2);
     assertThat(stats.idleTime()).isEqualTo(Duration.ZERO); // virtual time never waits
   }
+
+  @Test
+  void idleStrategy_factories_describeThemselves_andRejectBadInput() {
+    assertThat(IdleStrategy.lowPower()).hasToString("IdleStrategy.lowPower()");
+    assertThat(IdleStrategy.lowPower(Duration.ofNanos(250_000))).hasToString("IdleStrategy.lowPower(PT0.00025S)");
+    assertThat(IdleStrategy.lowPower(Duration.ZERO)).isSameAs(IdleStrategy.lowPower());
+    assertThat(IdleStrategy.precise().spinWindow()).isEqualTo(Duration.ofNanos(200_000));
+    assertThatThrownBy(() -> IdleStrategy.lowPower(Duration.ofNanos(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("slack < 0: PT-0.000000001S");
+    assertThatThrownBy(() -> IdleStrategy.precise(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("spinWindow <= 0: PT0S");
+  }
+
+  @Test
+  void run_realClockWithSlack_allTimersStillFire() {
+    Loop real = Loop.builder().idleStrategy(IdleStrategy.lowPower(Duration.ofMillis(1))).build();
+    for (int i = 1; i <= 5; i++) {
+      int n = i;
+      real.runLater(Duration.ofNanos(n * 100_000L), () -> log.add("t" + n));
+    }
+
+    real.run();
+
+    log.assertTaken("t1", "t2", "t3", "t4", "t5");
+  }
 }

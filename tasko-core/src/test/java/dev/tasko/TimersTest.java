@@ -58,4 +58,20 @@ class TimersTest {
     }
     assertThat(timers.isEmpty()).isTrue();
   }
+
+  @Test
+  void latestWithin_findsLastDeadlineInsideWindow_only() {
+    Timers timers = new Timers();
+    long[] deadlines = {100, 400, 130, 150, 90, 500, 160, 151};
+    for (long d : deadlines) {
+      timers.add(task("t" + d), d);
+    }
+
+    assertThat(timers.latestWithin(0, 64)).isEqualTo(90);
+    assertThat(timers.latestWithin(50, 64)).isEqualTo(130); // 90..140
+    assertThat(timers.latestWithin(70, 64)).isEqualTo(160); // 90..160
+    assertThat(timers.latestWithin(1000, 64)).isEqualTo(500);
+    assertThat(timers.latestWithin(1000, 1)).as("looks at no more than the limit").isEqualTo(90);
+    assertThat(timers.size()).isEqualTo(deadlines.length);
+  }
 }
