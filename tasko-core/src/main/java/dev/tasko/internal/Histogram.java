@@ -20,6 +20,9 @@ public final class Histogram {
   private volatile long total;
   private volatile long max;
 
+  /** Creates an empty histogram. */
+  public Histogram() {}
+
   /** Counts one value; negative values count as zero. */
   public void record(long value) {
     long v = Math.max(0, value);
