@@ -10,7 +10,8 @@ import java.util.function.BooleanSupplier;
  *
  * <p>{@link #lowPower()} (the default) parks the thread until the deadline or an external wake-up:
  * the processor sleeps, and a timer fires as late as the operating system's timer overshoots (on a
- * Linux machine typically 0.05–0.2 ms). {@link #precise(Duration)} parks until a short window before
+ * Linux machine typically 0.05–0.2 ms). A wait shorter than 50 µs, about what waking an idle loop
+ * costs in processor time, is spun through instead. {@link #precise(Duration)} parks until a short window before
  * the deadline, then spins on the ticker, so timers fire within microseconds at the price of one busy
  * core during each window. Neither ever busy-polls while nothing is due.
  *
@@ -18,6 +19,12 @@ import java.util.function.BooleanSupplier;
  * virtual time} never waits for a deadline.
  */
 public final class IdleStrategy {
+  /**
+   * Waits shorter than this are spun through rather than slept: waking an idle loop costs about
+   * this much processor time here (a timer wake-up, then a carrier thread woken through the JDK's
+   * virtual-thread scheduler), so spinning is cheaper as well as more punctual.
+   */
+  private static final long SHORT_WAIT_NANOS = 50_000;
   private static final IdleStrategy LOW_POWER = new IdleStrategy(0, 0);
   private static final Duration DEFAULT_SPIN = Duration.ofNanos(200_000);
 
@@ -74,6 +81,11 @@ public final class IdleStrategy {
 
   long slackNanos() {
     return slackNanos;
+  }
+
+  /** A wait this short is spun through by the task holding the processor, without idling. */
+  long shortWaitNanos() {
+    return Math.max(SHORT_WAIT_NANOS, spinNanos);
   }
 
   /**
