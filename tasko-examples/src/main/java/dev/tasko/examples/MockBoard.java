@@ -1,0 +1,160 @@
+package dev.tasko.examples;
+
+import com.pi4j.Pi4J;
+import com.pi4j.context.Context;
+import com.pi4j.io.gpio.digital.DigitalOutput;
+import com.pi4j.io.gpio.digital.DigitalState;
+import com.pi4j.io.i2c.I2C;
+import com.pi4j.io.i2c.I2CConfig;
+import com.pi4j.io.i2c.I2CProvider;
+import com.pi4j.io.spi.Spi;
+import com.pi4j.plugin.mock.platform.MockPlatform;
+import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalInput;
+import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalInputProvider;
+import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalOutputProvider;
+import com.pi4j.plugin.mock.provider.i2c.MockI2C;
+import com.pi4j.plugin.mock.provider.i2c.MockI2CProviderImpl;
+import com.pi4j.plugin.mock.provider.spi.MockSpi;
+import com.pi4j.plugin.mock.provider.spi.MockSpiProvider;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.Charset;
+import java.util.Arrays;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * A Raspberry Pi that is not there: Pi4J's mock platform, plus the devices the examples talk to,
+ * played in software. The examples' own code never mentions it except in {@code main}, where a
+ * real program would call {@code Pi4J.newAutoContext()} instead.
+ *
+ * <p>Pi4J's mock pins and buses do nothing by themselves: a mock SPI bus answers each transfer
+ * with whatever the previous one sent, a mock I2C device hands back what was written to it. The
+ * methods here make them answer like a sensor would.
+ */
+public final class MockBoard {
+  private MockBoard() {}
+
+  /**
+   * A Pi4J context on the mock platform: digital inputs and outputs, SPI and I2C, with no hardware.
+   * Shut it down when done ({@link Context#shutdown()}).
+   */
+  public static Context context() {
+    return Pi4J.newContextBuilder()
+        .add(new MockPlatform())
+        .add(MockDigitalInputProvider.newInstance(), MockDigitalOutputProvider.newInstance(),
+            MockSpiProvider.newInstance(), new AnsweringI2cProvider())
+        .build();
+  }
+
+  /**
+   * Plays an SPI device: whenever its chip select {@code csId} goes low, the mock bus {@code spiId}
+   * is loaded with {@code answer}'s next reply, which the following transfers read; when it goes
+   * high again, whatever the host sent is discarded.
+   *
+   * @throws RuntimeException if Pi4J has no IO with those ids
+   */
+  public static void answerOnSelect(Context pi4j, String spiId, String csId, Supplier<byte[]> answer) {
+    MockSpi spi = (MockSpi) pi4j.<Spi>io(spiId);
+    DigitalOutput cs = pi4j.io(csId);
+    cs.addListener(e -> {
+      spi.readEntireMockBuffer(); // a new selection starts from a clean bus
+      if (e.state() == DigitalState.LOW) {
+        spi.write(answer.get());
+      }
+    });
+  }
+
+  /**
+   * Plays an I2C device: after each write to {@code device}, the next reads return
+   * {@code answer.apply(whatWasWritten)} (or nothing, when it returns null). Works on devices of
+   * a {@link #context()}.
+   *
+   * @throws IllegalArgumentException if {@code device} was not made by a {@link #context()}
+   */
+  public static void answerAfterWrite(I2C device, UnaryOperator<byte[]> answer) {
+    if (!(device instanceof AnsweringI2c a)) {
+      throw new IllegalArgumentException("not a device of MockBoard.context(): " + device);
+    }
+    a.answer = answer;
+  }
+
+  /**
+   * A pretend thermometer's replies: two bytes, big-endian, in hundredths of a degree Celsius:
+   * 21.50 °C first, then 0.03 °C warmer at each reading, wrapping after 0.99 °C. Deterministic, so
+   * that tests know what to expect.
+   */
+  public static Supplier<byte[]> thermometer() {
+    int[] readings = {0};
+    return () -> {
+      int centi = 2150 + (readings[0]++ * 3) % 100;
+      return new byte[] {(byte) (centi >> 8), (byte) centi};
+    };
+  }
+
+  /**
+   * Presses and releases the mock button {@code inputId}: HIGH, then LOW. Pi4J calls the input's
+   * listeners on the calling thread, whichever it is.
+   */
+  public static void press(Context pi4j, String inputId) {
+    MockDigitalInput button = pi4j.io(inputId);
+    button.mockState(DigitalState.HIGH);
+    button.mockState(DigitalState.LOW);
+  }
+
+  /**
+   * Presses the mock button {@code inputId} each time a line (Enter) arrives on {@code in}, from a
+   * daemon thread of its own: a thread outside the loop, like Pi4J's listener threads on a real Pi.
+   */
+  public static void pressOnEnter(Context pi4j, String inputId, InputStream in) {
+    Thread keys = new Thread(() -> {
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, Charset.defaultCharset()))) {
+        while (lines.readLine() != null) {
+          press(pi4j, inputId);
+        }
+      } catch (IOException e) {
+        // stdin closed: no more presses
+      }
+    }, "enter-presses-" + inputId);
+    keys.setDaemon(true);
+    keys.start();
+  }
+
+  /** A mock I2C device that can be told how to answer a command. */
+  private static final class AnsweringI2c extends MockI2C {
+    /** Set before the loop runs; read by the task that talks to the device. */
+    volatile UnaryOperator<byte[]> answer;
+
+    AnsweringI2c(I2CProvider provider, I2CConfig config) {
+      super(provider, config);
+    }
+
+    @Override
+    public int write(byte[] data, int offset, int length) {
+      UnaryOperator<byte[]> a = answer;
+      if (a == null) {
+        return super.write(data, offset, length);
+      }
+      raw.clear(); // a command replaces an unread answer
+      byte[] reply = a.apply(Arrays.copyOfRange(data, offset, offset + length));
+      if (reply != null) {
+        for (byte b : reply) {
+          raw.add(b);
+        }
+      }
+      return length;
+    }
+  }
+
+  /** Pi4J's mock I2C provider, making {@link AnsweringI2c} devices. */
+  private static final class AnsweringI2cProvider extends MockI2CProviderImpl {
+    @Override
+    public I2C create(I2CConfig config) {
+      AnsweringI2c device = new AnsweringI2c(this, config);
+      context.registry().add(device);
+      return device;
+    }
+  }
+}
