@@ -1,0 +1,174 @@
+package dev.tasko.examples.demo;
+
+import com.pi4j.Pi4J;
+import com.pi4j.context.Context;
+import com.pi4j.platform.Platform;
+import dev.tasko.Loop;
+import dev.tasko.examples.MockBoard;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * tasko's main demo: the seed's toy app, end to end, on Pi4J. A sensor on an SPI bus takes a
+ * second to read; a beach ball spins 10 times a second, only while a read is in flight; an SD card
+ * on the same bus logs every 100 ms or every 10 s, as it sees fit; a button is read 100 times a
+ * second and starts a read one second after each press. A live view — itself a task of the loop —
+ * shows every schedule's target and achieved rate and lateness, who holds the bus and who waits,
+ * and how much of the time the loop sleeps.
+ *
+ * <p>From the repository root, with JDK 21+ and Maven installed:
+ * <pre>
+ * ./demo                          # until Ctrl-C or q; space presses the button
+ * ./demo --duration 5s            # stops by itself, then prints a summary
+ * ./demo --real                   # on a Raspberry Pi: real GPIO and SPI
+ * </pre>
+ * ({@code ./demo} runs {@code mvn -q -pl tasko-examples -am compile exec:exec -Ddemo.args="..."}.)
+ *
+ * <p>On a terminal the view redraws in place and the space bar presses the (mock) button; without
+ * one (a pipe, CI, {@code --plain}) it prints a plain block every second and a simulated finger
+ * presses the button every 3.7 s. {@code --duration}, {@code q} and Ctrl-C all end it cleanly: the
+ * loop stops after its current pass, and the summary is printed.
+ */
+public final class Demo {
+  private final Options options;
+  private final Loop loop;
+  private final Context pi4j;
+  private final Terminal terminal;
+  private final PrintStream out;
+  /** Why the loop was stopped; the first reason wins. Set from any thread. */
+  private volatile String endedBy;
+
+  Demo(Options options, Loop loop, Context pi4j, Terminal terminal, PrintStream out) {
+    this.options = options;
+    this.loop = loop;
+    this.pi4j = pi4j;
+    this.terminal = terminal;
+    this.out = out;
+  }
+
+  /**
+   * Runs the demo; see the class comment for the options ({@code --help} lists them). Exits with
+   * status 2 for a bad command line and 1 if a task failed.
+   */
+  public static void main(String[] args) {
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("demo: " + e.getMessage());
+      System.err.println(Options.USAGE);
+      System.exit(2);
+      return;
+    }
+    if (options.help()) {
+      System.out.println(Options.USAGE);
+      return;
+    }
+    Context pi4j = options.real() ? Pi4J.newAutoContext() : MockBoard.context();
+    Loop loop = Loop.builder().name("demo").build();
+    Terminal terminal = options.plain() ? Terminal.none() : Terminal.detect();
+    Demo demo = new Demo(options, loop, pi4j, terminal, System.out);
+
+    // Ctrl-C: the JVM runs this hook, which stops the loop and waits until main has printed the
+    // summary and put the terminal back; only then may the JVM go.
+    CountDownLatch finished = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (finished.getCount() > 0) {
+        demo.stop("Ctrl-C");
+        try {
+          finished.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }, "demo-ctrl-c"));
+
+    boolean ok;
+    try {
+      ok = demo.run(System.in);
+    } finally {
+      finished.countDown();
+    }
+    if (!ok) {
+      System.exit(1);
+    }
+  }
+
+  /** Asks the loop to stop after its current pass, saying why. Any thread; the first reason wins. */
+  void stop(String reason) {
+    if (endedBy == null) {
+      endedBy = reason;
+    }
+    loop.stop();
+  }
+
+  /**
+   * Wires the app, runs the loop until something stops it, then prints the summary and shuts Pi4J
+   * down. Returns false if a task failed.
+   */
+  boolean run(InputStream keys) {
+    DemoApp app = DemoApp.wire(loop, pi4j, event -> {});
+    boolean interactive = terminal.interactive();
+    String title;
+    if (options.real()) {
+      title = "on Pi4J's detected platform (" + platformName() + ")";
+    } else {
+      title = "on the Pi4J mock platform";
+      // Nothing answers on a mock bus: play the sensor, and an SD card that keeps nothing.
+      MockBoard.answerOnSelect(pi4j, DemoApp.SPI, DemoApp.SENSOR_CS, MockBoard.thermometer());
+      MockBoard.answerOnSelect(pi4j, DemoApp.SPI, DemoApp.SDCARD_CS, () -> new byte[0]);
+    }
+
+    String help = "";
+    if (interactive) {
+      help = (options.real() ? "GPIO 17: the button" : "space: press the button") + ", q or Ctrl-C: quit";
+      terminal.readKeys(keys, key -> {
+        if (key == ' ' && !options.real()) {
+          app.pressMockButton(); // on the keyboard's thread: Pi4J calls the listeners here
+        } else if (key == 'q' || key == 'Q') {
+          stop("q");
+        }
+      });
+    } else {
+      out.println("tasko demo " + title + ": plain status every second"
+          + (options.real() ? "" : ", a simulated button press every " + Format.interval(DemoApp.SIMULATED_PRESS_EVERY))
+          + (options.duration() == null ? "; Ctrl-C to stop" : "; stops after " + Format.interval(options.duration())));
+      if (!options.real()) {
+        app.simulatePresses();
+      }
+    }
+    StatusView view = new StatusView(app, out, interactive, title, help);
+    app.schedule("status", interactive ? Duration.ofMillis(100) : Duration.ofSeconds(1), view::render);
+    if (options.duration() != null) {
+      loop.runLater("duration", options.duration(),
+          () -> stop("--duration " + Format.interval(options.duration())));
+    }
+
+    boolean ok = true;
+    try {
+      loop.run();
+    } catch (RuntimeException e) {
+      ok = false;
+      stop("a failure: " + e.getMessage());
+      e.printStackTrace();
+    } finally {
+      view.close();
+      terminal.close();
+    }
+    view.summary(endedBy == null ? "running out of tasks" : endedBy);
+    pi4j.shutdown();
+    return ok;
+  }
+
+  private String platformName() {
+    try {
+      Platform p = pi4j.platform();
+      return p == null ? "default" : p.name();
+    } catch (RuntimeException e) {
+      return "default";
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package dev.tasko.examples.demo;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The demo's command line.
+ *
+ * @param duration how long to run, or null for "until Ctrl-C or q"
+ * @param plain plain periodic lines even on a terminal
+ * @param real Pi4J's detected platform and providers (a real Raspberry Pi) instead of the mock
+ * @param help print the usage and exit
+ */
+record Options(Duration duration, boolean plain, boolean real, boolean help) {
+  static final String USAGE = """
+      usage: demo [--duration <time>] [--plain] [--real] [--help]
+        --duration <time>  stop after this long, e.g. 500ms, 5s, 2m, 1h (default: until Ctrl-C or q)
+        --plain            print plain status lines every second, even on a terminal
+        --real             use Pi4J's detected platform: a real Raspberry Pi's GPIO and SPI
+                           (SPI 0, chip selects on GPIO 5 and 6, a button on GPIO 17)
+        --help             print this and exit""";
+
+  private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
+
+  /**
+   * Parses {@code args}.
+   *
+   * @throws IllegalArgumentException for an unknown option, a missing value or a bad duration, with
+   *     the offending text in the message
+   */
+  static Options parse(String... args) {
+    Duration duration = null;
+    boolean plain = false;
+    boolean real = false;
+    boolean help = false;
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.isBlank()) {
+        continue; // an empty -Ddemo.args
+      }
+      if (arg.equals("--duration")) {
+        if (i + 1 == args.length) {
+          throw new IllegalArgumentException("--duration needs a value, e.g. --duration 5s");
+        }
+        duration = parseDuration(args[++i]);
+      } else if (arg.startsWith("--duration=")) {
+        duration = parseDuration(arg.substring("--duration=".length()));
+      } else if (arg.equals("--plain")) {
+        plain = true;
+      } else if (arg.equals("--real")) {
+        real = true;
+      } else if (arg.equals("--help") || arg.equals("-h")) {
+        help = true;
+      } else {
+        throw new IllegalArgumentException("unknown option: '" + arg + "'");
+      }
+    }
+    return new Options(duration, plain, real, help);
+  }
+
+  /**
+   * Parses "500ms", "5s", "1.5s", "2m", "1h", or ISO-8601 ("PT5S").
+   *
+   * @throws IllegalArgumentException if {@code text} is none of those, or not positive
+   */
+  static Duration parseDuration(String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    Duration d;
+    Matcher m = SIMPLE_DURATION.matcher(t);
+    if (m.matches()) {
+      double amount = Double.parseDouble(m.group(1));
+      long unitNanos = switch (m.group(2)) {
+        case "ms" -> 1_000_000L;
+        case "s" -> 1_000_000_000L;
+        case "m" -> 60_000_000_000L;
+        default -> 3_600_000_000_000L;
+      };
+      d = Duration.ofNanos(Math.round(amount * unitNanos));
+    } else {
+      try {
+        d = Duration.parse(text.trim());
+      } catch (DateTimeParseException e) {
+        throw new IllegalArgumentException("bad duration: '" + text + "' (use e.g. 500ms, 5s, 2m or PT5S)");
+      }
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("duration <= 0: '" + text + "'");
+    }
+    return d;
+  }
+}

@@ -1,0 +1,186 @@
+package dev.tasko.examples.demo;
+
+import com.pi4j.io.spi.Spi;
+import dev.tasko.Handle;
+import dev.tasko.Loop;
+import dev.tasko.ScheduledTask;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The demo's live view, itself a scheduled task of the loop: each schedule's target and achieved
+ * rate and its lateness, who holds the SPI bus and who waits for it, the devices, and how much of
+ * the time the loop idled. On a terminal it redraws itself in place (ANSI); otherwise it prints a
+ * plain block each time. {@link #summary} is the closing report.
+ *
+ * <p>Achieved rates and the idle share are measured over the last {@link #WINDOW} (or since the
+ * start, if shorter): the difference in {@code stats().runs()} and {@code Loop.stats().idleTime()}
+ * between now and the oldest redraw in that window.
+ */
+final class StatusView {
+  static final Duration WINDOW = Duration.ofSeconds(5);
+  private static final String ESC = "\u001b[";
+
+  private final DemoApp app;
+  private final PrintStream out;
+  private final boolean ansi;
+  private final String title;
+  private final String help;
+  /** Past redraws within the window, oldest first. Only the status task touches it. */
+  private final ArrayDeque<Sample> samples = new ArrayDeque<>();
+  private int linesOnScreen;
+  private long redraws;
+
+  /**
+   * @param ansi redraw in place with ANSI escapes; otherwise print plain blocks
+   * @param title what runs where, e.g. "on the Pi4J mock platform"
+   * @param help what the keys do, or empty
+   */
+  StatusView(DemoApp app, PrintStream out, boolean ansi, String title, String help) {
+    this.app = app;
+    this.out = out;
+    this.ansi = ansi;
+    this.title = title;
+    this.help = help;
+  }
+
+  /** One redraw. Runs as a task of the app's loop (it asks the bus who holds it). */
+  void render() {
+    Sample now = sample();
+    // The first redraw comes after the other schedules' first runs, later ones before the runs due
+    // at the same instant: a window from the first would count one run too few. It is left out.
+    if (redraws++ > 0) {
+      samples.addLast(now);
+    }
+    while (samples.size() > 1 && now.nanos - samples.peekFirst().nanos > WINDOW.toNanos()) {
+      samples.removeFirst();
+    }
+    Sample base = samples.isEmpty() ? now : samples.peekFirst();
+    List<String> lines = lines(now, base);
+    if (ansi) {
+      StringBuilder screen = new StringBuilder();
+      if (linesOnScreen == 0) {
+        screen.append(ESC).append("?25l"); // hide the cursor while drawing
+      } else {
+        screen.append(ESC).append(linesOnScreen).append('F'); // back to the first line drawn
+      }
+      for (String line : lines) {
+        screen.append(line).append(ESC).append('K').append('\n');
+      }
+      screen.append(ESC).append('J'); // anything below, from a longer previous view
+      out.print(screen);
+      linesOnScreen = lines.size();
+    } else {
+      for (String line : lines) {
+        out.println(line);
+      }
+    }
+    out.flush();
+  }
+
+  private List<String> lines(Sample now, Sample base) {
+    double windowSeconds = (now.nanos - base.nanos) / 1e9;
+    List<String> lines = new ArrayList<>();
+    String clock = String.format("%.1f s", app.seconds());
+    lines.add(ansi ? "tasko demo " + title + "   " + clock + (help.isEmpty() ? "" : "   [" + help + "]")
+        : "---- " + clock + " ----");
+    lines.add(String.format("%-12s %7s %9s %9s %9s %9s %9s %7s",
+        "task", "every", "target", "achieved", "late p50", "p99", "max", "runs"));
+    List<ScheduledTask> schedules = app.schedules();
+    for (int i = 0; i < schedules.size(); i++) {
+      ScheduledTask s = schedules.get(i);
+      ScheduledTask.Stats st = s.stats();
+      double achieved = windowSeconds > 0 ? (now.runs[i] - base.runs[i]) / windowSeconds : Double.NaN;
+      lines.add(String.format("%-12s %7s %9s %9s %9s %9s %9s %7d", s.name(), Format.interval(s.interval()),
+          Format.hertz(1e9 / s.interval().toNanos()), Format.hertz(achieved), Format.latency(st.latenessP50()),
+          Format.latency(st.latenessP99()), Format.latency(st.latenessMax()), st.runs()));
+    }
+    Sensor sensor = app.sensor();
+    lines.add(String.format("beach ball  %c  %-22s sensor: %s", app.ball().glyph(),
+        sensor.busy() ? "reading the sensor..." : app.readPending() ? "read in 1 s" : "at rest",
+        sensor.reads() == 0 ? "no reading yet" : String.format("%.2f C, %s", sensor.lastCelsius(), Format.count(sensor.reads(), "read", "reads"))));
+    lines.add("spi bus     " + busState());
+    SdLogger sd = app.logger();
+    lines.add(String.format("sd card     %s (%d bytes), writing every %s, %s queued",
+        Format.count(sd.blocks(), "block", "blocks"), sd.bytes(), Format.interval(sd.interval()),
+        Format.count(sd.queued(), "line", "lines")));
+    lines.add(String.format("button      %s: %s triggered, %d ignored", Format.count(app.presses(), "press", "presses"),
+        Format.count(app.pressReads(), "read", "reads"), app.pressesIgnored()));
+    lines.add(String.format("3d printer  %.1f %% printed", app.printer().progress()));
+    double idle = windowSeconds > 0 ? (now.idleNanos - base.idleNanos) / (double) (now.nanos - base.nanos) : Double.NaN;
+    lines.add(String.format("loop        idle %s of the last %.1f s", Format.percent(idle), windowSeconds));
+    return lines;
+  }
+
+  private String busState() {
+    Optional<Handle<Spi>> holder = app.bus().resource().holder();
+    List<Handle<Spi>> waiting = app.bus().resource().waiting();
+    StringBuilder s = new StringBuilder(holder.map(h -> "held by " + app.deviceName(h)).orElse("free"));
+    if (!waiting.isEmpty()) {
+      s.append("; waiting:");
+      for (Handle<Spi> h : waiting) {
+        s.append(' ').append(app.deviceName(h));
+      }
+    }
+    return s.toString();
+  }
+
+  private Sample sample() {
+    List<ScheduledTask> schedules = app.schedules();
+    long[] runs = new long[schedules.size()];
+    for (int i = 0; i < runs.length; i++) {
+      runs[i] = schedules.get(i).stats().runs();
+    }
+    return new Sample(app.loop().nanoTime(), runs, app.loop().stats().idleTime().toNanos());
+  }
+
+  /** Puts the cursor back, if the view hid it. Call once the loop has stopped. */
+  void close() {
+    if (ansi && linesOnScreen > 0) {
+      out.print(ESC + "?25h");
+      out.flush();
+    }
+  }
+
+  /**
+   * The closing report: every schedule's runs, average rate and lateness, the devices, and the
+   * loop's counters. Safe to call from any thread once the loop has stopped.
+   */
+  void summary(String endedBy) {
+    double seconds = app.seconds();
+    Loop.Stats loopStats = app.loop().stats();
+    out.printf("%ntasko demo: %.1f s %s, ended by %s%n", seconds, title, endedBy);
+    out.println(String.format("%-12s %7s %7s %9s %9s %9s %9s %7s", "task", "every", "runs", "runs/s", "late p50",
+        "p99", "max", "skipped"));
+    for (ScheduledTask s : app.schedules()) {
+      ScheduledTask.Stats st = s.stats();
+      out.println(String.format("%-12s %7s %7d %9s %9s %9s %9s %7d", s.name(), Format.interval(s.interval()),
+          st.runs(), seconds > 0 ? String.format("%.2f", st.runs() / seconds) : "-", Format.latency(st.latenessP50()),
+          Format.latency(st.latenessP99()), Format.latency(st.latenessMax()), st.skippedRuns()));
+    }
+    Sensor sensor = app.sensor();
+    out.printf("sensor      %s%s, %d scheduled skipped, found the bus taken %s (waited at most %s)%n",
+        Format.count(sensor.reads(), "read", "reads"),
+        sensor.reads() == 0 ? "" : String.format(" (last %.2f C)", sensor.lastCelsius()), app.scheduledReadsSkipped(),
+        Format.count(sensor.busWaits(), "time", "times"), Format.latency(sensor.maxBusWait()));
+    out.printf("beach ball  %d frames, all while a read was in flight%n", app.ball().frames());
+    SdLogger sd = app.logger();
+    out.printf("sd card     %s (%d bytes), writing every %s at the end, %s queued%n",
+        Format.count(sd.blocks(), "block", "blocks"), sd.bytes(), Format.interval(sd.interval()),
+        Format.count(sd.queued(), "line", "lines"));
+    out.printf("button      %s: %s triggered, %d ignored%n", Format.count(app.presses(), "press", "presses"),
+        Format.count(app.pressReads(), "read", "reads"), app.pressesIgnored());
+    long idleNanos = loopStats.idleTime().toNanos();
+    long elapsed = app.loop().nanoTime() - app.startNanos();
+    out.printf("loop        %,d passes, %,d task switches, idle %s of the time%n", loopStats.passes(),
+        loopStats.switches(), Format.percent(elapsed > 0 ? idleNanos / (double) elapsed : Double.NaN));
+    out.flush();
+  }
+
+  /** What a redraw saw: the loop's time, each schedule's runs, the loop's idle time. */
+  private record Sample(long nanos, long[] runs, long idleNanos) {}
+}

@@ -1,0 +1,43 @@
+package dev.tasko.examples.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class OptionsTest {
+  @Test
+  void parse_nothing_runsUntilStoppedOnTheMock() {
+    assertThat(Options.parse()).isEqualTo(new Options(null, false, false, false));
+    assertThat(Options.parse("")).isEqualTo(new Options(null, false, false, false)); // empty -Ddemo.args
+  }
+
+  @Test
+  void parse_everyOption_setsIt() {
+    assertThat(Options.parse("--duration", "5s", "--plain", "--real", "--help"))
+        .isEqualTo(new Options(Duration.ofSeconds(5), true, true, true));
+    assertThat(Options.parse("--duration=250ms").duration()).isEqualTo(Duration.ofMillis(250));
+  }
+
+  @Test
+  void parseDuration_unitsAndIso_parse() {
+    assertThat(Options.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(Options.parseDuration("1.5s")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(Options.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));
+    assertThat(Options.parseDuration("1h")).isEqualTo(Duration.ofHours(1));
+    assertThat(Options.parseDuration("PT7S")).isEqualTo(Duration.ofSeconds(7));
+  }
+
+  @Test
+  void parse_badInput_throwsNamingIt() {
+    assertThatThrownBy(() -> Options.parse("--duration")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--duration needs a value, e.g. --duration 5s");
+    assertThatThrownBy(() -> Options.parse("--duration", "soon")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("bad duration: 'soon' (use e.g. 500ms, 5s, 2m or PT5S)");
+    assertThatThrownBy(() -> Options.parse("--duration", "0s")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("duration <= 0: '0s'");
+    assertThatThrownBy(() -> Options.parse("--fast")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("unknown option: '--fast'");
+  }
+}

@@ -1,0 +1,55 @@
+package dev.tasko.examples.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.pi4j.context.Context;
+import dev.tasko.Loop;
+import dev.tasko.examples.MockBoard;
+import dev.tasko.examples.Output;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class StatusViewTest {
+  private static final String ESC = "\u001b[";
+
+  private final Context pi4j = MockBoard.context();
+  private final Loop loop = Loop.builder().name("test").virtualTime().build();
+  private final Output out = new Output();
+
+  @AfterEach
+  void shutDown() {
+    pi4j.shutdown();
+  }
+
+  @Test
+  void render_onTerminal_redrawsInPlaceAndCloseShowsCursor() {
+    DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
+    StatusView view = new StatusView(app, out.stream(), /* ansi= */ true, "on test", "q: quit");
+    app.schedule("status", Duration.ofSeconds(1), view::render);
+    loop.runLater(Duration.ofMillis(1500), loop::stop);
+
+    loop.run();
+    view.close();
+
+    String screen = out.text();
+    int lines = 2 + app.schedules().size() + 6; // title, header, one per schedule, six device lines
+    assertThat(screen).startsWith(ESC + "?25l" + "tasko demo on test   0.0 s   [q: quit]" + ESC + "K\n");
+    assertThat(screen).contains(ESC + lines + "F" + "tasko demo on test   1.0 s   [q: quit]" + ESC + "K\n");
+    assertThat(screen).endsWith(ESC + "J" + ESC + "?25h");
+  }
+
+  @Test
+  void render_achievedRate_measuredOverTheLastFiveSeconds() {
+    DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
+    StatusView view = new StatusView(app, out.stream(), /* ansi= */ false, "on test", "");
+    app.schedule("status", Duration.ofSeconds(1), view::render);
+    loop.runLater(Duration.ofSeconds(7), loop::stop);
+
+    loop.run();
+
+    // Runs 2..7 s of a 100 Hz schedule, counted between the redraws at 2 s and 7 s: 500 in 5 s.
+    assertThat(out.lines()).filteredOn(l -> l.matches("button\\s+10 ms.*")).last().asString()
+        .matches("button\\s+10 ms\\s+100 Hz\\s+100 Hz\\s+.*\\s+700"); // runs so far: 0.00 to 6.99 s
+  }
+}
