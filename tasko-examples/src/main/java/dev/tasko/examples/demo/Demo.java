@@ -140,7 +140,7 @@ public final class Demo {
         app.simulatePresses();
       }
     }
-    StatusView view = new StatusView(app, out, interactive, title, help);
+    StatusView view = new StatusView(app, out, interactive, title, help, terminal.columns());
     app.schedule("status", interactive ? Duration.ofMillis(100) : Duration.ofSeconds(1), view::render);
     if (options.duration() != null) {
       loop.runLater("duration", options.duration(),

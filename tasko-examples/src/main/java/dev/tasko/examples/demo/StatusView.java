@@ -30,6 +30,8 @@ final class StatusView {
   private final boolean ansi;
   private final String title;
   private final String help;
+  /** The terminal's width, 0 if unknown: redrawn lines are cut to fit, so that none wraps. */
+  private final int columns;
   /** Past redraws within the window, oldest first. Only the status task touches it. */
   private final ArrayDeque<Sample> samples = new ArrayDeque<>();
   private int linesOnScreen;
@@ -39,13 +41,15 @@ final class StatusView {
    * @param ansi redraw in place with ANSI escapes; otherwise print plain blocks
    * @param title what runs where, e.g. "on the Pi4J mock platform"
    * @param help what the keys do, or empty
+   * @param columns the terminal's width, or 0 if unknown
    */
-  StatusView(DemoApp app, PrintStream out, boolean ansi, String title, String help) {
+  StatusView(DemoApp app, PrintStream out, boolean ansi, String title, String help, int columns) {
     this.app = app;
     this.out = out;
     this.ansi = ansi;
     this.title = title;
     this.help = help;
+    this.columns = columns;
   }
 
   /** One redraw. Runs as a task of the app's loop (it asks the bus who holds it). */
@@ -69,7 +73,8 @@ final class StatusView {
         screen.append(ESC).append(linesOnScreen).append('F'); // back to the first line drawn
       }
       for (String line : lines) {
-        screen.append(line).append(ESC).append('K').append('\n');
+        String fitted = columns > 1 && line.length() >= columns ? line.substring(0, columns - 1) : line;
+        screen.append(fitted).append(ESC).append('K').append('\n');
       }
       screen.append(ESC).append('J'); // anything below, from a longer previous view
       out.print(screen);

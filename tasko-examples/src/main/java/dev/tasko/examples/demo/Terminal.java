@@ -85,6 +85,26 @@ final class Terminal implements AutoCloseable {
     keys.start();
   }
 
+  /**
+   * The terminal's width in columns (from {@code stty size}), or 0 if unknown or not a terminal. The
+   * view cuts its lines to fit: a line that wrapped would break the redraw in place.
+   */
+  int columns() {
+    if (!interactive) {
+      return 0;
+    }
+    String size = stty("size"); // "rows columns"
+    if (size == null) {
+      return 0;
+    }
+    String[] parts = size.split("\\s+");
+    try {
+      return parts.length == 2 ? Integer.parseInt(parts[1]) : 0;
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
   /** Restores the terminal's settings, if they were changed. Idempotent. */
   @Override
   public void close() {

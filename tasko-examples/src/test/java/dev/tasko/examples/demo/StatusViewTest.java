@@ -25,7 +25,7 @@ class StatusViewTest {
   @Test
   void render_onTerminal_redrawsInPlaceAndCloseShowsCursor() {
     DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
-    StatusView view = new StatusView(app, out.stream(), /* ansi= */ true, "on test", "q: quit");
+    StatusView view = new StatusView(app, out.stream(), /* ansi= */ true, "on test", "q: quit", /* columns= */ 0);
     app.schedule("status", Duration.ofSeconds(1), view::render);
     loop.runLater(Duration.ofMillis(1500), loop::stop);
 
@@ -40,9 +40,24 @@ class StatusViewTest {
   }
 
   @Test
+  void render_narrowTerminal_cutsLinesSoNoneWraps() {
+    DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
+    StatusView view = new StatusView(app, out.stream(), /* ansi= */ true, "on test", "q: quit", /* columns= */ 40);
+    app.schedule("status", Duration.ofSeconds(1), view::render);
+    loop.runLater(Duration.ofMillis(1500), loop::stop);
+
+    loop.run();
+
+    for (String line : out.text().split("\n")) {
+      String visible = line.replaceAll("\u001b\\[[0-9;?]*[A-Za-z]", "");
+      assertThat(visible).as(line).hasSizeLessThan(40);
+    }
+  }
+
+  @Test
   void render_achievedRate_measuredOverTheLastFiveSeconds() {
     DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
-    StatusView view = new StatusView(app, out.stream(), /* ansi= */ false, "on test", "");
+    StatusView view = new StatusView(app, out.stream(), /* ansi= */ false, "on test", "", /* columns= */ 0);
     app.schedule("status", Duration.ofSeconds(1), view::render);
     loop.runLater(Duration.ofSeconds(7), loop::stop);
 
