@@ -448,7 +448,8 @@ public final class Loop {
    *
    * @param passes passes begun
    * @param switches hand-offs of the processor from one task (or the driver) to another
-   * @param idleTime time the driving thread spent waiting for a deadline or a wake-up
+   * @param idleTime real time the driving thread spent waiting for a deadline or a wake-up (zero
+   *     on virtual time, which never waits for a deadline)
    */
   public record Stats(long passes, long switches, Duration idleTime) {}
 
