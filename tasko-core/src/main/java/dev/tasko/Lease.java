@@ -46,7 +46,7 @@ public final class Lease<R> implements AutoCloseable {
     if (closed) {
       return;
     }
-    Task<?> current = Task.CURRENT.get();
+    Task<?> current = Loop.currentTask();
     if (current != holder) {
       throw new IllegalStateException("lease of " + handle + " belongs to task '" + holder.name()
           + "' and must be closed by it; current: " + (current == null ? Thread.currentThread() : current));

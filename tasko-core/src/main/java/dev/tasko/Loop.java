@@ -97,6 +97,12 @@ public final class Loop {
   private Task<?> liveTail;
   private int liveCount;
   private Thread driverThread;
+  /**
+   * The task holding the baton; null while the driver holds it. Written before each hand-off, so
+   * the task handed the baton reads itself here (see currentTask()); other threads may read a
+   * stale value, which never names a task running on their own thread.
+   */
+  Task<?> current;
   private long passes;
   private long switches;
   private long idleNanos;
@@ -454,20 +460,61 @@ public final class Loop {
   public record Stats(long passes, long switches, Duration idleTime) {}
 
   private void enter(String op) {
-    Task<?> current = Task.CURRENT.get();
-    if (current != null) {
-      throw new IllegalStateException(op + "() called from task '" + current.name() + "' of loop '"
-          + current.loop.name + "': a task must never drive a loop");
+    Task<?> calling = currentTask();
+    if (calling != null) {
+      throw new IllegalStateException(op + "() called from task '" + calling.name() + "' of loop '"
+          + calling.loop.name + "': a task must never drive a loop");
     }
     Thread me = Thread.currentThread();
     if (!driver.compareAndSet(null, me)) {
       throw new IllegalStateException(op + "(): loop '" + name + "' is already driven by " + driver.get());
     }
     driverThread = me;
+    register(this);
   }
 
   private void leave() {
+    unregister(this);
     driver.set(null);
+  }
+
+  // ---- Which task is calling? ----
+  // Tasks run only while their loop is driven, so the task calling is the one holding the baton
+  // of one of the loops driven right now. This beats a ThreadLocal: nothing is stored per thread
+  // (a ThreadLocal costs each task's thread a map), and the usual single loop costs one look.
+
+  /** The loops inside run() or step() right now. Copy-on-write: it changes only at enter/leave. */
+  private static volatile Loop[] driven = new Loop[0];
+
+  /** The task calling, or null when the calling thread is not a running task of any loop. */
+  static Task<?> currentTask() {
+    Thread me = Thread.currentThread();
+    for (Loop l : driven) {
+      Task<?> t = l.current;
+      if (t != null && t.thread == me) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  private static synchronized void register(Loop l) {
+    Loop[] old = driven;
+    Loop[] grown = java.util.Arrays.copyOf(old, old.length + 1);
+    grown[old.length] = l;
+    driven = grown;
+  }
+
+  private static synchronized void unregister(Loop l) {
+    Loop[] old = driven;
+    Loop[] shrunk = new Loop[old.length - 1];
+    int j = 0;
+    for (Loop x : old) {
+      if (x != l) {
+        shrunk[j++] = x;
+      }
+    }
+    driven = shrunk;
   }
 
   /** Hands the baton to {@code first} and waits until it comes back. Returns whether interrupted. */
@@ -703,6 +750,7 @@ public final class Loop {
   /** Hands the processor to {@code next}, or to the driving thread when null. */
   private void handTo(Task<?> next) {
     switches++;
+    current = next;
     if (stallNanos != 0) {
       if (next != null) {
         next.turnStartedAt = System.nanoTime(); // real time: a stall is about the processor
@@ -909,8 +957,8 @@ public final class Loop {
 
   /** Whether the calling thread is a task of this loop (and so holds its baton). */
   boolean isOnLoop() {
-    Task<?> current = Task.CURRENT.get();
-    return current != null && current.loop == this;
+    Task<?> calling = currentTask();
+    return calling != null && calling.loop == this;
   }
 
   /** Runs {@code command} on the loop at the start of its next pass; wakes it if idle. Any thread. */

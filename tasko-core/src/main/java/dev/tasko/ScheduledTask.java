@@ -192,7 +192,7 @@ public final class ScheduledTask {
 
   /** The body of the schedule's task. */
   private void runLoop(long firstTarget) {
-    Task<?> self = Task.CURRENT.get();
+    Task<?> self = Loop.currentTask();
     long target = firstTarget == AT_FIRST_TURN ? loop.nanoTime() : firstTarget;
     boolean yieldFirst = false;
     while (!stopped) {

@@ -85,7 +85,7 @@ public final class Suspension {
   }
 
   private void checkCaller(String op) {
-    if (Task.CURRENT.get() != task) {
+    if (Loop.currentTask() != task) {
       throw new IllegalStateException(op + "() must be called by the task that made this suspension ('"
           + task.name() + "'); current thread: " + Thread.currentThread());
     }

@@ -48,14 +48,12 @@ public final class Task<T> {
     CANCELLED
   }
 
-  static final ThreadLocal<Task<?>> CURRENT = new ThreadLocal<>();
-
   final Loop loop;
   private final String name;
   private final Callable<T> body;
 
   // ---- switching: see Loop.handTo and awaitTurn ----
-  private Thread thread; // created at the first turn, so a task that never starts costs no thread
+  Thread thread; // created at the first turn, so a task that never starts costs no thread
   private volatile boolean turn; // set by the thread that hands this task the processor
 
   // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
@@ -153,7 +151,7 @@ public final class Task<T> {
    * @throws IllegalStateException if a task joins itself
    */
   public T join() {
-    Task<?> caller = CURRENT.get();
+    Task<?> caller = Loop.currentTask();
     if (caller == null) {
       awaitFromOutside();
     } else if (caller == this) {
@@ -286,7 +284,6 @@ public final class Task<T> {
   }
 
   private void runBody() {
-    CURRENT.set(this);
     boolean observed;
     try {
       if (cancelRequested) {

@@ -79,11 +79,11 @@ public final class Tasko {
    * The task that is calling, or null when the caller is not a task.
    */
   public static Task<?> currentTask() {
-    return Task.CURRENT.get();
+    return Loop.currentTask();
   }
 
   private static Task<?> current(String op) {
-    Task<?> t = Task.CURRENT.get();
+    Task<?> t = Loop.currentTask();
     if (t == null) {
       throw new IllegalStateException(op + "() must be called from a task of a running loop; current thread: "
           + Thread.currentThread());
