@@ -38,6 +38,11 @@ final class Idle {
     Window(double skipSeconds, double seconds) {
       skip = (long) (skipSeconds * 1e9);
       length = (long) (seconds * 1e9);
+      for (int i = 0; i < 20; i++) { // load and warm the readings, so they cost little in the window
+        Measure.processCpuPreciseNanos();
+        Measure.carrierCpuNanos();
+        Measure.threadCpuNanos(Thread.currentThread());
+      }
     }
 
     /** Called at each run; returns false when the window is over (readings taken). */
