@@ -183,7 +183,7 @@ public final class Loop {
    * @throws NullPointerException if {@code body} is null
    */
   public Task<Void> addTask(TaskBody body) {
-    return spawn(null, callable(body), START_NOW);
+    return spawn(null, requireBody(body), START_NOW);
   }
 
   /**
@@ -192,7 +192,7 @@ public final class Loop {
    * @throws NullPointerException if {@code name} or {@code body} is null
    */
   public Task<Void> addTask(String name, TaskBody body) {
-    return spawn(requireName(name), callable(body), START_NOW);
+    return spawn(requireName(name), requireBody(body), START_NOW);
   }
 
   /**
@@ -202,7 +202,7 @@ public final class Loop {
    * @throws NullPointerException if {@code body} is null
    */
   public <T> Task<T> addTask(Callable<T> body) {
-    return spawn(null, Objects.requireNonNull(body, "body == null"), START_NOW);
+    return spawn(null, requireBody(body), START_NOW);
   }
 
   /**
@@ -211,7 +211,7 @@ public final class Loop {
    * @throws NullPointerException if {@code name} or {@code body} is null
    */
   public <T> Task<T> addTask(String name, Callable<T> body) {
-    return spawn(requireName(name), Objects.requireNonNull(body, "body == null"), START_NOW);
+    return spawn(requireName(name), requireBody(body), START_NOW);
   }
 
   /**
@@ -233,8 +233,7 @@ public final class Loop {
 
   private Task<Void> runLater0(String name, Duration delay, TaskBody body) {
     long nanos = Durations.nonNegativeNanos(delay, "delay");
-    Callable<Void> callable = callable(body);
-    return spawn(name, callable, Durations.saturatedAdd(ticker.read(), nanos));
+    return spawn(name, requireBody(body), Durations.saturatedAdd(ticker.read(), nanos));
   }
 
   /**
@@ -305,7 +304,7 @@ public final class Loop {
     return s;
   }
 
-  private <T> Task<T> spawn(String name, Callable<T> body, long startAt) {
+  private <T> Task<T> spawn(String name, Object body, long startAt) {
     Task<T> t = newTask(name != null ? name : "task-" + taskNames.incrementAndGet(), body);
     if (isOnLoop()) {
       enqueue(t, startAt);
@@ -315,7 +314,8 @@ public final class Loop {
     return t;
   }
 
-  <T> Task<T> newTask(String name, Callable<T> body) {
+  /** A task of this loop running {@code body}, a {@link TaskBody} or a {@link Callable}. */
+  <T> Task<T> newTask(String name, Object body) {
     return new Task<>(this, name, body);
   }
 
@@ -332,12 +332,8 @@ public final class Loop {
     }
   }
 
-  private static Callable<Void> callable(TaskBody body) {
-    Objects.requireNonNull(body, "body == null");
-    return () -> {
-      body.run();
-      return null;
-    };
+  private static Object requireBody(Object body) {
+    return Objects.requireNonNull(body, "body == null");
   }
 
   private static String requireName(String name) {
@@ -776,7 +772,12 @@ public final class Loop {
       return;
     }
     handTo(next);
-    self.awaitTurn();
+    // Parked here until handed the processor again (inlined: every frame here is kept in the
+    // stack of every sleeping task).
+    while (!self.turn) {
+      LockSupport.park(this);
+    }
+    self.turn = false;
   }
 
   /** The last thing a task's thread does: the task has ended. */
@@ -806,15 +807,6 @@ public final class Loop {
       } else {
         pendingFailure.addSuppressed(e);
       }
-    }
-  }
-
-  void sleep(Task<?> self, long nanos) {
-    if (nanos == 0) {
-      yieldNow(self);
-    } else {
-      checkCancelled(self);
-      sleepUntil(self, Durations.saturatedAdd(ticker.read(), nanos));
     }
   }
 
@@ -975,7 +967,7 @@ public final class Loop {
   }
 
   Thread newThread(String taskName, Runnable body) {
-    return Thread.ofVirtual().name(name + "/" + taskName).unstarted(body);
+    return Thread.ofVirtual().name(taskName).unstarted(body); // the task's own name: no copy per task
   }
 
   private void link(Task<?> t) {

@@ -170,10 +170,7 @@ public final class ScheduledTask {
     if (runner != null) {
       return; // still queued or running: it goes on, never doubled
     }
-    Task<Void> t = loop.newTask(name, () -> {
-      runLoop(firstTarget);
-      return null;
-    });
+    Task<Void> t = loop.newTask(name, (TaskBody) () -> runLoop(firstTarget));
     t.onEnd = () -> {
       runner = null;
       stopped = true; // also when the task ended by cancel() or an Error

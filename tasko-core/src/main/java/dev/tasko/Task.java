@@ -50,11 +50,12 @@ public final class Task<T> {
 
   final Loop loop;
   private final String name;
-  private final Callable<T> body;
+  /** A TaskBody or a Callable: held as given, so no wrapper sits in every task's stack. */
+  private final Object body;
 
-  // ---- switching: see Loop.handTo and awaitTurn ----
+  // ---- switching: see Loop.handTo and Loop.park ----
   Thread thread; // created at the first turn, so a task that never starts costs no thread
-  private volatile boolean turn; // set by the thread that hands this task the processor
+  volatile boolean turn; // set by the thread that hands this task the processor
 
   // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
   private volatile State state = State.NEW;
@@ -83,7 +84,7 @@ public final class Task<T> {
   /** Set once, when a thread outside the loop first joins; counted down when the task ends. */
   private volatile CountDownLatch doneLatch;
 
-  Task(Loop loop, String name, Callable<T> body) {
+  Task(Loop loop, String name, Object body) {
     this.loop = loop;
     this.name = name;
     this.body = body;
@@ -275,21 +276,13 @@ public final class Task<T> {
     }
   }
 
-  /** Parks the calling task's thread until it is handed the processor again. */
-  void awaitTurn() {
-    while (!turn) {
-      LockSupport.park(loop);
-    }
-    turn = false;
-  }
-
   private void runBody() {
     boolean observed;
     try {
       if (cancelRequested) {
         throw cancelled();
       }
-      result = body.call();
+      result = call();
       state = State.SUCCEEDED;
     } catch (CancellationException e) {
       if (cancelRequested) {
@@ -306,6 +299,15 @@ public final class Task<T> {
       observed = finish();
     }
     loop.exit(this, state == State.FAILED && !observed ? failure : null);
+  }
+
+  @SuppressWarnings("unchecked")
+  private T call() throws Exception {
+    if (body instanceof TaskBody b) {
+      b.run();
+      return null;
+    }
+    return ((Callable<T>) body).call();
   }
 
   /** Wakes everyone waiting for this task. Returns whether anybody was waiting. */

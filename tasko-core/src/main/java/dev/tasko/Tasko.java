@@ -39,7 +39,11 @@ public final class Tasko {
   public static void sleep(Duration duration) {
     long nanos = Durations.nonNegativeNanos(duration, "duration");
     Task<?> self = current("sleep");
-    self.loop.sleep(self, nanos);
+    if (nanos == 0) {
+      self.loop.yieldNow(self);
+    } else {
+      self.loop.sleepUntil(self, Durations.saturatedAdd(self.loop.nanoTime(), nanos));
+    }
   }
 
   /**

@@ -12,7 +12,7 @@ class TimersTest {
   private final Loop loop = Loop.builder().virtualTime().build();
 
   private Task<Void> task(String name) {
-    return loop.newTask(name, () -> null);
+    return loop.newTask(name, (TaskBody) () -> {});
   }
 
   @Test

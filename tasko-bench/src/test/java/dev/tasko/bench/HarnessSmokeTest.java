@@ -39,7 +39,7 @@ class HarnessSmokeTest {
   @Test
   void accuracy_smoke_everyJobRunsItsRateExactly() throws Exception {
     Map<String, Result> r = run("accuracy", "--smoke", "--in-process");
-    for (String impl : List.of("tasko-java", "tasko-java-precise", "stpe")) {
+    for (String impl : List.of("tasko-java", "tasko-java-slack", "tasko-java-precise", "stpe")) {
       String name = impl + ".accuracy ";
       // One second of job i at 3(i+1)+5 Hz: 14,448 runs in all; each job within one run of its rate.
       assertThat(value(r, name + "count_error_max")).as(impl).isLessThanOrEqualTo(1);
