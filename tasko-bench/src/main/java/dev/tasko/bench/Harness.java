@@ -312,6 +312,18 @@ public final class Harness {
   }
 
   /** Every tasko-java figure as a ratio to the JDK peer's figure measured in the same run. */
+  private static final Map<String, Double> SECONDS_PER_UNIT = Map.of("s", 1.0, "ms", 1e-3, "us", 1e-6, "ns", 1e-9);
+
+  /** {@code value} in {@code from} units, converted to {@code to}; NaN if they do not convert. */
+  static double inUnit(double value, String from, String to) {
+    if (from.equals(to)) {
+      return value;
+    }
+    Double f = SECONDS_PER_UNIT.get(from);
+    Double t = SECONDS_PER_UNIT.get(to);
+    return f == null || t == null ? Double.NaN : value * f / t;
+  }
+
   static void summary(List<Result> all, PrintStream out) {
     out.println("== ratios: tasko-java / peer, same run");
     Map<String, Result> index = new LinkedHashMap<>();
@@ -326,8 +338,9 @@ public final class Harness {
           r.impl() + "." + r.workload() + " " + r.metric(), Result.format(r.value()), r.unit()));
       for (String peer : List.of(REFERENCE.get(r.workload()), "jvm-sleep", "asyncio", "tasko-py")) {
         Result p = index.get(peer + "." + r.workload() + " " + r.metric());
-        if (p != null && p.value() != 0) {
-          row.append(String.format(Locale.ROOT, "  %s %.3gx", peer, r.value() / p.value()));
+        double peerValue = p == null ? Double.NaN : inUnit(p.value(), p.unit(), r.unit());
+        if (!Double.isNaN(peerValue) && peerValue != 0) {
+          row.append(String.format(Locale.ROOT, "  %s %.3gx", peer, r.value() / peerValue));
         }
       }
       out.println(row);

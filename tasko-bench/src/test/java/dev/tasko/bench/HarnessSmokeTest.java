@@ -87,4 +87,13 @@ class HarnessSmokeTest {
     assertThat(Result.parse("   metric   tasko-java")).isEmpty();
     assertThat(Result.parse("== accuracy")).isEmpty();
   }
+
+  @Test
+  void inUnit_convertsTimesAndRefusesOtherUnits() {
+    org.assertj.core.api.Assertions.assertThat(Harness.inUnit(0.002287, "s", "ms")).isCloseTo(2.287,
+        org.assertj.core.api.Assertions.within(1e-9));
+    org.assertj.core.api.Assertions.assertThat(Harness.inUnit(1500, "ns", "us")).isEqualTo(1.5);
+    org.assertj.core.api.Assertions.assertThat(Harness.inUnit(7, "runs", "runs")).isEqualTo(7);
+    org.assertj.core.api.Assertions.assertThat(Harness.inUnit(7, "bytes", "s")).isNaN();
+  }
 }
