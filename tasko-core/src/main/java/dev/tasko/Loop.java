@@ -777,7 +777,7 @@ public final class Loop {
     while (!self.turn) {
       LockSupport.park(this);
     }
-    self.turn = false;
+    self.clearTurn();
   }
 
   /** The last thing a task's thread does: the task has ended. */

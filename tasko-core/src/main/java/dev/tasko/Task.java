@@ -1,5 +1,7 @@
 package dev.tasko;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -46,6 +48,19 @@ public final class Task<T> {
     FAILED,
     /** Finished by cancellation. */
     CANCELLED
+  }
+
+  private static final VarHandle STATE;
+  private static final VarHandle TURN;
+
+  static {
+    try {
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      STATE = lookup.findVarHandle(Task.class, "state", State.class);
+      TURN = lookup.findVarHandle(Task.class, "turn", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
   }
 
   final Loop loop;
@@ -227,6 +242,11 @@ public final class Task<T> {
     }
   }
 
+  /** Takes the turn handed to this task (the baton is ours until we hand it on). */
+  void clearTurn() {
+    TURN.setRelease(this, false);
+  }
+
   void holding(Lease<?> lease) {
     if (leases == null) {
       leases = new ArrayList<>(2);
@@ -255,8 +275,14 @@ public final class Task<T> {
     }
   }
 
+  /**
+   * A release store rather than a volatile one: the switch path sets the state twice per switch,
+   * and a full fence each time is measurable. Readers on other threads still see every state in
+   * order (state() is an acquire load of a volatile field); the final states are also published
+   * by the join latch.
+   */
   void setState(State s) {
-    state = s;
+    STATE.setRelease(this, s);
   }
 
   StackTraceElement[] stackTrace() {
@@ -266,12 +292,12 @@ public final class Task<T> {
 
   /** Gives this task the processor: starts its thread at its first turn, else wakes it. */
   void takeTurn() {
-    state = State.RUNNING;
+    STATE.setRelease(this, State.RUNNING);
     if (thread == null) {
       thread = loop.newThread(name, this::runBody);
       thread.start();
     } else {
-      turn = true;
+      TURN.setRelease(this, true); // unpark() orders it before the wake-up
       LockSupport.unpark(thread);
     }
   }
