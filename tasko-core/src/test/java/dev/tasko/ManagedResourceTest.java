@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class ManagedResourceTest {
@@ -347,18 +348,17 @@ class ManagedResourceTest {
   void close_byAnotherTask_throwsIllegalState_andIsHarmless() {
     Loop loop = Loop.builder().virtualTime().build();
     ManagedResource<String, Object> r = ManagedResource.of("bus");
-    @SuppressWarnings("unchecked")
-    Lease<String>[] lease = new Lease[1];
+    AtomicReference<Lease<String>> lease = new AtomicReference<>();
     loop.addTask("owner", () -> {
-      lease[0] = r.handle(null).acquire();
+      lease.set(r.handle(null).acquire());
       Tasko.yieldNow();
       Tasko.yieldNow();
-      lease[0].close();
+      lease.get().close();
       log.add("owner closed");
     });
     loop.addTask("thief", () -> {
       Tasko.yieldNow();
-      assertThatThrownBy(lease[0]::close).isInstanceOf(IllegalStateException.class)
+      assertThatThrownBy(() -> lease.get().close()).isInstanceOf(IllegalStateException.class)
           .hasMessageStartingWith("lease of handle(null) of bus belongs to task 'owner' and must be closed by it");
       log.add("thief refused");
     });
