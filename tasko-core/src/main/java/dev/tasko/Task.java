@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.LockSupport;
 
@@ -96,6 +97,9 @@ public final class Task<T> {
   /** Leases the task holds, so that any it forgets to close are closed when it ends. */
   private List<Lease<?>> leases;
 
+  /** Set once, when a task of another loop first joins; drained when the task ends. */
+  private volatile ConcurrentLinkedQueue<Suspension> foreignJoiners;
+
   /** Set once, when a thread outside the loop first joins; counted down when the task ends. */
   private volatile CountDownLatch doneLatch;
 
@@ -175,12 +179,30 @@ public final class Task<T> {
     } else if (caller.loop == loop) {
       loop.join(caller, this);
     } else {
-      // A task of another loop: wait on an external suspension this loop resumes when we end.
+      // A task of another loop. Not through this loop's inbox: this loop may have finished its
+      // run() already, and then nobody would read it. The caller's loop keeps waiting (the
+      // suspension is external) until our finish() resumes it.
       Suspension s = new Suspension(caller, this, /* external= */ true);
-      loop.submit(() -> addJoiner(s));
+      foreignJoiners().add(s);
+      if (isDone()) {
+        s.resume(); // ended before we were added; finish() may not have seen us (resume is idempotent)
+      }
       s.await();
     }
     return outcome();
+  }
+
+  private ConcurrentLinkedQueue<Suspension> foreignJoiners() {
+    ConcurrentLinkedQueue<Suspension> q = foreignJoiners;
+    if (q == null) {
+      synchronized (this) {
+        q = foreignJoiners;
+        if (q == null) {
+          foreignJoiners = q = new ConcurrentLinkedQueue<>();
+        }
+      }
+    }
+    return q;
   }
 
   private void awaitFromOutside() {
@@ -345,6 +367,15 @@ public final class Task<T> {
         s.resume();
       }
       joiners = null;
+    }
+    // The final state is set (volatile) before these are read, and joiners from other threads add
+    // themselves before they read the state: one side always sees the other.
+    ConcurrentLinkedQueue<Suspension> foreign = foreignJoiners;
+    if (foreign != null) {
+      observed = true;
+      for (Suspension s; (s = foreign.poll()) != null; ) {
+        s.resume();
+      }
     }
     CountDownLatch latch = doneLatch;
     if (latch != null) {

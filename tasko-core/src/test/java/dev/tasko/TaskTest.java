@@ -113,6 +113,23 @@ class TaskTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void join_taskOfAnotherLoopWhoseRunHasReturned_returnsInsteadOfHanging() {
+    // Regression: a cross-loop join used to register through the target loop's inbox, which
+    // nobody reads once that loop's run() has returned; the joiner waited forever (seen as a CI
+    // hang when the other loop happened to finish first).
+    Loop other = Loop.builder().virtualTime().build();
+    Task<String> remote = other.addTask(() -> "remote");
+    other.run();
+    Loop real = Loop.builder().virtualTime().build();
+    real.addTask(() -> log.add("joined " + remote.join()));
+
+    real.run();
+
+    log.assertTaken("joined remote");
+  }
+
+  @Test
   void cancel_sleepingTask_throwsAtSleep_runsFinally_joinThrowsCancellation() {
     Task<Void> sleeper = loop.addTask("sleeper", () -> {
       try {
