@@ -903,13 +903,11 @@ public final class Loop {
     }
   }
 
-  /** Ends a task's sleep before its deadline (a stopped schedule). Returns whether it was asleep. */
-  boolean wakeEarly(Task<?> t) {
+  /** Ends a task's sleep before its deadline (a stopped schedule); does nothing if it is not asleep. */
+  void wakeEarly(Task<?> t) {
     if (timers.remove(t)) {
       makeReady(t);
-      return true;
     }
-    return false;
   }
 
   void makeReady(Task<?> t) {

@@ -114,13 +114,7 @@ class ManagedI2cTest {
   @Test
   void resource_usedFromThreadOutsideLoop_throws() {
     Handle<I2C> sensor = bus.handle(0x44);
-    AtomicReference<I2C> kept = new AtomicReference<>();
-    loop.addTask(() -> {
-      try (Lease<I2C> lease = sensor.acquire()) {
-        kept.set(lease.resource());
-      }
-    });
-    loop.run();
+    AtomicReference<I2C> kept = viewKeptAfterLease(sensor);
 
     assertThatThrownBy(() -> kept.get().device()).isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("I2C.device() on i2c-1 by thread ");
@@ -190,13 +184,7 @@ class ManagedI2cTest {
   @Test
   void resource_objectMethods_answerWithoutHoldingTheBus() {
     Handle<I2C> sensor = bus.handle(0x44);
-    AtomicReference<I2C> kept = new AtomicReference<>();
-    loop.addTask(() -> {
-      try (Lease<I2C> lease = sensor.acquire()) {
-        kept.set(lease.resource());
-      }
-    });
-    loop.run();
+    AtomicReference<I2C> kept = viewKeptAfterLease(sensor);
 
     assertThat(kept.get().toString()).isEqualTo("bus view of ManagedI2c[i2c-1, bus 1]");
     assertThat(kept.get()).isEqualTo(kept.get()).hasSameHashCodeAs(kept.get());
@@ -204,5 +192,17 @@ class ManagedI2cTest {
 
   private String at() {
     return Duration.ofNanos(loop.nanoTime()).toMillis() + " ms";
+  }
+
+  /** Acquires through {@code handle} in a task, keeps the lease's I2C view, and closes the lease. */
+  private AtomicReference<I2C> viewKeptAfterLease(Handle<I2C> handle) {
+    AtomicReference<I2C> kept = new AtomicReference<>();
+    loop.addTask(() -> {
+      try (Lease<I2C> lease = handle.acquire()) {
+        kept.set(lease.resource());
+      }
+    });
+    loop.run();
+    return kept;
   }
 }
