@@ -56,6 +56,7 @@ import java.util.concurrent.locks.LockSupport;
  * {@link TaskFailedException} naming the task (tasko's behaviour); the loop stays usable. See
  * {@link Builder#failureHandler(FailureHandler)} to log and go on instead.
  */
+
 public final class Loop {
   private static final System.Logger LOG = System.getLogger(Loop.class.getName());
   private static final long NO_DEADLINE = Long.MAX_VALUE;
@@ -172,176 +173,9 @@ public final class Loop {
   }
 
   // ------------------------------------------------------------------------------------------------
-  // Adding work. Any thread.
-  // ------------------------------------------------------------------------------------------------
-
-  /**
-   * Adds a task that runs {@code body}; it first runs at the loop's next pass. May be called from any
-   * thread.
-   *
-   * @return the task, to join, cancel or inspect
-   * @throws NullPointerException if {@code body} is null
-   */
-  public Task<Void> addTask(TaskBody body) {
-    return spawn(null, requireBody(body), START_NOW);
-  }
-
-  /**
-   * Like {@link #addTask(TaskBody)}, with a name used in logs, failures and deadlock reports.
-   *
-   * @throws NullPointerException if {@code name} or {@code body} is null
-   */
-  public Task<Void> addTask(String name, TaskBody body) {
-    return spawn(requireName(name), requireBody(body), START_NOW);
-  }
-
-  /**
-   * Adds a task that computes a value, which {@link Task#join()} returns. May be called from any
-   * thread.
-   *
-   * @throws NullPointerException if {@code body} is null
-   */
-  public <T> Task<T> addTask(Callable<T> body) {
-    return spawn(null, requireBody(body), START_NOW);
-  }
-
-  /**
-   * Like {@link #addTask(Callable)}, with a name used in logs, failures and deadlock reports.
-   *
-   * @throws NullPointerException if {@code name} or {@code body} is null
-   */
-  public <T> Task<T> addTask(String name, Callable<T> body) {
-    return spawn(requireName(name), requireBody(body), START_NOW);
-  }
-
-  /**
-   * Adds a task that starts once, after {@code delay}. The start time is fixed now, when this is
-   * called, not when the loop gets to it. A zero delay starts it at the next pass's timer phase. May
-   * be called from any thread.
-   *
-   * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code delay} is negative or overflows a long of nanoseconds
-   */
-  public Task<Void> runLater(Duration delay, TaskBody body) {
-    return runLater0(null, delay, body);
-  }
-
-  /** Like {@link #runLater(Duration, TaskBody)}, with a name. */
-  public Task<Void> runLater(String name, Duration delay, TaskBody body) {
-    return runLater0(requireName(name), delay, body);
-  }
-
-  private Task<Void> runLater0(String name, Duration delay, TaskBody body) {
-    long nanos = Durations.nonNegativeNanos(delay, "delay");
-    return spawn(name, requireBody(body), Durations.saturatedAdd(ticker.read(), nanos));
-  }
-
-  /**
-   * Runs {@code body} at a fixed rate, once every {@code interval}, starting at the next pass. See
-   * {@link ScheduledTask} for how runs are timed, what happens when a run overruns, and how a
-   * schedule stops. May be called from any thread.
-   *
-   * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code interval} is zero, negative or overflows a long of
-   *     nanoseconds
-   */
-  public ScheduledTask schedule(Duration interval, TaskBody body) {
-    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, false);
-  }
-
-  /**
-   * Runs {@code body} {@code hz} times a second; see {@link #schedule(Duration, TaskBody)}.
-   *
-   * @throws IllegalArgumentException if {@code hz} is NaN, infinite, zero, negative or above 1 GHz
-   */
-  public ScheduledTask schedule(double hz, TaskBody body) {
-    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, false);
-  }
-
-  /** Like {@link #schedule(Duration, TaskBody)}, with a name. */
-  public ScheduledTask schedule(String name, Duration interval, TaskBody body) {
-    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, false);
-  }
-
-  /** Like {@link #schedule(double, TaskBody)}, with a name. */
-  public ScheduledTask schedule(String name, double hz, TaskBody body) {
-    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, false);
-  }
-
-  /**
-   * Like {@link #schedule(Duration, TaskBody)}, but the first run comes one interval after this
-   * call instead of at once.
-   */
-  public ScheduledTask scheduleLater(Duration interval, TaskBody body) {
-    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, true);
-  }
-
-  /** Like {@link #schedule(double, TaskBody)}, but the first run comes one interval after this call. */
-  public ScheduledTask scheduleLater(double hz, TaskBody body) {
-    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, true);
-  }
-
-  /** Like {@link #scheduleLater(Duration, TaskBody)}, with a name. */
-  public ScheduledTask scheduleLater(String name, Duration interval, TaskBody body) {
-    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, true);
-  }
-
-  /** Like {@link #scheduleLater(double, TaskBody)}, with a name. */
-  public ScheduledTask scheduleLater(String name, double hz, TaskBody body) {
-    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, true);
-  }
-
-  private ScheduledTask schedule0(String name, long intervalNanos, TaskBody body, boolean later) {
-    Objects.requireNonNull(body, "body == null");
-    String n = name != null ? name : "schedule-" + scheduleNames.incrementAndGet();
-    ScheduledTask s = new ScheduledTask(this, n, intervalNanos, body);
-    long first = later ? Durations.saturatedAdd(ticker.read(), intervalNanos) : ScheduledTask.AT_FIRST_TURN;
-    if (isOnLoop()) {
-      s.startOnLoop(first);
-    } else {
-      submit(() -> s.startOnLoop(first));
-    }
-    return s;
-  }
-
-  private <T> Task<T> spawn(String name, Object body, long startAt) {
-    Task<T> t = newTask(name != null ? name : "task-" + taskNames.incrementAndGet(), body);
-    if (isOnLoop()) {
-      enqueue(t, startAt);
-    } else {
-      submit(() -> enqueue(t, startAt));
-    }
-    return t;
-  }
-
-  /** A task of this loop running {@code body}, a {@link TaskBody} or a {@link Callable}. */
-  <T> Task<T> newTask(String name, Object body) {
-    return new Task<>(this, name, body);
-  }
-
-  /** Makes a new task live: ready at once ({@link #START_NOW}), or on a timer until {@code startAt}. */
-  void enqueue(Task<?> t, long startAt) {
-    link(t);
-    if (startAt == START_NOW) {
-      ready.add(t);
-    } else {
-      timers.add(t, startAt);
-    }
-    if (trace) {
-      LOG.log(Level.DEBUG, "{0}: added task ''{1}''", name, t.name());
-    }
-  }
-
-  private static Object requireBody(Object body) {
-    return Objects.requireNonNull(body, "body == null");
-  }
-
-  private static String requireName(String name) {
-    return Objects.requireNonNull(name, "name == null");
-  }
-
-  // ------------------------------------------------------------------------------------------------
-  // Driving the loop.
+  // The event loop, in the order it runs: run() or step() on the driving thread, the driver's
+  // turn, a pass (beginPass, next), spinning or skipping to a near timer, idling. Then the
+  // hand-off between tasks (handTo, park), the suspension traps, and wake-ups from other threads.
   // ------------------------------------------------------------------------------------------------
 
   /**
@@ -430,30 +264,6 @@ public final class Loop {
     stopRequested = true;
     wake();
   }
-
-  /** How many tasks have not finished yet (including schedules' tasks); a snapshot. */
-  public int taskCount() {
-    return liveCount;
-  }
-
-  /**
-   * Counters of the loop's work so far; a snapshot, safe to take from any thread.
-   *
-   * @return passes run, task switches, and the time the driving thread spent idle
-   */
-  public Stats stats() {
-    return new Stats(passes, switches, Duration.ofNanos(idleNanos));
-  }
-
-  /**
-   * Counters of a loop's work.
-   *
-   * @param passes passes begun
-   * @param switches hand-offs of the processor from one task (or the driver) to another
-   * @param idleTime real time the driving thread spent waiting for a deadline or a wake-up (zero
-   *     on virtual time, which never waits for a deadline)
-   */
-  public record Stats(long passes, long switches, Duration idleTime) {}
 
   private void enter(String op) {
     Task<?> calling = currentTask();
@@ -740,7 +550,7 @@ public final class Loop {
   }
 
   // ------------------------------------------------------------------------------------------------
-  // Switching. Everything below runs on the thread that holds the baton.
+  // Switching: the hand-off of the baton. Runs on the thread that holds it.
   // ------------------------------------------------------------------------------------------------
 
   /** Hands the processor to {@code next}, or to the driving thread when null. */
@@ -810,6 +620,11 @@ public final class Loop {
     }
   }
 
+  // ------------------------------------------------------------------------------------------------
+  // Suspension traps: what Tasko.sleep and yieldNow, Suspension.await, Task.join and
+  // Task.cancel do on the loop. They run on the task that holds the baton.
+  // ------------------------------------------------------------------------------------------------
+
   /** Sleeps until {@code deadline} (loop time); returns early only when cancelled or woken early. */
   void sleepUntil(Task<?> self, long deadline) {
     checkCancelled(self);
@@ -825,6 +640,12 @@ public final class Loop {
     ready.add(self);
     park(self);
     checkCancelled(self);
+  }
+
+  private static void checkCancelled(Task<?> self) {
+    if (self.cancelRequested) {
+      throw self.cancelled();
+    }
   }
 
   /**
@@ -917,6 +738,10 @@ public final class Loop {
     ready.add(t);
   }
 
+  // ------------------------------------------------------------------------------------------------
+  // Wake-ups from other threads: a resume, a command for the inbox, an idle driver to unpark.
+  // ------------------------------------------------------------------------------------------------
+
   /** A suspension was resumed, on any thread: its task becomes ready, once. */
   void resumed(Suspension s) {
     if (isOnLoop()) {
@@ -939,12 +764,6 @@ public final class Loop {
     }
   }
 
-  private static void checkCancelled(Task<?> self) {
-    if (self.cancelRequested) {
-      throw self.cancelled();
-    }
-  }
-
   /** Whether the calling thread is a task of this loop (and so holds its baton). */
   boolean isOnLoop() {
     Task<?> calling = currentTask();
@@ -964,9 +783,182 @@ public final class Loop {
     }
   }
 
+  // ------------------------------------------------------------------------------------------------
+  // Adding work. Any thread.
+  // ------------------------------------------------------------------------------------------------
+
+  /**
+   * Adds a task that runs {@code body}; it first runs at the loop's next pass. May be called from any
+   * thread.
+   *
+   * @return the task, to join, cancel or inspect
+   * @throws NullPointerException if {@code body} is null
+   */
+  public Task<Void> addTask(TaskBody body) {
+    return spawn(null, requireBody(body), START_NOW);
+  }
+
+  /**
+   * Like {@link #addTask(TaskBody)}, with a name used in logs, failures and deadlock reports.
+   *
+   * @throws NullPointerException if {@code name} or {@code body} is null
+   */
+  public Task<Void> addTask(String name, TaskBody body) {
+    return spawn(requireName(name), requireBody(body), START_NOW);
+  }
+
+  /**
+   * Adds a task that computes a value, which {@link Task#join()} returns. May be called from any
+   * thread.
+   *
+   * @throws NullPointerException if {@code body} is null
+   */
+  public <T> Task<T> addTask(Callable<T> body) {
+    return spawn(null, requireBody(body), START_NOW);
+  }
+
+  /**
+   * Like {@link #addTask(Callable)}, with a name used in logs, failures and deadlock reports.
+   *
+   * @throws NullPointerException if {@code name} or {@code body} is null
+   */
+  public <T> Task<T> addTask(String name, Callable<T> body) {
+    return spawn(requireName(name), requireBody(body), START_NOW);
+  }
+
+  /**
+   * Adds a task that starts once, after {@code delay}. The start time is fixed now, when this is
+   * called, not when the loop gets to it. A zero delay starts it at the next pass's timer phase. May
+   * be called from any thread.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code delay} is negative or overflows a long of nanoseconds
+   */
+  public Task<Void> runLater(Duration delay, TaskBody body) {
+    return runLater0(null, delay, body);
+  }
+
+  /** Like {@link #runLater(Duration, TaskBody)}, with a name. */
+  public Task<Void> runLater(String name, Duration delay, TaskBody body) {
+    return runLater0(requireName(name), delay, body);
+  }
+
+  private Task<Void> runLater0(String name, Duration delay, TaskBody body) {
+    long nanos = Durations.nonNegativeNanos(delay, "delay");
+    return spawn(name, requireBody(body), Durations.saturatedAdd(ticker.read(), nanos));
+  }
+
+  /**
+   * Runs {@code body} at a fixed rate, once every {@code interval}, starting at the next pass. See
+   * {@link ScheduledTask} for how runs are timed, what happens when a run overruns, and how a
+   * schedule stops. May be called from any thread.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code interval} is zero, negative or overflows a long of
+   *     nanoseconds
+   */
+  public ScheduledTask schedule(Duration interval, TaskBody body) {
+    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, false);
+  }
+
+  /**
+   * Runs {@code body} {@code hz} times a second; see {@link #schedule(Duration, TaskBody)}.
+   *
+   * @throws IllegalArgumentException if {@code hz} is NaN, infinite, zero, negative or above 1 GHz
+   */
+  public ScheduledTask schedule(double hz, TaskBody body) {
+    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, false);
+  }
+
+  /** Like {@link #schedule(Duration, TaskBody)}, with a name. */
+  public ScheduledTask schedule(String name, Duration interval, TaskBody body) {
+    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, false);
+  }
+
+  /** Like {@link #schedule(double, TaskBody)}, with a name. */
+  public ScheduledTask schedule(String name, double hz, TaskBody body) {
+    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, false);
+  }
+
+  /**
+   * Like {@link #schedule(Duration, TaskBody)}, but the first run comes one interval after this
+   * call instead of at once.
+   */
+  public ScheduledTask scheduleLater(Duration interval, TaskBody body) {
+    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, true);
+  }
+
+  /** Like {@link #schedule(double, TaskBody)}, but the first run comes one interval after this call. */
+  public ScheduledTask scheduleLater(double hz, TaskBody body) {
+    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, true);
+  }
+
+  /** Like {@link #scheduleLater(Duration, TaskBody)}, with a name. */
+  public ScheduledTask scheduleLater(String name, Duration interval, TaskBody body) {
+    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, true);
+  }
+
+  /** Like {@link #scheduleLater(double, TaskBody)}, with a name. */
+  public ScheduledTask scheduleLater(String name, double hz, TaskBody body) {
+    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, true);
+  }
+
+  private ScheduledTask schedule0(String name, long intervalNanos, TaskBody body, boolean later) {
+    Objects.requireNonNull(body, "body == null");
+    String n = name != null ? name : "schedule-" + scheduleNames.incrementAndGet();
+    ScheduledTask s = new ScheduledTask(this, n, intervalNanos, body);
+    long first = later ? Durations.saturatedAdd(ticker.read(), intervalNanos) : ScheduledTask.AT_FIRST_TURN;
+    if (isOnLoop()) {
+      s.startOnLoop(first);
+    } else {
+      submit(() -> s.startOnLoop(first));
+    }
+    return s;
+  }
+
+  private <T> Task<T> spawn(String name, Object body, long startAt) {
+    Task<T> t = newTask(name != null ? name : "task-" + taskNames.incrementAndGet(), body);
+    if (isOnLoop()) {
+      enqueue(t, startAt);
+    } else {
+      submit(() -> enqueue(t, startAt));
+    }
+    return t;
+  }
+
+  /** A task of this loop running {@code body}, a {@link TaskBody} or a {@link Callable}. */
+  <T> Task<T> newTask(String name, Object body) {
+    return new Task<>(this, name, body);
+  }
+
+  /** Makes a new task live: ready at once ({@link #START_NOW}), or on a timer until {@code startAt}. */
+  void enqueue(Task<?> t, long startAt) {
+    link(t);
+    if (startAt == START_NOW) {
+      ready.add(t);
+    } else {
+      timers.add(t, startAt);
+    }
+    if (trace) {
+      LOG.log(Level.DEBUG, "{0}: added task ''{1}''", name, t.name());
+    }
+  }
+
+  private static Object requireBody(Object body) {
+    return Objects.requireNonNull(body, "body == null");
+  }
+
+  private static String requireName(String name) {
+    return Objects.requireNonNull(name, "name == null");
+  }
+
   Thread newThread(String taskName, Runnable body) {
     return Thread.ofVirtual().name(taskName).unstarted(body); // the task's own name: no copy per task
   }
+
+  // ------------------------------------------------------------------------------------------------
+  // The live tasks, the counters, and the builder.
+  // ------------------------------------------------------------------------------------------------
 
   private void link(Task<?> t) {
     t.prevLive = liveTail;
@@ -996,6 +988,30 @@ public final class Loop {
     t.nextLive = null;
     liveCount--;
   }
+
+  /** How many tasks have not finished yet (including schedules' tasks); a snapshot. */
+  public int taskCount() {
+    return liveCount;
+  }
+
+  /**
+   * Counters of the loop's work so far; a snapshot, safe to take from any thread.
+   *
+   * @return passes run, task switches, and the time the driving thread spent idle
+   */
+  public Stats stats() {
+    return new Stats(passes, switches, Duration.ofNanos(idleNanos));
+  }
+
+  /**
+   * Counters of a loop's work.
+   *
+   * @param passes passes begun
+   * @param switches hand-offs of the processor from one task (or the driver) to another
+   * @param idleTime real time the driving thread spent waiting for a deadline or a wake-up (zero
+   *     on virtual time, which never waits for a deadline)
+   */
+  public record Stats(long passes, long switches, Duration idleTime) {}
 
   @Override
   public String toString() {
