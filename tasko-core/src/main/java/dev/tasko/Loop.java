@@ -276,51 +276,17 @@ public final class Loop {
       throw new IllegalStateException(op + "(): loop '" + name + "' is already driven by " + driver.get());
     }
     driverThread = me;
-    register(this);
+    DrivenLoops.register(this);
   }
 
   private void leave() {
-    unregister(this);
+    DrivenLoops.unregister(this);
     driver.set(null);
   }
 
-  // ---- Which task is calling? ----
-  // Tasks run only while their loop is driven, so the task calling is the one holding the baton
-  // of one of the loops driven right now. This beats a ThreadLocal: nothing is stored per thread
-  // (a ThreadLocal costs each task's thread a map), and the usual single loop costs one look.
-
-  /** The loops inside run() or step() right now. Copy-on-write: it changes only at enter/leave. */
-  private static volatile Loop[] driven = new Loop[0];
-
   /** The task calling, or null when the calling thread is not a running task of any loop. */
   static Task<?> currentTask() {
-    Thread me = Thread.currentThread();
-    for (Loop l : driven) {
-      Task<?> t = l.current;
-      if (t != null && t.thread == me) {
-        return t;
-      }
-    }
-    return null;
-  }
-
-  private static synchronized void register(Loop l) {
-    Loop[] old = driven;
-    Loop[] grown = java.util.Arrays.copyOf(old, old.length + 1);
-    grown[old.length] = l;
-    driven = grown;
-  }
-
-  private static synchronized void unregister(Loop l) {
-    Loop[] old = driven;
-    Loop[] shrunk = new Loop[old.length - 1];
-    int j = 0;
-    for (Loop x : old) {
-      if (x != l) {
-        shrunk[j++] = x;
-      }
-    }
-    driven = shrunk;
+    return DrivenLoops.currentTask();
   }
 
   /** Hands the baton to {@code first} and waits until it comes back. Returns whether interrupted. */
