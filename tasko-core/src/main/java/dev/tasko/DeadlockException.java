@@ -1,5 +1,6 @@
 package dev.tasko;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,6 +21,31 @@ public final class DeadlockException extends IllegalStateException {
   DeadlockException(String message, List<Task<?>> stuck) {
     super(message);
     this.stuck = List.copyOf(stuck);
+  }
+
+  /**
+   * The report of a deadlocked loop: every task still live, from {@code oldestLive} on, and what each
+   * waits for.
+   */
+  static DeadlockException of(String loopName, Task<?> oldestLive) {
+    List<Task<?>> stuck = new ArrayList<>();
+    StringBuilder report = new StringBuilder();
+    for (Task<?> t = oldestLive; t != null; t = t.nextLive) {
+      stuck.add(t);
+      report.append("\n  task '").append(t.name()).append("' waits for ").append(describe(t.waitingOn));
+    }
+    return new DeadlockException("loop '" + loopName + "' is deadlocked: no task is ready, none sleeps, and "
+        + "nothing outside the loop can wake the " + stuck.size() + " waiting task(s):" + report, stuck);
+  }
+
+  private static String describe(Suspension s) {
+    if (s == null) {
+      return "nothing known";
+    }
+    if (s.blocker instanceof Task<?> t) {
+      return "task '" + t.name() + "' to finish (join)";
+    }
+    return String.valueOf(s.blocker);
   }
 
   /** The tasks that wait for each other, in the order they were created. */

@@ -4,8 +4,6 @@ import dev.tasko.internal.Durations;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
@@ -94,9 +92,7 @@ public final class Loop {
   /** Tasks awaiting a suspension that a thread outside the loop may resume. */
   private int externalWaiters;
   /** Tasks not yet finished, oldest first: for run()'s end and for deadlock reports. */
-  private Task<?> liveHead;
-  private Task<?> liveTail;
-  private int liveCount;
+  private final LiveTasks live = new LiveTasks();
   private Thread driverThread;
   /**
    * The task holding the baton; null while the driver holds it. Written before each hand-off, so
@@ -245,7 +241,7 @@ public final class Loop {
         }
       }
       rethrowPendingFailure();
-      return liveCount > 0 || !inbox.isEmpty();
+      return live.size() > 0 || !inbox.isEmpty();
     } finally {
       stepping = false;
       leave();
@@ -347,7 +343,7 @@ public final class Loop {
     passRemaining = ready.size();
     if (trace) {
       LOG.log(Level.DEBUG, "{0}: pass {1}: {2} ready, {3} sleeping, {4} tasks", name, passes, passRemaining,
-          timers.size(), liveCount);
+          timers.size(), live.size());
     }
     if (passRemaining > 0) {
       inTimerPhase = false;
@@ -443,10 +439,10 @@ public final class Loop {
       deadline = slack == 0 ? timers.earliestDeadline() : timers.latestWithin(slack, 64);
     } else if (externalWaiters > 0) {
       deadline = NO_DEADLINE; // only another thread can wake a task now
-    } else if (liveCount == 0) {
+    } else if (live.size() == 0) {
       return false;
     } else {
-      throw deadlock();
+      throw DeadlockException.of(name, live.oldest());
     }
     if (virtualClock != null && deadline != NO_DEADLINE) {
       virtualClock.advanceTo(deadline);
@@ -494,27 +490,6 @@ public final class Loop {
     throw new IllegalStateException("failure handler threw a checked exception", f);
   }
 
-  private DeadlockException deadlock() {
-    List<Task<?>> stuck = new ArrayList<>();
-    StringBuilder report = new StringBuilder();
-    for (Task<?> t = liveHead; t != null; t = t.nextLive) {
-      stuck.add(t);
-      report.append("\n  task '").append(t.name()).append("' waits for ").append(describe(t.waitingOn));
-    }
-    return new DeadlockException("loop '" + name + "' is deadlocked: no task is ready, none sleeps, and "
-        + "nothing outside the loop can wake the " + stuck.size() + " waiting task(s):" + report, stuck);
-  }
-
-  private static String describe(Suspension s) {
-    if (s == null) {
-      return "nothing known";
-    }
-    if (s.blocker instanceof Task<?> t) {
-      return "task '" + t.name() + "' to finish (join)";
-    }
-    return String.valueOf(s.blocker);
-  }
-
   // ------------------------------------------------------------------------------------------------
   // Switching: the hand-off of the baton. Runs on the thread that holds it.
   // ------------------------------------------------------------------------------------------------
@@ -558,7 +533,7 @@ public final class Loop {
 
   /** The last thing a task's thread does: the task has ended. */
   void exit(Task<?> t, Throwable unobservedFailure) {
-    unlink(t);
+    live.remove(t);
     if (t.onEnd != null) {
       t.onEnd.run();
     }
@@ -899,7 +874,7 @@ public final class Loop {
 
   /** Makes a new task live: ready at once ({@link #START_NOW}), or on a timer until {@code startAt}. */
   void enqueue(Task<?> t, long startAt) {
-    link(t);
+    live.add(t);
     if (startAt == START_NOW) {
       ready.add(t);
     } else {
@@ -926,38 +901,9 @@ public final class Loop {
   // The live tasks, the counters, and the builder.
   // ------------------------------------------------------------------------------------------------
 
-  private void link(Task<?> t) {
-    t.prevLive = liveTail;
-    if (liveTail == null) {
-      liveHead = t;
-    } else {
-      liveTail.nextLive = t;
-    }
-    liveTail = t;
-    liveCount++;
-  }
-
-  private void unlink(Task<?> t) {
-    Task<?> prev = t.prevLive;
-    Task<?> nextLive = t.nextLive;
-    if (prev == null) {
-      liveHead = nextLive;
-    } else {
-      prev.nextLive = nextLive;
-    }
-    if (nextLive == null) {
-      liveTail = prev;
-    } else {
-      nextLive.prevLive = prev;
-    }
-    t.prevLive = null;
-    t.nextLive = null;
-    liveCount--;
-  }
-
   /** How many tasks have not finished yet (including schedules' tasks); a snapshot. */
   public int taskCount() {
-    return liveCount;
+    return live.size();
   }
 
   /**
@@ -981,7 +927,7 @@ public final class Loop {
 
   @Override
   public String toString() {
-    return "Loop[" + name + ", tasks=" + liveCount + "]";
+    return "Loop[" + name + ", tasks=" + live.size() + "]";
   }
 
   /**
