@@ -70,8 +70,8 @@ public final class Loop {
   private final IdleStrategy idleStrategy;
   private final FailureHandler failureHandler;
   private final boolean trace;
-  /** Stall warning threshold in real nanoseconds; 0 when off. */
-  private final long stallNanos;
+  /** Warns about a task that holds the processor too long; null when stall warnings are off. */
+  private final StallWatchdog watchdog;
   private final AtomicLong taskNames = new AtomicLong();
   private final AtomicLong scheduleNames = new AtomicLong();
 
@@ -113,10 +113,6 @@ public final class Loop {
   /** The driver while it idles; a submit() unparks it. */
   private volatile Thread idleThread;
   private volatile boolean stopRequested;
-  /** With stall warnings on: the task holding the processor, for the driver's watchdog. */
-  private volatile Task<?> holder;
-  private Task<?> lastStallReported;
-  private long lastStallTurn;
 
   private Loop(Builder b) {
     this.name = b.name;
@@ -140,7 +136,7 @@ public final class Loop {
       m.onAdvance(this::wake);
     }
     this.trace = LOG.isLoggable(Level.DEBUG);
-    this.stallNanos = b.stallNanos;
+    this.watchdog = b.stallNanos == 0 ? null : new StallWatchdog(name, b.stallNanos);
   }
 
   /** Creates a loop on the system clock, with low-power idle and the default failure handler. */
@@ -290,11 +286,11 @@ public final class Loop {
     handTo(first);
     boolean interrupted = false;
     while (!driverTurn) {
-      if (stallNanos == 0) {
+      if (watchdog == null) {
         LockSupport.park(this);
       } else {
-        LockSupport.parkNanos(this, stallNanos / 4); // the watchdog: see Builder.stallWarning
-        checkStall();
+        LockSupport.parkNanos(this, watchdog.stallNanos / 4); // see Builder.stallWarning
+        watchdog.check();
       }
       if (Thread.interrupted()) {
         interrupted = true; // reported once the baton is back: a task is running now
@@ -302,32 +298,6 @@ public final class Loop {
     }
     driverTurn = false;
     return interrupted;
-  }
-
-  /** Warns, once per turn, about a task that has held the processor too long without suspending. */
-  private void checkStall() {
-    Task<?> h = holder;
-    if (h == null) {
-      return;
-    }
-    long turnStart = h.turnStartedAt;
-    long held = System.nanoTime() - turnStart;
-    if (held < stallNanos || (h == lastStallReported && turnStart == lastStallTurn)) {
-      return;
-    }
-    StackTraceElement[] stack = h.stackTrace();
-    if (stack.length == 0) {
-      return; // its thread is only starting: look again at the next check
-    }
-    lastStallReported = h;
-    lastStallTurn = turnStart;
-    StringBuilder where = new StringBuilder();
-    for (StackTraceElement frame : stack) {
-      where.append("\n\tat ").append(frame);
-    }
-    LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' has held the processor for {2} without reaching a "
-        + "suspension point; every other task of the loop waits. It is at:{3}", name, h.name(),
-        Duration.ofNanos(held), where);
   }
 
   /**
@@ -498,11 +468,8 @@ public final class Loop {
   private void handTo(Task<?> next) {
     switches++;
     current = next;
-    if (stallNanos != 0) {
-      if (next != null) {
-        next.turnStartedAt = System.nanoTime(); // real time: a stall is about the processor
-      }
-      holder = next;
+    if (watchdog != null) {
+      watchdog.turnTo(next);
     }
     if (next == null) {
       driverTurn = true;
