@@ -1,8 +1,8 @@
 /**
  * tasko: a cooperative task loop — {@code while (true)}, redefined.
  *
- * <p>Start with {@link dev.tasko.Loop}. Only {@code dev.tasko} is exported; everything in
- * {@code dev.tasko.internal} may change without notice.
+ * <p>Start with {@link dev.tasko.Loop}. The module exports one package, {@code dev.tasko}; its
+ * implementation classes are package-private there.
  */
 module dev.tasko {
   exports dev.tasko;

@@ -1,6 +1,5 @@
 package dev.tasko;
 
-import dev.tasko.internal.Durations;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayDeque;

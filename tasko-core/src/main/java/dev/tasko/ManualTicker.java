@@ -1,6 +1,5 @@
 package dev.tasko;
 
-import dev.tasko.internal.Durations;
 import java.time.Duration;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,7 +1,5 @@
 package dev.tasko;
 
-import dev.tasko.internal.Durations;
-import dev.tasko.internal.Histogram;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 

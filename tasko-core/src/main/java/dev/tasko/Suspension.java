@@ -1,6 +1,5 @@
 package dev.tasko;
 
-import dev.tasko.internal.Durations;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;

@@ -1,6 +1,5 @@
 package dev.tasko;
 
-import dev.tasko.internal.Durations;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;

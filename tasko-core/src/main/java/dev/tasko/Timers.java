@@ -1,6 +1,5 @@
 package dev.tasko;
 
-import dev.tasko.internal.Durations;
 import java.util.Arrays;
 
 /**

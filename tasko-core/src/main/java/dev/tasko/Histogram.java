@@ -1,4 +1,4 @@
-package dev.tasko.internal;
+package dev.tasko;
 
 /**
  * A small log-linear histogram of non-negative longs (nanoseconds of lateness), about 6% precise:
@@ -9,7 +9,7 @@ package dev.tasko.internal;
  * a snapshot can be slightly inconsistent (a count may lag its bucket). Good enough for diagnostics,
  * which is all it is used for.
  */
-public final class Histogram {
+final class Histogram {
   private static final int SUB_BITS = 4;
   private static final int SUB = 1 << SUB_BITS; // 16 sub-buckets per power of two
   private static final int LINEAR = 2 * SUB; // values below this are counted exactly

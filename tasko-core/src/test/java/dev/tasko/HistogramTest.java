@@ -1,4 +1,4 @@
-package dev.tasko.internal;
+package dev.tasko;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

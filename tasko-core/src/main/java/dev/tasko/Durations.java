@@ -1,4 +1,4 @@
-package dev.tasko.internal;
+package dev.tasko;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -7,7 +7,7 @@ import java.util.Objects;
  * Checks and conversions for the durations and rates of the public API. Messages name the parameter
  * and show the value, so a rejected call says what was wrong without a debugger.
  */
-public final class Durations {
+final class Durations {
   private Durations() {}
 
   /** Returns {@code d} in nanoseconds; rejects null and values that overflow a long. */
