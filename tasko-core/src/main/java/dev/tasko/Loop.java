@@ -55,7 +55,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 
 public final class Loop {
-  private static final System.Logger LOG = System.getLogger(Loop.class.getName());
+  /** The library's one logger, {@code dev.tasko.Loop}: loops, tasks and failure handlers log here. */
+  static final System.Logger LOG = System.getLogger(Loop.class.getName());
   private static final long NO_DEADLINE = Long.MAX_VALUE;
   /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
   static final long START_NOW = Long.MIN_VALUE;
@@ -278,6 +279,20 @@ public final class Loop {
   /** The task calling, or null when the calling thread is not a running task of any loop. */
   static Task<?> currentTask() {
     return DrivenLoops.currentTask();
+  }
+
+  /**
+   * The task calling {@code op}, which must be a task of a running loop.
+   *
+   * @throws IllegalStateException if the caller is not a task of a running loop
+   */
+  static Task<?> requireCurrentTask(String op) {
+    Task<?> t = currentTask();
+    if (t == null) {
+      throw new IllegalStateException(op + "() must be called from a task of a running loop; "
+          + "current thread: " + Thread.currentThread());
+    }
+    return t;
   }
 
   /** Hands the baton to {@code first} and waits until it comes back. Returns whether interrupted. */
@@ -651,11 +666,7 @@ public final class Loop {
 
   /** A suspension was resumed, on any thread: its task becomes ready, once. */
   void resumed(Suspension s) {
-    if (isOnLoop()) {
-      wakeFrom(s);
-    } else {
-      submit(() -> wakeFrom(s));
-    }
+    runOnLoop(() -> wakeFrom(s));
   }
 
   /**
@@ -675,6 +686,18 @@ public final class Loop {
   boolean isOnLoop() {
     Task<?> calling = currentTask();
     return calling != null && calling.loop == this;
+  }
+
+  /**
+   * Runs {@code command} now if the caller is a task of this loop (it holds the baton), else sends
+   * it to the inbox, to run at the start of the next pass. Any thread.
+   */
+  void runOnLoop(Runnable command) {
+    if (isOnLoop()) {
+      command.run();
+    } else {
+      submit(command);
+    }
   }
 
   /** Runs {@code command} on the loop at the start of its next pass; wakes it if idle. Any thread. */
@@ -765,7 +788,7 @@ public final class Loop {
    *     nanoseconds
    */
   public ScheduledTask schedule(Duration interval, TaskBody body) {
-    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, false);
+    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, /* later= */ false);
   }
 
   /**
@@ -774,17 +797,17 @@ public final class Loop {
    * @throws IllegalArgumentException if {@code hz} is NaN, infinite, zero, negative or above 1 GHz
    */
   public ScheduledTask schedule(double hz, TaskBody body) {
-    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, false);
+    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, /* later= */ false);
   }
 
   /** Like {@link #schedule(Duration, TaskBody)}, with a name. */
   public ScheduledTask schedule(String name, Duration interval, TaskBody body) {
-    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, false);
+    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, /* later= */ false);
   }
 
   /** Like {@link #schedule(double, TaskBody)}, with a name. */
   public ScheduledTask schedule(String name, double hz, TaskBody body) {
-    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, false);
+    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, /* later= */ false);
   }
 
   /**
@@ -792,22 +815,22 @@ public final class Loop {
    * call instead of at once.
    */
   public ScheduledTask scheduleLater(Duration interval, TaskBody body) {
-    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, true);
+    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, /* later= */ true);
   }
 
   /** Like {@link #schedule(double, TaskBody)}, but the first run comes one interval after this call. */
   public ScheduledTask scheduleLater(double hz, TaskBody body) {
-    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, true);
+    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, /* later= */ true);
   }
 
   /** Like {@link #scheduleLater(Duration, TaskBody)}, with a name. */
   public ScheduledTask scheduleLater(String name, Duration interval, TaskBody body) {
-    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, true);
+    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, /* later= */ true);
   }
 
   /** Like {@link #scheduleLater(double, TaskBody)}, with a name. */
   public ScheduledTask scheduleLater(String name, double hz, TaskBody body) {
-    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, true);
+    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, /* later= */ true);
   }
 
   private ScheduledTask schedule0(String name, long intervalNanos, TaskBody body, boolean later) {
@@ -815,21 +838,13 @@ public final class Loop {
     String n = name != null ? name : "schedule-" + scheduleNames.incrementAndGet();
     ScheduledTask s = new ScheduledTask(this, n, intervalNanos, body);
     long first = later ? Durations.saturatedAdd(ticker.read(), intervalNanos) : ScheduledTask.AT_FIRST_TURN;
-    if (isOnLoop()) {
-      s.startOnLoop(first);
-    } else {
-      submit(() -> s.startOnLoop(first));
-    }
+    runOnLoop(() -> s.startOnLoop(first));
     return s;
   }
 
   private <T> Task<T> spawn(String name, Object body, long startAt) {
     Task<T> t = newTask(name != null ? name : "task-" + taskNames.incrementAndGet(), body);
-    if (isOnLoop()) {
-      enqueue(t, startAt);
-    } else {
-      submit(() -> enqueue(t, startAt));
-    }
+    runOnLoop(() -> enqueue(t, startAt));
     return t;
   }
 

@@ -152,11 +152,7 @@ public final class ManagedResource<R, C> {
   // ---- the acquire and release paths, on the loop ----
 
   Lease<R> acquire(Handle<R> handle) {
-    Task<?> me = Loop.currentTask();
-    if (me == null) {
-      throw new IllegalStateException("acquire() must be called from a task of a running loop; current thread: "
-          + Thread.currentThread());
-    }
+    Task<?> me = Loop.requireCurrentTask("acquire");
     bindTo(me.loop);
     if (me.cancelRequested) {
       throw me.cancelled();

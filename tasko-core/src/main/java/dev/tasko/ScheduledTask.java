@@ -98,11 +98,7 @@ public final class ScheduledTask {
    * normally. Idempotent.
    */
   public void stop() {
-    if (loop.isOnLoop()) {
-      stopOnLoop();
-    } else {
-      loop.submit(this::stopOnLoop);
-    }
+    loop.runOnLoop(this::stopOnLoop);
   }
 
   /**
@@ -111,11 +107,7 @@ public final class ScheduledTask {
    * schedule is not stopped; never makes two runs alive at once.
    */
   public void start() {
-    if (loop.isOnLoop()) {
-      startOnLoop(AT_FIRST_TURN);
-    } else {
-      loop.submit(() -> startOnLoop(AT_FIRST_TURN));
-    }
+    loop.runOnLoop(() -> startOnLoop(AT_FIRST_TURN));
   }
 
   /**

@@ -11,8 +11,6 @@ import java.time.Duration;
  * clock.
  */
 final class StallWatchdog {
-  private static final System.Logger LOG = System.getLogger(Loop.class.getName());
-
   private final String loopName;
   /** Stall warning threshold in real nanoseconds; positive. */
   final long stallNanos;
@@ -56,7 +54,7 @@ final class StallWatchdog {
     for (StackTraceElement frame : stack) {
       where.append("\n\tat ").append(frame);
     }
-    LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' has held the processor for {2} without reaching a "
+    Loop.LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' has held the processor for {2} without reaching a "
         + "suspension point; every other task of the loop waits. It is at:{3}", loopName, h.name(),
         Duration.ofNanos(held), where);
   }

@@ -146,11 +146,7 @@ public final class Task<T> {
     if (isDone()) {
       return false;
     }
-    if (loop.isOnLoop()) {
-      loop.cancel(this);
-    } else {
-      loop.submit(() -> loop.cancel(this));
-    }
+    loop.runOnLoop(() -> loop.cancel(this));
     return true;
   }
 
@@ -286,12 +282,12 @@ public final class Task<T> {
       return;
     }
     for (Lease<?> lease : List.copyOf(leases)) {
-      System.getLogger(Loop.class.getName()).log(System.Logger.Level.WARNING,
+      Loop.LOG.log(System.Logger.Level.WARNING,
           "task ''{0}'' ended holding {1}; releasing it", name, lease.handle);
       try {
         lease.close();
       } catch (RuntimeException e) {
-        System.getLogger(Loop.class.getName()).log(System.Logger.Level.WARNING,
+        Loop.LOG.log(System.Logger.Level.WARNING,
             "onRelease of " + lease.handle + " threw", e);
       }
     }

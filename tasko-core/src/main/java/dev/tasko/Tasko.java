@@ -37,7 +37,7 @@ public final class Tasko {
    */
   public static void sleep(Duration duration) {
     long nanos = Durations.nonNegativeNanos(duration, "duration");
-    Task<?> self = current("sleep");
+    Task<?> self = Loop.requireCurrentTask("sleep");
     if (nanos == 0) {
       self.loop.yieldNow(self);
     } else {
@@ -53,7 +53,7 @@ public final class Tasko {
    * @throws CancellationException if the task is cancelled
    */
   public static void yieldNow() {
-    Task<?> self = current("yieldNow");
+    Task<?> self = Loop.requireCurrentTask("yieldNow");
     self.loop.yieldNow(self);
   }
 
@@ -75,7 +75,7 @@ public final class Tasko {
    */
   public static Suspension suspend(String waitsFor) {
     java.util.Objects.requireNonNull(waitsFor, "waitsFor == null");
-    return new Suspension(current("suspend"), waitsFor, /* external= */ true);
+    return new Suspension(Loop.requireCurrentTask("suspend"), waitsFor, /* external= */ true);
   }
 
   /**
@@ -85,14 +85,6 @@ public final class Tasko {
     return Loop.currentTask();
   }
 
-  private static Task<?> current(String op) {
-    Task<?> t = Loop.currentTask();
-    if (t == null) {
-      throw new IllegalStateException(op + "() must be called from a task of a running loop; current thread: "
-          + Thread.currentThread());
-    }
-    return t;
-  }
 
   // ---- the default loop ----
 
