@@ -1,5 +1,7 @@
 package dev.tasko;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +52,16 @@ import java.util.function.Consumer;
  * @param <C> the type of the context passed to the callbacks
  */
 public final class ManagedResource<R, C> {
+  private static final VarHandle LOOP;
+
+  static {
+    try {
+      LOOP = MethodHandles.lookup().findVarHandle(ManagedResource.class, "loop", Loop.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final String name;
   private final R resource;
   private final Consumer<? super C> onAcquire;
@@ -222,15 +234,7 @@ public final class ManagedResource<R, C> {
   }
 
   private void bindTo(Loop l) {
-    Loop bound = loop;
-    if (bound == null) {
-      synchronized (this) {
-        if (loop == null) {
-          loop = l;
-        }
-        bound = loop;
-      }
-    }
+    Loop bound = SetOnce.getOrSet(LOOP, this, () -> l);
     if (bound != l) {
       throw new IllegalStateException("resource '" + name + "' belongs to loop '" + bound.name()
           + "'; it cannot be acquired from a task of loop '" + l.name() + "'");

@@ -53,12 +53,17 @@ public final class Task<T> {
 
   private static final VarHandle STATE;
   private static final VarHandle TURN;
+  private static final VarHandle FOREIGN_JOINERS;
+  private static final VarHandle DONE_LATCH;
 
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       STATE = lookup.findVarHandle(Task.class, "state", State.class);
       TURN = lookup.findVarHandle(Task.class, "turn", boolean.class);
+      FOREIGN_JOINERS = lookup.findVarHandle(Task.class, "foreignJoiners",
+          ConcurrentLinkedQueue.class);
+      DONE_LATCH = lookup.findVarHandle(Task.class, "doneLatch", CountDownLatch.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -189,28 +194,11 @@ public final class Task<T> {
   }
 
   private ConcurrentLinkedQueue<Suspension> foreignJoiners() {
-    ConcurrentLinkedQueue<Suspension> q = foreignJoiners;
-    if (q == null) {
-      synchronized (this) {
-        q = foreignJoiners;
-        if (q == null) {
-          foreignJoiners = q = new ConcurrentLinkedQueue<>();
-        }
-      }
-    }
-    return q;
+    return SetOnce.getOrSet(FOREIGN_JOINERS, this, ConcurrentLinkedQueue::new);
   }
 
   private void awaitFromOutside() {
-    CountDownLatch latch = doneLatch;
-    if (latch == null) {
-      synchronized (this) {
-        latch = doneLatch;
-        if (latch == null) {
-          doneLatch = latch = new CountDownLatch(1);
-        }
-      }
-    }
+    CountDownLatch latch = SetOnce.getOrSet(DONE_LATCH, this, () -> new CountDownLatch(1));
     // The loop sets the final state before it reads doneLatch, and we set doneLatch before we read
     // the state (both volatile), so one side always sees the other: no lost wake-up.
     boolean interrupted = false;

@@ -20,8 +20,6 @@ import java.util.concurrent.CancellationException;
  * </ul>
  */
 public final class Tasko {
-  private static volatile Loop defaultLoop;
-
   private Tasko() {}
 
   /**
@@ -90,16 +88,12 @@ public final class Tasko {
 
   /** The default loop, created on first use with {@link Loop#create()} and named {@code "tasko"}. */
   public static Loop defaultLoop() {
-    Loop l = defaultLoop;
-    if (l == null) {
-      synchronized (Tasko.class) {
-        l = defaultLoop;
-        if (l == null) {
-          defaultLoop = l = Loop.builder().name("tasko").build();
-        }
-      }
-    }
-    return l;
+    return DefaultLoop.INSTANCE;
+  }
+
+  /** Holds the default loop: the JVM creates it, once, when this class is first used. */
+  private static final class DefaultLoop {
+    static final Loop INSTANCE = Loop.builder().name("tasko").build();
   }
 
   /** {@link Loop#addTask(TaskBody)} on the default loop. */
