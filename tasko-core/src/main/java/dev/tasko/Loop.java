@@ -193,11 +193,7 @@ public final class Loop {
       // the next deadline or wake-up.
       for (;;) {
         if (beginPass()) {
-          Task<?> first = next();
-          if (first != null) {
-            interrupted |= runUntilDriverTurn(first);
-          }
-          rethrowPendingFailure();
+          interrupted |= runPass();
         } else if (!idle()) {
           return; // no task left
         }
@@ -210,10 +206,7 @@ public final class Loop {
         }
       }
     } finally {
-      leave();
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      leave(interrupted);
     }
   }
 
@@ -231,19 +224,12 @@ public final class Loop {
     boolean interrupted = false;
     try {
       if (beginPass()) {
-        Task<?> first = next();
-        if (first != null) {
-          interrupted = runUntilDriverTurn(first);
-        }
+        interrupted = runPass();
       }
-      rethrowPendingFailure();
       return live.size() > 0 || !inbox.isEmpty();
     } finally {
       stepping = false;
-      leave();
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      leave(interrupted);
     }
   }
 
@@ -271,9 +257,13 @@ public final class Loop {
     DrivenLoops.register(this);
   }
 
-  private void leave() {
+  /** Undoes {@link #enter}; restores the interrupt status the driver saw while tasks ran. */
+  private void leave(boolean interrupted) {
     DrivenLoops.unregister(this);
     driver.set(null);
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** The task calling, or null when the calling thread is not a running task of any loop. */
@@ -293,6 +283,22 @@ public final class Loop {
           + "current thread: " + Thread.currentThread());
     }
     return t;
+  }
+
+  /**
+   * Runs the pass {@link #beginPass()} has just opened: hands the baton to its first task, waits until
+   * it comes back (after this pass in step(); in run(), after every pass that follows on without
+   * idling), then rethrows what a failure handler threw meanwhile. Returns whether the driving
+   * thread was interrupted.
+   */
+  private boolean runPass() {
+    boolean interrupted = false;
+    Task<?> first = next();
+    if (first != null) {
+      interrupted = runUntilDriverTurn(first);
+    }
+    rethrowPendingFailure();
+    return interrupted;
   }
 
   /** Hands the baton to {@code first} and waits until it comes back. Returns whether interrupted. */
