@@ -266,25 +266,6 @@ public final class Loop {
     }
   }
 
-  /** The task calling, or null when the calling thread is not a running task of any loop. */
-  static Task<?> currentTask() {
-    return DrivenLoops.currentTask();
-  }
-
-  /**
-   * The task calling {@code op}, which must be a task of a running loop.
-   *
-   * @throws IllegalStateException if the caller is not a task of a running loop
-   */
-  static Task<?> requireCurrentTask(String op) {
-    Task<?> t = currentTask();
-    if (t == null) {
-      throw new IllegalStateException(op + "() must be called from a task of a running loop; "
-          + "current thread: " + Thread.currentThread());
-    }
-    return t;
-  }
-
   /**
    * Runs the pass {@link #beginPass()} has just opened: hands the baton to its first task, waits until
    * it comes back (after this pass in step(); in run(), after every pass that follows on without
@@ -686,6 +667,25 @@ public final class Loop {
       timers.remove(t);
       makeReady(t);
     }
+  }
+
+  /** The task calling, or null when the calling thread is not a running task of any loop. */
+  static Task<?> currentTask() {
+    return DrivenLoops.currentTask();
+  }
+
+  /**
+   * The task calling {@code op}, which must be a task of a running loop.
+   *
+   * @throws IllegalStateException if the caller is not a task of a running loop
+   */
+  static Task<?> requireCurrentTask(String op) {
+    Task<?> t = currentTask();
+    if (t == null) {
+      throw new IllegalStateException(op + "() must be called from a task of a running loop; "
+          + "current thread: " + Thread.currentThread());
+    }
+    return t;
   }
 
   /** Whether the calling thread is a task of this loop (and so holds its baton). */
