@@ -8,20 +8,22 @@ import java.util.function.BooleanSupplier;
  * How the loop's driving thread waits when no task is ready and the earliest timer is in the future.
  *
  * <p>{@link #lowPower()} (the default) parks the thread until the deadline or an external wake-up:
- * the processor sleeps, and a timer fires as late as the operating system's timer overshoots (on a
- * Linux machine typically 0.05–0.2 ms). A wait shorter than 50 µs, about what waking an idle loop
- * costs in processor time, is spun through instead. {@link #precise(Duration)} parks until a short window before
- * the deadline, then spins on the ticker, so timers fire within microseconds at the price of one busy
- * core during each window. Neither ever busy-polls while nothing is due.
+ * the processor sleeps, and a timer fires as late as the operating system's timer overshoots. A
+ * wait shorter than 50 µs is spun through instead, because waking an idle loop costs processor
+ * time of that order. {@link #precise(Duration)} parks until a short window before the deadline,
+ * then spins on the ticker, so timers fire within microseconds at the price of one busy core during
+ * each window. Neither ever busy-polls while nothing is due. The project's BENCHMARKS.md has
+ * measured figures for each.
  *
  * <p>The choice matters only with a real clock; a loop on {@linkplain Loop.Builder#virtualTime()
  * virtual time} never waits for a deadline.
  */
 public final class IdleStrategy {
   /**
-   * Waits shorter than this are spun through rather than slept: waking an idle loop costs about
-   * this much processor time here (a timer wake-up, then a carrier thread woken through the JDK's
-   * virtual-thread scheduler), so spinning is cheaper as well as more punctual.
+   * Waits shorter than this are spun through rather than slept: waking an idle loop (a timer
+   * wake-up, then a carrier thread woken through the JDK's virtual-thread scheduler) costs
+   * processor time of this order, so spinning is cheaper as well as more punctual. The figures
+   * behind the choice are in BENCHMARKS.md ("Why the CPU target is missed").
    */
   private static final long SHORT_WAIT_NANOS = 50_000;
   private static final IdleStrategy LOW_POWER = new IdleStrategy(0, 0);
@@ -37,8 +39,9 @@ public final class IdleStrategy {
 
   /**
    * Parks like {@link #lowPower()}, but lets a timer fire up to {@code slack} late when that lets it
-   * share one wake-up with the timers due soon after it. Each wake-up of an idle loop costs tens of
-   * microseconds of processor time, so with many timers a small slack saves a large share of it.
+   * share one wake-up with the timers due soon after it. A wake-up of an idle loop costs far more
+   * processor time than a switch between tasks, so with many timers a small slack saves a large
+   * share of it.
    *
    * @throws NullPointerException if {@code slack} is null
    * @throws IllegalArgumentException if {@code slack} is negative

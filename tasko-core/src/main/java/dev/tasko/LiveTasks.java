@@ -1,5 +1,8 @@
 package dev.tasko;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * A loop's tasks that have not finished yet, oldest first, in a list linked through the tasks
  * themselves ({@code Task.prevLive}, {@code Task.nextLive}): no allocation per task. {@link Loop#run()}
@@ -9,8 +12,19 @@ package dev.tasko;
  * may be read from any thread, as a snapshot.
  */
 final class LiveTasks {
+  private static final VarHandle COUNT;
+
+  static {
+    try {
+      COUNT = MethodHandles.lookup().findVarHandle(LiveTasks.class, "count", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private Task<?> head;
   private Task<?> tail;
+  /** Written with opaque stores, read with opaque loads: {@link #size()} is read from any thread. */
   private int count;
 
   /** The oldest task not finished yet, or null; the rest follow through {@code Task.nextLive}. */
@@ -19,7 +33,7 @@ final class LiveTasks {
   }
 
   int size() {
-    return count;
+    return (int) COUNT.getOpaque(this);
   }
 
   void add(Task<?> t) {
@@ -30,7 +44,7 @@ final class LiveTasks {
       tail.nextLive = t;
     }
     tail = t;
-    count++;
+    COUNT.setOpaque(this, count + 1);
   }
 
   void remove(Task<?> t) {
@@ -48,6 +62,6 @@ final class LiveTasks {
     }
     t.prevLive = null;
     t.nextLive = null;
-    count--;
+    COUNT.setOpaque(this, count - 1);
   }
 }

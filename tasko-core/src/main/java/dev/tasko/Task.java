@@ -303,7 +303,9 @@ public final class Task<T> {
       thread = loop.newThread(name, this::runBody);
       thread.start();
     } else {
-      TURN.setRelease(this, true); // unpark() orders it before the wake-up
+      // The release store publishes everything the previous holder wrote; the woken task's
+      // volatile read of turn (in Loop.park) sees it. unpark() only wakes; it orders no memory.
+      TURN.setRelease(this, true);
       LockSupport.unpark(thread);
     }
   }

@@ -1,7 +1,7 @@
 package dev.tasko;
 
 /**
- * A source of monotonic time in nanoseconds: the loop's only clock.
+ * A source of monotonic time in nanoseconds: the loop's clock.
  *
  * <p>Only differences between two readings mean anything; the origin is arbitrary. The loop reads
  * its ticker to fix deadlines ({@link Tasko#sleep}, {@link Loop#runLater}, schedules) and to decide
@@ -22,7 +22,11 @@ public interface Ticker {
   }
 }
 
-/** The one place that touches {@code System.nanoTime}. */
+/**
+ * The system clock. The loop also calls {@code System.nanoTime} itself, but only for what is about
+ * the processor rather than the loop's time: the driver's idle time in {@link Loop#stats()}, and
+ * stall warnings.
+ */
 enum SystemTicker implements Ticker {
   INSTANCE;
 
