@@ -17,7 +17,8 @@ import java.util.concurrent.CancellationException;
  */
 public final class Handle<R> {
   final ManagedResource<R, ?> resource;
-  private final Object context;
+  /** What {@link ManagedResource#contextOf} returns: typed there, where the context type is known. */
+  final Object context;
   final Runnable onAcquire;
   final Runnable onRelease;
   /** Written on the loop; volatile so that any thread may read isActive(). */
@@ -55,11 +56,6 @@ public final class Handle<R> {
   /** The resource this handle gives access to. */
   public ManagedResource<R, ?> resource() {
     return resource;
-  }
-
-  /** The context passed to the resource's callbacks; may be null. */
-  public Object context() {
-    return context;
   }
 
   @Override

@@ -72,12 +72,12 @@ public final class IdleStrategy {
   }
 
   /** The spin window before each deadline; zero for {@link #lowPower()}. */
-  public Duration spinWindow() {
+  Duration spinWindow() {
     return Duration.ofNanos(spinNanos);
   }
 
   /** How late a timer may fire to share a wake-up; zero unless {@link #lowPower(Duration)}. */
-  public Duration slack() {
+  Duration slack() {
     return Duration.ofNanos(slackNanos);
   }
 

@@ -28,11 +28,6 @@ public final class Lease<R> implements AutoCloseable {
     return handle.resource.raw();
   }
 
-  /** The handle this lease was acquired through. */
-  public Handle<R> handle() {
-    return handle;
-  }
-
   /**
    * Releases the resource: runs {@code onRelease} with the handle's context, then passes the
    * resource to the next waiting task, if any (which runs at the loop's next pass). Never suspends;

@@ -173,11 +173,6 @@ public final class Loop {
     return name;
   }
 
-  /** The loop's clock. */
-  public Ticker ticker() {
-    return ticker;
-  }
-
   /** The loop's current time, in nanoseconds from its ticker's origin. May be called from any thread. */
   public long nanoTime() {
     return ticker.read();

@@ -118,6 +118,23 @@ public final class ManagedResource<R, C> {
     return new Handle<>(this, context, () -> onAcquire.accept(context), () -> onRelease.accept(context));
   }
 
+  /**
+   * The context {@code handle} passes to the callbacks, as given to {@link #handle(Object)}: with
+   * {@link #holder()} and {@link #waiting()}, it tells which device holds or waits for the
+   * resource. May be null. May be called from any thread.
+   *
+   * @throws NullPointerException if {@code handle} is null
+   * @throws IllegalArgumentException if {@code handle} is a handle of another resource
+   */
+  @SuppressWarnings("unchecked") // handle(C) is the only way to make a handle of this resource
+  public C contextOf(Handle<R> handle) {
+    Objects.requireNonNull(handle, "handle == null");
+    if (handle.resource != this) {
+      throw new IllegalArgumentException("handle of another resource: " + handle);
+    }
+    return (C) handle.context;
+  }
+
   R raw() {
     return resource;
   }

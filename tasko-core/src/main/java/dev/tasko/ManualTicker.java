@@ -33,19 +33,7 @@ public final class ManualTicker implements Ticker {
    *     nanoseconds
    */
   public void advance(Duration duration) {
-    advanceNanos(Durations.nonNegativeNanos(duration, "duration"));
-  }
-
-  /**
-   * Moves the time forward by {@code delta} nanoseconds.
-   *
-   * @throws IllegalArgumentException if {@code delta} is negative
-   */
-  public void advanceNanos(long delta) {
-    if (delta < 0) {
-      throw new IllegalArgumentException("delta < 0: " + delta);
-    }
-    nanos.getAndAdd(delta);
+    nanos.getAndAdd(Durations.nonNegativeNanos(duration, "duration"));
     listeners.forEach(Runnable::run);
   }
 

@@ -109,7 +109,7 @@ class ManagedResourceTest {
         for (int round = 0; round < 3; round++) {
           try (Lease<Bus> lease = h.acquire()) {
             order.add(device);
-            assertThat(lease.resource().activeCs).isEqualTo(h.context());
+            assertThat(lease.resource().activeCs).isEqualTo(managed.contextOf(h));
             Tasko.sleep(Duration.ofMillis(1)); // a transfer that takes time
           }
         }
@@ -439,5 +439,17 @@ class ManagedResourceTest {
     second.run();
 
     log.assertTaken("checked");
+  }
+
+  @Test
+  void contextOf_ownHandleOrAnotherResources_returnsContextOrThrows() {
+    ManagedResource<String, Integer> a = ManagedResource.of("a", "A", c -> {}, c -> {});
+    ManagedResource<String, Integer> b = ManagedResource.of("b", "B", c -> {}, c -> {});
+    Handle<String> h = b.handle(7);
+
+    assertThat(b.contextOf(h)).isEqualTo(7);
+    assertThatThrownBy(() -> a.contextOf(h))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("handle of another resource: handle(7) of b");
   }
 }

@@ -16,7 +16,7 @@ class ScheduledTaskTest {
   private final EventLog log = new EventLog();
 
   private void at(long nanos) {
-    ticker.advanceNanos(nanos - ticker.read());
+    ticker.advance(Duration.ofNanos(nanos - ticker.read()));
   }
 
   @Test

@@ -144,7 +144,7 @@ public final class ManagedI2c {
 
   /**
    * The resource underneath: for {@link ManagedResource#holder()} and
-   * {@link ManagedResource#waiting()}, whose handles' {@linkplain Handle#context() context} is the
+   * {@link ManagedResource#waiting()}, whose handles' {@linkplain ManagedResource#contextOf context} is the
    * device's own Pi4J {@code I2C}.
    */
   public ManagedResource<I2C, I2C> resource() {

@@ -88,7 +88,7 @@ public final class ManagedSpi {
 
   /**
    * The resource underneath: for {@link ManagedResource#holder()} and
-   * {@link ManagedResource#waiting()}, whose handles' {@linkplain Handle#context() context} is the
+   * {@link ManagedResource#waiting()}, whose handles' {@linkplain ManagedResource#contextOf context} is the
    * chip-select pin.
    */
   public ManagedResource<Spi, DigitalOutput> resource() {

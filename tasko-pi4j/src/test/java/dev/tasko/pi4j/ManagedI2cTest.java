@@ -39,7 +39,7 @@ class ManagedI2cTest {
   void acquire_multiStepTransactionsOfTwoDevices_neverInterleave() {
     Handle<I2C> sensor = bus.handle(0x44);
     Handle<I2C> display = bus.handle(0x3c);
-    MockI2C sensorChip = (MockI2C) sensor.context();
+    MockI2C sensorChip = (MockI2C) bus.resource().contextOf(sensor);
     sensorChip.writeRegister(RESULT, new byte[] {0x12, 0x34, 0x56, 0x78}); // two readings of two bytes
     loop.addTask("sensor", () -> {
       for (int i = 0; i < 2; i++) {
@@ -73,7 +73,7 @@ class ManagedI2cTest {
         "15 ms sensor 0x44 measure", // queued behind the display at 15 ms, served right after it
         "30 ms sensor read 5678",
         "30 ms display 0x3c frame 1"); // asked at 20 ms: waited for the whole transaction
-    assertThat(((MockI2C) display.context()).read(new byte[4], 0, 4)).isEqualTo(4); // both frames arrived
+    assertThat(((MockI2C) bus.resource().contextOf(display)).read(new byte[4], 0, 4)).isEqualTo(4); // both frames arrived
   }
 
   @Test
@@ -156,7 +156,7 @@ class ManagedI2cTest {
     loop.run();
 
     log.assertTaken("rtc at 0x68 on bus 1");
-    assertThat(rtc.context()).isSameAs(chip);
+    assertThat(bus.resource().contextOf(rtc)).isSameAs(chip);
   }
 
   @Test

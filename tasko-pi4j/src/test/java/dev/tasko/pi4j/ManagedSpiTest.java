@@ -142,7 +142,7 @@ class ManagedSpiTest {
     loop.run();
 
     assertThat(seen).containsExactly(Optional.of(a), List.of(b), Optional.empty());
-    assertThat(((DigitalOutput) a.context()).id()).isEqualTo("a");
+    assertThat(bus.resource().contextOf(a).id()).isEqualTo("a");
   }
 
   @Test
