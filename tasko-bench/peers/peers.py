@@ -49,7 +49,7 @@ SCALE_SEED = 20240601
 
 
 def accuracy_rates(jobs=ACCURACY_JOBS):
-    """The seed's scenario: job i runs at 3*(i+1)+5 Hz (8 Hz .. 293 Hz)."""
+    """The original tasko's rate test: job i runs at 3*(i+1)+5 Hz (8 Hz .. 293 Hz)."""
     return [3 * (i + 1) + 5 for i in range(jobs)]
 
 

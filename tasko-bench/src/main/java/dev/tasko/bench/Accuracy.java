@@ -12,7 +12,7 @@ import java.util.function.BooleanSupplier;
 import org.HdrHistogram.Histogram;
 
 /**
- * The seed's scenario on the real clock: 96 fixed-rate jobs, job i at 3(i+1)+5 Hz (8–293 Hz, 14,400
+ * The original tasko's rate test on the real clock: 96 fixed-rate jobs, job i at 3(i+1)+5 Hz (8–293 Hz, 14,400
  * runs/s), for a window of S seconds.
  *
  * <p>Each run's lateness is measured in its own body: the clock reading at the start of the body

@@ -28,7 +28,7 @@ import java.util.Set;
  *         [--peers] [--tasko-src DIR] [--python python3] [--in-process]
  *
  * workloads: accuracy idle scale switch, or all (the default)
- *   accuracy  the seed's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko low-power,
+ *   accuracy  the original tasko's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko low-power,
  *             tasko precise, and a 1-thread ScheduledThreadPoolExecutor        (see Accuracy)
  *   idle      one job at 1 Hz for S s (default 10) after a 1 s settle: tasko, the executor, and
  *             a platform thread that only sleeps                               (see Idle)
@@ -43,7 +43,8 @@ import java.util.Set;
  * </pre>
  *
  * <p>Run: {@code mvn -q -B -pl tasko-bench -am install -DskipTests && mvn -q -B -pl tasko-bench
- * validate exec:exec -Dbench.args="all --peers --tasko-src /tmp/tasko-src"}, or with the shaded
+ * validate exec:exec -Dbench.args="all --peers --tasko-src ../tasko"} (the original tasko, from
+ * {@code git clone https://github.com/WarriorOfWire/tasko ../tasko}), or with the shaded
  * jar: {@code java -cp tasko-bench/target/benchmarks.jar dev.tasko.bench.Harness all --peers}.
  */
 public final class Harness {

@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code taskoOneSchedule}: one schedule every 1 µs on <b>virtual time</b>; the loop jumps its
  *       clock to each target, so no OS wait is included (and with one task no switch is needed).
- *   <li>{@code taskoSeedScenario}: the seed's 96 schedules (task i at 3(i+1)+5 Hz) on virtual time;
+ *   <li>{@code taskoRateTest}: the 96 schedules of the original tasko's rate test (task i at 3(i+1)+5 Hz) on virtual time;
  *       every run is a switch between two schedules' tasks.
  *   <li>{@code executorPeer}: the JDK peer, a one-thread {@link ScheduledThreadPoolExecutor} running a
  *       no-op {@code scheduleAtFixedRate} every 1 ns on the real clock, i.e. always due: its cost per
@@ -44,7 +44,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class ScheduleBenchmark {
   static final int RUNS = 100_000;
-  static final int SEED_TASKS = 96;
+  static final int RATE_TEST_TASKS = 96;
 
   @Benchmark
   @OperationsPerInvocation(RUNS)
@@ -63,11 +63,11 @@ public class ScheduleBenchmark {
 
   @Benchmark
   @OperationsPerInvocation(RUNS)
-  public long taskoSeedScenario() {
+  public long taskoRateTest() {
     Loop loop = Loop.builder().virtualTime().build();
     long[] runs = new long[1];
-    ScheduledTask[] all = new ScheduledTask[SEED_TASKS];
-    for (int i = 0; i < SEED_TASKS; i++) {
+    ScheduledTask[] all = new ScheduledTask[RATE_TEST_TASKS];
+    for (int i = 0; i < RATE_TEST_TASKS; i++) {
       all[i] = loop.schedule(3.0 * (i + 1) + 5, () -> {
         if (++runs[0] == RUNS) {
           for (ScheduledTask s : all) {

@@ -46,7 +46,7 @@ class BenchmarkSmokeTest {
   void scheduleBenchmark_eachMethod_runsTheCountedNumberOfTimes() throws Exception {
     ScheduleBenchmark b = new ScheduleBenchmark();
     assertThat(b.taskoOneSchedule()).isEqualTo(ScheduleBenchmark.RUNS);
-    assertThat(b.taskoSeedScenario()).isEqualTo(ScheduleBenchmark.RUNS);
+    assertThat(b.taskoRateTest()).isEqualTo(ScheduleBenchmark.RUNS);
     assertThat(b.executorPeer()).isEqualTo(ScheduleBenchmark.RUNS);
   }
 

@@ -14,7 +14,7 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The seed's "you can do a lot more than this": rather than keep state and inspect it on every
+ * "You can do a lot more than this", from the original <a href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README: rather than keep state and inspect it on every
  * pass of a main loop, await the condition you need. A doorbell task waits for the button (no
  * polling: it costs nothing while it waits), rings a bell for two seconds, and says so when nobody
  * has rung for a while. A press during the ringing is not lost: it rings again afterwards.

@@ -8,7 +8,7 @@ import java.util.function.IntConsumer;
 
 /**
  * A rotary encoder with a push button, read by polling: call {@link #loop()} often (the toy app
- * does it 100 times a second), like the CircuitPython {@code cpy_rotary} library the seed uses.
+ * does it 100 times a second), like the CircuitPython {@code cpy_rotary} library the original tasko's README uses.
  *
  * <p>The two encoder contacts A and B are read as levels: each valid step of the quadrature
  * sequence (A leads B turning clockwise) moves a count by one. Back at rest — both contacts low, the

@@ -10,7 +10,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 
 /**
- * The seed's "run something later": a button is read 100 times a second, and a press starts a
+ * "Run something later", from the original <a href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README: a button is read 100 times a second, and a press starts a
  * sensor read one second later — while the button keeps being read.
  *
  * <p>Run it, then press Enter to press the (mock) button; Ctrl-C to stop:

@@ -17,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The seed's "context manager that wraps your SPI bus": a sensor and an SD card share one SPI bus,
+ * The "context manager that wraps your SPI bus" of the original <a href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README: a sensor and an SD card share one SPI bus,
  * each behind its own chip select, and neither task coordinates with the other. The SD-card logger
  * changes its own rate: every 100 ms while it has something to write, every 10 s when it has not.
  *
@@ -30,7 +30,7 @@ public final class SharedSpi {
   /** The two devices on the bus, as {@link #setupSpi} makes them. */
   public record Devices(Handle<Spi> sensor, Handle<Spi> sdCard) {}
 
-  /** The seed's {@code setup_spi()}: one bus, two chip-select pins, a handle for each. */
+  /** The original README's {@code setup_spi()}: one bus, two chip-select pins, a handle for each. */
   public static Devices setupSpi(Context pi4j) {
     // Configure the hardware
     Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0).baud(1_000_000));

@@ -13,7 +13,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 
 /**
- * The seed's toy app: a sensor that takes a second to measure, a "loading" beach ball animated 10
+ * The toy app of the original <a href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README: a sensor that takes a second to measure, a "loading" beach ball animated 10
  * times a second while it does, a 3D printer polled 5 times a second and a rotary button read 100
  * times a second — one loop, no state machines. The sensor and the display of the beach ball share
  * one I2C bus.
@@ -102,7 +102,7 @@ public final class ToyApp {
         () -> app.say("rotary pressed"));
 
     // ---------- Tasko wiring begins here ---------- //
-    // Schedule the workflows at whatever frequency makes sense. (The seed's code schedules the
+    // Schedule the workflows at whatever frequency makes sense. (The original README schedules the
     // sensor at 100 ms, its text every 10 s: a read takes 1 s, so 10 s leaves the ball at rest.)
     loop.schedule("read-sensor", Duration.ofSeconds(10), app::readSensor);
     loop.schedule("animate-beach-ball", Duration.ofMillis(100), app::animateBeachBall);

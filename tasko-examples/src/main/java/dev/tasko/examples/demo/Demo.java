@@ -12,7 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * tasko's main demo: the seed's toy app, end to end, on Pi4J. A sensor on an SPI bus takes a
+ * tasko's main demo: the toy app of the original <a href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README, end to end, on Pi4J. A sensor on an SPI bus takes a
  * second to read; a beach ball spins 10 times a second, only while a read is in flight; an SD card
  * on the same bus logs every 100 ms or every 10 s, as it sees fit; a button is read 100 times a
  * second and starts a read one second after each press. A live view — itself a task of the loop —

@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * The seed's toy app, wired on a loop: the whole demo except the screen. It takes its loop and its
+ * The toy app of the original tasko's README, wired on a loop: the whole demo except the screen. It takes its loop and its
  * Pi4J context from outside, so that tests can run it on virtual time and the mock platform.
  *
  * <ul>

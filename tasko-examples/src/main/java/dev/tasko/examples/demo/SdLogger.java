@@ -11,7 +11,7 @@ import java.util.ArrayDeque;
 
 /**
  * An SD card on the shared SPI bus, written one line (one block) per run, that sets its own rate
- * as the seed's logger does: every 100 ms while lines wait, every 10 s when there is nothing to
+ * as the original README's logger does: every 100 ms while lines wait, every 10 s when there is nothing to
  * write. After each block the card is busy for a while and the host keeps it selected — holding
  * the bus — until it is done. Only the demo's tasks use it, one at a time: no locks.
  */
