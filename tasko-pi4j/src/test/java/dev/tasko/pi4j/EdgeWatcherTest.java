@@ -11,6 +11,7 @@ import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalInput;
 import dev.tasko.Loop;
 import dev.tasko.Task;
 import dev.tasko.TaskFailedException;
+import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

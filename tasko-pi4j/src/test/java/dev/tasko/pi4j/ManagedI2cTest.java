@@ -12,6 +12,7 @@ import dev.tasko.Loop;
 import dev.tasko.Task;
 import dev.tasko.TaskFailedException;
 import dev.tasko.Tasko;
+import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;

@@ -12,6 +12,7 @@ import dev.tasko.Handle;
 import dev.tasko.Lease;
 import dev.tasko.Loop;
 import dev.tasko.Tasko;
+import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
