@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** What the loop tells a developer: debug traces, stall warnings. */
@@ -35,6 +36,7 @@ class LoopDiagnosticsTest {
   }
 
   @Test
+  @Tag("realtime")
   void stallWarning_taskHoldsProcessorTooLong_warnsWithNameAndStack() throws Exception {
     CountDownLatch warned = new CountDownLatch(1);
     try (LogCapture log = new LogCapture(Level.INFO, r -> {

@@ -3,9 +3,14 @@ package dev.tasko;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** Real threads racing the loop. Kept short (about a second) so it runs with the fast suite. */
+/**
+ * Real threads racing the loop. Kept short (about a second), so {@code mvn verify} runs it; the
+ * deterministic suite alone leaves it out ({@code -DexcludedGroups=realtime,stress}).
+ */
+@Tag("stress")
 class SuspensionStressTest {
 
   @Test

@@ -7,6 +7,7 @@ import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class SuspensionTest {
@@ -165,6 +166,7 @@ class SuspensionTest {
   }
 
   @Test
+  @Tag("realtime")
   void resume_fromAnotherThread_wakesIdleLoop() throws Exception {
     Loop real = Loop.create();
     CountDownLatch made = new CountDownLatch(1);

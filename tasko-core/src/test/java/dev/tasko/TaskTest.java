@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class TaskTest {
@@ -83,6 +84,7 @@ class TaskTest {
   }
 
   @Test
+  @Tag("realtime")
   void join_fromOutsideThread_blocksUntilDone() throws Exception {
     Loop real = Loop.create();
     Task<String> t = real.addTask(() -> {
@@ -96,6 +98,7 @@ class TaskTest {
   }
 
   @Test
+  @Tag("realtime")
   void join_taskOfAnotherLoop_waitsWithoutBlockingOwnLoop() throws Exception {
     Loop other = Loop.create();
     Task<String> remote = other.addTask(() -> {
@@ -248,6 +251,7 @@ class TaskTest {
   }
 
   @Test
+  @Tag("realtime")
   void cancel_fromAnotherThread_takesEffect() throws Exception {
     Loop real = Loop.create();
     Task<Void> t = real.addTask(() -> Tasko.suspend("never").await());
