@@ -55,7 +55,6 @@ import java.util.concurrent.locks.LockSupport;
  * {@link TaskFailedException} naming the task (tasko's behaviour); the loop stays usable. See
  * {@link Builder#failureHandler(FailureHandler)} to log and go on instead.
  */
-
 public final class Loop {
   /** The library's one logger, {@code dev.tasko.Loop}: loops, tasks and failure handlers log here. */
   static final System.Logger LOG = System.getLogger(Loop.class.getName());
