@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * parse and are sane: exact counts, every implementation present, no negative figures. Never
  * asserts how fast anything is.
  */
+@Tag("realtime") // the workloads run on the real clock
 class HarnessSmokeTest {
 
   private static Map<String, Result> run(String... args) throws Exception {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * and real threads, so it is kept out of the fast suite:
  * <pre>mvn -B -pl tasko-pi4j -am verify -Dstress=true -Dtest=EdgeWatcherStressTest -Dsurefire.failIfNoSpecifiedTests=false</pre>
  */
+@Tag("stress")
 @EnabledIfSystemProperty(named = "stress", matches = "true")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class EdgeWatcherStressTest {
