@@ -4,11 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Thrown by {@link Loop#run()} when it can never make progress again: no task is ready, none sleeps,
- * nothing outside the loop can wake a task (no task awaits a {@link Suspension} from
- * {@link Tasko#suspend()}), and yet tasks remain, each waiting for something only another stuck task
- * could do (a {@link ManagedResource}, a {@link Task#join()}). The message lists every stuck task and
- * what it waits for.
+ * Thrown by {@link Loop#run()} when it can never make progress again: no task is ready, none
+ * sleeps, nothing outside the loop can wake a task (no task awaits a {@link Suspension} from
+ * {@link Tasko#suspend()}), and yet tasks remain, each waiting for something only another stuck
+ * task could do (a {@link ManagedResource}, a {@link Task#join()}). The message lists every stuck
+ * task and what it waits for.
  *
  * <p>The loop is left as it was: the stuck tasks can still be cancelled, and {@code run()} called
  * again.
@@ -24,18 +24,20 @@ public final class DeadlockException extends IllegalStateException {
   }
 
   /**
-   * The report of a deadlocked loop: every task still live, from {@code oldestLive} on, and what each
-   * waits for.
+   * The report of a deadlocked loop: every task still live, from {@code oldestLive} on, and what
+   * each waits for.
    */
   static DeadlockException of(String loopName, Task<?> oldestLive) {
     List<Task<?>> stuck = new ArrayList<>();
     StringBuilder report = new StringBuilder();
     for (Task<?> t = oldestLive; t != null; t = t.nextLive) {
       stuck.add(t);
-      report.append("\n  task '").append(t.name()).append("' waits for ").append(describe(t.waitingOn));
+      report.append("\n  task '").append(t.name()).append("' waits for ")
+          .append(describe(t.waitingOn));
     }
-    return new DeadlockException("loop '" + loopName + "' is deadlocked: no task is ready, none sleeps, and "
-        + "nothing outside the loop can wake the " + stuck.size() + " waiting task(s):" + report, stuck);
+    return new DeadlockException("loop '" + loopName + "' is deadlocked: no task is ready, none "
+        + "sleeps, and nothing outside the loop can wake the " + stuck.size()
+        + " waiting task(s):" + report, stuck);
   }
 
   private static String describe(Suspension s) {

@@ -2,7 +2,8 @@ package dev.tasko;
 
 /**
  * The loops being driven right now, and through them, the task that is calling: how
- * {@link Tasko#sleep}, {@link Suspension#await} and the other suspending calls find who called them.
+ * {@link Tasko#sleep}, {@link Suspension#await} and the other suspending calls find who called
+ * them.
  *
  * <p>Invariant: a task's thread runs code only while its loop is driven (inside {@link Loop#run()}
  * or {@link Loop#step()}) and only while it holds that loop's baton, and {@code Loop.current} names

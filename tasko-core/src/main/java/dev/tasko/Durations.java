@@ -29,7 +29,10 @@ final class Durations {
     return n;
   }
 
-  /** Like {@link #toNanos} but also rejects zero and negative durations: {@code "interval <= 0: PT0S"}. */
+  /**
+   * Like {@link #toNanos} but also rejects zero and negative durations:
+   * {@code "interval <= 0: PT0S"}.
+   */
   public static long positiveNanos(Duration d, String name) {
     long n = toNanos(d, name);
     if (n <= 0) {
@@ -39,8 +42,9 @@ final class Durations {
   }
 
   /**
-   * Converts a rate in hertz to a whole interval in nanoseconds, rounded to the nearest. Rejects NaN,
-   * infinities, zero and negative rates, and rates above 1 GHz (an interval under one nanosecond).
+   * Converts a rate in hertz to a whole interval in nanoseconds, rounded to the nearest. Rejects
+   * NaN, infinities, zero and negative rates, and rates above 1 GHz (an interval under one
+   * nanosecond).
    */
   public static long hertzToNanos(double hz, String name) {
     if (Double.isNaN(hz) || Double.isInfinite(hz)) {
@@ -51,7 +55,8 @@ final class Durations {
     }
     double nanos = 1e9 / hz;
     if (nanos >= 0x1p63) {
-      throw new IllegalArgumentException(name + " is too low (interval over 292 years): " + hz + " Hz");
+      throw new IllegalArgumentException(name + " is too low (interval over 292 years): " + hz
+          + " Hz");
     }
     if (nanos < 1.0) {
       throw new IllegalArgumentException(name + " > 1e9 Hz (interval under 1 ns): " + hz + " Hz");

@@ -17,7 +17,9 @@ import java.util.concurrent.CancellationException;
  */
 public final class Handle<R> {
   final ManagedResource<R, ?> resource;
-  /** What {@link ManagedResource#contextOf} returns: typed there, where the context type is known. */
+  /**
+   * What {@link ManagedResource#contextOf} returns: typed there, where the context type is known.
+   */
   final Object context;
   final Runnable onAcquire;
   final Runnable onRelease;
@@ -39,9 +41,10 @@ public final class Handle<R> {
    *
    * @return the lease: the resource, until it is closed
    * @throws IllegalStateException if not called from a task of a running loop, if the calling task
-   *     already holds this resource (through any handle), or if the resource belongs to another loop
-   * @throws CancellationException if the calling task is cancelled before or while it waits; it then
-   *     neither holds nor waits for the resource
+   *     already holds this resource (through any handle), or if the resource belongs to another
+   *     loop
+   * @throws CancellationException if the calling task is cancelled before or while it waits; it
+   *     then neither holds nor waits for the resource
    * @throws RuntimeException whatever {@code onAcquire} throws; the resource then passes on
    */
   public Lease<R> acquire() {

@@ -5,9 +5,9 @@ package dev.tasko;
  * values under 32 are counted exactly, larger ones in 16 sub-buckets per power of two, up to 2^40
  * (about 18 minutes; larger values count in the top bucket). 2.4 KiB, no allocation when recording.
  *
- * <p>Written by one thread (the loop's running task); may be read from another thread, in which case
- * a snapshot can be slightly inconsistent (a count may lag its bucket). Good enough for diagnostics,
- * which is all it is used for.
+ * <p>Written by one thread (the loop's running task); may be read from another thread, in which
+ * case a snapshot can be slightly inconsistent (a count may lag its bucket). Good enough for
+ * diagnostics, which is all it is used for.
  */
 final class Histogram {
   private static final int SUB_BITS = 4;
@@ -44,8 +44,8 @@ final class Histogram {
   }
 
   /**
-   * The value at quantile {@code q} (0..1): the lower bound of the bucket holding it, so within about
-   * 6% below the true value, and never above {@link #max()}. Zero when empty.
+   * The value at quantile {@code q} (0..1): the lower bound of the bucket holding it, so within
+   * about 6% below the true value, and never above {@link #max()}. Zero when empty.
    */
   public long quantile(double q) {
     long n = total;

@@ -5,7 +5,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
- * How the loop's driving thread waits when no task is ready and the earliest timer is in the future.
+ * How the loop's driving thread waits when no task is ready and the earliest timer is in the
+ * future.
  *
  * <p>{@link #lowPower()} (the default) parks the thread until the deadline or an external wake-up:
  * the processor sleeps, and a timer fires as late as the operating system's timer overshoots. A
@@ -38,10 +39,10 @@ public final class IdleStrategy {
   }
 
   /**
-   * Parks like {@link #lowPower()}, but lets a timer fire up to {@code slack} late when that lets it
-   * share one wake-up with the timers due soon after it. A wake-up of an idle loop costs far more
-   * processor time than a switch between tasks, so with many timers a small slack saves a large
-   * share of it.
+   * Parks like {@link #lowPower()}, but lets a timer fire up to {@code slack} late when that lets
+   * it share one wake-up with the timers due soon after it. A wake-up of an idle loop costs far
+   * more processor time than a switch between tasks, so with many timers a small slack saves a
+   * large share of it.
    *
    * @throws NullPointerException if {@code slack} is null
    * @throws IllegalArgumentException if {@code slack} is negative
@@ -91,8 +92,8 @@ public final class IdleStrategy {
   }
 
   /**
-   * Waits until {@code ticker} reaches {@code deadline}, or {@code wakeUp} turns true, or the thread
-   * is unparked; may return early (the caller re-checks everything).
+   * Waits until {@code ticker} reaches {@code deadline}, or {@code wakeUp} turns true, or the
+   * thread is unparked; may return early (the caller re-checks everything).
    */
   void await(Ticker ticker, long deadline, BooleanSupplier wakeUp) {
     long wait = deadline - ticker.read();

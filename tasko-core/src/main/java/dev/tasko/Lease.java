@@ -44,7 +44,8 @@ public final class Lease<R> implements AutoCloseable {
     Task<?> current = Loop.currentTask();
     if (current != holder) {
       throw new IllegalStateException("lease of " + handle + " belongs to task '" + holder.name()
-          + "' and must be closed by it; current: " + (current == null ? Thread.currentThread() : current));
+          + "' and must be closed by it; current: "
+          + (current == null ? Thread.currentThread() : current));
     }
     closed = true;
     handle.resource.release(this);

@@ -5,8 +5,8 @@ import java.lang.invoke.VarHandle;
 
 /**
  * A loop's tasks that have not finished yet, oldest first, in a list linked through the tasks
- * themselves ({@code Task.prevLive}, {@code Task.nextLive}): no allocation per task. {@link Loop#run()}
- * ends when it is empty; a deadlock report lists it.
+ * themselves ({@code Task.prevLive}, {@code Task.nextLive}): no allocation per task.
+ * {@link Loop#run()} ends when it is empty; a deadlock report lists it.
  *
  * <p>Guarded by the loop's baton: only the thread that holds it adds and removes. {@link #size()}
  * may be read from any thread, as a snapshot.
@@ -24,7 +24,9 @@ final class LiveTasks {
 
   private Task<?> head;
   private Task<?> tail;
-  /** Written with opaque stores, read with opaque loads: {@link #size()} is read from any thread. */
+  /**
+   * Written with opaque stores, read with opaque loads: {@link #size()} is read from any thread.
+   */
   private int count;
 
   /** The oldest task not finished yet, or null; the rest follow through {@code Task.nextLive}. */

@@ -45,10 +45,11 @@ import java.util.concurrent.locks.LockSupport;
  * {@link IdleStrategy}).
  *
  * <h2>Threads</h2>
- * {@link #addTask}, {@link #runLater}, {@link #schedule}, {@link #scheduleLater} and {@link #stop()}
- * may be called from any thread at any time, for example from a GPIO interrupt listener; called
- * from outside the loop, they take effect at the start of the next pass and wake an idle loop.
- * {@link #run()} and {@link #step()} are called by one thread at a time, never from a task.
+ * {@link #addTask}, {@link #runLater}, {@link #schedule}, {@link #scheduleLater} and
+ * {@link #stop()} may be called from any thread at any time, for example from a GPIO interrupt
+ * listener; called from outside the loop, they take effect at the start of the next pass and wake
+ * an idle loop. {@link #run()} and {@link #step()} are called by one thread at a time, never from a
+ * task.
  *
  * <h2>Failures</h2>
  * By default, an exception escaping a task stops {@code run()}, which throws a
@@ -56,7 +57,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link Builder#failureHandler(FailureHandler)} to log and go on instead.
  */
 public final class Loop {
-  /** The library's one logger, {@code dev.tasko.Loop}: loops, tasks and failure handlers log here. */
+  /**
+   * The library's one logger, {@code dev.tasko.Loop}: loops, tasks and failure handlers log here.
+   */
   static final System.Logger LOG = System.getLogger(Loop.class.getName());
   private static final long NO_DEADLINE = Long.MAX_VALUE;
   /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
@@ -142,7 +145,8 @@ public final class Loop {
       } else if (b.ticker instanceof ManualTicker m) {
         this.virtualClock = m;
       } else {
-        throw new IllegalStateException("virtualTime() needs a ManualTicker or no ticker; got " + b.ticker);
+        throw new IllegalStateException("virtualTime() needs a ManualTicker or no ticker; got "
+            + b.ticker);
       }
       this.ticker = virtualClock;
     } else {
@@ -162,7 +166,10 @@ public final class Loop {
     return builder().build();
   }
 
-  /** Starts building a loop with a name, a ticker, virtual time, an idle strategy or a failure handler. */
+  /**
+   * Starts building a loop with a name, a ticker, virtual time, an idle strategy or a failure
+   * handler.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -172,16 +179,19 @@ public final class Loop {
     return name;
   }
 
-  /** The loop's current time, in nanoseconds from its ticker's origin. May be called from any thread. */
+  /**
+   * The loop's current time, in nanoseconds from its ticker's origin. May be called from any
+   * thread.
+   */
   public long nanoTime() {
     return ticker.read();
   }
 
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
   // The event loop, in the order it runs: run() or step() on the driving thread, the driver's
   // turn, a pass (beginPass, next), spinning or skipping to a near timer, idling. Then the
   // hand-off between tasks (handTo, park), the suspension traps, and wake-ups from other threads.
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
 
   /**
    * Runs passes until no task remains, or until {@link #stop()}. When nothing is ready and no timer
@@ -200,10 +210,10 @@ public final class Loop {
     enter("run");
     boolean interrupted = false;
     try {
-      // This 'for' is the event loop. Each turn opens a pass: if anything is ready or due, the baton
-      // goes to the first task, and the tasks hand it on among themselves, pass after pass, until
-      // nothing is left to do right now; then the baton comes back here and this thread idles until
-      // the next deadline or wake-up.
+      // This 'for' is the event loop. Each turn opens a pass: if anything is ready or due, the
+      // baton goes to the first task, and the tasks hand it on among themselves, pass after pass,
+      // until nothing is left to do right now; then the baton comes back here and this thread idles
+      // until the next deadline or wake-up.
       for (;;) {
         if (beginPass()) {
           interrupted |= runPass();
@@ -247,9 +257,9 @@ public final class Loop {
   }
 
   /**
-   * Asks {@link #run()} to return after the current pass; the tasks stay where they are, and a later
-   * {@code run()} goes on with them. May be called from any thread. If the loop is not running, the
-   * next {@code run()} returns after its first pass.
+   * Asks {@link #run()} to return after the current pass; the tasks stay where they are, and a
+   * later {@code run()} goes on with them. May be called from any thread. If the loop is not
+   * running, the next {@code run()} returns after its first pass.
    */
   public void stop() {
     stopRequested = true;
@@ -264,7 +274,8 @@ public final class Loop {
     }
     Thread me = Thread.currentThread();
     if (!driver.compareAndSet(null, me)) {
-      throw new IllegalStateException(op + "(): loop '" + name + "' is already driven by " + driver.get());
+      throw new IllegalStateException(op + "(): loop '" + name + "' is already driven by "
+          + driver.get());
     }
     driverThread = me;
     DrivenLoops.register(this);
@@ -280,10 +291,10 @@ public final class Loop {
   }
 
   /**
-   * Runs the pass {@link #beginPass()} has just opened: hands the baton to its first task, waits until
-   * it comes back (after this pass in step(); in run(), after every pass that follows on without
-   * idling), then rethrows what a failure handler threw meanwhile. Returns whether the driving
-   * thread was interrupted.
+   * Runs the pass {@link #beginPass()} has just opened: hands the baton to its first task, waits
+   * until it comes back (after this pass in step(); in run(), after every pass that follows on
+   * without idling), then rethrows what a failure handler threw meanwhile. Returns whether the
+   * driving thread was interrupted.
    */
   private boolean runPass() {
     boolean interrupted = false;
@@ -295,7 +306,9 @@ public final class Loop {
     return interrupted;
   }
 
-  /** Hands the baton to {@code first} and waits until it comes back. Returns whether interrupted. */
+  /**
+   * Hands the baton to {@code first} and waits until it comes back. Returns whether interrupted.
+   */
   private boolean runUntilDriverTurn(Task<?> first) {
     handTo(first);
     boolean interrupted = false;
@@ -315,8 +328,8 @@ public final class Loop {
   }
 
   /**
-   * Opens a pass: runs the commands other threads sent, and fixes the batch of tasks this pass runs.
-   * Returns whether the pass has anything to run.
+   * Opens a pass: runs the commands other threads sent, and fixes the batch of tasks this pass
+   * runs. Returns whether the pass has anything to run.
    */
   private boolean beginPass() {
     Runnable command;
@@ -326,8 +339,8 @@ public final class Loop {
     PASSES.setOpaque(this, passes + 1);
     passRemaining = ready.size();
     if (trace) {
-      LOG.log(Level.DEBUG, "{0}: pass {1}: {2} ready, {3} sleeping, {4} tasks", name, passes, passRemaining,
-          timers.size(), live.size());
+      LOG.log(Level.DEBUG, "{0}: pass {1}: {2} ready, {3} sleeping, {4} tasks", name, passes,
+          passRemaining, timers.size(), live.size());
     }
     if (passRemaining > 0) {
       inTimerPhase = false;
@@ -474,9 +487,9 @@ public final class Loop {
     throw new IllegalStateException("failure handler threw a checked exception", f);
   }
 
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
   // Switching: the hand-off of the baton. Runs on the thread that holds it.
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
 
   /** Hands the processor to {@code next}, or to the driving thread when null. */
   private void handTo(Task<?> next) {
@@ -494,8 +507,8 @@ public final class Loop {
   }
 
   /**
-   * Gives up the processor until someone makes {@code self} ready and its turn comes. The caller has
-   * already put {@code self} wherever it waits (the ready queue, a timer, a suspension).
+   * Gives up the processor until someone makes {@code self} ready and its turn comes. The caller
+   * has already put {@code self} wherever it waits (the ready queue, a timer, a suspension).
    */
   private void park(Task<?> self) {
     Task<?> next = next();
@@ -542,12 +555,14 @@ public final class Loop {
     }
   }
 
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
   // Suspension traps: what Tasko.sleep and yieldNow, Suspension.await, Task.join and
   // Task.cancel do on the loop. They run on the task that holds the baton.
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
 
-  /** Sleeps until {@code deadline} (loop time); returns early only when cancelled or woken early. */
+  /**
+   * Sleeps until {@code deadline} (loop time); returns early only when cancelled or woken early.
+   */
   void sleepUntil(Task<?> self, long deadline) {
     checkCancelled(self);
     timers.add(self, deadline);
@@ -646,7 +661,9 @@ public final class Loop {
     }
   }
 
-  /** Ends a task's sleep before its deadline (a stopped schedule); does nothing if it is not asleep. */
+  /**
+   * Ends a task's sleep before its deadline (a stopped schedule); does nothing if it is not asleep.
+   */
   void wakeEarly(Task<?> t) {
     if (timers.remove(t)) {
       makeReady(t);
@@ -660,9 +677,9 @@ public final class Loop {
     ready.add(t);
   }
 
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
   // Wake-ups from other threads: a resume, a command for the inbox, an idle driver to unpark.
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
 
   /** A suspension was resumed, on any thread: its task becomes ready, once. */
   void resumed(Suspension s) {
@@ -719,7 +736,9 @@ public final class Loop {
     }
   }
 
-  /** Runs {@code command} on the loop at the start of its next pass; wakes it if idle. Any thread. */
+  /**
+   * Runs {@code command} on the loop at the start of its next pass; wakes it if idle. Any thread.
+   */
   void submit(Runnable command) {
     inbox.add(command);
     wake();
@@ -732,13 +751,13 @@ public final class Loop {
     }
   }
 
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
   // Adding work. Any thread.
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
 
   /**
-   * Adds a task that runs {@code body}; it first runs at the loop's next pass. May be called from any
-   * thread.
+   * Adds a task that runs {@code body}; it first runs at the loop's next pass. May be called from
+   * any thread.
    *
    * @return the task, to join, cancel or inspect
    * @throws NullPointerException if {@code body} is null
@@ -777,11 +796,12 @@ public final class Loop {
 
   /**
    * Adds a task that starts once, after {@code delay}. The start time is fixed now, when this is
-   * called, not when the loop gets to it. A zero delay starts it at the next pass's timer phase. May
-   * be called from any thread.
+   * called, not when the loop gets to it. A zero delay starts it at the next pass's timer phase.
+   * May be called from any thread.
    *
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code delay} is negative or overflows a long of nanoseconds
+   * @throws IllegalArgumentException if {@code delay} is negative or overflows a long of
+   *     nanoseconds
    */
   public Task<Void> runLater(Duration delay, TaskBody body) {
     return runLater0(null, delay, body);
@@ -821,12 +841,14 @@ public final class Loop {
 
   /** Like {@link #schedule(Duration, TaskBody)}, with a name. */
   public ScheduledTask schedule(String name, Duration interval, TaskBody body) {
-    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, /* later= */ false);
+    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body,
+        /* later= */ false);
   }
 
   /** Like {@link #schedule(double, TaskBody)}, with a name. */
   public ScheduledTask schedule(String name, double hz, TaskBody body) {
-    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, /* later= */ false);
+    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body,
+        /* later= */ false);
   }
 
   /**
@@ -837,26 +859,31 @@ public final class Loop {
     return schedule0(null, Durations.positiveNanos(interval, "interval"), body, /* later= */ true);
   }
 
-  /** Like {@link #schedule(double, TaskBody)}, but the first run comes one interval after this call. */
+  /**
+   * Like {@link #schedule(double, TaskBody)}, but the first run comes one interval after this call.
+   */
   public ScheduledTask scheduleLater(double hz, TaskBody body) {
     return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, /* later= */ true);
   }
 
   /** Like {@link #scheduleLater(Duration, TaskBody)}, with a name. */
   public ScheduledTask scheduleLater(String name, Duration interval, TaskBody body) {
-    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body, /* later= */ true);
+    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body,
+        /* later= */ true);
   }
 
   /** Like {@link #scheduleLater(double, TaskBody)}, with a name. */
   public ScheduledTask scheduleLater(String name, double hz, TaskBody body) {
-    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body, /* later= */ true);
+    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body,
+        /* later= */ true);
   }
 
   private ScheduledTask schedule0(String name, long intervalNanos, TaskBody body, boolean later) {
     Objects.requireNonNull(body, "body == null");
     String n = name != null ? name : "schedule-" + scheduleNames.incrementAndGet();
     ScheduledTask s = new ScheduledTask(this, n, intervalNanos, body);
-    long first = later ? Durations.saturatedAdd(ticker.read(), intervalNanos) : ScheduledTask.AT_FIRST_TURN;
+    long first = later ? Durations.saturatedAdd(ticker.read(), intervalNanos)
+        : ScheduledTask.AT_FIRST_TURN;
     runOnLoop(() -> s.startOnLoop(first));
     return s;
   }
@@ -872,7 +899,9 @@ public final class Loop {
     return new Task<>(this, name, body);
   }
 
-  /** Makes a new task live: ready at once ({@link #START_NOW}), or on a timer until {@code startAt}. */
+  /**
+   * Makes a new task live: ready at once ({@link #START_NOW}), or on a timer until {@code startAt}.
+   */
   void enqueue(Task<?> t, long startAt) {
     live.add(t);
     if (startAt == START_NOW) {
@@ -894,12 +923,13 @@ public final class Loop {
   }
 
   Thread newThread(String taskName, Runnable body) {
-    return Thread.ofVirtual().name(taskName).unstarted(body); // the task's own name: no copy per task
+    // the task's own name: no copy per task
+    return Thread.ofVirtual().name(taskName).unstarted(body);
   }
 
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
   // The live tasks, the counters, and the builder.
-  // ------------------------------------------------------------------------------------------------
+  // -----------------------------------------------------------------------------------------------
 
   /**
    * How many tasks have not finished yet (including schedules' tasks). May be called from any
@@ -965,9 +995,10 @@ public final class Loop {
      * Runs the loop on virtual time: when it would wait for a deadline, it moves its
      * {@link ManualTicker} to that deadline at once instead. An hour of schedules then runs
      * deterministically, as fast as the processor runs their bodies: an hour of ten schedules at
-     * 10 to 100 Hz, nearly two million runs, takes about a second. Uses the {@link #ticker(Ticker) ticker} if it is a
-     * {@code ManualTicker}, else a new one starting at zero; {@link #build()} throws
-     * {@link IllegalStateException} if another kind of ticker was set.
+     * 10 to 100 Hz, nearly two million runs, takes about a second. Uses the
+     * {@link #ticker(Ticker) ticker} if it is a {@code ManualTicker}, else a new one starting at
+     * zero; {@link #build()} throws {@link IllegalStateException} if another kind of ticker was
+     * set.
      */
     public Builder virtualTime() {
       this.virtualTime = true;
@@ -1004,8 +1035,8 @@ public final class Loop {
     /**
      * Creates the loop.
      *
-     * @throws IllegalStateException if {@link #virtualTime()} was asked for with a ticker that is not
-     *     a {@link ManualTicker}
+     * @throws IllegalStateException if {@link #virtualTime()} was asked for with a ticker that is
+     *     not a {@link ManualTicker}
      */
     public Loop build() {
       return new Loop(this);

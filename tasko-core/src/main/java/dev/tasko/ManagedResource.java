@@ -17,31 +17,33 @@ import java.util.function.Consumer;
  * holds it.
  *
  * <pre>{@code
- * ManagedResource<Spi, DigitalOutput> bus = ManagedResource.of(spi, cs -> cs.low(), cs -> cs.high());
+ * ManagedResource<Spi, DigitalOutput> bus =
+ *     ManagedResource.of(spi, cs -> cs.low(), cs -> cs.high());
  * Handle<Spi> sensor = bus.handle(sensorChipSelect);
- * try (Lease<Spi> lease = sensor.acquire()) {      // waits if the bus is busy
- *   lease.resource().transfer(command, reply);     // chip select is low in here
- * }                                                 // and high again here; the next waiter gets the bus
+ * try (Lease<Spi> lease = sensor.acquire()) {   // waits if the bus is busy
+ *   lease.resource().transfer(command, reply);  // chip select is low in here
+ * }                                             // and high again; the next waiter gets the bus
  * }</pre>
  *
  * <h2>Fairness</h2>
  * Strictly first come, first served. A free resource is taken at once, without yielding. When the
- * holder releases it, ownership passes straight to the task that has waited longest: the resource is
- * never free in between, so no task can barge in, and a task that releases and asks again at once
- * queues behind those already waiting. Waiting tasks are suspended, not polled: they cost nothing.
+ * holder releases it, ownership passes straight to the task that has waited longest: the resource
+ * is never free in between, so no task can barge in, and a task that releases and asks again at
+ * once queues behind those already waiting. Waiting tasks are suspended, not polled: they cost
+ * nothing.
  *
  * <h2>Callbacks</h2>
  * {@code onAcquire(context)} runs in the acquiring task, when its turn comes, before
  * {@code acquire()} returns; {@code onRelease(context)} runs in the releasing task, inside
- * {@link Lease#close()}. The context is the one given to {@link #handle(Object)}: a chip-select pin,
- * a device address. Neither callback may suspend.
+ * {@link Lease#close()}. The context is the one given to {@link #handle(Object)}: a chip-select
+ * pin, a device address. Neither callback may suspend.
  *
  * <h2>Failures</h2>
  * Nothing leaves the resource owned or a waiter stranded: if {@code onAcquire} throws,
  * {@code acquire()} rethrows and the resource passes to the next waiter ({@code onRelease} is not
  * called); if {@code onRelease} throws, {@code close()} rethrows after passing the resource on; a
- * task cancelled while it waits leaves the queue (or, if ownership had just been handed to it, hands
- * it on untouched); a task that ends while still holding a lease has it closed for it, with a
+ * task cancelled while it waits leaves the queue (or, if ownership had just been handed to it,
+ * hands it on untouched); a task that ends while still holding a lease has it closed for it, with a
  * warning in the log.
  *
  * <p>A managed resource belongs to the loop of the first task that acquires it; tasks of other
@@ -74,7 +76,8 @@ public final class ManagedResource<R, C> {
   private Handle<R> ownerHandle;
   private final ArrayDeque<Waiter<R>> waiters = new ArrayDeque<>();
 
-  private ManagedResource(String name, R resource, Consumer<? super C> onAcquire, Consumer<? super C> onRelease) {
+  private ManagedResource(String name, R resource, Consumer<? super C> onAcquire,
+      Consumer<? super C> onRelease) {
     this.name = Objects.requireNonNull(name, "name == null");
     this.resource = Objects.requireNonNull(resource, "resource == null");
     this.onAcquire = Objects.requireNonNull(onAcquire, "onAcquire == null");
@@ -98,8 +101,8 @@ public final class ManagedResource<R, C> {
    *
    * @throws NullPointerException if an argument is null
    */
-  public static <R, C> ManagedResource<R, C> of(String name, R resource, Consumer<? super C> onAcquire,
-      Consumer<? super C> onRelease) {
+  public static <R, C> ManagedResource<R, C> of(String name, R resource,
+      Consumer<? super C> onAcquire, Consumer<? super C> onRelease) {
     return new ManagedResource<>(name, resource, onAcquire, onRelease);
   }
 
@@ -115,7 +118,8 @@ public final class ManagedResource<R, C> {
    * @param context passed to {@code onAcquire} and {@code onRelease}; may be null
    */
   public Handle<R> handle(C context) {
-    return new Handle<>(this, context, () -> onAcquire.accept(context), () -> onRelease.accept(context));
+    return new Handle<>(this, context,
+        () -> onAcquire.accept(context), () -> onRelease.accept(context));
   }
 
   /**
@@ -173,7 +177,8 @@ public final class ManagedResource<R, C> {
   private void checkOnLoop(String op) {
     Loop l = loop;
     if (l != null && !l.isOnLoop()) {
-      throw new IllegalStateException(op + "() of resource '" + name + "' must be called from a task of loop '"
+      throw new IllegalStateException(op + "() of resource '" + name
+          + "' must be called from a task of loop '"
           + l.name() + "'; current thread: " + Thread.currentThread());
     }
   }
@@ -187,8 +192,8 @@ public final class ManagedResource<R, C> {
       throw me.cancelled();
     }
     if (owner == me) {
-      throw new IllegalStateException("task '" + me.name() + "' already holds resource '" + name + "' through "
-          + ownerHandle + "; acquiring it again would wait forever");
+      throw new IllegalStateException("task '" + me.name() + "' already holds resource '" + name
+          + "' through " + ownerHandle + "; acquiring it again would wait forever");
     }
     if (owner == null) {
       owner = me; // free: charge right on through, no yield
@@ -287,7 +292,8 @@ public final class ManagedResource<R, C> {
 
     @Override
     public String toString() {
-      return "resource '" + resource.name + "' through " + handle + " (" + resource.describeOwner() + ")";
+      return "resource '" + resource.name + "' through " + handle + " (" + resource.describeOwner()
+          + ")";
     }
   }
 }

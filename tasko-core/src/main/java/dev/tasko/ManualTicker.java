@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * A {@link Ticker} that moves only when told to: the fake clock of tests and simulations.
  *
  * <p>Starts at zero. {@link #advance(Duration)} may be called from any thread; it wakes every loop
- * built on this ticker that is idle, so a {@link Loop#run()} waiting for a timer sees the new time at
- * once. A loop built with {@link Loop.Builder#virtualTime()} advances its manual ticker by itself
- * whenever it would otherwise wait.
+ * built on this ticker that is idle, so a {@link Loop#run()} waiting for a timer sees the new time
+ * at once. A loop built with {@link Loop.Builder#virtualTime()} advances its manual ticker by
+ * itself whenever it would otherwise wait.
  */
 public final class ManualTicker implements Ticker {
   private final AtomicLong nanos = new AtomicLong();

@@ -30,8 +30,8 @@ import java.util.concurrent.CancellationException;
  * {@link CancellationException} at its suspension point), or when a run throws an {@link Error}.
  * An exception thrown by a run is handed to the loop's {@link FailureHandler} and the schedule goes
  * on: under the default handler, that failure stops {@link Loop#run()}, and the schedule resumes
- * if the loop is run again. {@link #start()} resumes a stopped schedule, with a new grid starting at
- * once, and never doubles a schedule that is still queued.
+ * if the loop is run again. {@link #start()} resumes a stopped schedule, with a new grid starting
+ * at once, and never doubles a schedule that is still queued.
  *
  * <p>The methods of this class may be called from any thread. {@code start}, {@code stop} and
  * {@code cancel} called from outside the loop take effect at its next pass.
@@ -102,9 +102,9 @@ public final class ScheduledTask {
   }
 
   /**
-   * Resumes a stopped schedule: the next run starts at the loop's next pass (or, if the previous run
-   * is still in progress, right after it), and the grid restarts from there. Does nothing if the
-   * schedule is not stopped; never makes two runs alive at once.
+   * Resumes a stopped schedule: the next run starts at the loop's next pass (or, if the previous
+   * run is still in progress, right after it), and the grid restarts from there. Does nothing if
+   * the schedule is not stopped; never makes two runs alive at once.
    */
   public void start() {
     loop.runOnLoop(() -> startOnLoop(AT_FIRST_TURN));

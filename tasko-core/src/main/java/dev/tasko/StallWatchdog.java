@@ -54,7 +54,8 @@ final class StallWatchdog {
     for (StackTraceElement frame : stack) {
       where.append("\n\tat ").append(frame);
     }
-    Loop.LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' has held the processor for {2} without reaching a "
+    Loop.LOG.log(Level.WARNING,
+        "loop ''{0}'': task ''{1}'' has held the processor for {2} without reaching a "
         + "suspension point; every other task of the loop waits. It is at:{3}", loopName, h.name(),
         Duration.ofNanos(held), where);
   }

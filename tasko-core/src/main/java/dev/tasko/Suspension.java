@@ -7,9 +7,9 @@ import java.util.concurrent.CancellationException;
 
 /**
  * The low-level way to park a task until something happens: the tool for library authors (tasko's
- * {@code suspend()}). The task that made it calls {@link #await()}, and is not considered by the loop
- * at all until someone calls {@link #resume()}; then it is ready again and runs at the loop's next
- * pass. {@link ManagedResource} and {@link Task#join()} are built on this same primitive.
+ * {@code suspend()}). The task that made it calls {@link #await()}, and is not considered by the
+ * loop at all until someone calls {@link #resume()}; then it is ready again and runs at the loop's
+ * next pass. {@link ManagedResource} and {@link Task#join()} are built on this same primitive.
  *
  * <pre>{@code
  * Suspension edge = Tasko.suspend("button edge");
@@ -55,8 +55,8 @@ public final class Suspension {
   }
 
   /**
-   * Suspends the calling task until {@link #resume()} is called; other tasks run meanwhile. Always a
-   * switch point: if {@code resume()} came first, the task still yields once.
+   * Suspends the calling task until {@link #resume()} is called; other tasks run meanwhile. Always
+   * a switch point: if {@code resume()} came first, the task still yields once.
    *
    * @throws IllegalStateException if the caller is not the task that created this suspension
    * @throws CancellationException if the task is cancelled before or while it waits
@@ -68,12 +68,13 @@ public final class Suspension {
 
   /**
    * Like {@link #await()}, but gives up after {@code timeout}: suspends the calling task until
-   * {@link #resume()} is called or the timeout passes, whichever comes first. A timed-out suspension
-   * is finished: a later {@code resume()} returns false and does nothing.
+   * {@link #resume()} is called or the timeout passes, whichever comes first. A timed-out
+   * suspension is finished: a later {@code resume()} returns false and does nothing.
    *
    * @return true if resumed, false if the timeout passed first
    * @throws NullPointerException if {@code timeout} is null
-   * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of nanoseconds
+   * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
+   *     nanoseconds
    * @throws IllegalStateException if the caller is not the task that created this suspension
    * @throws CancellationException if the task is cancelled before or while it waits
    */
@@ -85,8 +86,8 @@ public final class Suspension {
 
   private void checkCaller(String op) {
     if (Loop.currentTask() != task) {
-      throw new IllegalStateException(op + "() must be called by the task that made this suspension ('"
-          + task.name() + "'); current thread: " + Thread.currentThread());
+      throw new IllegalStateException(op + "() must be called by the task that made this "
+          + "suspension ('" + task.name() + "'); current thread: " + Thread.currentThread());
     }
   }
 
@@ -122,14 +123,20 @@ public final class Suspension {
 
   // ---- for the loop ----
 
-  /** NEW to AWAITING; false if it was resumed (or cancelled) before, so there is nothing to wait for. */
+  /**
+   * NEW to AWAITING; false if it was resumed (or cancelled) before, so there is nothing to wait
+   * for.
+   */
   boolean beginAwait() {
     return STATE.compareAndSet(this, NEW, AWAITING);
   }
 
-  /** Ends the wait by cancellation. False if a resume got there first (the task is already ready). */
+  /**
+   * Ends the wait by cancellation. False if a resume got there first (the task is already ready).
+   */
   boolean cancel() {
-    return STATE.compareAndSet(this, AWAITING, CANCELLED) || STATE.compareAndSet(this, NEW, CANCELLED);
+    return STATE.compareAndSet(this, AWAITING, CANCELLED)
+        || STATE.compareAndSet(this, NEW, CANCELLED);
   }
 
   @Override

@@ -16,16 +16,16 @@ import java.util.concurrent.locks.LockSupport;
  * {@link Handle#acquire} on a busy resource). Created by {@link Loop#addTask} and
  * {@link Loop#runLater}.
  *
- * <p>Each task runs on a virtual thread of its own, but the loop lets exactly one of its tasks run at
- * a time, so code between two suspension points is atomic with respect to the loop's other tasks and
- * state shared only by them needs no locks.
+ * <p>Each task runs on a virtual thread of its own, but the loop lets exactly one of its tasks run
+ * at a time, so code between two suspension points is atomic with respect to the loop's other tasks
+ * and state shared only by them needs no locks.
  *
  * <h2>Cancellation</h2>
- * {@link #cancel()} delivers a {@link CancellationException} at the task's current suspension point,
- * or its next one if it is running; a task not yet started never starts. {@code finally} blocks and
- * {@link Lease}s run as the exception unwinds. A cancelled task keeps throwing at every later
- * suspension point. A task that lets the exception escape ends {@link State#CANCELLED}, which is not
- * a failure.
+ * {@link #cancel()} delivers a {@link CancellationException} at the task's current suspension
+ * point, or its next one if it is running; a task not yet started never starts. {@code finally}
+ * blocks and {@link Lease}s run as the exception unwinds. A cancelled task keeps throwing at every
+ * later suspension point. A task that lets the exception escape ends {@link State#CANCELLED}, which
+ * is not a failure.
  *
  * <p>The methods of this class may be called from any thread.
  *
@@ -114,7 +114,9 @@ public final class Task<T> {
     this.body = body;
   }
 
-  /** The task's name, as given or made up by the loop ({@code "task-7"}); used in logs and errors. */
+  /**
+   * The task's name, as given or made up by the loop ({@code "task-7"}); used in logs and errors.
+   */
   public String name() {
     return name;
   }
@@ -159,9 +161,9 @@ public final class Task<T> {
    * Waits for the task to finish and returns its result.
    *
    * <p>Called from a task of a loop, it suspends that task (it is always a switch point, even when
-   * this task has already finished) and other tasks run meanwhile; a task cannot join itself. Called
-   * from any other thread, it blocks that thread: never call it from the thread that should be
-   * running this task's loop.
+   * this task has already finished) and other tasks run meanwhile; a task cannot join itself.
+   * Called from any other thread, it blocks that thread: never call it from the thread that should
+   * be running this task's loop.
    *
    * <p>If the calling task is cancelled while it waits, this throws {@link CancellationException}
    * and this task goes on unaffected.
@@ -186,7 +188,8 @@ public final class Task<T> {
       Suspension s = new Suspension(caller, this, /* external= */ true);
       foreignJoiners().add(s);
       if (isDone()) {
-        s.resume(); // ended before we were added; finish() may not have seen us (resume is idempotent)
+        // ended before we were added; finish() may not have seen us (resume is idempotent)
+        s.resume();
       }
       s.await();
     }

@@ -3,9 +3,9 @@ package dev.tasko;
 import java.util.Objects;
 
 /**
- * An exception escaped a task. Thrown by {@link Loop#run()} and {@link Loop#step()} under the default
- * {@link FailureHandler#stopLoop()}, and by {@link Task#join()} on a task that failed. The original
- * exception is the {@linkplain #getCause() cause}.
+ * An exception escaped a task. Thrown by {@link Loop#run()} and {@link Loop#step()} under the
+ * default {@link FailureHandler#stopLoop()}, and by {@link Task#join()} on a task that failed. The
+ * original exception is the {@linkplain #getCause() cause}.
  */
 public final class TaskFailedException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -23,8 +23,8 @@ public final class Tasko {
   private Tasko() {}
 
   /**
-   * Suspends the calling task for {@code duration}; other tasks run meanwhile. It becomes ready once
-   * the loop's ticker has passed now + {@code duration}. {@code Duration.ZERO} is the same as
+   * Suspends the calling task for {@code duration}; other tasks run meanwhile. It becomes ready
+   * once the loop's ticker has passed now + {@code duration}. {@code Duration.ZERO} is the same as
    * {@link #yieldNow()}.
    *
    * @throws NullPointerException if {@code duration} is null
@@ -86,7 +86,9 @@ public final class Tasko {
 
   // ---- the default loop ----
 
-  /** The default loop, created on first use with {@link Loop#create()} and named {@code "tasko"}. */
+  /**
+   * The default loop, created on first use with {@link Loop#create()} and named {@code "tasko"}.
+   */
   public static Loop defaultLoop() {
     return DefaultLoop.INSTANCE;
   }

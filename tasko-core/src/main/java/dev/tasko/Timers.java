@@ -3,10 +3,10 @@ package dev.tasko;
 import java.util.Arrays;
 
 /**
- * The loop's timer queue: tasks that sleep until a deadline, in a binary min-heap ordered by deadline,
- * then by insertion (so equal deadlines fire first come, first served). O(log n) to add, to take the
- * earliest and to remove any entry; no allocation per timer, because each task carries its own
- * deadline and heap position (a task sleeps on at most one timer at a time).
+ * The loop's timer queue: tasks that sleep until a deadline, in a binary min-heap ordered by
+ * deadline, then by insertion (so equal deadlines fire first come, first served). O(log n) to add,
+ * to take the earliest and to remove any entry; no allocation per timer, because each task carries
+ * its own deadline and heap position (a task sleeps on at most one timer at a time).
  *
  * <p>Guarded by the loop's baton: only the thread that runs the loop touches it.
  */
@@ -62,7 +62,9 @@ final class Timers {
     siftUp(size++, task);
   }
 
-  /** Removes and returns the earliest timer if its deadline is at or before {@code now}, else null. */
+  /**
+   * Removes and returns the earliest timer if its deadline is at or before {@code now}, else null.
+   */
   Task<?> pollDue(long now) {
     if (size == 0 || heap[0].deadline > now) {
       return null;

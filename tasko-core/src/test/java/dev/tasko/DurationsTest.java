@@ -21,7 +21,8 @@ class DurationsTest {
     assertThatThrownBy(() -> Durations.hertzToNanos(0, "rate")).hasMessage("rate <= 0: 0.0 Hz");
     assertThatThrownBy(() -> Durations.hertzToNanos(Double.NEGATIVE_INFINITY, "rate"))
         .hasMessage("rate is not finite: -Infinity");
-    assertThatThrownBy(() -> Durations.hertzToNanos(1.5e9, "rate")).hasMessageContaining("> 1e9 Hz");
+    assertThatThrownBy(() -> Durations.hertzToNanos(1.5e9, "rate"))
+        .hasMessageContaining("> 1e9 Hz");
     assertThatThrownBy(() -> Durations.hertzToNanos(Double.MIN_VALUE, "rate"))
         .hasMessageStartingWith("rate is too low");
   }

@@ -34,7 +34,8 @@ class HistogramTest {
     }
     for (double q : new double[] {0.5, 0.9, 0.99, 0.999}) {
       double truth = q * 100_000 * 1000;
-      assertThat((double) h.quantile(q)).as("q=%s", q).isCloseTo(truth * 0.965, within(truth * 0.035));
+      assertThat((double) h.quantile(q)).as("q=%s", q).isCloseTo(truth * 0.965,
+          within(truth * 0.035));
     }
     assertThat(h.max()).isEqualTo(100_000_000L);
   }

@@ -20,7 +20,8 @@ class LoopDiagnosticsTest {
       loop.run();
 
       assertThat(log.messages(Level.FINE)).containsSubsequence("traced: added task 'sensor'",
-          "traced: pass 1: 1 ready, 0 sleeping, 1 tasks", "traced: pass 2: 0 ready, 1 sleeping, 1 tasks",
+          "traced: pass 1: 1 ready, 0 sleeping, 1 tasks",
+          "traced: pass 2: 0 ready, 1 sleeping, 1 tasks",
           "traced: task 'sensor' ended: SUCCEEDED");
     }
   }

@@ -178,7 +178,8 @@ class LoopTest {
     Loop v = Loop.builder().virtualTime().build();
     v.addTask(() -> v.run());
     assertThatThrownBy(v::run).isInstanceOf(TaskFailedException.class)
-        .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("a task must never drive a loop");
+        .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("a task must"
+            + " never drive a loop");
   }
 
   @Test
@@ -204,7 +205,8 @@ class LoopTest {
 
   @Test
   void run_logAndContinueHandler_otherTasksGoOn() {
-    Loop v = Loop.builder().virtualTime().failureHandler((task, failure) -> log.add("failed " + task.name()))
+    Loop v = Loop.builder().virtualTime()
+        .failureHandler((task, failure) -> log.add("failed " + task.name()))
         .build();
     v.addTask("bad", () -> {
       throw new Exception("x");
@@ -236,7 +238,8 @@ class LoopTest {
     assertThatThrownBy(v::run).isInstanceOf(DeadlockException.class)
         .hasMessageContaining("task 'a' waits for task 'b' to finish (join)")
         .hasMessageContaining("task 'b' waits for task 'a' to finish (join)")
-        .satisfies(e -> assertThat(((DeadlockException) e).stuckTasks()).containsExactly(tasks[0], tasks[1]));
+        .satisfies(e -> assertThat(((DeadlockException) e).stuckTasks())
+            .containsExactly(tasks[0], tasks[1]));
 
     // Still usable: cancelling one frees the other.
     tasks[0].cancel();
@@ -305,7 +308,8 @@ class LoopTest {
   @Test
   void builder_virtualTimeWithSystemTicker_throws() {
     assertThatThrownBy(() -> Loop.builder().ticker(Ticker.system()).virtualTime().build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("virtualTime() needs a ManualTicker");
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("virtualTime() needs a"
+            + " ManualTicker");
   }
 
   @Test
@@ -323,7 +327,8 @@ class LoopTest {
     assertThatThrownBy(() -> loop.scheduleLater(Double.POSITIVE_INFINITY, () -> {}))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("rate is not finite: Infinity");
     assertThatThrownBy(() -> loop.runLater(Duration.ofDays(365L * 1000), () -> {}))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("delay does not fit in a long of nanoseconds");
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("delay does not fit"
+            + " in a long of nanoseconds");
     assertThatThrownBy(() -> loop.addTask((String) null, () -> {}))
         .isInstanceOf(NullPointerException.class).hasMessage("name == null");
 
@@ -407,7 +412,8 @@ class LoopTest {
   @Test
   void idleStrategy_factories_describeThemselves_andRejectBadInput() {
     assertThat(IdleStrategy.lowPower()).hasToString("IdleStrategy.lowPower()");
-    assertThat(IdleStrategy.lowPower(Duration.ofNanos(250_000))).hasToString("IdleStrategy.lowPower(PT0.00025S)");
+    assertThat(IdleStrategy.lowPower(Duration.ofNanos(250_000)))
+        .hasToString("IdleStrategy.lowPower(PT0.00025S)");
     assertThat(IdleStrategy.lowPower(Duration.ZERO)).isSameAs(IdleStrategy.lowPower());
     assertThat(IdleStrategy.precise().spinWindow()).isEqualTo(Duration.ofNanos(200_000));
     assertThatThrownBy(() -> IdleStrategy.lowPower(Duration.ofNanos(-1)))

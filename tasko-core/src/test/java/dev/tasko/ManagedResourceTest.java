@@ -41,7 +41,8 @@ class ManagedResourceTest {
     // tasko's test_acquire, pass by pass.
     Loop loop = Loop.create();
     Bus spi = new Bus();
-    ManagedResource<Bus, Integer> managed = ManagedResource.of("spi", spi, spi::select, spi::deselect);
+    ManagedResource<Bus, Integer> managed = ManagedResource.of("spi", spi, spi::select,
+        spi::deselect);
     Handle<Bus> cs1 = managed.handle(1);
     Handle<Bus> cs2 = managed.handle(2);
     for (Handle<Bus> h : List.of(cs1, cs2)) {
@@ -100,7 +101,8 @@ class ManagedResourceTest {
     // tasko's managed_spi_test: SD card, sensor and screen share one bus, each looping.
     Loop loop = Loop.builder().virtualTime().build();
     Bus spi = new Bus();
-    ManagedResource<Bus, Integer> managed = ManagedResource.of("spi", spi, spi::select, spi::deselect);
+    ManagedResource<Bus, Integer> managed = ManagedResource.of("spi", spi, spi::select,
+        spi::deselect);
     List<String> order = new ArrayList<>();
     String[] names = {"sdcard", "sensor", "screen"};
     for (int i = 0; i < names.length; i++) {
@@ -119,8 +121,8 @@ class ManagedResourceTest {
 
     loop.run();
 
-    assertThat(order).containsExactly("sdcard", "sensor", "screen", "sdcard", "sensor", "screen", "sdcard",
-        "sensor", "screen");
+    assertThat(order).containsExactly("sdcard", "sensor", "screen", "sdcard", "sensor", "screen",
+        "sdcard", "sensor", "screen");
     assertThat(spi.activeCs).isNull();
   }
 
@@ -179,7 +181,8 @@ class ManagedResourceTest {
 
   @Test
   void onAcquireThrows_acquireRethrows_resourcePassesToNextWaiter() {
-    Loop loop = Loop.builder().virtualTime().failureHandler((t, f) -> log.add(t.name() + " failed: " + f.getMessage()))
+    Loop loop = Loop.builder().virtualTime()
+        .failureHandler((t, f) -> log.add(t.name() + " failed: " + f.getMessage()))
         .build();
     ManagedResource<String, String> r = ManagedResource.of("spi", "bus", cs -> {
       if (cs.equals("broken")) {
@@ -208,8 +211,8 @@ class ManagedResourceTest {
 
     loop.run();
 
-    log.assertTaken("select ok1", "deselect ok1", "broken failed: pin fault", "select ok2", "third has it",
-        "deselect ok2");
+    log.assertTaken("select ok1", "deselect ok1", "broken failed: pin fault", "select ok2",
+        "third has it", "deselect ok2");
     assertThat(broken.isActive()).isFalse();
   }
 
@@ -245,8 +248,8 @@ class ManagedResourceTest {
   @Test
   void cancel_whileWaiting_leavesQueue_othersStillServedInOrder() {
     Loop loop = Loop.builder().virtualTime().build();
-    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", cs -> log.add("select " + cs),
-        cs -> log.add("deselect " + cs));
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus",
+        cs -> log.add("select " + cs), cs -> log.add("deselect " + cs));
     loop.addTask(() -> {
       try (Lease<String> lease = r.handle("holder").acquire()) {
         Tasko.sleep(Duration.ofSeconds(1));
@@ -269,15 +272,15 @@ class ManagedResourceTest {
 
     loop.run();
 
-    log.assertTaken("select holder", "quitter cancelled", "deselect holder", "select patient", "patient got it",
-        "deselect patient");
+    log.assertTaken("select holder", "quitter cancelled", "deselect holder", "select patient",
+        "patient got it", "deselect patient");
   }
 
   @Test
   void cancel_afterOwnershipHandedButBeforeRunning_handsItOnUntouched() {
     Loop loop = Loop.builder().virtualTime().build();
-    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", cs -> log.add("select " + cs),
-        cs -> log.add("deselect " + cs));
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus",
+        cs -> log.add("select " + cs), cs -> log.add("deselect " + cs));
     Task<?>[] next = new Task<?>[1];
     loop.addTask(() -> {
       try (Lease<String> lease = r.handle("holder").acquire()) {
@@ -298,15 +301,16 @@ class ManagedResourceTest {
 
     loop.run();
 
-    log.assertTaken("select holder", "deselect holder", "select last", "last got it", "deselect last");
+    log.assertTaken("select holder", "deselect holder", "select last", "last got it",
+        "deselect last");
     assertThat(next[0].state()).isEqualTo(Task.State.CANCELLED);
   }
 
   @Test
   void cancel_whileHolding_leaseClosedByFinally_resourcePassedOn() {
     Loop loop = Loop.builder().virtualTime().build();
-    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", cs -> log.add("select " + cs),
-        cs -> log.add("deselect " + cs));
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus",
+        cs -> log.add("select " + cs), cs -> log.add("deselect " + cs));
     Task<Void> holder = loop.addTask(() -> {
       try (Lease<String> lease = r.handle("holder").acquire()) {
         Tasko.sleep(Duration.ofHours(1));
@@ -321,14 +325,15 @@ class ManagedResourceTest {
 
     loop.run();
 
-    log.assertTaken("select holder", "deselect holder", "select waiter", "waiter got it", "deselect waiter");
+    log.assertTaken("select holder", "deselect holder", "select waiter", "waiter got it",
+        "deselect waiter");
   }
 
   @Test
   void taskEndsHoldingLease_leaseClosedForIt() {
     Loop loop = Loop.builder().virtualTime().build();
-    ManagedResource<String, String> r = ManagedResource.of("spi", "bus", cs -> log.add("select " + cs),
-        cs -> log.add("deselect " + cs));
+    ManagedResource<String, String> r = ManagedResource.of("spi", "bus",
+        cs -> log.add("select " + cs), cs -> log.add("deselect " + cs));
     Handle<String> forgetful = r.handle("forgetful");
     loop.addTask(() -> {
       forgetful.acquire(); // never closed
@@ -341,7 +346,8 @@ class ManagedResourceTest {
 
     loop.run();
 
-    log.assertTaken("select forgetful", "deselect forgetful", "select next", "next got it", "deselect next");
+    log.assertTaken("select forgetful", "deselect forgetful", "select next", "next got it",
+        "deselect next");
     assertThat(forgetful.isActive()).isFalse();
   }
 
@@ -360,7 +366,8 @@ class ManagedResourceTest {
     loop.addTask("thief", () -> {
       Tasko.yieldNow();
       assertThatThrownBy(() -> lease.get().close()).isInstanceOf(IllegalStateException.class)
-          .hasMessageStartingWith("lease of handle(null) of bus belongs to task 'owner' and must be closed by it");
+          .hasMessageStartingWith("lease of handle(null) of bus belongs to task 'owner' and must"
+              + " be closed by it");
       log.add("thief refused");
     });
 
@@ -392,8 +399,10 @@ class ManagedResourceTest {
     });
 
     assertThatThrownBy(loop::run).isInstanceOf(DeadlockException.class)
-        .hasMessageContaining("task 'a' waits for resource 'i2c' through handle(a) of i2c (held by task 'b'")
-        .hasMessageContaining("task 'b' waits for resource 'spi' through handle(b) of spi (held by task 'a'");
+        .hasMessageContaining("task 'a' waits for resource 'i2c' through handle(a) of i2c (held"
+            + " by task 'b'")
+        .hasMessageContaining("task 'b' waits for resource 'spi' through handle(b) of spi (held"
+            + " by task 'a'");
   }
 
   @Test
@@ -433,7 +442,8 @@ class ManagedResourceTest {
     Loop second = Loop.builder().name("second").virtualTime().build();
     second.addTask(() -> {
       assertThatThrownBy(() -> r.handle(null).acquire()).isInstanceOf(IllegalStateException.class)
-          .hasMessage("resource 'bus' belongs to loop 'first'; it cannot be acquired from a task of loop 'second'");
+          .hasMessage("resource 'bus' belongs to loop 'first'; it cannot be acquired from a task"
+              + " of loop 'second'");
       log.add("checked");
     });
 

@@ -145,8 +145,8 @@ class ScheduledTaskTest {
     v.run();
 
     // The late run waits for one yield (the other task gets its turn), then the grid holds.
-    assertThat(events).containsExactly("run0@0", "other@150", "run1@150", "other again@150", "run2@200",
-        "run3@300");
+    assertThat(events).containsExactly("run0@0", "other@150", "run1@150", "other again@150",
+        "run2@200", "run3@300");
     assertThat(s[0].stats().skippedRuns()).isZero();
     assertThat(s[0].stats().latenessMax()).isEqualTo(Duration.ofMillis(50));
   }
@@ -291,7 +291,8 @@ class ScheduledTaskTest {
   void iterationThrows_logAndContinue_scheduleKeepsItsRate() {
     List<String> failures = new ArrayList<>();
     Loop v = Loop.builder().virtualTime()
-        .failureHandler((task, failure) -> failures.add(task.name() + ": " + failure.getMessage())).build();
+        .failureHandler((task, failure) -> failures.add(task.name() + ": " + failure.getMessage()))
+        .build();
     List<Long> starts = new ArrayList<>();
     ScheduledTask[] s = new ScheduledTask[1];
     s[0] = v.schedule("flaky", Duration.ofMillis(100), () -> {
@@ -305,7 +306,8 @@ class ScheduledTaskTest {
     v.run();
 
     assertThat(starts).containsExactly(0L, 100L, 200L, 300L);
-    assertThat(failures).containsExactly("flaky: run 1", "flaky: run 2", "flaky: run 3", "flaky: run 4");
+    assertThat(failures).containsExactly("flaky: run 1", "flaky: run 2", "flaky: run 3",
+        "flaky: run 4");
   }
 
   @Test

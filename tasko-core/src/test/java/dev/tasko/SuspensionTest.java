@@ -85,7 +85,8 @@ class SuspensionTest {
     loop.addTask(() -> {
       Tasko.yieldNow();
       assertThatThrownBy(() -> s[0].await()).isInstanceOf(IllegalStateException.class)
-          .hasMessageStartingWith("await() must be called by the task that made this suspension ('task-1')");
+          .hasMessageStartingWith("await() must be called by the task that made this suspension"
+              + " ('task-1')");
       s[0].resume();
       log.add("checked");
     });
@@ -98,7 +99,8 @@ class SuspensionTest {
   @Test
   void suspend_outsideTask_throwsIllegalState() {
     assertThatThrownBy(Tasko::suspend).isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("suspend() must be called from a task of a running loop; current thread:");
+        .hasMessageStartingWith("suspend() must be called from a task of a running loop; current"
+            + " thread:");
   }
 
   @Test
@@ -129,14 +131,16 @@ class SuspensionTest {
     v.run();
 
     log.assertTaken("resumed=true@10");
-    assertThat(v.nanoTime()).as("the hour-long timeout left no timer behind").isEqualTo(10_000_000L);
+    assertThat(v.nanoTime()).as("the hour-long timeout left no timer behind")
+        .isEqualTo(10_000_000L);
   }
 
   @Test
   void awaitTimeout_negative_rejected() {
     loop.addTask(() -> {
       Suspension s = Tasko.suspend();
-      assertThatThrownBy(() -> s.await(Duration.ofMillis(-5))).isInstanceOf(IllegalArgumentException.class)
+      assertThatThrownBy(() -> s.await(Duration.ofMillis(-5)))
+          .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("timeout < 0: PT-0.005S");
       log.add("checked");
     });

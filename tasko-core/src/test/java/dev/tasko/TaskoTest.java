@@ -13,15 +13,18 @@ class TaskoTest {
 
   @Test
   void suspendingCalls_outsideTask_throwIllegalStateNamingTheCall() {
-    assertThatThrownBy(() -> Tasko.sleep(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("sleep() must be called from a task of a running loop; current thread:");
+    assertThatThrownBy(() -> Tasko.sleep(Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("sleep() must be called from a task of a running loop; current"
+            + " thread:");
     assertThatThrownBy(Tasko::yieldNow).isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("yieldNow() must be called from a task of a running loop");
   }
 
   @Test
   void sleep_badDuration_rejectedBeforeAnythingElse() {
-    assertThatThrownBy(() -> Tasko.sleep(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> Tasko.sleep(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("duration < 0: PT-0.001S");
     assertThatThrownBy(() -> Tasko.sleep(null)).isInstanceOf(NullPointerException.class)
         .hasMessage("duration == null");
@@ -65,9 +68,9 @@ class TaskoTest {
   @Test
   void publicTypes_areFinalOrInterfaces() {
     // Like trio: nothing here is designed for extension, so nothing can be subclassed.
-    for (Class<?> c : List.of(Loop.class, Loop.Builder.class, Task.class, ScheduledTask.class, Suspension.class,
-        ManagedResource.class, Handle.class, Lease.class, ManualTicker.class, IdleStrategy.class, Tasko.class,
-        TaskFailedException.class, DeadlockException.class)) {
+    for (Class<?> c : List.of(Loop.class, Loop.Builder.class, Task.class, ScheduledTask.class,
+        Suspension.class, ManagedResource.class, Handle.class, Lease.class, ManualTicker.class,
+        IdleStrategy.class, Tasko.class, TaskFailedException.class, DeadlockException.class)) {
       assertThat(Modifier.isFinal(c.getModifiers())).as(c.getName()).isTrue();
     }
   }

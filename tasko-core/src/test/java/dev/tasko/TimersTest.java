@@ -50,7 +50,8 @@ class TimersTest {
         assertThat(timers.remove(victim)).as("second remove").isFalse();
       }
     }
-    reference.sort(Comparator.<Task<Void>>comparingLong(t -> t.deadline).thenComparingLong(t -> t.timerSeq));
+    reference.sort(Comparator.<Task<Void>>comparingLong(t -> t.deadline)
+        .thenComparingLong(t -> t.timerSeq));
     assertThat(timers.size()).isEqualTo(reference.size());
     for (Task<Void> expected : reference) {
       assertThat(timers.earliestDeadline()).isEqualTo(expected.deadline);

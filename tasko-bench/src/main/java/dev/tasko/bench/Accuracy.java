@@ -12,17 +12,18 @@ import java.util.function.BooleanSupplier;
 import org.HdrHistogram.Histogram;
 
 /**
- * The original tasko's rate test on the real clock: 96 fixed-rate jobs, job i at 3(i+1)+5 Hz (8–293 Hz, 14,400
- * runs/s), for a window of S seconds.
+ * The original tasko's rate test on the real clock: 96 fixed-rate jobs, job i at 3(i+1)+5 Hz (8–293
+ * Hz, 14,400 runs/s), for a window of S seconds.
  *
  * <p>Each run's lateness is measured in its own body: the clock reading at the start of the body
- * minus the run's intended start on the fixed grid {@code first + n × interval} (the first run fixes
- * {@code first} and is not counted as late or early). Runs that start before {@code first + S}
- * count; the first run at or after it stops the job. Count error is {@code |runs − S × rate|} per
- * job. A scheduler that falls two intervals behind may restart its grid (tasko counts these as
- * skipped runs; the executor never does, it replays): then lateness is measured on the new grid.
- * CPU is the process's CPU time over the whole run (OperatingSystemMXBean: it includes threads that have exited, like the
- * executor's worker; 10 ms ticks are fine over seconds).
+ * minus the run's intended start on the fixed grid {@code first + n × interval} (the first run
+ * fixes {@code first} and is not counted as late or early). Runs that start before
+ * {@code first + S} count; the first run at or after it stops the job. Count error is
+ * {@code |runs − S × rate|} per job. A scheduler that falls two intervals behind may restart its
+ * grid (tasko counts these as skipped runs; the executor never does, it replays): then lateness is
+ * measured on the new grid. CPU is the process's CPU time over the whole run
+ * (OperatingSystemMXBean: it includes threads that have exited, like the executor's worker; 10 ms
+ * ticks are fine over seconds).
  */
 final class Accuracy {
   static final int JOBS = 96;
@@ -42,7 +43,10 @@ final class Accuracy {
     long target;
     long runs;
     long reset;
-    /** Asked only when a run is two intervals late: did the scheduler skip runs and restart its grid? */
+    /**
+     * Asked only when a run is two intervals late: did the scheduler skip runs and restart its
+     * grid?
+     */
     BooleanSupplier gridRestarted = () -> false;
 
     Job(double rate) {
@@ -63,7 +67,8 @@ final class Accuracy {
         lateness.recordValue(Math.max(0, late));
       }
       if (late >= 2 * interval && gridRestarted.getAsBoolean()) {
-        reset++; // the scheduler dropped runs and restarted its grid (tasko may; the executor never)
+        // the scheduler dropped runs and restarted its grid (tasko may; the executor never)
+        reset++;
         target = now;
       }
       runs++;
@@ -169,8 +174,10 @@ final class Accuracy {
     out.add(new Result(impl, "accuracy", "jobs_off_by_more_than_1", offByMoreThanOne, "jobs"));
     out.add(new Result(impl, "accuracy", "runs", runs, "runs"));
     out.add(new Result(impl, "accuracy", "grid_resets", resets, "count"));
-    out.add(new Result(impl, "accuracy", "lateness_p50", lateness.getValueAtPercentile(50) / 1e3, "us"));
-    out.add(new Result(impl, "accuracy", "lateness_p99", lateness.getValueAtPercentile(99) / 1e3, "us"));
+    out.add(new Result(impl, "accuracy", "lateness_p50", lateness.getValueAtPercentile(50) / 1e3,
+        "us"));
+    out.add(new Result(impl, "accuracy", "lateness_p99", lateness.getValueAtPercentile(99) / 1e3,
+        "us"));
     out.add(new Result(impl, "accuracy", "lateness_max", lateness.getMaxValue() / 1e3, "us"));
     out.add(new Result(impl, "accuracy", "cpu", cpuNanos / 1e9, "s"));
     out.add(new Result(impl, "accuracy", "cpu_per_10s", cpuNanos / 1e9 * 10 / seconds, "s"));

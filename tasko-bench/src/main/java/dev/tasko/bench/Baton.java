@@ -4,8 +4,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The JDK reference for a task switch: a ring of plain virtual threads passing one baton, each
- * parked in {@link LockSupport#park()} until the previous one sets its volatile flag and unparks it.
- * This is the mechanism under tasko's loop with nothing else on top.
+ * parked in {@link LockSupport#park()} until the previous one sets its volatile flag and unparks
+ * it. This is the mechanism under tasko's loop with nothing else on top.
  */
 final class Baton {
   private Baton() {}

@@ -28,8 +28,8 @@ import java.util.Set;
  *         [--peers] [--tasko-src DIR] [--python python3] [--in-process]
  *
  * workloads: accuracy idle scale switch, or all (the default)
- *   accuracy  the original tasko's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko low-power,
- *             tasko precise, and a 1-thread ScheduledThreadPoolExecutor        (see Accuracy)
+ *   accuracy  the original tasko's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko
+ *             low-power, tasko precise, and a 1-thread ScheduledThreadPoolExecutor (see Accuracy)
  *   idle      one job at 1 Hz for S s (default 10) after a 1 s settle: tasko, the executor, and
  *             a platform thread that only sleeps                               (see Idle)
  *   scale     N tasks (default 100,000) sleeping once 0–1 s: tasko and plain virtual threads
@@ -91,7 +91,8 @@ public final class Harness {
           case "all" -> o.workloads.addAll(WORKLOADS);
           default -> {
             if (!WORKLOADS.contains(a)) {
-              throw new IllegalArgumentException("unknown argument: " + a + "; workloads: " + WORKLOADS);
+              throw new IllegalArgumentException("unknown argument: " + a + "; workloads: "
+                  + WORKLOADS);
             }
             o.workloads.add(a);
           }
@@ -205,7 +206,8 @@ public final class Harness {
       case "scale/vthreads" -> Scale.virtualThreads(o.tasks());
       case "switch/tasko-java" -> SwitchLoop.tasko(s, o.rounds);
       case "switch/vthreads" -> SwitchLoop.baton(s, o.rounds);
-      default -> throw new IllegalArgumentException("no implementation " + impl + " of " + workload);
+      default -> throw new IllegalArgumentException("no implementation " + impl + " of "
+          + workload);
     };
   }
 
@@ -215,8 +217,8 @@ public final class Harness {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Harness.class.getName(), workload,
-        "--impl", impl));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Harness.class.getName(),
+        workload, "--impl", impl));
     cmd.addAll(o.forward());
     return collect(cmd, out, false);
   }
@@ -231,8 +233,8 @@ public final class Harness {
       impls.add("tasko");
     }
     for (String impl : impls) {
-      List<String> cmd = new ArrayList<>(List.of(o.python, script.toString(), "--workload", workload,
-          "--impl", impl));
+      List<String> cmd = new ArrayList<>(List.of(o.python, script.toString(), "--workload",
+          workload, "--impl", impl));
       if (o.smoke) {
         cmd.add("--smoke");
       }
@@ -255,7 +257,8 @@ public final class Harness {
   }
 
   static Path peersScript() {
-    for (String p : List.of("tasko-bench/peers/peers.py", "peers/peers.py", "../tasko-bench/peers/peers.py")) {
+    for (String p : List.of("tasko-bench/peers/peers.py", "peers/peers.py",
+        "../tasko-bench/peers/peers.py")) {
       Path path = Path.of(p);
       if (Files.isRegularFile(path)) {
         return path.toAbsolutePath();
@@ -265,13 +268,16 @@ public final class Harness {
         + "; run from the repository root or tasko-bench/");
   }
 
-  /** Runs a command, echoing its output (indented, except machine lines when asked), and parses it. */
+  /**
+   * Runs a command, echoing its output (indented, except machine lines when asked), and parses it.
+   */
   private static List<Result> collect(List<String> cmd, PrintStream out, boolean echoMachineLines)
       throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     Process p = pb.start();
     List<Result> results = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
+        StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
         var parsed = Result.parse(line);
@@ -283,7 +289,8 @@ public final class Harness {
     }
     int exit = p.waitFor();
     if (exit != 0) {
-      throw new UncheckedIOException(new IOException("exit " + exit + " from " + String.join(" ", cmd)));
+      throw new UncheckedIOException(
+          new IOException("exit " + exit + " from " + String.join(" ", cmd)));
     }
     return results;
   }
@@ -294,7 +301,8 @@ public final class Harness {
     Set<String> impls = new LinkedHashSet<>();
     for (Result r : results) {
       impls.add(r.impl());
-      byMetric.computeIfAbsent(r.metric() + " (" + r.unit() + ")", k -> new LinkedHashMap<>()).put(r.impl(), r);
+      byMetric.computeIfAbsent(r.metric() + " (" + r.unit() + ")", k -> new LinkedHashMap<>())
+          .put(r.impl(), r);
     }
     out.println("== " + workload);
     StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "   %-28s", "metric"));
@@ -313,7 +321,8 @@ public final class Harness {
   }
 
   /** Every tasko-java figure as a ratio to the JDK peer's figure measured in the same run. */
-  private static final Map<String, Double> SECONDS_PER_UNIT = Map.of("s", 1.0, "ms", 1e-3, "us", 1e-6, "ns", 1e-9);
+  private static final Map<String, Double> SECONDS_PER_UNIT = Map.of("s", 1.0, "ms", 1e-3, "us",
+      1e-6, "ns", 1e-9);
 
   /** {@code value} in {@code from} units, converted to {@code to}; NaN if they do not convert. */
   static double inUnit(double value, String from, String to) {

@@ -13,8 +13,9 @@ import java.util.concurrent.TimeUnit;
  * One job at a low rate (1 Hz in full runs) for S seconds of steady state: the CPU the process and
  * the scheduler's own threads use while there is almost nothing to do. The first {@code skip} (one
  * second in full runs) is left out; process CPU is summed from every native thread's schedstat
- * (nanoseconds; the MXBean's 10 ms ticks are reported beside it as {@code cpu_mxbean}), so class loading and the first JIT compilations are not counted;
- * the readings are taken inside the job's runs at {@code first + skip} and {@code first + skip + S}.
+ * (nanoseconds; the MXBean's 10 ms ticks are reported beside it as {@code cpu_mxbean}), so class
+ * loading and the first JIT compilations are not counted; the readings are taken inside the job's
+ * runs at {@code first + skip} and {@code first + skip + S}.
  */
 final class Idle {
   private Idle() {}
@@ -38,7 +39,8 @@ final class Idle {
     Window(double skipSeconds, double seconds) {
       skip = (long) (skipSeconds * 1e9);
       length = (long) (seconds * 1e9);
-      for (int i = 0; i < 20; i++) { // load and warm the readings, so they cost little in the window
+      // load and warm the readings, so they cost little in the window
+      for (int i = 0; i < 20; i++) {
         Measure.processCpuPreciseNanos();
         Measure.carrierCpuNanos();
         Measure.threadCpuNanos(Thread.currentThread());

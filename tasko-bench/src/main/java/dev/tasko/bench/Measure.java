@@ -24,10 +24,10 @@ final class Measure {
 
   /**
    * CPU time of the whole process in nanoseconds, summed from every native thread's
-   * {@code /proc/self/task/<tid>/schedstat} (JVM-internal threads — GC, JIT, VM — included). Precise
-   * to the nanosecond, where {@link #processCpuNanos()} moves in 10 ms clock ticks on Linux, too
-   * coarse for the idle workload; but a thread that exits between two readings loses its share.
-   * Falls back to {@link #processCpuNanos()} where {@code /proc} is missing.
+   * {@code /proc/self/task/<tid>/schedstat} (JVM-internal threads — GC, JIT, VM — included).
+   * Precise to the nanosecond, where {@link #processCpuNanos()} moves in 10 ms clock ticks on
+   * Linux, too coarse for the idle workload; but a thread that exits between two readings loses its
+   * share. Falls back to {@link #processCpuNanos()} where {@code /proc} is missing.
    */
   static long processCpuPreciseNanos() {
     Path tasks = Path.of("/proc/self/task");

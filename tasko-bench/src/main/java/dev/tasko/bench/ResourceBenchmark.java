@@ -26,9 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * acquire–release cycle, including the yield and the hand-off switches; reported in nanoseconds.
  *
  * <p>Peer ({@code fairLockVirtualThreads}): the JDK's nearest equivalent, a fair
- * {@link ReentrantLock} (FIFO, like the resource) shared by the same number of plain virtual threads
- * doing {@code lock(); Thread.yield(); unlock()} — on a 2-core machine the virtual threads also run
- * in parallel, which tasko's tasks never do.
+ * {@link ReentrantLock} (FIFO, like the resource) shared by the same number of plain virtual
+ * threads doing {@code lock(); Thread.yield(); unlock()} — on a 2-core machine the virtual threads
+ * also run in parallel, which tasko's tasks never do.
  *
  * <p>Run: {@code mvn -q -B -pl tasko-bench -am package -DskipTests && java -jar
  * tasko-bench/target/benchmarks.jar ResourceBenchmark}

@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /**
  * One measured figure, printed as a machine line {@code name metric value unit}, where {@code name}
- * is {@code <impl>.<workload>} — the same shape as the Python peers print, so one parser reads both.
+ * is {@code <impl>.<workload>} — the same shape as the Python peers print, so one parser reads
+ * both.
  */
 record Result(String impl, String workload, String metric, double value, String unit) {
 

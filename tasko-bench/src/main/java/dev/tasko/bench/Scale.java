@@ -14,11 +14,11 @@ import java.util.concurrent.CountDownLatch;
  * <p>Two runs per implementation. The <b>timing run</b> (real clock, no forced GC) reports the
  * creation time (adding the N tasks / starting the N threads) and the total time from the first
  * creation until the last task has finished. The <b>memory run</b> puts all N to sleep at once and,
- * when the last one has gone to sleep, collects garbage and reads the heap: {@code heap_peak} is the
- * heap in use after GC at that moment and {@code bytes_per_task} is its growth over the baseline
- * before creation, divided by N. tasko's memory run uses virtual time (all N tasks are started in
- * the first pass, before any timer can fire); the virtual threads sleep an extra hour and are
- * interrupted once measured.
+ * when the last one has gone to sleep, collects garbage and reads the heap: {@code heap_peak} is
+ * the heap in use after GC at that moment and {@code bytes_per_task} is its growth over the
+ * baseline before creation, divided by N. tasko's memory run uses virtual time (all N tasks are
+ * started in the first pass, before any timer can fire); the virtual threads sleep an extra hour
+ * and are interrupted once measured.
  */
 final class Scale {
   static final long SEED = 20240601;
@@ -104,7 +104,8 @@ final class Scale {
     }
     asleep.await();
     Thread.sleep(50); // the last ones to count down reach their sleep
-    long peak = Measure.heapAfterGc(); // includes the array of N threads, as tasko's includes its queues
+    // includes the array of N threads, as tasko's includes its queues
+    long peak = Measure.heapAfterGc();
     for (Thread t : sleepers) {
       t.interrupt();
     }
@@ -114,7 +115,8 @@ final class Scale {
     return results(impl, n, created - t0, done - t0, baseline, peak);
   }
 
-  private static List<Result> results(String impl, int n, long create, long total, long baseline, long peak) {
+  private static List<Result> results(String impl, int n, long create, long total, long baseline,
+      long peak) {
     List<Result> out = new ArrayList<>();
     out.add(new Result(impl, "scale", "tasks", n, "tasks"));
     out.add(new Result(impl, "scale", "create_time", create / 1e9, "s"));

@@ -23,13 +23,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * timer, the grid arithmetic, the lateness record, the switches), with nothing in the body.
  *
  * <ul>
- *   <li>{@code taskoOneSchedule}: one schedule every 1 µs on <b>virtual time</b>; the loop jumps its
- *       clock to each target, so no OS wait is included (and with one task no switch is needed).
- *   <li>{@code taskoRateTest}: the 96 schedules of the original tasko's rate test (task i at 3(i+1)+5 Hz) on virtual time;
- *       every run is a switch between two schedules' tasks.
- *   <li>{@code executorPeer}: the JDK peer, a one-thread {@link ScheduledThreadPoolExecutor} running a
- *       no-op {@code scheduleAtFixedRate} every 1 ns on the real clock, i.e. always due: its cost per
- *       run with no waiting either.
+ *   <li>{@code taskoOneSchedule}: one schedule every 1 µs on <b>virtual time</b>; the loop jumps
+ *       its clock to each target, so no OS wait is included (and with one task no switch is
+ *       needed).
+ *   <li>{@code taskoRateTest}: the 96 schedules of the original tasko's rate test (task i at
+ *       3(i+1)+5 Hz) on virtual time; every run is a switch between two schedules' tasks.
+ *   <li>{@code executorPeer}: the JDK peer, a one-thread {@link ScheduledThreadPoolExecutor}
+ *       running a no-op {@code scheduleAtFixedRate} every 1 ns on the real clock, i.e. always due:
+ *       its cost per run with no waiting either.
  * </ul>
  * Reported in nanoseconds per run.
  *
@@ -90,7 +91,8 @@ public class ScheduleBenchmark {
       ScheduledFuture<?> unused = executor.scheduleAtFixedRate(() -> {
         if (++runs[0] == RUNS) {
           done.countDown();
-          throw new RuntimeException("done"); // the documented way for a periodic task to end itself
+          // the documented way for a periodic task to end itself
+          throw new RuntimeException("done");
         }
       }, 0, 1, TimeUnit.NANOSECONDS);
       done.await();

@@ -22,9 +22,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code taskoYield} with {@code tasks=2}: two tasks ping-ponging; with {@code tasks=100}: a
  *       hundred tasks yielding in turn, the issue's headline figure (target: ≤ 500 ns).
- *   <li>{@code virtualThreadBaton}: the JDK reference — the same ring of plain virtual threads handing
- *       a baton with a volatile flag and {@code LockSupport.park/unpark}, which is what the loop does
- *       underneath, without any of its bookkeeping. The gap between the two is tasko's overhead.
+ *   <li>{@code virtualThreadBaton}: the JDK reference — the same ring of plain virtual threads
+ *       handing a baton with a volatile flag and {@code LockSupport.park/unpark}, which is what the
+ *       loop does underneath, without any of its bookkeeping. The gap between the two is tasko's
+ *       overhead.
  * </ul>
  * Each invocation runs {@value #SWITCHES} switches on a fresh loop (or ring), so thread start-up is
  * amortised to under 1%. The Python peers (asyncio, original tasko) are measured by

@@ -21,8 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Sleep/wake throughput with many sleeping tasks: {@code sleepers} tasks (10k, 100k, 1M) each sleep
- * a random 1 ns – 1 ms, wake, and sleep again, forever; one operation is one wake-up followed by the
- * next sleep (a timer-heap removal, a switch, a heap insertion), reported in nanoseconds.
+ * a random 1 ns – 1 ms, wake, and sleep again, forever; one operation is one wake-up followed by
+ * the next sleep (a timer-heap removal, a switch, a heap insertion), reported in nanoseconds.
  *
  * <p>The loop runs on <b>virtual time</b> ({@code Loop.builder().virtualTime()}): when nothing is
  * due it jumps its clock to the next deadline instead of waiting, so the figure is the loop's own

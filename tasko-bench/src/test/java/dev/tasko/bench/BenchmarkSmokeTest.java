@@ -29,7 +29,8 @@ class BenchmarkSmokeTest {
     long second = b.sleepWake();
     b.tearDown();
     assertThat(first).isBetween((long) TimerBenchmark.WAKES, TimerBenchmark.WAKES + 1_000L);
-    assertThat(second - first).isBetween((long) TimerBenchmark.WAKES, TimerBenchmark.WAKES + 1_000L);
+    assertThat(second - first)
+        .isBetween((long) TimerBenchmark.WAKES, TimerBenchmark.WAKES + 1_000L);
   }
 
   @Test

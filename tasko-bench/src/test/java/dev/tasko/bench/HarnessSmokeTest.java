@@ -26,11 +26,13 @@ class HarnessSmokeTest {
     List<Result> returned = Harness.run(Harness.Options.parse(args), out);
     String printed = bytes.toString(StandardCharsets.UTF_8);
     System.out.print(printed);
-    List<Result> parsed = printed.lines().map(Result::parse).flatMap(java.util.Optional::stream).toList();
+    List<Result> parsed =
+        printed.lines().map(Result::parse).flatMap(java.util.Optional::stream).toList();
     assertThat(parsed).containsExactlyInAnyOrderElementsOf(
         returned.stream().map(r -> Result.parse(r.line()).orElseThrow()).toList());
     assertThat(parsed).allSatisfy(r -> assertThat(r.value()).isNotNegative().isFinite());
-    return parsed.stream().collect(Collectors.toMap(r -> r.name() + " " + r.metric(), Function.identity()));
+    return parsed.stream()
+        .collect(Collectors.toMap(r -> r.name() + " " + r.metric(), Function.identity()));
   }
 
   private static double value(Map<String, Result> results, String key) {
@@ -74,7 +76,8 @@ class HarnessSmokeTest {
       assertThat(value(r, impl + ".scale tasks")).isEqualTo(1000);
       // The longest of the random 0–1 s sleeps bounds the total from below.
       assertThat(value(r, impl + ".scale total_time")).as(impl).isGreaterThan(0.9);
-      assertThat(value(r, impl + ".scale create_time")).isLessThan(value(r, impl + ".scale total_time"));
+      assertThat(value(r, impl + ".scale create_time"))
+          .isLessThan(value(r, impl + ".scale total_time"));
       assertThat(value(r, impl + ".scale bytes_per_task")).as(impl).isPositive();
     }
   }
@@ -90,7 +93,8 @@ class HarnessSmokeTest {
   @Test
   void machineLine_roundTrips() {
     Result r = new Result("tasko-java", "accuracy", "lateness_p99", 123.456, "us");
-    assertThat(Result.parse(r.line())).contains(new Result("tasko-java", "accuracy", "lateness_p99", 123.5, "us"));
+    assertThat(Result.parse(r.line())).contains(new Result("tasko-java", "accuracy", "lateness_p99",
+        123.5, "us"));
     assertThat(Result.parse("   metric   tasko-java")).isEmpty();
     assertThat(Result.parse("== accuracy")).isEmpty();
   }

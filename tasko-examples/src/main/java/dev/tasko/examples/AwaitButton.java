@@ -14,18 +14,23 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * "You can do a lot more than this", from the original <a href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README: rather than keep state and inspect it on every
- * pass of a main loop, await the condition you need. A doorbell task waits for the button (no
- * polling: it costs nothing while it waits), rings a bell for two seconds, and says so when nobody
- * has rung for a while. A press during the ringing is not lost: it rings again afterwards.
+ * "You can do a lot more than this", from the original <a
+ * href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README: rather than keep state and
+ * inspect it on every pass of a main loop, await the condition you need. A doorbell task waits for
+ * the button (no polling: it costs nothing while it waits), rings a bell for two seconds, and says
+ * so when nobody has rung for a while. A press during the ringing is not lost: it rings again
+ * afterwards.
  *
  * <p>Run it, then press Enter to press the (mock) button; Ctrl-C to stop:
- * <pre>mvn -q -pl tasko-examples -am compile exec:exec -Ddemo.main=dev.tasko.examples.AwaitButton</pre>
+ * <pre>mvn -q -pl tasko-examples -am compile exec:exec
+ * -Ddemo.main=dev.tasko.examples.AwaitButton</pre>
  */
 public final class AwaitButton {
   private AwaitButton() {}
 
-  /** Adds the doorbell task to {@code loop}: button on GPIO 17, bell on GPIO 18. Returns the task. */
+  /**
+   * Adds the doorbell task to {@code loop}: button on GPIO 17, bell on GPIO 18. Returns the task.
+   */
   public static Task<Void> wire(Loop loop, Context pi4j, PrintStream out) {
     DigitalInput pin = pi4j.create(DigitalInput.newConfigBuilder(pi4j).id("button").address(17)
         .pull(PullResistance.PULL_DOWN));
@@ -36,7 +41,8 @@ public final class AwaitButton {
 
     return loop.addTask("doorbell", () -> {
       for (;;) {
-        Optional<DigitalState> change = button.await(Duration.ofSeconds(5)); // the task waits; the loop sleeps
+        // the task waits; the loop sleeps
+        Optional<DigitalState> change = button.await(Duration.ofSeconds(5));
         double at = (loop.nanoTime() - start) / 1e9;
         if (change.isEmpty()) {
           out.printf("%8.3f s  nobody rang for 5 s%n", at);

@@ -8,13 +8,14 @@ import java.util.function.IntConsumer;
 
 /**
  * A rotary encoder with a push button, read by polling: call {@link #loop()} often (the toy app
- * does it 100 times a second), like the CircuitPython {@code cpy_rotary} library the original tasko's README uses.
+ * does it 100 times a second), like the CircuitPython {@code cpy_rotary} library the original
+ * tasko's README uses.
  *
  * <p>The two encoder contacts A and B are read as levels: each valid step of the quadrature
- * sequence (A leads B turning clockwise) moves a count by one. Back at rest — both contacts low, the
- * detent position of this wiring — four steps one way make a detent, reported to {@code onTurn};
- * anything less was a wobble or a bounce and is forgotten. The push button is watched by an {@link EdgeWatcher}, so a click
- * shorter than the polling interval still counts.
+ * sequence (A leads B turning clockwise) moves a count by one. Back at rest — both contacts low,
+ * the detent position of this wiring — four steps one way make a detent, reported to
+ * {@code onTurn}; anything less was a wobble or a bounce and is forgotten. The push button is
+ * watched by an {@link EdgeWatcher}, so a click shorter than the polling interval still counts.
  */
 public final class RotaryButton {
   /** Steps for each (previous, current) pair of AB states: +1 clockwise, -1 back, 0 otherwise. */
@@ -45,7 +46,8 @@ public final class RotaryButton {
    * @param onTurn called with the new position (in detents) after each detent
    * @param onPress called for each press of the button
    */
-  public RotaryButton(DigitalInput a, DigitalInput b, DigitalInput push, IntConsumer onTurn, Runnable onPress) {
+  public RotaryButton(DigitalInput a, DigitalInput b, DigitalInput push, IntConsumer onTurn,
+      Runnable onPress) {
     this.a = Objects.requireNonNull(a, "a == null");
     this.b = Objects.requireNonNull(b, "b == null");
     this.push = EdgeWatcher.of(Objects.requireNonNull(push, "push == null"));

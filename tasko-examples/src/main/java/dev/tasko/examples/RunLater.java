@@ -10,11 +10,13 @@ import java.io.PrintStream;
 import java.time.Duration;
 
 /**
- * "Run something later", from the original <a href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README: a button is read 100 times a second, and a press starts a
- * sensor read one second later — while the button keeps being read.
+ * "Run something later", from the original <a
+ * href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README: a button is read 100 times a
+ * second, and a press starts a sensor read one second later — while the button keeps being read.
  *
  * <p>Run it, then press Enter to press the (mock) button; Ctrl-C to stop:
- * <pre>mvn -q -pl tasko-examples -am compile exec:exec -Ddemo.main=dev.tasko.examples.RunLater</pre>
+ * <pre>mvn -q -pl tasko-examples -am compile exec:exec
+ * -Ddemo.main=dev.tasko.examples.RunLater</pre>
  */
 public final class RunLater {
   private final Loop loop;

@@ -17,12 +17,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The "context manager that wraps your SPI bus" of the original <a href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README: a sensor and an SD card share one SPI bus,
- * each behind its own chip select, and neither task coordinates with the other. The SD-card logger
- * changes its own rate: every 100 ms while it has something to write, every 10 s when it has not.
+ * The "context manager that wraps your SPI bus" of the original <a
+ * href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README: a sensor and an SD card share
+ * one SPI bus, each behind its own chip select, and neither task coordinates with the other. The
+ * SD-card logger changes its own rate: every 100 ms while it has something to write, every 10 s
+ * when it has not.
  *
  * <p>Run it (Ctrl-C to stop):
- * <pre>mvn -q -pl tasko-examples -am compile exec:exec -Ddemo.main=dev.tasko.examples.SharedSpi</pre>
+ * <pre>mvn -q -pl tasko-examples -am compile exec:exec
+ * -Ddemo.main=dev.tasko.examples.SharedSpi</pre>
  */
 public final class SharedSpi {
   private static final byte READ_TEMPERATURE = 0x50;
@@ -30,17 +33,20 @@ public final class SharedSpi {
   /** The two devices on the bus, as {@link #setupSpi} makes them. */
   public record Devices(Handle<Spi> sensor, Handle<Spi> sdCard) {}
 
-  /** The original README's {@code setup_spi()}: one bus, two chip-select pins, a handle for each. */
+  /**
+   * The original README's {@code setup_spi()}: one bus, two chip-select pins, a handle for each.
+   */
   public static Devices setupSpi(Context pi4j) {
     // Configure the hardware
-    Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0).baud(1_000_000));
-    DigitalOutput sensorCs = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("sensor-cs").address(4)
-        .shutdown(DigitalState.HIGH));
-    DigitalOutput sdCardCs = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("sdcard-cs").address(5)
-        .shutdown(DigitalState.HIGH));
+    Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0)
+        .baud(1_000_000));
+    DigitalOutput sensorCs = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("sensor-cs")
+        .address(4).shutdown(DigitalState.HIGH));
+    DigitalOutput sdCardCs = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("sdcard-cs")
+        .address(5).shutdown(DigitalState.HIGH));
 
-    // Configure the physical SPI as a managed resource that drives the chip selects: low on acquire,
-    // high on release, high right now.
+    // Configure the physical SPI as a managed resource that drives the chip selects: low on
+    // acquire, high on release, high right now.
     ManagedSpi managedSpi = ManagedSpi.of(spi);
 
     // Get handles for each chip select on this bus
@@ -136,7 +142,8 @@ public final class SharedSpi {
     Context pi4j = MockBoard.context(); // on a Raspberry Pi: Pi4J.newAutoContext()
     Loop loop = Loop.create();
     wire(loop, pi4j, System.out);
-    MockBoard.answerOnSelect(pi4j, "spi", "sensor-cs", MockBoard.thermometer()); // the mock has no sensor
+    // the mock has no sensor
+    MockBoard.answerOnSelect(pi4j, "spi", "sensor-cs", MockBoard.thermometer());
     loop.run();
   }
 }

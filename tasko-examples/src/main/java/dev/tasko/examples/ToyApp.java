@@ -13,10 +13,10 @@ import java.io.PrintStream;
 import java.time.Duration;
 
 /**
- * The toy app of the original <a href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README: a sensor that takes a second to measure, a "loading" beach ball animated 10
- * times a second while it does, a 3D printer polled 5 times a second and a rotary button read 100
- * times a second — one loop, no state machines. The sensor and the display of the beach ball share
- * one I2C bus.
+ * The toy app of the original <a href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README:
+ * a sensor that takes a second to measure, a "loading" beach ball animated 10 times a second while
+ * it does, a 3D printer polled 5 times a second and a rotary button read 100 times a second — one
+ * loop, no state machines. The sensor and the display of the beach ball share one I2C bus.
  *
  * <p>Run it (Ctrl-C to stop):
  * <pre>mvn -q -pl tasko-examples -am compile exec:exec -Ddemo.main=dev.tasko.examples.ToyApp</pre>
@@ -53,12 +53,14 @@ public final class ToyApp {
       try (Lease<I2C> i2c = sensor.acquire()) {
         i2c.resource().write(MEASURE);
       }
-      Tasko.sleep(Duration.ofSeconds(1)); // Don't block your loading beach ball while the sensor is sensing.
+      // Don't block your loading beach ball while the sensor is sensing.
+      Tasko.sleep(Duration.ofSeconds(1));
       byte[] reading = new byte[2];
       try (Lease<I2C> i2c = sensor.acquire()) {
         i2c.resource().read(reading);
       }
-      say(String.format("sensor: %.2f C", (short) (((reading[0] & 0xff) << 8) | (reading[1] & 0xff)) / 100.0));
+      say(String.format("sensor: %.2f C",
+          (short) (((reading[0] & 0xff) << 8) | (reading[1] & 0xff)) / 100.0));
     } finally {
       readingSensor = false;
     }
@@ -66,7 +68,8 @@ public final class ToyApp {
 
   private void animateBeachBall() {
     if (readingSensor) {
-      setAnimationState(); // hopefully this is quick - if not, maybe there's something inside to await
+      // hopefully this is quick - if not, maybe there's something inside to await
+      setAnimationState();
     }
   }
 
@@ -92,7 +95,9 @@ public final class ToyApp {
     return rotary.position();
   }
 
-  /** Makes the devices and schedules the four workflows on {@code loop}. Returns the running app. */
+  /**
+   * Makes the devices and schedules the four workflows on {@code loop}. Returns the running app.
+   */
   public static ToyApp wire(Loop loop, Context pi4j, PrintStream out) {
     ManagedI2c i2c = ManagedI2c.of(pi4j, 1);
     ToyApp app = new ToyApp(loop, i2c.handle(0x44), i2c.handle(0x3c), out);
@@ -113,7 +118,8 @@ public final class ToyApp {
   }
 
   private static DigitalInput input(Context pi4j, String id, int bcm) {
-    return pi4j.create(DigitalInput.newConfigBuilder(pi4j).id(id).address(bcm).pull(PullResistance.PULL_DOWN));
+    return pi4j.create(DigitalInput.newConfigBuilder(pi4j).id(id).address(bcm)
+        .pull(PullResistance.PULL_DOWN));
   }
 
   private void say(String what) {

@@ -33,15 +33,20 @@ class ToyAppTest {
     loop.run();
 
     assertThat(out.lines()).containsExactly(
-        "0.000 s  beach ball |", "0.100 s  beach ball /", "0.200 s  beach ball -", "0.300 s  beach ball \\",
-        "0.400 s  beach ball |", "0.500 s  beach ball /", "0.600 s  beach ball -", "0.700 s  beach ball \\",
+        "0.000 s  beach ball |", "0.100 s  beach ball /",
+        "0.200 s  beach ball -", "0.300 s  beach ball \\",
+        "0.400 s  beach ball |", "0.500 s  beach ball /",
+        "0.600 s  beach ball -", "0.700 s  beach ball \\",
         "0.800 s  beach ball |", "0.900 s  beach ball /",
         "1.000 s  sensor: 21.50 C",
-        "10.000 s  beach ball -", "10.100 s  beach ball \\", "10.200 s  beach ball |", "10.300 s  beach ball /",
-        "10.400 s  beach ball -", "10.500 s  beach ball \\", "10.600 s  beach ball |", "10.700 s  beach ball /",
+        "10.000 s  beach ball -", "10.100 s  beach ball \\",
+        "10.200 s  beach ball |", "10.300 s  beach ball /",
+        "10.400 s  beach ball -", "10.500 s  beach ball \\",
+        "10.600 s  beach ball |", "10.700 s  beach ball /",
         "10.800 s  beach ball -", "10.900 s  beach ball \\",
         "11.000 s  sensor: 21.53 C");
-    assertThat(app.printerPolls()).isEqualTo(61); // 0.0, 0.2, ..., 12.0: the stop ends the pass at 12 s
+    // 0.0, 0.2, ..., 12.0: the stop ends the pass at 12 s
+    assertThat(app.printerPolls()).isEqualTo(61);
   }
 
   @Test

@@ -32,17 +32,17 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <h2>Edges from other threads</h2>
  * Pi4J calls input listeners on its own threads: on a Raspberry Pi a thread of Pi4J's pool, on the
- * mock platform whichever thread calls {@code mockState}. The watcher's listener only queues the new
- * level and {@linkplain Suspension#resume() resumes} the waiting task, which is safe from any thread
- * and wakes an idle loop; the task itself then runs on the loop as usual.
+ * mock platform whichever thread calls {@code mockState}. The watcher's listener only queues the
+ * new level and {@linkplain Suspension#resume() resumes} the waiting task, which is safe from any
+ * thread and wakes an idle loop; the task itself then runs on the loop as usual.
  *
  * <h2>No edge is lost</h2>
  * Every change is queued, oldest first, whether or not a task is waiting. An {@link #await()}
  * returns the oldest queued change, so changes that arrive between two waits (while the task does
  * something else) are each returned by a later wait, in order. The queue keeps at most
- * {@code capacity} changes (default {@value #DEFAULT_CAPACITY}); beyond that the oldest is dropped and
- * counted in {@link #dropped()}: a bouncing contact cannot eat the memory. {@link #poll()} takes a
- * queued change without waiting, for a task that reads the input on a schedule.
+ * {@code capacity} changes (default {@value #DEFAULT_CAPACITY}); beyond that the oldest is dropped
+ * and counted in {@link #dropped()}: a bouncing contact cannot eat the memory. {@link #poll()}
+ * takes a queued change without waiting, for a task that reads the input on a schedule.
  *
  * <h2>Waiting</h2>
  * One task at a time may wait on a watcher; make a watcher per waiting task if several must react
@@ -161,8 +161,8 @@ public final class EdgeWatcher implements AutoCloseable {
     for (;;) {
       Suspension s = Tasko.suspend("a change of input '" + input.id() + "'");
       if (!waiter.compareAndSet(null, s)) {
-        throw new IllegalStateException("another task is waiting on the watcher of input '" + input.id()
-            + "'; one waiting task per watcher (make one watcher per task)");
+        throw new IllegalStateException("another task is waiting on the watcher of input '"
+            + input.id() + "'; one waiting task per watcher (make one watcher per task)");
       }
       boolean resumed;
       try {
@@ -276,8 +276,8 @@ public final class EdgeWatcher implements AutoCloseable {
   private static Task<?> requireTask() {
     Task<?> t = Tasko.currentTask();
     if (t == null) {
-      throw new IllegalStateException("await() must be called from a task of a running loop; current thread: "
-          + Thread.currentThread());
+      throw new IllegalStateException("await() must be called from a task of a running loop;"
+          + " current thread: " + Thread.currentThread());
     }
     return t;
   }
@@ -292,7 +292,7 @@ public final class EdgeWatcher implements AutoCloseable {
 
   @Override
   public synchronized String toString() {
-    return "EdgeWatcher[input '" + input.id() + "', " + edges.size() + " queued, " + received + " received, "
-        + dropped + " dropped" + (closed ? ", closed" : "") + "]";
+    return "EdgeWatcher[input '" + input.id() + "', " + edges.size() + " queued, " + received
+        + " received, " + dropped + " dropped" + (closed ? ", closed" : "") + "]";
   }
 }

@@ -110,7 +110,8 @@ public final class ManagedI2c {
    */
   public Handle<I2C> handle(int address) {
     if (address < 0 || address > 0x7f) {
-      throw new IllegalArgumentException("address outside 0x00..0x7f: 0x" + Integer.toHexString(address));
+      throw new IllegalArgumentException("address outside 0x00..0x7f: 0x"
+          + Integer.toHexString(address));
     }
     String id = "i2c-" + bus + "-0x" + String.format("%02x", address);
     I2C created = pi4j.create(I2C.newConfigBuilder(pi4j).id(id).bus(bus).device(address));
@@ -144,8 +145,8 @@ public final class ManagedI2c {
 
   /**
    * The resource underneath: for {@link ManagedResource#holder()} and
-   * {@link ManagedResource#waiting()}, whose handles' {@linkplain ManagedResource#contextOf context} is the
-   * device's own Pi4J {@code I2C}.
+   * {@link ManagedResource#waiting()}, whose handles'
+   * {@linkplain ManagedResource#contextOf context} is the device's own Pi4J {@code I2C}.
    */
   public ManagedResource<I2C, I2C> resource() {
     return resource;
@@ -177,9 +178,11 @@ public final class ManagedI2c {
     Task<?> caller = Tasko.currentTask();
     if (d == null || caller != h) {
       throw new IllegalStateException("I2C." + method.getName() + "() on " + resource.name()
-          + " by " + (caller == null ? "thread " + Thread.currentThread() : "task '" + caller.name() + "'")
+          + " by " + (caller == null ? "thread " + Thread.currentThread() : "task '" + caller.name()
+              + "'")
           + ", which does not hold it ("
-          + (d == null ? "the bus is free" : "task '" + h.name() + "' holds it for device '" + d.id() + "'")
+          + (d == null ? "the bus is free" : "task '" + h.name() + "' holds it for device '"
+              + d.id() + "'")
           + "): use the I2C of a lease only inside that lease");
     }
     try {

@@ -13,20 +13,20 @@ import java.util.Objects;
  *
  * <pre>{@code
  * ManagedSpi bus = ManagedSpi.of(spi);
- * Handle<Spi> sensor = bus.csHandle(sensorCs);    // sensorCs is driven high (inactive) here
+ * Handle<Spi> sensor = bus.csHandle(sensorCs);   // sensorCs is driven high (inactive) here
  * Handle<Spi> sdCard = bus.csHandle(sdCardCs);
  *
- * try (Lease<Spi> lease = sensor.acquire()) {     // waits while the SD card has the bus
- *   lease.resource().transfer(command, reply);    // sensorCs is low in here, every other CS high
- * }                                               // sensorCs high again; the next waiter gets the bus
+ * try (Lease<Spi> lease = sensor.acquire()) {    // waits while the SD card has the bus
+ *   lease.resource().transfer(command, reply);   // sensorCs is low in here, other CSs high
+ * }                                              // sensorCs high again; the next one gets the bus
  * }</pre>
  *
  * <h2>Chip select</h2>
  * Chip selects are active low. {@link #csHandle(DigitalOutput)} drives its pin high (inactive) at
  * once, so a device never sees a half-selected bus before its first use. A task's
  * {@link Handle#acquire()} drives the pin low once the bus is its own, before {@code acquire()}
- * returns; {@link Lease#close()} drives it high again before the bus passes to the next waiter. Since
- * the bus has one holder at a time, at most one chip select is low at any moment.
+ * returns; {@link Lease#close()} drives it high again before the bus passes to the next waiter.
+ * Since the bus has one holder at a time, at most one chip select is low at any moment.
  *
  * <h2>Fairness and failures</h2>
  * As for every {@link ManagedResource}: first come, first served across all devices, a free bus is
@@ -88,8 +88,8 @@ public final class ManagedSpi {
 
   /**
    * The resource underneath: for {@link ManagedResource#holder()} and
-   * {@link ManagedResource#waiting()}, whose handles' {@linkplain ManagedResource#contextOf context} is the
-   * chip-select pin.
+   * {@link ManagedResource#waiting()}, whose handles'
+   * {@linkplain ManagedResource#contextOf context} is the chip-select pin.
    */
   public ManagedResource<Spi, DigitalOutput> resource() {
     return resource;

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * every way there is — await, await with a timeout, poll — on a loop on the real clock: no change
  * may be lost, duplicated or reordered, and no wake-up may be missed (that would hang). Real time
  * and real threads, so it is kept out of the fast suite:
- * <pre>mvn -B -pl tasko-pi4j -am verify -Dstress=true -Dtest=EdgeWatcherStressTest -Dsurefire.failIfNoSpecifiedTests=false</pre>
+ * <pre>mvn -B -pl tasko-pi4j -am verify -Dstress=true -Dtest=EdgeWatcherStressTest
+ * -Dsurefire.failIfNoSpecifiedTests=false</pre>
  */
 @Tag("stress")
 @EnabledIfSystemProperty(named = "stress", matches = "true")
@@ -39,7 +40,8 @@ class EdgeWatcherStressTest {
   }
 
   @Test
-  void awaitAwaitTimeoutAndPoll_raceForeignThread_everyChangeOnceInOrder() throws InterruptedException {
+  void awaitAwaitTimeoutAndPoll_raceForeignThread_everyChangeOnceInOrder()
+      throws InterruptedException {
     for (int round = 0; round < 1_000; round++) {
       Loop loop = Loop.builder().name("stress-" + round).build();
       int changes = 500;
@@ -73,7 +75,8 @@ class EdgeWatcherStressTest {
       outside.join();
 
       for (int i = 0; i < changes; i++) {
-        assertThat(got.get(i)).as("round %d, change %d", round, i).isEqualTo((first + i) % 2 == 0 ? HIGH : LOW);
+        assertThat(got.get(i)).as("round %d, change %d", round, i).isEqualTo((first + i) % 2 == 0
+            ? HIGH : LOW);
       }
       assertThat(watcher.dropped()).isZero();
       watcher.close();

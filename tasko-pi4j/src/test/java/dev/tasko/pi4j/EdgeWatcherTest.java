@@ -161,14 +161,16 @@ class EdgeWatcherTest {
 
   @Test
   void awaitTimeout_negative_throwsWithValue() {
-    assertThatThrownBy(() -> watcher.await(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> watcher.await(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("timeout < 0: PT-0.001S");
   }
 
   @Test
   void await_outsideTask_throwsIllegalState() {
     assertThatThrownBy(watcher::await).isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("await() must be called from a task of a running loop; current thread: ");
+        .hasMessageStartingWith("await() must be called from a task of a running loop; current"
+            + " thread: ");
   }
 
   @Test
@@ -179,8 +181,8 @@ class EdgeWatcherTest {
     assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class)
         .hasMessageContaining("task 'second' failed").cause()
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("another task is waiting on the watcher of input 'button'; one waiting task per watcher"
-            + " (make one watcher per task)");
+        .hasMessage("another task is waiting on the watcher of input 'button'; one waiting task"
+            + " per watcher" + " (make one watcher per task)");
   }
 
   @Test

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-@SuppressWarnings("try") // some leases are held across a sleep only to keep the bus: unused on purpose
+// some leases are held across a sleep only to keep the bus: unused on purpose
+@SuppressWarnings("try")
 class ManagedI2cTest {
   private static final int COMMAND = 0x24;
   private static final int RESULT = 0x00;
@@ -41,7 +42,8 @@ class ManagedI2cTest {
     Handle<I2C> sensor = bus.handle(0x44);
     Handle<I2C> display = bus.handle(0x3c);
     MockI2C sensorChip = (MockI2C) bus.resource().contextOf(sensor);
-    sensorChip.writeRegister(RESULT, new byte[] {0x12, 0x34, 0x56, 0x78}); // two readings of two bytes
+    // two readings of two bytes
+    sensorChip.writeRegister(RESULT, new byte[] {0x12, 0x34, 0x56, 0x78});
     loop.addTask("sensor", () -> {
       for (int i = 0; i < 2; i++) {
         try (Lease<I2C> lease = sensor.acquire()) {
@@ -58,7 +60,8 @@ class ManagedI2cTest {
     loop.addTask("display", () -> {
       for (int i = 0; i < 2; i++) {
         try (Lease<I2C> lease = display.acquire()) {
-          log.add(at() + " display 0x" + Integer.toHexString(lease.resource().device()) + " frame " + i);
+          log.add(at() + " display 0x" + Integer.toHexString(lease.resource().device()) + " frame "
+              + i);
           lease.resource().write(new byte[] {0x40, (byte) i});
         }
         Tasko.sleep(Duration.ofMillis(5));
@@ -74,7 +77,8 @@ class ManagedI2cTest {
         "15 ms sensor 0x44 measure", // queued behind the display at 15 ms, served right after it
         "30 ms sensor read 5678",
         "30 ms display 0x3c frame 1"); // asked at 20 ms: waited for the whole transaction
-    assertThat(((MockI2C) bus.resource().contextOf(display)).read(new byte[4], 0, 4)).isEqualTo(4); // both frames arrived
+    // both frames arrived
+    assertThat(((MockI2C) bus.resource().contextOf(display)).read(new byte[4], 0, 4)).isEqualTo(4);
   }
 
   @Test
@@ -87,11 +91,13 @@ class ManagedI2cTest {
         Tasko.sleep(Duration.ofMillis(10));
       }
     });
-    Task<Void> intruder = loop.runLater("intruder", Duration.ofMillis(5), () -> leaked.get().write((byte) 1));
+    Task<Void> intruder = loop.runLater("intruder", Duration.ofMillis(5), () ->
+        leaked.get().write((byte) 1));
 
     assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class).cause()
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("I2C.write() on i2c-1 by task 'intruder', which does not hold it (task 'holder' holds it"
+        .hasMessage("I2C.write() on i2c-1 by task 'intruder', which does not hold it (task"
+            + " 'holder' holds it"
             + " for device 'i2c-1-0x44'): use the I2C of a lease only inside that lease");
     assertThat(intruder.state()).isEqualTo(Task.State.FAILED);
   }
@@ -150,7 +156,8 @@ class ManagedI2cTest {
     Handle<I2C> rtc = bus.handle(chip);
     loop.addTask(() -> {
       try (Lease<I2C> lease = rtc.acquire()) {
-        log.add("rtc at 0x" + Integer.toHexString(lease.resource().device()) + " on bus " + lease.resource().bus());
+        log.add("rtc at 0x" + Integer.toHexString(lease.resource().device()) + " on bus "
+            + lease.resource().bus());
       }
     });
 
@@ -195,7 +202,9 @@ class ManagedI2cTest {
     return Duration.ofNanos(loop.nanoTime()).toMillis() + " ms";
   }
 
-  /** Acquires through {@code handle} in a task, keeps the lease's I2C view, and closes the lease. */
+  /**
+   * Acquires through {@code handle} in a task, keeps the lease's I2C view, and closes the lease.
+   */
   private AtomicReference<I2C> viewKeptAfterLease(Handle<I2C> handle) {
     AtomicReference<I2C> kept = new AtomicReference<>();
     loop.addTask(() -> {

@@ -20,13 +20,14 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-@SuppressWarnings("try") // some leases are held across a sleep only to keep the bus: unused on purpose
+// some leases are held across a sleep only to keep the bus: unused on purpose
+@SuppressWarnings("try")
 class ManagedSpiTest {
   private final EventLog log = new EventLog();
   private final Context pi4j = MockPi.context();
   private final Loop loop = Loop.builder().name("test").virtualTime().build();
-  private final Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(com.pi4j.io.spi.SpiBus.BUS_0)
-      .channel(0).baud(1_000_000));
+  private final Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi")
+      .bus(com.pi4j.io.spi.SpiBus.BUS_0).channel(0).baud(1_000_000));
   private final ManagedSpi bus = ManagedSpi.of(spi);
 
   @AfterEach
@@ -116,7 +117,8 @@ class ManagedSpiTest {
         "sd alone", "sensor alone", "screen alone");
     assertThat(violations).isEmpty();
     assertThat(pins).allMatch(DigitalOutput::isHigh);
-    assertThat(loop.nanoTime()).isEqualTo(Duration.ofMillis(45).toNanos()); // 9 holds of 5 ms, back to back
+    // 9 holds of 5 ms, back to back
+    assertThat(loop.nanoTime()).isEqualTo(Duration.ofMillis(45).toNanos());
   }
 
   @Test
@@ -173,7 +175,8 @@ class ManagedSpiTest {
 
   @Test
   void of_nullArguments_throwNamingThem() {
-    assertThatThrownBy(() -> ManagedSpi.of(null)).isInstanceOf(NullPointerException.class).hasMessage("spi == null");
+    assertThatThrownBy(() ->
+        ManagedSpi.of(null)).isInstanceOf(NullPointerException.class).hasMessage("spi == null");
     assertThatThrownBy(() -> bus.csHandle(null)).isInstanceOf(NullPointerException.class)
         .hasMessage("chipSelect == null");
   }
@@ -186,6 +189,7 @@ class ManagedSpiTest {
 
   private void transfer(Lease<Spi> lease, String payload, DigitalOutput csA, DigitalOutput csB) {
     log.add("transfer " + payload + " (a=" + csA.state() + ", b=" + csB.state() + ")");
-    lease.resource().transfer(payload.getBytes(java.nio.charset.StandardCharsets.US_ASCII), new byte[2]);
+    lease.resource().transfer(payload.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+        new byte[2]);
   }
 }

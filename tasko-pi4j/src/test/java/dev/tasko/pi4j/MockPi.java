@@ -13,7 +13,9 @@ import com.pi4j.plugin.mock.provider.i2c.MockI2CProvider;
 import com.pi4j.plugin.mock.provider.spi.MockSpiProvider;
 import dev.tasko.testsupport.EventLog;
 
-/** Pi4J's mock platform, for tests: no hardware, and listeners run on the thread that changes a pin. */
+/**
+ * Pi4J's mock platform, for tests: no hardware, and listeners run on the thread that changes a pin.
+ */
 final class MockPi {
   private MockPi() {}
 

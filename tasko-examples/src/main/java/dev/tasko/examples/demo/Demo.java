@@ -12,12 +12,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * tasko's main demo: the toy app of the original <a href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README, end to end, on Pi4J. A sensor on an SPI bus takes a
- * second to read; a beach ball spins 10 times a second, only while a read is in flight; an SD card
- * on the same bus logs every 100 ms or every 10 s, as it sees fit; a button is read 100 times a
- * second and starts a read one second after each press. A live view — itself a task of the loop —
- * shows every schedule's target and achieved rate and lateness, who holds the bus and who waits,
- * and how much of the time the loop sleeps.
+ * tasko's main demo: the toy app of the original <a
+ * href="https://github.com/WarriorOfWire/tasko">tasko</a>'s README, end to end, on Pi4J. A sensor
+ * on an SPI bus takes a second to read; a beach ball spins 10 times a second, only while a read is
+ * in flight; an SD card on the same bus logs every 100 ms or every 10 s, as it sees fit; a button
+ * is read 100 times a second and starts a read one second after each press. A live view — itself a
+ * task of the loop — shows every schedule's target and achieved rate and lateness, who holds the
+ * bus and who waits, and how much of the time the loop sleeps.
  *
  * <p>From the repository root, with JDK 21+ and Maven installed:
  * <pre>
@@ -97,7 +98,9 @@ public final class Demo {
     }
   }
 
-  /** Asks the loop to stop after its current pass, saying why. Any thread; the first reason wins. */
+  /**
+   * Asks the loop to stop after its current pass, saying why. Any thread; the first reason wins.
+   */
   void stop(String reason) {
     if (endedBy == null) {
       endedBy = reason;
@@ -124,7 +127,8 @@ public final class Demo {
 
     String help = "";
     if (interactive) {
-      help = (options.real() ? "GPIO 17: the button" : "space: press the button") + ", q or Ctrl-C: quit";
+      help = (options.real() ? "GPIO 17: the button" : "space: press the button")
+          + ", q or Ctrl-C: quit";
       terminal.readKeys(keys, key -> {
         if (key == ' ' && !options.real()) {
           app.pressMockButton(); // on the keyboard's thread: Pi4J calls the listeners here
@@ -134,14 +138,17 @@ public final class Demo {
       });
     } else {
       out.println("tasko demo " + title + ": plain status every second"
-          + (options.real() ? "" : ", a simulated button press every " + Format.interval(DemoApp.SIMULATED_PRESS_EVERY))
-          + (options.duration() == null ? "; Ctrl-C to stop" : "; stops after " + Format.interval(options.duration())));
+          + (options.real() ? "" : ", a simulated button press every "
+              + Format.interval(DemoApp.SIMULATED_PRESS_EVERY))
+          + (options.duration() == null ? "; Ctrl-C to stop" : "; stops after "
+              + Format.interval(options.duration())));
       if (!options.real()) {
         app.simulatePresses();
       }
     }
     StatusView view = new StatusView(app, out, interactive, title, help, terminal.columns());
-    app.schedule("status", interactive ? Duration.ofMillis(100) : Duration.ofSeconds(1), view::render);
+    app.schedule("status", interactive ? Duration.ofMillis(100) : Duration.ofSeconds(1),
+        view::render);
     if (options.duration() != null) {
       loop.runLater("duration", options.duration(),
           () -> stop("--duration " + Format.interval(options.duration())));

@@ -21,8 +21,9 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * The toy app of the original tasko's README, wired on a loop: the whole demo except the screen. It takes its loop and its
- * Pi4J context from outside, so that tests can run it on virtual time and the mock platform.
+ * The toy app of the original tasko's README, wired on a loop: the whole demo except the screen. It
+ * takes its loop and its Pi4J context from outside, so that tests can run it on virtual time and
+ * the mock platform.
  *
  * <ul>
  *   <li>a sensor on the SPI bus, read every 5 s and one second after each button press; a read
@@ -75,7 +76,8 @@ final class DemoApp {
     this.start = loop.nanoTime();
     this.events = events;
 
-    Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id(SPI).bus(SpiBus.BUS_0).channel(0).baud(1_000_000));
+    Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id(SPI).bus(SpiBus.BUS_0).channel(0)
+        .baud(1_000_000));
     bus = ManagedSpi.of(spi);
     Handle<Spi> sensorHandle = bus.csHandle(output(pi4j, SENSOR_CS, SENSOR_CS_PIN));
     Handle<Spi> sdHandle = bus.csHandle(output(pi4j, SDCARD_CS, SDCARD_CS_PIN));
@@ -83,8 +85,8 @@ final class DemoApp {
     sensor = new Sensor(loop, sensorHandle);
     logger = new SdLogger(sdHandle);
     ball = new BeachBall(sensor);
-    button = EdgeWatcher.of(pi4j.create(DigitalInput.newConfigBuilder(pi4j).id(BUTTON).address(BUTTON_PIN)
-        .pull(PullResistance.PULL_DOWN)));
+    button = EdgeWatcher.of(pi4j.create(DigitalInput.newConfigBuilder(pi4j).id(BUTTON)
+        .address(BUTTON_PIN).pull(PullResistance.PULL_DOWN)));
   }
 
   /**
@@ -96,8 +98,8 @@ final class DemoApp {
     DemoApp app = new DemoApp(loop, pi4j, events);
     app.logger.log("# tasko demo: sensor log");
     app.logger.log("# time s, temperature C, why");
-    app.logger.log("# reads every " + SENSOR_EVERY.toSeconds() + " s and " + BUTTON_DELAY.toSeconds()
-        + " s after a button press");
+    app.logger.log("# reads every " + SENSOR_EVERY.toSeconds() + " s and "
+        + BUTTON_DELAY.toSeconds() + " s after a button press");
     // The logger first: its first block holds the bus while the sensor asks for it.
     app.logger.runBy(app.schedule("sd-logger", SdLogger.FAST, app::logOnce));
     app.schedule("sensor", SENSOR_EVERY, app::scheduledRead);
@@ -249,6 +251,7 @@ final class DemoApp {
   }
 
   private static DigitalOutput output(Context pi4j, String id, int bcm) {
-    return pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id(id).address(bcm).shutdown(DigitalState.HIGH));
+    return pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id(id).address(bcm)
+        .shutdown(DigitalState.HIGH));
   }
 }

@@ -23,7 +23,8 @@ record Options(Duration duration, boolean plain, boolean real, boolean help) {
                            (SPI 0, chip selects on GPIO 5 and 6, a button on GPIO 17)
         --help             print this and exit""";
 
-  private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
+  private static final Pattern SIMPLE_DURATION =
+      Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
 
   /**
    * Parses {@code args}.
@@ -83,7 +84,8 @@ record Options(Duration duration, boolean plain, boolean real, boolean help) {
       try {
         d = Duration.parse(text.trim());
       } catch (DateTimeParseException e) {
-        throw new IllegalArgumentException("bad duration: '" + text + "' (use e.g. 500ms, 5s, 2m or PT5S)");
+        throw new IllegalArgumentException("bad duration: '" + text
+            + "' (use e.g. 500ms, 5s, 2m or PT5S)");
       }
     }
     if (d.isNegative() || d.isZero()) {

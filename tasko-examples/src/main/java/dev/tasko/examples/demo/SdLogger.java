@@ -11,9 +11,9 @@ import java.util.ArrayDeque;
 
 /**
  * An SD card on the shared SPI bus, written one line (one block) per run, that sets its own rate
- * as the original README's logger does: every 100 ms while lines wait, every 10 s when there is nothing to
- * write. After each block the card is busy for a while and the host keeps it selected — holding
- * the bus — until it is done. Only the demo's tasks use it, one at a time: no locks.
+ * as the original README's logger does: every 100 ms while lines wait, every 10 s when there is
+ * nothing to write. After each block the card is busy for a while and the host keeps it selected —
+ * holding the bus — until it is done. Only the demo's tasks use it, one at a time: no locks.
  */
 final class SdLogger {
   static final Duration BUSY = Duration.ofMillis(40);
@@ -40,7 +40,9 @@ final class SdLogger {
     lines.add(line);
   }
 
-  /** Writes the oldest waiting line, if any; then picks the next interval. Returns bytes written. */
+  /**
+   * Writes the oldest waiting line, if any; then picks the next interval. Returns bytes written.
+   */
   int logOnce() {
     int written = 0;
     String line = lines.poll();

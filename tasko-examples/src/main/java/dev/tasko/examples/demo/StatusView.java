@@ -73,7 +73,8 @@ final class StatusView {
         screen.append(ESC).append(linesOnScreen).append('F'); // back to the first line drawn
       }
       for (String line : lines) {
-        String fitted = columns > 1 && line.length() >= columns ? line.substring(0, columns - 1) : line;
+        String fitted = columns > 1 && line.length() >= columns ? line.substring(0, columns - 1)
+            : line;
         screen.append(fitted).append(ESC).append('K').append('\n');
       }
       screen.append(ESC).append('J'); // anything below, from a longer previous view
@@ -91,7 +92,8 @@ final class StatusView {
     double windowSeconds = (now.nanos - base.nanos) / 1e9;
     List<String> lines = new ArrayList<>();
     String clock = String.format("%.1f s", app.seconds());
-    lines.add(ansi ? "tasko demo " + title + "   " + clock + (help.isEmpty() ? "" : "   [" + help + "]")
+    lines.add(ansi
+        ? "tasko demo " + title + "   " + clock + (help.isEmpty() ? "" : "   [" + help + "]")
         : "---- " + clock + " ----");
     lines.add(String.format("%-12s %7s %9s %9s %9s %9s %9s %7s",
         "task", "every", "target", "achieved", "late p50", "p99", "max", "runs"));
@@ -99,32 +101,41 @@ final class StatusView {
     for (int i = 0; i < schedules.size(); i++) {
       ScheduledTask s = schedules.get(i);
       ScheduledTask.Stats st = s.stats();
-      double achieved = windowSeconds > 0 ? (now.runs[i] - base.runs[i]) / windowSeconds : Double.NaN;
-      lines.add(String.format("%-12s %7s %9s %9s %9s %9s %9s %7d", s.name(), Format.interval(s.interval()),
-          Format.hertz(1e9 / s.interval().toNanos()), Format.hertz(achieved), Format.latency(st.latenessP50()),
-          Format.latency(st.latenessP99()), Format.latency(st.latenessMax()), st.runs()));
+      double achieved = windowSeconds > 0 ? (now.runs[i] - base.runs[i]) / windowSeconds
+          : Double.NaN;
+      lines.add(String.format("%-12s %7s %9s %9s %9s %9s %9s %7d",
+          s.name(), Format.interval(s.interval()),
+          Format.hertz(1e9 / s.interval().toNanos()), Format.hertz(achieved),
+          Format.latency(st.latenessP50()), Format.latency(st.latenessP99()),
+          Format.latency(st.latenessMax()), st.runs()));
     }
     Sensor sensor = app.sensor();
     lines.add(String.format("beach ball  %c  %-22s sensor: %s", app.ball().glyph(),
         sensor.busy() ? "reading the sensor..." : app.readPending() ? "read in 1 s" : "at rest",
-        sensor.reads() == 0 ? "no reading yet" : String.format("%.2f C, %s", sensor.lastCelsius(), Format.count(sensor.reads(), "read", "reads"))));
+        sensor.reads() == 0 ? "no reading yet"
+            : String.format("%.2f C, %s", sensor.lastCelsius(),
+                Format.count(sensor.reads(), "read", "reads"))));
     lines.add("spi bus     " + busState());
     SdLogger sd = app.logger();
     lines.add(String.format("sd card     %s (%d bytes), writing every %s, %s queued",
         Format.count(sd.blocks(), "block", "blocks"), sd.bytes(), Format.interval(sd.interval()),
         Format.count(sd.queued(), "line", "lines")));
-    lines.add(String.format("button      %s: %s triggered, %d ignored", Format.count(app.presses(), "press", "presses"),
+    lines.add(String.format("button      %s: %s triggered, %d ignored",
+        Format.count(app.presses(), "press", "presses"),
         Format.count(app.pressReads(), "read", "reads"), app.pressesIgnored()));
     lines.add(String.format("3d printer  %.1f %% printed", app.printer().progress()));
-    double idle = windowSeconds > 0 ? (now.idleNanos - base.idleNanos) / (double) (now.nanos - base.nanos) : Double.NaN;
-    lines.add(String.format("loop        idle %s of the last %.1f s", Format.percent(idle), windowSeconds));
+    double idle = windowSeconds > 0
+        ? (now.idleNanos - base.idleNanos) / (double) (now.nanos - base.nanos) : Double.NaN;
+    lines.add(String.format("loop        idle %s of the last %.1f s", Format.percent(idle),
+        windowSeconds));
     return lines;
   }
 
   private String busState() {
     Optional<Handle<Spi>> holder = app.bus().resource().holder();
     List<Handle<Spi>> waiting = app.bus().resource().waiting();
-    StringBuilder s = new StringBuilder(holder.map(h -> "held by " + app.deviceName(h)).orElse("free"));
+    StringBuilder s =
+        new StringBuilder(holder.map(h -> "held by " + app.deviceName(h)).orElse("free"));
     if (!waiting.isEmpty()) {
       s.append("; waiting:");
       for (Handle<Spi> h : waiting) {
@@ -159,30 +170,35 @@ final class StatusView {
     double seconds = app.seconds();
     Loop.Stats loopStats = app.loop().stats();
     out.printf("%ntasko demo: %.1f s %s, ended by %s%n", seconds, title, endedBy);
-    out.println(String.format("%-12s %7s %7s %9s %9s %9s %9s %7s", "task", "every", "runs", "runs/s", "late p50",
-        "p99", "max", "skipped"));
+    out.println(String.format("%-12s %7s %7s %9s %9s %9s %9s %7s", "task", "every", "runs",
+        "runs/s", "late p50", "p99", "max", "skipped"));
     for (ScheduledTask s : app.schedules()) {
       ScheduledTask.Stats st = s.stats();
-      out.println(String.format("%-12s %7s %7d %9s %9s %9s %9s %7d", s.name(), Format.interval(s.interval()),
-          st.runs(), seconds > 0 ? String.format("%.2f", st.runs() / seconds) : "-", Format.latency(st.latenessP50()),
-          Format.latency(st.latenessP99()), Format.latency(st.latenessMax()), st.skippedRuns()));
+      out.println(String.format("%-12s %7s %7d %9s %9s %9s %9s %7d",
+          s.name(), Format.interval(s.interval()),
+          st.runs(), seconds > 0 ? String.format("%.2f", st.runs() / seconds) : "-",
+          Format.latency(st.latenessP50()), Format.latency(st.latenessP99()),
+          Format.latency(st.latenessMax()), st.skippedRuns()));
     }
     Sensor sensor = app.sensor();
-    out.printf("sensor      %s%s, %d scheduled skipped, found the bus taken %s (waited at most %s)%n",
-        Format.count(sensor.reads(), "read", "reads"),
-        sensor.reads() == 0 ? "" : String.format(" (last %.2f C)", sensor.lastCelsius()), app.scheduledReadsSkipped(),
+    out.printf("sensor      %s%s, %d scheduled skipped, found the bus taken %s "
+        + "(waited at most %s)%n", Format.count(sensor.reads(), "read", "reads"),
+        sensor.reads() == 0 ? "" : String.format(" (last %.2f C)", sensor.lastCelsius()),
+        app.scheduledReadsSkipped(),
         Format.count(sensor.busWaits(), "time", "times"), Format.latency(sensor.maxBusWait()));
     out.printf("beach ball  %d frames, all while a read was in flight%n", app.ball().frames());
     SdLogger sd = app.logger();
     out.printf("sd card     %s (%d bytes), writing every %s at the end, %s queued%n",
         Format.count(sd.blocks(), "block", "blocks"), sd.bytes(), Format.interval(sd.interval()),
         Format.count(sd.queued(), "line", "lines"));
-    out.printf("button      %s: %s triggered, %d ignored%n", Format.count(app.presses(), "press", "presses"),
+    out.printf("button      %s: %s triggered, %d ignored%n",
+        Format.count(app.presses(), "press", "presses"),
         Format.count(app.pressReads(), "read", "reads"), app.pressesIgnored());
     long idleNanos = loopStats.idleTime().toNanos();
     long elapsed = app.loop().nanoTime() - app.startNanos();
-    out.printf("loop        %,d passes, %,d task switches, idle %s of the time%n", loopStats.passes(),
-        loopStats.switches(), Format.percent(elapsed > 0 ? idleNanos / (double) elapsed : Double.NaN));
+    out.printf("loop        %,d passes, %,d task switches, idle %s of the time%n",
+        loopStats.passes(), loopStats.switches(),
+        Format.percent(elapsed > 0 ? idleNanos / (double) elapsed : Double.NaN));
     out.flush();
   }
 

@@ -34,7 +34,8 @@ final class Terminal implements AutoCloseable {
    */
   static Terminal detect() {
     Console console = System.console();
-    boolean interactive = console != null && isTerminal(console) && !"dumb".equals(System.getenv("TERM"));
+    boolean interactive = console != null && isTerminal(console)
+        && !"dumb".equals(System.getenv("TERM"));
     return new Terminal(interactive);
   }
 
@@ -86,8 +87,8 @@ final class Terminal implements AutoCloseable {
   }
 
   /**
-   * The terminal's width in columns (from {@code stty size}), or 0 if unknown or not a terminal. The
-   * view cuts its lines to fit: a line that wrapped would break the redraw in place.
+   * The terminal's width in columns (from {@code stty size}), or 0 if unknown or not a terminal.
+   * The view cuts its lines to fit: a line that wrapped would break the redraw in place.
    */
   int columns() {
     if (!interactive) {

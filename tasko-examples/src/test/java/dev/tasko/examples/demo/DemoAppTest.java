@@ -93,7 +93,8 @@ class DemoAppTest {
   }
 
   @Test
-  void pressMockButton_fromForeignThread_triggersReadOneSecondAfterNextButtonRead() throws InterruptedException {
+  void pressMockButton_fromForeignThread_triggersReadOneSecondAfterNextButtonRead()
+      throws InterruptedException {
     DemoApp app = wire();
     loop.runLater(Duration.ofMillis(2_000), () -> {
       Thread finger = new Thread(app::pressMockButton, "keyboard");
@@ -104,8 +105,8 @@ class DemoAppTest {
 
     loop.run();
 
-    assertThat(events).filteredOn(e -> e.contains("button") || e.contains("sensor")).containsExactly(
-        "0.000 s sensor start (every 5 s)",
+    assertThat(events).filteredOn(e -> e.contains("button")
+        || e.contains("sensor")).containsExactly( "0.000 s sensor start (every 5 s)",
         "1.040 s sensor 21.53 C",
         "2.000 s button pressed: read in 1 s",
         "3.000 s sensor start (button)",

@@ -14,21 +14,22 @@ class DemoTest {
 
   @Test
   void run_plainWithDuration_printsABlockEverySecondThenTheSummary() {
-    Demo demo = new Demo(Options.parse("--duration", "5s", "--plain"), loop, MockBoard.context(), Terminal.none(),
-        out.stream());
+    Demo demo = new Demo(Options.parse("--duration", "5s", "--plain"), loop, MockBoard.context(),
+        Terminal.none(), out.stream());
 
     boolean ok = demo.run(InputStream.nullInputStream());
 
     assertThat(ok).isTrue();
-    assertThat(out.lines()).first().isEqualTo("tasko demo on the Pi4J mock platform: plain status every second,"
-        + " a simulated button press every 3.7 s; stops after 5 s");
+    assertThat(out.lines()).first().isEqualTo("tasko demo on the Pi4J mock platform: plain"
+        + " status every second," + " a simulated button press every 3.7 s; stops after 5 s");
     assertThat(out.lines()).filteredOn(l -> l.startsWith("----"))
         .containsExactly("---- 0.0 s ----", "---- 1.0 s ----", "---- 2.0 s ----", "---- 3.0 s ----",
             "---- 4.0 s ----", "---- 5.0 s ----");
     assertThat(out.text())
         .contains("spi bus     held by sd-card; waiting: sensor") // the first redraw, at 0 s
         .contains("tasko demo: 5.0 s on the Pi4J mock platform, ended by --duration 5 s")
-        .contains("sensor      1 read (last 21.53 C), 1 scheduled skipped, found the bus taken 1 time"
+        .contains("sensor      1 read (last 21.53 C), 1 scheduled skipped, found the bus taken 1"
+            + " time"
             + " (waited at most 40.0 ms)") // the read that began at 4.7 s is still in flight
         .contains("button      1 press: 1 read triggered, 0 ignored");
     assertThat(out.lines()).filteredOn(l -> l.startsWith("beach-ball ")).last().asString()
@@ -37,7 +38,8 @@ class DemoTest {
 
   @Test
   void stop_beforeRun_endsAfterFirstPassNamingTheReason() {
-    Demo demo = new Demo(Options.parse("--plain"), loop, MockBoard.context(), Terminal.none(), out.stream());
+    Demo demo = new Demo(Options.parse("--plain"), loop, MockBoard.context(), Terminal.none(),
+        out.stream());
 
     demo.stop("Ctrl-C");
     boolean ok = demo.run(InputStream.nullInputStream());

@@ -10,7 +10,8 @@ class OptionsTest {
   @Test
   void parse_nothing_runsUntilStoppedOnTheMock() {
     assertThat(Options.parse()).isEqualTo(new Options(null, false, false, false));
-    assertThat(Options.parse("")).isEqualTo(new Options(null, false, false, false)); // empty -Ddemo.args
+    // empty -Ddemo.args
+    assertThat(Options.parse("")).isEqualTo(new Options(null, false, false, false));
   }
 
   @Test
@@ -31,11 +32,14 @@ class OptionsTest {
 
   @Test
   void parse_badInput_throwsNamingIt() {
-    assertThatThrownBy(() -> Options.parse("--duration")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> Options.parse("--duration"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("--duration needs a value, e.g. --duration 5s");
-    assertThatThrownBy(() -> Options.parse("--duration", "soon")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> Options.parse("--duration",
+        "soon")).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("bad duration: 'soon' (use e.g. 500ms, 5s, 2m or PT5S)");
-    assertThatThrownBy(() -> Options.parse("--duration", "0s")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> Options.parse("--duration",
+        "0s")).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("duration <= 0: '0s'");
     assertThatThrownBy(() -> Options.parse("--fast")).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("unknown option: '--fast'");

@@ -25,7 +25,8 @@ class StatusViewTest {
   @Test
   void render_onTerminal_redrawsInPlaceAndCloseShowsCursor() {
     DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
-    StatusView view = new StatusView(app, out.stream(), /* ansi= */ true, "on test", "q: quit", /* columns= */ 0);
+    StatusView view = new StatusView(app, out.stream(), /* ansi= */ true, "on test", "q: quit",
+        /* columns= */ 0);
     app.schedule("status", Duration.ofSeconds(1), view::render);
     loop.runLater(Duration.ofMillis(1500), loop::stop);
 
@@ -34,15 +35,18 @@ class StatusViewTest {
 
     String screen = out.text();
     int lines = 2 + app.schedules().size() + 6; // title, header, one per schedule, six device lines
-    assertThat(screen).startsWith(ESC + "?25l" + "tasko demo on test   0.0 s   [q: quit]" + ESC + "K\n");
-    assertThat(screen).contains(ESC + lines + "F" + "tasko demo on test   1.0 s   [q: quit]" + ESC + "K\n");
+    assertThat(screen).startsWith(ESC + "?25l" + "tasko demo on test   0.0 s   [q: quit]" + ESC
+        + "K\n");
+    assertThat(screen).contains(ESC + lines + "F" + "tasko demo on test   1.0 s   [q: quit]" + ESC
+        + "K\n");
     assertThat(screen).endsWith(ESC + "J" + ESC + "?25h");
   }
 
   @Test
   void render_narrowTerminal_cutsLinesSoNoneWraps() {
     DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
-    StatusView view = new StatusView(app, out.stream(), /* ansi= */ true, "on test", "q: quit", /* columns= */ 40);
+    StatusView view = new StatusView(app, out.stream(), /* ansi= */ true, "on test", "q: quit",
+        /* columns= */ 40);
     app.schedule("status", Duration.ofSeconds(1), view::render);
     loop.runLater(Duration.ofMillis(1500), loop::stop);
 
@@ -57,7 +61,8 @@ class StatusViewTest {
   @Test
   void render_achievedRate_measuredOverTheLastFiveSeconds() {
     DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
-    StatusView view = new StatusView(app, out.stream(), /* ansi= */ false, "on test", "", /* columns= */ 0);
+    StatusView view = new StatusView(app, out.stream(), /* ansi= */ false, "on test", "",
+        /* columns= */ 0);
     app.schedule("status", Duration.ofSeconds(1), view::render);
     loop.runLater(Duration.ofSeconds(7), loop::stop);
 
