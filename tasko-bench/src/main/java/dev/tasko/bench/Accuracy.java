@@ -1,5 +1,7 @@
 package dev.tasko.bench;
 
+import static dev.tasko.Rate.hz;
+
 import dev.tasko.IdleStrategy;
 import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
@@ -83,7 +85,7 @@ final class Accuracy {
     for (int i = 0; i < JOBS; i++) {
       Job job = jobs[i] = new Job(rate(i));
       int k = i;
-      schedules[i] = loop.schedule("job-" + i, job.rate, () -> {
+      schedules[i] = loop.schedule("job-" + i, hz(job.rate), () -> {
         if (!job.run(loop.nanoTime(), window, lateness)) {
           schedules[k].stop();
         }

@@ -1,5 +1,7 @@
 package dev.tasko.bench;
 
+import static dev.tasko.Rate.hz;
+
 import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
 import java.time.Duration;
@@ -90,7 +92,7 @@ final class Idle {
     Thread driver = Thread.currentThread();
     Window w = new Window(skip, seconds);
     ScheduledTask[] self = new ScheduledTask[1];
-    self[0] = loop.schedule(hz, () -> {
+    self[0] = loop.schedule(hz(hz), () -> {
       if (!w.tick(loop.nanoTime(), driver)) {
         self[0].stop();
       }

@@ -1,5 +1,7 @@
 package dev.tasko.bench;
 
+import static dev.tasko.Rate.hz;
+
 import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
 import java.time.Duration;
@@ -68,7 +70,7 @@ public class ScheduleBenchmark {
     long[] runs = new long[1];
     ScheduledTask[] all = new ScheduledTask[SEED_TASKS];
     for (int i = 0; i < SEED_TASKS; i++) {
-      all[i] = loop.schedule(3.0 * (i + 1) + 5, () -> {
+      all[i] = loop.schedule(hz(3.0 * (i + 1) + 5), () -> {
         if (++runs[0] == RUNS) {
           for (ScheduledTask s : all) {
             s.stop();
