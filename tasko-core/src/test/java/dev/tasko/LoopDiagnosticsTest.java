@@ -80,4 +80,25 @@ class LoopDiagnosticsTest {
 
     assertThat(turnStarts.get(1)).isGreaterThan(turnStarts.get(0));
   }
+
+  @Test
+  void logs_failureAndForgottenLease_nameLoopTaskAndDevice() {
+    try (LogCapture log = new LogCapture(Level.INFO, r -> {})) {
+      Loop loop = Loop.builder().virtualTime().failureHandler(FailureHandler.logAndContinue())
+          .build();
+      ManagedResource<String, Object> bus = ManagedResource.of("i2c-1", "bus", c -> {}, c -> {});
+      loop.addTask("fan", () -> {
+        throw new IllegalStateException("relay stuck");
+      });
+      loop.addTask("reader", () -> {
+        bus.handle("0x44", null).acquire(); // never closed
+      });
+
+      loop.run();
+
+      assertThat(log.messages(Level.INFO)).containsExactly(
+          "task 'fan' of loop '" + loop.name() + "' failed; the loop goes on",
+          "loop '" + loop.name() + "': task 'reader' ended holding 0x44 on i2c-1; releasing it");
+    }
+  }
 }
