@@ -55,6 +55,10 @@ import java.util.concurrent.locks.LockSupport;
  * By default, an exception escaping a task stops {@code run()}, which throws a
  * {@link TaskFailedException} naming the task (tasko's behaviour); the loop stays usable. See
  * {@link Builder#failureHandler(FailureHandler)} to log and go on instead.
+ *
+ * <p>A task that holds the processor for 100 ms without reaching a suspension point — a
+ * {@code Thread.sleep} where {@link Tasko#sleep} was meant, a blocking read — is logged as a
+ * stall, with the line it is on and the likely fix; see {@link Builder#stallWarning(Duration)}.
  */
 public final class Loop {
   private static final System.Logger LOG = System.getLogger(Loop.class.getName());
