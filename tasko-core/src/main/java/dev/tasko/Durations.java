@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Checks and conversions for the durations and rates of the public API. Messages name the parameter
+ * Checks and conversions for the durations of the public API. Messages name the parameter
  * and show the value, so a rejected call says what was wrong without a debugger.
  */
 final class Durations {
@@ -39,29 +39,6 @@ final class Durations {
       throw new IllegalArgumentException(name + " <= 0: " + d);
     }
     return n;
-  }
-
-  /**
-   * Converts a rate in hertz to a whole interval in nanoseconds, rounded to the nearest. Rejects
-   * NaN, infinities, zero and negative rates, and rates above 1 GHz (an interval under one
-   * nanosecond).
-   */
-  public static long hertzToNanos(double hz, String name) {
-    if (Double.isNaN(hz) || Double.isInfinite(hz)) {
-      throw new IllegalArgumentException(name + " is not finite: " + hz);
-    }
-    if (hz <= 0) {
-      throw new IllegalArgumentException(name + " <= 0: " + hz + " Hz");
-    }
-    double nanos = 1e9 / hz;
-    if (nanos >= 0x1p63) {
-      throw new IllegalArgumentException(name + " is too low (interval over 292 years): " + hz
-          + " Hz");
-    }
-    if (nanos < 1.0) {
-      throw new IllegalArgumentException(name + " > 1e9 Hz (interval under 1 ns): " + hz + " Hz");
-    }
-    return Math.round(nanos);
   }
 
   /** {@code a + b}, clamped to {@link Long#MAX_VALUE} instead of wrapping (far deadlines). */

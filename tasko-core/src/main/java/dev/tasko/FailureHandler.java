@@ -50,8 +50,8 @@ enum StandardFailureHandlers implements FailureHandler {
   LOG {
     @Override
     public void taskFailed(Task<?> task, Throwable failure) {
-      Loop.LOG.log(System.Logger.Level.ERROR,
-          "task '" + task.name() + "' failed; the loop goes on", failure);
+      Loop.LOG.log(System.Logger.Level.ERROR, "task '" + task.name() + "' of loop '"
+          + task.loop.name() + "' failed; the loop goes on", failure);
     }
   }
 }

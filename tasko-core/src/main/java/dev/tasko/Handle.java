@@ -5,7 +5,8 @@ import java.util.concurrent.CancellationException;
 /**
  * One device's way to a {@link ManagedResource}: acquiring through it passes the handle's context
  * (a chip-select pin, a device address) to the resource's callbacks. Made by
- * {@link ManagedResource#handle(Object)}; reusable, one acquisition at a time.
+ * {@link ManagedResource#handle(Object)} or {@link ManagedResource#handle(String, Object)}, which
+ * names it for reports and errors; reusable, one acquisition at a time.
  *
  * <pre>{@code
  * try (Lease<Spi> lease = handle.acquire()) {
@@ -17,6 +18,8 @@ import java.util.concurrent.CancellationException;
  */
 public final class Handle<R> {
   final ManagedResource<R, ?> resource;
+  /** The name given at creation; null to use the context's toString(). */
+  private final String name;
   /**
    * What {@link ManagedResource#contextOf} returns: typed there, where the context type is known.
    */
@@ -26,8 +29,10 @@ public final class Handle<R> {
   /** Written on the loop; volatile so that any thread may read isActive(). */
   volatile boolean active;
 
-  Handle(ManagedResource<R, ?> resource, Object context, Runnable onAcquire, Runnable onRelease) {
+  Handle(ManagedResource<R, ?> resource, String name, Object context, Runnable onAcquire,
+      Runnable onRelease) {
     this.resource = resource;
+    this.name = name;
     this.context = context;
     this.onAcquire = onAcquire;
     this.onRelease = onRelease;
@@ -61,8 +66,18 @@ public final class Handle<R> {
     return resource;
   }
 
+  /**
+   * The device's name in reports and errors: the name given to
+   * {@link ManagedResource#handle(String, Object)}, else the context's {@code toString()} (read
+   * now), else {@code "handle-N"}.
+   */
+  public String name() {
+    return name != null ? name : String.valueOf(context);
+  }
+
+  /** The device and its resource, as reports print them: {@code "0x44 on i2c-1"}. */
   @Override
   public String toString() {
-    return "handle(" + context + ") of " + resource.name();
+    return name() + " on " + resource.name();
   }
 }

@@ -20,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>{@code
  * Loop loop = Loop.create();
- * loop.schedule(Duration.ofMillis(10), () -> readButton());        // 100 times a second
+ * loop.schedule(Rate.hz(100), () -> readButton());                 // 100 times a second
  * loop.addTask(() -> {
  *   sensor.startMeasurement();
  *   Tasko.sleep(Duration.ofSeconds(1));                              // the button keeps being read
@@ -55,6 +55,10 @@ import java.util.concurrent.locks.LockSupport;
  * By default, an exception escaping a task stops {@code run()}, which throws a
  * {@link TaskFailedException} naming the task (tasko's behaviour); the loop stays usable. See
  * {@link Builder#failureHandler(FailureHandler)} to log and go on instead.
+ *
+ * <p>A task that holds the processor for 100 ms without reaching a suspension point — a
+ * {@code Thread.sleep} where {@link Tasko#sleep} was meant, a blocking read — is logged as a
+ * stall, with the line it is on and the likely fix; see {@link Builder#stallWarning(Duration)}.
  */
 public final class Loop {
   /**
@@ -62,6 +66,10 @@ public final class Loop {
    */
   static final System.Logger LOG = System.getLogger(Loop.class.getName());
   private static final long NO_DEADLINE = Long.MAX_VALUE;
+  /** Stall warnings come after 100 ms: far beyond any well-behaved turn, soon enough to notice. */
+  private static final long DEFAULT_STALL_NANOS = Duration.ofMillis(100).toNanos();
+  /** Numbers the loops built without a name, process-wide: loop-1, loop-2, ... */
+  private static final AtomicLong loopNames = new AtomicLong();
   /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
   static final long START_NOW = Long.MIN_VALUE;
   private static final VarHandle PASSES;
@@ -136,7 +144,7 @@ public final class Loop {
   private volatile boolean stopRequested;
 
   private Loop(Builder b) {
-    this.name = b.name;
+    this.name = b.name != null ? b.name : "loop-" + loopNames.incrementAndGet();
     this.idleStrategy = b.idleStrategy;
     this.failureHandler = b.failureHandler;
     if (b.virtualTime) {
@@ -174,7 +182,7 @@ public final class Loop {
     return new Builder();
   }
 
-  /** The loop's name, used in thread names, logs and errors. */
+  /** The loop's name, used in logs and errors. */
   public String name() {
     return name;
   }
@@ -514,6 +522,9 @@ public final class Loop {
     Task<?> next = next();
     if (next == self) {
       self.setState(Task.State.RUNNING); // its own turn came round again: no switch needed
+      if (watchdog != null) {
+        watchdog.turnTo(self); // a new turn all the same: not a stall
+      }
       return;
     }
     handTo(next);
@@ -827,28 +838,28 @@ public final class Loop {
    *     nanoseconds
    */
   public ScheduledTask schedule(Duration interval, TaskBody body) {
-    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, /* later= */ false);
+    return schedule0(null, Rate.every(interval), body, /* later= */ false);
   }
 
   /**
-   * Runs {@code body} {@code hz} times a second; see {@link #schedule(Duration, TaskBody)}.
+   * Runs {@code body} at a fixed {@code rate}, starting at the next pass: with
+   * {@code import static dev.tasko.Rate.hz}, {@code loop.schedule(hz(100), body)} runs it 100 times
+   * a second. Otherwise like {@link #schedule(Duration, TaskBody)}.
    *
-   * @throws IllegalArgumentException if {@code hz} is NaN, infinite, zero, negative or above 1 GHz
+   * @throws NullPointerException if an argument is null
    */
-  public ScheduledTask schedule(double hz, TaskBody body) {
-    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, /* later= */ false);
+  public ScheduledTask schedule(Rate rate, TaskBody body) {
+    return schedule0(null, requireRate(rate), body, /* later= */ false);
   }
 
   /** Like {@link #schedule(Duration, TaskBody)}, with a name. */
   public ScheduledTask schedule(String name, Duration interval, TaskBody body) {
-    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body,
-        /* later= */ false);
+    return schedule0(requireName(name), Rate.every(interval), body, /* later= */ false);
   }
 
-  /** Like {@link #schedule(double, TaskBody)}, with a name. */
-  public ScheduledTask schedule(String name, double hz, TaskBody body) {
-    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body,
-        /* later= */ false);
+  /** Like {@link #schedule(Rate, TaskBody)}, with a name. */
+  public ScheduledTask schedule(String name, Rate rate, TaskBody body) {
+    return schedule0(requireName(name), requireRate(rate), body, /* later= */ false);
   }
 
   /**
@@ -856,33 +867,32 @@ public final class Loop {
    * call instead of at once.
    */
   public ScheduledTask scheduleLater(Duration interval, TaskBody body) {
-    return schedule0(null, Durations.positiveNanos(interval, "interval"), body, /* later= */ true);
+    return schedule0(null, Rate.every(interval), body, /* later= */ true);
   }
 
   /**
-   * Like {@link #schedule(double, TaskBody)}, but the first run comes one interval after this call.
+   * Like {@link #schedule(Rate, TaskBody)}, but the first run comes one interval after this call.
    */
-  public ScheduledTask scheduleLater(double hz, TaskBody body) {
-    return schedule0(null, Durations.hertzToNanos(hz, "rate"), body, /* later= */ true);
+  public ScheduledTask scheduleLater(Rate rate, TaskBody body) {
+    return schedule0(null, requireRate(rate), body, /* later= */ true);
   }
 
   /** Like {@link #scheduleLater(Duration, TaskBody)}, with a name. */
   public ScheduledTask scheduleLater(String name, Duration interval, TaskBody body) {
-    return schedule0(requireName(name), Durations.positiveNanos(interval, "interval"), body,
-        /* later= */ true);
+    return schedule0(requireName(name), Rate.every(interval), body, /* later= */ true);
   }
 
-  /** Like {@link #scheduleLater(double, TaskBody)}, with a name. */
-  public ScheduledTask scheduleLater(String name, double hz, TaskBody body) {
-    return schedule0(requireName(name), Durations.hertzToNanos(hz, "rate"), body,
-        /* later= */ true);
+  /** Like {@link #scheduleLater(Rate, TaskBody)}, with a name. */
+  public ScheduledTask scheduleLater(String name, Rate rate, TaskBody body) {
+    return schedule0(requireName(name), requireRate(rate), body, /* later= */ true);
   }
 
-  private ScheduledTask schedule0(String name, long intervalNanos, TaskBody body, boolean later) {
+  private ScheduledTask schedule0(String name, Rate rate, TaskBody body, boolean later) {
     Objects.requireNonNull(body, "body == null");
     String n = name != null ? name : "schedule-" + scheduleNames.incrementAndGet();
-    ScheduledTask s = new ScheduledTask(this, n, intervalNanos, body);
-    long first = later ? Durations.saturatedAdd(ticker.read(), intervalNanos)
+    ScheduledTask s = new ScheduledTask(this, n, rate, body);
+    long first = later
+        ? Durations.saturatedAdd(ticker.read(), rate.intervalNanos())
         : ScheduledTask.AT_FIRST_TURN;
     runOnLoop(() -> s.startOnLoop(first));
     return s;
@@ -922,6 +932,10 @@ public final class Loop {
     return Objects.requireNonNull(name, "name == null");
   }
 
+  private static Rate requireRate(Rate rate) {
+    return Objects.requireNonNull(rate, "rate == null");
+  }
+
   Thread newThread(String taskName, Runnable body) {
     // the task's own name: no copy per task
     return Thread.ofVirtual().name(taskName).unstarted(body);
@@ -959,7 +973,14 @@ public final class Loop {
    * @param idleTime real time the driving thread spent waiting for a deadline or a wake-up (zero
    *     on virtual time, which never waits for a deadline)
    */
-  public record Stats(long passes, long switches, Duration idleTime) {}
+  public record Stats(long passes, long switches, Duration idleTime) {
+    /** The counts and the idle time for people to read: {@code "Stats[..., idleTime=1.23 s]"}. */
+    @Override
+    public String toString() {
+      return "Stats[passes=" + passes + ", switches=" + switches + ", idleTime="
+          + DurationText.approximate(idleTime) + "]";
+    }
+  }
 
   @Override
   public String toString() {
@@ -970,16 +991,21 @@ public final class Loop {
    * Builds a {@link Loop}. Not thread-safe; each {@link #build()} makes an independent loop.
    */
   public static final class Builder {
-    private String name = "loop";
+    /** Null until set: build() then numbers the loop. */
+    private String name;
     private Ticker ticker;
     private boolean virtualTime;
     private IdleStrategy idleStrategy = IdleStrategy.lowPower();
     private FailureHandler failureHandler = FailureHandler.stopLoop();
-    private long stallNanos;
+    private long stallNanos = DEFAULT_STALL_NANOS;
 
     private Builder() {}
 
-    /** Names the loop (default {@code "loop"}); the name shows in thread names, logs and errors. */
+    /**
+     * Names the loop; the name shows in logs and errors. By default each loop gets a name of its
+     * own, {@code "loop-1"}, {@code "loop-2"}, ... in the order they are built in the process, so
+     * messages about two loops tell them apart.
+     */
     public Builder name(String name) {
       this.name = Objects.requireNonNull(name, "name == null");
       return this;
@@ -1018,17 +1044,36 @@ public final class Loop {
     }
 
     /**
-     * Turns on stall warnings: if a task holds the processor longer than {@code threshold} without
-     * reaching a suspension point — a busy loop, a blocking read, a forgotten {@code Thread.sleep}
-     * — the thread driving the loop logs a {@code WARNING} naming the task, how long it has held
-     * on, and where it is (its stack trace), once per turn. Measured in real time, even on virtual
-     * time. Off by default; when on, each switch costs one more clock read.
+     * Sets when a stall warning comes (default 100 ms). If a task holds the processor longer than
+     * {@code threshold} without reaching a suspension point — a forgotten {@code Thread.sleep}, a
+     * blocking read, a busy loop — the thread driving the loop logs a {@code WARNING} (logger
+     * {@code dev.tasko.Loop}) naming the loop and the task, how long it has held on, the line of
+     * the program it is on, the likely cause and its fix ({@code Tasko.sleep} instead of
+     * {@code Thread.sleep}; blocking work off the loop), and its stack trace; once per turn.
+     * Measured in real time, even on virtual time, where turns are as short as on the system
+     * clock; time spent loading or initialising classes, a first call's one-off cost, is not
+     * counted. Each switch costs one more clock read while warnings are on.
      *
      * @throws NullPointerException if {@code threshold} is null
      * @throws IllegalArgumentException if {@code threshold} is zero or negative
+     * @see #noStallWarning()
      */
     public Builder stallWarning(Duration threshold) {
+      Objects.requireNonNull(threshold, "threshold == null");
+      if (threshold.isZero() || threshold.isNegative()) {
+        throw new IllegalArgumentException("threshold <= 0: " + threshold
+            + " (noStallWarning() turns stall warnings off)");
+      }
       this.stallNanos = Durations.positiveNanos(threshold, "threshold");
+      return this;
+    }
+
+    /**
+     * Turns stall warnings off (see {@link #stallWarning(Duration)}): for a loop whose tasks block
+     * on purpose, or to save the clock read each switch costs while they are on.
+     */
+    public Builder noStallWarning() {
+      this.stallNanos = 0;
       return this;
     }
 

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -68,6 +69,8 @@ public final class ManagedResource<R, C> {
   private final R resource;
   private final Consumer<? super C> onAcquire;
   private final Consumer<? super C> onRelease;
+  /** Numbers the handles made without a name or a context. */
+  private final AtomicLong handleNames = new AtomicLong();
 
   /** The loop whose tasks use this resource; set by the first acquire. */
   private volatile Loop loop;
@@ -113,13 +116,34 @@ public final class ManagedResource<R, C> {
 
   /**
    * Returns a new handle whose acquisitions pass {@code context} to the callbacks. Handles are
-   * reusable: acquire and release through one as often as needed. May be called from any thread.
+   * reusable: acquire and release through one as often as needed. The handle is named, in
+   * deadlock reports and errors, by the context's {@code toString()}, or {@code "handle-1"},
+   * {@code "handle-2"}, ... when the context is null; give a name with
+   * {@link #handle(String, Object)} when that {@code toString()} would not say which device it is.
+   * May be called from any thread.
    *
    * @param context passed to {@code onAcquire} and {@code onRelease}; may be null
    */
   public Handle<R> handle(C context) {
-    return new Handle<>(this, context,
-        () -> onAcquire.accept(context), () -> onRelease.accept(context));
+    String n = context == null ? "handle-" + handleNames.incrementAndGet() : null;
+    return newHandle(n, context);
+  }
+
+  /**
+   * Like {@link #handle(Object)}, named {@code name} in deadlock reports and errors: the device's
+   * address or role, for instance {@code "0x44"} or {@code "display"}. May be called from any
+   * thread.
+   *
+   * @param context passed to {@code onAcquire} and {@code onRelease}; may be null
+   * @throws NullPointerException if {@code name} is null
+   */
+  public Handle<R> handle(String name, C context) {
+    return newHandle(Objects.requireNonNull(name, "name == null"), context);
+  }
+
+  private Handle<R> newHandle(String name, C context) {
+    return new Handle<>(this, name, context, () -> onAcquire.accept(context),
+        () -> onRelease.accept(context));
   }
 
   /**
@@ -187,7 +211,7 @@ public final class ManagedResource<R, C> {
 
   Lease<R> acquire(Handle<R> handle) {
     Task<?> me = Loop.requireCurrentTask("acquire");
-    bindTo(me.loop);
+    bindTo(me);
     if (me.cancelRequested) {
       throw me.cancelled();
     }
@@ -255,16 +279,18 @@ public final class ManagedResource<R, C> {
     }
   }
 
-  private void bindTo(Loop l) {
+  private void bindTo(Task<?> me) {
+    Loop l = me.loop;
     Loop bound = SetOnce.getOrSet(LOOP, this, () -> l);
     if (bound != l) {
       throw new IllegalStateException("resource '" + name + "' belongs to loop '" + bound.name()
-          + "'; it cannot be acquired from a task of loop '" + l.name() + "'");
+          + "'; it cannot be acquired from task '" + me.name() + "' of loop '" + l.name() + "'");
     }
   }
 
   String describeOwner() {
-    return owner == null ? "free" : "held by task '" + owner.name() + "' through " + ownerHandle;
+    return owner == null ? "free"
+        : "held by task '" + owner.name() + "' through " + ownerHandle.name();
   }
 
   @Override
@@ -292,8 +318,8 @@ public final class ManagedResource<R, C> {
 
     @Override
     public String toString() {
-      return "resource '" + resource.name + "' through " + handle + " (" + resource.describeOwner()
-          + ")";
+      return "resource '" + resource.name + "' through " + handle.name() + " ("
+          + resource.describeOwner() + ")";
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.tasko;
 
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -21,7 +22,7 @@ import java.util.concurrent.CancellationException;
  * burst.
  *
  * <h2>Changing rate</h2>
- * {@link #changeRate(Duration)} takes effect from the next target computed after the current run;
+ * {@link #changeRate(Rate)} takes effect from the next target computed after the current run;
  * a run that is already due still happens at its old time.
  *
  * <h2>Stopping</h2>
@@ -43,7 +44,8 @@ public final class ScheduledTask {
   private final Loop loop;
   private final String name;
   private final TaskBody body;
-  private volatile long intervalNanos;
+  /** As given, for rate() and toString(); the loop reads its interval. Written by any thread. */
+  private volatile Rate rate;
 
   // Written only on the loop; volatile so that any thread may read them.
   private volatile boolean stopped = true;
@@ -55,10 +57,10 @@ public final class ScheduledTask {
   /** Lateness of each run against its target, in nanoseconds. */
   private final Histogram lateness = new Histogram();
 
-  ScheduledTask(Loop loop, String name, long intervalNanos, TaskBody body) {
+  ScheduledTask(Loop loop, String name, Rate rate, TaskBody body) {
     this.loop = loop;
     this.name = name;
-    this.intervalNanos = intervalNanos;
+    this.rate = rate;
     this.body = body;
   }
 
@@ -69,7 +71,12 @@ public final class ScheduledTask {
 
   /** The current interval between targets. */
   public Duration interval() {
-    return Duration.ofNanos(intervalNanos);
+    return rate.interval();
+  }
+
+  /** The current rate, as it was given to {@code schedule} or {@code changeRate}. */
+  public Rate rate() {
+    return rate;
   }
 
   /**
@@ -81,16 +88,18 @@ public final class ScheduledTask {
    *     nanoseconds
    */
   public void changeRate(Duration interval) {
-    intervalNanos = Durations.positiveNanos(interval, "interval");
+    rate = Rate.every(interval);
   }
 
   /**
-   * Sets a new rate in hertz; see {@link #changeRate(Duration)}.
+   * Sets a new rate, used from the next target computed after the current run (see "Changing
+   * rate" above): {@code changeRate(hz(50))}. May be called from any thread, including from the
+   * schedule's own body.
    *
-   * @throws IllegalArgumentException if {@code hz} is NaN, infinite, zero, negative or above 1 GHz
+   * @throws NullPointerException if {@code rate} is null
    */
-  public void changeRate(double hz) {
-    intervalNanos = Durations.hertzToNanos(hz, "rate");
+  public void changeRate(Rate rate) {
+    this.rate = Objects.requireNonNull(rate, "rate == null");
   }
 
   /**
@@ -151,7 +160,19 @@ public final class ScheduledTask {
    * @param latenessMax the largest delay, exact
    */
   public record Stats(long runs, long skippedRuns, Duration latenessP50, Duration latenessP99,
-      Duration latenessMax) {}
+      Duration latenessMax) {
+    /**
+     * The counts and durations for people to read:
+     * {@code "Stats[runs=100, skippedRuns=0, latenessP50=0.36 ms, latenessP99=1.2 ms, ...]"}.
+     */
+    @Override
+    public String toString() {
+      return "Stats[runs=" + runs + ", skippedRuns=" + skippedRuns
+          + ", latenessP50=" + DurationText.approximate(latenessP50)
+          + ", latenessP99=" + DurationText.approximate(latenessP99)
+          + ", latenessMax=" + DurationText.approximate(latenessMax) + "]";
+    }
+  }
 
   // ---- on the loop ----
 
@@ -194,7 +215,7 @@ public final class ScheduledTask {
         continue;
       }
       runOnce(self, now - target);
-      long interval = intervalNanos;
+      long interval = rate.intervalNanos();
       target = Durations.saturatedAdd(target, interval);
       now = loop.nanoTime();
       long behind = now - target;
@@ -226,7 +247,7 @@ public final class ScheduledTask {
 
   @Override
   public String toString() {
-    return "ScheduledTask[" + name + " every " + interval() + (stopped ? ", stopped" : "")
+    return "ScheduledTask[" + name + ", " + rate + (stopped ? ", stopped" : "")
         + (running ? ", running" : "") + "]";
   }
 }

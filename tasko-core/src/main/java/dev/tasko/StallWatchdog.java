@@ -19,6 +19,10 @@ final class StallWatchdog {
   // Only touched by the driving thread, in check().
   private Task<?> lastStallReported;
   private long lastStallTurn;
+  /** The turn last seen loading or initialising classes, and when: see check(). */
+  private Task<?> warmUpTask;
+  private long warmUpTurn;
+  private long warmUpSeenAt;
 
   StallWatchdog(String loopName, long stallNanos) {
     this.loopName = loopName;
@@ -39,8 +43,11 @@ final class StallWatchdog {
     if (h == null) {
       return;
     }
+    long now = System.nanoTime();
     long turnStart = h.turnStartedAt;
-    long held = System.nanoTime() - turnStart;
+    // Time spent loading classes is not the program's doing: count from when it was last seen.
+    boolean warmedUp = h == warmUpTask && turnStart == warmUpTurn;
+    long held = now - (warmedUp ? warmUpSeenAt : turnStart);
     if (held < stallNanos || (h == lastStallReported && turnStart == lastStallTurn)) {
       return;
     }
@@ -48,15 +55,14 @@ final class StallWatchdog {
     if (stack.length == 0) {
       return; // its thread is only starting: look again at the next check
     }
+    if (StallReport.isWarmingUp(stack)) {
+      warmUpTask = h;
+      warmUpTurn = turnStart;
+      warmUpSeenAt = now;
+      return;
+    }
     lastStallReported = h;
     lastStallTurn = turnStart;
-    StringBuilder where = new StringBuilder();
-    for (StackTraceElement frame : stack) {
-      where.append("\n\tat ").append(frame);
-    }
-    Loop.LOG.log(Level.WARNING,
-        "loop ''{0}'': task ''{1}'' has held the processor for {2} without reaching a "
-        + "suspension point; every other task of the loop waits. It is at:{3}", loopName, h.name(),
-        Duration.ofNanos(held), where);
+    Loop.LOG.log(Level.WARNING, StallReport.message(loopName, h.name(), held, stack));
   }
 }

@@ -274,7 +274,8 @@ public final class Task<T> {
     }
     for (Lease<?> lease : List.copyOf(leases)) {
       Loop.LOG.log(System.Logger.Level.WARNING,
-          "task ''{0}'' ended holding {1}; releasing it", name, lease.handle);
+          "loop ''{0}'': task ''{1}'' ended holding {2}; releasing it", loop.name(), name,
+          lease.handle);
       try {
         lease.close();
       } catch (RuntimeException e) {

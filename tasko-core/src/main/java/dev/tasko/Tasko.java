@@ -118,9 +118,9 @@ public final class Tasko {
     return defaultLoop().schedule(interval, body);
   }
 
-  /** {@link Loop#schedule(double, TaskBody)} on the default loop. */
-  public static ScheduledTask schedule(double hz, TaskBody body) {
-    return defaultLoop().schedule(hz, body);
+  /** {@link Loop#schedule(Rate, TaskBody)} on the default loop. */
+  public static ScheduledTask schedule(Rate rate, TaskBody body) {
+    return defaultLoop().schedule(rate, body);
   }
 
   /** {@link Loop#scheduleLater(Duration, TaskBody)} on the default loop. */
@@ -128,9 +128,9 @@ public final class Tasko {
     return defaultLoop().scheduleLater(interval, body);
   }
 
-  /** {@link Loop#scheduleLater(double, TaskBody)} on the default loop. */
-  public static ScheduledTask scheduleLater(double hz, TaskBody body) {
-    return defaultLoop().scheduleLater(hz, body);
+  /** {@link Loop#scheduleLater(Rate, TaskBody)} on the default loop. */
+  public static ScheduledTask scheduleLater(Rate rate, TaskBody body) {
+    return defaultLoop().scheduleLater(rate, body);
   }
 
   /** {@link Loop#run()} on the default loop. */

@@ -3,6 +3,8 @@ package dev.tasko;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import org.junit.jupiter.api.Tag;
@@ -53,9 +55,53 @@ class LoopDiagnosticsTest {
       loop.run();
 
       assertThat(log.messages(Level.WARNING)).singleElement().asString()
-          .startsWith("loop 'robot': task 'hog' has held the processor for PT0.0")
+          .startsWith("loop 'robot': task 'hog' has held the processor for ")
           .contains("without reaching a suspension point")
+          .contains("It is at dev.tasko.LoopDiagnosticsTest.lambda$")
+          .contains("in a call that has not returned "
+              + "(java.util.concurrent.CountDownLatch.await), most likely a blocking call")
+          .contains("move blocking work off the loop")
           .contains("at java.base/java.util.concurrent.CountDownLatch.await");
+    }
+  }
+
+  @Test
+  void sleep_loneTaskGetsItsTurnBackWithoutSwitch_stallClockRestarts() {
+    // A task alone on its loop gets its turn back without a hand-off. That is a new turn all the
+    // same: were its start not renewed, a lone task sleeping in a loop for 100 ms of real time
+    // (an hour of virtual time, say) would be reported as a stall.
+    List<Long> turnStarts = new ArrayList<>();
+    Loop loop = Loop.builder().virtualTime().build();
+    loop.addTask("alone", () -> {
+      Task<?> me = Tasko.currentTask();
+      turnStarts.add(me.turnStartedAt);
+      Tasko.sleep(Duration.ofSeconds(1));
+      turnStarts.add(me.turnStartedAt);
+    });
+
+    loop.run();
+
+    assertThat(turnStarts.get(1)).isGreaterThan(turnStarts.get(0));
+  }
+
+  @Test
+  void logs_failureAndForgottenLease_nameLoopTaskAndDevice() {
+    try (LogCapture log = new LogCapture(Level.INFO, r -> {})) {
+      Loop loop = Loop.builder().virtualTime().failureHandler(FailureHandler.logAndContinue())
+          .build();
+      ManagedResource<String, Object> bus = ManagedResource.of("i2c-1", "bus", c -> {}, c -> {});
+      loop.addTask("fan", () -> {
+        throw new IllegalStateException("relay stuck");
+      });
+      loop.addTask("reader", () -> {
+        bus.handle("0x44", null).acquire(); // never closed
+      });
+
+      loop.run();
+
+      assertThat(log.messages(Level.INFO)).containsSubsequence(
+          "task 'fan' of loop '" + loop.name() + "' failed; the loop goes on",
+          "loop '" + loop.name() + "': task 'reader' ended holding 0x44 on i2c-1; releasing it");
     }
   }
 }

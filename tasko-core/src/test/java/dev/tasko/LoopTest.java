@@ -320,12 +320,10 @@ class LoopTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessage("delay < 0: PT-1S");
     assertThatThrownBy(() -> loop.schedule(Duration.ZERO, () -> {}))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("interval <= 0: PT0S");
-    assertThatThrownBy(() -> loop.schedule(Double.NaN, () -> {}))
-        .isInstanceOf(IllegalArgumentException.class).hasMessage("rate is not finite: NaN");
-    assertThatThrownBy(() -> loop.schedule(-5.0, () -> {}))
-        .isInstanceOf(IllegalArgumentException.class).hasMessage("rate <= 0: -5.0 Hz");
-    assertThatThrownBy(() -> loop.scheduleLater(Double.POSITIVE_INFINITY, () -> {}))
-        .isInstanceOf(IllegalArgumentException.class).hasMessage("rate is not finite: Infinity");
+    assertThatThrownBy(() -> loop.schedule((Rate) null, () -> {}))
+        .isInstanceOf(NullPointerException.class).hasMessage("rate == null");
+    assertThatThrownBy(() -> loop.schedule(Rate.hz(10), null))
+        .isInstanceOf(NullPointerException.class).hasMessage("body == null");
     assertThatThrownBy(() -> loop.runLater(Duration.ofDays(365L * 1000), () -> {}))
         .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("delay does not fit"
             + " in a long of nanoseconds");
@@ -434,5 +432,18 @@ class LoopTest {
     real.run();
 
     log.assertTaken("t1", "t2", "t3", "t4", "t5");
+  }
+
+  @Test
+  void build_withoutName_eachLoopNamedApart() {
+    Loop first = Loop.builder().virtualTime().build();
+    Loop second = Loop.create();
+
+    assertThat(first.name()).matches("loop-\\d+");
+    assertThat(second.name()).matches("loop-\\d+");
+    long a = Long.parseLong(first.name().substring("loop-".length()));
+    long b = Long.parseLong(second.name().substring("loop-".length()));
+    assertThat(b).as("numbered in the order they are built").isGreaterThan(a);
+    assertThat(Loop.builder().name("robot").build().name()).isEqualTo("robot");
   }
 }

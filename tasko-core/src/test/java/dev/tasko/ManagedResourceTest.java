@@ -161,7 +161,7 @@ class ManagedResourceTest {
     loop.addTask("greedy", () -> {
       try (Lease<String> lease = first.acquire()) {
         assertThatThrownBy(second::acquire).isInstanceOf(IllegalStateException.class)
-            .hasMessage("task 'greedy' already holds resource 'spi' through handle(cs1) of spi; "
+            .hasMessage("task 'greedy' already holds resource 'spi' through cs1 on spi; "
                 + "acquiring it again would wait forever");
         log.add("still holds: " + first.isActive());
       }
@@ -366,8 +366,8 @@ class ManagedResourceTest {
     loop.addTask("thief", () -> {
       Tasko.yieldNow();
       assertThatThrownBy(() -> lease.get().close()).isInstanceOf(IllegalStateException.class)
-          .hasMessageStartingWith("lease of handle(null) of bus belongs to task 'owner' and must"
-              + " be closed by it");
+          .hasMessageStartingWith(
+              "lease of handle-1 on bus belongs to task 'owner' and must be closed by it");
       log.add("thief refused");
     });
 
@@ -399,10 +399,10 @@ class ManagedResourceTest {
     });
 
     assertThatThrownBy(loop::run).isInstanceOf(DeadlockException.class)
-        .hasMessageContaining("task 'a' waits for resource 'i2c' through handle(a) of i2c (held"
-            + " by task 'b'")
-        .hasMessageContaining("task 'b' waits for resource 'spi' through handle(b) of spi (held"
-            + " by task 'a'");
+        .hasMessageContaining(
+            "task 'a' waits for resource 'i2c' through a (held by task 'b' through b)")
+        .hasMessageContaining(
+            "task 'b' waits for resource 'spi' through b (held by task 'a' through a)");
   }
 
   @Test
@@ -442,8 +442,8 @@ class ManagedResourceTest {
     Loop second = Loop.builder().name("second").virtualTime().build();
     second.addTask(() -> {
       assertThatThrownBy(() -> r.handle(null).acquire()).isInstanceOf(IllegalStateException.class)
-          .hasMessage("resource 'bus' belongs to loop 'first'; it cannot be acquired from a task"
-              + " of loop 'second'");
+          .hasMessage("resource 'bus' belongs to loop 'first'; it cannot be acquired from task "
+              + "'task-1' of loop 'second'");
       log.add("checked");
     });
 
@@ -461,6 +461,62 @@ class ManagedResourceTest {
     assertThat(b.contextOf(h)).isEqualTo(7);
     assertThatThrownBy(() -> a.contextOf(h))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("handle of another resource: handle(7) of b");
+        .hasMessage("handle of another resource: 7 on b");
+  }
+
+  @Test
+  void acquire_fromTaskOfAnotherUnnamedLoop_messageTellsTheLoopsApart() {
+    ManagedResource<String, Object> r = ManagedResource.of("i2c-1", "bus", c -> {}, c -> {});
+    Loop first = Loop.builder().virtualTime().build();
+    first.addTask(() -> r.handle(null).acquire().close());
+    first.run();
+    Loop second = Loop.builder().virtualTime().build();
+    second.addTask("fan", () -> {
+      assertThatThrownBy(() -> r.handle(null).acquire()).isInstanceOf(IllegalStateException.class)
+          .hasMessage("resource 'i2c-1' belongs to loop '" + first.name() + "'; it cannot be "
+              + "acquired from task 'fan' of loop '" + second.name() + "'");
+      log.add("checked");
+    });
+
+    second.run();
+
+    log.assertTaken("checked");
+    assertThat(first.name()).isNotEqualTo(second.name());
+  }
+
+  @Test
+  void handle_named_nameInToStringAndDeadlockReport() {
+    Loop loop = Loop.builder().virtualTime().build();
+    Object device = new Object(); // a toString() like java.lang.Object@5f375618 says nothing
+    ManagedResource<String, Object> bus = ManagedResource.of("i2c-1", "bus", c -> {}, c -> {});
+    Handle<String> sensor = bus.handle("0x44", device);
+    Handle<String> display = bus.handle("0x3c", device);
+    List<Task<?>> fan = new ArrayList<>();
+    loop.addTask("reader", () -> {
+      try (Lease<String> held = sensor.acquire()) {
+        Tasko.yieldNow(); // the fan task queues for the bus meanwhile
+        fan.get(0).join(); // ...and waits for it forever: a deadlock
+      }
+    });
+    fan.add(loop.addTask("fan", () -> display.acquire().close()));
+
+    assertThat(sensor).hasToString("0x44 on i2c-1");
+    assertThat(sensor.name()).isEqualTo("0x44");
+    assertThat(bus.contextOf(sensor)).isSameAs(device);
+    assertThatThrownBy(loop::run).isInstanceOf(DeadlockException.class)
+        .hasMessageContaining("task 'fan' waits for resource 'i2c-1' through 0x3c "
+            + "(held by task 'reader' through 0x44)")
+        .hasMessageNotContaining("java.lang.Object@");
+  }
+
+  @Test
+  void handle_withoutName_namedByContextElseNumbered() {
+    ManagedResource<String, String> spi = ManagedResource.of("spi", "bus", c -> {}, c -> {});
+
+    assertThat(spi.handle("cs-sensor")).hasToString("cs-sensor on spi");
+    assertThat(spi.handle(null)).hasToString("handle-1 on spi");
+    assertThat(spi.handle(null).name()).isEqualTo("handle-2");
+    assertThatThrownBy(() -> spi.handle(null, "cs")).isInstanceOf(NullPointerException.class)
+        .hasMessage("name == null");
   }
 }

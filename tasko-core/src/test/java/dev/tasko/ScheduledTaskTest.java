@@ -1,5 +1,6 @@
 package dev.tasko;
 
+import static dev.tasko.Rate.hz;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -24,7 +25,7 @@ class ScheduledTaskTest {
   void schedule_steppedOnFakeClock_runsWhenDueStopsStartsAndChangesRate() {
     // tasko's test_reschedule, pass by pass, on a clock counted in nanoseconds.
     AtomicInteger runs = new AtomicInteger();
-    ScheduledTask task = loop.schedule(1e9, runs::incrementAndGet); // one run per nanosecond
+    ScheduledTask task = loop.schedule(hz(1e9), runs::incrementAndGet); // one run per nanosecond
 
     at(2);
     assertThat(runs).as("did not run before step").hasValue(0);
@@ -42,7 +43,7 @@ class ScheduledTaskTest {
     assertThat(runs).as("runs again after restarting").hasValue(2);
 
     at(7);
-    task.changeRate(1e9 / 10);
+    task.changeRate(hz(1e9 / 10));
     loop.step();
     assertThat(runs).as("this run was already scheduled; the next one is 10 later").hasValue(3);
 
@@ -64,7 +65,7 @@ class ScheduledTaskTest {
     List<ScheduledTask> tasks = new ArrayList<>();
     for (int i = 0; i < 96; i++) {
       int n = i;
-      tasks.add(v.schedule(3 * (i + 1) + 5, () -> counts[n]++));
+      tasks.add(v.schedule(hz(3 * (i + 1) + 5), () -> counts[n]++));
     }
     long minute = Duration.ofMinutes(1).toNanos();
     v.runLater(Duration.ofMinutes(1), () -> tasks.forEach(ScheduledTask::stop));
@@ -87,9 +88,9 @@ class ScheduledTaskTest {
     Loop v = Loop.builder().virtualTime().build();
     AtomicInteger control = new AtomicInteger();
     AtomicInteger deferred = new AtomicInteger();
-    ScheduledTask c = v.schedule(100, control::incrementAndGet);
+    ScheduledTask c = v.schedule(hz(100), control::incrementAndGet);
     ScheduledTask[] d = new ScheduledTask[1];
-    d[0] = v.scheduleLater(10, () -> {
+    d[0] = v.scheduleLater(hz(10), () -> {
       deferred.incrementAndGet();
       d[0].stop();
       c.stop();
@@ -251,16 +252,42 @@ class ScheduledTaskTest {
   }
 
   @Test
+  void statsToString_durations_readableByPeople() {
+    ScheduledTask.Stats stats = new ScheduledTask.Stats(100, 2, Duration.ofNanos(360_448),
+        Duration.ofNanos(1_234_567), Duration.ofMillis(12));
+
+    assertThat(stats).hasToString("Stats[runs=100, skippedRuns=2, latenessP50=0.36 ms, "
+        + "latenessP99=1.23 ms, latenessMax=12 ms]");
+    assertThat(new Loop.Stats(5, 9, Duration.ofMillis(1500)))
+        .hasToString("Stats[passes=5, switches=9, idleTime=1.5 s]");
+  }
+
+  @Test
+  void stats_ofRunningSchedule_printWithoutIsoDurations() {
+    Loop v = Loop.builder().virtualTime().build();
+    ScheduledTask s = v.schedule(Duration.ofMillis(10), () -> {});
+    v.runLater(Duration.ofMillis(100), s::stop);
+
+    v.run();
+
+    assertThat(s.stats().toString()).matches("Stats\\[runs=1[01], skippedRuns=0, "
+        + "latenessP50=0 ns, latenessP99=0 ns, latenessMax=0 ns]");
+    assertThat(v.stats().toString()).doesNotContain("PT");
+  }
+
+  @Test
   void changeRate_badValues_rejectedAndRateKept() {
-    ScheduledTask task = loop.schedule(10.0, () -> {});
-    assertThatThrownBy(() -> task.changeRate(0.0)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("rate <= 0: 0.0 Hz");
+    ScheduledTask task = loop.schedule(hz(10), () -> {});
+    assertThatThrownBy(() -> task.changeRate(hz(0))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("hz <= 0: 0.0");
     assertThatThrownBy(() -> task.changeRate(Duration.ofMillis(-1)))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("interval <= 0: PT-0.001S");
-    assertThatThrownBy(() -> task.changeRate(null)).isInstanceOf(NullPointerException.class)
-        .hasMessage("interval == null");
-    assertThatThrownBy(() -> task.changeRate(2e9)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("> 1e9 Hz");
+    assertThatThrownBy(() -> task.changeRate((Duration) null))
+        .isInstanceOf(NullPointerException.class).hasMessage("interval == null");
+    assertThatThrownBy(() -> task.changeRate((Rate) null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("rate == null");
+    assertThatThrownBy(() -> task.changeRate(hz(2e9))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("hz is too high (interval under 1 ns, above 1e9 Hz): 2.0E9");
     assertThat(task.interval()).isEqualTo(Duration.ofMillis(100));
   }
 

@@ -1,5 +1,7 @@
 package dev.tasko.bench;
 
+import static dev.tasko.Rate.hz;
+
 import dev.tasko.IdleStrategy;
 import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
@@ -79,7 +81,8 @@ final class Accuracy {
 
   static List<Result> tasko(String impl, IdleStrategy idle, double seconds) {
     long window = (long) (seconds * 1e9);
-    Loop loop = Loop.builder().name(impl).idleStrategy(idle).build();
+    // No stall watchdog, as when BENCHMARKS.md was measured: it costs a clock read per switch.
+    Loop loop = Loop.builder().name(impl).idleStrategy(idle).noStallWarning().build();
     Histogram lateness = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
     Job[] jobs = new Job[JOBS];
     ScheduledTask[] schedules = new ScheduledTask[JOBS];
@@ -88,7 +91,7 @@ final class Accuracy {
     for (int i = 0; i < JOBS; i++) {
       Job job = jobs[i] = new Job(rate(i));
       int k = i;
-      schedules[i] = loop.schedule("job-" + i, job.rate, () -> {
+      schedules[i] = loop.schedule("job-" + i, hz(job.rate), () -> {
         if (!job.run(loop.nanoTime(), window, lateness)) {
           schedules[k].stop();
         }

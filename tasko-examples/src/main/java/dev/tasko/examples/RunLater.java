@@ -1,5 +1,7 @@
 package dev.tasko.examples;
 
+import static dev.tasko.Rate.hz;
+
 import com.pi4j.context.Context;
 import com.pi4j.io.gpio.digital.DigitalInput;
 import com.pi4j.io.gpio.digital.DigitalState;
@@ -34,13 +36,13 @@ public final class RunLater {
     this.start = loop.nanoTime();
   }
 
-  /** Reads the button on GPIO 17 every 10 ms. Returns the running example. */
+  /** Reads the button on GPIO 17 100 times a second. Returns the running example. */
   public static RunLater wire(Loop loop, Context pi4j, PrintStream out) {
     DigitalInput pin = pi4j.create(DigitalInput.newConfigBuilder(pi4j).id("button").address(17)
         .pull(PullResistance.PULL_DOWN));
     // The watcher queues every change, so a press shorter than 10 ms is not missed between reads.
     RunLater app = new RunLater(loop, EdgeWatcher.of(pin), out);
-    loop.schedule("read-button", Duration.ofMillis(10), app::readButton);
+    loop.schedule("read-button", hz(100), app::readButton);
     return app;
   }
 

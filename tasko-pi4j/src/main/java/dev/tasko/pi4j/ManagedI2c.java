@@ -101,8 +101,9 @@ public final class ManagedI2c {
 
   /**
    * Creates the Pi4J device at the 7-bit {@code address} on this bus (Pi4J id
-   * {@code "i2c-1-0x44"}), and returns its handle. The Pi4J context owns the device and closes it
-   * when it shuts down. May be called from any thread.
+   * {@code "i2c-1-0x44"}), and returns its handle, named by its address in reports and errors
+   * ({@code "0x44 on i2c-1"}). The Pi4J context owns the device and closes it when it shuts down.
+   * May be called from any thread.
    *
    * @throws IllegalArgumentException if {@code address} is outside 0x00..0x7f
    * @throws RuntimeException whatever Pi4J throws, for instance when a device with that id exists
@@ -115,7 +116,7 @@ public final class ManagedI2c {
     }
     String id = "i2c-" + bus + "-0x" + String.format("%02x", address);
     I2C created = pi4j.create(I2C.newConfigBuilder(pi4j).id(id).bus(bus).device(address));
-    return resource.handle(created);
+    return resource.handle(addressName(address), created);
   }
 
   /**
@@ -130,7 +131,12 @@ public final class ManagedI2c {
       throw new IllegalArgumentException("device '" + device.id() + "' is on bus " + device.bus()
           + ", not on this bus " + bus);
     }
-    return resource.handle(device);
+    return resource.handle(addressName(device.device()), device);
+  }
+
+  /** A device's name in reports and errors, its address: {@code "0x44"}, so "0x44 on i2c-1". */
+  private static String addressName(int address) {
+    return String.format("0x%02x", address);
   }
 
   /** The bus number. */

@@ -73,7 +73,8 @@ public final class ManagedSpi {
 
   /**
    * Returns a handle for the device selected by {@code chipSelect}, and drives that pin high
-   * (inactive) now. Make each device's handle once and keep it; two handles on one pin would
+   * (inactive) now. Reports and errors name the handle by its pin: {@code "cs sensor (GPIO 5) on
+   * spi 'SPI-0-0'"}. Make each device's handle once and keep it; two handles on one pin would
    * deselect each other. May be called from any thread, but not while a task holds the bus through
    * a handle on the same pin.
    *
@@ -83,7 +84,13 @@ public final class ManagedSpi {
   public Handle<Spi> csHandle(DigitalOutput chipSelect) {
     Objects.requireNonNull(chipSelect, "chipSelect == null");
     chipSelect.high();
-    return resource.handle(chipSelect);
+    return resource.handle(csName(chipSelect), chipSelect);
+  }
+
+  /** A device's name in reports and errors, its chip-select pin: {@code "cs sensor (GPIO 5)"}. */
+  private static String csName(DigitalOutput pin) {
+    Object gpio = pin.address();
+    return "cs " + pin.id() + (gpio == null ? "" : " (GPIO " + gpio + ")");
   }
 
   /**

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.pi4j.context.Context;
 import com.pi4j.io.i2c.I2C;
 import com.pi4j.plugin.mock.provider.i2c.MockI2C;
+import dev.tasko.DeadlockException;
 import dev.tasko.Handle;
 import dev.tasko.Lease;
 import dev.tasko.Loop;
@@ -14,6 +15,7 @@ import dev.tasko.TaskFailedException;
 import dev.tasko.Tasko;
 import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -165,6 +167,27 @@ class ManagedI2cTest {
 
     log.assertTaken("rtc at 0x68 on bus 1");
     assertThat(bus.resource().contextOf(rtc)).isSameAs(chip);
+  }
+
+  @Test
+  void handle_byAddress_namedByAddressInReports() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    Handle<I2C> display = bus.handle(0x3c);
+    List<Task<?>> fan = new ArrayList<>();
+    loop.addTask("reader", () -> {
+      try (Lease<I2C> lease = sensor.acquire()) {
+        Tasko.yieldNow(); // the fan task queues for the bus meanwhile
+        fan.get(0).join(); // ...and waits for it forever: a deadlock
+      }
+    });
+    fan.add(loop.addTask("fan", () -> display.acquire().close()));
+
+    assertThat(sensor).hasToString("0x44 on i2c-1");
+    assertThat(bus.handle(pi4j.create(I2C.newConfigBuilder(pi4j).id("rtc").bus(1).device(0x68))))
+        .hasToString("0x68 on i2c-1");
+    assertThatThrownBy(loop::run).isInstanceOf(DeadlockException.class)
+        .hasMessageContaining("task 'fan' waits for resource 'i2c-1' through 0x3c "
+            + "(held by task 'reader' through 0x44)");
   }
 
   @Test

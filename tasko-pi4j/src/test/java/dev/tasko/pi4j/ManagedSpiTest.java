@@ -47,6 +47,14 @@ class ManagedSpiTest {
   }
 
   @Test
+  void csHandle_pin_namedByItsPinInReports() {
+    Handle<Spi> sensor = bus.csHandle(MockPi.loggedOutput(pi4j, "sensor", 5, log));
+
+    assertThat(sensor).hasToString("cs sensor (GPIO 5) on spi 'spi'");
+    assertThat(sensor.name()).isEqualTo("cs sensor (GPIO 5)");
+  }
+
+  @Test
   void acquire_transfers_ownChipSelectLowAroundEveryTransferOthersHigh() {
     DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
     DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);

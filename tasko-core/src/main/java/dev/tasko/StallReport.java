@@ -1,0 +1,99 @@
+package dev.tasko;
+
+/**
+ * What a stall warning says: which task holds the processor and for how long, the line of the
+ * program it is on, what it is most likely doing there, and how to fix it. Built from a stack
+ * trace taken by the loop's watchdog (see {@link Loop.Builder#stallWarning}).
+ */
+final class StallReport {
+  private StallReport() {}
+
+  /**
+   * The warning for task {@code task} of loop {@code loop}, which has held the processor for
+   * {@code heldNanos} and is at {@code stack} (innermost frame first; not empty).
+   */
+  static String message(String loop, String task, long heldNanos, StackTraceElement[] stack) {
+    int line = firstProgramFrame(stack);
+    StringBuilder m = new StringBuilder()
+        .append("loop '").append(loop).append("': task '").append(task)
+        .append("' has held the processor for ").append(DurationText.approximate(heldNanos))
+        .append(" without reaching a suspension point, so every other task of the loop waits. ");
+    if (line >= 0) {
+      m.append("It is at ").append(where(stack[line])).append(", ");
+    } else {
+      m.append("It is ");
+    }
+    m.append(diagnosis(stack, line));
+    m.append(" (Loop.builder().stallWarning(threshold) sets when this warning comes; "
+        + "noStallWarning() turns it off.) Stack:");
+    for (StackTraceElement frame : stack) {
+      m.append("\n\tat ").append(frame);
+    }
+    return m.toString();
+  }
+
+  /**
+   * Whether the task is loading or initialising classes: a one-off cost of a first call (the
+   * locale data behind the first {@code printf}, say), slow on a busy machine but not the program's
+   * doing and not recurring, so not worth a warning.
+   */
+  static boolean isWarmingUp(StackTraceElement[] stack) {
+    for (StackTraceElement f : stack) {
+      String c = f.getClassName();
+      if (f.getMethodName().equals("<clinit>") || c.startsWith("jdk.internal.loader.")
+          || (c.equals("java.lang.ClassLoader") && f.getMethodName().equals("loadClass"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The likely cause, from the frames above the program's own line, and its fix. */
+  private static String diagnosis(StackTraceElement[] stack, int line) {
+    int end = line >= 0 ? line : stack.length;
+    for (int i = 0; i < end; i++) {
+      if (stack[i].getClassName().equals("java.lang.Thread")
+          && stack[i].getMethodName().startsWith("sleep")) {
+        return "in Thread.sleep, which holds the loop: use Tasko.sleep instead, which lets the "
+            + "other tasks run meanwhile.";
+      }
+    }
+    if (line != 0) {
+      // The JDK frame the program called, not the innermost one (a park deep in the JDK).
+      StackTraceElement called = stack[end - 1];
+      return "in a call that has not returned (" + called.getClassName() + "."
+          + called.getMethodName() + "), most likely a blocking call such as I/O or a lock: "
+          + "move blocking work off the loop, onto a thread of its own whose result the task "
+          + "awaits without blocking (a Suspension), or use Tasko.sleep to wait.";
+    }
+    return "computing: a long computation or a busy-wait loop holds the loop; wait with "
+        + "Tasko.sleep, call Tasko.yieldNow() now and then, or move the work off the loop.";
+  }
+
+  /** {@code "greenhouse.Fan.check(Fan.java:42)"}: the frame without its module, for people. */
+  private static String where(StackTraceElement f) {
+    String file = f.getFileName() == null ? "Unknown Source"
+        : f.getLineNumber() >= 0 ? f.getFileName() + ":" + f.getLineNumber() : f.getFileName();
+    return f.getClassName() + "." + f.getMethodName() + "(" + file + ")";
+  }
+
+  /**
+   * The innermost frame of the program itself, outside the JDK: the line the task is on. Tasko's
+   * own frames lie below the program's (a task's body is called by the loop), so they need no
+   * filter. Returns -1 if every frame is the JDK's.
+   */
+  private static int firstProgramFrame(StackTraceElement[] stack) {
+    for (int i = 0; i < stack.length; i++) {
+      if (!isJdk(stack[i].getClassName())) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static boolean isJdk(String className) {
+    return className.startsWith("java.") || className.startsWith("javax.")
+        || className.startsWith("jdk.") || className.startsWith("sun.")
+        || className.startsWith("com.sun.");
+  }
+}

@@ -1,0 +1,39 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class DurationTextTest {
+
+  @Test
+  void approximate_measurements_threeSignificantDigitsInAReadableUnit() {
+    assertThat(DurationText.approximate(0)).isEqualTo("0 ns");
+    assertThat(DurationText.approximate(999)).isEqualTo("999 ns");
+    assertThat(DurationText.approximate(1_000)).isEqualTo("0.001 ms");
+    assertThat(DurationText.approximate(360_448)).isEqualTo("0.36 ms");
+    assertThat(DurationText.approximate(12_345_678)).isEqualTo("12.3 ms");
+    assertThat(DurationText.approximate(999_400_000)).isEqualTo("999 ms");
+    assertThat(DurationText.approximate(999_600_000)).isEqualTo("1 s");
+    assertThat(DurationText.approximate(83_456_000_000L)).isEqualTo("83.5 s");
+    assertThat(DurationText.approximate(-2_000_000)).isEqualTo("-2 ms");
+  }
+
+  @Test
+  void approximate_nullOrBeyondLongNanos_stillPrints() {
+    assertThat(DurationText.approximate((Duration) null)).isEqualTo("null");
+    assertThat(DurationText.approximate(Duration.ofDays(400L * 365))).isEqualTo("PT3504000H");
+  }
+
+  @Test
+  void exact_settings_keepEveryDigit() {
+    assertThat(DurationText.exact(250)).isEqualTo("250 ns");
+    assertThat(DurationText.exact(1_000_001)).isEqualTo("1.000001 ms");
+    assertThat(DurationText.exact(333_333_333)).isEqualTo("333.333333 ms");
+    assertThat(DurationText.exact(1_500_000_000)).isEqualTo("1.5 s");
+    assertThat(DurationText.exact(Duration.ofMinutes(90).toNanos())).isEqualTo("90 min");
+    assertThat(DurationText.exact(Duration.ofHours(2).toNanos())).isEqualTo("2 h");
+    assertThat(DurationText.exact(Duration.ofSeconds(61).toNanos())).isEqualTo("61 s");
+  }
+}

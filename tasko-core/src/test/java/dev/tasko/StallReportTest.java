@@ -1,0 +1,69 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** What a stall warning says for each kind of stall, from stack traces written out by hand. */
+class StallReportTest {
+  private static final StackTraceElement PROGRAM =
+      new StackTraceElement("greenhouse.Fan", "check", "Fan.java", 42);
+  private static final StackTraceElement LOOP =
+      new StackTraceElement("dev.tasko.Task", "runBody", "Task.java", 330);
+
+  private static StackTraceElement jdk(String cls, String method) {
+    return new StackTraceElement(cls, method, null, -1);
+  }
+
+  @Test
+  void message_threadSleep_namesLineAndSaysUseTaskoSleep() {
+    StackTraceElement[] stack = {jdk("java.lang.VirtualThread", "parkNanos"),
+        jdk("java.lang.Thread", "sleepNanos"), jdk("java.lang.Thread", "sleep"), PROGRAM, LOOP};
+
+    String m = StallReport.message("loop-2", "fan", 123_400_000, stack);
+
+    assertThat(m).startsWith("loop 'loop-2': task 'fan' has held the processor for 123 ms without "
+        + "reaching a suspension point, so every other task of the loop waits. It is at "
+        + "greenhouse.Fan.check(Fan.java:42), in Thread.sleep, which holds the loop: use "
+        + "Tasko.sleep instead")
+        .contains("noStallWarning() turns it off")
+        .endsWith("\n\tat greenhouse.Fan.check(Fan.java:42)"
+            + "\n\tat dev.tasko.Task.runBody(Task.java:330)");
+  }
+
+  @Test
+  void message_blockedInJdkCall_namesTheCallAndSaysMoveItOffTheLoop() {
+    StackTraceElement[] stack = {jdk("jdk.internal.misc.Unsafe", "park"),
+        jdk("java.io.FileInputStream", "read"), PROGRAM, LOOP};
+
+    String m = StallReport.message("loop-1", "logger", 2_500_000_000L, stack);
+
+    assertThat(m).contains("for 2.5 s")
+        .contains("It is at greenhouse.Fan.check(Fan.java:42), in a call that has not returned "
+            + "(java.io.FileInputStream.read), most likely a blocking call")
+        .contains("move blocking work off the loop");
+  }
+
+  @Test
+  void message_programFrameOnTop_saysComputingAndYield() {
+    StackTraceElement[] stack = {PROGRAM, LOOP};
+
+    String m = StallReport.message("loop-1", "busy", 150_000_000, stack);
+
+    assertThat(m).contains("It is at greenhouse.Fan.check(Fan.java:42), computing: a long "
+        + "computation or a busy-wait loop").contains("Tasko.yieldNow()");
+  }
+
+  @Test
+  void isWarmingUp_classInitialiserOrLoaderOnStack_trueElseFalse() {
+    StackTraceElement[] init = {jdk("java.lang.Thread", "sleep"),
+        new StackTraceElement("greenhouse.Tables", "<clinit>", "Tables.java", 9), PROGRAM, LOOP};
+    StackTraceElement[] load = {jdk("jdk.internal.loader.BuiltinClassLoader", "loadClass"),
+        jdk("java.lang.ClassLoader", "loadClass"), PROGRAM, LOOP};
+    StackTraceElement[] sleep = {jdk("java.lang.Thread", "sleep"), PROGRAM, LOOP};
+
+    assertThat(StallReport.isWarmingUp(init)).isTrue();
+    assertThat(StallReport.isWarmingUp(load)).isTrue();
+    assertThat(StallReport.isWarmingUp(sleep)).isFalse();
+  }
+}

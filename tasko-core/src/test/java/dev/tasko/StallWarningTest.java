@@ -1,0 +1,88 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Stall warnings are on by default, at 100 ms of real time. These tests hold the processor for
+ * real (that is what a stall is), so they take a few hundred milliseconds each.
+ */
+@Tag("realtime")
+class StallWarningTest {
+
+  @Test
+  void build_default_threadSleepOnTheLoopWarnsWithLineAndFix() throws Exception {
+    CountDownLatch warned = new CountDownLatch(1);
+    try (LogCapture log = new LogCapture(Level.INFO, r -> {
+      if (r.getLevel() == Level.WARNING) {
+        warned.countDown();
+      }
+    })) {
+      Loop loop = Loop.builder().name("greenhouse").virtualTime().build(); // no stallWarning()
+      loop.addTask("fan", () -> {
+        while (warned.getCount() > 0) {
+          Thread.sleep(10); // the newcomer's mistake this warning is for
+        }
+      });
+
+      loop.run();
+
+      assertThat(log.messages(Level.WARNING)).singleElement().asString()
+          .startsWith("loop 'greenhouse': task 'fan' has held the processor for ")
+          .contains("It is at dev.tasko.StallWarningTest.lambda$")
+          .contains("in Thread.sleep, which holds the loop: use Tasko.sleep instead");
+    }
+  }
+
+  @Test
+  void noStallWarning_taskBlocksLong_nothingLogged() {
+    try (LogCapture log = new LogCapture(Level.INFO, r -> {})) {
+      Loop loop = Loop.builder().noStallWarning().build();
+      loop.addTask("blocker", () -> Thread.sleep(300)); // blocks on purpose: no warning wanted
+
+      loop.run();
+
+      assertThat(log.messages(Level.WARNING)).isEmpty();
+    }
+  }
+
+  @Test
+  void build_default_taskInitialisingAClassLong_notReported() {
+    try (LogCapture log = new LogCapture(Level.INFO, r -> {})) {
+      Loop loop = Loop.builder().virtualTime().build();
+      loop.addTask("first-call", SlowToInitialise::touch); // 300 ms in a static initialiser
+
+      loop.run();
+
+      assertThat(log.messages(Level.WARNING)).isEmpty();
+    }
+  }
+
+  /** Stands for a first call that loads slow classes (the locale data of a first printf, say). */
+  private static final class SlowToInitialise {
+    static {
+      try {
+        Thread.sleep(300);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    static void touch() {}
+  }
+
+  @Test
+  void stallWarning_zeroOrNegative_rejectedPointingToNoStallWarning() {
+    assertThatThrownBy(() -> Loop.builder().stallWarning(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("threshold <= 0: PT0S (noStallWarning() turns stall warnings off)");
+    assertThatThrownBy(() -> Loop.builder().stallWarning(null))
+        .isInstanceOf(NullPointerException.class).hasMessage("threshold == null");
+  }
+}
