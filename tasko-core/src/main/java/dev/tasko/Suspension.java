@@ -45,14 +45,21 @@ public final class Suspension {
   final Object blocker;
   /** Whether a thread outside the loop may resume it; if so, a waiting loop keeps waiting. */
   final boolean external;
+  /** Whether only resume() may end the wait: no cancel, timeout or expiry claims it. */
+  final boolean shielded;
 
   @SuppressWarnings("unused") // through STATE
   private volatile int state;
 
   Suspension(Task<?> task, Object blocker, boolean external) {
+    this(task, blocker, external, /* shielded= */ false);
+  }
+
+  Suspension(Task<?> task, Object blocker, boolean external, boolean shielded) {
     this.task = task;
     this.blocker = blocker;
     this.external = external;
+    this.shielded = shielded;
   }
 
   /**
@@ -130,6 +137,9 @@ public final class Suspension {
 
   /** Ends the wait by cancellation. False if a resume got there first (the task is already ready). */
   boolean cancel() {
+    if (shielded) {
+      return false;
+    }
     return STATE.compareAndSet(this, AWAITING, CANCELLED) || STATE.compareAndSet(this, NEW, CANCELLED);
   }
 
