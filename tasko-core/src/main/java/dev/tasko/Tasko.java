@@ -178,7 +178,8 @@ public final class Tasko {
    * <h4>Time</h4>
    * The loop waits for the work like for any outside wake-up. On virtual time, the clock does not
    * move while blocking work is in flight: a test sees the same interleaving on every run, however
-   * long the work takes.
+   * long the work takes (and so a {@link #withTimeout} around the call cannot expire
+   * before the work returns there).
    *
    * @return what {@code work} returned
    * @throws TaskFailedException wrapping a checked exception thrown by {@code work}; unchecked ones
