@@ -5,13 +5,13 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.Executor;
 
 /**
- * One {@link Tasko#blocking} call: the work, run on a thread outside the loop, and the suspension its
- * task waits on until the work has ended. Also what the task's {@code toString()} and diagnostics
- * say it waits for: {@code "blocking work"}.
+ * One {@link Tasko#blocking} call: the work, run on a thread outside the loop, and the suspension
+ * its task waits on until the work has ended. Also what the task's {@code toString()} and
+ * diagnostics say it waits for: {@code "blocking work"}.
  *
- * <p>Its lifecycle is guarded by {@code this}: the work's thread and the loop race to start, finish,
- * skip or interrupt it, and an interrupt must reach the work only while it runs (a pooled thread
- * goes on to other jobs afterwards).
+ * <p>Its lifecycle is guarded by {@code this}: the work's thread and the loop race to start,
+ * finish, skip or interrupt it, and an interrupt must reach the work only while it runs (a pooled
+ * thread goes on to other jobs afterwards).
  */
 final class BlockingWork<T> implements Runnable {
   /** The default executor: a new virtual thread for each work. */

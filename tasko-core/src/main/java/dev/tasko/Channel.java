@@ -49,14 +49,14 @@ import java.util.concurrent.CancellationException;
  * <h2>Closing</h2>
  * After {@link #close()}, {@code put} throws {@link ChannelClosedException} (an
  * {@link IllegalStateException}) and {@code offer} returns false; tasks still waiting to put are
- * woken and throw the same, their elements not added. {@code take} goes on returning what was queued
- * before the close, then throws {@code ChannelClosedException}; iteration ends there.
+ * woken and throw the same, their elements not added. {@code take} goes on returning what was
+ * queued before the close, then throws {@code ChannelClosedException}; iteration ends there.
  *
  * <h2>Cancellation</h2>
- * A task cancelled (or timed out, see {@link Tasko#withTimeout}) while it waits leaves the queue and
- * throws {@link CancellationException}, and nothing is lost: a waiting {@code put} has not added its
- * element; a {@code take} that had just been handed an element gives it back to the head of the
- * channel (or to the next task waiting), even if that briefly puts the channel one past its
+ * A task cancelled (or timed out, see {@link Tasko#withTimeout}) while it waits leaves the queue
+ * and throws {@link CancellationException}, and nothing is lost: a waiting {@code put} has not
+ * added its element; a {@code take} that had just been handed an element gives it back to the head
+ * of the channel (or to the next task waiting), even if that briefly puts the channel one past its
  * capacity.
  *
  * @param <T> the element type
@@ -104,7 +104,7 @@ public final class Channel<T> implements Iterable<T> {
     return new Channel<>(name, checkCapacity(capacity));
   }
 
-  /** A channel without a capacity: {@code put} never waits, {@code offer} refuses only once closed. */
+  /** A channel without a capacity: {@code put} never waits; {@code offer} refuses once closed. */
   public static <T> Channel<T> unbounded() {
     return new Channel<>(null, Integer.MAX_VALUE);
   }
@@ -125,9 +125,9 @@ public final class Channel<T> implements Iterable<T> {
     return capacity;
   }
 
-  // ------------------------------------------------------------------------------------------------
+  // ----------------------------------------------------------------------------------------------
   // Any thread.
-  // ------------------------------------------------------------------------------------------------
+  // ----------------------------------------------------------------------------------------------
 
   /**
    * Queues {@code element} if there is room, without ever blocking or suspending; hands it straight
@@ -161,8 +161,8 @@ public final class Channel<T> implements Iterable<T> {
   }
 
   /**
-   * Closes the channel: later puts fail and later offers are refused; tasks waiting to put are woken
-   * and fail; what is queued can still be taken, after which takes throw
+   * Closes the channel: later puts fail and later offers are refused; tasks waiting to put are
+   * woken and fail; what is queued can still be taken, after which takes throw
    * {@link ChannelClosedException} (tasks waiting to take are woken to throw it). Idempotent. Any
    * thread.
    */
@@ -189,14 +189,14 @@ public final class Channel<T> implements Iterable<T> {
     return items.size();
   }
 
-  /** How many offered elements were refused so far because the channel was full or closed. Any thread. */
+  /** How many offered elements were refused so far (channel full or closed). Any thread. */
   public long dropped() {
     return dropped;
   }
 
-  // ------------------------------------------------------------------------------------------------
+  // ----------------------------------------------------------------------------------------------
   // Tasks.
-  // ------------------------------------------------------------------------------------------------
+  // ----------------------------------------------------------------------------------------------
 
   /**
    * Adds {@code element}, suspending the calling task while the channel is full. Returns at once,

@@ -23,8 +23,8 @@ import java.util.concurrent.CancellationException;
  * <h2>Threads</h2>
  * {@link #set()}, {@link #clear()} and {@link #isSet()} may be called from any thread, and wake an
  * idle loop; the waits must be called from a task, of any loop. Because another thread may set it
- * at any time, a task waiting for an event is, for the loop, waiting for the outside world: the loop
- * does not end and reports no deadlock while it waits.
+ * at any time, a task waiting for an event is, for the loop, waiting for the outside world: the
+ * loop does not end and reports no deadlock while it waits.
  *
  * <h2>Waking</h2>
  * {@code set()} wakes every task waiting at that moment; they run at their loop's next pass, in the

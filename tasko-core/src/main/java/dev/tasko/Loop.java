@@ -947,9 +947,9 @@ public final class Loop {
   }
 
   /**
-   * Throws if the task has a pending cancellation: an outside cancel ({@link CancellationException})
-   * or an expired timeout scope ({@link TimeoutScope.Expired}). An outside cancel comes first, so it
-   * is never taken for a timeout.
+   * Throws if the task has a pending cancellation: an outside cancel
+   * ({@link CancellationException}) or an expired timeout scope ({@link TimeoutScope.Expired}). An
+   * outside cancel comes first, so it is never taken for a timeout.
    */
   static void checkCancelled(Task<?> self) {
     if (self.cancelRequested) {

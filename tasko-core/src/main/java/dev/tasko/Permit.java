@@ -38,6 +38,7 @@ public final class Permit implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "permit of " + semaphore + (closed ? ", closed" : ", held by task '" + holder.name() + "'");
+    return "permit of " + semaphore
+        + (closed ? ", closed" : ", held by task '" + holder.name() + "'");
   }
 }

@@ -37,9 +37,9 @@ import java.util.concurrent.CancellationException;
  * {@link Suspension}, and costs nothing.
  *
  * <h2>Cancellation</h2>
- * A task cancelled (or timed out, see {@link Tasko#withTimeout}) while it waits leaves the queue and
- * throws {@link CancellationException}; if a permit had just been handed to it, it passes the permit
- * on untouched to the next waiter. No permit is lost.
+ * A task cancelled (or timed out, see {@link Tasko#withTimeout}) while it waits leaves the queue
+ * and throws {@link CancellationException}; if a permit had just been handed to it, it passes the
+ * permit on untouched to the next waiter. No permit is lost.
  */
 public final class Semaphore {
   private final String name;
@@ -70,7 +70,8 @@ public final class Semaphore {
   }
 
   /**
-   * Like {@link #create(int)}, named for diagnostics ({@code "semaphore 'i2c-slots' (0 of 2 free)"}).
+   * Like {@link #create(int)}, named for diagnostics ({@code "semaphore 'i2c-slots' (0 of 2
+   * free)"}).
    *
    * @throws NullPointerException if {@code name} is null
    * @throws IllegalArgumentException if {@code permits} is below 1
@@ -188,8 +189,8 @@ public final class Semaphore {
    */
   @Override
   public String toString() {
-    return (name == null ? "semaphore" : "semaphore '" + name + "'") + " (" + free + " of " + permits
-        + " free)";
+    String what = name == null ? "semaphore" : "semaphore '" + name + "'";
+    return what + " (" + free + " of " + permits + " free)";
   }
 
   /** A task in the queue. */

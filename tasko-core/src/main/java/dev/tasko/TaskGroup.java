@@ -27,11 +27,11 @@ import java.util.concurrent.CancellationException;
  * <h2>Failures</h2>
  * The first child that fails (ends by an exception other than its own cancellation) cancels its
  * siblings (children added later are cancelled before they start), and {@code close()} throws that
- * failure once all have ended, with the failures of the others {@linkplain Throwable#getSuppressed()
- * suppressed} in it; a checked exception is wrapped in a {@link TaskFailedException} naming the
- * child. Failures of children are reported by {@code close()} and not to the loop's
- * {@link FailureHandler}, so always close the group (try-with-resources). Children cancelled by the
- * group end {@link Task.State#CANCELLED}, which is not a failure.
+ * failure once all have ended, with the failures of the others {@linkplain
+ * Throwable#getSuppressed() suppressed} in it; a checked exception is wrapped in a {@link
+ * TaskFailedException} naming the child. Failures of children are reported by {@code close()} and
+ * not to the loop's {@link FailureHandler}, so always close the group (try-with-resources).
+ * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure.
  *
  * <h2>Cancellation</h2>
  * When the opener is cancelled (or a {@link Tasko#withTimeout} around the group passes), its
@@ -75,7 +75,8 @@ public final class TaskGroup implements AutoCloseable {
   }
 
   /**
-   * Like {@link #open()}, named for diagnostics ({@code "task group 'reads' (2 children running)"}).
+   * Like {@link #open()}, named for diagnostics ({@code "task group 'reads' (2 children
+   * running)"}).
    *
    * @throws NullPointerException if {@code name} is null
    * @throws IllegalStateException if not called from a task of a running loop

@@ -13,8 +13,8 @@ import java.util.concurrent.CancellationException;
  * <h2>Suspending calls</h2>
  * {@link #sleep}, {@link #yieldNow}, {@link #withTimeout}, {@link #blocking} and
  * {@link Suspension#await} (like {@link Task#join}, a busy {@link Handle#acquire} and the waits of
- * {@link Channel}, {@link Event}, {@link Semaphore} and {@link TaskGroup}) act on the task that calls
- * them, on that task's own loop. Each one:
+ * {@link Channel}, {@link Event}, {@link Semaphore} and {@link TaskGroup}) act on the task that
+ * calls them, on that task's own loop. Each one:
  * <ul>
  *   <li>must be called from a task of a running loop, from any depth of ordinary method calls;
  *       anywhere else it throws {@link IllegalStateException};
@@ -84,12 +84,12 @@ public final class Tasko {
   /**
    * Runs {@code body} in the calling task, giving it at most {@code timeout} (loop time) to return.
    * If it has not returned when the timeout passes, the suspension point it waits at (or its next
-   * one, if it is running) throws a {@link CancellationException}, so its {@code finally} blocks and
-   * {@link Lease}s unwind as for a cancel, and {@code withTimeout} then throws
+   * one, if it is running) throws a {@link CancellationException}, so its {@code finally} blocks
+   * and {@link Lease}s unwind as for a cancel, and {@code withTimeout} then throws
    * {@link TimeoutException}. A body that never suspends cannot be interrupted: it runs to its end.
    *
    * <pre>{@code
-   * int mm = Tasko.withTimeout(Duration.ofSeconds(2), () -> rangeFinder.read()); // no longer than 2 s
+   * int mm = Tasko.withTimeout(Duration.ofSeconds(2), () -> rangeFinder.read()); // at most 2 s
    * }</pre>
    *
    * <h4>Nesting and cancellation</h4>
@@ -161,9 +161,9 @@ public final class Tasko {
   }
 
   /**
-   * Runs blocking {@code work} (a file, a socket, a JNI call) on a virtual thread of its own, outside
-   * the loop: the calling task suspends, every other task runs meanwhile, and the result or exception
-   * comes back to the task.
+   * Runs blocking {@code work} (a file, a socket, a JNI call) on a virtual thread of its own,
+   * outside the loop: the calling task suspends, every other task runs meanwhile, and the result or
+   * exception comes back to the task.
    *
    * <pre>{@code
    * byte[] image = Tasko.blocking(() -> Files.readAllBytes(path));

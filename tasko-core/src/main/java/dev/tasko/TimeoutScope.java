@@ -28,7 +28,8 @@ final class TimeoutScope extends TimerEntry {
 
   /**
    * The outermost expired scope the task is in, or null. The outermost wins: when an outer deadline
-   * has passed, the whole body of that outer {@code withTimeout} must unwind, inner scopes included.
+   * has passed, the whole body of that outer {@code withTimeout} must unwind, inner scopes
+   * included.
    */
   static TimeoutScope expiredScope(Task<?> task) {
     TimeoutScope found = null;
@@ -42,13 +43,14 @@ final class TimeoutScope extends TimerEntry {
 
   @Override
   public String toString() {
-    return "timeout of " + timeout + " in task '" + task.name() + "'" + (expired ? " (expired)" : "");
+    return "timeout of " + timeout + " in task '" + task.name() + "'"
+        + (expired ? " (expired)" : "");
   }
 
   /**
    * What a suspension point throws in an expired scope. A {@link CancellationException}, so that
-   * everything written for cancellation (finally blocks, {@link Lease}s, resource queues) unwinds it
-   * the same way; never seen outside the {@code withTimeout} that owns the scope.
+   * everything written for cancellation (finally blocks, {@link Lease}s, resource queues) unwinds
+   * it the same way; never seen outside the {@code withTimeout} that owns the scope.
    */
   static final class Expired extends CancellationException {
     private static final long serialVersionUID = 1L;

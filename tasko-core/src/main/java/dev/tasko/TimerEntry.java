@@ -1,9 +1,9 @@
 package dev.tasko;
 
 /**
- * Something the loop's {@link Timers} queue can hold: a task's own sleep timer (the task itself, so a
- * plain sleep allocates nothing) or a {@link TimeoutScope}'s deadline. The queue keeps its key and
- * position in these fields rather than in a node per timer.
+ * Something the loop's {@link Timers} queue can hold: a task's own sleep timer (the task itself, so
+ * a plain sleep allocates nothing) or a {@link TimeoutScope}'s deadline. The queue keeps its key
+ * and position in these fields rather than in a node per timer.
  *
  * <p>Guarded by the loop's baton, like the queue.
  */

@@ -101,6 +101,8 @@ class BlockingTest {
   @Test
   void cancel_interruptsTheWork_andTheTaskWaitsForItToEnd() throws Exception {
     CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch interrupted = new CountDownLatch(1);
+    CountDownLatch mayEnd = new CountDownLatch(1);
     Task<?>[] reader = new Task<?>[1];
     reader[0] = loop.addTask("reader", () -> {
       try {
@@ -109,9 +111,10 @@ class BlockingTest {
           try {
             new CountDownLatch(1).await(); // a read that never returns by itself
           } catch (InterruptedException e) {
-            log.add("work interrupted; task " + reader[0].state());
+            interrupted.countDown();
           }
-          log.add("work ended; task " + reader[0].state());
+          mayEnd.await(); // slow clean-up: the task must wait for it
+          log.add("work ends");
           return null;
         });
       } catch (CancellationException e) {
@@ -122,17 +125,23 @@ class BlockingTest {
     Thread outside = Thread.ofPlatform().start(() -> {
       try {
         started.await();
+        awaitState(reader[0], Task.State.WAITING);
+        reader[0].cancel(); // from another thread
+        interrupted.await();
+        while (reader[0].state() != Task.State.WAITING && !reader[0].isDone()) {
+          Thread.onSpinWait(); // until it waits for the work's end, or (wrongly) ends
+        }
+        log.add("task done while its work runs: " + reader[0].isDone());
+        mayEnd.countDown();
       } catch (InterruptedException e) {
         throw new AssertionError(e);
       }
-      awaitState(reader[0], Task.State.WAITING);
-      reader[0].cancel(); // from another thread
     });
 
     loop.run();
 
     outside.join();
-    log.assertTaken("work interrupted; task WAITING", "work ended; task WAITING", "task cancelled");
+    log.assertTaken("task done while its work runs: false", "work ends", "task cancelled");
     assertThat(reader[0].state()).isEqualTo(Task.State.CANCELLED);
   }
 

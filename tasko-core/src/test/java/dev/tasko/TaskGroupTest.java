@@ -215,8 +215,8 @@ class TaskGroupTest {
     });
     loop.runLater(Duration.ofSeconds(1), () -> {
       assertThatThrownBy(g[0]::close).isInstanceOf(IllegalStateException.class)
-          .hasMessageStartingWith("close() of task group 'reads' (1 child running) must be called by "
-              + "task 'owner', which opened it");
+          .hasMessageStartingWith("close() of task group 'reads' (1 child running) must be "
+              + "called by task 'owner', which opened it");
       log.add("stranger checked");
     });
 
@@ -251,7 +251,8 @@ class TaskGroupTest {
     });
     loop.step();
 
-    assertThat(owner).hasToString("Task[owner WAITING for task group 'reads' (2 children running)]");
+    assertThat(owner)
+        .hasToString("Task[owner WAITING for task group 'reads' (2 children running)]");
     loop.run();
   }
 
