@@ -246,7 +246,9 @@ public final class Channel<T> implements Iterable<T> {
         grantSlots();
         throw closedForPut();
       }
-      if (!handToTaker(element)) {
+      if (handToTaker(element)) {
+        grantSlots(); // our reserved slot stayed empty: it is free for the next putter
+      } else {
         items.add(element); // into the slot reserved for us
       }
     }

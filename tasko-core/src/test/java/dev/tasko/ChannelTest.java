@@ -278,6 +278,28 @@ class ChannelTest {
     assertThat(victim.state()).isEqualTo(Task.State.CANCELLED);
   }
 
+  /**
+   * Found by CoordinationPropertyTest (2 producers, 2 consumers, capacity 1, yields): a putter
+   * handed a slot that then gave its element straight to a waiting taker left the slot free but
+   * told nobody, so the next putter waited forever.
+   */
+  @Test
+  void put_grantedSlotEndsUnusedAsTheElementGoesToATaker_nextPutterGetsTheSlot() {
+    Channel<String> ch = Channel.create("lines", 1);
+    ch.offer("x");
+    loop.addTask("p1", () -> ch.put("a")); // full: waits
+    loop.runLater(Duration.ofSeconds(1), () -> log.add("c took " + ch.take())); // slot to p1
+    Task<Void> p2 = loop.runLater("p2", Duration.ofSeconds(1), () -> ch.put("b")); // waits
+    loop.runLater(Duration.ofSeconds(1), () -> log.add("t took " + ch.take())); // waits; gets "a"
+    loop.runLater("guard", Duration.ofHours(1), loop::stop); // the bug left p2 waiting forever
+
+    loop.run();
+
+    log.assertTaken("c took x", "t took a");
+    assertThat(p2.state()).isEqualTo(Task.State.SUCCEEDED);
+    assertThat(ch.poll()).isEqualTo("b");
+  }
+
   @Test
   void take_insideWithTimeout_timesOut_andLeavesTheQueue() {
     Channel<String> ch = Channel.create(1);
