@@ -118,6 +118,29 @@ class ChannelTest {
   }
 
   @Test
+  void close_fromAForeignThread_wakesTheIdleLoop_takerDrainsThenEnds() throws Exception {
+    Channel<String> lines = Channel.create("lines", 4);
+    lines.offer("last words");
+    Task<Void> reader = loop.addTask("reader", () -> {
+      for (String line : lines) {
+        log.add("read " + line);
+      }
+      log.add("closed");
+    });
+    Thread closer = Thread.ofPlatform().start(() -> {
+      while (reader.state() != Task.State.WAITING) {
+        Thread.onSpinWait(); // until the reader has drained the channel and waits for more
+      }
+      lines.close();
+    });
+
+    loop.run();
+
+    closer.join();
+    log.assertTaken("read last words", "closed");
+  }
+
+  @Test
   void pollWithTimeout_empty_returnsNullAtTheTimeout() {
     Channel<String> ch = Channel.create(1);
     loop.addTask(() -> log.add("got " + ch.poll(Duration.ofSeconds(2)) + "@" + now()));
