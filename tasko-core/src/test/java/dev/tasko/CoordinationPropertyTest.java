@@ -125,7 +125,8 @@ class CoordinationPropertyTest {
       }));
     }
     for (int c = 0; c < cancelAt.size(); c++) { // consumer 0 is never cancelled: someone drains
-      loop.runLater(Duration.ofMillis(cancelAt.get(c)), takers.get(1 + c % (consumers - 1))::cancel);
+      Task<Void> victim = takers.get(1 + c % (consumers - 1));
+      loop.runLater(Duration.ofMillis(cancelAt.get(c)), victim::cancel);
     }
     loop.addTask("closer", () -> {
       for (Task<Void> m : makers) {

@@ -66,7 +66,8 @@ class TimeoutPropertyTest {
         continue;
       }
       try {
-        Tasko.withTimeout(Duration.ofMillis(s.timeoutMs()), () -> run(s.body(), loop, log, id + "."));
+        Tasko.withTimeout(Duration.ofMillis(s.timeoutMs()),
+            () -> run(s.body(), loop, log, id + "."));
         log.add(id + " returned@" + ms(loop.nanoTime()));
       } catch (TimeoutException e) {
         log.add(id + " timed out@" + ms(loop.nanoTime()));

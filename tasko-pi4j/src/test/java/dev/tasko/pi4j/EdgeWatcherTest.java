@@ -227,8 +227,8 @@ class EdgeWatcherTest {
     loop.runLater(Duration.ofSeconds(1), timed::close);
     loop.addTask("reader", () -> {
       for (EdgeWatcher.Edge e : timed.edges()) { // until closed and drained
-        log.add(e.state() + " seen at " + Duration.ofNanos(e.nanoTime()).toMillis() + " ms, read at "
-            + at());
+        log.add(e.state() + " seen at " + Duration.ofNanos(e.nanoTime()).toMillis()
+            + " ms, read at " + at());
       }
       log.add("closed at " + at());
     });

@@ -101,7 +101,8 @@ final class DemoApp {
     app.logger.log("# reads every " + SENSOR_EVERY.toSeconds() + " s and " + BUTTON_DELAY.toSeconds()
         + " s after a button press");
     // The logger first: its first block holds the bus while the sensor asks for it.
-    loop.addTask("sd-logger", () -> app.logger.run(n -> app.event("sd-card wrote " + n + " bytes")));
+    loop.addTask("sd-logger",
+        () -> app.logger.run(n -> app.event("sd-card wrote " + n + " bytes")));
     app.schedule("sensor", SENSOR_EVERY, app::scheduledRead);
     app.schedule("beach-ball", Duration.ofMillis(100), app::animate);
     app.schedule("3d-printer", Duration.ofMillis(200), app.printer::poll);
