@@ -10,7 +10,8 @@ import java.util.concurrent.CancellationException;
  * The low-level way to park a task until something happens: the tool for library authors (tasko's
  * {@code suspend()}). The task that made it calls {@link #await()}, and is not considered by the loop
  * at all until someone calls {@link #resume()}; then it is ready again and runs at the loop's next
- * pass. {@link ManagedResource} and {@link Task#join()} are built on this same primitive.
+ * pass. {@link ManagedResource}, {@link Task#join()}, {@link Channel}, {@link Event},
+ * {@link Semaphore}, {@link TaskGroup} and {@link Tasko#blocking} are built on this same primitive.
  *
  * <pre>{@code
  * Suspension edge = Tasko.suspend("button edge");
