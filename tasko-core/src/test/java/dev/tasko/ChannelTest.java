@@ -141,6 +141,34 @@ class ChannelTest {
   }
 
   @Test
+  void putAndTake_betweenTwoLoopsOnTwoThreads_handsEverythingOverInOrder() throws Exception {
+    Channel<Integer> ch = Channel.create("between loops", 2);
+    Loop producerLoop = Loop.builder().name("producer").virtualTime().build();
+    producerLoop.addTask(() -> {
+      for (int i = 0; i < 100; i++) {
+        ch.put(i); // waits, on its own loop, while the other loop's consumer is behind
+        if (i % 10 == 0) {
+          Tasko.sleep(Duration.ofMillis(5));
+        }
+      }
+      ch.close();
+    });
+    List<Integer> got = new ArrayList<>();
+    loop.addTask(() -> {
+      for (int x : ch) {
+        got.add(x);
+      }
+    });
+    Thread other = Thread.ofPlatform().start(producerLoop::run);
+
+    loop.run();
+
+    other.join();
+    assertThat(got).hasSize(100).isSorted();
+    assertThat(ch.dropped()).isZero();
+  }
+
+  @Test
   void pollWithTimeout_empty_returnsNullAtTheTimeout() {
     Channel<String> ch = Channel.create(1);
     loop.addTask(() -> log.add("got " + ch.poll(Duration.ofSeconds(2)) + "@" + now()));
