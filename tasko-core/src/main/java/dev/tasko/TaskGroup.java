@@ -140,7 +140,8 @@ public final class TaskGroup implements AutoCloseable {
 
   /**
    * Waits until every child has ended, then closes the group. Suspends the owner while children
-   * run (other tasks run meanwhile); returns at once, without yielding, if none does. Idempotent.
+   * run (other tasks run meanwhile); returns at once, without yielding, if none does. Idempotent:
+   * a second call does nothing.
    *
    * @throws RuntimeException or {@link Error}: the first child's failure, others suppressed in it
    * @throws TaskFailedException if that failure is a checked exception
@@ -160,6 +161,7 @@ public final class TaskGroup implements AutoCloseable {
       return;
     }
     try {
+      Loop.checkCancelled(owner); // a cancellation point even with no child left
       while (!children.isEmpty()) {
         closing = new Suspension(owner, this, /* external= */ false);
         owner.loop.await(closing, -1);

@@ -144,6 +144,29 @@ class TaskGroupTest {
   }
 
   @Test
+  void close_ownerCancelledAndNoChildLeft_stillACancellationPoint() {
+    Task<?>[] self = new Task<?>[1];
+    Task<Void> owner = loop.addTask("owner", () -> {
+      self[0] = Tasko.currentTask();
+      TaskGroup g = TaskGroup.open();
+      self[0].cancel(); // pending: no suspension point reached yet
+      try {
+        g.close();
+        log.add("close returned");
+      } catch (CancellationException e) {
+        log.add("close threw");
+        g.close(); // closed all the same: nothing more to do
+        throw e;
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("close threw");
+    assertThat(owner.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
   void withTimeoutAroundAGroup_childrenCancelled_timeoutException() {
     loop.addTask("owner", () -> {
       try {
