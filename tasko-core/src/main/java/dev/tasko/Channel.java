@@ -50,7 +50,8 @@ import java.util.concurrent.CancellationException;
  * After {@link #close()}, {@code put} throws {@link ChannelClosedException} (an
  * {@link IllegalStateException}) and {@code offer} returns false; tasks still waiting to put are
  * woken and throw the same, their elements not added. {@code take} goes on returning what was
- * queued before the close, then throws {@code ChannelClosedException}; iteration ends there.
+ * queued before the close (an element a cancelled taker gives back included), then throws
+ * {@code ChannelClosedException}; iteration ends there.
  *
  * <h2>Cancellation</h2>
  * A task cancelled (or timed out, see {@link Tasko#withTimeout}) while it waits leaves the queue
@@ -73,6 +74,11 @@ public final class Channel<T> implements Iterable<T> {
   private final ArrayDeque<Waiter<T>> putters = new ArrayDeque<>();
   /** Slots handed to woken putters that have not yet filled them: not free for anyone else. */
   private int reservedSlots;
+  /**
+   * Elements handed to woken takers that have not yet returned them from take(). A closed channel
+   * is drained only when this is zero too: a cancelled taker gives its element back.
+   */
+  private int handedOver;
 
   // Written under the lock; volatile so that any thread may read them without it.
   private volatile boolean closed;
@@ -286,41 +292,48 @@ public final class Channel<T> implements Iterable<T> {
 
   private T take0(Task<?> self, long timeoutNanos) {
     Loop.checkCancelled(self);
-    Waiter<T> w;
-    synchronized (this) {
-      T x = items.poll();
-      if (x != null) {
-        grantSlots();
-        return x;
-      }
-      if (closed) {
-        throw closedForTake();
-      }
-      w = new Waiter<>(self, this);
-      takers.add(w);
-    }
-    boolean resumed;
-    try {
-      resumed = self.loop.await(w.suspension, timeoutNanos);
-    } catch (CancellationException e) {
+    long deadline =
+        timeoutNanos < 0 ? -1 : Durations.saturatedAdd(self.loop.nanoTime(), timeoutNanos);
+    for (;;) {
+      Waiter<T> w;
       synchronized (this) {
-        if (w.granted) {
-          giveBack(w.item);
-        } else {
-          takers.remove(w);
+        T x = items.poll();
+        if (x != null) {
+          grantSlots();
+          return x;
         }
+        if (closed && handedOver == 0) {
+          throw closedForTake();
+        }
+        w = new Waiter<>(self, this);
+        takers.add(w);
       }
-      throw e;
-    }
-    synchronized (this) {
-      if (!resumed) {
-        takers.remove(w); // timed out: never granted (a grant resumes it first)
-        return null;
+      long wait = deadline < 0 ? -1 : Math.max(0, deadline - self.loop.nanoTime());
+      boolean resumed;
+      try {
+        resumed = self.loop.await(w.suspension, wait);
+      } catch (CancellationException e) {
+        synchronized (this) {
+          if (w.granted) {
+            giveBack(w.item);
+          } else {
+            takers.remove(w);
+          }
+        }
+        throw e;
       }
-      if (w.granted) {
-        return w.item;
+      synchronized (this) {
+        if (!resumed) {
+          takers.remove(w); // timed out: never granted (a grant resumes it first)
+          return null;
+        }
+        if (w.granted) {
+          handedOver--;
+          wakeTakersIfDrained();
+          return w.item;
+        }
+        // Woken by close(), or because the last hand-off ended after it: look again.
       }
-      throw closedForTake(); // woken by close(), with nothing left for it
     }
   }
 
@@ -381,6 +394,7 @@ public final class Channel<T> implements Iterable<T> {
       t.item = x;
       t.granted = true;
       if (t.suspension.resume()) {
+        handedOver++;
         return true;
       }
       t.item = null; // it timed out or was cancelled just now, and is on its way out: skip it
@@ -391,8 +405,18 @@ public final class Channel<T> implements Iterable<T> {
 
   /** A taker cancelled after it was handed {@code x}: the next taker gets it, or the head. */
   private void giveBack(T x) {
+    handedOver--;
     if (!handToTaker(x)) {
       items.addFirst(x);
+    }
+  }
+
+  /** Closed and nothing left, nor on its way: tasks still waiting to take are woken to throw. */
+  private void wakeTakersIfDrained() {
+    if (closed && items.isEmpty() && handedOver == 0) {
+      for (Waiter<T> w; (w = takers.poll()) != null; ) {
+        w.suspension.resume();
+      }
     }
   }
 

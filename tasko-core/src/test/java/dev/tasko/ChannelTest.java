@@ -293,6 +293,38 @@ class ChannelTest {
     assertThat(victim.state()).isEqualTo(Task.State.CANCELLED);
   }
 
+  /**
+   * Found by ChannelStressTest: a taker handed the last element was cancelled after the channel
+   * closed; the other takers had already been told "closed and drained" and ended, and the element
+   * it gave back stayed in the channel with nobody left to take it.
+   */
+  @Test
+  void close_whileAnElementIsHandedToATakerThatIsThenCancelled_anotherTakerStillGetsIt() {
+    Channel<String> ch = Channel.create("lines", 4);
+    Task<?>[] victim = new Task<?>[1];
+    victim[0] = loop.addTask("victim", () -> {
+      ch.take();
+      log.add("victim took it");
+    });
+    loop.addTask("reader", () -> {
+      Tasko.sleep(Duration.ofSeconds(1)); // waits after the victim
+      for (String line : ch) {
+        log.add("reader took " + line + "@" + now());
+      }
+      log.add("reader done@" + now());
+    });
+    loop.runLater(Duration.ofSeconds(2), () -> {
+      ch.put("x"); // handed to the victim, which is now ready...
+      ch.close(); // ...the channel closes...
+      victim[0].cancel(); // ...and the victim is cancelled before it runs: it gives "x" back
+    });
+
+    loop.run();
+
+    log.assertTaken("reader took x@PT2S", "reader done@PT2S");
+    assertThat(ch.size()).isZero();
+  }
+
   @Test
   void put_waiterCancelled_elementNotAdded_nextPutterServed() {
     Channel<String> ch = Channel.create(1);
