@@ -6,9 +6,10 @@ import java.util.List;
 /**
  * Thrown by {@link Loop#run()} when it can never make progress again: no task is ready, none
  * sleeps, nothing outside the loop can wake a task (no task awaits a {@link Suspension} from
- * {@link Tasko#suspend()}), and yet tasks remain, each waiting for something only another stuck
- * task could do (a {@link ManagedResource}, a {@link Task#join()}). The message lists every stuck
- * task and what it waits for.
+ * {@link Tasko#suspend()}, a {@link Channel}, an {@link Event} or {@link Tasko#blocking} work), and
+ * yet tasks remain, each waiting for something only another stuck task could do (a
+ * {@link ManagedResource}, a {@link Task#join()}, a {@link Semaphore}, a {@link TaskGroup}). The
+ * message lists every stuck task and what it waits for.
  *
  * <p>The loop is left as it was: the stuck tasks can still be cancelled, and {@code run()} called
  * again.
@@ -40,7 +41,8 @@ public final class DeadlockException extends IllegalStateException {
         + " waiting task(s):" + report, stuck);
   }
 
-  private static String describe(Suspension s) {
+  /** What a task waiting on {@code s} waits for, as reports and {@code Task.toString()} say it. */
+  static String describe(Suspension s) {
     if (s == null) {
       return "nothing known";
     }

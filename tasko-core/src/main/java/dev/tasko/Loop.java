@@ -117,6 +117,8 @@ public final class Loop {
   private Throwable pendingFailure;
   /** Tasks awaiting a suspension that a thread outside the loop may resume. */
   private int externalWaiters;
+  /** Tasko.blocking calls in flight: while any is, virtual time does not jump. */
+  int blockingWork;
   /** Tasks not yet finished, oldest first: for run()'s end and for deadlock reports. */
   private final LiveTasks live = new LiveTasks();
   private Thread driverThread;
@@ -381,9 +383,13 @@ public final class Loop {
         inTimerPhase = true;
         passNow = ticker.read();
       }
-      Task<?> due = timers.pollDue(passNow);
+      TimerEntry due = timers.pollDue(passNow);
+      if (due instanceof Task<?> t) {
+        return t;
+      }
       if (due != null) {
-        return due;
+        expire((TimeoutScope) due); // may ready its task, for the next pass
+        continue;
       }
       // The pass is over. step() gets the baton back here; so does run() when asked to stop.
       if (stepping || stopRequested) {
@@ -423,7 +429,7 @@ public final class Loop {
    * and reopens the pass. Returns false if the driver should take over instead.
    */
   private boolean skipToNextTimer() {
-    if (virtualClock == null || timers.isEmpty() || !inbox.isEmpty()) {
+    if (virtualClock == null || timers.isEmpty() || !inbox.isEmpty() || blockingWork > 0) {
       return false;
     }
     virtualClock.advanceTo(timers.earliestDeadline());
@@ -449,7 +455,8 @@ public final class Loop {
     } else {
       throw DeadlockException.of(name, live.oldest());
     }
-    if (virtualClock != null && deadline != NO_DEADLINE) {
+    // Blocking work in flight (Tasko.blocking) holds virtual time still: the loop waits for it.
+    if (virtualClock != null && deadline != NO_DEADLINE && blockingWork == 0) {
       virtualClock.advanceTo(deadline);
       return true;
     }
@@ -590,10 +597,27 @@ public final class Loop {
     checkCancelled(self);
   }
 
-  private static void checkCancelled(Task<?> self) {
+  /**
+   * Throws if the task has a pending cancellation: an outside cancel
+   * ({@link CancellationException}) or an expired timeout scope ({@link TimeoutScope.Expired}). An
+   * outside cancel comes first, so it is never taken for a timeout.
+   */
+  static void checkCancelled(Task<?> self) {
     if (self.cancelRequested) {
       throw self.cancelled();
     }
+    if (self.timeouts != null) {
+      TimeoutScope expired = TimeoutScope.expiredScope(self);
+      if (expired != null) {
+        throw new TimeoutScope.Expired(expired);
+      }
+    }
+  }
+
+  /** Whether {@link #checkCancelled} would throw. */
+  static boolean cancelPending(Task<?> self) {
+    return self.cancelRequested
+        || (self.timeouts != null && TimeoutScope.expiredScope(self) != null);
   }
 
   /**
@@ -602,9 +626,9 @@ public final class Loop {
    */
   boolean await(Suspension s, long timeoutNanos) {
     Task<?> self = s.task;
-    if (self.cancelRequested) {
+    if (cancelPending(self)) {
       s.cancel();
-      throw self.cancelled();
+      checkCancelled(self);
     }
     if (!s.beginAwait()) {
       yieldNow(self); // resumed before it was awaited: return, but still as a switch point
@@ -620,7 +644,7 @@ public final class Loop {
         timers.add(self, Durations.saturatedAdd(ticker.read(), timeoutNanos));
       }
       park(self);
-      if (!s.isResumed() && !self.cancelRequested) {
+      if (!s.isResumed() && !cancelPending(self)) {
         // The timer fired. Claim the suspension so a late resume() does nothing...
         if (s.cancel()) {
           return false;
@@ -727,6 +751,64 @@ public final class Loop {
           + "current thread: " + Thread.currentThread());
     }
     return t;
+  }
+
+  // ---- Timeout scopes (Tasko.withTimeout): entries of their own in the timer queue. ----
+
+  /** Opens {@code scope} for its task, expiring {@code timeoutNanos} from now. */
+  void openTimeout(TimeoutScope scope, long timeoutNanos) {
+    scope.task.timeouts = scope;
+    timers.add(scope, Durations.saturatedAdd(ticker.read(), timeoutNanos));
+  }
+
+  /** Closes the task's innermost scope, {@code scope}: its timer, if still queued, goes too. */
+  void closeTimeout(TimeoutScope scope) {
+    timers.remove(scope);
+    scope.task.timeouts = scope.outer;
+  }
+
+  /**
+   * A timeout scope's deadline has come: its task throws at its suspension point. Woken as by
+   * {@link #cancel}, but the task's cancel flag stays as it was.
+   */
+  private void expire(TimeoutScope scope) {
+    scope.expired = true;
+    Task<?> t = scope.task;
+    boolean wake = timers.remove(t);
+    Suspension s = t.waitingOn;
+    if (s != null && s.cancel()) {
+      wake = true;
+    }
+    if (wake) {
+      makeReady(t);
+    }
+  }
+
+  /**
+   * Parks the suspension's task until it is resumed, whatever a cancel or an expired timeout says
+   * meanwhile: for waits a task must not walk away from (its task group's children, its blocking
+   * work). The suspension must be shielded, so that neither can claim it.
+   */
+  void awaitShielded(Suspension s) {
+    Task<?> self = s.task;
+    if (!s.beginAwait()) {
+      return; // resumed already
+    }
+    self.waitingOn = s;
+    if (s.external) {
+      externalWaiters++;
+    }
+    try {
+      do {
+        self.setState(Task.State.WAITING);
+        park(self);
+      } while (!s.isResumed());
+    } finally {
+      self.waitingOn = null;
+      if (s.external) {
+        externalWaiters--;
+      }
+    }
   }
 
   /** Whether the calling thread is a task of this loop (and so holds its baton). */

@@ -313,7 +313,7 @@ public final class ManagedResource<R, C> {
     }
 
     boolean cancelled() {
-      return task.cancelRequested;
+      return Loop.cancelPending(task); // cancelled, or its timeout passed: on its way out
     }
 
     @Override

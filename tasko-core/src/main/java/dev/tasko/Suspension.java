@@ -9,7 +9,8 @@ import java.util.concurrent.CancellationException;
  * The low-level way to park a task until something happens: the tool for library authors (tasko's
  * {@code suspend()}). The task that made it calls {@link #await()}, and is not considered by the
  * loop at all until someone calls {@link #resume()}; then it is ready again and runs at the loop's
- * next pass. {@link ManagedResource} and {@link Task#join()} are built on this same primitive.
+ * next pass. {@link ManagedResource}, {@link Task#join()}, {@link Channel}, {@link Event},
+ * {@link Semaphore}, {@link TaskGroup} and {@link Tasko#blocking} are built on this same primitive.
  *
  * <pre>{@code
  * Suspension edge = Tasko.suspend("button edge");
@@ -44,14 +45,21 @@ public final class Suspension {
   final Object blocker;
   /** Whether a thread outside the loop may resume it; if so, a waiting loop keeps waiting. */
   final boolean external;
+  /** Whether only resume() may end the wait: no cancel, timeout or expiry claims it. */
+  final boolean shielded;
 
   @SuppressWarnings("unused") // through STATE
   private volatile int state;
 
   Suspension(Task<?> task, Object blocker, boolean external) {
+    this(task, blocker, external, /* shielded= */ false);
+  }
+
+  Suspension(Task<?> task, Object blocker, boolean external, boolean shielded) {
     this.task = task;
     this.blocker = blocker;
     this.external = external;
+    this.shielded = shielded;
   }
 
   /**
@@ -135,6 +143,9 @@ public final class Suspension {
    * Ends the wait by cancellation. False if a resume got there first (the task is already ready).
    */
   boolean cancel() {
+    if (shielded) {
+      return false;
+    }
     return STATE.compareAndSet(this, AWAITING, CANCELLED)
         || STATE.compareAndSet(this, NEW, CANCELLED);
   }

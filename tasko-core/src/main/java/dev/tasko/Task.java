@@ -31,7 +31,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * @param <T> the result type; {@code Void} for a {@link TaskBody}
  */
-public final class Task<T> {
+public final class Task<T> extends TimerEntry {
 
   /** Where a task is in its life. Read from another thread, it is a snapshot. */
   public enum State {
@@ -85,10 +85,11 @@ public final class Task<T> {
   private Throwable failure;
   /** The suspension this task awaits, or null. */
   Suspension waitingOn;
-  /** Timer queue position and key; heapIndex is -1 when the task has no timer. */
-  int heapIndex = -1;
-  long deadline;
-  long timerSeq;
+  /**
+   * The innermost {@link Tasko#withTimeout} scope the task is in, or null (its own sleep timer is
+   * the task itself, see {@link TimerEntry}).
+   */
+  TimeoutScope timeouts;
   /** Suspensions of tasks joining this one; resumed when it ends. */
   private List<Suspension> joiners;
   /** Links of the loop's list of live tasks, for deadlock reports. */
@@ -99,8 +100,10 @@ public final class Task<T> {
   /** Called by the loop once the task has ended, before anything else runs (schedules use it). */
   Runnable onEnd;
 
-  /** Leases the task holds, so that any it forgets to close are closed when it ends. */
-  private List<Lease<?>> leases;
+  /** Leases and permits the task holds, so that any it forgets to close are closed when it ends. */
+  private List<AutoCloseable> leases;
+  /** Set when a {@link TaskGroup} rethrows this task's failure: the loop must not report it too. */
+  boolean failureObserved;
 
   /** Set once, when a task of another loop first joins; drained when the task ends. */
   private volatile ConcurrentLinkedQueue<Suspension> foreignJoiners;
@@ -227,6 +230,11 @@ public final class Task<T> {
     };
   }
 
+  /** What the task failed with; null unless it ended {@link State#FAILED}. On the loop. */
+  Throwable failure() {
+    return failure;
+  }
+
   CancellationException cancelled() {
     return new CancellationException("task '" + name + "' was cancelled");
   }
@@ -256,14 +264,14 @@ public final class Task<T> {
     TURN.setRelease(this, false);
   }
 
-  void holding(Lease<?> lease) {
+  void holding(AutoCloseable lease) {
     if (leases == null) {
       leases = new ArrayList<>(2);
     }
     leases.add(lease);
   }
 
-  void released(Lease<?> lease) {
+  void released(AutoCloseable lease) {
     leases.remove(lease);
   }
 
@@ -272,15 +280,14 @@ public final class Task<T> {
     if (leases == null || leases.isEmpty()) {
       return;
     }
-    for (Lease<?> lease : List.copyOf(leases)) {
+    for (AutoCloseable lease : List.copyOf(leases)) {
+      Object what = lease instanceof Lease<?> l ? l.handle : lease;
       Loop.LOG.log(System.Logger.Level.WARNING,
-          "loop ''{0}'': task ''{1}'' ended holding {2}; releasing it", loop.name(), name,
-          lease.handle);
+          "loop ''{0}'': task ''{1}'' ended holding {2}; releasing it", loop.name(), name, what);
       try {
         lease.close();
-      } catch (RuntimeException e) {
-        Loop.LOG.log(System.Logger.Level.WARNING,
-            "onRelease of " + lease.handle + " threw", e);
+      } catch (Exception e) {
+        Loop.LOG.log(System.Logger.Level.WARNING, "releasing " + what + " threw", e);
       }
     }
   }
@@ -334,7 +341,7 @@ public final class Task<T> {
       state = State.FAILED;
     } finally {
       closeForgottenLeases();
-      observed = finish();
+      observed = finish() || failureObserved;
     }
     loop.exit(this, state == State.FAILED && !observed ? failure : null);
   }
@@ -375,8 +382,15 @@ public final class Task<T> {
     return observed;
   }
 
+  /**
+   * The task's name and state and, while it waits, what for: {@code "Task[reader WAITING for
+   * channel 'lines' (empty)]"}. From another thread, a snapshot.
+   */
   @Override
   public String toString() {
-    return "Task[" + name + " " + state + "]";
+    Suspension s = waitingOn;
+    State st = state;
+    return "Task[" + name + " " + st
+        + (s != null && st == State.WAITING ? " for " + DeadlockException.describe(s) : "") + "]";
   }
 }

@@ -10,8 +10,10 @@ import java.util.concurrent.CancellationException;
  * ({@link #addTask}, {@link #schedule}, {@link #scheduleLater}, {@link #runLater}, {@link #run}).
  *
  * <h2>Suspending calls</h2>
- * {@link #sleep}, {@link #yieldNow} and {@link Suspension#await} (like {@link Task#join} and a busy
- * {@link Handle#acquire}) act on the task that calls them, on that task's own loop. Each one:
+ * {@link #sleep}, {@link #yieldNow}, {@link #withTimeout}, {@link #blocking} and
+ * {@link Suspension#await} (like {@link Task#join}, a busy {@link Handle#acquire} and the waits of
+ * {@link Channel}, {@link Event}, {@link Semaphore} and {@link TaskGroup}) act on the task that
+ * calls them, on that task's own loop. Each one:
  * <ul>
  *   <li>must be called from a task of a running loop, from any depth of ordinary method calls;
  *       anywhere else it throws {@link IllegalStateException};
@@ -74,6 +76,132 @@ public final class Tasko {
   public static Suspension suspend(String waitsFor) {
     java.util.Objects.requireNonNull(waitsFor, "waitsFor == null");
     return new Suspension(Loop.requireCurrentTask("suspend"), waitsFor, /* external= */ true);
+  }
+
+  /**
+   * Runs {@code body} in the calling task, giving it at most {@code timeout} (loop time) to return.
+   * If it has not returned when the timeout passes, the suspension point it waits at (or its next
+   * one, if it is running) throws a {@link CancellationException}, so its {@code finally} blocks
+   * and {@link Lease}s unwind as for a cancel, and {@code withTimeout} then throws
+   * {@link TimeoutException}. A body that never suspends cannot be interrupted: it runs to its end.
+   *
+   * <pre>{@code
+   * int mm = Tasko.withTimeout(Duration.ofSeconds(2), () -> rangeFinder.read()); // at most 2 s
+   * }</pre>
+   *
+   * <h4>Nesting and cancellation</h4>
+   * Timeouts nest: when an inner one passes, only the inner {@code withTimeout} throws
+   * {@code TimeoutException} (the outer body may catch it and go on); when an outer one passes,
+   * the inner body unwinds too and only the outer {@code withTimeout} throws. An outside
+   * {@link Task#cancel()} is never turned into a timeout: it stays a {@code CancellationException}.
+   * If the body catches the timeout's exception and returns anyway, {@code withTimeout} returns its
+   * value. The timeout is a timer of its own, separate from the task's sleeps; it is removed when
+   * {@code withTimeout} returns or throws, so a body that finishes in time leaves nothing behind.
+   * {@code Duration.ZERO} expires at the body's first suspension point.
+   *
+   * @return what {@code body} returned
+   * @throws TimeoutException if {@code timeout} passed before {@code body} returned
+   * @throws CancellationException if the task is cancelled, or an enclosing timeout passed
+   * @throws TaskFailedException wrapping a checked exception thrown by {@code body}; unchecked ones
+   *     pass through unchanged
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
+   *     nanoseconds
+   * @throws IllegalStateException if not called from a task of a running loop
+   */
+  public static <T> T withTimeout(Duration timeout, Callable<T> body) {
+    long nanos = Durations.nonNegativeNanos(timeout, "timeout");
+    java.util.Objects.requireNonNull(body, "body == null");
+    Task<?> self = Loop.requireCurrentTask("withTimeout");
+    TimeoutScope scope = new TimeoutScope(self, timeout);
+    self.loop.openTimeout(scope, nanos);
+    try {
+      return body.call();
+    } catch (TimeoutScope.Expired e) {
+      if (e.scope != scope) {
+        throw e; // an enclosing timeout's: its own withTimeout turns it into a TimeoutException
+      }
+      if (self.cancelRequested) {
+        throw self.cancelled(); // cancelled as well: the cancel wins
+      }
+      throw new TimeoutException(timeout, e);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Exception e) {
+      throw new TaskFailedException(self, e);
+    } finally {
+      self.loop.closeTimeout(scope);
+    }
+  }
+
+  /**
+   * Like {@link #withTimeout(Duration, Callable)}, for a body that returns nothing.
+   *
+   * <pre>{@code
+   * Tasko.withTimeout(Duration.ofMillis(500), () -> modem.send("AT")); // or TimeoutException
+   * }</pre>
+   *
+   * @throws TimeoutException if {@code timeout} passed before {@code body} returned
+   * @throws CancellationException if the task is cancelled, or an enclosing timeout passed
+   * @throws TaskFailedException wrapping a checked exception thrown by {@code body}
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
+   *     nanoseconds
+   * @throws IllegalStateException if not called from a task of a running loop
+   */
+  public static void withTimeout(Duration timeout, TaskBody body) {
+    java.util.Objects.requireNonNull(body, "body == null");
+    withTimeout(timeout, (Callable<Void>) () -> {
+      body.run();
+      return null;
+    });
+  }
+
+  /**
+   * Runs blocking {@code work} (a file, a socket, a JNI call) on a virtual thread of its own,
+   * outside the loop: the calling task suspends, every other task runs meanwhile, and the result or
+   * exception comes back to the task.
+   *
+   * <pre>{@code
+   * byte[] image = Tasko.blocking(() -> Files.readAllBytes(path));
+   * }</pre>
+   *
+   * <h4>Cancellation</h4>
+   * If the task is cancelled (or a {@link #withTimeout} around it passes) while the work runs, the
+   * work's thread is interrupted and the task waits, uninterruptibly, until the work has ended:
+   * a task never outlives its work. Then it throws the {@link CancellationException}; the work's
+   * result is dropped. Work that ignores interrupts holds the task until it ends.
+   *
+   * <h4>Time</h4>
+   * The loop waits for the work like for any outside wake-up. On virtual time, the clock does not
+   * move while blocking work is in flight: a test sees the same interleaving on every run, however
+   * long the work takes (and so a {@link #withTimeout} around the call cannot expire
+   * before the work returns there).
+   *
+   * @return what {@code work} returned
+   * @throws TaskFailedException wrapping a checked exception thrown by {@code work}; unchecked ones
+   *     pass through unchanged
+   * @throws CancellationException if the task is cancelled before or while the work runs
+   * @throws NullPointerException if {@code work} is null
+   * @throws IllegalStateException if not called from a task of a running loop
+   */
+  public static <T> T blocking(Callable<T> work) {
+    java.util.Objects.requireNonNull(work, "work == null");
+    return BlockingWork.run(Loop.requireCurrentTask("blocking"), BlockingWork.VIRTUAL_THREAD, work);
+  }
+
+  /**
+   * Like {@link #blocking(Callable)}, but runs {@code work} on {@code executor} (a pool sized for a
+   * driver that allows one caller at a time, say). A work still queued in the executor when the
+   * task is cancelled is skipped when its turn comes.
+   *
+   * @throws java.util.concurrent.RejectedExecutionException if {@code executor} refuses the work
+   * @throws NullPointerException if an argument is null
+   */
+  public static <T> T blocking(java.util.concurrent.Executor executor, Callable<T> work) {
+    java.util.Objects.requireNonNull(executor, "executor == null");
+    java.util.Objects.requireNonNull(work, "work == null");
+    return BlockingWork.run(Loop.requireCurrentTask("blocking"), executor, work);
   }
 
   /**

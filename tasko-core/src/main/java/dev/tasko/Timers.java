@@ -3,15 +3,16 @@ package dev.tasko;
 import java.util.Arrays;
 
 /**
- * The loop's timer queue: tasks that sleep until a deadline, in a binary min-heap ordered by
- * deadline, then by insertion (so equal deadlines fire first come, first served). O(log n) to add,
- * to take the earliest and to remove any entry; no allocation per timer, because each task carries
- * its own deadline and heap position (a task sleeps on at most one timer at a time).
+ * The loop's timer queue: tasks that sleep until a deadline, and {@linkplain TimeoutScope timeout
+ * scopes} that expire at one, in a binary min-heap ordered by deadline, then by insertion (so equal
+ * deadlines fire first come, first served). O(log n) to add, to take the earliest and to remove any
+ * entry; no allocation per timer, because each entry carries its own deadline and heap position (a
+ * task sleeps on at most one timer at a time; a timeout is a separate entry of its own).
  *
  * <p>Guarded by the loop's baton: only the thread that runs the loop touches it.
  */
 final class Timers {
-  private Task<?>[] heap = new Task<?>[64];
+  private TimerEntry[] heap = new TimerEntry[64];
   private int size;
   private long nextSeq;
 
@@ -53,30 +54,30 @@ final class Timers {
     return latest;
   }
 
-  void add(Task<?> task, long deadline) {
-    task.deadline = deadline;
-    task.timerSeq = nextSeq++;
+  void add(TimerEntry entry, long deadline) {
+    entry.deadline = deadline;
+    entry.timerSeq = nextSeq++;
     if (size == heap.length) {
       heap = Arrays.copyOf(heap, size * 2);
     }
-    siftUp(size++, task);
+    siftUp(size++, entry);
   }
 
   /**
    * Removes and returns the earliest timer if its deadline is at or before {@code now}, else null.
    */
-  Task<?> pollDue(long now) {
+  TimerEntry pollDue(long now) {
     if (size == 0 || heap[0].deadline > now) {
       return null;
     }
-    Task<?> first = heap[0];
+    TimerEntry first = heap[0];
     removeAt(0);
     return first;
   }
 
-  /** Removes the task's timer, if it has one. Returns whether it had. */
-  boolean remove(Task<?> task) {
-    int i = task.heapIndex;
+  /** Removes the entry's timer, if it has one. Returns whether it had. */
+  boolean remove(TimerEntry entry) {
+    int i = entry.heapIndex;
     if (i < 0) {
       return false;
     }
@@ -85,9 +86,9 @@ final class Timers {
   }
 
   private void removeAt(int i) {
-    Task<?> removed = heap[i];
+    TimerEntry removed = heap[i];
     removed.heapIndex = -1;
-    Task<?> last = heap[--size];
+    TimerEntry last = heap[--size];
     heap[size] = null;
     if (i < size) {
       siftDown(i, last);
@@ -97,10 +98,10 @@ final class Timers {
     }
   }
 
-  private void siftUp(int i, Task<?> t) {
+  private void siftUp(int i, TimerEntry t) {
     while (i > 0) {
       int parent = (i - 1) >>> 1;
-      Task<?> p = heap[parent];
+      TimerEntry p = heap[parent];
       if (!before(t, p)) {
         break;
       }
@@ -112,11 +113,11 @@ final class Timers {
     t.heapIndex = i;
   }
 
-  private void siftDown(int i, Task<?> t) {
+  private void siftDown(int i, TimerEntry t) {
     int half = size >>> 1;
     while (i < half) {
       int child = 2 * i + 1;
-      Task<?> c = heap[child];
+      TimerEntry c = heap[child];
       int right = child + 1;
       if (right < size && before(heap[right], c)) {
         child = right;
@@ -133,7 +134,7 @@ final class Timers {
     t.heapIndex = i;
   }
 
-  private static boolean before(Task<?> a, Task<?> b) {
+  private static boolean before(TimerEntry a, TimerEntry b) {
     return a.deadline < b.deadline || (a.deadline == b.deadline && a.timerSeq < b.timerSeq);
   }
 }

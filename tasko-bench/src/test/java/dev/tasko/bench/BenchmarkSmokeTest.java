@@ -57,4 +57,21 @@ class BenchmarkSmokeTest {
     assertThat(b.taskoSpawn()).isEqualTo(SpawnBenchmark.TASKS);
     assertThat(b.virtualThreadPeer()).isEqualTo(SpawnBenchmark.TASKS);
   }
+
+  @Test
+  void channelBenchmark_eachMethod_handsOverEveryElement() throws Exception {
+    ChannelBenchmark b = new ChannelBenchmark();
+    for (int capacity : new int[] {1, 64}) {
+      b.capacity = capacity;
+      assertThat(b.taskoChannel()).isEqualTo(ChannelBenchmark.expectedSum());
+      assertThat(b.arrayBlockingQueueVirtualThreads()).isEqualTo(ChannelBenchmark.expectedSum());
+    }
+  }
+
+  @Test
+  void eventBenchmark_eachMethod_completesEveryRound() throws Exception {
+    EventBenchmark b = new EventBenchmark();
+    assertThat(b.taskoEvent()).isEqualTo(EventBenchmark.ROUNDS);
+    assertThat(b.countDownLatchVirtualThreads()).isEqualTo(EventBenchmark.ROUNDS);
+  }
 }

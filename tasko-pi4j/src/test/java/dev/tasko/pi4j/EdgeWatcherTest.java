@@ -1,5 +1,6 @@
 package dev.tasko.pi4j;
 
+import dev.tasko.testsupport.EventLog;
 import static com.pi4j.io.gpio.digital.DigitalState.HIGH;
 import static com.pi4j.io.gpio.digital.DigitalState.LOW;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,7 +12,6 @@ import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalInput;
 import dev.tasko.Loop;
 import dev.tasko.Task;
 import dev.tasko.TaskFailedException;
-import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -169,20 +169,22 @@ class EdgeWatcherTest {
   @Test
   void await_outsideTask_throwsIllegalState() {
     assertThatThrownBy(watcher::await).isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("await() must be called from a task of a running loop; current"
-            + " thread: ");
+        .hasMessageStartingWith(
+            "await() must be called from a task of a running loop; current thread: ");
   }
 
   @Test
-  void await_secondTaskWhileOneWaits_throws() {
-    loop.addTask("first", () -> watcher.await(Duration.ofMillis(10)));
-    loop.addTask("second", () -> { watcher.await(); });
+  void await_twoTasksWait_eachChangeGoesToOneOfThemFirstComeFirstServed() {
+    loop.addTask("first", () -> log.add("first got " + watcher.await()));
+    loop.addTask("second", () -> log.add("second got " + watcher.await()));
+    loop.runLater(Duration.ofMillis(10), () -> {
+      button.mockState(HIGH);
+      button.mockState(LOW);
+    });
 
-    assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class)
-        .hasMessageContaining("task 'second' failed").cause()
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessage("another task is waiting on the watcher of input 'button'; one waiting task"
-            + " per watcher" + " (make one watcher per task)");
+    loop.run();
+
+    log.assertTaken("first got HIGH", "second got LOW");
   }
 
   @Test
@@ -207,17 +209,47 @@ class EdgeWatcherTest {
   }
 
   @Test
-  void poll_queueFull_dropsOldestAndCountsThem() {
+  void poll_queueFull_refusesNewerChangesAndCountsThem_neverMerges() {
     EdgeWatcher small = EdgeWatcher.of(button, 2);
     for (DigitalState s : new DigitalState[] {HIGH, LOW, HIGH, LOW, HIGH}) {
       button.mockState(s);
     }
 
-    assertThat(small.poll()).isEqualTo(LOW);
     assertThat(small.poll()).isEqualTo(HIGH);
+    assertThat(small.poll()).isEqualTo(LOW);
     assertThat(small.poll()).isNull();
     assertThat(small.received()).isEqualTo(5);
     assertThat(small.dropped()).isEqualTo(3);
+  }
+
+  @Test
+  void edges_carryTheStateAndTheLoopTimeTheyWereSeen() {
+    EdgeWatcher timed = EdgeWatcher.of(loop, button, 8);
+    loop.runLater(Duration.ofMillis(250), () -> button.mockState(HIGH));
+    loop.runLater(Duration.ofMillis(700), () -> button.mockState(LOW));
+    loop.runLater(Duration.ofSeconds(1), timed::close);
+    loop.addTask("reader", () -> {
+      for (EdgeWatcher.Edge e : timed.edges()) { // until closed and drained
+        log.add(e.state() + " seen at " + Duration.ofNanos(e.nanoTime()).toMillis()
+            + " ms, read at " + at());
+      }
+      log.add("closed at " + at());
+    });
+
+    loop.run();
+
+    log.assertTaken("HIGH seen at 250 ms, read at 250 ms", "LOW seen at 700 ms, read at 700 ms",
+        "closed at 1000 ms");
+  }
+
+  @Test
+  void waitingTask_toStringNamesTheEdgeChannel() {
+    Task<Void> waiter = loop.addTask("waiter", () -> { watcher.await(); });
+    loop.step();
+
+    assertThat(waiter).hasToString("Task[waiter WAITING for channel 'edges of button' (empty)]");
+    watcher.close();
+    assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class);
   }
 
   @Test

@@ -29,10 +29,10 @@ import java.util.function.Consumer;
  *   <li>a sensor on the SPI bus, read every 5 s and one second after each button press; a read
  *       takes one second, during which the bus is free;
  *   <li>a beach ball animated 10 times a second, only while a read is in flight;
- *   <li>an SD-card logger on the same bus, every 100 ms while it has lines to write, every 10 s
- *       otherwise; it holds the bus while the card is busy after each block;
+ *   <li>an SD-card logger on the same bus, a task that takes its lines from a channel and writes
+ *       each as it comes; it holds the bus while the card is busy after each block;
  *   <li>a 3D printer polled 5 times a second;
- *   <li>a button read 100 times a second.
+ *   <li>a button, a task that takes its edges from the button's edge channel.
  * </ul>
  *
  * <p>Everything here runs in the loop's tasks, one at a time: no field needs a lock.
@@ -50,6 +50,8 @@ final class DemoApp {
   static final Duration SENSOR_EVERY = Duration.ofSeconds(5);
   static final Duration BUTTON_DELAY = Duration.ofSeconds(1);
   static final Duration SIMULATED_PRESS_EVERY = Duration.ofMillis(3700);
+  /** Button edges queued before the button task falls behind and they are counted as dropped. */
+  static final int EDGES = 16;
 
   private final Loop loop;
   private final Context pi4j;
@@ -85,8 +87,8 @@ final class DemoApp {
     sensor = new Sensor(loop, sensorHandle);
     logger = new SdLogger(sdHandle);
     ball = new BeachBall(sensor);
-    button = EdgeWatcher.of(pi4j.create(DigitalInput.newConfigBuilder(pi4j).id(BUTTON)
-        .address(BUTTON_PIN).pull(PullResistance.PULL_DOWN)));
+    button = EdgeWatcher.of(loop, pi4j.create(DigitalInput.newConfigBuilder(pi4j).id(BUTTON)
+        .address(BUTTON_PIN).pull(PullResistance.PULL_DOWN)), EDGES);
   }
 
   /**
@@ -101,11 +103,12 @@ final class DemoApp {
     app.logger.log("# reads every " + SENSOR_EVERY.toSeconds() + " s and "
         + BUTTON_DELAY.toSeconds() + " s after a button press");
     // The logger first: its first block holds the bus while the sensor asks for it.
-    app.logger.runBy(app.schedule("sd-logger", SdLogger.FAST, app::logOnce));
+    loop.addTask("sd-logger",
+        () -> app.logger.run(n -> app.event("sd-card wrote " + n + " bytes")));
     app.schedule("sensor", SENSOR_EVERY, app::scheduledRead);
     app.schedule("beach-ball", Duration.ofMillis(100), app::animate);
     app.schedule("3d-printer", Duration.ofMillis(200), app.printer::poll);
-    app.schedule("button", Duration.ofMillis(10), app::readButton);
+    loop.addTask("button", app::watchButton);
     return app;
   }
 
@@ -132,14 +135,6 @@ final class DemoApp {
 
   // ---- the tasks ----
 
-  private void logOnce() {
-    Duration before = logger.interval();
-    int written = logger.logOnce();
-    if (written > 0 || !logger.interval().equals(before)) {
-      event("sd-card wrote " + written + " bytes, next in " + Format.interval(logger.interval()));
-    }
-  }
-
   private void scheduledRead() {
     if (sensor.busy() || readPending) {
       scheduledReadsSkipped++;
@@ -162,9 +157,10 @@ final class DemoApp {
     }
   }
 
-  private void readButton() {
-    for (DigitalState change; (change = button.poll()) != null; ) {
-      if (change != DigitalState.HIGH) {
+  /** The button's task: reacts to each press as its edge comes out of the channel. */
+  private void watchButton() {
+    for (EdgeWatcher.Edge edge : button.edges()) { // until the watcher is closed
+      if (edge.state() != DigitalState.HIGH) {
         continue;
       }
       presses++;

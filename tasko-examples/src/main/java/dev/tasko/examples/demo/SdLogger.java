@@ -1,28 +1,28 @@
 package dev.tasko.examples.demo;
 
 import com.pi4j.io.spi.Spi;
+import dev.tasko.Channel;
 import dev.tasko.Handle;
 import dev.tasko.Lease;
-import dev.tasko.ScheduledTask;
 import dev.tasko.Tasko;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayDeque;
+import java.util.function.IntConsumer;
 
 /**
- * An SD card on the shared SPI bus, written one line (one block) per run, that sets its own rate
- * as the original README's logger does: every 100 ms while lines wait, every 10 s when there is
- * nothing to write. After each block the card is busy for a while and the host keeps it selected —
- * holding the bus — until it is done. Only the demo's tasks use it, one at a time: no locks.
+ * An SD card on the shared SPI bus, written one line (one block) at a time by a task that takes
+ * its lines from a {@link Channel}: it sleeps on the channel while nothing is to be written, and
+ * writes each line as soon as the bus is free. After each block the card is busy for a while and
+ * the host keeps it selected — holding the bus — until it is done. Lines are offered without ever
+ * blocking the task that logs them; if the card falls {@link #CAPACITY} lines behind, a line is
+ * refused and counted, never merged.
  */
 final class SdLogger {
-  static final Duration BUSY = Duration.ofMillis(40);
-  static final Duration FAST = Duration.ofMillis(100);
-  static final Duration SLOW = Duration.ofSeconds(10);
+  static final java.time.Duration BUSY = java.time.Duration.ofMillis(40);
+  static final int CAPACITY = 64;
 
   private final Handle<Spi> handle;
-  private final ArrayDeque<String> lines = new ArrayDeque<>();
-  private ScheduledTask schedule;
+  private final Channel<String> lines = Channel.create("sd-card lines", CAPACITY);
+  // Written by the logger's task only; read by the status view on the loop.
   private int blocks;
   private long bytes;
 
@@ -30,34 +30,30 @@ final class SdLogger {
     this.handle = handle;
   }
 
-  /** The schedule that runs {@link #logOnce()}, whose rate this logger changes. */
-  void runBy(ScheduledTask schedule) {
-    this.schedule = schedule;
-  }
-
-  /** Queues a line for the card. */
-  void log(String line) {
-    lines.add(line);
+  /** Queues a line for the card; any thread. False (and counted) if the card is too far behind. */
+  boolean log(String line) {
+    return lines.offer(line);
   }
 
   /**
-   * Writes the oldest waiting line, if any; then picks the next interval. Returns bytes written.
+   * The logger's task: writes each line as it comes, telling {@code written} how many bytes, until
+   * the channel is closed.
    */
-  int logOnce() {
-    int written = 0;
-    String line = lines.poll();
-    if (line != null) {
-      byte[] block = (line + "\n").getBytes(StandardCharsets.US_ASCII);
-      try (Lease<Spi> bus = handle.acquire()) {
-        bus.resource().write(block);
-        Tasko.sleep(BUSY); // the card is busy programming the block; it stays selected
-      }
-      blocks++;
-      bytes += block.length;
-      written = block.length;
+  void run(IntConsumer written) {
+    for (String line : lines) {
+      written.accept(write(line));
     }
-    schedule.changeRate(written == 0 ? SLOW : FAST);
-    return written;
+  }
+
+  private int write(String line) {
+    byte[] block = (line + "\n").getBytes(StandardCharsets.US_ASCII);
+    try (Lease<Spi> bus = handle.acquire()) {
+      bus.resource().write(block);
+      Tasko.sleep(BUSY); // the card is busy programming the block; it stays selected
+    }
+    blocks++;
+    bytes += block.length;
+    return block.length;
   }
 
   int blocks() {
@@ -72,7 +68,7 @@ final class SdLogger {
     return lines.size();
   }
 
-  Duration interval() {
-    return schedule.interval();
+  long dropped() {
+    return lines.dropped();
   }
 }

@@ -117,9 +117,9 @@ final class StatusView {
                 Format.count(sensor.reads(), "read", "reads"))));
     lines.add("spi bus     " + busState());
     SdLogger sd = app.logger();
-    lines.add(String.format("sd card     %s (%d bytes), writing every %s, %s queued",
-        Format.count(sd.blocks(), "block", "blocks"), sd.bytes(), Format.interval(sd.interval()),
-        Format.count(sd.queued(), "line", "lines")));
+    lines.add(String.format("sd card     %s (%d bytes), %s queued, %d dropped",
+        Format.count(sd.blocks(), "block", "blocks"), sd.bytes(),
+        Format.count(sd.queued(), "line", "lines"), sd.dropped()));
     lines.add(String.format("button      %s: %s triggered, %d ignored",
         Format.count(app.presses(), "press", "presses"),
         Format.count(app.pressReads(), "read", "reads"), app.pressesIgnored()));
@@ -188,9 +188,9 @@ final class StatusView {
         Format.count(sensor.busWaits(), "time", "times"), Format.latency(sensor.maxBusWait()));
     out.printf("beach ball  %d frames, all while a read was in flight%n", app.ball().frames());
     SdLogger sd = app.logger();
-    out.printf("sd card     %s (%d bytes), writing every %s at the end, %s queued%n",
-        Format.count(sd.blocks(), "block", "blocks"), sd.bytes(), Format.interval(sd.interval()),
-        Format.count(sd.queued(), "line", "lines"));
+    out.printf("sd card     %s (%d bytes), %s queued at the end, %d dropped%n",
+        Format.count(sd.blocks(), "block", "blocks"), sd.bytes(),
+        Format.count(sd.queued(), "line", "lines"), sd.dropped());
     out.printf("button      %s: %s triggered, %d ignored%n",
         Format.count(app.presses(), "press", "presses"),
         Format.count(app.pressReads(), "read", "reads"), app.pressesIgnored());

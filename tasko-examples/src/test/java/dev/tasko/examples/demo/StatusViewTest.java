@@ -68,8 +68,8 @@ class StatusViewTest {
 
     loop.run();
 
-    // Runs 2..7 s of a 100 Hz schedule, counted between the redraws at 2 s and 7 s: 500 in 5 s.
-    assertThat(out.lines()).filteredOn(l -> l.matches("button\\s+10 ms.*")).last().asString()
-        .matches("button\\s+10 ms\\s+100 Hz\\s+100 Hz\\s+.*\\s+700"); // runs so far: 0.00 to 6.99 s
+    // Runs 2..7 s of a 10 Hz schedule, counted between the redraws at 2 s and 7 s: 50 in 5 s.
+    assertThat(out.lines()).filteredOn(l -> l.matches("beach-ball\\s+100 ms.*")).last().asString()
+        .matches("beach-ball\\s+100 ms\\s+10.0 Hz\\s+10.0 Hz\\s+.*\\s+70"); // 0.0 to 6.9 s
   }
 }

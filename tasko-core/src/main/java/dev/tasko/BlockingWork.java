@@ -1,0 +1,138 @@
+package dev.tasko;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.Executor;
+
+/**
+ * One {@link Tasko#blocking} call: the work, run on a thread outside the loop, and the suspension
+ * its task waits on until the work has ended. Also what the task's {@code toString()} and
+ * diagnostics say it waits for: {@code "blocking work"}.
+ *
+ * <p>Its lifecycle is guarded by {@code this}: the work's thread and the loop race to start,
+ * finish, skip or interrupt it, and an interrupt must reach the work only while it runs (a pooled
+ * thread goes on to other jobs afterwards).
+ */
+final class BlockingWork<T> implements Runnable {
+  /** The default executor: a new virtual thread for each work. */
+  static final Executor VIRTUAL_THREAD =
+      r -> Thread.ofVirtual().name("tasko-blocking-work").start(r);
+
+  private static final int QUEUED = 0;
+  private static final int RUNNING = 1;
+  private static final int ENDED = 2;
+
+  private final Callable<T> work;
+  private final Suspension done;
+  // ---- guarded by this ----
+  private int phase = QUEUED;
+  private Thread runner;
+  private boolean interrupted;
+  // ---- written by the work's thread before done.resume(), read by the task after ----
+  private T result;
+  private Throwable failure;
+
+  private BlockingWork(Task<?> task, Callable<T> work) {
+    this.work = work;
+    this.done = new Suspension(task, this, /* external= */ true);
+  }
+
+  static <T> T run(Task<?> self, Executor executor, Callable<T> work) {
+    Loop loop = self.loop;
+    Loop.checkCancelled(self);
+    BlockingWork<T> w = new BlockingWork<>(self, work);
+    loop.blockingWork++; // from here to the end, virtual time stands still
+    try {
+      executor.execute(w);
+      try {
+        w.done.await();
+      } catch (CancellationException e) {
+        if (w.stop()) {
+          // Interrupted while it runs: wait, shielded, until it has ended.
+          Suspension ended = new Suspension(self, w, /* external= */ true, /* shielded= */ true);
+          w.whenEnded(ended);
+          loop.awaitShielded(ended);
+        }
+        throw e;
+      }
+    } finally {
+      loop.blockingWork--;
+    }
+    if (w.failure != null) {
+      if (w.failure instanceof RuntimeException r) {
+        throw r;
+      }
+      if (w.failure instanceof Error err) {
+        throw err;
+      }
+      throw new TaskFailedException(self, w.failure);
+    }
+    return w.result;
+  }
+
+  /** On the work's thread. */
+  @Override
+  public void run() {
+    synchronized (this) {
+      if (phase != QUEUED) {
+        return; // its task was cancelled while it was queued: skip it
+      }
+      phase = RUNNING;
+      runner = Thread.currentThread();
+    }
+    try {
+      result = work.call();
+    } catch (Throwable t) {
+      failure = t;
+    } finally {
+      Suspension waiting;
+      synchronized (this) {
+        phase = ENDED;
+        runner = null;
+        waiting = endWaiter;
+        if (interrupted) {
+          Thread.interrupted(); // an interrupt meant for the work must not outlive it
+        }
+      }
+      done.resume();
+      if (waiting != null) {
+        waiting.resume();
+      }
+    }
+  }
+
+  private Suspension endWaiter;
+
+  /**
+   * On the loop, when the task is cancelled: skips the work if it has not started, else interrupts
+   * it. Returns whether it is still running, so the task must wait for its end.
+   */
+  private synchronized boolean stop() {
+    if (phase == QUEUED) {
+      phase = ENDED;
+      return false;
+    }
+    if (phase == RUNNING) {
+      interrupted = true;
+      runner.interrupt();
+      return true;
+    }
+    return false;
+  }
+
+  /** Resumes {@code s} when the work ends (at once if it has). */
+  private void whenEnded(Suspension s) {
+    synchronized (this) {
+      if (phase != ENDED) {
+        endWaiter = s;
+        return;
+      }
+    }
+    s.resume();
+  }
+
+  @Override
+  public synchronized String toString() {
+    return interrupted ? "blocking work (interrupted; waiting for it to end)" : "blocking work";
+  }
+}

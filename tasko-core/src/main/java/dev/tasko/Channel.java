@@ -1,0 +1,479 @@
+package dev.tasko;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+
+/**
+ * A first-in, first-out queue that hands elements from producers to consumers: a sensor task to a
+ * logger task, a GPIO interrupt listener to the task that debounces it. Tasks {@link #put} and
+ * {@link #take}, suspending while the channel is full or empty; any thread may {@link #offer} and
+ * {@link #poll()} without ever blocking.
+ *
+ * <pre>{@code
+ * Channel<String> lines = Channel.create("lines", 64);
+ * loop.schedule(Duration.ofSeconds(1), () -> lines.put(sensor.read() + " C"));
+ * loop.addTask("sd-logger", () -> {
+ *   for (String line : lines) {            // takes until the channel is closed and drained
+ *     sdCard.append(line);
+ *   }
+ * });
+ * }</pre>
+ *
+ * <h2>Nothing merged, nothing lost silently</h2>
+ * Every element offered is either queued or refused: {@link #offer} returns false when the channel
+ * is full (or closed) and counts the refusal in {@link #dropped()}. A burst faster than the
+ * consumer is queued up to the capacity; what is beyond it is counted, never merged into what is
+ * already queued. Null elements are refused with a {@link NullPointerException}.
+ *
+ * <h2>Fairness</h2>
+ * Strictly first come, first served, with no barging. An element put while tasks wait to take goes
+ * straight to the one that has waited longest. A slot freed while tasks wait to put goes to the one
+ * that has waited longest, and nobody else can fill it first (an {@code offer} from another thread
+ * is refused meanwhile). Elements come out in the order they went in.
+ *
+ * <h2>Threads</h2>
+ * {@link #offer}, {@link #poll()}, {@link #close()}, {@link #size()}, {@link #dropped()} and
+ * {@link #isClosed()} may be called from any thread: interrupt listeners, Pi4J callbacks, tasks of
+ * other loops; an element offered from another thread wakes the idle loop of the task waiting for
+ * it. {@link #put}, {@link #take}, {@link #poll(Duration)} and the iterator must be called from a
+ * task (of any loop). Because another thread may offer or close at any time, a task waiting on a
+ * channel is, for its loop, waiting for the outside world: the loop does not end and reports no
+ * deadlock while it waits. A waiting task is parked on the loop's one parking primitive,
+ * {@link Suspension}, and costs nothing.
+ *
+ * <h2>Closing</h2>
+ * After {@link #close()}, {@code put} throws {@link ChannelClosedException} (an
+ * {@link IllegalStateException}) and {@code offer} returns false; tasks still waiting to put are
+ * woken and throw the same, their elements not added. {@code take} goes on returning what was
+ * queued before the close (an element a cancelled taker gives back included), then throws
+ * {@code ChannelClosedException}; iteration ends there.
+ *
+ * <h2>Cancellation</h2>
+ * A task cancelled (or timed out, see {@link Tasko#withTimeout}) while it waits leaves the queue
+ * and throws {@link CancellationException}, and nothing is lost: a waiting {@code put} has not
+ * added its element; a {@code take} that had just been handed an element gives it back to the head
+ * of the channel (or to the next task waiting), even if that briefly puts the channel one past its
+ * capacity.
+ *
+ * @param <T> the element type
+ */
+public final class Channel<T> implements Iterable<T> {
+  private final String name;
+  private final int capacity;
+
+  // ---- guarded by this ----
+  private final ArrayDeque<T> items = new ArrayDeque<>();
+  /** Tasks waiting to take, longest first; each is handed an element directly. */
+  private final ArrayDeque<Waiter<T>> takers = new ArrayDeque<>();
+  /** Tasks waiting to put, longest first; each is handed a free slot, which it then fills. */
+  private final ArrayDeque<Waiter<T>> putters = new ArrayDeque<>();
+  /** Slots handed to woken putters that have not yet filled them: not free for anyone else. */
+  private int reservedSlots;
+  /**
+   * Elements handed to woken takers that have not yet returned them from take(). A closed channel
+   * is drained only when this is zero too: a cancelled taker gives its element back.
+   */
+  private int handedOver;
+
+  // Written under the lock; volatile so that any thread may read them without it.
+  private volatile boolean closed;
+  private volatile long dropped;
+
+  private Channel(String name, int capacity) {
+    this.name = name;
+    this.capacity = capacity;
+  }
+
+  /**
+   * A channel that queues up to {@code capacity} elements.
+   *
+   * @throws IllegalArgumentException if {@code capacity} is below 1
+   */
+  public static <T> Channel<T> create(int capacity) {
+    return new Channel<>(null, checkCapacity(capacity));
+  }
+
+  /**
+   * A channel that queues up to {@code capacity} elements, named for diagnostics
+   * ({@code "channel 'lines' (empty)"}).
+   *
+   * @throws NullPointerException if {@code name} is null
+   * @throws IllegalArgumentException if {@code capacity} is below 1
+   */
+  public static <T> Channel<T> create(String name, int capacity) {
+    Objects.requireNonNull(name, "name == null");
+    return new Channel<>(name, checkCapacity(capacity));
+  }
+
+  /** A channel without a capacity: {@code put} never waits; {@code offer} refuses once closed. */
+  public static <T> Channel<T> unbounded() {
+    return new Channel<>(null, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Like {@link #unbounded()}, named for diagnostics.
+   *
+   * @throws NullPointerException if {@code name} is null
+   */
+  public static <T> Channel<T> unbounded(String name) {
+    return new Channel<>(Objects.requireNonNull(name, "name == null"), Integer.MAX_VALUE);
+  }
+
+  private static int checkCapacity(int capacity) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("capacity < 1: " + capacity);
+    }
+    return capacity;
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Any thread.
+  // ----------------------------------------------------------------------------------------------
+
+  /**
+   * Queues {@code element} if there is room, without ever blocking or suspending; hands it straight
+   * to the task that has waited longest to take, if any. Any thread.
+   *
+   * @return true if queued; false if the channel is full or closed (the refusal is counted in
+   *     {@link #dropped()})
+   * @throws NullPointerException if {@code element} is null
+   */
+  public boolean offer(T element) {
+    Objects.requireNonNull(element, "element == null");
+    synchronized (this) {
+      if (!closed && deliver(element)) {
+        return true;
+      }
+      dropped++;
+      return false;
+    }
+  }
+
+  /**
+   * Takes the oldest element, or returns null at once if there is none. Never blocks or suspends.
+   * Any thread.
+   */
+  public synchronized T poll() {
+    T x = items.poll();
+    if (x != null) {
+      grantSlots();
+    }
+    return x;
+  }
+
+  /**
+   * Closes the channel: later puts fail and later offers are refused; tasks waiting to put are
+   * woken and fail; what is queued can still be taken, after which takes throw
+   * {@link ChannelClosedException} (tasks waiting to take are woken to throw it). Idempotent. Any
+   * thread.
+   */
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (Waiter<T> w; (w = takers.poll()) != null; ) {
+      w.suspension.resume(); // not granted: it finds the channel closed
+    }
+    for (Waiter<T> w; (w = putters.poll()) != null; ) {
+      w.suspension.resume();
+    }
+  }
+
+  /** Whether {@link #close()} has been called. Any thread. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /** How many elements are queued now (not counting those being handed over). Any thread. */
+  public synchronized int size() {
+    return items.size();
+  }
+
+  /** How many offered elements were refused so far (channel full or closed). Any thread. */
+  public long dropped() {
+    return dropped;
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Tasks.
+  // ----------------------------------------------------------------------------------------------
+
+  /**
+   * Adds {@code element}, suspending the calling task while the channel is full. Returns at once,
+   * without yielding, if there is room and nobody waits to put before it.
+   *
+   * @throws NullPointerException if {@code element} is null
+   * @throws ChannelClosedException if the channel is closed, or closes while the task waits (the
+   *     element is not added)
+   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
+   *     or while it waits; the element is not added
+   */
+  public void put(T element) {
+    Objects.requireNonNull(element, "element == null");
+    Task<?> self = Loop.requireCurrentTask("put");
+    Loop.checkCancelled(self);
+    Waiter<T> w;
+    synchronized (this) {
+      if (closed) {
+        throw closedForPut();
+      }
+      if (deliver(element)) {
+        return;
+      }
+      w = new Waiter<>(self, this);
+      putters.add(w);
+    }
+    try {
+      self.loop.await(w.suspension, -1);
+    } catch (CancellationException e) {
+      synchronized (this) {
+        if (w.granted) {
+          reservedSlots--; // hand the slot we were given to the next in line
+          grantSlots();
+        } else {
+          putters.remove(w);
+        }
+      }
+      throw e;
+    }
+    synchronized (this) {
+      if (!w.granted) {
+        throw closedForPut(); // woken by close()
+      }
+      reservedSlots--;
+      if (closed) {
+        grantSlots();
+        throw closedForPut();
+      }
+      if (handToTaker(element)) {
+        grantSlots(); // our reserved slot stayed empty: it is free for the next putter
+      } else {
+        items.add(element); // into the slot reserved for us
+      }
+    }
+  }
+
+  /**
+   * Takes the oldest element, suspending the calling task while the channel is empty. Returns at
+   * once, without yielding, if an element is queued.
+   *
+   * @throws ChannelClosedException if the channel is closed and every element has been taken
+   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
+   *     or while it waits; no element is lost
+   */
+  public T take() {
+    return take0(Loop.requireCurrentTask("take"), -1);
+  }
+
+  /**
+   * Like {@link #take()}, but gives up after {@code timeout}.
+   *
+   * @return the oldest element, or null if the timeout passed first
+   * @throws NullPointerException if {@code timeout} is null
+   * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
+   *     nanoseconds
+   * @throws ChannelClosedException if the channel is closed and every element has been taken
+   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
+   *     or while it waits; no element is lost
+   */
+  public T poll(Duration timeout) {
+    long nanos = Durations.nonNegativeNanos(timeout, "timeout");
+    return take0(Loop.requireCurrentTask("poll"), nanos);
+  }
+
+  private T take0(Task<?> self, long timeoutNanos) {
+    Loop.checkCancelled(self);
+    long deadline =
+        timeoutNanos < 0 ? -1 : Durations.saturatedAdd(self.loop.nanoTime(), timeoutNanos);
+    for (;;) {
+      Waiter<T> w;
+      synchronized (this) {
+        T x = items.poll();
+        if (x != null) {
+          grantSlots();
+          return x;
+        }
+        if (closed && handedOver == 0) {
+          throw closedForTake();
+        }
+        w = new Waiter<>(self, this);
+        takers.add(w);
+      }
+      long wait = deadline < 0 ? -1 : Math.max(0, deadline - self.loop.nanoTime());
+      boolean resumed;
+      try {
+        resumed = self.loop.await(w.suspension, wait);
+      } catch (CancellationException e) {
+        synchronized (this) {
+          if (w.granted) {
+            giveBack(w.item);
+          } else {
+            takers.remove(w);
+          }
+        }
+        throw e;
+      }
+      synchronized (this) {
+        if (!resumed) {
+          takers.remove(w); // timed out: never granted (a grant resumes it first)
+          return null;
+        }
+        if (w.granted) {
+          handedOver--;
+          wakeTakersIfDrained();
+          return w.item;
+        }
+        // Woken by close(), or because the last hand-off ended after it: look again.
+      }
+    }
+  }
+
+  /**
+   * Takes elements until the channel is closed and drained: {@code for (T x : channel)}. The
+   * iterator's {@code hasNext()} suspends like {@link #take()} and must be called from a task;
+   * {@code remove()} is not supported.
+   */
+  @Override
+  public Iterator<T> iterator() {
+    return new Iterator<>() {
+      private T next;
+
+      @Override
+      public boolean hasNext() {
+        if (next != null) {
+          return true;
+        }
+        try {
+          next = take();
+          return true;
+        } catch (ChannelClosedException e) {
+          return false;
+        }
+      }
+
+      @Override
+      public T next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException(Channel.this + " is closed and drained");
+        }
+        T x = next;
+        next = null;
+        return x;
+      }
+    };
+  }
+
+  // ---- guarded by this ----
+
+  /**
+   * Hands {@code x} to the longest-waiting taker, or queues it if there is a free slot nobody waits
+   * for. False if it must wait (or be refused).
+   */
+  private boolean deliver(T x) {
+    if (handToTaker(x)) {
+      return true;
+    }
+    if (putters.isEmpty() && items.size() + reservedSlots < capacity) {
+      items.add(x);
+      return true;
+    }
+    return false;
+  }
+
+  private boolean handToTaker(T x) {
+    for (Waiter<T> t; (t = takers.poll()) != null; ) {
+      t.item = x;
+      t.granted = true;
+      if (t.suspension.resume()) {
+        handedOver++;
+        return true;
+      }
+      t.item = null; // it timed out or was cancelled just now, and is on its way out: skip it
+      t.granted = false;
+    }
+    return false;
+  }
+
+  /** A taker cancelled after it was handed {@code x}: the next taker gets it, or the head. */
+  private void giveBack(T x) {
+    handedOver--;
+    if (!handToTaker(x)) {
+      items.addFirst(x);
+    }
+  }
+
+  /** Closed and nothing left, nor on its way: tasks still waiting to take are woken to throw. */
+  private void wakeTakersIfDrained() {
+    if (closed && items.isEmpty() && handedOver == 0) {
+      for (Waiter<T> w; (w = takers.poll()) != null; ) {
+        w.suspension.resume();
+      }
+    }
+  }
+
+  /** Hands each free slot to the longest-waiting putter. */
+  private void grantSlots() {
+    while (!putters.isEmpty() && items.size() + reservedSlots < capacity) {
+      Waiter<T> p = putters.poll();
+      p.granted = true;
+      reservedSlots++;
+      if (!p.suspension.resume()) {
+        p.granted = false; // cancelled or timed out just now: skip it
+        reservedSlots--;
+      }
+    }
+  }
+
+  private ChannelClosedException closedForPut() {
+    return new ChannelClosedException("put on a closed " + this);
+  }
+
+  private ChannelClosedException closedForTake() {
+    return new ChannelClosedException(this + ": closed and drained");
+  }
+
+  /**
+   * What the channel is and holds: {@code "channel 'lines' (empty)"}, {@code "channel 'lines' (3 of
+   * 64 queued)"}, {@code "channel 'lines' (full: 64 of 64)"}, {@code "channel 'lines' (closed, 2
+   * left)"}. What a task waiting on it shows in diagnostics. Any thread.
+   */
+  @Override
+  public synchronized String toString() {
+    String what = name == null ? "channel" : "channel '" + name + "'";
+    int n = items.size();
+    String state;
+    if (closed) {
+      state = n == 0 ? "closed, empty" : "closed, " + n + " left";
+    } else if (n == 0) {
+      state = "empty";
+    } else if (capacity == Integer.MAX_VALUE) {
+      state = n + " queued";
+    } else if (n >= capacity) {
+      state = "full: " + n + " of " + capacity;
+    } else {
+      state = n + " of " + capacity + " queued";
+    }
+    return what + " (" + state + ")";
+  }
+
+  /** A task waiting to take or to put. Its fields are guarded by the channel's lock. */
+  private static final class Waiter<T> {
+    final Suspension suspension;
+    /** Whether it was handed an element (a taker) or a slot (a putter). */
+    boolean granted;
+    /** A taker's element, once granted. */
+    T item;
+
+    Waiter(Task<?> task, Channel<T> channel) {
+      this.suspension = new Suspension(task, channel, /* external= */ true);
+    }
+  }
+}

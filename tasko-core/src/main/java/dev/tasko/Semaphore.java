@@ -1,0 +1,206 @@
+package dev.tasko;
+
+import java.util.ArrayDeque;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+
+/**
+ * A fixed number of permits shared by the tasks of one loop: "at most two sensors converting at
+ * once", "one radio transmission at a time per channel". A task {@linkplain #acquire() acquires} a
+ * {@link Permit}, waiting if none is free, and closes it when done (try-with-resources).
+ *
+ * <pre>{@code
+ * Semaphore i2cSlots = Semaphore.create("i2c-slots", 2);
+ * try (Permit p = i2cSlots.acquire()) {     // waits while two tasks hold one
+ *   sensor.convertAndRead();
+ * }                                          // the next waiting task gets it
+ * }</pre>
+ *
+ * <h2>Fairness</h2>
+ * Strictly first come, first served, with no barging (an executable reminder, like trio's
+ * {@code StrictFIFOLock}). A free permit is taken at once, without yielding, only when nobody
+ * waits. A closed permit passes straight to the task that has waited longest, so it is never free
+ * in between and a task that closes and asks again queues behind those already waiting.
+ *
+ * <h2>Ownership</h2>
+ * Permits exist only as {@code Permit} objects: the semaphore never holds more than it was created
+ * with. A permit releases once (closing it again does nothing), only from a task of the semaphore's
+ * loop. A task that ends while holding a permit has it released for it, with a warning in the log,
+ * as with a forgotten {@link Lease}.
+ *
+ * <h2>Threads and deadlocks</h2>
+ * A semaphore belongs to the loop of the first task that acquires it; tasks of other loops get an
+ * {@link IllegalStateException}. {@link #available()} and {@code toString()} may be called from any
+ * thread. Only tasks of the loop release permits, so a wait on a semaphore can be part of a
+ * deadlock: {@link Loop#run()} reports it ({@code "semaphore 'i2c-slots' (0 of 2 free)"}) rather
+ * than waiting forever. A waiting task is parked on the loop's one parking primitive,
+ * {@link Suspension}, and costs nothing.
+ *
+ * <h2>Cancellation</h2>
+ * A task cancelled (or timed out, see {@link Tasko#withTimeout}) while it waits leaves the queue
+ * and throws {@link CancellationException}; if a permit had just been handed to it, it passes the
+ * permit on untouched to the next waiter. No permit is lost.
+ */
+public final class Semaphore {
+  private final String name;
+  private final int permits;
+
+  /** The loop whose tasks use this semaphore; set by the first acquire. */
+  private volatile Loop loop;
+  // ---- guarded by that loop's baton; volatile so that any thread may read it ----
+  private volatile int free;
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+
+  private Semaphore(String name, int permits) {
+    if (permits < 1) {
+      throw new IllegalArgumentException("permits < 1: " + permits);
+    }
+    this.name = name;
+    this.permits = permits;
+    this.free = permits;
+  }
+
+  /**
+   * A semaphore with {@code permits} permits, all free.
+   *
+   * @throws IllegalArgumentException if {@code permits} is below 1
+   */
+  public static Semaphore create(int permits) {
+    return new Semaphore(null, permits);
+  }
+
+  /**
+   * Like {@link #create(int)}, named for diagnostics ({@code "semaphore 'i2c-slots' (0 of 2
+   * free)"}).
+   *
+   * @throws NullPointerException if {@code name} is null
+   * @throws IllegalArgumentException if {@code permits} is below 1
+   */
+  public static Semaphore create(String name, int permits) {
+    return new Semaphore(Objects.requireNonNull(name, "name == null"), permits);
+  }
+
+  /**
+   * Takes a permit for the calling task, suspending it until one is free and its turn comes (first
+   * come, first served). Returns at once, without yielding, if a permit is free and nobody waits.
+   *
+   * @return the permit; close it to release
+   * @throws IllegalStateException if not called from a task of a running loop, or if the semaphore
+   *     belongs to another loop
+   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
+   *     or while it waits; it then neither holds nor waits for a permit
+   */
+  public Permit acquire() {
+    Task<?> self = Loop.requireCurrentTask("acquire");
+    bindTo(self.loop);
+    Loop.checkCancelled(self);
+    if (free > 0 && waiters.isEmpty()) {
+      free--;
+      return grant(self);
+    }
+    Waiter w = new Waiter(self, this);
+    waiters.add(w);
+    try {
+      self.loop.await(w.suspension, -1);
+    } catch (CancellationException e) {
+      if (w.granted) {
+        passOn(); // handed to us just before the cancel: hand it on untouched
+      } else {
+        waiters.remove(w);
+      }
+      throw e;
+    }
+    return grant(self); // handed to us by the task that released it
+  }
+
+  /**
+   * Takes a permit if one is free and nobody waits for one; never suspends (and so is not a
+   * cancellation point).
+   *
+   * @return the permit, or null if none is free
+   * @throws IllegalStateException if not called from a task of a running loop, or if the semaphore
+   *     belongs to another loop
+   */
+  public Permit tryAcquire() {
+    Task<?> self = Loop.requireCurrentTask("tryAcquire");
+    bindTo(self.loop);
+    if (free > 0 && waiters.isEmpty()) {
+      free--;
+      return grant(self);
+    }
+    return null;
+  }
+
+  /** How many permits are free right now; a snapshot from another thread. Any thread. */
+  public int available() {
+    return free;
+  }
+
+  private Permit grant(Task<?> self) {
+    Permit p = new Permit(this, self);
+    self.holding(p);
+    return p;
+  }
+
+  /** A permit was closed: it goes to the longest waiter still waiting, or becomes free. */
+  void release(Permit p) {
+    p.holder.released(p);
+    passOn();
+  }
+
+  private void passOn() {
+    for (Waiter w; (w = waiters.poll()) != null; ) {
+      w.granted = true;
+      if (w.suspension.resume()) {
+        return;
+      }
+      w.granted = false; // that waiter was cancelled and is on its way out: skip it
+    }
+    free++;
+  }
+
+  void checkOnLoop(String op) {
+    Task<?> t = Loop.currentTask();
+    if (t == null || t.loop != loop) {
+      throw new IllegalStateException(op + "() of " + this + " must be called from a task of loop '"
+          + loop.name() + "'; current thread: " + Thread.currentThread());
+    }
+  }
+
+  private void bindTo(Loop l) {
+    Loop bound = loop;
+    if (bound == null) {
+      synchronized (this) {
+        if (loop == null) {
+          loop = l;
+        }
+        bound = loop;
+      }
+    }
+    if (bound != l) {
+      throw new IllegalStateException(this + " belongs to loop '" + bound.name()
+          + "'; it cannot be acquired from a task of loop '" + l.name() + "'");
+    }
+  }
+
+  /**
+   * {@code "semaphore 'i2c-slots' (0 of 2 free)"}: what a task waiting on it shows in diagnostics.
+   * Any thread.
+   */
+  @Override
+  public String toString() {
+    String what = name == null ? "semaphore" : "semaphore '" + name + "'";
+    return what + " (" + free + " of " + permits + " free)";
+  }
+
+  /** A task in the queue. */
+  private static final class Waiter {
+    final Suspension suspension;
+    /** Whether a permit has been handed to it. */
+    boolean granted;
+
+    Waiter(Task<?> task, Semaphore semaphore) {
+      this.suspension = new Suspension(task, semaphore, /* external= */ false);
+    }
+  }
+}

@@ -1,0 +1,240 @@
+package dev.tasko;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+
+/**
+ * Tasks that start together and end together, as trio's nurseries and asyncio's {@code TaskGroup}:
+ * the task that opens a group cannot get past its {@link #close()} until every child has ended, and
+ * a failure of one child stops the others and reaches the opener.
+ *
+ * <pre>{@code
+ * try (TaskGroup reads = TaskGroup.open("reads")) {
+ *   Task<Double> t = reads.add("temperature", () -> thermometer.read());
+ *   Task<Double> h = reads.add("humidity", () -> hygrometer.read());
+ *   Task<Double> p = reads.add("pressure", () -> barometer.read());
+ * }                                  // all three have ended here; if one threw, so does this
+ * }</pre>
+ *
+ * <h2>Children</h2>
+ * {@link #add} starts a child task on the opener's loop; it first runs at the loop's next pass.
+ * Any task of that loop may add children while the group is open, children included, until
+ * {@code close()} has returned; after that, {@code add} throws {@link IllegalStateException}.
+ *
+ * <h2>Failures</h2>
+ * The first child that fails (ends by an exception other than its own cancellation) cancels its
+ * siblings (children added later are cancelled before they start), and {@code close()} throws that
+ * failure once all have ended, with the failures of the others {@linkplain
+ * Throwable#getSuppressed() suppressed} in it; a checked exception is wrapped in a {@link
+ * TaskFailedException} naming the child. Failures of children are reported by {@code close()} and
+ * not to the loop's {@link FailureHandler}, so always close the group (try-with-resources).
+ * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure.
+ *
+ * <h2>Cancellation</h2>
+ * When the opener is cancelled (or a {@link Tasko#withTimeout} around the group passes), its
+ * {@code close()} cancels every child, waits until all have ended, and then throws the
+ * {@link CancellationException}. Code inside the try block that throws does not cancel the
+ * children: {@code close()} cannot see that exception and waits for them as usual; call
+ * {@link #cancel()} first if they should stop.
+ *
+ * <h2>Deadlocks</h2>
+ * Only children end a group, so an opener waiting in {@code close()} can be part of a deadlock:
+ * {@link Loop#run()} reports it ({@code "task group 'reads' (2 children running)"}). The wait is
+ * built, like every other, on the loop's one parking primitive, {@link Suspension}.
+ *
+ * <p>{@code toString()} may be called from any thread (a snapshot); everything else must be called
+ * from a task of the group's loop.
+ */
+public final class TaskGroup implements AutoCloseable {
+  private final String name;
+  private final Task<?> owner;
+
+  // ---- guarded by the loop's baton ----
+  private final List<Task<?>> children = new ArrayList<>();
+  private boolean closed;
+  private Throwable failure;
+  private Task<?> failedChild;
+  /** The owner's wait in close(), while it waits. */
+  private Suspension closing;
+
+  private TaskGroup(String name, Task<?> owner) {
+    this.name = name;
+    this.owner = owner;
+  }
+
+  /**
+   * Opens a group owned by the calling task: only it may {@link #close()} the group.
+   *
+   * @throws IllegalStateException if not called from a task of a running loop
+   */
+  public static TaskGroup open() {
+    return new TaskGroup(null, Loop.requireCurrentTask("open"));
+  }
+
+  /**
+   * Like {@link #open()}, named for diagnostics ({@code "task group 'reads' (2 children
+   * running)"}).
+   *
+   * @throws NullPointerException if {@code name} is null
+   * @throws IllegalStateException if not called from a task of a running loop
+   */
+  public static TaskGroup open(String name) {
+    Objects.requireNonNull(name, "name == null");
+    return new TaskGroup(name, Loop.requireCurrentTask("open"));
+  }
+
+  /**
+   * Starts a child task that computes a value; {@link Task#join()} returns it.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalStateException if not called from a task of the group's loop, or if the group
+   *     is closed
+   */
+  public <T> Task<T> add(String name, Callable<T> body) {
+    return add0(name, body);
+  }
+
+  /**
+   * Starts a child task that returns nothing.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalStateException if not called from a task of the group's loop, or if the group
+   *     is closed
+   */
+  public Task<Void> add(String name, TaskBody body) {
+    return add0(name, body);
+  }
+
+  private <T> Task<T> add0(String name, Object body) {
+    Objects.requireNonNull(name, "name == null");
+    Objects.requireNonNull(body, "body == null");
+    checkOnLoop("add");
+    if (closed) {
+      throw new IllegalStateException("add(\"" + name + "\"): " + this + " is closed");
+    }
+    Loop loop = owner.loop;
+    Task<T> child = loop.newTask(name, body);
+    child.failureObserved = true; // close() rethrows it
+    child.onEnd = () -> childEnded(child);
+    children.add(child);
+    if (failure != null) {
+      loop.cancel(child); // the group is failing: it never starts
+    }
+    loop.enqueue(child, Loop.START_NOW);
+    return child;
+  }
+
+  /**
+   * Cancels every child still running; {@link #close()} still waits for them to end. Does not
+   * suspend.
+   *
+   * @throws IllegalStateException if not called from a task of the group's loop
+   */
+  public void cancel() {
+    checkOnLoop("cancel");
+    cancelChildren();
+  }
+
+  /**
+   * Waits until every child has ended, then closes the group. Suspends the owner while children
+   * run (other tasks run meanwhile); returns at once, without yielding, if none does. Idempotent:
+   * a second call does nothing.
+   *
+   * @throws RuntimeException or {@link Error}: the first child's failure, others suppressed in it
+   * @throws TaskFailedException if that failure is a checked exception
+   * @throws CancellationException if the owner is cancelled (or an enclosing timeout passes) before
+   *     or while it waits: every child has then been cancelled and has ended
+   * @throws IllegalStateException if not called by the task that opened the group
+   */
+  @Override
+  public void close() {
+    Task<?> self = Loop.currentTask();
+    if (self != owner) {
+      throw new IllegalStateException("close() of " + this + " must be called by task '"
+          + owner.name() + "', which opened it; current: "
+          + (self == null ? Thread.currentThread() : self));
+    }
+    if (closed) {
+      return;
+    }
+    try {
+      Loop.checkCancelled(owner); // a cancellation point even with no child left
+      while (!children.isEmpty()) {
+        closing = new Suspension(owner, this, /* external= */ false);
+        owner.loop.await(closing, -1);
+      }
+    } catch (CancellationException e) {
+      cancelChildren();
+      while (!children.isEmpty()) { // the owner cannot outlive its children
+        closing = new Suspension(owner, this, /* external= */ false, /* shielded= */ true);
+        owner.loop.awaitShielded(closing);
+      }
+      if (failure != null) {
+        e.addSuppressed(failure);
+      }
+      throw e;
+    } finally {
+      closing = null;
+      closed = true;
+    }
+    if (failure instanceof RuntimeException r) {
+      throw r;
+    }
+    if (failure instanceof Error err) {
+      throw err;
+    }
+    if (failure != null) {
+      throw new TaskFailedException(failedChild, failure);
+    }
+  }
+
+  /** On the loop, as the child's last act. */
+  private void childEnded(Task<?> child) {
+    children.remove(child);
+    if (child.state() == Task.State.FAILED) {
+      Throwable f = child.failure();
+      if (failure == null) {
+        failure = f;
+        failedChild = child;
+        cancelChildren();
+      } else if (f != failure) {
+        failure.addSuppressed(f);
+      }
+    }
+    Suspension s = closing;
+    if (s != null && children.isEmpty()) {
+      s.resume();
+    }
+  }
+
+  private void cancelChildren() {
+    for (Task<?> c : List.copyOf(children)) {
+      c.loop.cancel(c);
+    }
+  }
+
+  private void checkOnLoop(String op) {
+    Task<?> t = Loop.currentTask();
+    if (t == null || t.loop != owner.loop) {
+      throw new IllegalStateException(op + "() of " + this + " must be called from a task of loop '"
+          + owner.loop.name() + "'; current thread: " + Thread.currentThread());
+    }
+  }
+
+  /**
+   * {@code "task group 'reads' (2 children running)"}: what the owner waiting in {@code close()}
+   * shows in diagnostics. A snapshot from another thread.
+   */
+  @Override
+  public String toString() {
+    String what = name == null ? "task group" : "task group '" + name + "'";
+    if (closed) {
+      return what + " (closed)";
+    }
+    int n = children.size();
+    return what + " (" + n + (n == 1 ? " child" : " children") + " running)";
+  }
+}

@@ -1,0 +1,259 @@
+package dev.tasko;
+
+import dev.tasko.testsupport.EventLog;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+class BlockingTest {
+  private final Loop loop = Loop.builder().virtualTime().build();
+  private final EventLog log = new EventLog();
+
+  private String now() {
+    return Duration.ofNanos(loop.nanoTime()).toString();
+  }
+
+  private static void awaitState(Task<?> t, Task.State state) {
+    while (t.state() != state) {
+      Thread.onSpinWait();
+    }
+  }
+
+  @Test
+  void blocking_resultComesBack_otherTasksRunMeanwhile() {
+    CountDownLatch released = new CountDownLatch(1);
+    Task<Integer> reader = loop.addTask("reader", () -> Tasko.blocking(() -> {
+      released.await(); // blocks its own thread, not the loop
+      return 42;
+    }));
+    loop.addTask("other", () -> {
+      log.add("other runs");
+      released.countDown();
+    });
+
+    loop.run();
+
+    log.assertTaken("other runs");
+    assertThat(reader.join()).isEqualTo(42);
+  }
+
+  @Test
+  void blocking_onVirtualTime_clockStandsStillWhileWorkIsInFlight() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    loop.addTask("sleeper", () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      log.add("sleeper woke@" + now());
+    });
+    Task<Void> worker = loop.addTask("worker", () -> {
+      Tasko.blocking(() -> {
+        release.await();
+        log.add("work done@" + now());
+        return null;
+      });
+      log.add("worker back@" + now());
+    });
+    Thread outside = Thread.ofPlatform().start(() -> {
+      awaitState(worker, Task.State.WAITING);
+      release.countDown();
+    });
+
+    loop.run();
+
+    outside.join();
+    log.assertTaken("work done@PT0S", "worker back@PT0S", "sleeper woke@PT1S");
+  }
+
+  @Test
+  void blocking_workThrows_uncheckedPassesThrough_checkedWrapped() {
+    IllegalStateException boom = new IllegalStateException("bus stuck");
+    loop.addTask("reader", () -> {
+      try {
+        Tasko.blocking(() -> {
+          throw boom;
+        });
+      } catch (IllegalStateException e) {
+        log.add("same exception: " + (e == boom));
+      }
+      try {
+        Tasko.blocking(() -> {
+          throw new IOException("no card");
+        });
+      } catch (TaskFailedException e) {
+        log.add("wrapped: " + e.getCause().getMessage());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("same exception: true", "wrapped: no card");
+  }
+
+  @Test
+  void cancel_interruptsTheWork_andTheTaskWaitsForItToEnd() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch interrupted = new CountDownLatch(1);
+    CountDownLatch mayEnd = new CountDownLatch(1);
+    Task<?>[] reader = new Task<?>[1];
+    reader[0] = loop.addTask("reader", () -> {
+      try {
+        Tasko.blocking(() -> {
+          started.countDown();
+          try {
+            new CountDownLatch(1).await(); // a read that never returns by itself
+          } catch (InterruptedException e) {
+            interrupted.countDown();
+          }
+          mayEnd.await(); // slow clean-up: the task must wait for it
+          log.add("work ends");
+          return null;
+        });
+      } catch (CancellationException e) {
+        log.add("task cancelled");
+        throw e;
+      }
+    });
+    Thread outside = Thread.ofPlatform().start(() -> {
+      try {
+        started.await();
+        awaitState(reader[0], Task.State.WAITING);
+        reader[0].cancel(); // from another thread
+        interrupted.await();
+        while (reader[0].state() != Task.State.WAITING && !reader[0].isDone()) {
+          Thread.onSpinWait(); // until it waits for the work's end, or (wrongly) ends
+        }
+        log.add("task done while its work runs: " + reader[0].isDone());
+        mayEnd.countDown();
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    });
+
+    loop.run();
+
+    outside.join();
+    log.assertTaken("task done while its work runs: false", "work ends", "task cancelled");
+    assertThat(reader[0].state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  void cancel_workStillQueuedInTheExecutor_isSkipped_taskEndsAtOnce() {
+    List<Runnable> queued = new ArrayList<>();
+    AtomicBoolean ran = new AtomicBoolean();
+    Task<Void> reader = loop.addTask("reader", () -> {
+      Tasko.blocking(queued::add, () -> {
+        ran.set(true);
+        return null;
+      });
+    });
+    loop.addTask("canceller", reader::cancel);
+
+    loop.run();
+
+    assertThat(reader.state()).isEqualTo(Task.State.CANCELLED);
+    queued.get(0).run(); // the executor gets round to it at last
+    assertThat(ran).isFalse();
+  }
+
+  @Test
+  void blocking_onAGivenExecutor_runsThere() throws Exception {
+    ExecutorService driver = Executors.newSingleThreadExecutor(r -> new Thread(r, "uart-driver"));
+    try {
+      Task<String> reader = loop.addTask(() -> Tasko.blocking(driver,
+          () -> Thread.currentThread().getName()));
+      loop.run();
+      assertThat(reader.join()).isEqualTo("uart-driver");
+    } finally {
+      driver.shutdown();
+    }
+  }
+
+  @Test
+  void blocking_executorRefuses_throws_andTimeStillMoves() {
+    loop.addTask("reader", () -> {
+      try {
+        Tasko.blocking(r -> {
+          throw new RejectedExecutionException("pool shut down");
+        }, () -> 1);
+      } catch (RejectedExecutionException e) {
+        log.add("refused");
+      }
+      Tasko.sleep(Duration.ofSeconds(1));
+      log.add("slept@" + now());
+    });
+
+    loop.run();
+
+    log.assertTaken("refused", "slept@PT1S");
+  }
+
+  @Test
+  void withTimeout_aroundBlockingWork_onAManualClock_interruptsAndTimesOut() throws Exception {
+    ManualTicker ticker = new ManualTicker();
+    Loop manual = Loop.builder().ticker(ticker).build();
+    Task<Void> reader = manual.addTask("reader", () -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(2), () -> Tasko.blocking(() -> {
+          try {
+            new CountDownLatch(1).await();
+          } catch (InterruptedException e) {
+            log.add("work interrupted");
+          }
+          return null;
+        }));
+      } catch (TimeoutException e) {
+        log.add("timed out");
+      }
+    });
+    Thread clock = Thread.ofPlatform().start(() -> {
+      awaitState(reader, Task.State.WAITING);
+      ticker.advance(Duration.ofSeconds(2));
+    });
+
+    manual.run();
+
+    clock.join();
+    log.assertTaken("work interrupted", "timed out");
+  }
+
+  @Test
+  void waitingTask_toStringSaysBlockingWork() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    Task<Void> reader = loop.addTask("reader", () -> {
+      Tasko.blocking(() -> {
+        release.await();
+        return null;
+      });
+    });
+    Thread outside = Thread.ofPlatform().start(() -> {
+      awaitState(reader, Task.State.WAITING);
+      log.add(reader.toString());
+      release.countDown();
+    });
+
+    loop.run();
+
+    outside.join();
+    log.assertTaken("Task[reader WAITING for blocking work]");
+  }
+
+  @Test
+  void badInput_clearExceptions() {
+    assertThatThrownBy(() -> Tasko.blocking(() -> 1)).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("blocking() must be called from a task of a running loop");
+    assertThatThrownBy(() -> Tasko.blocking(null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("work == null");
+    assertThatThrownBy(() -> Tasko.blocking(null, () -> 1))
+        .isInstanceOf(NullPointerException.class).hasMessage("executor == null");
+  }
+}

@@ -1,0 +1,301 @@
+package dev.tasko;
+
+import dev.tasko.testsupport.EventLog;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import org.junit.jupiter.api.Test;
+
+class TaskGroupTest {
+  private final Loop loop = Loop.builder().virtualTime().build();
+  private final EventLog log = new EventLog();
+
+  private String now() {
+    return Duration.ofNanos(loop.nanoTime()).toString();
+  }
+
+  private TaskBody read(String name, int seconds) {
+    return () -> {
+      try {
+        Tasko.sleep(Duration.ofSeconds(seconds));
+        log.add(name + " done@" + now());
+      } catch (CancellationException e) {
+        log.add(name + " cancelled@" + now());
+        throw e;
+      }
+    };
+  }
+
+  @Test
+  void close_waitsForEveryChild_childrenRunAtOnce() {
+    loop.addTask("owner", () -> {
+      Task<Integer> t;
+      try (TaskGroup reads = TaskGroup.open("reads")) {
+        t = reads.add("temperature", () -> {
+          Tasko.sleep(Duration.ofSeconds(2));
+          return 21;
+        });
+        reads.add("humidity", read("humidity", 3));
+        reads.add("pressure", read("pressure", 1));
+        log.add("body done@" + now());
+      }
+      log.add("closed@" + now() + ", temperature " + t.join());
+    });
+
+    loop.run();
+
+    log.assertTaken("body done@PT0S", "pressure done@PT1S", "humidity done@PT3S",
+        "closed@PT3S, temperature 21");
+  }
+
+  @Test
+  void close_noChildRunning_returnsAtOnce() {
+    loop.addTask(() -> {
+      TaskGroup g = TaskGroup.open();
+      g.close();
+      g.close(); // idempotent
+      log.add("closed@" + now());
+    });
+    loop.run();
+    log.assertTaken("closed@PT0S");
+  }
+
+  @Test
+  void firstFailure_cancelsTheSiblings_closeThrowsIt_othersSuppressed_loopNotTold() {
+    IllegalStateException first = new IllegalStateException("sensor 1 missing");
+    loop.addTask("owner", () -> {
+      try (TaskGroup reads = TaskGroup.open("reads")) {
+        reads.add("slow", read("slow", 10));
+        reads.add("bad", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          throw first;
+        });
+        reads.add("worse", () -> {
+          try {
+            Tasko.sleep(Duration.ofSeconds(10));
+          } finally {
+            throw new IllegalArgumentException("sensor 2 missing too"); // while cancelled
+          }
+        });
+      } catch (IllegalStateException e) {
+        log.add("close threw " + e.getMessage() + "@" + now() + ", suppressed "
+            + e.getSuppressed()[0].getMessage());
+      }
+    });
+
+    loop.run(); // the default failure handler would throw here if the loop were told
+
+    log.assertTaken("slow cancelled@PT1S",
+        "close threw sensor 1 missing@PT1S, suppressed sensor 2 missing too");
+  }
+
+  @Test
+  void checkedFailure_wrappedInTaskFailedExceptionNamingTheChild() {
+    loop.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open()) {
+        g.add("file", () -> {
+          throw new IOException("disk full");
+        });
+      } catch (TaskFailedException e) {
+        log.add(e.task().name() + ": " + e.getCause().getMessage());
+      }
+    });
+    loop.run();
+    log.assertTaken("file: disk full");
+  }
+
+  @Test
+  void ownerCancelled_childrenCancelled_closeWaitsForThemToEnd() {
+    Task<Void> owner = loop.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("reads")) {
+        g.add("a", read("a", 10));
+        g.add("b", read("b", 10));
+        Tasko.sleep(Duration.ofSeconds(20));
+      } catch (CancellationException e) {
+        log.add("owner cancelled@" + now() + ", group " + e.getClass().getSimpleName());
+        throw e;
+      }
+    });
+    loop.runLater(Duration.ofSeconds(1), owner::cancel);
+
+    loop.run();
+
+    log.assertTaken("a cancelled@PT1S", "b cancelled@PT1S",
+        "owner cancelled@PT1S, group CancellationException");
+    assertThat(owner.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  void ownerCancelledWhileInClose_childrenCancelledAndEndedFirst() {
+    Task<Void> owner = loop.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("reads")) {
+        g.add("a", read("a", 10));
+      } finally {
+        log.add("owner out@" + now());
+      }
+    });
+    loop.runLater(Duration.ofSeconds(2), owner::cancel);
+
+    loop.run();
+
+    log.assertTaken("a cancelled@PT2S", "owner out@PT2S");
+  }
+
+  @Test
+  void close_ownerCancelledAndNoChildLeft_stillACancellationPoint() {
+    Task<?>[] self = new Task<?>[1];
+    Task<Void> owner = loop.addTask("owner", () -> {
+      self[0] = Tasko.currentTask();
+      TaskGroup g = TaskGroup.open();
+      self[0].cancel(); // pending: no suspension point reached yet
+      try {
+        g.close();
+        log.add("close returned");
+      } catch (CancellationException e) {
+        log.add("close threw");
+        g.close(); // closed all the same: nothing more to do
+        throw e;
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("close threw");
+    assertThat(owner.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  void withTimeoutAroundAGroup_childrenCancelled_timeoutException() {
+    loop.addTask("owner", () -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(2), () -> {
+          try (TaskGroup g = TaskGroup.open("reads")) {
+            g.add("fast", read("fast", 1));
+            g.add("slow", read("slow", 5));
+          }
+        });
+      } catch (TimeoutException e) {
+        log.add("timed out@" + now());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("fast done@PT1S", "slow cancelled@PT2S", "timed out@PT2S");
+  }
+
+  @Test
+  void childrenMayAddChildren_closeWaitsForThemToo() {
+    loop.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("tree")) {
+        g.add("parent", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          g.add("grandchild", read("grandchild", 2));
+        });
+      }
+      log.add("closed@" + now());
+    });
+
+    loop.run();
+
+    log.assertTaken("grandchild done@PT3S", "closed@PT3S");
+  }
+
+  @Test
+  void addAfterAFailure_childCancelledBeforeItStarts() {
+    loop.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open()) {
+        g.add("bad", () -> {
+          throw new IllegalStateException("bad");
+        });
+        Tasko.sleep(Duration.ofSeconds(1));
+        Task<Void> late = g.add("late", () -> log.add("late ran"));
+        Tasko.yieldNow();
+        log.add("late " + late.state());
+      } catch (IllegalStateException e) {
+        log.add("close threw " + e.getMessage());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("late CANCELLED", "close threw bad");
+  }
+
+  @Test
+  void useAfterClose_orCloseByAnotherTask_illegalState() {
+    TaskGroup[] g = new TaskGroup[1];
+    loop.addTask("owner", () -> {
+      g[0] = TaskGroup.open("reads");
+      g[0].add("child", read("child", 1));
+      Tasko.sleep(Duration.ofSeconds(2));
+      g[0].close();
+      assertThatThrownBy(() -> g[0].add("late", () -> {})).isInstanceOf(IllegalStateException.class)
+          .hasMessage("add(\"late\"): task group 'reads' (closed) is closed");
+      log.add("owner checked");
+    });
+    loop.runLater(Duration.ofSeconds(1), () -> {
+      assertThatThrownBy(g[0]::close).isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("close() of task group 'reads' (1 child running) must be "
+              + "called by task 'owner', which opened it");
+      log.add("stranger checked");
+    });
+
+    loop.run();
+
+    log.assertTaken("stranger checked", "child done@PT1S", "owner checked");
+  }
+
+  @Test
+  void deadlock_reportNamesTheGroup() {
+    loop.addTask("owner", () -> {
+      Task<?> me = Tasko.currentTask();
+      try (TaskGroup g = TaskGroup.open("reads")) {
+        g.add("child", () -> {
+          me.join(); // waits for the owner, which waits for it
+        });
+      }
+    });
+
+    assertThatThrownBy(loop::run).isInstanceOf(DeadlockException.class)
+        .hasMessageContaining("task 'owner' waits for task group 'reads' (1 child running)")
+        .hasMessageContaining("task 'child' waits for task 'owner' to finish (join)");
+  }
+
+  @Test
+  void toString_readsWellInDiagnostics() {
+    Task<Void> owner = loop.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("reads")) {
+        g.add("a", read("a", 1));
+        g.add("b", read("b", 1));
+      }
+    });
+    loop.step();
+
+    assertThat(owner)
+        .hasToString("Task[owner WAITING for task group 'reads' (2 children running)]");
+    loop.run();
+  }
+
+  @Test
+  void badInput_clearExceptions() {
+    assertThatThrownBy(TaskGroup::open).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("open() must be called from a task of a running loop");
+    loop.addTask(() -> {
+      assertThatThrownBy(() -> TaskGroup.open(null)).isInstanceOf(NullPointerException.class)
+          .hasMessage("name == null");
+      try (TaskGroup g = TaskGroup.open()) {
+        assertThatThrownBy(() -> g.add(null, () -> {})).isInstanceOf(NullPointerException.class)
+            .hasMessage("name == null");
+        assertThatThrownBy(() -> g.add("x", (TaskBody) null))
+            .isInstanceOf(NullPointerException.class).hasMessage("body == null");
+      }
+      log.add("checked");
+    });
+    loop.run();
+    log.assertTaken("checked");
+  }
+}

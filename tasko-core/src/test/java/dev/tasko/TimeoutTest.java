@@ -1,0 +1,337 @@
+package dev.tasko;
+
+import dev.tasko.testsupport.EventLog;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import org.junit.jupiter.api.Test;
+
+/** Tasko.withTimeout: deadlines of their own, nested, told apart from an outside cancel. */
+class TimeoutTest {
+  private final Loop loop = Loop.builder().virtualTime().build();
+  private final EventLog log = new EventLog();
+
+  private String now() {
+    return Duration.ofNanos(loop.nanoTime()).toString();
+  }
+
+  @Test
+  void withTimeout_bodyFinishesInTime_returnsItsValueAndLeavesNoTimer() {
+    Task<Integer> t = loop.addTask(() -> Tasko.withTimeout(Duration.ofHours(1), () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      return 42;
+    }));
+
+    loop.run();
+
+    assertThat(t.join()).isEqualTo(42);
+    // A timer left behind would have made the loop jump its clock to the hour before ending.
+    assertThat(now()).isEqualTo("PT1S");
+  }
+
+  @Test
+  void withTimeout_manySleepsWithinTheTimeout_sleepTimerAndTimeoutAreIndependent() {
+    loop.addTask(() -> Tasko.withTimeout(Duration.ofSeconds(5), () -> {
+      for (int i = 0; i < 4; i++) {
+        Tasko.sleep(Duration.ofSeconds(1));
+        log.add("tick@" + now());
+      }
+    }));
+
+    loop.run();
+
+    log.assertTaken("tick@PT1S", "tick@PT2S", "tick@PT3S", "tick@PT4S");
+  }
+
+  @Test
+  void withTimeout_bodySleepsTooLong_sleepThrowsAtTheDeadline_finallyRuns_timeoutException() {
+    loop.addTask(() -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(2), () -> {
+          try {
+            Tasko.sleep(Duration.ofSeconds(10));
+            log.add("woke");
+          } catch (CancellationException e) {
+            log.add("sleep threw " + e.getClass().getSuperclass().getSimpleName() + "@" + now());
+            throw e;
+          } finally {
+            log.add("finally@" + now());
+          }
+        });
+      } catch (TimeoutException e) {
+        log.add("timed out after " + e.timeout() + "@" + now());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("sleep threw CancellationException@PT2S", "finally@PT2S",
+        "timed out after PT2S@PT2S");
+  }
+
+  @Test
+  void withTimeout_timeoutException_isNotACancellation_andTheTaskFails() {
+    Task<Void> t = loop.addTask("reader", () -> Tasko.withTimeout(Duration.ofSeconds(1),
+        () -> Tasko.sleep(Duration.ofSeconds(5))));
+    Loop lenient = loop; // the default handler stops run() with the failure
+    assertThatThrownBy(lenient::run).isInstanceOf(TaskFailedException.class)
+        .cause().isInstanceOf(TimeoutException.class)
+        .isNotInstanceOf(CancellationException.class)
+        .hasMessage("timed out after PT1S");
+    assertThat(t.state()).isEqualTo(Task.State.FAILED);
+    assertThat(t.isCancelled()).isFalse();
+  }
+
+  @Test
+  void withTimeout_innerExpires_onlyInnerThrowsTimeout_outerBodyGoesOn() {
+    Task<String> t = loop.addTask(() -> Tasko.withTimeout(Duration.ofSeconds(10), () -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(1), () -> Tasko.sleep(Duration.ofSeconds(5)));
+      } catch (TimeoutException e) {
+        log.add("inner timed out@" + now());
+      }
+      Tasko.sleep(Duration.ofSeconds(2)); // the outer scope is still good
+      return "outer done@" + now();
+    }));
+
+    loop.run();
+
+    log.assertTaken("inner timed out@PT1S");
+    assertThat(t.join()).isEqualTo("outer done@PT3S");
+  }
+
+  @Test
+  void withTimeout_outerExpires_innerLetsItThrough_onlyOuterThrowsTimeout() {
+    loop.addTask(() -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(1), () -> {
+          try {
+            Tasko.withTimeout(Duration.ofSeconds(10), () -> Tasko.sleep(Duration.ofSeconds(5)));
+            log.add("inner returned");
+          } catch (TimeoutException e) {
+            log.add("inner threw TimeoutException");
+          } catch (CancellationException e) {
+            log.add("inner passed the cancellation on@" + now());
+            throw e;
+          }
+        });
+      } catch (TimeoutException e) {
+        log.add("outer timed out after " + e.timeout());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("inner passed the cancellation on@PT1S", "outer timed out after PT1S");
+  }
+
+  @Test
+  void withTimeout_bothExpireAtOnce_theOuterWins() {
+    loop.addTask(() -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(1), () -> {
+          try {
+            Tasko.withTimeout(Duration.ofSeconds(1), () -> Tasko.sleep(Duration.ofSeconds(5)));
+          } catch (TimeoutException e) {
+            log.add("inner threw TimeoutException");
+          }
+          Tasko.sleep(Duration.ofSeconds(5));
+          log.add("outer body went on");
+        });
+      } catch (TimeoutException e) {
+        log.add("outer timed out@" + now());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("outer timed out@PT1S");
+  }
+
+  @Test
+  void withTimeout_taskCancelledFromOutside_staysACancellation() {
+    Task<Void> victim = loop.addTask("victim", () -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(5), () -> Tasko.sleep(Duration.ofSeconds(10)));
+      } catch (TimeoutException e) {
+        log.add("TimeoutException");
+      } catch (CancellationException e) {
+        log.add("CancellationException@" + now());
+        throw e;
+      }
+    });
+    loop.runLater(Duration.ofSeconds(1), victim::cancel);
+
+    loop.run();
+
+    log.assertTaken("CancellationException@PT1S");
+    assertThat(victim.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  void withTimeout_cancelledWhileUnwindingFromTheTimeout_theCancelWins() {
+    Task<?>[] self = new Task<?>[1];
+    Task<Void> victim = loop.addTask("victim", () -> {
+      self[0] = Tasko.currentTask();
+      Tasko.withTimeout(Duration.ofSeconds(1), () -> {
+        try {
+          Tasko.sleep(Duration.ofSeconds(10));
+        } finally {
+          self[0].cancel(); // as if another task cancelled it while it unwinds
+        }
+      });
+    });
+
+    loop.run();
+
+    assertThat(victim.state()).isEqualTo(Task.State.CANCELLED);
+    assertThatThrownBy(victim::join).isExactlyInstanceOf(CancellationException.class);
+  }
+
+  @Test
+  void withTimeout_bodyThrows_passesThroughUnchanged_checkedOnesWrapped() {
+    IllegalStateException boom = new IllegalStateException("boom");
+    loop.addTask(() -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(1), () -> {
+          throw boom;
+        });
+      } catch (IllegalStateException e) {
+        log.add("same exception: " + (e == boom));
+      }
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(1), () -> {
+          throw new IOException("no sensor");
+        });
+      } catch (TaskFailedException e) {
+        log.add("wrapped: " + e.getCause());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("same exception: true", "wrapped: java.io.IOException: no sensor");
+  }
+
+  @Test
+  void withTimeout_bodyCatchesTheExpiryAndReturns_valueIsReturned() {
+    Task<String> t = loop.addTask(() -> Tasko.withTimeout(Duration.ofSeconds(1), () -> {
+      try {
+        Tasko.sleep(Duration.ofSeconds(5));
+        return "slept";
+      } catch (CancellationException e) {
+        return "gave up@" + now();
+      }
+    }));
+
+    loop.run();
+
+    assertThat(t.join()).isEqualTo("gave up@PT1S");
+  }
+
+  @Test
+  void withTimeout_zero_expiresAtTheFirstSuspensionPoint_bodyWithoutOneCompletes() {
+    Task<String> quick = loop.addTask(() -> Tasko.withTimeout(Duration.ZERO, () -> "no wait"));
+    Task<Void> slow = loop.addTask(() -> {
+      try {
+        Tasko.withTimeout(Duration.ZERO, () -> Tasko.yieldNow());
+        log.add("yielded");
+      } catch (TimeoutException e) {
+        log.add("timed out@" + now());
+      }
+    });
+
+    loop.run();
+
+    assertThat(quick.join()).isEqualTo("no wait");
+    log.assertTaken("timed out@PT0S");
+    assertThat(slow.state()).isEqualTo(Task.State.SUCCEEDED);
+  }
+
+  @Test
+  void withTimeout_expiresWhileAwaitingASuspension_waitEnds_lateResumeIsRefused() {
+    Suspension[] s = new Suspension[1];
+    loop.addTask(() -> {
+      s[0] = Tasko.suspend("a reply");
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(1), () -> s[0].await());
+      } catch (TimeoutException e) {
+        log.add("timed out@" + now());
+      }
+    });
+    loop.runLater(Duration.ofSeconds(2), () -> log.add("late resume: " + s[0].resume()));
+
+    loop.run();
+
+    log.assertTaken("timed out@PT1S", "late resume: false");
+  }
+
+  @Test
+  void withTimeout_expiresWhileWaitingForAResource_leavesTheQueue_nextWaiterServed() {
+    ManagedResource<String, Object> bus = ManagedResource.of("bus");
+    Handle<String> h = bus.handle(null);
+    loop.addTask("holder", () -> {
+      try (Lease<String> l = h.acquire()) {
+        Tasko.sleep(Duration.ofSeconds(3));
+      }
+    });
+    loop.addTask("impatient", () -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(1), () -> h.acquire().close());
+      } catch (TimeoutException e) {
+        log.add("impatient gave up@" + now());
+      }
+    });
+    loop.addTask("patient", () -> {
+      try (Lease<String> l = h.acquire()) {
+        log.add("patient got it@" + now());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("impatient gave up@PT1S", "patient got it@PT3S");
+  }
+
+  @Test
+  void withTimeout_aroundJoin_timesOut_theJoinedTaskGoesOn() {
+    Task<String> worker = loop.addTask("worker", () -> {
+      Tasko.sleep(Duration.ofSeconds(5));
+      return "done@" + now();
+    });
+    loop.addTask(() -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(1), worker::join);
+      } catch (TimeoutException e) {
+        log.add("join timed out@" + now());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("join timed out@PT1S");
+    assertThat(worker.join()).isEqualTo("done@PT5S");
+  }
+
+  @Test
+  void withTimeout_badInput_clearExceptions() {
+    loop.addTask(() -> {
+      assertThatThrownBy(() -> Tasko.withTimeout(null, () -> 1))
+          .isInstanceOf(NullPointerException.class).hasMessageContaining("timeout");
+      assertThatThrownBy(() -> Tasko.withTimeout(Duration.ofSeconds(-1), () -> 1))
+          .isInstanceOf(IllegalArgumentException.class).hasMessage("timeout < 0: PT-1S");
+      assertThatThrownBy(() -> Tasko.withTimeout(Duration.ofSeconds(1), (TaskBody) null))
+          .isInstanceOf(NullPointerException.class).hasMessage("body == null");
+      log.add("checked");
+    });
+    loop.run();
+    log.assertTaken("checked");
+
+    assertThatThrownBy(() -> Tasko.withTimeout(Duration.ofSeconds(1), () -> 1))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("withTimeout() must be called from a task of a running loop");
+  }
+}
