@@ -437,6 +437,29 @@ public final class Loop {
   }
 
   /**
+   * The tasks that have not finished yet (including schedules' tasks), oldest first: for reports
+   * and for tests that check what a program left running. A copy; it does not change as the loop
+   * runs.
+   *
+   * <p>Call it from a task of this loop, or from any thread while no thread drives the loop (for
+   * example from a test between two {@link #step()} calls): the list is the driving thread's to
+   * change, so reading it while another thread runs the loop could see it half-changed.
+   *
+   * @throws IllegalStateException if another thread is inside {@link #run()} or {@link #step()}
+   */
+  public List<Task<?>> tasks() {
+    if (!isOnLoop() && driver.get() != null) {
+      throw new IllegalStateException("tasks(): loop '" + name + "' is being driven by "
+          + driver.get() + "; call it from one of its tasks or while it is not running");
+    }
+    List<Task<?>> live = new ArrayList<>(liveCount);
+    for (Task<?> t = liveHead; t != null; t = t.nextLive) {
+      live.add(t);
+    }
+    return List.copyOf(live);
+  }
+
+  /**
    * Counters of the loop's work so far; a snapshot, safe to take from any thread.
    *
    * @return passes run, task switches, and the time the driving thread spent idle
