@@ -4,7 +4,7 @@ import com.pi4j.Pi4J;
 import com.pi4j.context.Context;
 import com.pi4j.platform.Platform;
 import dev.tasko.Loop;
-import dev.tasko.examples.MockBoard;
+import dev.tasko.pi4j.test.MockBoard;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.time.Duration;

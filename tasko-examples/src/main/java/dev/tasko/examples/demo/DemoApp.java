@@ -11,7 +11,7 @@ import dev.tasko.Handle;
 import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
 import dev.tasko.TaskBody;
-import dev.tasko.examples.MockBoard;
+import dev.tasko.pi4j.test.MockBoard;
 import dev.tasko.pi4j.EdgeWatcher;
 import dev.tasko.pi4j.ManagedSpi;
 import java.time.Duration;

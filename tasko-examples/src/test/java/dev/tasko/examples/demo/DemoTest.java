@@ -3,7 +3,7 @@ package dev.tasko.examples.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tasko.Loop;
-import dev.tasko.examples.MockBoard;
+import dev.tasko.pi4j.test.MockBoard;
 import dev.tasko.examples.Output;
 import java.io.InputStream;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.pi4j.context.Context;
 import dev.tasko.Loop;
-import dev.tasko.examples.MockBoard;
+import dev.tasko.pi4j.test.MockBoard;
 import dev.tasko.examples.Output;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
