@@ -37,7 +37,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <ul>
  *   <li>tasks are still unfinished — a schedule never cancelled, a task waiting for something that
  *       never came — naming each one and its state; they are then cancelled, so that their
- *       threads end;
+ *       threads end. A test of a program meant to run forever ends it with {@link #cancelAll()};
  *   <li>a task failed and nobody observed it: nobody {@linkplain Task#join() joined} the task, and
  *       the test did not {@linkplain #takeFailures() take} the failure. The failures are attached to
  *       the test's error.
@@ -163,6 +163,22 @@ public final class TestLoop implements AfterEachCallback {
     requireNotNegative(duration);
     clock.advance(duration);
     runUntilIdle();
+  }
+
+  /**
+   * Cancels every unfinished task and runs the loop until idle, so that the cancellations take
+   * effect: the end of a test of a program meant to run forever, as its shutdown would be. Like
+   * any cancellation, it cannot end a task that catches the {@link
+   * java.util.concurrent.CancellationException} and goes on; {@link #verify()} then names it.
+   *
+   * @return the tasks that were cancelled, oldest first
+   * @throws IllegalStateException as {@link #runUntilIdle()} does
+   */
+  public List<Task<?>> cancelAll() {
+    List<Task<?>> left = loop.tasks();
+    left.forEach(Task::cancel);
+    runUntilIdle();
+    return left;
   }
 
   /**

@@ -157,6 +157,27 @@ class TestLoopTest {
   }
 
   @Test
+  void cancelAll_programRunningForever_cancelsEveryTaskAndVerifyPasses() {
+    List<String> log = new ArrayList<>();
+    test.loop().schedule("blinker", Duration.ofSeconds(1), () -> {});
+    test.loop().addTask("watcher", () -> {
+      try {
+        Tasko.sleep(Duration.ofDays(1));
+      } finally {
+        log.add("watcher cleaned up");
+      }
+    });
+    test.runFor(Duration.ofSeconds(2));
+
+    List<Task<?>> cancelled = test.cancelAll();
+
+    assertThat(cancelled).extracting(Task::name).containsExactly("blinker", "watcher");
+    assertThat(cancelled).allSatisfy(t -> assertThat(t.isCancelled()).isTrue());
+    assertThat(log).containsExactly("watcher cleaned up");
+    test.verify();
+  }
+
+  @Test
   void verify_failureNobodyJoined_failsNamingTheTaskWithTheFailureAttached() {
     IllegalStateException boom = new IllegalStateException("sensor unplugged");
     test.loop().addTask("reader", () -> {
