@@ -12,7 +12,9 @@ class JdkHome {
   public static void main(String[] args) throws Exception {
     Properties p = new Properties();
     p.setProperty("toolchain.java.home", System.getProperty("java.home"));
-    try (Writer out = Files.newBufferedWriter(Path.of(args[0]))) {
+    Path file = Path.of(args[0]);
+    Files.createDirectories(file.toAbsolutePath().getParent()); // target/ may not exist yet
+    try (Writer out = Files.newBufferedWriter(file)) {
       p.store(out, "the toolchain's JDK");
     }
   }
