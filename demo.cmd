@@ -17,9 +17,9 @@ if not exist "%LAUNCH%" (
   )
 )
 rem The launch file's first line is the JDK's java, the second the class path.
-< "%LAUNCH%" (
+(
   set /p "JAVA="
   set /p "CLASSPATH_LINE="
-)
+) < "%LAUNCH%"
 "%JAVA%" --enable-native-access=ALL-UNNAMED -cp "%CLASSPATH_LINE%" dev.tasko.examples.demo.Demo %*
 exit /b %ERRORLEVEL%
