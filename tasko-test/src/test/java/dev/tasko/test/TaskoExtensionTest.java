@@ -51,7 +51,10 @@ class TaskoExtensionTest {
   }
 
   private static Events run(Class<?> testClass) {
-    return EngineTestKit.engine("junit-jupiter").selectors(selectClass(testClass)).execute()
+    return EngineTestKit.engine("junit-jupiter")
+        .configurationParameter("junit.jupiter.conditions.deactivate", "org.junit.*DisabledCondition")
+        .selectors(selectClass(testClass))
+        .execute()
         .testEvents();
   }
 }
