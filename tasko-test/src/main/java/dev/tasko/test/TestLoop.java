@@ -39,8 +39,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *       never came — naming each one and its state; they are then cancelled, so that their
  *       threads end. A test of a program meant to run forever ends it with {@link #cancelAll()};
  *   <li>a task failed and nobody observed it: nobody {@linkplain Task#join() joined} the task, and
- *       the test did not {@linkplain #takeFailures() take} the failure. The failures are attached to
- *       the test's error.
+ *       the test did not {@linkplain #takeFailures() take} the failure. The failures are attached
+ *       to the test's error.
  * </ul>
  * A failing task does not stop the loop here (unlike {@link Loop#create()}'s default): the other
  * tasks go on, and the test decides what the failure means.

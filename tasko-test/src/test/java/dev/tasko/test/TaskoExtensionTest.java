@@ -36,7 +36,8 @@ class TaskoExtensionTest {
     tests.assertStatistics(stats -> stats.started(1).failed(1));
     tests.assertThatEvents().haveExactly(1, test(finishedWithFailure(
         instanceOf(AssertionError.class),
-        message(m -> m.contains("'reader' threw java.lang.IllegalStateException: sensor unplugged")))));
+        message(m -> m.contains(
+            "'reader' threw java.lang.IllegalStateException: sensor unplugged")))));
   }
 
   @Test
@@ -52,7 +53,8 @@ class TaskoExtensionTest {
 
   private static Events run(Class<?> testClass) {
     return EngineTestKit.engine("junit-jupiter")
-        .configurationParameter("junit.jupiter.conditions.deactivate", "org.junit.*DisabledCondition")
+        .configurationParameter("junit.jupiter.conditions.deactivate",
+            "org.junit.*DisabledCondition")
         .selectors(selectClass(testClass))
         .execute()
         .testEvents();

@@ -58,7 +58,8 @@ class StatusViewTest {
   void render_terminalResized_clearsTheScreenAndDrawsAfresh() {
     DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
     int[] width = {80};
-    StatusView view = new StatusView(app, out.stream(), /* ansi= */ true, "on test", "", () -> width[0]);
+    StatusView view =
+        new StatusView(app, out.stream(), /* ansi= */ true, "on test", "", () -> width[0]);
     app.schedule("status", Duration.ofSeconds(1), view::render);
     loop.runLater(Duration.ofMillis(1500), () -> width[0] = 60);
     loop.runLater(Duration.ofMillis(3500), loop::stop);
@@ -68,7 +69,8 @@ class StatusViewTest {
     String screen = out.text();
     int lines = 2 + app.schedules().size() + 6;
     assertThat(screen).contains(ESC + lines + "F" + "tasko demo on test   1.0 s" + ESC + "K\n");
-    assertThat(screen).contains(ESC + "H" + ESC + "2J" + "tasko demo on test   2.0 s" + ESC + "K\n");
+    assertThat(screen)
+        .contains(ESC + "H" + ESC + "2J" + "tasko demo on test   2.0 s" + ESC + "K\n");
     assertThat(screen).contains(ESC + lines + "F" + "tasko demo on test   3.0 s" + ESC + "K\n");
   }
 

@@ -73,7 +73,8 @@ public final class MockBoard {
    *
    * @throws RuntimeException if Pi4J has no IO with those ids
    */
-  public static void answerOnSelect(Context pi4j, String spiId, String csId, Supplier<byte[]> answer) {
+  public static void answerOnSelect(Context pi4j, String spiId, String csId,
+      Supplier<byte[]> answer) {
     MockSpi spi = (MockSpi) pi4j.<Spi>io(spiId);
     DigitalOutput cs = pi4j.io(csId);
     cs.addListener(e -> {
@@ -127,7 +128,8 @@ public final class MockBoard {
    */
   public static void pressOnEnter(Context pi4j, String inputId, InputStream in) {
     Thread keys = new Thread(() -> {
-      try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, Charset.defaultCharset()))) {
+      Charset charset = Charset.defaultCharset();
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, charset))) {
         while (lines.readLine() != null) {
           press(pi4j, inputId);
         }
