@@ -21,10 +21,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *   @RegisterExtension final TestLoop test = new TestLoop();
  *
  *   @Test
- *   void blink_twiceASecond_togglesFourTimesInTwoSeconds() {
- *     Blinker blinker = new Blinker(test.loop());        // the code under test schedules tasks
+ *   void blink_twoSeconds_togglesAtEveryHalfSecond() {
+ *     Blinker blinker = new Blinker(test.loop());        // schedules a toggle every 500 ms
  *     test.runFor(Duration.ofSeconds(2));
- *     assertThat(blinker.toggles()).isEqualTo(4);
+ *     assertThat(blinker.toggles()).isEqualTo(5);        // at 0, 0.5, 1, 1.5 and 2 s
  *     blinker.stop();                                     // leave nothing running
  *     test.runUntilIdle();
  *   }
