@@ -5,6 +5,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
@@ -1033,6 +1035,29 @@ public final class Loop {
    */
   public int taskCount() {
     return live.size();
+  }
+
+  /**
+   * The tasks that have not finished yet (including schedules' tasks), oldest first: for reports
+   * and for tests that check what a program left running. A copy; it does not change as the loop
+   * runs.
+   *
+   * <p>Call it from a task of this loop, or from any thread while no thread drives the loop (for
+   * example from a test between two {@link #step()} calls): the list is the driving thread's to
+   * change, so reading it while another thread runs the loop could see it half-changed.
+   *
+   * @throws IllegalStateException if another thread is inside {@link #run()} or {@link #step()}
+   */
+  public List<Task<?>> tasks() {
+    if (!isOnLoop() && driver.get() != null) {
+      throw new IllegalStateException("tasks(): loop '" + name + "' is being driven by "
+          + driver.get() + "; call it from one of its tasks or while it is not running");
+    }
+    List<Task<?>> tasks = new ArrayList<>(live.size());
+    for (Task<?> t = live.oldest(); t != null; t = t.nextLive) {
+      tasks.add(t);
+    }
+    return List.copyOf(tasks);
   }
 
   /**

@@ -82,9 +82,31 @@ class HarnessSmokeTest {
     }
   }
 
+  /**
+   * The Python for the asyncio peer: {@code python3} on the PATH, or {@code -Dbench.python=...}.
+   * The peer needs Python 3.8+ and nothing else (tasko-bench/peers/README.md).
+   */
+  private static final String PYTHON = System.getProperty("bench.python", "python3");
+
+  /** Whether {@code python} runs: without it the test that needs it skips itself, saying why. */
+  private static boolean runs(String python) {
+    try {
+      Process p = new ProcessBuilder(python, "--version").redirectErrorStream(true).start();
+      p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+      return p.waitFor() == 0;
+    } catch (java.io.IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   @Test
   void switch_smokeWithPythonPeers_printsEveryImplementationSideBySide() throws Exception {
-    Map<String, Result> r = run("switch", "--smoke", "--in-process", "--peers");
+    org.junit.jupiter.api.Assumptions.assumeTrue(runs(PYTHON), () -> "skipped: '" + PYTHON
+        + "' does not run here, and the asyncio peer needs it (install Python 3.8+ to run this)");
+    Map<String, Result> r = run("switch", "--smoke", "--in-process", "--peers", "--python", PYTHON);
     for (String impl : List.of("tasko-java", "vthreads", "asyncio")) {
       assertThat(value(r, impl + ".switch switch_ns_median")).as(impl).isPositive();
     }

@@ -9,6 +9,7 @@ import dev.tasko.Loop;
 import dev.tasko.Task;
 import dev.tasko.Tasko;
 import dev.tasko.pi4j.EdgeWatcher;
+import dev.tasko.pi4j.test.MockBoard;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Optional;

@@ -8,6 +8,7 @@ import com.pi4j.io.gpio.digital.DigitalState;
 import com.pi4j.io.gpio.digital.PullResistance;
 import dev.tasko.Loop;
 import dev.tasko.pi4j.EdgeWatcher;
+import dev.tasko.pi4j.test.MockBoard;
 import java.io.PrintStream;
 import java.time.Duration;
 

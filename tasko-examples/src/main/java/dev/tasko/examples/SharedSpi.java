@@ -10,6 +10,7 @@ import dev.tasko.Lease;
 import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
 import dev.tasko.pi4j.ManagedSpi;
+import dev.tasko.pi4j.test.MockBoard;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -9,6 +9,7 @@ import dev.tasko.Lease;
 import dev.tasko.Loop;
 import dev.tasko.Tasko;
 import dev.tasko.pi4j.ManagedI2c;
+import dev.tasko.pi4j.test.MockBoard;
 import java.io.PrintStream;
 import java.time.Duration;
 

@@ -5,17 +5,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.pi4j.context.Context;
 import com.pi4j.io.gpio.digital.DigitalOutput;
 import dev.tasko.Loop;
+import dev.tasko.pi4j.test.MockBoard;
+import dev.tasko.test.TestLoop;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class AwaitButtonTest {
   private final Context pi4j = MockBoard.context();
-  private final Loop loop = Loop.builder().name("test").virtualTime().build();
+  @RegisterExtension final TestLoop test = new TestLoop();
+  private final Loop loop = test.loop();
   private final Output out = new Output();
 
   @AfterEach
   void shutDown() {
+    test.cancelAll(); // the program runs forever
     pi4j.shutdown();
   }
 
@@ -26,9 +31,7 @@ class AwaitButtonTest {
         out.stream().printf("%8.3f s  bell %s%n", loop.nanoTime() / 1e9, e.state()));
     loop.runLater(Duration.ofSeconds(1), () -> MockBoard.press(pi4j, "button"));
     loop.runLater(Duration.ofSeconds(2), () -> MockBoard.press(pi4j, "button")); // while it rings
-    loop.runLater(Duration.ofSeconds(11), loop::stop);
-
-    loop.run();
+    test.runFor(Duration.ofSeconds(11));
 
     assertThat(out.lines()).containsExactly(
         "1.000 s  ding dong",

@@ -4,17 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.pi4j.context.Context;
 import dev.tasko.Loop;
+import dev.tasko.pi4j.test.MockBoard;
+import dev.tasko.test.TestLoop;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class RunLaterTest {
   private final Context pi4j = MockBoard.context();
-  private final Loop loop = Loop.builder().name("test").virtualTime().build();
+  @RegisterExtension final TestLoop test = new TestLoop();
+  private final Loop loop = test.loop();
   private final Output out = new Output();
 
   @AfterEach
   void shutDown() {
+    test.cancelAll(); // the program runs forever
     pi4j.shutdown();
   }
 
@@ -25,9 +30,7 @@ class RunLaterTest {
     loop.runLater(Duration.ofMillis(505), () -> MockBoard.press(pi4j, "button"));
     loop.runLater(Duration.ofMillis(1205), () -> MockBoard.press(pi4j, "button"));
     loop.runLater(Duration.ofMillis(2005), () -> MockBoard.press(pi4j, "button"));
-    loop.runLater(Duration.ofSeconds(4), loop::stop);
-
-    loop.run();
+    test.runFor(Duration.ofSeconds(4));
 
     assertThat(out.lines()).containsExactly(
         "0.510 s  button pressed: sensor read in 1 s",
@@ -43,9 +46,7 @@ class RunLaterTest {
     Thread outside = new Thread(() -> MockBoard.press(pi4j, "button"), "outside");
     outside.start();
     outside.join(); // before the loop runs: the press waits in the watcher
-    loop.runLater(Duration.ofMillis(1500), loop::stop);
-
-    loop.run();
+    test.runFor(Duration.ofMillis(1500));
 
     assertThat(out.lines()).containsExactly(
         "0.000 s  button pressed: sensor read in 1 s",

@@ -4,8 +4,7 @@ import com.pi4j.Pi4J;
 import com.pi4j.context.Context;
 import com.pi4j.platform.Platform;
 import dev.tasko.Loop;
-import dev.tasko.examples.MockBoard;
-import java.io.InputStream;
+import dev.tasko.pi4j.test.MockBoard;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -26,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * ./demo --duration 5s            # stops by itself, then prints a summary
  * ./demo --real                   # on a Raspberry Pi: real GPIO and SPI
  * </pre>
- * ({@code ./demo} runs {@code mvn -q -pl tasko-examples -am compile exec:exec -Ddemo.args="..."}.)
+ * ({@code ./demo} builds the examples once with Maven, then runs this class with {@code java}.)
  *
  * <p>On a terminal the view redraws in place and the space bar presses the (mock) button; without
  * one (a pipe, CI, {@code --plain}) it prints a plain block every second and a simulated finger
@@ -39,6 +38,9 @@ public final class Demo {
   private final Context pi4j;
   private final Terminal terminal;
   private final PrintStream out;
+  /** The reason {@link #stop} is given when the user presses Ctrl-C. */
+  static final String CTRL_C = "Ctrl-C";
+
   /** Why the loop was stopped; the first reason wins. Set from any thread. */
   private volatile String endedBy;
 
@@ -52,7 +54,8 @@ public final class Demo {
 
   /**
    * Runs the demo; see the class comment for the options ({@code --help} lists them). Exits with
-   * status 2 for a bad command line and 1 if a task failed.
+   * status 2 for a bad command line (the usage on standard error), 1 if a task failed, 130 when
+   * ended by Ctrl-C (as a shell reports a program it interrupted), and 0 otherwise.
    */
   public static void main(String[] args) {
     Options options;
@@ -71,14 +74,15 @@ public final class Demo {
     Context pi4j = options.real() ? Pi4J.newAutoContext() : MockBoard.context();
     Loop loop = Loop.builder().name("demo").build();
     Terminal terminal = options.plain() ? Terminal.none() : Terminal.detect();
-    Demo demo = new Demo(options, loop, pi4j, terminal, System.out);
+    Demo demo = new Demo(options, loop, pi4j, terminal, terminal.out(System.out));
 
-    // Ctrl-C: the JVM runs this hook, which stops the loop and waits until main has printed the
-    // summary and put the terminal back; only then may the JVM go.
+    // Ctrl-C without a terminal (or a kill): the JVM runs this hook, which stops the loop and
+    // waits until main has printed the summary and put the terminal back; only then may the JVM
+    // go. On a terminal, Ctrl-C reaches the demo as a key instead (see run()).
     CountDownLatch finished = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (finished.getCount() > 0) {
-        demo.stop("Ctrl-C");
+        demo.stop("Ctrl-C or a signal");
         try {
           finished.await(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -89,12 +93,16 @@ public final class Demo {
 
     boolean ok;
     try {
-      ok = demo.run(System.in);
+      ok = demo.run();
     } finally {
+      terminal.close();
       finished.countDown();
     }
     if (!ok) {
       System.exit(1);
+    }
+    if (CTRL_C.equals(demo.endedBy)) {
+      System.exit(130);
     }
   }
 
@@ -110,9 +118,9 @@ public final class Demo {
 
   /**
    * Wires the app, runs the loop until something stops it, then prints the summary and shuts Pi4J
-   * down. Returns false if a task failed.
+   * down. Returns false if a task failed. The caller closes the terminal afterwards.
    */
-  boolean run(InputStream keys) {
+  boolean run() {
     DemoApp app = DemoApp.wire(loop, pi4j, event -> {});
     boolean interactive = terminal.interactive();
     String title;
@@ -129,13 +137,13 @@ public final class Demo {
     if (interactive) {
       help = (options.real() ? "GPIO 17: the button" : "space: press the button")
           + ", q or Ctrl-C: quit";
-      terminal.readKeys(keys, key -> {
+      terminal.readKeys(key -> {
         if (key == ' ' && !options.real()) {
           app.pressMockButton(); // on the keyboard's thread: Pi4J calls the listeners here
         } else if (key == 'q' || key == 'Q') {
           stop("q");
         }
-      });
+      }, () -> stop(CTRL_C));
     } else {
       out.println("tasko demo " + title + ": plain status every second"
           + (options.real() ? "" : ", a simulated button press every "
@@ -146,7 +154,7 @@ public final class Demo {
         app.simulatePresses();
       }
     }
-    StatusView view = new StatusView(app, out, interactive, title, help, terminal.columns());
+    StatusView view = new StatusView(app, out, interactive, title, help, terminal::columns);
     app.schedule("status", interactive ? Duration.ofMillis(100) : Duration.ofSeconds(1),
         view::render);
     if (options.duration() != null) {
@@ -163,7 +171,6 @@ public final class Demo {
       e.printStackTrace();
     } finally {
       view.close();
-      terminal.close();
     }
     view.summary(endedBy == null ? "running out of tasks" : endedBy);
     pi4j.shutdown();

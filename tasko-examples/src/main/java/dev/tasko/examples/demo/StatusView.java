@@ -10,6 +10,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntSupplier;
 
 /**
  * The demo's live view, itself a scheduled task of the loop: each schedule's target and achieved
@@ -31,7 +32,9 @@ final class StatusView {
   private final String title;
   private final String help;
   /** The terminal's width, 0 if unknown: redrawn lines are cut to fit, so that none wraps. */
-  private final int columns;
+  private final IntSupplier columns;
+  /** The width of the last redraw: when it changes, the screen is cleared and drawn afresh. */
+  private int lastColumns = -1;
   /** Past redraws within the window, oldest first. Only the status task touches it. */
   private final ArrayDeque<Sample> samples = new ArrayDeque<>();
   private int linesOnScreen;
@@ -44,6 +47,15 @@ final class StatusView {
    * @param columns the terminal's width, or 0 if unknown
    */
   StatusView(DemoApp app, PrintStream out, boolean ansi, String title, String help, int columns) {
+    this(app, out, ansi, title, help, () -> columns);
+  }
+
+  /**
+   * @param columns reads the terminal's width (0 if unknown) at each redraw, so that the view
+   *     follows a resize
+   */
+  StatusView(DemoApp app, PrintStream out, boolean ansi, String title, String help,
+      IntSupplier columns) {
     this.app = app;
     this.out = out;
     this.ansi = ansi;
@@ -67,14 +79,19 @@ final class StatusView {
     List<String> lines = lines(now, base);
     if (ansi) {
       StringBuilder screen = new StringBuilder();
+      int width = columns.getAsInt();
       if (linesOnScreen == 0) {
         screen.append(ESC).append("?25l"); // hide the cursor while drawing
+      } else if (width != lastColumns) {
+        // Resized: the terminal may have rewrapped the old lines, so counting them back up is no
+        // longer safe. Start again from a clear screen.
+        screen.append(ESC).append('H').append(ESC).append("2J");
       } else {
         screen.append(ESC).append(linesOnScreen).append('F'); // back to the first line drawn
       }
+      lastColumns = width;
       for (String line : lines) {
-        String fitted = columns > 1 && line.length() >= columns ? line.substring(0, columns - 1)
-            : line;
+        String fitted = width > 1 && line.length() >= width ? line.substring(0, width - 1) : line;
         screen.append(fitted).append(ESC).append('K').append('\n');
       }
       screen.append(ESC).append('J'); // anything below, from a longer previous view

@@ -1,42 +1,56 @@
 package dev.tasko.examples.demo;
 
-import java.io.ByteArrayOutputStream;
 import java.io.Console;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.lang.reflect.Method;
 import java.nio.charset.Charset;
 import java.util.function.IntConsumer;
+import org.jline.terminal.Attributes;
+import org.jline.terminal.TerminalBuilder;
+import org.jline.utils.NonBlockingReader;
 
 /**
- * The terminal the demo runs in, if any: whether it can redraw in place, and single key presses
- * without Enter (the terminal in non-canonical mode through {@code stty}, restored on
- * {@link #close()}). Ctrl-C keeps working: signals stay on.
+ * The terminal the demo runs in, if any, through JLine: on Linux, macOS and Windows alike it reads
+ * single keys without Enter (raw mode), tells the width, and turns Ctrl-C into a call the demo
+ * handles itself. {@link #close()} puts the terminal back as it found it; JLine also restores it
+ * from a shutdown hook if the JVM ends some other way (a signal, {@code System.exit}).
  */
 final class Terminal implements AutoCloseable {
-  private final boolean interactive;
-  /** The terminal's settings before the demo changed them ({@code stty -g}), or null. */
-  private String savedSettings;
+  /** The JLine terminal, or null when output goes to a pipe, a file or CI. */
+  private final org.jline.terminal.Terminal terminal;
+  /** The terminal's settings before raw mode, or null while they are untouched. */
+  private Attributes saved;
 
-  private Terminal(boolean interactive) {
-    this.interactive = interactive;
+  private Terminal(org.jline.terminal.Terminal terminal) {
+    this.terminal = terminal;
   }
 
   /** Plain output and no keys: for pipes, files, CI, and {@code --plain}. */
   static Terminal none() {
-    return new Terminal(false);
+    return new Terminal(null);
   }
 
   /**
-   * The terminal, if standard input and output both are one (and it is not a "dumb" one);
-   * otherwise {@link #none()}.
+   * The terminal, if standard input and output both are one (and it is not a "dumb" one) and JLine
+   * can drive it; otherwise {@link #none()}.
    */
   static Terminal detect() {
     Console console = System.console();
-    boolean interactive = console != null && isTerminal(console)
-        && !"dumb".equals(System.getenv("TERM"));
-    return new Terminal(interactive);
+    if (console == null || !isTerminal(console) || "dumb".equals(System.getenv("TERM"))) {
+      return none();
+    }
+    try {
+      org.jline.terminal.Terminal t = TerminalBuilder.builder()
+          .name("tasko demo")
+          .system(true)
+          .dumb(false) // no terminal JLine can drive: plain output instead
+          .build();
+      return new Terminal(t);
+    } catch (IOException | RuntimeException e) {
+      return none();
+    }
   }
 
   /**
@@ -57,29 +71,42 @@ final class Terminal implements AutoCloseable {
 
   /** Whether the output is a terminal that understands ANSI redraws, with keys to read. */
   boolean interactive() {
-    return interactive;
+    return terminal != null;
   }
 
   /**
-   * Reads single keys from {@code in} on a daemon thread of its own and hands each to
-   * {@code onKey}, on that thread. Puts the terminal in non-canonical, no-echo mode first; if that
-   * fails, keys arrive only with Enter.
+   * Where the view draws: the terminal's own output (JLine makes ANSI escapes work on Windows
+   * consoles too), or {@code fallback} when there is no terminal.
    */
-  void readKeys(InputStream in, IntConsumer onKey) {
-    if (!interactive) {
+  PrintStream out(PrintStream fallback) {
+    if (terminal == null) {
+      return fallback;
+    }
+    OutputStream raw = terminal.output();
+    Charset charset = terminal.encoding();
+    return new PrintStream(raw, /* autoFlush= */ false, charset);
+  }
+
+  /**
+   * Puts the terminal in raw mode (keys arrive one by one, without echo) and hands each key to
+   * {@code onKey} from a daemon thread of its own; Ctrl-C (the terminal's interrupt, with or
+   * without raw mode) calls {@code onInterrupt} on a thread of JLine's instead of ending the JVM.
+   * Does nothing without a terminal.
+   */
+  void readKeys(IntConsumer onKey, Runnable onInterrupt) {
+    if (terminal == null) {
       return;
     }
-    savedSettings = stty("-g");
-    if (savedSettings != null && stty("-icanon", "-echo", "min", "1") == null) {
-      savedSettings = null;
-    }
+    terminal.handle(org.jline.terminal.Terminal.Signal.INT, signal -> onInterrupt.run());
+    saved = terminal.enterRawMode();
+    NonBlockingReader reader = terminal.reader();
     Thread keys = new Thread(() -> {
       try {
-        for (int key; (key = in.read()) >= 0; ) {
+        for (int key; (key = reader.read()) >= 0; ) {
           onKey.accept(key);
         }
       } catch (IOException e) {
-        // standard input closed: no more keys
+        // the terminal was closed: no more keys
       }
     }, "keyboard");
     keys.setDaemon(true);
@@ -87,51 +114,37 @@ final class Terminal implements AutoCloseable {
   }
 
   /**
-   * The terminal's width in columns (from {@code stty size}), or 0 if unknown or not a terminal.
-   * The view cuts its lines to fit: a line that wrapped would break the redraw in place.
+   * The terminal's width in columns, read afresh each time so that a resize shows at the next
+   * redraw; 0 if unknown or not a terminal. The view cuts its lines to fit: a line that wrapped
+   * would break the redraw in place.
    */
   int columns() {
-    if (!interactive) {
+    if (terminal == null) {
       return 0;
     }
-    String size = stty("size"); // "rows columns"
-    if (size == null) {
-      return 0;
-    }
-    String[] parts = size.split("\\s+");
     try {
-      return parts.length == 2 ? Integer.parseInt(parts[1]) : 0;
-    } catch (NumberFormatException e) {
+      return Math.max(0, terminal.getWidth());
+    } catch (RuntimeException e) {
       return 0;
     }
   }
 
-  /** Restores the terminal's settings, if they were changed. Idempotent. */
+  /** Restores the terminal's settings, if they were changed, and lets go of it. Idempotent. */
   @Override
   public void close() {
-    String saved = savedSettings;
-    savedSettings = null;
-    if (saved != null) {
-      stty(saved.split("\\s+"));
+    if (terminal == null) {
+      return;
     }
-  }
-
-  /** Runs stty on the controlling terminal; returns its output, or null if it failed. */
-  private static String stty(String... args) {
-    String[] command = new String[args.length + 1];
-    command[0] = "stty";
-    System.arraycopy(args, 0, command, 1, args.length);
+    Attributes s = saved;
+    saved = null;
     try {
-      Process p = new ProcessBuilder(command).redirectInput(new File("/dev/tty"))
-          .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-      ByteArrayOutputStream output = new ByteArrayOutputStream();
-      p.getInputStream().transferTo(output);
-      return p.waitFor() == 0 ? output.toString(Charset.defaultCharset()).trim() : null;
-    } catch (IOException e) {
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
+      if (s != null) {
+        terminal.setAttributes(s);
+      }
+      terminal.flush();
+      terminal.close();
+    } catch (IOException | RuntimeException e) {
+      // nothing more to do for a terminal that is gone
     }
   }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.pi4j.context.Context;
 import dev.tasko.Loop;
-import dev.tasko.examples.MockBoard;
+import dev.tasko.pi4j.test.MockBoard;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

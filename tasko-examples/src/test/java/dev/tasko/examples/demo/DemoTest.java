@@ -3,9 +3,8 @@ package dev.tasko.examples.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tasko.Loop;
-import dev.tasko.examples.MockBoard;
 import dev.tasko.examples.Output;
-import java.io.InputStream;
+import dev.tasko.pi4j.test.MockBoard;
 import org.junit.jupiter.api.Test;
 
 class DemoTest {
@@ -17,7 +16,7 @@ class DemoTest {
     Demo demo = new Demo(Options.parse("--duration", "5s", "--plain"), loop, MockBoard.context(),
         Terminal.none(), out.stream());
 
-    boolean ok = demo.run(InputStream.nullInputStream());
+    boolean ok = demo.run();
 
     assertThat(ok).isTrue();
     assertThat(out.lines()).first().isEqualTo("tasko demo on the Pi4J mock platform: plain"
@@ -42,7 +41,7 @@ class DemoTest {
         out.stream());
 
     demo.stop("Ctrl-C");
-    boolean ok = demo.run(InputStream.nullInputStream());
+    boolean ok = demo.run();
 
     assertThat(ok).isTrue();
     assertThat(out.text()).contains("ended by Ctrl-C");

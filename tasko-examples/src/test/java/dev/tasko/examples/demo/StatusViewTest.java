@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.pi4j.context.Context;
 import dev.tasko.Loop;
-import dev.tasko.examples.MockBoard;
 import dev.tasko.examples.Output;
+import dev.tasko.pi4j.test.MockBoard;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -56,6 +56,26 @@ class StatusViewTest {
       String visible = line.replaceAll("\u001b\\[[0-9;?]*[A-Za-z]", "");
       assertThat(visible).as(line).hasSizeLessThan(40);
     }
+  }
+
+  @Test
+  void render_terminalResized_clearsTheScreenAndDrawsAfresh() {
+    DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
+    int[] width = {80};
+    StatusView view =
+        new StatusView(app, out.stream(), /* ansi= */ true, "on test", "", () -> width[0]);
+    app.schedule("status", Duration.ofSeconds(1), view::render);
+    loop.runLater(Duration.ofMillis(1500), () -> width[0] = 60);
+    loop.runLater(Duration.ofMillis(3500), loop::stop);
+
+    loop.run();
+
+    String screen = out.text();
+    int lines = 2 + app.schedules().size() + 6;
+    assertThat(screen).contains(ESC + lines + "F" + "tasko demo on test   1.0 s" + ESC + "K\n");
+    assertThat(screen)
+        .contains(ESC + "H" + ESC + "2J" + "tasko demo on test   2.0 s" + ESC + "K\n");
+    assertThat(screen).contains(ESC + lines + "F" + "tasko demo on test   3.0 s" + ESC + "K\n");
   }
 
   @Test

@@ -1,4 +1,4 @@
-package dev.tasko.examples;
+package dev.tasko.pi4j.test;
 
 import com.pi4j.Pi4J;
 import com.pi4j.context.Context;
@@ -26,13 +26,30 @@ import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
- * A Raspberry Pi that is not there: Pi4J's mock platform, plus the devices the examples talk to,
- * played in software. The examples' own code never mentions it except in {@code main}, where a
- * real program would call {@code Pi4J.newAutoContext()} instead.
+ * A Raspberry Pi that is not there, for tests and demos: Pi4J's mock platform, plus devices played
+ * in software — an SPI device that answers when its chip select goes low, an I2C device that
+ * answers each command, a button to press. The code under test takes the {@link Context} as any
+ * Pi4J program does; only the test (or a demo's {@code main}) makes it here, where a real program
+ * calls {@code Pi4J.newAutoContext()}.
+ *
+ * <pre>{@code
+ * Context pi4j = MockBoard.context();
+ * Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0)...);
+ * DigitalOutput sensorCs = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("sensor-cs")...);
+ * MockBoard.answerOnSelect(pi4j, "spi", "sensor-cs", MockBoard.thermometer());
+ * ... run the program on a TestLoop; it reads 21.50 °C, then 21.53 °C, ...
+ * MockBoard.press(pi4j, "button");
+ * pi4j.shutdown();
+ * }</pre>
  *
  * <p>Pi4J's mock pins and buses do nothing by themselves: a mock SPI bus answers each transfer
  * with whatever the previous one sent, a mock I2C device hands back what was written to it. The
- * methods here make them answer like a sensor would.
+ * methods here make them answer like a device would.
+ *
+ * <h2>Threads</h2>
+ * Pi4J runs a mock pin's listeners on the thread that changes the pin: {@link #press} and a chip
+ * select's change run them on the caller's thread. Called from a test's thread, a press acts like
+ * an interrupt from outside the loop; called from a task, like a change the loop caused itself.
  */
 public final class MockBoard {
   private MockBoard() {}
@@ -111,8 +128,8 @@ public final class MockBoard {
    */
   public static void pressOnEnter(Context pi4j, String inputId, InputStream in) {
     Thread keys = new Thread(() -> {
-      try (BufferedReader lines = new BufferedReader(new InputStreamReader(in,
-          Charset.defaultCharset()))) {
+      Charset charset = Charset.defaultCharset();
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, charset))) {
         while (lines.readLine() != null) {
           press(pi4j, inputId);
         }

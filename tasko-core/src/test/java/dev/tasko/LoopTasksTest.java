@@ -1,0 +1,65 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class LoopTasksTest {
+  private final Loop loop = Loop.builder().name("test").virtualTime().build();
+
+  @Test
+  void tasks_betweenSteps_listsUnfinishedOldestFirst() {
+    Task<Void> sleeper = loop.addTask("sleeper", () -> Tasko.sleep(Duration.ofSeconds(1)));
+    loop.addTask("quick", () -> {});
+    ScheduledTask tick = loop.schedule("tick", Duration.ofSeconds(1), () -> {});
+    loop.step();
+
+    assertThat(loop.tasks()).extracting(Task::name).containsExactly("sleeper", "tick");
+    assertThat(loop.tasks()).first().isSameAs(sleeper);
+
+    tick.cancel();
+    loop.run();
+    assertThat(loop.tasks()).isEmpty();
+  }
+
+  @Test
+  void tasks_fromATaskOfTheLoop_includesTheCaller() {
+    List<String> seen = new ArrayList<>();
+    loop.addTask("a", () -> loop.tasks().forEach(t -> seen.add(t.name())));
+    loop.addTask("b", () -> {});
+
+    loop.run();
+
+    assertThat(seen).containsExactly("a", "b");
+  }
+
+  @Test
+  void tasks_whileAnotherThreadDrivesTheLoop_throwsNamingTheLoop() throws Exception {
+    Loop realTime = Loop.builder().name("driven").build();
+    AtomicReference<Suspension> waiting = new AtomicReference<>();
+    CountDownLatch suspended = new CountDownLatch(1);
+    realTime.addTask("waiter", () -> {
+      Suspension s = Tasko.suspend("a test's go-ahead");
+      waiting.set(s);
+      suspended.countDown();
+      s.await();
+    });
+    Thread driver = new Thread(realTime::run, "driver");
+    driver.start();
+    suspended.await();
+
+    assertThatThrownBy(realTime::tasks)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("tasks(): loop 'driven' is being driven by");
+
+    waiting.get().resume();
+    driver.join();
+    assertThat(realTime.tasks()).isEmpty();
+  }
+}

@@ -1,0 +1,75 @@
+package dev.tasko.pi4j.test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.pi4j.context.Context;
+import com.pi4j.io.gpio.digital.DigitalInput;
+import com.pi4j.io.gpio.digital.DigitalOutput;
+import com.pi4j.io.gpio.digital.DigitalState;
+import com.pi4j.io.i2c.I2C;
+import com.pi4j.io.spi.Spi;
+import com.pi4j.io.spi.SpiBus;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class MockBoardTest {
+  private final Context pi4j = MockBoard.context();
+
+  @AfterEach
+  void shutDown() {
+    pi4j.shutdown();
+  }
+
+  @Test
+  void answerOnSelect_chipSelectLow_transfersReadTheNextAnswer() {
+    Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0));
+    DigitalOutput cs = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("cs").address(5)
+        .initial(DigitalState.HIGH));
+    MockBoard.answerOnSelect(pi4j, "spi", "cs", MockBoard.thermometer());
+
+    List<String> readings = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      cs.low();
+      byte[] reply = new byte[2];
+      spi.read(reply);
+      cs.high();
+      readings.add(String.format("%.2f", ((reply[0] & 0xff) << 8 | (reply[1] & 0xff)) / 100.0));
+    }
+
+    assertThat(readings).containsExactly("21.50", "21.53");
+  }
+
+  @Test
+  void answerAfterWrite_command_nextReadReturnsTheAnswer() {
+    I2C display = pi4j.create(I2C.newConfigBuilder(pi4j).id("display").bus(1).device(0x3c));
+    MockBoard.answerAfterWrite(display, command -> new byte[] {(byte) (command[0] + 1)});
+
+    display.write(new byte[] {41});
+
+    assertThat(display.read()).isEqualTo(42);
+  }
+
+  @Test
+  void answerAfterWrite_deviceOfAnotherContext_throwsNamingIt() {
+    I2C plain = new com.pi4j.plugin.mock.provider.i2c.MockI2C(null,
+        I2C.newConfigBuilder(pi4j).id("plain").bus(1).device(0x10).build());
+
+    assertThatThrownBy(() -> MockBoard.answerAfterWrite(plain, command -> null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("not a device of MockBoard.context(): ");
+  }
+
+  @Test
+  void press_button_listenersSeeHighThenLow() {
+    DigitalInput button = pi4j.create(DigitalInput.newConfigBuilder(pi4j).id("button").address(17));
+    List<DigitalState> seen = new ArrayList<>();
+    button.addListener(e -> seen.add(e.state()));
+
+    MockBoard.press(pi4j, "button");
+
+    assertThat(seen).containsExactly(DigitalState.HIGH, DigitalState.LOW);
+  }
+}

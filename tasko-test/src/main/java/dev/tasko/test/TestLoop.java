@@ -1,0 +1,281 @@
+package dev.tasko.test;
+
+import dev.tasko.Loop;
+import dev.tasko.ManualTicker;
+import dev.tasko.Task;
+import dev.tasko.TaskFailedException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A {@link Loop} on virtual time for tests, with the helpers to drive it: {@link #runFor},
+ * {@link #runUntilIdle()} and {@link #advanceBy}. An hour of schedules runs in milliseconds, the
+ * same way every time.
+ *
+ * <pre>{@code
+ * class BlinkerTest {
+ *   @RegisterExtension final TestLoop test = new TestLoop();
+ *
+ *   @Test
+ *   void blink_twoSeconds_togglesAtEveryHalfSecond() {
+ *     Blinker blinker = new Blinker(test.loop());        // schedules a toggle every 500 ms
+ *     test.runFor(Duration.ofSeconds(2));
+ *     assertThat(blinker.toggles()).isEqualTo(5);        // at 0, 0.5, 1, 1.5 and 2 s
+ *     blinker.stop();                                     // leave nothing running
+ *     test.runUntilIdle();
+ *   }
+ * }
+ * }</pre>
+ *
+ * <h2>What the test must leave behind</h2>
+ * After each test (registered as an instance field with {@code @RegisterExtension}, or handed to
+ * the test by {@link TaskoExtension}), {@link #verify()} fails the test if
+ * <ul>
+ *   <li>tasks are still unfinished — a schedule never cancelled, a task waiting for something that
+ *       never came — naming each one and its state; they are then cancelled, so that their
+ *       threads end. A test of a program meant to run forever ends it with {@link #cancelAll()};
+ *   <li>a task failed and nobody observed it: nobody {@linkplain Task#join() joined} the task, and
+ *       the test did not {@linkplain #takeFailures() take} the failure. The failures are attached
+ *       to the test's error.
+ * </ul>
+ * A failing task does not stop the loop here (unlike {@link Loop#create()}'s default): the other
+ * tasks go on, and the test decides what the failure means.
+ *
+ * <h2>Virtual time</h2>
+ * The loop starts at {@link #now()} zero and its clock moves only while these helpers run: to the
+ * next deadline whenever no task is ready (as {@link Loop.Builder#virtualTime()} does), or by
+ * {@link #advanceBy}. Nothing here sleeps in real time.
+ *
+ * <h2>Threads</h2>
+ * The helpers drive the loop on the calling thread, the test's, and return once the loop has
+ * nothing more to do for now: call them from the test, never from a task. Tasks may still be
+ * resumed or added from other threads (a Pi4J listener, say); such work runs at the next helper
+ * call.
+ */
+public final class TestLoop implements AfterEachCallback {
+  /**
+   * How many passes {@link #runUntilIdle()} runs before it decides the loop will never be idle:
+   * far more than any program needs at one instant, few enough to end a test in well under a
+   * second.
+   */
+  static final int MAX_PASSES_AT_ONE_INSTANT = 100_000;
+
+  private final ManualTicker clock = new ManualTicker();
+  private final Loop loop;
+  /** Failures nobody observed yet; added by the loop's tasks, taken by the test's thread. */
+  private final List<TaskFailedException> unobserved = new ArrayList<>();
+
+  /** A loop on virtual time named {@code "test"}. */
+  public TestLoop() {
+    this("test");
+  }
+
+  /**
+   * A loop on virtual time with this name (it shows in thread names and messages).
+   *
+   * @throws NullPointerException if {@code name} is null
+   */
+  public TestLoop(String name) {
+    this.loop = Loop.builder()
+        .name(Objects.requireNonNull(name, "name == null"))
+        .ticker(clock)
+        .virtualTime()
+        .failureHandler(this::failed)
+        .build();
+  }
+
+  /** The loop: add the tasks under test to it, or hand it to the code under test. */
+  public Loop loop() {
+    return loop;
+  }
+
+  /** How much virtual time has passed since this loop was made. May be called from any thread. */
+  public Duration now() {
+    return Duration.ofNanos(clock.read());
+  }
+
+  /**
+   * Runs the loop until its clock has moved {@code duration} forward: every task and timer due by
+   * then runs, in order, at its own virtual time, and so does whatever is ready at the end. The
+   * clock then reads exactly {@code now() + duration}, even if every task finished earlier. A
+   * {@link Loop#stop()} from a task does not cut it short.
+   *
+   * <p>To reach the end, it adds a task of its own, named {@code "runFor"}, that sleeps until then;
+   * it counts in {@link Loop#taskCount()} while this method runs, and is gone when it returns.
+   *
+   * <p>A task that keeps the loop busy without ever sleeping (it yields in a loop) keeps virtual
+   * time from moving, so this method would not return; the test's timeout ends it.
+   *
+   * @throws NullPointerException if {@code duration} is null
+   * @throws IllegalArgumentException if {@code duration} is negative
+   * @throws IllegalStateException if called from a task, or while another thread drives the loop
+   */
+  public void runFor(Duration duration) {
+    requireNotNegative(duration);
+    if (duration.isZero()) {
+      runUntilIdle();
+      return;
+    }
+    Task<Void> alarm = loop.runLater("runFor", duration, loop::stop);
+    while (!alarm.isDone()) {
+      loop.run(); // returns at the alarm's stop(), or earlier at a stop() of the program's own
+    }
+    runUntilIdle();
+  }
+
+  /**
+   * Runs the loop, without moving its clock, until no task is ready and no timer is due: every
+   * task added or woken so far has run up to its next wait.
+   *
+   * @throws IllegalStateException if tasks are still ready after a great many passes (they yield
+   *     to each other in a loop without ever waiting), naming them; or if called from a task, or
+   *     while another thread drives the loop
+   */
+  public void runUntilIdle() {
+    for (int pass = 0; pass < MAX_PASSES_AT_ONE_INSTANT; pass++) {
+      long switches = loop.stats().switches();
+      loop.step();
+      if (loop.stats().switches() == switches) {
+        return; // a pass in which no task ran: nothing was ready or due
+      }
+    }
+    throw new IllegalStateException("loop '" + loop.name() + "' still busy at " + now() + " after "
+        + MAX_PASSES_AT_ONE_INSTANT + " passes: some task yields forever without waiting; tasks: "
+        + describe(loop.tasks()));
+  }
+
+  /**
+   * Moves the clock {@code duration} forward in one jump, as if the loop's thread had been held up
+   * that long, then {@linkplain #runUntilIdle() runs until idle}: every timer that fell due
+   * meanwhile runs now, late, in deadline order, and schedules see the lateness (and skip runs as
+   * {@link dev.tasko.ScheduledTask} says). To let time pass with every task running on time, use
+   * {@link #runFor} instead.
+   *
+   * @throws NullPointerException if {@code duration} is null
+   * @throws IllegalArgumentException if {@code duration} is negative
+   * @throws IllegalStateException as {@link #runUntilIdle()} does
+   */
+  public void advanceBy(Duration duration) {
+    requireNotNegative(duration);
+    clock.advance(duration);
+    runUntilIdle();
+  }
+
+  /**
+   * Cancels every unfinished task and runs the loop until idle, so that the cancellations take
+   * effect: the end of a test of a program meant to run forever, as its shutdown would be. Like
+   * any cancellation, it cannot end a task that catches the {@link
+   * java.util.concurrent.CancellationException} and goes on; {@link #verify()} then names it.
+   *
+   * @return the tasks that were cancelled, oldest first
+   * @throws IllegalStateException as {@link #runUntilIdle()} does
+   */
+  public List<Task<?>> cancelAll() {
+    List<Task<?>> left = loop.tasks();
+    left.forEach(Task::cancel);
+    runUntilIdle();
+    return left;
+  }
+
+  /**
+   * The failures of tasks that nobody joined, oldest first, each naming its task with the original
+   * exception as its cause; taking them counts as observing them, so {@link #verify()} no longer
+   * fails for them. May be called from any thread.
+   */
+  public List<TaskFailedException> takeFailures() {
+    synchronized (unobserved) {
+      List<TaskFailedException> taken = List.copyOf(unobserved);
+      unobserved.clear();
+      return taken;
+    }
+  }
+
+  /**
+   * Checks that the test left the loop clean: no task unfinished and no failure unobserved (see the
+   * class comment). Unfinished tasks are cancelled and the loop is run until idle, so that their
+   * threads end, before this throws. Called after each test by JUnit; call it yourself when using
+   * a {@code TestLoop} without JUnit.
+   *
+   * @throws AssertionError naming the unfinished tasks and the unobserved failures (attached as
+   *     suppressed exceptions, the first also as the cause)
+   * @throws IllegalStateException if called from a task, or while another thread drives the loop
+   */
+  public void verify() {
+    List<Task<?>> left = loop.tasks();
+    List<TaskFailedException> failures = takeFailures();
+    if (left.isEmpty() && failures.isEmpty()) {
+      return;
+    }
+    StringBuilder message = new StringBuilder("loop '").append(loop.name()).append("' at ")
+        .append(now()).append(':');
+    if (!left.isEmpty()) {
+      message.append("\n  ").append(left.size()).append(" task(s) still unfinished, now cancelled"
+          + " (cancel them, or let them end, before the test does): ").append(describe(left));
+    }
+    if (!failures.isEmpty()) {
+      message.append("\n  ").append(failures.size()).append(" task failure(s) nobody observed"
+          + " (join the task, or check takeFailures()):");
+      for (TaskFailedException f : failures) {
+        message.append("\n    '").append(f.task().name()).append("' threw ").append(f.getCause());
+      }
+    }
+    cancelAll(left);
+    AssertionError error = failures.isEmpty()
+        ? new AssertionError(message.toString())
+        : new AssertionError(message.toString(), failures.get(0));
+    failures.forEach(error::addSuppressed);
+    throw error;
+  }
+
+  /** JUnit's hook: {@link #verify()} after each test. */
+  @Override
+  public void afterEach(ExtensionContext context) {
+    verify();
+  }
+
+  @Override
+  public String toString() {
+    return "TestLoop[" + loop.name() + " at " + now() + ", tasks=" + loop.taskCount() + "]";
+  }
+
+  /** The loop's failure handler: keep the failure for the test, and let the loop go on. */
+  private void failed(Task<?> task, Throwable failure) {
+    synchronized (unobserved) {
+      unobserved.add(new TaskFailedException(task, failure));
+    }
+  }
+
+  /**
+   * Cancels what a test left running and lets the cancellations take effect. A task that swallows
+   * its cancellation and goes on is left alone: the test has failed already, and says why.
+   */
+  private void cancelAll(List<Task<?>> left) {
+    left.forEach(Task::cancel);
+    try {
+      runUntilIdle();
+    } catch (IllegalStateException stillBusy) {
+      // reported through the assertion error's list of unfinished tasks
+    }
+    takeFailures(); // what the cancelled tasks threw on their way out is no news
+  }
+
+  private static String describe(List<Task<?>> tasks) {
+    StringBuilder s = new StringBuilder();
+    for (Task<?> t : tasks) {
+      s.append(s.isEmpty() ? "" : ", ").append('\'').append(t.name()).append("' (")
+          .append(t.state()).append(')');
+    }
+    return s.toString();
+  }
+
+  private static void requireNotNegative(Duration duration) {
+    Objects.requireNonNull(duration, "duration == null");
+    if (duration.isNegative()) {
+      throw new IllegalArgumentException("duration < 0: " + duration);
+    }
+  }
+}

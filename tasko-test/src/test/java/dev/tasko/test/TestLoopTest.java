@@ -1,0 +1,245 @@
+package dev.tasko.test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tasko.ScheduledTask;
+import dev.tasko.Task;
+import dev.tasko.TaskFailedException;
+import dev.tasko.Tasko;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TestLoopTest {
+  private final TestLoop test = new TestLoop();
+
+  @Test
+  void runFor_schedule_runsAtEachVirtualInstantAndEndsExactlyThere() {
+    List<Duration> runs = new ArrayList<>();
+    ScheduledTask tick = test.loop().schedule(Duration.ofMillis(100), () -> runs.add(test.now()));
+
+    test.runFor(Duration.ofMillis(350));
+
+    assertThat(runs).containsExactly(Duration.ZERO, Duration.ofMillis(100), Duration.ofMillis(200),
+        Duration.ofMillis(300));
+    assertThat(test.now()).isEqualTo(Duration.ofMillis(350));
+    tick.cancel();
+    test.runUntilIdle();
+    test.verify();
+  }
+
+  @Test
+  void runFor_everyTaskDoneEarly_clockStillMovesTheWholeDuration() {
+    Task<Void> quick = test.loop().runLater(Duration.ofSeconds(1), () -> {});
+
+    test.runFor(Duration.ofMinutes(10));
+
+    assertThat(quick.isDone()).isTrue();
+    assertThat(test.now()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(test.loop().taskCount()).isZero(); // its own alarm task is gone too
+  }
+
+  @Test
+  void runFor_programStopsTheLoop_stillRunsTheWholeDuration() {
+    List<Duration> runs = new ArrayList<>();
+    test.loop().runLater(Duration.ofSeconds(1), () -> test.loop().stop());
+    test.loop().runLater(Duration.ofSeconds(2), () -> runs.add(test.now()));
+
+    test.runFor(Duration.ofSeconds(3));
+
+    assertThat(runs).containsExactly(Duration.ofSeconds(2));
+    assertThat(test.now()).isEqualTo(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void runFor_taskWokenAtTheLastInstant_runsBeforeItReturns() {
+    List<String> log = new ArrayList<>();
+    Task<Void> sleeper = test.loop().addTask(() -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      log.add("woke");
+      Tasko.yieldNow(); // ready again in the next pass, at the same instant
+      log.add("after yield");
+    });
+
+    test.runFor(Duration.ofSeconds(1));
+
+    assertThat(log).containsExactly("woke", "after yield");
+    assertThat(sleeper.isDone()).isTrue();
+  }
+
+  @Test
+  void runFor_negative_throwsNamingTheValue() {
+    assertThatThrownBy(() -> test.runFor(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("duration < 0: PT-1S");
+    assertThatThrownBy(() -> test.runFor(null)).isInstanceOf(NullPointerException.class);
+  }
+
+  @Test
+  void runUntilIdle_sleepingTask_runsItToItsSleepWithoutMovingTheClock() {
+    List<String> log = new ArrayList<>();
+    test.loop().addTask(() -> {
+      log.add("before sleep");
+      Tasko.sleep(Duration.ofSeconds(1));
+      log.add("after sleep");
+    });
+
+    test.runUntilIdle();
+
+    assertThat(log).containsExactly("before sleep");
+    assertThat(test.now()).isEqualTo(Duration.ZERO);
+    test.runFor(Duration.ofSeconds(1));
+    assertThat(log).containsExactly("before sleep", "after sleep");
+  }
+
+  @Test
+  void runUntilIdle_taskYieldsForever_throwsNamingIt() {
+    Task<Void> spinner = test.loop().addTask("spinner", () -> {
+      while (true) {
+        Tasko.yieldNow();
+      }
+    });
+
+    assertThatThrownBy(test::runUntilIdle)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("still busy at PT0S")
+        .hasMessageContaining("'spinner' (READY)");
+    spinner.cancel();
+    test.runUntilIdle();
+    assertThat(spinner.isCancelled()).isTrue();
+    test.verify();
+  }
+
+  @Test
+  void advanceBy_jumpFarBehind_scheduleRunsLateOnceThenSkipsToNow() {
+    ScheduledTask tick = test.loop().schedule(Duration.ofSeconds(1), () -> {});
+    test.runUntilIdle(); // the first run, at zero
+
+    test.advanceBy(Duration.ofMillis(5500));
+
+    // The run due at 1 s starts 4.5 s late; the schedule is then 3.5 intervals behind, so it skips
+    // the runs due at 2, 3 and 4 s and starts a new grid now, at 5.5 s.
+    ScheduledTask.Stats stats = tick.stats();
+    assertThat(test.now()).isEqualTo(Duration.ofMillis(5500));
+    assertThat(stats.runs()).isEqualTo(3);
+    assertThat(stats.skippedRuns()).isEqualTo(3);
+    assertThat(stats.latenessMax()).isEqualTo(Duration.ofMillis(4500));
+    tick.cancel();
+    test.runUntilIdle();
+  }
+
+  @Test
+  void advanceBy_jumpLessThanTwoIntervalsBehind_scheduleCatchesUpRunByRun() {
+    ScheduledTask tick = test.loop().schedule(Duration.ofSeconds(1), () -> {});
+    test.runUntilIdle();
+
+    test.advanceBy(Duration.ofMillis(3500));
+
+    assertThat(tick.stats().runs()).isEqualTo(4); // at 0, then the ones due at 1, 2 and 3 s
+    assertThat(tick.stats().skippedRuns()).isZero();
+    tick.cancel();
+    test.runUntilIdle();
+  }
+
+  @Test
+  void verify_taskLeftWaiting_failsNamingItAndCancelsIt() {
+    Task<Void> waiter = test.loop().addTask("waiter", () -> Tasko.sleep(Duration.ofHours(1)));
+    test.runUntilIdle();
+
+    assertThatThrownBy(test::verify)
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("1 task(s) still unfinished")
+        .hasMessageContaining("'waiter' (WAITING)");
+    assertThat(waiter.isDone()).isTrue();
+    assertThat(waiter.isCancelled()).isTrue();
+    test.verify(); // clean now
+  }
+
+  @Test
+  void cancelAll_programRunningForever_cancelsEveryTaskAndVerifyPasses() {
+    List<String> log = new ArrayList<>();
+    test.loop().schedule("blinker", Duration.ofSeconds(1), () -> {});
+    test.loop().addTask("watcher", () -> {
+      try {
+        Tasko.sleep(Duration.ofDays(1));
+      } finally {
+        log.add("watcher cleaned up");
+      }
+    });
+    test.runFor(Duration.ofSeconds(2));
+
+    List<Task<?>> cancelled = test.cancelAll();
+
+    assertThat(cancelled).extracting(Task::name).containsExactly("blinker", "watcher");
+    assertThat(cancelled).allSatisfy(t -> assertThat(t.isCancelled()).isTrue());
+    assertThat(log).containsExactly("watcher cleaned up");
+    test.verify();
+  }
+
+  @Test
+  void verify_failureNobodyJoined_failsNamingTheTaskWithTheFailureAttached() {
+    IllegalStateException boom = new IllegalStateException("sensor unplugged");
+    test.loop().addTask("reader", () -> {
+      throw boom;
+    });
+    test.runUntilIdle();
+
+    assertThatThrownBy(test::verify)
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("1 task failure(s) nobody observed")
+        .hasMessageContaining("'reader' threw java.lang.IllegalStateException: sensor unplugged")
+        .cause().isInstanceOf(TaskFailedException.class).cause().isSameAs(boom);
+  }
+
+  @Test
+  void takeFailures_failureTaken_verifyPasses() {
+    test.loop().addTask("reader", () -> {
+      throw new IllegalStateException("sensor unplugged");
+    });
+    test.loop().addTask("other", () -> {});
+    test.runUntilIdle();
+
+    List<TaskFailedException> failures = test.takeFailures();
+
+    assertThat(failures).singleElement()
+        .satisfies(f -> assertThat(f.task().name()).isEqualTo("reader"));
+    assertThat(test.takeFailures()).isEmpty();
+    test.verify();
+  }
+
+  @Test
+  void verify_failureJoinedByAnotherTask_isObservedAndPasses() {
+    List<String> log = new ArrayList<>();
+    Task<Void> reader = test.loop().addTask("reader", () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      throw new IllegalStateException("sensor unplugged");
+    });
+    test.loop().addTask("supervisor", () -> {
+      try {
+        reader.join();
+      } catch (TaskFailedException e) {
+        log.add("supervisor saw " + e.getCause().getMessage());
+      }
+    });
+
+    test.runFor(Duration.ofSeconds(1));
+
+    assertThat(log).containsExactly("supervisor saw sensor unplugged");
+    test.verify();
+  }
+
+  @Test
+  void failure_doesNotStopTheLoop_otherTasksGoOn() {
+    List<Duration> runs = new ArrayList<>();
+    test.loop().addTask("reader", () -> {
+      throw new IllegalStateException("sensor unplugged");
+    });
+    test.loop().runLater(Duration.ofSeconds(1), () -> runs.add(test.now()));
+
+    test.runFor(Duration.ofSeconds(2));
+
+    assertThat(runs).containsExactly(Duration.ofSeconds(1));
+    assertThat(test.takeFailures()).hasSize(1);
+  }
+}
