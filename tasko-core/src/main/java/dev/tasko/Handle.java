@@ -17,7 +17,7 @@ import java.util.concurrent.CancellationException;
  */
 public final class Handle<R> {
   final ManagedResource<R, ?> resource;
-  private final Object context;
+  final Object context;
   final Runnable onAcquire;
   final Runnable onRelease;
   /** Written on the loop; volatile so that any thread may read isActive(). */
