@@ -70,7 +70,7 @@ public final class ManagedResource<R, C> {
   private ManagedResource(String name, R resource, Consumer<? super C> onAcquire, Consumer<? super C> onRelease,
       BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf) {
     this.name = Objects.requireNonNull(name, "name == null");
-    this.resource = Objects.requireNonNull(resource, "resource == null");
+    this.resource = viewOf == null ? Objects.requireNonNull(resource, "resource == null") : resource;
     this.onAcquire = Objects.requireNonNull(onAcquire, "onAcquire == null");
     this.onRelease = Objects.requireNonNull(onRelease, "onRelease == null");
     this.viewOf = viewOf;
@@ -99,7 +99,7 @@ public final class ManagedResource<R, C> {
   }
 
   /**
-   * Manages {@code resource} under {@code name}, with a view of its own for each lease: what
+   * Manages a resource that only exists as views, under {@code name}: what
    * {@link Lease#resource()} returns is {@code viewOf.apply(context, lease)}, made once per lease,
    * in the acquiring task, right after {@code onAcquire}. A view is how a resource shared by
    * several devices hands each lease the one device it was acquired for, and how it refuses use
@@ -110,10 +110,9 @@ public final class ManagedResource<R, C> {
    *
    * @throws NullPointerException if an argument is null
    */
-  public static <R, C> ManagedResource<R, C> withLeaseViews(String name, R resource,
-      Consumer<? super C> onAcquire, Consumer<? super C> onRelease,
-      BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf) {
-    return new ManagedResource<>(name, resource, onAcquire, onRelease,
+  public static <R, C> ManagedResource<R, C> withLeaseViews(String name, Consumer<? super C> onAcquire,
+      Consumer<? super C> onRelease, BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf) {
+    return new ManagedResource<>(name, null, onAcquire, onRelease,
         Objects.requireNonNull(viewOf, "viewOf == null"));
   }
 

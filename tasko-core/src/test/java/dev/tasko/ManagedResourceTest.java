@@ -504,7 +504,7 @@ class ManagedResourceTest {
 
   @Test
   void withLeaseViews_eachLeaseItsOwnViewRefusingAfterClose() {
-    ManagedResource<List<String>, String> bus = ManagedResource.withLeaseViews("bus", new ArrayList<>(),
+    ManagedResource<List<String>, String> bus = ManagedResource.withLeaseViews("bus",
         cs -> {}, cs -> {}, (cs, lease) -> List.of(cs, lease.isOpen() ? "open" : "closed"));
     Handle<List<String>> a = bus.handle("a");
     Handle<List<String>> b = bus.handle("b");
@@ -529,7 +529,7 @@ class ManagedResourceTest {
 
   @Test
   void withLeaseViews_viewOfThrows_releasesAndPassesOn() {
-    ManagedResource<String, String> bus = ManagedResource.withLeaseViews("bus", "bus",
+    ManagedResource<String, String> bus = ManagedResource.withLeaseViews("bus",
         cs -> log.add(cs + " low"), cs -> log.add(cs + " high"), (cs, lease) -> {
           throw new IllegalArgumentException("no view for " + cs);
         });

@@ -3,11 +3,17 @@ package dev.tasko.pi4j;
 import com.pi4j.io.gpio.digital.DigitalInput;
 import com.pi4j.io.gpio.digital.DigitalState;
 import com.pi4j.io.gpio.digital.DigitalStateChangeEvent;
+import com.pi4j.context.Context;
+import com.pi4j.event.ShutdownEvent;
+import com.pi4j.event.ShutdownListener;
 import com.pi4j.io.gpio.digital.DigitalStateChangeListener;
+import dev.tasko.Loop;
 import dev.tasko.Suspension;
 import dev.tasko.Task;
 import dev.tasko.Tasko;
 import java.lang.System.Logger.Level;
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
@@ -57,22 +63,49 @@ import java.util.concurrent.atomic.AtomicReference;
  * </ul>
  * A task waiting without a timeout keeps {@link dev.tasko.Loop#run()} going, since a change may
  * come at any time: {@linkplain #close() close} the watcher or cancel the task to let the loop end.
+ *
+ * <h2>Closing</h2>
+ * A watcher listens on its input until it is closed: close it when done, with try-with-resources
+ * in the task that uses it. It is also closed, so that it never outlives what it serves:
+ * <ul>
+ *   <li>by {@link Loop#shutdown()} of its loop: the loop of the task that created it, or else of
+ *       the first task that waited on it;
+ *   <li>when its input's Pi4J context shuts down ({@code pi4j.shutdown()}, which drops every
+ *       listener): a task waiting on it then wakes and throws {@link IllegalStateException} saying
+ *       so, instead of waiting for a change that can no longer come;
+ *   <li>when the program drops the last reference to a watcher still open: its listener is removed
+ *       from the input at the next garbage collection, with a {@code WARNING} in the log
+ *       ({@code dev.tasko.pi4j.EdgeWatcher}), so forgotten watchers neither pile up on the input
+ *       nor go unnoticed.
+ * </ul>
  */
 public final class EdgeWatcher implements AutoCloseable {
   /** How many unconsumed changes a watcher keeps unless told otherwise. */
   public static final int DEFAULT_CAPACITY = 64;
 
   private static final System.Logger LOG = System.getLogger(EdgeWatcher.class.getName());
+  /** Finds watchers dropped while still open. */
+  private static final Cleaner CLEANER = Cleaner.create();
 
   private final DigitalInput input;
   private final int capacity;
-  private final DigitalStateChangeListener listener = this::changed;
+  /** What the input, the Pi4J context and the loop hold: never this watcher itself. */
+  private final Link link;
+  private final Cleaner.Cleanable cleanable;
 
   // ---- Shared by Pi4J's listener threads and the loop: guarded by 'this'. ----
   private final ArrayDeque<DigitalState> edges = new ArrayDeque<>();
   private long received;
   private long dropped;
   private boolean closed;
+  /** Why await() can no longer wait: "closed", or what closed it. */
+  private String closedBecause;
+  /**
+   * The level the task saw last: the input's level when watching began, then each change taken.
+   * When the queue overflows, changes back to this level are dropped with the oldest, so a change
+   * taken never repeats the one before.
+   */
+  private DigitalState lastTaken;
 
   /**
    * The suspension of the task waiting in await(), if any. The listener resumes whatever it finds
@@ -84,11 +117,14 @@ public final class EdgeWatcher implements AutoCloseable {
   private EdgeWatcher(DigitalInput input, int capacity) {
     this.input = input;
     this.capacity = capacity;
+    this.lastTaken = levelNow(input);
+    this.link = new Link(this, input, contextOf(input));
+    this.cleanable = CLEANER.register(this, link::dropped);
   }
 
   /**
    * Starts watching {@code input}, queueing up to {@value #DEFAULT_CAPACITY} changes. May be called
-   * from any thread.
+   * from any thread; called from a task, the watcher is closed by its loop's shutdown.
    *
    * @throws NullPointerException if {@code input} is null
    */
@@ -98,7 +134,7 @@ public final class EdgeWatcher implements AutoCloseable {
 
   /**
    * Starts watching {@code input}, queueing up to {@code capacity} changes. May be called from any
-   * thread.
+   * thread; called from a task, the watcher is closed by its loop's shutdown.
    *
    * @throws NullPointerException if {@code input} is null
    * @throws IllegalArgumentException if {@code capacity} is zero or negative
@@ -109,7 +145,11 @@ public final class EdgeWatcher implements AutoCloseable {
       throw new IllegalArgumentException("capacity <= 0: " + capacity);
     }
     EdgeWatcher w = new EdgeWatcher(input, capacity);
-    input.addListener(w.listener);
+    w.link.attach();
+    Task<?> t = Tasko.currentTask();
+    if (t != null) {
+      w.link.bindTo(t.loop());
+    }
     return w;
   }
 
@@ -156,6 +196,7 @@ public final class EdgeWatcher implements AutoCloseable {
 
   private Optional<DigitalState> awaitUntil(long deadline, boolean timed) {
     Task<?> self = requireTask();
+    link.bindTo(self.loop());
     // A wake-up without a change to take is possible (another task poll()ed it first): wait again,
     // with what is left of the timeout.
     for (;;) {
@@ -182,12 +223,12 @@ public final class EdgeWatcher implements AutoCloseable {
         waiter.compareAndSet(s, null);
       }
       synchronized (this) {
-        DigitalState edge = edges.poll();
+        DigitalState edge = take();
         if (edge != null) {
           return Optional.of(edge); // also right after a timeout: it is here, so it is not lost
         }
         if (closed) {
-          throw new IllegalStateException("the watcher of input '" + input.id() + "' is closed");
+          throw new IllegalStateException("the watcher of input '" + input.id() + "' is " + closedBecause);
         }
       }
       if (!resumed) {
@@ -203,7 +244,16 @@ public final class EdgeWatcher implements AutoCloseable {
    * @return the level the input changed to, or null if no change is queued
    */
   public synchronized DigitalState poll() {
-    return edges.poll();
+    return take();
+  }
+
+  /** The oldest queued change, remembered as the level the task saw last; null if none. */
+  private DigitalState take() {
+    DigitalState edge = edges.poll();
+    if (edge != null) {
+      lastTaken = edge;
+    }
+    return edge;
   }
 
   /** How many changes are queued, not yet taken. May be called from any thread. */
@@ -231,13 +281,24 @@ public final class EdgeWatcher implements AutoCloseable {
    */
   @Override
   public void close() {
+    closeBecause("closed");
+  }
+
+  /** Whether the watcher is closed: by {@link #close()}, its loop's shutdown, or Pi4J's. */
+  public synchronized boolean isClosed() {
+    return closed;
+  }
+
+  private void closeBecause(String why) {
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
+      closedBecause = why;
     }
-    input.removeListener(listener);
+    link.detach();
+    cleanable.clean(); // nothing left to warn about
     Suspension s = waiter.get();
     if (s != null) {
       s.resume();
@@ -253,11 +314,22 @@ public final class EdgeWatcher implements AutoCloseable {
           return;
         }
         received++;
+        DigitalState level = event.state();
         if (edges.size() == capacity) {
           edges.poll();
           dropped++;
+          // The task never saw the dropped change, so a change back to the level it saw last is no
+          // change for it: drop that too, or await() would return the same level twice.
+          while (!edges.isEmpty() && edges.peek() == lastTaken) {
+            edges.poll();
+            dropped++;
+          }
+          if (edges.isEmpty() && level == lastTaken) {
+            dropped++;
+            return;
+          }
         }
-        edges.add(event.state());
+        edges.add(level);
       }
       Suspension s = waiter.get();
       if (s != null) {
@@ -266,6 +338,124 @@ public final class EdgeWatcher implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       LOG.log(Level.ERROR, "watcher of input '" + input.id() + "' failed to take a change", e);
       throw e;
+    }
+  }
+
+  private static DigitalState levelNow(DigitalInput input) {
+    try {
+      return input.state();
+    } catch (RuntimeException e) {
+      return null; // unknown: nothing to compare the first change with
+    }
+  }
+
+  private static Context contextOf(DigitalInput input) {
+    try {
+      return input.provider() == null ? null : input.provider().context();
+    } catch (RuntimeException e) {
+      return null; // an input without a provider (a test double): no shutdown to hear of
+    }
+  }
+
+  /**
+   * What stands between the watcher and everything that would otherwise keep it reachable: the
+   * input's listener set, the Pi4J context's shutdown listeners, and the loop's shutdown list hold
+   * this, and this holds the watcher only weakly. So a watcher the program drops is collected, and
+   * its Cleaner removes the listener.
+   */
+  private static final class Link implements DigitalStateChangeListener, ShutdownListener, AutoCloseable {
+    private final WeakReference<EdgeWatcher> watcher;
+    private final DigitalInput input;
+    private final Context context;
+    // ---- guarded by 'this' ----
+    private boolean detached;
+    private Loop loop;
+
+    Link(EdgeWatcher watcher, DigitalInput input, Context context) {
+      this.watcher = new WeakReference<>(watcher);
+      this.input = input;
+      this.context = context;
+    }
+
+    void attach() {
+      input.addListener(this);
+      if (context != null) {
+        context.addListener((ShutdownListener) this);
+      }
+    }
+
+    /** Has {@code l}'s shutdown close the watcher; the first loop to ask keeps it. */
+    void bindTo(Loop l) {
+      synchronized (this) {
+        if (loop != null || detached) {
+          return;
+        }
+        loop = l;
+      }
+      l.closeOnShutdown(this);
+    }
+
+    @Override
+    public void onDigitalStateChange(DigitalStateChangeEvent event) {
+      EdgeWatcher w = watcher.get();
+      if (w != null) {
+        w.changed(event);
+      }
+    }
+
+    @Override
+    public void beforeShutdown(ShutdownEvent event) {
+      closeWatcher("closed: the Pi4J context shut down");
+    }
+
+    @Override
+    public void onShutdown(ShutdownEvent event) {
+      closeWatcher("closed: the Pi4J context shut down");
+    }
+
+    /** The loop's shutdown. */
+    @Override
+    public void close() {
+      closeWatcher("closed: its loop shut down");
+    }
+
+    private void closeWatcher(String why) {
+      EdgeWatcher w = watcher.get();
+      if (w != null) {
+        w.closeBecause(why);
+      } else {
+        detach();
+      }
+    }
+
+    /** The Cleaner's action: the watcher was dropped; if nobody closed it, say so and stop. */
+    void dropped() {
+      synchronized (this) {
+        if (detached) {
+          return;
+        }
+      }
+      LOG.log(Level.WARNING, "a watcher of input ''{0}'' was dropped without being closed; its listener"
+          + " is removed now. Close watchers when done (try-with-resources)", input.id());
+      detach();
+    }
+
+    void detach() {
+      Loop l;
+      synchronized (this) {
+        if (detached) {
+          return;
+        }
+        detached = true;
+        l = loop;
+      }
+      input.removeListener(this);
+      if (context != null) {
+        context.removeListener((ShutdownListener) this);
+      }
+      if (l != null) {
+        l.cancelCloseOnShutdown(this);
+      }
     }
   }
 

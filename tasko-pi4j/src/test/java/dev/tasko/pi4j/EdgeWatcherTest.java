@@ -16,6 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -204,17 +208,36 @@ class EdgeWatcherTest {
   }
 
   @Test
-  void poll_queueFull_dropsOldestAndCountsThem() {
-    EdgeWatcher small = EdgeWatcher.of(button, 2);
+  void poll_queueFull_dropsOldestAndCountsThem_neverRepeatingTheLevelSeenLast() {
+    EdgeWatcher small = EdgeWatcher.of(button, 2); // the button is LOW
     for (DigitalState s : new DigitalState[] {HIGH, LOW, HIGH, LOW, HIGH}) {
       button.mockState(s);
     }
 
-    assertThat(small.poll()).isEqualTo(LOW);
+    // Dropping the oldest HIGH would leave a LOW first: no change from the LOW seen last. It goes too.
     assertThat(small.poll()).isEqualTo(HIGH);
     assertThat(small.poll()).isNull();
     assertThat(small.received()).isEqualTo(5);
-    assertThat(small.dropped()).isEqualTo(3);
+    assertThat(small.dropped()).isEqualTo(4);
+  }
+
+  @Test
+  void await_afterOverflow_neverReturnsSameLevelTwice() {
+    EdgeWatcher small = EdgeWatcher.of(button, 3);
+    List<DigitalState> got = new ArrayList<>();
+    loop.addTask(() -> {
+      got.add(small.await()); // HIGH
+      for (int i = 0; i < 4; i++) { // meanwhile, with the task busy: LOW HIGH LOW HIGH
+        button.mockState(i % 2 == 0 ? LOW : HIGH);
+      }
+      got.add(small.await());
+      got.add(small.await());
+    });
+    loop.runLater(Duration.ofMillis(1), () -> button.mockState(HIGH));
+
+    loop.run();
+
+    assertThat(got).containsExactly(HIGH, LOW, HIGH); // not HIGH, HIGH, LOW
   }
 
   @Test
@@ -238,6 +261,101 @@ class EdgeWatcherTest {
     loop.run();
 
     log.assertTaken("got HIGH");
+  }
+
+  // ---- A watcher never outlives what it serves ----
+
+  @Test
+  void shutdown_ofLoopWithTaskWaiting_closesWatcherAndRemovesListener() {
+    CountedInput counted = new CountedInput(button);
+    AtomicReference<EdgeWatcher> created = new AtomicReference<>();
+    Task<Void> waiter = loop.addTask(() -> {
+      EdgeWatcher w = EdgeWatcher.of(counted.input); // created in a task: its loop closes it
+      created.set(w);
+      w.await();
+    });
+    loop.step();
+    assertThat(counted.listeners()).isEqualTo(1);
+
+    loop.shutdown();
+
+    assertThat(waiter.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(created.get().isClosed()).isTrue();
+    assertThat(counted.listeners()).isZero();
+  }
+
+  @Test
+  void shutdown_ofLoopThatAwaitedWatcherMadeOutside_closesIt() {
+    CountedInput counted = new CountedInput(button);
+    EdgeWatcher w = EdgeWatcher.of(counted.input);
+    loop.addTask(() -> {
+      w.await(Duration.ZERO); // the first wait ties it to this loop
+    });
+    loop.run();
+
+    loop.shutdown();
+
+    assertThat(w.isClosed()).isTrue();
+    assertThat(counted.listeners()).isZero();
+  }
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS) // the old watcher waited forever
+  void pi4jShutdown_whileTaskWaits_wakesItWithClearException() {
+    loop.addTask("waiter", () -> {
+      watcher.await();
+    });
+    loop.runLater(Duration.ofMillis(5), pi4j::shutdown);
+
+    assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class).cause()
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("the watcher of input 'button' is closed: the Pi4J context shut down");
+    assertThat(watcher.isClosed()).isTrue();
+  }
+
+  @Test
+  void watchersDroppedWithoutClose_listenersRemovedWithWarning() {
+    CountedInput counted = new CountedInput(button);
+    List<String> warnings = new ArrayList<>();
+    Logger logger = Logger.getLogger(EdgeWatcher.class.getName());
+    Handler handler = new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        synchronized (warnings) {
+          warnings.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    logger.addHandler(handler);
+    try {
+      for (int i = 0; i < 2_000; i++) {
+        EdgeWatcher.of(counted.input); // and dropped
+      }
+      assertThat(counted.listeners()).isEqualTo(2_000);
+      // Garbage collection is the only way to learn of a dropped object: ask for it until the
+      // Cleaner has seen every watcher (a bound, not a speed requirement).
+      long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (counted.listeners() > 0 && System.nanoTime() < giveUp) {
+        System.gc();
+        Thread.onSpinWait();
+      }
+    } finally {
+      logger.removeHandler(handler);
+    }
+
+    assertThat(counted.listeners()).isZero();
+    assertThat(button.hasListenersOrBindings()).isTrue(); // only the test's own watcher is left
+    synchronized (warnings) {
+      assertThat(warnings).hasSize(2_000).allMatch(w -> w.equals("a watcher of input 'button' was dropped"
+          + " without being closed; its listener is removed now. Close watchers when done"
+          + " (try-with-resources)"));
+    }
   }
 
   @Test
