@@ -14,8 +14,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The seed's "you can do a lot more than this": rather than keep state and inspect it on every
- * pass of a main loop, await the condition you need. A doorbell task waits for the button (no
+ * The original tasko's "you can do a lot more than this": rather than keep state and inspect it
+ * on every pass of a main loop, await the condition you need. A doorbell task waits for the button (no
  * polling: it costs nothing while it waits), rings a bell for two seconds, and says so when nobody
  * has rung for a while. A press during the ringing is not lost: it rings again afterwards.
  *
@@ -31,20 +31,22 @@ public final class AwaitButton {
         .pull(PullResistance.PULL_DOWN));
     DigitalOutput bell = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("bell").address(18)
         .initial(DigitalState.LOW).shutdown(DigitalState.LOW));
-    EdgeWatcher button = EdgeWatcher.of(pin);
     long start = loop.nanoTime();
 
     return loop.addTask("doorbell", () -> {
-      for (;;) {
-        Optional<DigitalState> change = button.await(Duration.ofSeconds(5)); // the task waits; the loop sleeps
-        double at = (loop.nanoTime() - start) / 1e9;
-        if (change.isEmpty()) {
-          out.printf("%8.3f s  nobody rang for 5 s%n", at);
-        } else if (change.get() == DigitalState.HIGH) {
-          out.printf("%8.3f s  ding dong%n", at);
-          bell.high();
-          Tasko.sleep(Duration.ofSeconds(2)); // presses meanwhile wait in the watcher's queue
-          bell.low();
+      // The task's own watcher: closed when the task ends, however it ends.
+      try (EdgeWatcher button = EdgeWatcher.of(pin)) {
+        for (;;) {
+          Optional<DigitalState> change = button.await(Duration.ofSeconds(5)); // the loop sleeps
+          double at = (loop.nanoTime() - start) / 1e9;
+          if (change.isEmpty()) {
+            out.printf("%8.3f s  nobody rang for 5 s%n", at);
+          } else if (change.get() == DigitalState.HIGH) {
+            out.printf("%8.3f s  ding dong%n", at);
+            bell.high();
+            Tasko.sleep(Duration.ofSeconds(2)); // presses meanwhile wait in the watcher's queue
+            bell.low();
+          }
         }
       }
     });

@@ -10,8 +10,8 @@ import java.io.PrintStream;
 import java.time.Duration;
 
 /**
- * The seed's "run something later": a button is read 100 times a second, and a press starts a
- * sensor read one second later — while the button keeps being read.
+ * The original tasko's "run something later": a button is read 100 times a second, and a press
+ * starts a sensor read one second later — while the button keeps being read.
  *
  * <p>Run it, then press Enter to press the (mock) button; Ctrl-C to stop:
  * <pre>mvn -q -pl tasko-examples -am compile exec:exec -Ddemo.main=dev.tasko.examples.RunLater</pre>
@@ -37,7 +37,9 @@ public final class RunLater {
     DigitalInput pin = pi4j.create(DigitalInput.newConfigBuilder(pi4j).id("button").address(17)
         .pull(PullResistance.PULL_DOWN));
     // The watcher queues every change, so a press shorter than 10 ms is not missed between reads.
-    RunLater app = new RunLater(loop, EdgeWatcher.of(pin), out);
+    EdgeWatcher watcher = EdgeWatcher.of(pin);
+    loop.closeOnShutdown(watcher); // polled by a schedule, it lives as long as the loop
+    RunLater app = new RunLater(loop, watcher, out);
     loop.schedule("read-button", Duration.ofMillis(10), app::readButton);
     return app;
   }

@@ -13,8 +13,8 @@ import java.io.PrintStream;
 import java.time.Duration;
 
 /**
- * The seed's toy app: a sensor that takes a second to measure, a "loading" beach ball animated 10
- * times a second while it does, a 3D printer polled 5 times a second and a rotary button read 100
+ * The original tasko's toy app: a sensor that takes a second to measure, a "loading" beach ball
+ * animated 10 times a second while it does, a 3D printer polled 5 times a second and a rotary button read 100
  * times a second — one loop, no state machines. The sensor and the display of the beach ball share
  * one I2C bus.
  *
@@ -100,10 +100,11 @@ public final class ToyApp {
         input(pi4j, "rotary-push", 27),
         position -> app.say("rotary at " + position),
         () -> app.say("rotary pressed"));
+    loop.closeOnShutdown(app.rotary); // its button watcher goes with the loop
 
     // ---------- Tasko wiring begins here ---------- //
-    // Schedule the workflows at whatever frequency makes sense. (The seed's code schedules the
-    // sensor at 100 ms, its text every 10 s: a read takes 1 s, so 10 s leaves the ball at rest.)
+    // Schedule the workflows at whatever frequency makes sense. (The original tasko's example
+    // schedules the sensor at 100 ms, its text every 10 s: a read takes 1 s, so 10 s leaves the ball at rest.)
     loop.schedule("read-sensor", Duration.ofSeconds(10), app::readSensor);
     loop.schedule("animate-beach-ball", Duration.ofMillis(100), app::animateBeachBall);
     loop.schedule("read-from-3d-printer", Duration.ofMillis(200), app::readFrom3dPrinter);

@@ -85,6 +85,7 @@ final class DemoApp {
     ball = new BeachBall(sensor);
     button = EdgeWatcher.of(pi4j.create(DigitalInput.newConfigBuilder(pi4j).id(BUTTON).address(BUTTON_PIN)
         .pull(PullResistance.PULL_DOWN)));
+    loop.closeOnShutdown(button); // read by a schedule: it lives as long as the loop
   }
 
   /**
