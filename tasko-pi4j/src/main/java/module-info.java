@@ -25,8 +25,9 @@
  *
  * <h2>Ending</h2>
  * {@code Loop.shutdown()} of the loop using these objects cancels its tasks (their leases close, so
- * every chip select goes high, and a pin that failed to go high is driven high once more), and closes
- * the {@code EdgeWatcher}s tied to it; a watcher is also closed when its Pi4J context shuts down.
+ * every chip select goes high, and a pin that failed to go high is driven high once more), and
+ * closes the {@code EdgeWatcher}s tied to it; a watcher is also closed when its Pi4J context shuts
+ * down.
  *
  * <p>Both required modules are transitive: this module's API hands out tasko {@code Handle}s of
  * Pi4J {@code Spi} and {@code I2C} objects.

@@ -11,7 +11,7 @@ public final class Lease<R> implements AutoCloseable {
   final Task<?> holder;
   /** Written by the holder on the loop; volatile so that any thread may ask isOpen(). */
   private volatile boolean closed;
-  /** What resource() returns: the resource, or this lease's own view of it. Set once, at acquire. */
+  /** What resource() returns: the resource, or this lease's own view of it. Set at acquire. */
   R view;
 
   Lease(Handle<R> handle, Task<?> holder) {

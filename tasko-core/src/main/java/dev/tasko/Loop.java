@@ -443,19 +443,19 @@ public final class Loop {
   /**
    * Ends the loop for good. Cancels every task (a task not yet started never starts; schedules
    * stop), drives the tasks until each has ended — their {@code finally} blocks run, and every
-   * {@link Lease} they hold is closed, by try-with-resources or, if forgotten, for them — then closes
-   * what was registered with {@link #closeOnShutdown(AutoCloseable)}, newest first. From the moment
-   * it is called, the loop refuses new work: {@code addTask}, {@code runLater}, {@code schedule},
-   * {@code scheduleLater}, {@link ScheduledTask#start()} and {@code closeOnShutdown} throw
-   * {@link IllegalStateException}; {@link #run()} and {@link #step()} return at once, no task
-   * being left.
+   * {@link Lease} they hold is closed, by try-with-resources or, if forgotten, for them — then
+   * closes what was registered with {@link #closeOnShutdown(AutoCloseable)}, newest first. From
+   * the moment it is called, the loop refuses new work: {@code addTask}, {@code runLater},
+   * {@code schedule}, {@code scheduleLater}, {@link ScheduledTask#start()} and
+   * {@code closeOnShutdown} throw {@link IllegalStateException}; {@link #run()} and
+   * {@link #step()} return at once, no task being left.
    *
    * <p>Call it from a thread that is not a task, while no other thread drives the loop: after
    * {@code run()} has returned or thrown (for instance when a task failed and left others parked
    * holding a bus), or instead of running it further. It does not wait for time to pass: sleeping
    * tasks are woken by the cancellation. Failures do not stop it: an exception escaping a task's
-   * cleanup, or thrown by a registered resource's {@code close()}, is rethrown once everything
-   * else is done (a checked one wrapped in {@code IllegalStateException}), further ones added as
+   * cleanup, or thrown by a registered resource's {@code close()}, is rethrown once everything else
+   * is done (a checked one wrapped in {@code IllegalStateException}), further ones added as
    * suppressed. A task that catches {@link java.util.concurrent.CancellationException} and goes on
    * forever never gives the processor back (in a cancelled task every suspension point throws at
    * once), so {@code shutdown()} does not return, as {@code run()} would not; a
@@ -469,8 +469,9 @@ public final class Loop {
   public void shutdown() {
     Task<?> calling = currentTask();
     if (calling != null) {
-      throw new IllegalStateException("shutdown() called from task '" + calling.name() + "' of loop '"
-          + calling.loop.name + "': call stop() from a task, and shutdown() once run() has returned");
+      throw new IllegalStateException("shutdown() called from task '" + calling.name()
+          + "' of loop '" + calling.loop.name
+          + "': call stop() from a task, and shutdown() once run() has returned");
     }
     Thread d = driver.get();
     if (d != null) {
@@ -984,7 +985,8 @@ public final class Loop {
    * of work), or it was shut down. Any thread: the driver's release in leave() publishes the count.
    */
   boolean hasEnded() {
-    return driver.get() == null && ((liveCount == 0 && inbox.isEmpty()) || shutdownControl.isRequested());
+    return driver.get() == null
+        && ((liveCount == 0 && inbox.isEmpty()) || shutdownControl.isRequested());
   }
 
   /** Cancels every live task: the first thing a shutdown does on the loop. */

@@ -67,10 +67,10 @@ public final class ManagedResource<R, C> {
   private Handle<R> ownerHandle;
   private final ArrayDeque<Waiter<R>> waiters = new ArrayDeque<>();
 
-  private ManagedResource(String name, R resource, Consumer<? super C> onAcquire, Consumer<? super C> onRelease,
-      BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf) {
+  private ManagedResource(String name, R resource, Consumer<? super C> onAcquire,
+      Consumer<? super C> onRelease, BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf) {
     this.name = Objects.requireNonNull(name, "name == null");
-    this.resource = viewOf == null ? Objects.requireNonNull(resource, "resource == null") : resource;
+    this.resource = viewOf == null ? Objects.requireNonNull(resource, "resource == null") : null;
     this.onAcquire = Objects.requireNonNull(onAcquire, "onAcquire == null");
     this.onRelease = Objects.requireNonNull(onRelease, "onRelease == null");
     this.viewOf = viewOf;
@@ -110,8 +110,9 @@ public final class ManagedResource<R, C> {
    *
    * @throws NullPointerException if an argument is null
    */
-  public static <R, C> ManagedResource<R, C> withLeaseViews(String name, Consumer<? super C> onAcquire,
-      Consumer<? super C> onRelease, BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf) {
+  public static <R, C> ManagedResource<R, C> withLeaseViews(String name,
+      Consumer<? super C> onAcquire, Consumer<? super C> onRelease,
+      BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf) {
     return new ManagedResource<>(name, null, onAcquire, onRelease,
         Objects.requireNonNull(viewOf, "viewOf == null"));
   }
@@ -288,8 +289,9 @@ public final class ManagedResource<R, C> {
     }
     String other = bound.name().equals(l.name()) ? "another loop also named '" + l.name() + "'"
         : "loop '" + l.name() + "'";
-    throw new IllegalStateException("resource '" + name + "' belongs to loop '" + bound.name() + "', which has"
-        + " not ended (" + describeOwner() + "); it cannot be acquired from a task of " + other);
+    throw new IllegalStateException("resource '" + name + "' belongs to loop '" + bound.name()
+        + "', which has not ended (" + describeOwner() + "); it cannot be acquired from a task of "
+        + other);
   }
 
   String describeOwner() {

@@ -126,7 +126,8 @@ public final class ScheduledTask {
       loop.shutdownControl.checkOpen("schedule '" + name + "' cannot start");
       startOnLoop(AT_FIRST_TURN);
     } else {
-      loop.shutdownControl.submit("schedule '" + name + "' cannot start", () -> startOnLoop(AT_FIRST_TURN));
+      loop.shutdownControl.submit("schedule '" + name + "' cannot start",
+          () -> startOnLoop(AT_FIRST_TURN));
     }
   }
 

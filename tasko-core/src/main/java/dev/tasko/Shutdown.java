@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How a loop ends for good ({@link Loop#shutdown()}): it refuses new work, cancels its tasks, drives
- * them until their cleanup has run, and closes what was registered with
+ * How a loop ends for good ({@link Loop#shutdown()}): it refuses new work, cancels its tasks,
+ * drives them until their cleanup has run, and closes what was registered with
  * {@link Loop#closeOnShutdown(AutoCloseable)}.
  */
 final class Shutdown {

@@ -14,8 +14,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The original tasko's "you can do a lot more than this": rather than keep state and inspect it
- * on every pass of a main loop, await the condition you need. A doorbell task waits for the button (no
+ * The original tasko's "you can do a lot more than this": rather than keep state and inspect it on
+ * every pass of a main loop, await the condition you need. A doorbell task waits for the button (no
  * polling: it costs nothing while it waits), rings a bell for two seconds, and says so when nobody
  * has rung for a while. A press during the ringing is not lost: it rings again afterwards.
  *

@@ -14,9 +14,9 @@ import java.time.Duration;
 
 /**
  * The original tasko's toy app: a sensor that takes a second to measure, a "loading" beach ball
- * animated 10 times a second while it does, a 3D printer polled 5 times a second and a rotary button read 100
- * times a second — one loop, no state machines. The sensor and the display of the beach ball share
- * one I2C bus.
+ * animated 10 times a second while it does, a 3D printer polled 5 times a second and a rotary
+ * button read 100 times a second — one loop, no state machines. The sensor and the display of the
+ * beach ball share one I2C bus.
  *
  * <p>Run it (Ctrl-C to stop):
  * <pre>mvn -q -pl tasko-examples -am compile exec:exec -Ddemo.main=dev.tasko.examples.ToyApp</pre>
@@ -104,7 +104,8 @@ public final class ToyApp {
 
     // ---------- Tasko wiring begins here ---------- //
     // Schedule the workflows at whatever frequency makes sense. (The original tasko's example
-    // schedules the sensor at 100 ms, its text every 10 s: a read takes 1 s, so 10 s leaves the ball at rest.)
+    // schedules the sensor at 100 ms, its text every 10 s: a read takes 1 s, so 10 s leaves the
+    // ball at rest.)
     loop.schedule("read-sensor", Duration.ofSeconds(10), app::readSensor);
     loop.schedule("animate-beach-ball", Duration.ofMillis(100), app::animateBeachBall);
     loop.schedule("read-from-3d-printer", Duration.ofMillis(200), app::readFrom3dPrinter);

@@ -228,7 +228,8 @@ public final class EdgeWatcher implements AutoCloseable {
           return Optional.of(edge); // also right after a timeout: it is here, so it is not lost
         }
         if (closed) {
-          throw new IllegalStateException("the watcher of input '" + input.id() + "' is " + closedBecause);
+          throw new IllegalStateException("the watcher of input '" + input.id() + "' is "
+              + closedBecause);
         }
       }
       if (!resumed) {
@@ -363,7 +364,8 @@ public final class EdgeWatcher implements AutoCloseable {
    * this, and this holds the watcher only weakly. So a watcher the program drops is collected, and
    * its Cleaner removes the listener.
    */
-  private static final class Link implements DigitalStateChangeListener, ShutdownListener, AutoCloseable {
+  private static final class Link
+      implements DigitalStateChangeListener, ShutdownListener, AutoCloseable {
     private final WeakReference<EdgeWatcher> watcher;
     private final DigitalInput input;
     private final Context context;
@@ -435,8 +437,8 @@ public final class EdgeWatcher implements AutoCloseable {
           return;
         }
       }
-      LOG.log(Level.WARNING, "a watcher of input ''{0}'' was dropped without being closed; its listener"
-          + " is removed now. Close watchers when done (try-with-resources)", input.id());
+      LOG.log(Level.WARNING, "a watcher of input ''{0}'' was dropped without being closed; its"
+          + " listener is removed now. Close watchers when done (try-with-resources)", input.id());
       detach();
     }
 

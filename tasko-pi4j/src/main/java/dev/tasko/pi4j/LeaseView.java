@@ -50,13 +50,15 @@ final class LeaseView implements InvocationHandler {
    */
   static <T> T of(Class<T> type, T target, Lease<?> lease, String device, String busName,
       Supplier<String> busState) {
-    return proxy(type, new LeaseView(target, type.getSimpleName(), lease, Tasko.currentTask(), device, busName,
-        busState));
+    Task<?> holder = Tasko.currentTask();
+    return proxy(type,
+        new LeaseView(target, type.getSimpleName(), lease, holder, device, busName, busState));
   }
 
   /** Whether {@code o} is a view made here (and so no device of its own). */
   static boolean isView(Object o) {
-    return o != null && Proxy.isProxyClass(o.getClass()) && Proxy.getInvocationHandler(o) instanceof LeaseView;
+    return o != null && Proxy.isProxyClass(o.getClass())
+        && Proxy.getInvocationHandler(o) instanceof LeaseView;
   }
 
   private static <T> T proxy(Class<T> type, LeaseView handler) {
@@ -75,15 +77,19 @@ final class LeaseView implements InvocationHandler {
     }
     String call = type + "." + method.getName() + "()";
     if (LIFECYCLE.contains(method.getName())) {
-      throw new UnsupportedOperationException(call + " through a lease of " + busName + ": device '" + device
-          + "' belongs to its Pi4J context, which opens and closes it; close the lease instead");
+      throw new UnsupportedOperationException(call + " through a lease of " + busName + ": device '"
+          + device + "' belongs to its Pi4J context, which opens and closes it; close the lease"
+          + " instead");
     }
     Task<?> caller = Tasko.currentTask();
     if (caller != holder || !lease.isOpen()) {
-      throw new IllegalStateException(call + " on " + busName + " through the lease of device '" + device
-          + "' by " + (caller == null ? "thread " + Thread.currentThread() : "task '" + caller.name() + "'")
-          + ", " + (lease.isOpen() ? "which does not hold that lease (task '" + holder.name() + "' does)"
-              : "after that lease was closed (" + busState.get() + ")")
+      String who = caller == null ? "thread " + Thread.currentThread()
+          : "task '" + caller.name() + "'";
+      String why = lease.isOpen()
+          ? "which does not hold that lease (task '" + holder.name() + "' does)"
+          : "after that lease was closed (" + busState.get() + ")";
+      throw new IllegalStateException(call + " on " + busName + " through the lease of device '"
+          + device + "' by " + who + ", " + why
           + ": use what a lease hands out only inside that lease, in its task");
     }
     Object result;
@@ -96,8 +102,8 @@ final class LeaseView implements InvocationHandler {
       return view; // a fluent setter: stay behind the guard
     }
     if (result instanceof I2CRegister register) {
-      return proxy(I2CRegister.class, new LeaseView(register, "I2CRegister", lease, holder, device, busName,
-          busState));
+      return proxy(I2CRegister.class,
+          new LeaseView(register, "I2CRegister", lease, holder, device, busName, busState));
     }
     return result;
   }

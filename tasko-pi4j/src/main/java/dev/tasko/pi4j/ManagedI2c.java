@@ -75,7 +75,8 @@ public final class ManagedI2c {
    * The buses shared so far, per Pi4J context and bus number. Weak both ways: the context is a
    * weak key, and a bus nobody refers to any more (its handles hold it) may go.
    */
-  private static final Map<Context, Map<Integer, WeakReference<ManagedI2c>>> BUSES = new WeakHashMap<>();
+  private static final Map<Context, Map<Integer, WeakReference<ManagedI2c>>> BUSES =
+      new WeakHashMap<>();
 
   private final Context pi4j;
   private final int bus;
@@ -93,7 +94,8 @@ public final class ManagedI2c {
     this.bus = bus;
     // No object stands for the whole bus: each lease gets a view of its own device.
     this.resource = ManagedResource.withLeaseViews(name, this::selected, this::deselected,
-        (device, lease) -> LeaseView.of(I2C.class, device, lease, device.id(), name, this::describeHolder));
+        (device, lease) ->
+            LeaseView.of(I2C.class, device, lease, device.id(), name, this::describeHolder));
   }
 
   /**
@@ -123,14 +125,15 @@ public final class ManagedI2c {
       throw new IllegalArgumentException("bus < 0: " + bus);
     }
     synchronized (BUSES) {
-      Map<Integer, WeakReference<ManagedI2c>> ofContext = BUSES.computeIfAbsent(pi4j, c -> new HashMap<>());
+      Map<Integer, WeakReference<ManagedI2c>> ofContext =
+          BUSES.computeIfAbsent(pi4j, c -> new HashMap<>());
       WeakReference<ManagedI2c> ref = ofContext.get(bus);
       ManagedI2c existing = ref == null ? null : ref.get();
       if (existing != null) {
         if (!existing.name().equals(name)) {
-          throw new IllegalStateException("I2C bus " + bus + " of this Pi4J context is shared already as '"
-              + existing.name() + "', not '" + name + "': use that ManagedI2c, so that its devices exclude"
-              + " each other");
+          throw new IllegalStateException("I2C bus " + bus + " of this Pi4J context is shared"
+              + " already as '" + existing.name() + "', not '" + name + "': use that ManagedI2c, so"
+              + " that its devices exclude each other");
         }
         return existing;
       }
@@ -168,8 +171,8 @@ public final class ManagedI2c {
   public Handle<I2C> handle(I2C device) {
     Objects.requireNonNull(device, "device == null");
     if (LeaseView.isView(device)) {
-      throw new IllegalArgumentException(device + " is what a lease hands out, not a device: pass the"
-          + " Pi4J I2C itself, or use the handle that lease came from");
+      throw new IllegalArgumentException(device + " is what a lease hands out, not a device: pass"
+          + " the Pi4J I2C itself, or use the handle that lease came from");
     }
     if (device.bus() != bus) {
       throw new IllegalArgumentException("device '" + device.id() + "' is on bus " + device.bus()

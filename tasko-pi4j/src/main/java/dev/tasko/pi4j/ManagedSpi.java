@@ -71,7 +71,7 @@ import java.util.Set;
  */
 public final class ManagedSpi {
   private final ManagedResource<Spi, DigitalOutput> resource;
-  /** The handle of each chip-select pin, by identity. Guarded by itself: any thread makes handles. */
+  /** The handle of each chip-select pin, by identity. Guarded by itself: any thread makes them. */
   private final Map<DigitalOutput, Handle<Spi>> handles = new IdentityHashMap<>();
 
   // ---- Guarded by the loop's baton: touched only by the callbacks and the shutdown hook. ----
@@ -182,8 +182,8 @@ public final class ManagedSpi {
         maybeLow.remove(pin);
       } catch (RuntimeException | Error e) {
         throw new IllegalStateException("chip select '" + pin.id() + "' of " + resource.name()
-            + " may still be low (driving it high threw); '" + next.id() + "' is not selected, so that"
-            + " two devices never listen at once", e);
+            + " may still be low (driving it high threw); '" + next.id() + "' is not selected, so"
+            + " that two devices never listen at once", e);
       }
     }
   }
