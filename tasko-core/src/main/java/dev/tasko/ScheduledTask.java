@@ -238,7 +238,9 @@ public final class ScheduledTask {
       } finally {
         // A run's leases are the run's: one that throws between acquire and close must not keep
         // the resource from other tasks, nor from the schedule's own next run.
-        self.releaseLeasesSince(leaseMark, "run of schedule '" + name + "'");
+        if (self.leaseMark() > leaseMark) {
+          self.releaseLeasesSince(leaseMark, "run of schedule '" + name + "'");
+        }
       }
     } catch (CancellationException e) {
       if (self.isCancelled()) {

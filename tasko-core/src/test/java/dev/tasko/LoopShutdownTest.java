@@ -100,13 +100,16 @@ class LoopShutdownTest {
     assertThat(loop.isShutdown()).isTrue();
     assertThatThrownBy(() -> loop.addTask(() -> {})).isInstanceOf(IllegalStateException.class)
         .hasMessage("loop 'loop' is shut down: it takes no new task");
-    assertThatThrownBy(() -> loop.runLater(Duration.ZERO, () -> {})).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> loop.runLater(Duration.ZERO, () -> {}))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessage("loop 'loop' is shut down: it takes no new task");
     assertThatThrownBy(() -> loop.schedule(Duration.ofMillis(1), () -> {}))
-        .isInstanceOf(IllegalStateException.class).hasMessage("loop 'loop' is shut down: it starts no new schedule");
+        .isInstanceOf(IllegalStateException.class).hasMessage("loop 'loop' is shut down: it starts"
+            + " no new schedule");
     assertThatThrownBy(poll::start).isInstanceOf(IllegalStateException.class)
         .hasMessage("loop 'loop' is shut down: schedule 'schedule-1' cannot start");
-    assertThatThrownBy(() -> loop.closeOnShutdown(() -> {})).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> loop.closeOnShutdown(() -> {}))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessage("loop 'loop' is shut down: it closes nothing more (closeOnShutdown)");
     loop.run(); // nothing left: returns at once
     assertThat(loop.step()).isFalse();
@@ -126,8 +129,8 @@ class LoopShutdownTest {
 
     loop.run();
 
-    assertThat(thrown.get()).hasMessage("shutdown() called from task 'task-1' of loop 'loop': call stop()"
-        + " from a task, and shutdown() once run() has returned");
+    assertThat(thrown.get()).hasMessage("shutdown() called from task 'task-1' of loop 'loop': call"
+        + " stop() from a task, and shutdown() once run() has returned");
     assertThat(loop.isShutdown()).isFalse();
   }
 

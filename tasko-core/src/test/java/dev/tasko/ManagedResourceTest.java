@@ -433,8 +433,8 @@ class ManagedResourceTest {
     Loop second = Loop.builder().name("second").virtualTime().build();
     second.addTask(() -> {
       assertThatThrownBy(() -> r.handle(null).acquire()).isInstanceOf(IllegalStateException.class)
-          .hasMessage("resource 'bus' belongs to loop 'first', which has not ended (free); it cannot be"
-              + " acquired from a task of loop 'second'");
+          .hasMessage("resource 'bus' belongs to loop 'first', which has not ended (free); it"
+              + " cannot be acquired from a task of loop 'second'");
       log.add("checked");
     });
 
@@ -497,9 +497,9 @@ class ManagedResourceTest {
     second.addTask(() -> h.acquire().close());
 
     assertThatThrownBy(second::run).cause().isInstanceOf(IllegalStateException.class)
-        .hasMessage("resource 'bus' belongs to loop 'loop', which has not ended (held by task 'holder'"
-            + " through handle(null) of bus); it cannot be acquired from a task of another loop also"
-            + " named 'loop'");
+        .hasMessage("resource 'bus' belongs to loop 'loop', which has not ended (held by task"
+            + " 'holder' through handle(null) of bus); it cannot be acquired from a task of"
+            + " another loop also named 'loop'");
   }
 
   @Test
@@ -513,7 +513,8 @@ class ManagedResourceTest {
     loop.addTask(() -> {
       try (Lease<List<String>> lease = a.acquire()) {
         kept.set(lease);
-        log.add("a: " + lease.resource() + ", same view: " + (lease.resource() == lease.resource()));
+        log.add("a: " + lease.resource() + ", same view: "
+            + (lease.resource() == lease.resource()));
       }
       try (Lease<List<String>> lease = b.acquire()) {
         log.add("b: " + lease.resource());

@@ -370,7 +370,8 @@ class ScheduledTaskTest {
     try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
       v.run();
       assertThat(logs.messages(java.util.logging.Level.WARNING)).contains(
-          "run of schedule 'poll' of task 'poll' ended holding handle(sensor) of spi; releasing it");
+          "run of schedule 'poll' of task 'poll' ended holding handle(sensor) of spi;"
+              + " releasing it");
     }
 
     log.assertTaken(

@@ -10,7 +10,8 @@ import java.util.Set;
 /** A Pi4J input that knows how many listeners are registered on it right now. */
 final class CountedInput {
   final DigitalInput input;
-  private final Set<Object> listeners = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+  private final Set<Object> listeners =
+      Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
   CountedInput(DigitalInput real) {
     this.input = (DigitalInput) Proxy.newProxyInstance(DigitalInput.class.getClassLoader(),

@@ -214,7 +214,8 @@ class EdgeWatcherTest {
       button.mockState(s);
     }
 
-    // Dropping the oldest HIGH would leave a LOW first: no change from the LOW seen last. It goes too.
+    // Dropping the oldest HIGH would leave a LOW first: no change from the LOW seen last. It goes
+    // too.
     assertThat(small.poll()).isEqualTo(HIGH);
     assertThat(small.poll()).isNull();
     assertThat(small.received()).isEqualTo(5);
@@ -351,8 +352,8 @@ class EdgeWatcherTest {
     assertThat(counted.listeners()).isZero();
     assertThat(button.hasListenersOrBindings()).isTrue(); // only the test's own watcher is left
     synchronized (warnings) {
-      assertThat(warnings).hasSize(2_000).allMatch(w -> w.equals("a watcher of input 'button' was dropped"
-          + " without being closed; its listener is removed now. Close watchers when done"
+      assertThat(warnings).hasSize(2_000).allMatch(w -> w.equals("a watcher of input 'button' was"
+          + " dropped without being closed; its listener is removed now. Close watchers when done"
           + " (try-with-resources)"));
     }
   }

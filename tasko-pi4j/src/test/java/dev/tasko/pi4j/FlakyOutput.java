@@ -36,7 +36,8 @@ final class FlakyOutput {
             throw e.getCause();
           }
           if (f == Failure.AFTER_CHANGE) {
-            throw new IllegalStateException(method.getName() + "() of '" + real.id() + "' failed late");
+            throw new IllegalStateException(method.getName() + "() of '" + real.id() + "'"
+                + " failed late");
           }
           return result == real ? proxy : result;
         });

@@ -91,9 +91,9 @@ class ManagedI2cTest {
 
     assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class).cause()
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task 'intruder', which"
-            + " does not hold that lease (task 'holder' does): use what a lease hands out only inside that"
-            + " lease, in its task");
+        .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task"
+            + " 'intruder', which does not hold that lease (task 'holder' does): use what a lease"
+            + " hands out only inside that lease, in its task");
     assertThat(intruder.state()).isEqualTo(Task.State.FAILED);
   }
 
@@ -110,9 +110,9 @@ class ManagedI2cTest {
 
     assertThatThrownBy(loop::run).cause()
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task 'sensor', after"
-            + " that lease was closed (the bus is free): use what a lease hands out only inside that lease,"
-            + " in its task");
+        .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task"
+            + " 'sensor', after that lease was closed (the bus is free): use what a lease hands"
+            + " out only inside that lease, in its task");
   }
 
   @Test
@@ -121,7 +121,8 @@ class ManagedI2cTest {
     AtomicReference<I2C> kept = viewKeptAfterLease(sensor);
 
     assertThatThrownBy(() -> kept.get().device()).isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("I2C.device() on i2c-1 through the lease of device 'i2c-1-0x44' by thread ");
+        .hasMessageStartingWith("I2C.device() on i2c-1 through the lease of device 'i2c-1-0x44' by"
+            + " thread ");
   }
 
   @Test
@@ -190,11 +191,12 @@ class ManagedI2cTest {
     Handle<I2C> sensor = bus.handle(0x44);
     AtomicReference<I2C> kept = viewKeptAfterLease(sensor);
 
-    assertThat(kept.get().toString()).isEqualTo("I2C of device 'i2c-1-0x44' on i2c-1, lease closed");
+    assertThat(kept.get().toString())
+        .isEqualTo("I2C of device 'i2c-1-0x44' on i2c-1, lease closed");
     assertThat(kept.get()).isEqualTo(kept.get()).hasSameHashCodeAs(kept.get());
   }
 
-  // ---- A lease hands out a view of its own device, guarded; nothing reached through it escapes ----
+  // ---- A lease hands out a view of its own device, guarded; what it reaches is guarded too ----
 
   @Test
   void resource_keptSensorViewUsedWhileHoldingDisplay_throwsAndDisplayGetsNothing() {
@@ -207,9 +209,9 @@ class ManagedI2cTest {
       }
       try (Lease<I2C> l = display.acquire()) {
         assertThatThrownBy(() -> s.write(0x55)).isInstanceOf(IllegalStateException.class)
-            .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task 'app', after"
-                + " that lease was closed (task 'app' holds the bus for device 'i2c-1-0x3c'): use what a"
-                + " lease hands out only inside that lease, in its task");
+            .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task"
+                + " 'app', after that lease was closed (task 'app' holds the bus for device"
+                + " 'i2c-1-0x3c'): use what a lease hands out only inside that lease, in its task");
         log.add("refused");
       }
     });
@@ -227,7 +229,8 @@ class ManagedI2cTest {
     Handle<I2C> display = bus.handle(0x3c);
     loop.addTask(() -> {
       try (Lease<I2C> a = sensor.acquire()) {
-        log.add("0x" + Integer.toHexString(a.resource().device()) + " same: " + (a.resource() == a.resource()));
+        log.add("0x" + Integer.toHexString(a.resource().device()) + " same: "
+            + (a.resource() == a.resource()));
       }
       try (Lease<I2C> b = display.acquire()) {
         log.add("0x" + Integer.toHexString(b.resource().device()));
@@ -254,13 +257,15 @@ class ManagedI2cTest {
     });
     loop.runLater("intruder", Duration.ofMillis(5), () -> {
       assertThatThrownBy(() -> kept.get().write((byte) 1)).isInstanceOf(IllegalStateException.class)
-          .hasMessageStartingWith("I2CRegister.write() on i2c-1 through the lease of device 'i2c-1-0x44' by"
-              + " task 'intruder', which does not hold that lease (task 'holder' does)");
+          .hasMessageStartingWith("I2CRegister.write() on i2c-1 through the lease of device"
+              + " 'i2c-1-0x44' by task 'intruder', which does not hold that lease (task 'holder'"
+              + " does)");
       log.add("intruder refused");
     });
     loop.runLater("other device", Duration.ofMillis(6), () -> {
       try (Lease<I2C> l = display.acquire()) { // waits for the holder, then the register is stale
-        assertThatThrownBy(() -> kept.get().write((byte) 2)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> kept.get().write((byte) 2))
+            .isInstanceOf(IllegalStateException.class);
         log.add("stale register refused during the display's lease");
       }
     });
@@ -271,7 +276,7 @@ class ManagedI2cTest {
     assertThatThrownBy(() -> kept.get().write((byte) 3)).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining(" by thread ");
     MockI2C sensorChip = (MockI2C) sensor.context();
-    assertThat(sensorChip.readRegister(0x10)).isEqualTo(7); // the lease's own write, and nothing else:
+    assertThat(sensorChip.readRegister(0x10)).isEqualTo(7); // the lease's own write, nothing else
     assertThatThrownBy(() -> sensorChip.readRegister(0x10)).hasMessage("No available data to read");
     assertThatThrownBy(() -> ((MockI2C) display.context()).readRegister(0x10))
         .hasMessage("No available data to read");
@@ -291,7 +296,8 @@ class ManagedI2cTest {
     loop.run();
 
     log.assertTaken("same view: true");
-    assertThatThrownBy(() -> renamed.get().write((byte) 1)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> renamed.get().write((byte) 1))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
@@ -304,8 +310,8 @@ class ManagedI2cTest {
     });
 
     assertThatThrownBy(loop::run).cause().isInstanceOf(UnsupportedOperationException.class)
-        .hasMessage("I2C.close() through a lease of i2c-1: device 'i2c-1-0x44' belongs to its Pi4J context,"
-            + " which opens and closes it; close the lease instead");
+        .hasMessage("I2C.close() through a lease of i2c-1: device 'i2c-1-0x44' belongs to its Pi4J"
+            + " context, which opens and closes it; close the lease instead");
     assertThat(((I2C) sensor.context()).isOpen()).isTrue();
     assertThat(sensor.isActive()).isFalse(); // the lease was still closed
   }
@@ -316,8 +322,8 @@ class ManagedI2cTest {
     AtomicReference<I2C> kept = viewKeptAfterLease(sensor);
 
     assertThatThrownBy(() -> bus.handle(kept.get())).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("I2C of device 'i2c-1-0x44' on i2c-1, lease closed is what a lease hands out, not a"
-            + " device: pass the Pi4J I2C itself, or use the handle that lease came from");
+        .hasMessage("I2C of device 'i2c-1-0x44' on i2c-1, lease closed is what a lease hands out,"
+            + " not a device: pass the Pi4J I2C itself, or use the handle that lease came from");
   }
 
   // ---- One bus per context and bus number; a bus outlives its first loop ----
@@ -348,9 +354,10 @@ class ManagedI2cTest {
 
   @Test
   void of_sameBusUnderAnotherName_throwsNamingBoth() {
-    assertThatThrownBy(() -> ManagedI2c.of("sensors", pi4j, 1)).isInstanceOf(IllegalStateException.class)
-        .hasMessage("I2C bus 1 of this Pi4J context is shared already as 'i2c-1', not 'sensors': use that"
-            + " ManagedI2c, so that its devices exclude each other");
+    assertThatThrownBy(() -> ManagedI2c.of("sensors", pi4j, 1))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("I2C bus 1 of this Pi4J context is shared already as 'i2c-1', not 'sensors':"
+            + " use that ManagedI2c, so that its devices exclude each other");
   }
 
   @Test

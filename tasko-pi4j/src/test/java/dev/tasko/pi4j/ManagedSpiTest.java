@@ -199,10 +199,12 @@ class ManagedSpiTest {
         kept.set(lease.resource());
       }
       assertThatThrownBy(() -> kept.get().write((byte) 1)).isInstanceOf(IllegalStateException.class)
-          .hasMessage("Spi.write() on spi 'spi' through the lease of device 'a' by task 'a', after that lease"
-              + " was closed (the bus is free): use what a lease hands out only inside that lease, in its task");
+          .hasMessage("Spi.write() on spi 'spi' through the lease of device 'a' by task 'a', after"
+              + " that lease was closed (the bus is free): use what a lease hands out only inside"
+              + " that lease, in its task");
       try (Lease<Spi> lease = b.acquire()) {
-        assertThatThrownBy(() -> kept.get().write((byte) 2)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> kept.get().write((byte) 2))
+            .isInstanceOf(IllegalStateException.class);
         Tasko.sleep(Duration.ofMillis(10));
       }
     });
@@ -216,7 +218,8 @@ class ManagedSpiTest {
 
     assertThatThrownBy(() -> kept.get().write((byte) 4)).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining(" by thread ");
-    log.assertTaken("a=LOW", "a=HIGH", "b=LOW", "intruder refused during b's transaction", "b=HIGH");
+    log.assertTaken("a=LOW", "a=HIGH", "b=LOW", "intruder refused during b's transaction",
+        "b=HIGH");
     assertThat(((MockSpi) spi).readEntireMockBuffer()).isEmpty(); // not one byte reached the bus
   }
 
@@ -270,8 +273,8 @@ class ManagedSpiTest {
     log.assertTaken(
         "a=LOW",
         "a: high() of 'a' failed",
-        "b: chip select 'a' of spi 'spi' may still be low (driving it high threw); 'b' is not selected, so"
-            + " that two devices never listen at once / high() of 'a' failed",
+        "b: chip select 'a' of spi 'spi' may still be low (driving it high threw); 'b' is not"
+            + " selected, so that two devices never listen at once / high() of 'a' failed",
         "a=HIGH",
         "b=LOW",
         "b selected, a low: false",
@@ -308,7 +311,8 @@ class ManagedSpiTest {
     Handle<Spi> poll = bus.csHandle(csA);
     Handle<Spi> sd = bus.csHandle(csB);
     log.take();
-    Loop forgiving = Loop.builder().virtualTime().failureHandler(dev.tasko.FailureHandler.logAndContinue()).build();
+    Loop forgiving = Loop.builder().virtualTime()
+        .failureHandler(dev.tasko.FailureHandler.logAndContinue()).build();
     var schedule = forgiving.schedule("poll", Duration.ofMillis(10), () -> {
       Lease<Spi> lease = poll.acquire(); // no try-with-resources
       lease.resource().write((byte) 1);

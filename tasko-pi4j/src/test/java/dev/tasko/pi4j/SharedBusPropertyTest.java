@@ -45,7 +45,7 @@ class SharedBusPropertyTest {
   private static final Logger[] QUIET = {
       Logger.getLogger(Loop.class.getName()), Logger.getLogger(EdgeWatcher.class.getName())};
 
-  /** Forgotten leases and dropped watchers are part of the programs: their warnings are expected. */
+  /** Forgotten leases and dropped watchers are part of the programs: their warnings are noise. */
   @BeforeContainer
   static void quiet() {
     for (Logger l : QUIET) {
@@ -61,7 +61,8 @@ class SharedBusPropertyTest {
   }
 
   enum Kind {
-    SPI_ACQUIRE, SPI_TRANSFER, SPI_CLOSE, I2C_ACQUIRE, I2C_WRITE, I2C_REGISTER, I2C_CLOSE, SLEEP, YIELD,
+    SPI_ACQUIRE, SPI_TRANSFER, SPI_CLOSE, I2C_ACQUIRE, I2C_WRITE, I2C_REGISTER, I2C_CLOSE, SLEEP,
+    YIELD,
     FORGET, THROW, MISUSE, WATCH, FLAKY_PIN
   }
 
@@ -75,7 +76,8 @@ class SharedBusPropertyTest {
 
   @Provide
   Arbitrary<Program> programs() {
-    Arbitrary<Step> step = Combinators.combine(Arbitraries.of(Kind.class), Arbitraries.integers().between(0, 5),
+    Arbitrary<Step> step = Combinators.combine(Arbitraries.of(Kind.class),
+        Arbitraries.integers().between(0, 5),
         Arbitraries.integers().between(0, 9)).as(Step::new);
     Arbitrary<List<Step>> script = step.list().ofMinSize(1).ofMaxSize(14);
     Arbitrary<Cancel> cancel = Combinators.combine(Arbitraries.integers().between(0, 3),
@@ -115,7 +117,8 @@ class SharedBusPropertyTest {
     int nextByte;
 
     World() {
-      Spi realSpi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0).baud(1_000_000));
+      Spi realSpi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0)
+          .baud(1_000_000));
       Spi spi = (Spi) Proxy.newProxyInstance(Spi.class.getClassLoader(), new Class<?>[] {Spi.class},
           (proxy, method, args) -> {
             if (method.getName().equals("write") && args.length == 1 && args[0] instanceof Byte b) {
@@ -186,7 +189,8 @@ class SharedBusPropertyTest {
       check();
 
       assertThat(violations).isEmpty();
-      assertThat(failures).allMatch(f -> f instanceof Boom, "only the programs' own throws fail a task");
+      assertThat(failures).allMatch(f -> f instanceof Boom, "only the programs' own throws fail a"
+          + " task");
       assertThat(realPins).allMatch(DigitalOutput::isHigh);
       assertThat(input.hasListenersOrBindings()).as("listeners left on the input").isFalse();
       assertThat(loop.taskCount()).isZero();
@@ -214,7 +218,8 @@ class SharedBusPropertyTest {
         for (int reg = 0; reg < 4; reg++) {
           while (true) {
             try {
-              wire.add("i2c " + (byte) chip.readRegister(reg) + " to " + chip.id() + " register " + reg);
+              wire.add("i2c " + (byte) chip.readRegister(reg) + " to " + chip.id()
+                  + " register " + reg);
             } catch (IllegalStateException none) {
               break;
             }
