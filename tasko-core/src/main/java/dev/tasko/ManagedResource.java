@@ -278,8 +278,9 @@ public final class ManagedResource<R, C> {
     synchronized (this) {
       bound = loop;
       // A loop that has ended (or been shut down) leaves nothing behind in a free resource: the
-      // next loop may have it.
-      if (bound == null || (owner == null && waiters.isEmpty() && bound.hasEnded())) {
+      // next loop may have it. hasEnded() first: its read of the old driver makes the old loop's
+      // last writes to owner and waiters visible here.
+      if (bound == null || (bound.hasEnded() && owner == null && waiters.isEmpty())) {
         loop = l;
         return;
       }

@@ -285,7 +285,10 @@ public final class EdgeWatcher implements AutoCloseable {
     closeBecause("closed");
   }
 
-  /** Whether the watcher is closed: by {@link #close()}, its loop's shutdown, or Pi4J's. */
+  /**
+   * Whether the watcher is closed: by {@link #close()}, its loop's shutdown, or Pi4J's. May be
+   * called from any thread.
+   */
   public synchronized boolean isClosed() {
     return closed;
   }
