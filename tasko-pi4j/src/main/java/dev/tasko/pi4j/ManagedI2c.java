@@ -99,16 +99,15 @@ public final class ManagedI2c {
   }
 
   /**
-   * Shares I2C bus number {@code bus} (1 on a Raspberry Pi's header), named {@code "i2c-1"}; the
-   * same {@code ManagedI2c} as an earlier call for this context and bus. Devices are created in
-   * {@code pi4j} by {@link #handle(int)}. May be called from any thread.
+   * Shares I2C bus number {@code bus} (1 on a Raspberry Pi's header), named {@code "i2c-1"}; or
+   * returns the {@code ManagedI2c} already sharing this bus of this context, whatever its name.
+   * Devices are created in {@code pi4j} by {@link #handle(int)}. May be called from any thread.
    *
    * @throws NullPointerException if {@code pi4j} is null
    * @throws IllegalArgumentException if {@code bus} is negative
-   * @throws IllegalStateException if this bus of this context is shared already under another name
    */
   public static ManagedI2c of(Context pi4j, int bus) {
-    return of("i2c-" + bus, pi4j, bus);
+    return of0(null, pi4j, bus);
   }
 
   /**
@@ -119,7 +118,11 @@ public final class ManagedI2c {
    * @throws IllegalStateException if this bus of this context is shared already under another name
    */
   public static ManagedI2c of(String name, Context pi4j, int bus) {
-    Objects.requireNonNull(name, "name == null");
+    return of0(Objects.requireNonNull(name, "name == null"), pi4j, bus);
+  }
+
+  /** The bus shared so far for this context and number, or a new one; null name: any, or "i2c-1". */
+  private static ManagedI2c of0(String name, Context pi4j, int bus) {
     Objects.requireNonNull(pi4j, "pi4j == null");
     if (bus < 0) {
       throw new IllegalArgumentException("bus < 0: " + bus);
@@ -130,14 +133,14 @@ public final class ManagedI2c {
       WeakReference<ManagedI2c> ref = ofContext.get(bus);
       ManagedI2c existing = ref == null ? null : ref.get();
       if (existing != null) {
-        if (!existing.name().equals(name)) {
+        if (name != null && !existing.name().equals(name)) {
           throw new IllegalStateException("I2C bus " + bus + " of this Pi4J context is shared"
               + " already as '" + existing.name() + "', not '" + name + "': use that ManagedI2c, so"
               + " that its devices exclude each other");
         }
         return existing;
       }
-      ManagedI2c created = new ManagedI2c(name, pi4j, bus);
+      ManagedI2c created = new ManagedI2c(name != null ? name : "i2c-" + bus, pi4j, bus);
       ofContext.put(bus, new WeakReference<>(created));
       return created;
     }

@@ -361,6 +361,20 @@ class ManagedI2cTest {
   }
 
   @Test
+  void of_unnamedAfterNamed_returnsTheNamedBus() {
+    Context other = MockPi.context();
+    try {
+      ManagedI2c named = ManagedI2c.of("sensors", other, 1);
+
+      assertThat(ManagedI2c.of(other, 1)).isSameAs(named);
+      assertThat(ManagedI2c.of(other, 3)).isNotSameAs(named); // another bus number
+      assertThat(ManagedI2c.of(pi4j, 1)).isNotSameAs(named).isSameAs(bus); // another context
+    } finally {
+      other.shutdown();
+    }
+  }
+
+  @Test
   void acquire_fromSecondLoopAfterFirstEnded_works() {
     Handle<I2C> sensor = bus.handle(0x44);
     viewKeptAfterLease(sensor); // the first loop used the bus and ended
