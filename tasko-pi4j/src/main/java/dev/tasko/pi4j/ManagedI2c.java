@@ -121,7 +121,7 @@ public final class ManagedI2c {
     return of0(Objects.requireNonNull(name, "name == null"), pi4j, bus);
   }
 
-  /** The bus shared so far for this context and number, or a new one; null name: any, or "i2c-1". */
+  /** The bus already shared for this context and number, or a new one; null name: any name. */
   private static ManagedI2c of0(String name, Context pi4j, int bus) {
     Objects.requireNonNull(pi4j, "pi4j == null");
     if (bus < 0) {
