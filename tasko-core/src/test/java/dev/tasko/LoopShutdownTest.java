@@ -164,4 +164,45 @@ class LoopShutdownTest {
     log.assertTaken("good cleaned up", "other closed");
     assertThat(loop.taskCount()).isZero();
   }
+
+  @Test
+  void shutdown_cleanupAddsTask_refusedAndShutdownCompletes() {
+    AtomicReference<Throwable> refused = new AtomicReference<>();
+    loop.addTask("worker", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        try {
+          loop.addTask(() -> log.add("must not run"));
+        } catch (IllegalStateException e) {
+          refused.set(e);
+        }
+      }
+    });
+    loop.step();
+
+    loop.shutdown();
+
+    assertThat(refused.get()).hasMessage("loop 'loop' is shut down: it takes no new task");
+    log.assertTaken();
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void shutdown_scheduleCancelledMidRunHoldingLease_leaseReleased() {
+    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi",
+        cs -> log.add(cs + " low"), cs -> log.add(cs + " high"));
+    Handle<String> sensor = bus.handle("sensor");
+    loop.schedule("poll", Duration.ofMillis(10), () -> {
+      try (Lease<String> lease = sensor.acquire()) {
+        Tasko.sleep(Duration.ofMillis(5)); // the run is suspended here when the loop shuts down
+      }
+    });
+    loop.step();
+
+    loop.shutdown();
+
+    log.assertTaken("sensor low", "sensor high");
+    assertThat(loop.taskCount()).isZero();
+  }
 }

@@ -1,11 +1,11 @@
 package dev.tasko.pi4j;
 
-import com.pi4j.io.gpio.digital.DigitalInput;
-import com.pi4j.io.gpio.digital.DigitalState;
-import com.pi4j.io.gpio.digital.DigitalStateChangeEvent;
 import com.pi4j.context.Context;
 import com.pi4j.event.ShutdownEvent;
 import com.pi4j.event.ShutdownListener;
+import com.pi4j.io.gpio.digital.DigitalInput;
+import com.pi4j.io.gpio.digital.DigitalState;
+import com.pi4j.io.gpio.digital.DigitalStateChangeEvent;
 import com.pi4j.io.gpio.digital.DigitalStateChangeListener;
 import dev.tasko.Loop;
 import dev.tasko.Suspension;
