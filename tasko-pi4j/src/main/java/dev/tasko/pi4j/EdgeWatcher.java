@@ -401,6 +401,7 @@ public final class EdgeWatcher implements AutoCloseable {
     }
 
     @Override
+    @SuppressWarnings("rawtypes") // as Pi4J's listener interface declares it
     public void onDigitalStateChange(DigitalStateChangeEvent event) {
       EdgeWatcher w = watcher.get();
       if (w != null) {

@@ -380,6 +380,8 @@ class SharedBusPropertyTest {
 
   /** What a program's THROW step throws. */
   static final class Boom extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     Boom() {
       super("boom", null, false, false);
     }
