@@ -316,7 +316,7 @@ class EdgeWatcherTest {
 
   @Test
   void watchersDroppedWithoutClose_listenersRemovedWithWarning() {
-    MockDigitalInput door = MockPi.input(pi4j, "door", 25); // its own id: other tests' warnings differ
+    MockDigitalInput door = MockPi.input(pi4j, "door", 25); // its own id, apart from other tests
     CountedInput counted = new CountedInput(door);
     List<String> warnings = new ArrayList<>();
     Logger logger = Logger.getLogger(EdgeWatcher.class.getName());
@@ -353,9 +353,9 @@ class EdgeWatcherTest {
     assertThat(counted.listeners()).isZero();
     assertThat(door.hasListenersOrBindings()).isFalse();
     synchronized (warnings) {
-      assertThat(warnings).filteredOn(w -> w.contains("'door'")).hasSize(2_000).allMatch(w -> w.equals(
-          "a watcher of input 'door' was dropped without being closed; its listener is removed now."
-              + " Close watchers when done (try-with-resources)"));
+      assertThat(warnings).filteredOn(w -> w.contains("'door'")).hasSize(2_000)
+          .allMatch(w -> w.equals("a watcher of input 'door' was dropped without being closed; its"
+              + " listener is removed now. Close watchers when done (try-with-resources)"));
     }
   }
 
