@@ -9,7 +9,10 @@ package dev.tasko;
 public final class Lease<R> implements AutoCloseable {
   final Handle<R> handle;
   final Task<?> holder;
-  private boolean closed; // guarded by the loop's baton
+  /** Written by the holder on the loop; volatile so that any thread may ask isOpen(). */
+  private volatile boolean closed;
+  /** What resource() returns: the resource, or this lease's own view of it. Set at acquire. */
+  R view;
 
   Lease(Handle<R> handle, Task<?> holder) {
     this.handle = handle;
@@ -17,7 +20,9 @@ public final class Lease<R> implements AutoCloseable {
   }
 
   /**
-   * The resource.
+   * The resource: the managed object itself or, for a resource made with
+   * {@link ManagedResource#withLeaseViews}, this lease's own view of it (the same object at every
+   * call).
    *
    * @throws IllegalStateException if the lease is closed
    */
@@ -25,7 +30,12 @@ public final class Lease<R> implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("lease of " + handle + " is closed");
     }
-    return handle.resource.raw();
+    return view;
+  }
+
+  /** Whether the lease is still held: not yet closed. May be called from any thread. */
+  public boolean isOpen() {
+    return !closed;
   }
 
   /**

@@ -53,6 +53,11 @@ import java.util.concurrent.locks.LockSupport;
  * an idle loop. {@link #run()} and {@link #step()} are called by one thread at a time, never from a
  * task.
  *
+ * <h2>Shutdown</h2>
+ * {@link #shutdown()} ends a loop for good: it cancels the tasks, runs their cleanup, releases
+ * their leases and closes what was registered with {@link #closeOnShutdown(AutoCloseable)}. From
+ * then on, adding work throws {@link IllegalStateException}.
+ *
  * <h2>Failures</h2>
  * By default, an exception escaping a task stops {@code run()}, which throws a
  * {@link TaskFailedException} naming the task (tasko's behaviour); the loop stays usable. See
@@ -146,6 +151,8 @@ public final class Loop {
   /** The driver while it idles; a submit() unparks it. */
   private volatile Thread idleThread;
   private volatile boolean stopRequested;
+  /** Refuses new work once shut down, and keeps what to close then. */
+  final Shutdown shutdownControl = new Shutdown(this);
 
   private Loop(Builder b) {
     this.name = b.name != null ? b.name : "loop-" + loopNames.incrementAndGet();
@@ -276,6 +283,74 @@ public final class Loop {
   public void stop() {
     stopRequested = true;
     wake();
+  }
+
+  /**
+   * Ends the loop for good. Cancels every task (a task not yet started never starts; schedules
+   * stop), drives the tasks until each has ended — their {@code finally} blocks run, and every
+   * {@link Lease} they hold is closed, by try-with-resources or, if forgotten, for them — then
+   * closes what was registered with {@link #closeOnShutdown(AutoCloseable)}, newest first. From
+   * the moment it is called, the loop refuses new work: {@code addTask}, {@code runLater},
+   * {@code schedule}, {@code scheduleLater}, {@link ScheduledTask#start()} and
+   * {@code closeOnShutdown} throw {@link IllegalStateException}; {@link #run()} and
+   * {@link #step()} return at once, no task being left.
+   *
+   * <p>Call it from a thread that is not a task, while no other thread drives the loop: after
+   * {@code run()} has returned or thrown (for instance when a task failed and left others parked
+   * holding a bus), or instead of running it further. It does not wait for time to pass: sleeping
+   * tasks are woken by the cancellation. Failures do not stop it: an exception escaping a task's
+   * cleanup, or thrown by a registered resource's {@code close()}, is rethrown once everything else
+   * is done (a checked one wrapped in {@code IllegalStateException}), further ones added as
+   * suppressed. A task that catches {@link java.util.concurrent.CancellationException} and goes on
+   * forever never gives the processor back (in a cancelled task every suspension point throws at
+   * once), so {@code shutdown()} does not return, as {@code run()} would not; a
+   * {@linkplain Builder#stallWarning stall warning} names it. Idempotent: a second call returns at
+   * once.
+   *
+   * @throws IllegalStateException if called from a task, or while another thread drives the loop
+   * @throws TaskFailedException if a task failed during its cleanup (under the default failure
+   *     handler; whatever another {@link FailureHandler} throws otherwise)
+   */
+  public void shutdown() {
+    Task<?> calling = currentTask();
+    if (calling != null) {
+      throw new IllegalStateException("shutdown() called from task '" + calling.name()
+          + "' of loop '" + calling.loop.name
+          + "': call stop() from a task, and shutdown() once run() has returned");
+    }
+    Thread d = driver.get();
+    if (d != null) {
+      throw new IllegalStateException("shutdown(): loop '" + name + "' is driven by " + d
+          + "; call stop() and shut it down once run() has returned");
+    }
+    shutdownControl.run();
+  }
+
+  /** Whether {@link #shutdown()} has been called. May be called from any thread. */
+  public boolean isShutdown() {
+    return shutdownControl.isRequested();
+  }
+
+  /**
+   * Has {@link #shutdown()} close {@code resource} once the loop's tasks have ended: a GPIO
+   * watcher, a device, a file the tasks share. Resources are closed newest first; registering one
+   * twice closes it once. May be called from any thread.
+   *
+   * @throws NullPointerException if {@code resource} is null
+   * @throws IllegalStateException if the loop's shutdown has already closed its resources
+   */
+  public void closeOnShutdown(AutoCloseable resource) {
+    shutdownControl.register(Objects.requireNonNull(resource, "resource == null"));
+  }
+
+  /**
+   * Undoes {@link #closeOnShutdown(AutoCloseable)}, for a resource closed before the loop ends. May
+   * be called from any thread.
+   *
+   * @return whether {@code resource} was registered
+   */
+  public boolean cancelCloseOnShutdown(AutoCloseable resource) {
+    return shutdownControl.unregister(resource);
   }
 
   private void enter(String op) {
@@ -699,6 +774,22 @@ public final class Loop {
   }
 
   /**
+   * Whether the loop has ended: no thread drives it and no task is left (run() returned for lack
+   * of work), or it was shut down. Any thread: the driver's release in leave() publishes the count.
+   */
+  boolean hasEnded() {
+    return driver.get() == null
+        && ((live.size() == 0 && inbox.isEmpty()) || shutdownControl.isRequested());
+  }
+
+  /** Cancels every live task: the first thing a shutdown does on the loop. */
+  void cancelAll() {
+    for (Task<?> t = live.oldest(); t != null; t = t.nextLive) {
+      cancel(t);
+    }
+  }
+
+  /**
    * Ends a task's sleep before its deadline (a stopped schedule); does nothing if it is not asleep.
    */
   void wakeEarly(Task<?> t) {
@@ -828,6 +919,19 @@ public final class Loop {
       command.run();
     } else {
       submit(command);
+    }
+  }
+
+  /**
+   * Like {@link #runOnLoop}, for new work: refused with an {@link IllegalStateException} saying
+   * {@code refusal} once the loop is shut down. Any thread.
+   */
+  void runOnLoopIfOpen(String refusal, Runnable command) {
+    if (isOnLoop()) {
+      shutdownControl.checkOpen(refusal);
+      command.run();
+    } else {
+      shutdownControl.submit(refusal, command);
     }
   }
 
@@ -978,13 +1082,13 @@ public final class Loop {
     long first = later
         ? Durations.saturatedAdd(ticker.read(), rate.intervalNanos())
         : ScheduledTask.AT_FIRST_TURN;
-    runOnLoop(() -> s.startOnLoop(first));
+    runOnLoopIfOpen("it starts no new schedule", () -> s.startOnLoop(first));
     return s;
   }
 
   private <T> Task<T> spawn(String name, Object body, long startAt) {
     Task<T> t = newTask(name != null ? name : "task-" + taskNames.incrementAndGet(), body);
-    runOnLoop(() -> enqueue(t, startAt));
+    runOnLoopIfOpen("it takes no new task", () -> enqueue(t, startAt));
     return t;
   }
 

@@ -1,7 +1,5 @@
 package dev.tasko;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +7,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
@@ -47,30 +46,24 @@ import java.util.function.Consumer;
  * hands it on untouched); a task that ends while still holding a lease has it closed for it, with a
  * warning in the log.
  *
- * <p>A managed resource belongs to the loop of the first task that acquires it; tasks of other
- * loops get an {@link IllegalStateException}. The acquire and release paths are single-threaded by
+ * <p>A managed resource belongs to the loop of the first task that acquires it, until that loop
+ * has ended ({@link Loop#run()} returned with no task left, or {@link Loop#shutdown()}) with the
+ * resource free; a task of another loop then takes it over. Until then, tasks of other loops get an
+ * {@link IllegalStateException}. The acquire and release paths are single-threaded by
  * construction (they run on the loop) and take no locks.
  *
  * @param <R> the resource type
  * @param <C> the type of the context passed to the callbacks
  */
 public final class ManagedResource<R, C> {
-  private static final VarHandle LOOP;
-
-  static {
-    try {
-      LOOP = MethodHandles.lookup().findVarHandle(ManagedResource.class, "loop", Loop.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
-
   private final String name;
   private final R resource;
   private final Consumer<? super C> onAcquire;
   private final Consumer<? super C> onRelease;
   /** Numbers the handles made without a name or a context. */
   private final AtomicLong handleNames = new AtomicLong();
+  /** Makes each lease's own view of the resource; null when leases hand out the resource itself. */
+  private final BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf;
 
   /** The loop whose tasks use this resource; set by the first acquire. */
   private volatile Loop loop;
@@ -80,11 +73,12 @@ public final class ManagedResource<R, C> {
   private final ArrayDeque<Waiter<R>> waiters = new ArrayDeque<>();
 
   private ManagedResource(String name, R resource, Consumer<? super C> onAcquire,
-      Consumer<? super C> onRelease) {
+      Consumer<? super C> onRelease, BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf) {
     this.name = Objects.requireNonNull(name, "name == null");
-    this.resource = Objects.requireNonNull(resource, "resource == null");
+    this.resource = viewOf == null ? Objects.requireNonNull(resource, "resource == null") : null;
     this.onAcquire = Objects.requireNonNull(onAcquire, "onAcquire == null");
     this.onRelease = Objects.requireNonNull(onRelease, "onRelease == null");
+    this.viewOf = viewOf;
   }
 
   /**
@@ -96,7 +90,7 @@ public final class ManagedResource<R, C> {
    */
   public static <R, C> ManagedResource<R, C> of(R resource, Consumer<? super C> onAcquire,
       Consumer<? super C> onRelease) {
-    return new ManagedResource<>(String.valueOf(resource), resource, onAcquire, onRelease);
+    return new ManagedResource<>(String.valueOf(resource), resource, onAcquire, onRelease, null);
   }
 
   /**
@@ -106,12 +100,31 @@ public final class ManagedResource<R, C> {
    */
   public static <R, C> ManagedResource<R, C> of(String name, R resource,
       Consumer<? super C> onAcquire, Consumer<? super C> onRelease) {
-    return new ManagedResource<>(name, resource, onAcquire, onRelease);
+    return new ManagedResource<>(name, resource, onAcquire, onRelease, null);
+  }
+
+  /**
+   * Manages a resource that only exists as views, under {@code name}: what
+   * {@link Lease#resource()} returns is {@code viewOf.apply(context, lease)}, made once per lease,
+   * in the acquiring task, right after {@code onAcquire}. A view is how a resource shared by
+   * several devices hands each lease the one device it was acquired for, and how it refuses use
+   * outside that lease: it can check {@link Lease#isOpen()} and the {@linkplain Tasko#currentTask()
+   * calling task} (the acquiring task is the lease's only holder) on every call. If
+   * {@code viewOf} throws or returns null, {@code acquire()} runs {@code onRelease}, passes the
+   * resource on, and throws.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public static <R, C> ManagedResource<R, C> withLeaseViews(String name,
+      Consumer<? super C> onAcquire, Consumer<? super C> onRelease,
+      BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf) {
+    return new ManagedResource<>(name, null, onAcquire, onRelease,
+        Objects.requireNonNull(viewOf, "viewOf == null"));
   }
 
   /** Manages {@code resource} with no callbacks: a fair, first-come-first-served lock around it. */
   public static <R> ManagedResource<R, Object> of(R resource) {
-    return new ManagedResource<>(String.valueOf(resource), resource, c -> {}, c -> {});
+    return new ManagedResource<>(String.valueOf(resource), resource, c -> {}, c -> {}, null);
   }
 
   /**
@@ -163,8 +176,14 @@ public final class ManagedResource<R, C> {
     return (C) handle.context;
   }
 
-  R raw() {
-    return resource;
+  /** The view a new lease hands out: the resource itself, or the view made for it. */
+  @SuppressWarnings("unchecked")
+  R viewFor(Lease<R> lease) {
+    if (viewOf == null) {
+      return resource;
+    }
+    R view = viewOf.apply((C) lease.handle.context, lease);
+    return Objects.requireNonNull(view, () -> "viewOf of resource '" + name + "' returned null");
   }
 
   /** The resource's name. */
@@ -246,6 +265,19 @@ public final class ManagedResource<R, C> {
       throw e;
     }
     Lease<R> lease = new Lease<>(handle, me);
+    try {
+      lease.view = viewFor(lease);
+    } catch (RuntimeException | Error e) {
+      try {
+        handle.onRelease.run();
+      } catch (RuntimeException | Error suppressed) {
+        e.addSuppressed(suppressed);
+      } finally {
+        handle.active = false;
+        passOn();
+      }
+      throw e;
+    }
     me.holding(lease);
     return lease;
   }
@@ -281,11 +313,28 @@ public final class ManagedResource<R, C> {
 
   private void bindTo(Task<?> me) {
     Loop l = me.loop;
-    Loop bound = SetOnce.getOrSet(LOOP, this, () -> l);
-    if (bound != l) {
-      throw new IllegalStateException("resource '" + name + "' belongs to loop '" + bound.name()
-          + "'; it cannot be acquired from task '" + me.name() + "' of loop '" + l.name() + "'");
+    Loop bound = loop;
+    if (bound == l) {
+      return;
     }
+    synchronized (this) {
+      bound = loop;
+      // A loop that has ended (or been shut down) leaves nothing behind in a free resource: the
+      // next loop may have it. hasEnded() first: its read of the old driver makes the old loop's
+      // last writes to owner and waiters visible here.
+      if (bound == null || (bound.hasEnded() && owner == null && waiters.isEmpty())) {
+        loop = l;
+        return;
+      }
+      if (bound == l) {
+        return;
+      }
+    }
+    String other = bound.name().equals(l.name()) ? "another loop also named '" + l.name() + "'"
+        : "loop '" + l.name() + "'";
+    throw new IllegalStateException("resource '" + name + "' belongs to loop '" + bound.name()
+        + "', which has not ended (" + describeOwner() + "); it cannot be acquired from task '"
+        + me.name() + "' of " + other);
   }
 
   String describeOwner() {

@@ -25,6 +25,13 @@ import java.util.concurrent.CancellationException;
  * {@link #changeRate(Rate)} takes effect from the next target computed after the current run;
  * a run that is already due still happens at its old time.
  *
+ * <h2>Leases</h2>
+ * What one run opens belongs to that run: a {@link Lease} it acquired and did not close (a body
+ * that threw between {@code acquire} and {@code close}, or forgot the try-with-resources) is closed
+ * when the run ends, with a warning in the log, before the failure is reported and before the next
+ * run. So a failed run never keeps a resource from the loop's other tasks or from its own next
+ * run.
+ *
  * <h2>Stopping</h2>
  * A schedule ends when {@link #stop()} is called (no further runs; a run in progress is not
  * interrupted), when {@link #cancel()} is called (the run in progress, if any, gets a
@@ -114,9 +121,11 @@ public final class ScheduledTask {
    * Resumes a stopped schedule: the next run starts at the loop's next pass (or, if the previous
    * run is still in progress, right after it), and the grid restarts from there. Does nothing if
    * the schedule is not stopped; never makes two runs alive at once.
+   *
+   * @throws IllegalStateException if the loop is {@linkplain Loop#shutdown() shut down}
    */
   public void start() {
-    loop.runOnLoop(() -> startOnLoop(AT_FIRST_TURN));
+    loop.runOnLoopIfOpen("schedule '" + name + "' cannot start", () -> startOnLoop(AT_FIRST_TURN));
   }
 
   /**
@@ -231,8 +240,17 @@ public final class ScheduledTask {
     lateness.record(latenessNanos);
     runs++;
     running = true;
+    int leaseMark = self.leaseMark();
     try {
-      body.run();
+      try {
+        body.run();
+      } finally {
+        // A run's leases are the run's: one that throws between acquire and close must not keep
+        // the resource from other tasks, nor from the schedule's own next run.
+        if (self.leaseMark() > leaseMark) {
+          self.releaseLeasesSince(leaseMark, "run of schedule '" + name + "'");
+        }
+      }
     } catch (CancellationException e) {
       if (self.isCancelled()) {
         throw e; // cancel(): the schedule's task ends

@@ -275,6 +275,47 @@ public final class Task<T> extends TimerEntry {
     leases.remove(lease);
   }
 
+  /**
+   * How many leases the task holds now: a mark for {@link #releaseLeasesSince}. A schedule takes
+   * one before each run of its body, so that what a run opens does not outlive it.
+   */
+  int leaseMark() {
+    return leases == null ? 0 : leases.size();
+  }
+
+  /**
+   * Closes, newest first, the leases opened since {@code mark} and still held: what one run of a
+   * schedule forgot. Each is closed even if another's onRelease throws; the first RuntimeException
+   * is logged, the first Error rethrown once all are closed.
+   */
+  void releaseLeasesSince(int mark, String what) {
+    if (leases == null) {
+      return;
+    }
+    Error error = null;
+    for (int i = leases.size() - 1; i >= mark; i = Math.min(i - 1, leases.size() - 1)) {
+      AutoCloseable lease = leases.get(i);
+      Object held = lease instanceof Lease<?> l ? l.handle : lease;
+      Loop.LOG.log(System.Logger.Level.WARNING,
+          "loop ''{0}'': {1} of task ''{2}'' ended holding {3}; releasing it", loop.name(), what,
+          name, held);
+      try {
+        lease.close();
+      } catch (Error e) {
+        if (error == null) {
+          error = e;
+        } else {
+          error.addSuppressed(e);
+        }
+      } catch (Exception e) {
+        Loop.LOG.log(System.Logger.Level.WARNING, "releasing " + held + " threw", e);
+      }
+    }
+    if (error != null) {
+      throw error;
+    }
+  }
+
   /** A resource must never stay owned by a task that has ended: release what it forgot. */
   private void closeForgottenLeases() {
     if (leases == null || leases.isEmpty()) {

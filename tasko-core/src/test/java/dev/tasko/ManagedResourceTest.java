@@ -434,16 +434,17 @@ class ManagedResourceTest {
   }
 
   @Test
-  void acquire_fromTaskOfAnotherLoop_throwsIllegalState() {
+  void acquire_fromTaskOfAnotherLoopWhileFirstLives_throwsIllegalState() {
     ManagedResource<String, Object> r = ManagedResource.of("bus");
     Loop first = Loop.builder().name("first").virtualTime().build();
     first.addTask(() -> r.handle(null).acquire().close());
-    first.run();
+    first.addTask(() -> Tasko.sleep(Duration.ofHours(1))); // the first loop has not ended
+    first.step();
     Loop second = Loop.builder().name("second").virtualTime().build();
     second.addTask(() -> {
       assertThatThrownBy(() -> r.handle(null).acquire()).isInstanceOf(IllegalStateException.class)
-          .hasMessage("resource 'bus' belongs to loop 'first'; it cannot be acquired from task "
-              + "'task-1' of loop 'second'");
+          .hasMessage("resource 'bus' belongs to loop 'first', which has not ended (free); it"
+              + " cannot be acquired from task 'task-1' of loop 'second'");
       log.add("checked");
     });
 
@@ -465,23 +466,109 @@ class ManagedResourceTest {
   }
 
   @Test
-  void acquire_fromTaskOfAnotherUnnamedLoop_messageTellsTheLoopsApart() {
-    ManagedResource<String, Object> r = ManagedResource.of("i2c-1", "bus", c -> {}, c -> {});
-    Loop first = Loop.builder().virtualTime().build();
-    first.addTask(() -> r.handle(null).acquire().close());
+  void acquire_fromSecondLoopAfterFirstEnded_takesResourceOver() {
+    ManagedResource<String, Object> bus = ManagedResource.of("bus");
+    Handle<String> h = bus.handle(null);
+    Loop first = Loop.builder().name("first").virtualTime().build();
+    first.addTask(() -> h.acquire().close());
     first.run();
-    Loop second = Loop.builder().virtualTime().build();
-    second.addTask("fan", () -> {
-      assertThatThrownBy(() -> r.handle(null).acquire()).isInstanceOf(IllegalStateException.class)
-          .hasMessage("resource 'i2c-1' belongs to loop '" + first.name() + "'; it cannot be "
-              + "acquired from task 'fan' of loop '" + second.name() + "'");
-      log.add("checked");
+    Loop second = Loop.builder().name("second").virtualTime().build();
+    second.addTask(() -> {
+      try (Lease<String> lease = h.acquire()) {
+        log.add("second has " + lease.resource());
+      }
     });
 
     second.run();
 
-    log.assertTaken("checked");
-    assertThat(first.name()).isNotEqualTo(second.name());
+    log.assertTaken("second has bus");
+  }
+
+  @Test
+  void acquire_fromSecondLoopAfterFirstShutDown_takesResourceOver() {
+    ManagedResource<String, Object> bus = ManagedResource.of("bus");
+    Handle<String> h = bus.handle(null);
+    Loop first = Loop.builder().virtualTime().build();
+    first.addTask(() -> {
+      try (Lease<String> lease = h.acquire()) {
+        Tasko.sleep(Duration.ofHours(1));
+      }
+    });
+    first.step();
+    first.shutdown();
+    Loop second = Loop.builder().virtualTime().build();
+    second.addTask(() -> h.acquire().close());
+
+    second.run();
+
+    assertThat(second.taskCount()).isZero();
+  }
+
+  @Test
+  void acquire_fromOtherLoopWithSameNameWhileFirstHolds_throwsSayingAnotherLoop() {
+    ManagedResource<String, Object> bus = ManagedResource.of("bus");
+    Handle<String> h = bus.handle(null);
+    Loop first = Loop.builder().name("loop").virtualTime().build();
+    first.addTask("holder", () -> {
+      try (Lease<String> lease = h.acquire()) {
+        Tasko.sleep(Duration.ofHours(1));
+      }
+    });
+    first.step();
+    Loop second = Loop.builder().name("loop").virtualTime().build();
+    second.addTask(() -> h.acquire().close());
+
+    assertThatThrownBy(second::run).cause().isInstanceOf(IllegalStateException.class)
+        .hasMessage("resource 'bus' belongs to loop 'loop', which has not ended (held by task"
+            + " 'holder' through handle-1); it cannot be acquired from task 'task-1' of"
+            + " another loop also named 'loop'");
+  }
+
+  @Test
+  void withLeaseViews_eachLeaseItsOwnViewRefusingAfterClose() {
+    ManagedResource<List<String>, String> bus = ManagedResource.withLeaseViews("bus",
+        cs -> {}, cs -> {}, (cs, lease) -> List.of(cs, lease.isOpen() ? "open" : "closed"));
+    Handle<List<String>> a = bus.handle("a");
+    Handle<List<String>> b = bus.handle("b");
+    Loop loop = Loop.builder().virtualTime().build();
+    AtomicReference<Lease<List<String>>> kept = new AtomicReference<>();
+    loop.addTask(() -> {
+      try (Lease<List<String>> lease = a.acquire()) {
+        kept.set(lease);
+        log.add("a: " + lease.resource() + ", same view: "
+            + (lease.resource() == lease.resource()));
+      }
+      try (Lease<List<String>> lease = b.acquire()) {
+        log.add("b: " + lease.resource());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("a: [a, open], same view: true", "b: [b, open]");
+    assertThat(kept.get().isOpen()).isFalse();
+    assertThatThrownBy(() -> kept.get().resource()).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void withLeaseViews_viewOfThrows_releasesAndPassesOn() {
+    ManagedResource<String, String> bus = ManagedResource.withLeaseViews("bus",
+        cs -> log.add(cs + " low"), cs -> log.add(cs + " high"), (cs, lease) -> {
+          throw new IllegalArgumentException("no view for " + cs);
+        });
+    Loop loop = Loop.builder().virtualTime().build();
+    loop.addTask(() -> {
+      try {
+        bus.handle("a").acquire();
+      } catch (IllegalArgumentException e) {
+        log.add(e.getMessage());
+      }
+      log.add("holder: " + bus.holder());
+    });
+
+    loop.run();
+
+    log.assertTaken("a low", "a high", "no view for a", "holder: Optional.empty");
   }
 
   @Test

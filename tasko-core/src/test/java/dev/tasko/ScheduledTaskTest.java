@@ -371,4 +371,61 @@ class ScheduledTaskTest {
     assertThat(stats.latenessMax()).isEqualTo(Duration.ofNanos(300));
     assertThat(stats.latenessP50()).isEqualTo(Duration.ZERO);
   }
+
+  @Test
+  void run_throwsHoldingLease_leaseReleasedBeforeOthersAndNextRun() {
+    // A failed run must not keep its lease: the other device gets the bus at once, and the next
+    // run acquires again instead of failing with "already holds".
+    Loop v = Loop.builder().virtualTime().failureHandler(FailureHandler.logAndContinue()).build();
+    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi",
+        cs -> log.add(Duration.ofNanos(v.nanoTime()).toMillis() + " ms " + cs + " low"),
+        cs -> log.add(Duration.ofNanos(v.nanoTime()).toMillis() + " ms " + cs + " high"));
+    Handle<String> sensor = bus.handle("sensor");
+    Handle<String> display = bus.handle("display");
+    AtomicInteger runs = new AtomicInteger();
+    ScheduledTask poll = v.schedule("poll", Duration.ofMillis(10), () -> {
+      Lease<String> lease = sensor.acquire(); // no try-with-resources: a throw leaks it
+      if (runs.incrementAndGet() == 1) {
+        throw new IllegalStateException("sensor did not answer");
+      }
+      lease.close();
+    });
+    v.runLater("display", Duration.ofMillis(5), () -> {
+      try (Lease<String> lease = display.acquire()) {
+        log.add(Duration.ofNanos(v.nanoTime()).toMillis() + " ms display drawn");
+      }
+    });
+    v.runLater(Duration.ofMillis(25), poll::stop);
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      v.run();
+      assertThat(logs.messages(java.util.logging.Level.WARNING)).contains(
+          "loop '" + v.name() + "': run of schedule 'poll' of task 'poll' ended holding sensor on"
+              + " spi; releasing it");
+    }
+
+    log.assertTaken(
+        "0 ms sensor low", "0 ms sensor high",
+        "5 ms display low", "5 ms display drawn", "5 ms display high",
+        "10 ms sensor low", "10 ms sensor high",
+        "20 ms sensor low", "20 ms sensor high");
+    assertThat(runs).hasValue(3);
+  }
+
+  @Test
+  void run_forgetsLeaseWithoutThrowing_releasedAtEndOfRun() {
+    Loop v = Loop.builder().virtualTime().build();
+    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi",
+        cs -> log.add(cs + " low"), cs -> log.add(cs + " high"));
+    Handle<String> sensor = bus.handle("sensor");
+    ScheduledTask poll = v.schedule("poll", Duration.ofMillis(10), () -> {
+      sensor.acquire();
+      log.add("run");
+    });
+    v.runLater(Duration.ofMillis(15), poll::stop);
+
+    v.run();
+
+    log.assertTaken("sensor low", "run", "sensor high", "sensor low", "run", "sensor high");
+  }
 }

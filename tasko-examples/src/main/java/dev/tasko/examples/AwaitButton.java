@@ -37,21 +37,22 @@ public final class AwaitButton {
         .pull(PullResistance.PULL_DOWN));
     DigitalOutput bell = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("bell").address(18)
         .initial(DigitalState.LOW).shutdown(DigitalState.LOW));
-    EdgeWatcher button = EdgeWatcher.of(pin);
     long start = loop.nanoTime();
 
     return loop.addTask("doorbell", () -> {
-      for (;;) {
-        // the task waits; the loop sleeps
-        Optional<DigitalState> change = button.await(Duration.ofSeconds(5));
-        double at = (loop.nanoTime() - start) / 1e9;
-        if (change.isEmpty()) {
-          out.printf("%8.3f s  nobody rang for 5 s%n", at);
-        } else if (change.get() == DigitalState.HIGH) {
-          out.printf("%8.3f s  ding dong%n", at);
-          bell.high();
-          Tasko.sleep(Duration.ofSeconds(2)); // presses meanwhile wait in the watcher's queue
-          bell.low();
+      // The task's own watcher: closed when the task ends, however it ends.
+      try (EdgeWatcher button = EdgeWatcher.of(pin)) {
+        for (;;) {
+          Optional<DigitalState> change = button.await(Duration.ofSeconds(5)); // the loop sleeps
+          double at = (loop.nanoTime() - start) / 1e9;
+          if (change.isEmpty()) {
+            out.printf("%8.3f s  nobody rang for 5 s%n", at);
+          } else if (change.get() == DigitalState.HIGH) {
+            out.printf("%8.3f s  ding dong%n", at);
+            bell.high();
+            Tasko.sleep(Duration.ofSeconds(2)); // presses meanwhile wait in the watcher's queue
+            bell.low();
+          }
         }
       }
     });

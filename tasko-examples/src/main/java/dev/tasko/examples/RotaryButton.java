@@ -15,9 +15,10 @@ import java.util.function.IntConsumer;
  * sequence (A leads B turning clockwise) moves a count by one. Back at rest — both contacts low,
  * the detent position of this wiring — four steps one way make a detent, reported to
  * {@code onTurn}; anything less was a wobble or a bounce and is forgotten. The push button is
- * watched by an {@link EdgeWatcher}, so a click shorter than the polling interval still counts.
+ * watched by an {@link EdgeWatcher}, so a click shorter than the polling interval still counts;
+ * {@link #close()} stops watching it.
  */
-public final class RotaryButton {
+public final class RotaryButton implements AutoCloseable {
   /** Steps for each (previous, current) pair of AB states: +1 clockwise, -1 back, 0 otherwise. */
   private static final int[] STEP = {
       //        to 00  01  10  11
@@ -73,6 +74,12 @@ public final class RotaryButton {
         onPress.run();
       }
     }
+  }
+
+  /** Stops watching the push button (its listener leaves the input). Idempotent; any thread. */
+  @Override
+  public void close() {
+    push.close();
   }
 
   /** The position, in detents from where it started; clockwise is positive. */

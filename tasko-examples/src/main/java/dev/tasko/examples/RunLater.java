@@ -42,7 +42,9 @@ public final class RunLater {
     DigitalInput pin = pi4j.create(DigitalInput.newConfigBuilder(pi4j).id("button").address(17)
         .pull(PullResistance.PULL_DOWN));
     // The watcher queues every change, so a press shorter than 10 ms is not missed between reads.
-    RunLater app = new RunLater(loop, EdgeWatcher.of(pin), out);
+    EdgeWatcher watcher = EdgeWatcher.of(pin);
+    loop.closeOnShutdown(watcher); // polled by a schedule, it lives as long as the loop
+    RunLater app = new RunLater(loop, watcher, out);
     loop.schedule("read-button", hz(100), app::readButton);
     return app;
   }

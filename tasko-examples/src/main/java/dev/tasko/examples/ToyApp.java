@@ -106,6 +106,7 @@ public final class ToyApp {
         input(pi4j, "rotary-push", 27),
         position -> app.say("rotary at " + position),
         () -> app.say("rotary pressed"));
+    loop.closeOnShutdown(app.rotary); // its button watcher goes with the loop
 
     // ---------- Tasko wiring begins here ---------- //
     // Schedule the workflows at whatever frequency makes sense. (The original README schedules the

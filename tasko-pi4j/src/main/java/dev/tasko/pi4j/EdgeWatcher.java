@@ -1,5 +1,8 @@
 package dev.tasko.pi4j;
 
+import com.pi4j.context.Context;
+import com.pi4j.event.ShutdownEvent;
+import com.pi4j.event.ShutdownListener;
 import com.pi4j.io.gpio.digital.DigitalInput;
 import com.pi4j.io.gpio.digital.DigitalState;
 import com.pi4j.io.gpio.digital.DigitalStateChangeEvent;
@@ -11,6 +14,8 @@ import dev.tasko.Task;
 import dev.tasko.Tasko;
 import dev.tasko.Ticker;
 import java.lang.System.Logger.Level;
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -44,7 +49,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * between two waits are each returned by a later wait, in order. The channel keeps at most
  * {@code capacity} changes (default {@value #DEFAULT_CAPACITY}); a change beyond that is refused
  * and counted in {@link #dropped()} — never merged into one already queued: a bouncing contact
- * cannot eat the memory, and a reader can tell that it missed changes. {@link #poll()} takes a
+ * cannot eat the memory, and a reader can tell that it missed changes. A change back to the level
+ * queued last (its opposite was refused) is no change for the reader and is counted too, so
+ * consecutive edges always alternate. {@link #poll()} takes a
  * queued change without waiting, for a task that reads the input on a schedule.
  *
  * <h2>Waiting</h2>
@@ -60,12 +67,29 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code await} is always a switch point: it yields once even when a change is queued already.
  * A task waiting without a timeout keeps {@link dev.tasko.Loop#run()} going, since a change may
  * come at any time: {@linkplain #close() close} the watcher or cancel the task to let the loop end.
+ *
+ * <h2>Closing</h2>
+ * A watcher listens on its input until it is closed: close it when done, with try-with-resources
+ * in the task that uses it. It is also closed, so that it never outlives what it serves:
+ * <ul>
+ *   <li>by {@link Loop#shutdown()} of its loop: the loop it was made for, or of the task that
+ *       created it, or else of the first task that waited on it;
+ *   <li>when its input's Pi4J context shuts down ({@code pi4j.shutdown()}, which drops every
+ *       listener): a task waiting on it then wakes and throws {@link IllegalStateException} saying
+ *       so, instead of waiting for a change that can no longer come;
+ *   <li>when the program drops the last reference to a watcher still open: its listener is removed
+ *       from the input at the next garbage collection, with a {@code WARNING} in the log
+ *       ({@code dev.tasko.pi4j.EdgeWatcher}), so forgotten watchers neither pile up on the input
+ *       nor go unnoticed.
+ * </ul>
  */
 public final class EdgeWatcher implements AutoCloseable {
   /** How many unconsumed changes a watcher keeps unless told otherwise. */
   public static final int DEFAULT_CAPACITY = 64;
 
   private static final System.Logger LOG = System.getLogger(EdgeWatcher.class.getName());
+  /** Finds watchers dropped while still open. */
+  private static final Cleaner CLEANER = Cleaner.create();
 
   /**
    * One change of the input.
@@ -80,13 +104,26 @@ public final class EdgeWatcher implements AutoCloseable {
   private final DigitalInput input;
   private final Ticker clock;
   private final Channel<Edge> edges;
-  private final DigitalStateChangeListener listener = this::changed;
+  /** What the input, the Pi4J context and the loop hold: never this watcher itself. */
+  private final Link link;
+  private final Cleaner.Cleanable cleanable;
   private final AtomicLong received = new AtomicLong();
+  /** Why waits can no longer wait: "closed", or what closed it; null while open. */
+  private volatile String closedBecause;
+
+  // ---- Guarded by 'this': Pi4J's listener threads. ----
+  /** The level of the last change queued (at first: the level when watching began). */
+  private DigitalState lastQueued;
+  /** Changes back to {@link #lastQueued} after its opposite was refused: no change for a reader. */
+  private long unchanged;
 
   private EdgeWatcher(DigitalInput input, int capacity, Ticker clock) {
     this.input = input;
     this.clock = clock;
     this.edges = Channel.create("edges of " + input.id(), capacity);
+    this.lastQueued = levelNow(input);
+    this.link = new Link(this, input, contextOf(input));
+    this.cleanable = CLEANER.register(this, link::dropped);
   }
 
   /**
@@ -110,7 +147,8 @@ public final class EdgeWatcher implements AutoCloseable {
    */
   public static EdgeWatcher of(DigitalInput input, int capacity) {
     Task<?> caller = Tasko.currentTask();
-    return start(input, capacity, caller != null ? caller.loop()::nanoTime : Ticker.system());
+    Loop loop = caller != null ? caller.loop() : null;
+    return start(input, capacity, loop != null ? loop::nanoTime : Ticker.system(), loop);
   }
 
   /**
@@ -122,16 +160,19 @@ public final class EdgeWatcher implements AutoCloseable {
    */
   public static EdgeWatcher of(Loop loop, DigitalInput input, int capacity) {
     Objects.requireNonNull(loop, "loop == null");
-    return start(input, capacity, loop::nanoTime);
+    return start(input, capacity, loop::nanoTime, loop);
   }
 
-  private static EdgeWatcher start(DigitalInput input, int capacity, Ticker clock) {
+  private static EdgeWatcher start(DigitalInput input, int capacity, Ticker clock, Loop loop) {
     Objects.requireNonNull(input, "input == null");
     if (capacity <= 0) {
       throw new IllegalArgumentException("capacity <= 0: " + capacity);
     }
     EdgeWatcher w = new EdgeWatcher(input, capacity, clock);
-    input.addListener(w.listener);
+    w.link.attach();
+    if (loop != null) {
+      w.link.bindTo(loop);
+    }
     return w;
   }
 
@@ -159,7 +200,7 @@ public final class EdgeWatcher implements AutoCloseable {
    * @throws CancellationException if the task is cancelled before or while it waits
    */
   public DigitalState await() {
-    requireTask();
+    link.bindTo(requireTask().loop());
     yieldIfQueued();
     try {
       return edges.take().state();
@@ -185,6 +226,7 @@ public final class EdgeWatcher implements AutoCloseable {
       throw new IllegalArgumentException("timeout < 0: " + timeout);
     }
     Task<?> self = requireTask();
+    link.bindTo(self.loop());
     long start = self.loop().nanoTime();
     if (yieldIfQueued()) {
       Edge e = edges.poll();
@@ -236,7 +278,9 @@ public final class EdgeWatcher implements AutoCloseable {
    * thread.
    */
   public long dropped() {
-    return edges.dropped();
+    synchronized (this) {
+      return edges.dropped() + unchanged;
+    }
   }
 
   /**
@@ -246,7 +290,26 @@ public final class EdgeWatcher implements AutoCloseable {
    */
   @Override
   public void close() {
-    input.removeListener(listener);
+    closeBecause("closed");
+  }
+
+  /**
+   * Whether the watcher is closed: by {@link #close()}, its loop's shutdown, or Pi4J's. May be
+   * called from any thread.
+   */
+  public boolean isClosed() {
+    return closedBecause != null;
+  }
+
+  private void closeBecause(String why) {
+    synchronized (this) {
+      if (closedBecause != null) {
+        return;
+      }
+      closedBecause = why;
+    }
+    link.detach();
+    cleanable.clean(); // nothing left to warn about
     edges.close();
   }
 
@@ -258,7 +321,17 @@ public final class EdgeWatcher implements AutoCloseable {
         return; // a call racing with close()
       }
       received.incrementAndGet();
-      edges.offer(new Edge(event.state(), clock.read())); // full: refused and counted
+      DigitalState level = event.state();
+      synchronized (this) {
+        if (level == lastQueued) {
+          // Its opposite was refused (the queue was full): for a reader nothing changed.
+          unchanged++;
+          return;
+        }
+        if (edges.offer(new Edge(level, clock.read()))) { // full: refused and counted
+          lastQueued = level;
+        }
+      }
     } catch (RuntimeException | Error e) {
       LOG.log(Level.ERROR, "watcher of input '" + input.id() + "' failed to take a change", e);
       throw e;
@@ -266,7 +339,9 @@ public final class EdgeWatcher implements AutoCloseable {
   }
 
   private IllegalStateException closed(ChannelClosedException cause) {
-    return new IllegalStateException("the watcher of input '" + input.id() + "' is closed", cause);
+    String why = closedBecause;
+    return new IllegalStateException("the watcher of input '" + input.id() + "' is "
+        + (why == null ? "closed" : why), cause);
   }
 
   private static Task<?> requireTask() {
@@ -283,6 +358,126 @@ public final class EdgeWatcher implements AutoCloseable {
       return d.toNanos();
     } catch (ArithmeticException e) {
       return Long.MAX_VALUE;
+    }
+  }
+
+  private static DigitalState levelNow(DigitalInput input) {
+    try {
+      return input.state();
+    } catch (RuntimeException e) {
+      return null; // unknown: nothing to compare the first change with
+    }
+  }
+
+  private static Context contextOf(DigitalInput input) {
+    try {
+      return input.provider() == null ? null : input.provider().context();
+    } catch (RuntimeException e) {
+      return null; // an input without a provider (a test double): no shutdown to hear of
+    }
+  }
+
+  /**
+   * What stands between the watcher and everything that would otherwise keep it reachable: the
+   * input's listener set, the Pi4J context's shutdown listeners, and the loop's shutdown list hold
+   * this, and this holds the watcher only weakly. So a watcher the program drops is collected, and
+   * its Cleaner removes the listener.
+   */
+  private static final class Link
+      implements DigitalStateChangeListener, ShutdownListener, AutoCloseable {
+    private final WeakReference<EdgeWatcher> watcher;
+    private final DigitalInput input;
+    private final Context context;
+    // ---- guarded by 'this' ----
+    private boolean detached;
+    private Loop loop;
+
+    Link(EdgeWatcher watcher, DigitalInput input, Context context) {
+      this.watcher = new WeakReference<>(watcher);
+      this.input = input;
+      this.context = context;
+    }
+
+    void attach() {
+      input.addListener(this);
+      if (context != null) {
+        context.addListener((ShutdownListener) this);
+      }
+    }
+
+    /** Has {@code l}'s shutdown close the watcher; the first loop to ask keeps it. */
+    void bindTo(Loop l) {
+      synchronized (this) {
+        if (loop != null || detached) {
+          return;
+        }
+        loop = l;
+      }
+      l.closeOnShutdown(this);
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes") // as Pi4J's listener interface declares it
+    public void onDigitalStateChange(DigitalStateChangeEvent event) {
+      EdgeWatcher w = watcher.get();
+      if (w != null) {
+        w.changed(event);
+      }
+    }
+
+    @Override
+    public void beforeShutdown(ShutdownEvent event) {
+      closeWatcher("closed: the Pi4J context shut down");
+    }
+
+    @Override
+    public void onShutdown(ShutdownEvent event) {
+      closeWatcher("closed: the Pi4J context shut down");
+    }
+
+    /** The loop's shutdown. */
+    @Override
+    public void close() {
+      closeWatcher("closed: its loop shut down");
+    }
+
+    private void closeWatcher(String why) {
+      EdgeWatcher w = watcher.get();
+      if (w != null) {
+        w.closeBecause(why);
+      } else {
+        detach();
+      }
+    }
+
+    /** The Cleaner's action: the watcher was dropped; if nobody closed it, say so and stop. */
+    void dropped() {
+      synchronized (this) {
+        if (detached) {
+          return;
+        }
+      }
+      LOG.log(Level.WARNING, "a watcher of input ''{0}'' was dropped without being closed; its"
+          + " listener is removed now. Close watchers when done (try-with-resources)", input.id());
+      detach();
+    }
+
+    void detach() {
+      Loop l;
+      synchronized (this) {
+        if (detached) {
+          return;
+        }
+        detached = true;
+        l = loop;
+      }
+      input.removeListener(this);
+      if (context != null) {
+        context.removeListener((ShutdownListener) this);
+      }
+      if (l != null) {
+        l.cancelCloseOnShutdown(this);
+      }
     }
   }
 

@@ -7,10 +7,11 @@ import dev.tasko.Lease;
 import dev.tasko.ManagedResource;
 import dev.tasko.Task;
 import dev.tasko.Tasko;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
+import java.lang.ref.WeakReference;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
+import java.util.WeakHashMap;
 
 /**
  * One I2C bus shared by several devices, so that a device's multi-step transaction — write a
@@ -37,29 +38,52 @@ import java.util.Objects;
  * other devices use the bus meanwhile; only do that if nothing else may talk to the device in
  * between.
  *
- * <h2>Whose device</h2>
+ * <h2>What a lease hands out</h2>
  * Pi4J has one {@code I2C} object per device address; a managed bus has one resource for all of
- * them. {@link Lease#resource()} therefore returns the bus as the holding task sees it: an
- * {@code I2C} that forwards every call to the device whose handle the task acquired. Called by any
- * other task, by a thread outside the loop, or after the lease is closed, it throws
- * {@link IllegalStateException}: traffic that could interleave with a transaction fails loudly
- * instead.
+ * them. {@link Lease#resource()} returns an {@code I2C} of that lease's own (the same object at
+ * every call of that lease, a new one for each lease), bound to the device whose handle was
+ * acquired:
+ * <ul>
+ *   <li>it forwards a call to that device only while the lease is open and only from the task that
+ *       acquired it; a call after the lease is closed (even by the same task, even while it holds
+ *       the bus for another device), from another task, or from a thread outside the loop throws
+ *       {@link IllegalStateException} and sends nothing;
+ *   <li>what it returns that could reach the device is guarded the same way: a fluent setter
+ *       ({@code name}, {@code description}) returns the view itself, and {@code register(r)} /
+ *       {@code getRegister(r)} return an {@code I2CRegister} bound to the same lease;
+ *   <li>{@code close()}, {@code initialize(..)} and {@code shutdown(..)} throw
+ *       {@link UnsupportedOperationException}: the Pi4J context owns the device, and a view in a
+ *       try-with-resources must not close it for every later lease;
+ *   <li>{@code toString}, {@code equals} and {@code hashCode} answer anywhere, without the bus.
+ * </ul>
+ * A view is no device: {@link #handle(I2C)} refuses one.
  *
  * <h2>Fairness and failures</h2>
  * As for every {@link ManagedResource}: first come, first served across all devices, a free bus is
  * taken without yielding, and a waiting task costs nothing. Pi4J's exceptions are unchecked and
  * pass through unchanged; the lease still closes and the bus still passes on.
  *
- * <p>Like its resource, a managed bus belongs to the loop of the first task that uses it.
+ * <h2>One per bus</h2>
+ * {@link #of(Context, int)} returns the same {@code ManagedI2c} for the same Pi4J context and bus
+ * number, so that two parts of a program that each ask for bus 1 still exclude each other.
+ *
+ * <p>Like its resource, a managed bus belongs to the loop of the first task that uses it, until
+ * that loop has ended or been {@linkplain dev.tasko.Loop#shutdown() shut down}.
  */
 public final class ManagedI2c {
+  /**
+   * The buses shared so far, per Pi4J context and bus number. Weak both ways: the context is a
+   * weak key, and a bus nobody refers to any more (its handles hold it) may go.
+   */
+  private static final Map<Context, Map<Integer, WeakReference<ManagedI2c>>> BUSES =
+      new WeakHashMap<>();
+
   private final Context pi4j;
   private final int bus;
   private final ManagedResource<I2C, I2C> resource;
 
-  // ---- Guarded by the loop's baton: written by the callbacks, which run in the task that
-  // acquires or releases. A thread outside the loop may read them in a stale state; the check in
-  // forward() then still fails, since such a thread is no task at all. ----
+  // ---- Written by the callbacks, which run in the task that acquires or releases; read only to
+  // describe the bus in an error (a thread outside the loop may see a stale state). ----
   /** The device of the handle through which the bus is held; null while the bus is free. */
   private I2C device;
   /** The task holding the bus; null while the bus is free. */
@@ -68,20 +92,22 @@ public final class ManagedI2c {
   private ManagedI2c(String name, Context pi4j, int bus) {
     this.pi4j = pi4j;
     this.bus = bus;
-    I2C view = (I2C) Proxy.newProxyInstance(
-        I2C.class.getClassLoader(), new Class<?>[] {I2C.class}, this::forward);
-    this.resource = ManagedResource.of(name, view, this::selected, this::deselected);
+    // No object stands for the whole bus: each lease gets a view of its own device.
+    this.resource = ManagedResource.withLeaseViews(name, this::selected, this::deselected,
+        (device, lease) ->
+            LeaseView.of(I2C.class, device, lease, device.id(), name, this::describeHolder));
   }
 
   /**
-   * Shares I2C bus number {@code bus} (1 on a Raspberry Pi's header), named {@code "i2c-1"}.
-   * Devices are created in {@code pi4j} by {@link #handle(int)}.
+   * Shares I2C bus number {@code bus} (1 on a Raspberry Pi's header), named {@code "i2c-1"}; or
+   * returns the {@code ManagedI2c} already sharing this bus of this context, whatever its name.
+   * Devices are created in {@code pi4j} by {@link #handle(int)}. May be called from any thread.
    *
    * @throws NullPointerException if {@code pi4j} is null
    * @throws IllegalArgumentException if {@code bus} is negative
    */
   public static ManagedI2c of(Context pi4j, int bus) {
-    return of("i2c-" + bus, pi4j, bus);
+    return of0(null, pi4j, bus);
   }
 
   /**
@@ -89,14 +115,35 @@ public final class ManagedI2c {
    *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code bus} is negative
+   * @throws IllegalStateException if this bus of this context is shared already under another name
    */
   public static ManagedI2c of(String name, Context pi4j, int bus) {
-    Objects.requireNonNull(name, "name == null");
+    return of0(Objects.requireNonNull(name, "name == null"), pi4j, bus);
+  }
+
+  /** The bus already shared for this context and number, or a new one; null name: any name. */
+  private static ManagedI2c of0(String name, Context pi4j, int bus) {
     Objects.requireNonNull(pi4j, "pi4j == null");
     if (bus < 0) {
       throw new IllegalArgumentException("bus < 0: " + bus);
     }
-    return new ManagedI2c(name, pi4j, bus);
+    synchronized (BUSES) {
+      Map<Integer, WeakReference<ManagedI2c>> ofContext =
+          BUSES.computeIfAbsent(pi4j, c -> new HashMap<>());
+      WeakReference<ManagedI2c> ref = ofContext.get(bus);
+      ManagedI2c existing = ref == null ? null : ref.get();
+      if (existing != null) {
+        if (name != null && !existing.name().equals(name)) {
+          throw new IllegalStateException("I2C bus " + bus + " of this Pi4J context is shared"
+              + " already as '" + existing.name() + "', not '" + name + "': use that ManagedI2c, so"
+              + " that its devices exclude each other");
+        }
+        return existing;
+      }
+      ManagedI2c created = new ManagedI2c(name != null ? name : "i2c-" + bus, pi4j, bus);
+      ofContext.put(bus, new WeakReference<>(created));
+      return created;
+    }
   }
 
   /**
@@ -123,10 +170,15 @@ public final class ManagedI2c {
    * Returns a handle for a device that already exists on this bus. May be called from any thread.
    *
    * @throws NullPointerException if {@code device} is null
-   * @throws IllegalArgumentException if the device is on another bus
+   * @throws IllegalArgumentException if the device is on another bus, or is the {@code I2C} a
+   *     lease handed out rather than a Pi4J device
    */
   public Handle<I2C> handle(I2C device) {
     Objects.requireNonNull(device, "device == null");
+    if (LeaseView.isView(device)) {
+      throw new IllegalArgumentException(device + " is what a lease hands out, not a device: pass"
+          + " the Pi4J I2C itself, or use the handle that lease came from");
+    }
     if (device.bus() != bus) {
       throw new IllegalArgumentException("device '" + device.id() + "' is on bus " + device.bus()
           + ", not on this bus " + bus);
@@ -170,32 +222,12 @@ public final class ManagedI2c {
     holder = null;
   }
 
-  /** The bus view's every method: the holder's calls go to its device, anybody else's fail. */
-  private Object forward(Object view, Method method, Object[] args) throws Throwable {
-    if (method.getDeclaringClass() == Object.class) {
-      return switch (method.getName()) {
-        case "equals" -> view == args[0];
-        case "hashCode" -> System.identityHashCode(view);
-        default -> "bus view of " + this;
-      };
-    }
+  /** Who holds the bus now, for errors; a snapshot when read outside the loop. */
+  private String describeHolder() {
     I2C d = device;
     Task<?> h = holder;
-    Task<?> caller = Tasko.currentTask();
-    if (d == null || caller != h) {
-      throw new IllegalStateException("I2C." + method.getName() + "() on " + resource.name()
-          + " by " + (caller == null ? "thread " + Thread.currentThread() : "task '" + caller.name()
-              + "'")
-          + ", which does not hold it ("
-          + (d == null ? "the bus is free" : "task '" + h.name() + "' holds it for device '"
-              + d.id() + "'")
-          + "): use the I2C of a lease only inside that lease");
-    }
-    try {
-      return method.invoke(d, args);
-    } catch (InvocationTargetException e) {
-      throw e.getCause(); // Pi4J's own exception, unwrapped
-    }
+    return d == null || h == null ? "the bus is free"
+        : "task '" + h.name() + "' holds the bus for device '" + d.id() + "'";
   }
 
   @Override

@@ -4,8 +4,15 @@ import com.pi4j.io.gpio.digital.DigitalOutput;
 import com.pi4j.io.spi.Spi;
 import dev.tasko.Handle;
 import dev.tasko.Lease;
+import dev.tasko.Loop;
 import dev.tasko.ManagedResource;
+import dev.tasko.Task;
+import dev.tasko.Tasko;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One Pi4J {@link Spi} bus shared by several devices, each selected by its own chip-select
@@ -28,11 +35,30 @@ import java.util.Objects;
  * returns; {@link Lease#close()} drives it high again before the bus passes to the next waiter.
  * Since the bus has one holder at a time, at most one chip select is low at any moment.
  *
+ * <p>That holds when a pin fails too. A pin whose {@code high()} (or {@code low()}) threw is
+ * remembered as possibly low; before any pin is driven low, every such pin is driven high again,
+ * and if that throws once more, {@code acquire()} throws {@link IllegalStateException} (with
+ * Pi4J's exception as its cause) instead of selecting a second device, and the bus passes on.
+ * {@link Loop#shutdown()} of the loop using the bus drives such pins high one last time.
+ *
+ * <p>One handle per pin: {@link #csHandle(DigitalOutput)} called again with a pin that has a handle
+ * returns that handle and leaves the pin alone, so it cannot deselect a device in mid-transaction.
+ *
+ * <h2>What a lease hands out</h2>
+ * {@link Lease#resource()} returns an {@code Spi} of that lease's own (the same object at every
+ * call of that lease, a new one for each lease). It forwards a call to the bus only while the lease
+ * is open and only from the task that acquired it; a call after the lease is closed, from another
+ * task, or from a thread outside the loop throws {@link IllegalStateException} and sends nothing,
+ * so a kept {@code Spi} can never talk to whichever device is selected now. A fluent setter returns
+ * the view itself. {@code close()}, {@code open()}, {@code initialize(..)} and
+ * {@code shutdown(..)} throw {@link UnsupportedOperationException}: the Pi4J context owns the
+ * bus. {@code toString}, {@code equals} and {@code hashCode} answer anywhere.
+ *
  * <h2>Fairness and failures</h2>
  * As for every {@link ManagedResource}: first come, first served across all devices, a free bus is
  * taken without yielding, and a waiting task costs nothing. If driving a pin throws (Pi4J's
  * exceptions are unchecked), {@code acquire()} or {@code close()} rethrows it and the bus still
- * passes on.
+ * passes on (see "Chip select" for what then keeps a second device from being selected).
  *
  * <h2>Hardware chip selects</h2>
  * Pi4J's SPI also toggles the kernel's own chip-select line for the {@code Spi}'s channel (CE0 or
@@ -40,14 +66,26 @@ import java.util.Objects;
  * leave the channel's CE line unconnected (or give it to a device that is never used through this
  * bus).
  *
- * <p>Like its resource, a managed bus belongs to the loop of the first task that uses it.
+ * <p>Like its resource, a managed bus belongs to the loop of the first task that uses it, until
+ * that loop has ended or been {@linkplain Loop#shutdown() shut down}.
  */
 public final class ManagedSpi {
   private final ManagedResource<Spi, DigitalOutput> resource;
+  /** The handle of each chip-select pin, by identity. Guarded by itself: any thread makes them. */
+  private final Map<DigitalOutput, Handle<Spi>> handles = new IdentityHashMap<>();
+
+  // ---- Guarded by the loop's baton: touched only by the callbacks and the shutdown hook. ----
+  /** Pins whose high() or low() threw: maybe low, to drive high before any pin goes low. */
+  private final Set<DigitalOutput> maybeLow = Collections.newSetFromMap(new IdentityHashMap<>());
+  /** The loop whose shutdown drives maybe-low pins high; registered at the first select in it. */
+  private Loop registeredWith;
+  /** The pin of the device holding the bus, and its task, for errors; null while it is free. */
+  private volatile DigitalOutput selectedPin;
+  private volatile Task<?> selectedBy;
 
   private ManagedSpi(String name, Spi spi) {
-    // Method references, not lambdas: high() and low() return the pin, which the callbacks drop.
-    this.resource = ManagedResource.of(name, spi, DigitalOutput::low, DigitalOutput::high);
+    this.resource = ManagedResource.withLeaseViews(name, this::select, this::deselect,
+        (cs, lease) -> LeaseView.of(Spi.class, spi, lease, cs.id(), name, this::describeHolder));
   }
 
   /**
@@ -72,19 +110,27 @@ public final class ManagedSpi {
   }
 
   /**
-   * Returns a handle for the device selected by {@code chipSelect}, and drives that pin high
-   * (inactive) now. Reports and errors name the handle by its pin: {@code "cs sensor (GPIO 5) on
-   * spi 'SPI-0-0'"}. Make each device's handle once and keep it; two handles on one pin would
-   * deselect each other. May be called from any thread, but not while a task holds the bus through
-   * a handle on the same pin.
+   * Returns the handle for the device selected by {@code chipSelect}. The first call for a pin
+   * drives it high (inactive) and makes its handle; a later call returns that same handle and
+   * leaves the pin alone (its device may hold the bus right now). Reports and errors name the
+   * handle by its pin: {@code "cs sensor (GPIO 5) on spi 'SPI-0-0'"}. May be called from any
+   * thread.
    *
    * @throws NullPointerException if {@code chipSelect} is null
-   * @throws RuntimeException whatever Pi4J throws while driving the pin
+   * @throws RuntimeException whatever Pi4J throws while driving the pin (no handle is made then)
    */
   public Handle<Spi> csHandle(DigitalOutput chipSelect) {
     Objects.requireNonNull(chipSelect, "chipSelect == null");
-    chipSelect.high();
-    return resource.handle(csName(chipSelect), chipSelect);
+    synchronized (handles) {
+      Handle<Spi> known = handles.get(chipSelect);
+      if (known != null) {
+        return known;
+      }
+      chipSelect.high();
+      Handle<Spi> h = resource.handle(csName(chipSelect), chipSelect);
+      handles.put(chipSelect, h);
+      return h;
+    }
   }
 
   /** A device's name in reports and errors, its chip-select pin: {@code "cs sensor (GPIO 5)"}. */
@@ -105,6 +151,88 @@ public final class ManagedSpi {
   /** The bus's name. */
   public String name() {
     return resource.name();
+  }
+
+  // ---- callbacks of the resource, in the task that acquires or releases ----
+
+  private void select(DigitalOutput cs) {
+    registerWithLoop();
+    raiseMaybeLow(cs);
+    try {
+      cs.low();
+    } catch (RuntimeException | Error e) {
+      maybeLow.add(cs); // it may have gone low before it threw: raised before the next select
+      throw e;
+    }
+    selectedPin = cs;
+    selectedBy = Tasko.currentTask();
+  }
+
+  private void deselect(DigitalOutput cs) {
+    selectedPin = null;
+    selectedBy = null;
+    try {
+      cs.high();
+    } catch (RuntimeException | Error e) {
+      maybeLow.add(cs);
+      throw e;
+    }
+  }
+
+  /**
+   * Drives high every pin that may have stayed low, before {@code next} is selected: two devices
+   * must never listen at once. Throws if a pin still cannot be driven high.
+   */
+  private void raiseMaybeLow(DigitalOutput next) {
+    for (DigitalOutput pin : maybeLow.toArray(DigitalOutput[]::new)) {
+      try {
+        pin.high();
+        maybeLow.remove(pin);
+      } catch (RuntimeException | Error e) {
+        throw new IllegalStateException("chip select '" + pin.id() + "' of " + resource.name()
+            + " may still be low (driving it high threw); '" + next.id() + "' is not selected, so"
+            + " that two devices never listen at once", e);
+      }
+    }
+  }
+
+  /** Has the loop's shutdown drive maybe-low pins high, once per loop the bus is used in. */
+  private void registerWithLoop() {
+    Task<?> t = Tasko.currentTask();
+    Loop l = t == null ? null : t.loop();
+    if (l != null && l != registeredWith) {
+      registeredWith = l;
+      l.closeOnShutdown(this::raiseAllOnShutdown);
+    }
+  }
+
+  /** On shutdown, once the loop's tasks have ended: no task holds the bus any more. */
+  private void raiseAllOnShutdown() {
+    IllegalStateException failure = null;
+    for (DigitalOutput pin : maybeLow.toArray(DigitalOutput[]::new)) {
+      try {
+        pin.high();
+        maybeLow.remove(pin);
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = new IllegalStateException("chip select '" + pin.id() + "' of " + resource.name()
+              + " may still be low: driving it high threw", e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /** Who holds the bus now, for errors; a snapshot when read outside the loop. */
+  private String describeHolder() {
+    DigitalOutput pin = selectedPin;
+    Task<?> by = selectedBy;
+    return pin == null || by == null ? "the bus is free"
+        : "task '" + by.name() + "' holds the bus for device '" + pin.id() + "'";
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dev.tasko.pi4j;
 
-import dev.tasko.testsupport.EventLog;
 import static com.pi4j.io.gpio.digital.DigitalState.HIGH;
 import static com.pi4j.io.gpio.digital.DigitalState.LOW;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,11 +11,16 @@ import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalInput;
 import dev.tasko.Loop;
 import dev.tasko.Task;
 import dev.tasko.TaskFailedException;
+import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -273,6 +277,120 @@ class EdgeWatcherTest {
     loop.run();
 
     log.assertTaken("got HIGH");
+  }
+
+  @Test
+  void await_afterOverflow_neverReturnsSameLevelTwice() {
+    EdgeWatcher small = EdgeWatcher.of(button, 3);
+    List<DigitalState> got = new ArrayList<>();
+    loop.addTask(() -> {
+      got.add(small.await()); // HIGH
+      for (int i = 0; i < 4; i++) { // meanwhile, with the task busy: LOW HIGH LOW HIGH
+        button.mockState(i % 2 == 0 ? LOW : HIGH);
+      }
+      got.add(small.await());
+      got.add(small.await());
+    });
+    loop.runLater(Duration.ofMillis(1), () -> button.mockState(HIGH));
+
+    loop.run();
+
+    assertThat(got).containsExactly(HIGH, LOW, HIGH); // not HIGH, HIGH, LOW
+  }
+
+  // ---- A watcher never outlives what it serves ----
+
+  @Test
+  void shutdown_ofLoopWithTaskWaiting_closesWatcherAndRemovesListener() {
+    CountedInput counted = new CountedInput(button);
+    AtomicReference<EdgeWatcher> created = new AtomicReference<>();
+    Task<Void> waiter = loop.addTask(() -> {
+      EdgeWatcher w = EdgeWatcher.of(counted.input); // created in a task: its loop closes it
+      created.set(w);
+      w.await();
+    });
+    loop.step();
+    assertThat(counted.listeners()).isEqualTo(1);
+
+    loop.shutdown();
+
+    assertThat(waiter.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(created.get().isClosed()).isTrue();
+    assertThat(counted.listeners()).isZero();
+  }
+
+  @Test
+  void shutdown_ofLoopThatAwaitedWatcherMadeOutside_closesIt() {
+    CountedInput counted = new CountedInput(button);
+    EdgeWatcher w = EdgeWatcher.of(counted.input);
+    loop.addTask(() -> {
+      w.await(Duration.ZERO); // the first wait ties it to this loop
+    });
+    loop.run();
+
+    loop.shutdown();
+
+    assertThat(w.isClosed()).isTrue();
+    assertThat(counted.listeners()).isZero();
+  }
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS) // the old watcher waited forever
+  void pi4jShutdown_whileTaskWaits_wakesItWithClearException() {
+    loop.addTask("waiter", () -> {
+      watcher.await();
+    });
+    loop.runLater(Duration.ofMillis(5), pi4j::shutdown);
+
+    assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class).cause()
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("the watcher of input 'button' is closed: the Pi4J context shut down");
+    assertThat(watcher.isClosed()).isTrue();
+  }
+
+  @Test
+  void watchersDroppedWithoutClose_listenersRemovedWithWarning() {
+    MockDigitalInput door = MockPi.input(pi4j, "door", 25); // its own id, apart from other tests
+    CountedInput counted = new CountedInput(door);
+    List<String> warnings = new ArrayList<>();
+    Logger logger = Logger.getLogger(EdgeWatcher.class.getName());
+    Handler handler = new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        synchronized (warnings) {
+          warnings.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    logger.addHandler(handler);
+    try {
+      for (int i = 0; i < 2_000; i++) {
+        EdgeWatcher.of(counted.input); // and dropped
+      }
+      // Garbage collection is the only way to learn of a dropped object: ask for it until the
+      // Cleaner has seen every watcher (a bound, not a speed requirement).
+      long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (counted.listeners() > 0 && System.nanoTime() < giveUp) {
+        System.gc();
+        Thread.onSpinWait();
+      }
+    } finally {
+      logger.removeHandler(handler);
+    }
+
+    assertThat(counted.listeners()).isZero();
+    assertThat(door.hasListenersOrBindings()).isFalse();
+    synchronized (warnings) {
+      assertThat(warnings).filteredOn(w -> w.contains("'door'")).hasSize(2_000)
+          .allMatch(w -> w.equals("a watcher of input 'door' was dropped without being closed; its"
+              + " listener is removed now. Close watchers when done (try-with-resources)"));
+    }
   }
 
   @Test

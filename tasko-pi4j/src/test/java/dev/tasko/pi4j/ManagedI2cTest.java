@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.pi4j.context.Context;
 import com.pi4j.io.i2c.I2C;
+import com.pi4j.io.i2c.I2CRegister;
 import com.pi4j.plugin.mock.provider.i2c.MockI2C;
 import dev.tasko.DeadlockException;
 import dev.tasko.Handle;
@@ -98,9 +99,9 @@ class ManagedI2cTest {
 
     assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class).cause()
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("I2C.write() on i2c-1 by task 'intruder', which does not hold it (task"
-            + " 'holder' holds it"
-            + " for device 'i2c-1-0x44'): use the I2C of a lease only inside that lease");
+        .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task"
+            + " 'intruder', which does not hold that lease (task 'holder' does): use what a lease"
+            + " hands out only inside that lease, in its task");
     assertThat(intruder.state()).isEqualTo(Task.State.FAILED);
   }
 
@@ -117,7 +118,9 @@ class ManagedI2cTest {
 
     assertThatThrownBy(loop::run).cause()
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("by task 'sensor', which does not hold it (the bus is free)");
+        .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task"
+            + " 'sensor', after that lease was closed (the bus is free): use what a lease hands"
+            + " out only inside that lease, in its task");
   }
 
   @Test
@@ -126,7 +129,8 @@ class ManagedI2cTest {
     AtomicReference<I2C> kept = viewKeptAfterLease(sensor);
 
     assertThatThrownBy(() -> kept.get().device()).isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("I2C.device() on i2c-1 by thread ");
+        .hasMessageStartingWith("I2C.device() on i2c-1 through the lease of device 'i2c-1-0x44' by"
+            + " thread ");
   }
 
   @Test
@@ -217,8 +221,205 @@ class ManagedI2cTest {
     Handle<I2C> sensor = bus.handle(0x44);
     AtomicReference<I2C> kept = viewKeptAfterLease(sensor);
 
-    assertThat(kept.get().toString()).isEqualTo("bus view of ManagedI2c[i2c-1, bus 1]");
+    assertThat(kept.get().toString())
+        .isEqualTo("I2C of device 'i2c-1-0x44' on i2c-1, lease closed");
     assertThat(kept.get()).isEqualTo(kept.get()).hasSameHashCodeAs(kept.get());
+  }
+
+  // ---- A lease hands out a view of its own device, guarded; what it reaches is guarded too ----
+
+  @Test
+  void resource_keptSensorViewUsedWhileHoldingDisplay_throwsAndDisplayGetsNothing() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    Handle<I2C> display = bus.handle(0x3c);
+    loop.addTask("app", () -> {
+      I2C s;
+      try (Lease<I2C> l = sensor.acquire()) {
+        s = l.resource();
+      }
+      try (Lease<I2C> l = display.acquire()) {
+        assertThatThrownBy(() -> s.write(0x55)).isInstanceOf(IllegalStateException.class)
+            .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task"
+                + " 'app', after that lease was closed (task 'app' holds the bus for device"
+                + " 'i2c-1-0x3c'): use what a lease hands out only inside that lease, in its task");
+        log.add("refused");
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("refused");
+    // nothing was written to 0x3c
+    assertThat(((MockI2C) bus.resource().contextOf(display)).read()).isNegative();
+    assertThat(((MockI2C) bus.resource().contextOf(sensor)).read()).isNegative();
+  }
+
+  @Test
+  void resource_eachLease_ownViewOfItsOwnDevice() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    Handle<I2C> display = bus.handle(0x3c);
+    loop.addTask(() -> {
+      try (Lease<I2C> a = sensor.acquire()) {
+        log.add("0x" + Integer.toHexString(a.resource().device()) + " same: "
+            + (a.resource() == a.resource()));
+      }
+      try (Lease<I2C> b = display.acquire()) {
+        log.add("0x" + Integer.toHexString(b.resource().device()));
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("0x44 same: true", "0x3c");
+  }
+
+  @Test
+  void register_reachedThroughView_refusedOutsideItsLeaseEvenFromForeignThread() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    Handle<I2C> display = bus.handle(0x3c);
+    AtomicReference<I2CRegister> kept = new AtomicReference<>();
+    loop.addTask("holder", () -> {
+      try (Lease<I2C> l = sensor.acquire()) {
+        I2CRegister r = l.resource().register(0x10);
+        r.write((byte) 7); // inside the lease: fine
+        kept.set(r);
+        Tasko.sleep(Duration.ofMillis(10));
+      }
+    });
+    loop.runLater("intruder", Duration.ofMillis(5), () -> {
+      assertThatThrownBy(() -> kept.get().write((byte) 1)).isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("I2CRegister.write() on i2c-1 through the lease of device"
+              + " 'i2c-1-0x44' by task 'intruder', which does not hold that lease (task 'holder'"
+              + " does)");
+      log.add("intruder refused");
+    });
+    loop.runLater("other device", Duration.ofMillis(6), () -> {
+      try (Lease<I2C> l = display.acquire()) { // waits for the holder, then the register is stale
+        assertThatThrownBy(() -> kept.get().write((byte) 2))
+            .isInstanceOf(IllegalStateException.class);
+        log.add("stale register refused during the display's lease");
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("intruder refused", "stale register refused during the display's lease");
+    assertThatThrownBy(() -> kept.get().write((byte) 3)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(" by thread ");
+    MockI2C sensorChip = (MockI2C) bus.resource().contextOf(sensor);
+    assertThat(sensorChip.readRegister(0x10)).isEqualTo(7); // the lease's own write, nothing else
+    assertThatThrownBy(() -> sensorChip.readRegister(0x10)).hasMessage("No available data to read");
+    assertThatThrownBy(() -> ((MockI2C) bus.resource().contextOf(display)).readRegister(0x10))
+        .hasMessage("No available data to read");
+  }
+
+  @Test
+  void fluentSetter_throughView_returnsTheGuardedView() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    AtomicReference<I2C> renamed = new AtomicReference<>();
+    loop.addTask(() -> {
+      try (Lease<I2C> l = sensor.acquire()) {
+        renamed.set(l.resource().name("thermometer"));
+        log.add("same view: " + (renamed.get() == l.resource()));
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("same view: true");
+    assertThatThrownBy(() -> renamed.get().write((byte) 1))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void close_onViewInTryWithResources_refusedAndSharedDeviceStaysOpen() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    loop.addTask(() -> {
+      try (Lease<I2C> l = sensor.acquire(); I2C dev = l.resource()) {
+        dev.write((byte) 1);
+      }
+    });
+
+    assertThatThrownBy(loop::run).cause().isInstanceOf(UnsupportedOperationException.class)
+        .hasMessage("I2C.close() through a lease of i2c-1: device 'i2c-1-0x44' belongs to its Pi4J"
+            + " context, which opens and closes it; close the lease instead");
+    assertThat(bus.resource().contextOf(sensor).isOpen()).isTrue();
+    assertThat(sensor.isActive()).isFalse(); // the lease was still closed
+  }
+
+  @Test
+  void handle_givenALeaseView_throwsInsteadOfRecursing() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    AtomicReference<I2C> kept = viewKeptAfterLease(sensor);
+
+    assertThatThrownBy(() -> bus.handle(kept.get())).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("I2C of device 'i2c-1-0x44' on i2c-1, lease closed is what a lease hands out,"
+            + " not a device: pass the Pi4J I2C itself, or use the handle that lease came from");
+  }
+
+  // ---- One bus per context and bus number; a bus outlives its first loop ----
+
+  @Test
+  void of_sameContextAndBusTwice_sameBusSoDevicesExcludeEachOther() {
+    ManagedI2c again = ManagedI2c.of(pi4j, 1);
+    Handle<I2C> sensor = bus.handle(0x44);
+    Handle<I2C> display = again.handle(0x3c);
+    loop.addTask("sensor", () -> {
+      try (Lease<I2C> l = sensor.acquire()) {
+        log.add(at() + " sensor starts");
+        Tasko.sleep(Duration.ofMillis(10));
+        log.add(at() + " sensor ends");
+      }
+    });
+    loop.addTask("display", () -> {
+      try (Lease<I2C> l = display.acquire()) {
+        log.add(at() + " display");
+      }
+    });
+
+    loop.run();
+
+    assertThat(again).isSameAs(bus);
+    log.assertTaken("0 ms sensor starts", "10 ms sensor ends", "10 ms display");
+  }
+
+  @Test
+  void of_sameBusUnderAnotherName_throwsNamingBoth() {
+    assertThatThrownBy(() -> ManagedI2c.of("sensors", pi4j, 1))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("I2C bus 1 of this Pi4J context is shared already as 'i2c-1', not 'sensors':"
+            + " use that ManagedI2c, so that its devices exclude each other");
+  }
+
+  @Test
+  void of_unnamedAfterNamed_returnsTheNamedBus() {
+    Context other = MockPi.context();
+    try {
+      ManagedI2c named = ManagedI2c.of("sensors", other, 1);
+
+      assertThat(ManagedI2c.of(other, 1)).isSameAs(named);
+      assertThat(ManagedI2c.of(other, 3)).isNotSameAs(named); // another bus number
+      assertThat(ManagedI2c.of(pi4j, 1)).isNotSameAs(named).isSameAs(bus); // another context
+    } finally {
+      other.shutdown();
+    }
+  }
+
+  @Test
+  void acquire_fromSecondLoopAfterFirstEnded_works() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    viewKeptAfterLease(sensor); // the first loop used the bus and ended
+    Loop second = Loop.builder().virtualTime().build();
+    second.addTask(() -> {
+      try (Lease<I2C> l = sensor.acquire()) {
+        l.resource().write((byte) 9);
+        log.add("second loop wrote");
+      }
+    });
+
+    second.run();
+
+    log.assertTaken("second loop wrote");
   }
 
   private String at() {

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -193,6 +194,198 @@ class ManagedSpiTest {
   void name_default_isSpiId() {
     assertThat(bus.name()).isEqualTo("spi 'spi'");
     assertThat(ManagedSpi.of("display bus", spi).name()).isEqualTo("display bus");
+  }
+
+  // ---- A kept Spi never reaches the bus outside its lease ----
+
+  @Test
+  void resource_keptSpiUsedOutsideItsLease_throwsAndSendsNothing() {
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
+    Handle<Spi> a = bus.csHandle(csA);
+    Handle<Spi> b = bus.csHandle(csB);
+    log.take();
+    AtomicReference<Spi> kept = new AtomicReference<>();
+    loop.addTask("a", () -> {
+      try (Lease<Spi> lease = a.acquire()) {
+        kept.set(lease.resource());
+      }
+      assertThatThrownBy(() -> kept.get().write((byte) 1)).isInstanceOf(IllegalStateException.class)
+          .hasMessage("Spi.write() on spi 'spi' through the lease of device 'a' by task 'a', after"
+              + " that lease was closed (the bus is free): use what a lease hands out only inside"
+              + " that lease, in its task");
+      try (Lease<Spi> lease = b.acquire()) {
+        assertThatThrownBy(() -> kept.get().write((byte) 2))
+            .isInstanceOf(IllegalStateException.class);
+        Tasko.sleep(Duration.ofMillis(10));
+      }
+    });
+    loop.runLater("intruder", Duration.ofMillis(5), () -> {
+      assertThatThrownBy(() -> kept.get().write((byte) 3)).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("(task 'a' holds the bus for device 'b')");
+      log.add("intruder refused during b's transaction");
+    });
+
+    loop.run();
+
+    assertThatThrownBy(() -> kept.get().write((byte) 4)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(" by thread ");
+    log.assertTaken("a=LOW", "a=HIGH", "b=LOW", "intruder refused during b's transaction",
+        "b=HIGH");
+    assertThat(((MockSpi) spi).readEntireMockBuffer()).isEmpty(); // not one byte reached the bus
+  }
+
+  @Test
+  void close_onSpiView_refusedBusStaysOpen() {
+    Handle<Spi> a = bus.csHandle(MockPi.loggedOutput(pi4j, "a", 5, log));
+    boolean openBefore = spi.isOpen(); // the mock's own answer, whatever it is
+    loop.addTask(() -> {
+      try (Lease<Spi> lease = a.acquire(); Spi s = lease.resource()) {
+        s.write((byte) 1);
+      }
+    });
+
+    assertThatThrownBy(loop::run).cause().isInstanceOf(UnsupportedOperationException.class)
+        .hasMessageStartingWith("Spi.close() through a lease of spi 'spi'");
+    assertThat(spi.isOpen()).isEqualTo(openBefore);
+  }
+
+  // ---- At most one chip select low, even when a pin fails ----
+
+  @Test
+  void close_chipSelectHighThrows_nextDeviceRefusedUntilPinRecovers() {
+    FlakyOutput flakyA = new FlakyOutput(MockPi.loggedOutput(pi4j, "a", 5, log));
+    DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
+    Handle<Spi> a = bus.csHandle(flakyA.pin);
+    Handle<Spi> b = bus.csHandle(csB);
+    log.take();
+    loop.addTask("a", () -> {
+      flakyA.failHigh = FlakyOutput.Failure.BEFORE_CHANGE;
+      try (Lease<Spi> lease = a.acquire()) {
+        lease.resource().write((byte) 'a');
+      } catch (IllegalStateException e) {
+        log.add("a: " + e.getMessage());
+      }
+    });
+    loop.addTask("b", () -> {
+      try (Lease<Spi> lease = b.acquire()) {
+        lease.resource().write((byte) 'b');
+        log.add("b selected");
+      } catch (IllegalStateException e) {
+        log.add("b: " + e.getMessage() + " / " + e.getCause().getMessage());
+      }
+      flakyA.failHigh = FlakyOutput.Failure.NONE; // the pin recovers
+      try (Lease<Spi> lease = b.acquire()) {
+        log.add("b selected, a low: " + flakyA.isLow());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken(
+        "a=LOW",
+        "a: high() of 'a' failed",
+        "b: chip select 'a' of spi 'spi' may still be low (driving it high threw); 'b' is not"
+            + " selected, so that two devices never listen at once / high() of 'a' failed",
+        "a=HIGH",
+        "b=LOW",
+        "b selected, a low: false",
+        "b=HIGH");
+    assertThat(((MockSpi) spi).readEntireMockBuffer()).containsExactly((byte) 'a');
+  }
+
+  @Test
+  void acquire_chipSelectLowThrowsAfterGoingLow_pinRaisedBeforeNextDevice() {
+    FlakyOutput flakyA = new FlakyOutput(MockPi.loggedOutput(pi4j, "a", 5, log));
+    DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
+    Handle<Spi> a = bus.csHandle(flakyA.pin);
+    Handle<Spi> b = bus.csHandle(csB);
+    log.take();
+    flakyA.failLow = FlakyOutput.Failure.AFTER_CHANGE;
+    loop.addTask("a", () -> {
+      assertThatThrownBy(a::acquire).hasMessage("low() of 'a' failed late");
+      try (Lease<Spi> lease = b.acquire()) {
+        log.add("b selected, a low: " + flakyA.isLow());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("a=LOW", "a=HIGH", "b=LOW", "b selected, a low: false", "b=HIGH");
+  }
+
+  // ---- A failed run of a schedule gives the bus back ----
+
+  @Test
+  void scheduleRunThrowsHoldingLease_chipSelectHighAndOtherDeviceServed() {
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "poll", 5, log);
+    DigitalOutput csB = MockPi.loggedOutput(pi4j, "sd", 6, log);
+    Handle<Spi> poll = bus.csHandle(csA);
+    Handle<Spi> sd = bus.csHandle(csB);
+    log.take();
+    Loop forgiving = Loop.builder().virtualTime()
+        .failureHandler(dev.tasko.FailureHandler.logAndContinue()).build();
+    var schedule = forgiving.schedule("poll", Duration.ofMillis(10), () -> {
+      Lease<Spi> lease = poll.acquire(); // no try-with-resources
+      lease.resource().write((byte) 1);
+      throw new IllegalStateException("sensor answered garbage");
+    });
+    forgiving.runLater("sd", Duration.ofMillis(5), () -> {
+      try (Lease<Spi> lease = sd.acquire()) {
+        log.add("sd got the bus at " + Duration.ofNanos(forgiving.nanoTime()).toMillis() + " ms");
+      }
+    });
+    forgiving.runLater(Duration.ofMillis(15), schedule::stop);
+
+    forgiving.run();
+
+    log.assertTaken("poll=LOW", "poll=HIGH", "sd=LOW", "sd got the bus at 5 ms", "sd=HIGH",
+        "poll=LOW", "poll=HIGH");
+  }
+
+  // ---- One handle per pin ----
+
+  @Test
+  void csHandle_samePinWhileItsDeviceHoldsBus_sameHandleAndPinStaysLow() {
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    Handle<Spi> a = bus.csHandle(csA);
+    log.take();
+    AtomicReference<Handle<Spi>> again = new AtomicReference<>();
+    loop.addTask(() -> {
+      try (Lease<Spi> lease = a.acquire()) {
+        again.set(bus.csHandle(csA));
+        log.add("a still low: " + csA.isLow());
+      }
+    });
+
+    loop.run();
+
+    assertThat(again.get()).isSameAs(a);
+    log.assertTaken("a=LOW", "a still low: true", "a=HIGH");
+  }
+
+  // ---- Shutdown after a failed run() ----
+
+  @Test
+  void shutdown_afterRunFailedWithHolderParked_chipSelectHighAgain() {
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    Handle<Spi> a = bus.csHandle(csA);
+    log.take();
+    loop.addTask("holder", () -> {
+      try (Lease<Spi> lease = a.acquire()) {
+        Tasko.sleep(Duration.ofSeconds(1));
+      }
+    });
+    loop.runLater("failing", Duration.ofMillis(1), () -> {
+      throw new IllegalStateException("boom");
+    });
+    assertThatThrownBy(loop::run).hasRootCauseMessage("boom");
+    assertThat(csA.isLow()).isTrue();
+
+    loop.shutdown();
+
+    log.assertTaken("a=LOW", "a=HIGH");
+    assertThatThrownBy(() -> loop.addTask(() -> {})).isInstanceOf(IllegalStateException.class);
   }
 
   private void transfer(Lease<Spi> lease, String payload, DigitalOutput csA, DigitalOutput csB) {

@@ -173,6 +173,14 @@ public final class Demo {
       view.close();
     }
     view.summary(endedBy == null ? "running out of tasks" : endedBy);
+    // End the loop for good before Pi4J: tasks still parked (a stopped or failed run leaves them
+    // so) run their cleanup, the chip selects go high, and the button's watcher is closed.
+    try {
+      loop.shutdown();
+    } catch (RuntimeException e) {
+      ok = false;
+      e.printStackTrace();
+    }
     pi4j.shutdown();
     return ok;
   }

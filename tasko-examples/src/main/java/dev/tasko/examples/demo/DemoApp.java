@@ -89,6 +89,7 @@ final class DemoApp {
     ball = new BeachBall(sensor);
     button = EdgeWatcher.of(loop, pi4j.create(DigitalInput.newConfigBuilder(pi4j).id(BUTTON)
         .address(BUTTON_PIN).pull(PullResistance.PULL_DOWN)), EDGES);
+    loop.closeOnShutdown(button); // read by a schedule: it lives as long as the loop
   }
 
   /**

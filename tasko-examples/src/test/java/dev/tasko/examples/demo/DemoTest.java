@@ -33,6 +33,9 @@ class DemoTest {
         .contains("button      1 press: 1 read triggered, 0 ignored");
     assertThat(out.lines()).filteredOn(l -> l.startsWith("beach-ball ")).last().asString()
         .startsWith("beach-ball    100 ms      51"); // in the summary: 51 runs, 0.0 to 5.0 s
+    // The read in flight was parked holding the bus: the demo shut the loop down on its way out.
+    assertThat(loop.isShutdown()).isTrue();
+    assertThat(loop.taskCount()).isZero();
   }
 
   @Test

@@ -1,0 +1,118 @@
+package dev.tasko;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How a loop ends for good ({@link Loop#shutdown()}): it refuses new work, cancels its tasks,
+ * drives them until their cleanup has run, and closes what was registered with
+ * {@link Loop#closeOnShutdown(AutoCloseable)}.
+ */
+final class Shutdown {
+  private final Loop loop;
+
+  // ---- Guarded by 'this': threads outside the loop add work and registrations concurrently. ----
+  /** Set by shutdown(): no new task, schedule or registration from now on. */
+  private volatile boolean requested;
+  /** Set once the registrations are being closed: none can be added any more. */
+  private boolean closing;
+  /** What to close on shutdown, with the order it was registered in (closed newest first). */
+  private final Map<AutoCloseable, Long> toClose = new IdentityHashMap<>();
+  private long registrations;
+
+  Shutdown(Loop loop) {
+    this.loop = loop;
+  }
+
+  boolean isRequested() {
+    return requested;
+  }
+
+  /** Throws if the loop is shut down; {@code what} says what is refused. */
+  void checkOpen(String what) {
+    if (requested) {
+      throw refused(what);
+    }
+  }
+
+  /**
+   * Sends {@code command} (new work) to the loop from a thread outside it, unless the loop is shut
+   * down. Under the lock, so that shutdown() either refuses it or finds it in the inbox, where its
+   * cancel-everything command comes after it: no task slips past a shutdown unstarted forever.
+   */
+  synchronized void submit(String what, Runnable command) {
+    checkOpen(what);
+    loop.submit(command);
+  }
+
+  synchronized void register(AutoCloseable resource) {
+    if (closing) {
+      throw refused("it closes nothing more (closeOnShutdown)");
+    }
+    toClose.putIfAbsent(resource, registrations++);
+  }
+
+  synchronized boolean unregister(AutoCloseable resource) {
+    return toClose.remove(resource) != null;
+  }
+
+  private IllegalStateException refused(String what) {
+    return new IllegalStateException("loop '" + loop.name() + "' is shut down: " + what);
+  }
+
+  /** The body of {@link Loop#shutdown()}, on a thread that is not a task. */
+  void run() {
+    synchronized (this) {
+      if (requested) {
+        return;
+      }
+      requested = true;
+      // After every command already sent: tasks added before now are enqueued first, then
+      // cancelled (a task that has not started never starts).
+      loop.submit(loop::cancelAll);
+    }
+    Throwable failure = null;
+    // Drive the cancelled tasks until each has ended: their finally blocks and try-with-resources
+    // run, and Task closes the leases they forgot. Failures in cleanup do not stop the shutdown.
+    // No pass limit: a cancelled task cannot park (every suspension point throws at once), so a
+    // task that ignores its cancellation holds the processor like any busy loop would.
+    for (boolean more = true; more; ) {
+      try {
+        more = loop.step();
+      } catch (RuntimeException | Error e) {
+        failure = chain(failure, e);
+      }
+    }
+    List<Map.Entry<AutoCloseable, Long>> closing;
+    synchronized (this) {
+      this.closing = true;
+      closing = new ArrayList<>(toClose.entrySet());
+      toClose.clear();
+    }
+    closing.sort(Map.Entry.<AutoCloseable, Long>comparingByValue().reversed());
+    for (Map.Entry<AutoCloseable, Long> e : closing) {
+      try {
+        e.getKey().close();
+      } catch (Exception | Error x) {
+        failure = chain(failure, x instanceof RuntimeException || x instanceof Error ? x
+            : new IllegalStateException("shutdown(): closing " + e.getKey() + " threw", x));
+      }
+    }
+    if (failure instanceof RuntimeException r) {
+      throw r;
+    }
+    if (failure instanceof Error err) {
+      throw err;
+    }
+  }
+
+  private static Throwable chain(Throwable first, Throwable next) {
+    if (first == null) {
+      return next;
+    }
+    first.addSuppressed(next);
+    return first;
+  }
+}

@@ -1,0 +1,209 @@
+package dev.tasko;
+
+import dev.tasko.testsupport.EventLog;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class LoopShutdownTest {
+  private final EventLog log = new EventLog();
+  private final Loop loop = Loop.builder().name("loop").virtualTime().build();
+
+  @Test
+  void shutdown_afterRunThrew_parkedHolderReleasesAndCleansUp() {
+    // run() ends early because one task failed; another is parked holding the bus.
+    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi",
+        cs -> log.add(cs + " low"), cs -> log.add(cs + " high"));
+    Handle<String> sd = bus.handle("sd");
+    Task<Void> holder = loop.addTask("holder", () -> {
+      try (Lease<String> lease = sd.acquire()) {
+        try {
+          Tasko.sleep(Duration.ofHours(1));
+        } finally {
+          log.add("holder cleans up");
+        }
+      }
+    });
+    loop.runLater("failing", Duration.ofMillis(5), () -> {
+      throw new IllegalStateException("boom");
+    });
+    assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class);
+    log.assertTaken("sd low");
+
+    loop.shutdown();
+
+    log.assertTaken("holder cleans up", "sd high");
+    assertThat(holder.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(loop.taskCount()).isZero();
+    assertThat(loop.nanoTime()).isEqualTo(Duration.ofMillis(5).toNanos()); // woken, not waited for
+  }
+
+  @Test
+  void shutdown_forgottenLease_isReleased() {
+    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi",
+        cs -> log.add(cs + " low"), cs -> log.add(cs + " high"));
+    Handle<String> sd = bus.handle("sd");
+    loop.addTask(() -> {
+      sd.acquire(); // never closed
+      Tasko.sleep(Duration.ofHours(1));
+    });
+    loop.step();
+
+    loop.shutdown();
+
+    log.assertTaken("sd low", "sd high");
+  }
+
+  @Test
+  void shutdown_tasksNotStartedAndSchedules_neverRunAgain() {
+    Task<Void> added = loop.addTask(() -> log.add("added ran"));
+    Task<Void> later = loop.runLater(Duration.ofSeconds(1), () -> log.add("later ran"));
+    ScheduledTask poll = loop.schedule(Duration.ofMillis(10), () -> log.add("poll"));
+
+    loop.shutdown();
+
+    log.assertTaken();
+    assertThat(added.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(later.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(poll.isScheduled()).isFalse();
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void shutdown_registeredResources_closedNewestFirstAfterTasksEnded() {
+    loop.closeOnShutdown(() -> log.add("first registered closed"));
+    loop.closeOnShutdown(() -> log.add("second registered closed"));
+    AutoCloseable dropped = () -> log.add("unregistered closed");
+    loop.closeOnShutdown(dropped);
+    assertThat(loop.cancelCloseOnShutdown(dropped)).isTrue();
+    loop.addTask(() -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        log.add("task cleaned up");
+      }
+    });
+    loop.step();
+
+    loop.shutdown();
+
+    log.assertTaken("task cleaned up", "second registered closed", "first registered closed");
+  }
+
+  @Test
+  void shutdown_thenNewWork_refusedWithClearMessage() {
+    ScheduledTask poll = loop.schedule(Duration.ofMillis(10), () -> {});
+    loop.shutdown();
+
+    assertThat(loop.isShutdown()).isTrue();
+    assertThatThrownBy(() -> loop.addTask(() -> {})).isInstanceOf(IllegalStateException.class)
+        .hasMessage("loop 'loop' is shut down: it takes no new task");
+    assertThatThrownBy(() -> loop.runLater(Duration.ZERO, () -> {}))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("loop 'loop' is shut down: it takes no new task");
+    assertThatThrownBy(() -> loop.schedule(Duration.ofMillis(1), () -> {}))
+        .isInstanceOf(IllegalStateException.class).hasMessage("loop 'loop' is shut down: it starts"
+            + " no new schedule");
+    assertThatThrownBy(poll::start).isInstanceOf(IllegalStateException.class)
+        .hasMessage("loop 'loop' is shut down: schedule 'schedule-1' cannot start");
+    assertThatThrownBy(() -> loop.closeOnShutdown(() -> {}))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("loop 'loop' is shut down: it closes nothing more (closeOnShutdown)");
+    loop.run(); // nothing left: returns at once
+    assertThat(loop.step()).isFalse();
+    loop.shutdown(); // idempotent
+  }
+
+  @Test
+  void shutdown_fromTask_throwsAndLoopGoesOn() {
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    loop.addTask(() -> {
+      try {
+        loop.shutdown();
+      } catch (IllegalStateException e) {
+        thrown.set(e);
+      }
+    });
+
+    loop.run();
+
+    assertThat(thrown.get()).hasMessage("shutdown() called from task 'task-1' of loop 'loop': call"
+        + " stop() from a task, and shutdown() once run() has returned");
+    assertThat(loop.isShutdown()).isFalse();
+  }
+
+  @Test
+  void shutdown_cleanupFailsAndCloseThrows_everythingDoneThenFirstFailureThrown() {
+    loop.closeOnShutdown(() -> {
+      throw new java.io.IOException("port stuck");
+    });
+    loop.closeOnShutdown(() -> log.add("other closed"));
+    loop.addTask("bad", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        throw new IllegalStateException("cleanup failed");
+      }
+    });
+    loop.addTask("good", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        log.add("good cleaned up");
+      }
+    });
+    loop.step();
+
+    assertThatThrownBy(loop::shutdown).isInstanceOf(TaskFailedException.class)
+        .hasRootCauseMessage("cleanup failed")
+        .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
+            .satisfies(s -> assertThat(s).hasMessageStartingWith("shutdown(): closing ")
+                .hasRootCauseMessage("port stuck")));
+    log.assertTaken("good cleaned up", "other closed");
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void shutdown_cleanupAddsTask_refusedAndShutdownCompletes() {
+    AtomicReference<Throwable> refused = new AtomicReference<>();
+    loop.addTask("worker", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        try {
+          loop.addTask(() -> log.add("must not run"));
+        } catch (IllegalStateException e) {
+          refused.set(e);
+        }
+      }
+    });
+    loop.step();
+
+    loop.shutdown();
+
+    assertThat(refused.get()).hasMessage("loop 'loop' is shut down: it takes no new task");
+    log.assertTaken();
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void shutdown_scheduleCancelledMidRunHoldingLease_leaseReleased() {
+    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi",
+        cs -> log.add(cs + " low"), cs -> log.add(cs + " high"));
+    Handle<String> sensor = bus.handle("sensor");
+    loop.schedule("poll", Duration.ofMillis(10), () -> {
+      try (Lease<String> lease = sensor.acquire()) {
+        Tasko.sleep(Duration.ofMillis(5)); // the run is suspended here when the loop shuts down
+      }
+    });
+    loop.step();
+
+    loop.shutdown();
+
+    log.assertTaken("sensor low", "sensor high");
+    assertThat(loop.taskCount()).isZero();
+  }
+}

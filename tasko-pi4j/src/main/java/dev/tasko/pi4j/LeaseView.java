@@ -1,0 +1,110 @@
+package dev.tasko.pi4j;
+
+import com.pi4j.io.i2c.I2CRegister;
+import dev.tasko.Lease;
+import dev.tasko.Task;
+import dev.tasko.Tasko;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * What a lease of a shared bus hands out: a Pi4J interface ({@code Spi}, {@code I2C}, or an
+ * {@code I2CRegister} reached through it) that forwards to one device while its lease is open and
+ * only for the task holding it, and refuses everything else with {@link IllegalStateException}.
+ * Objects reached through a view are views too: a fluent setter's result is the view itself, a
+ * register is a view of the register. The device's life belongs to its Pi4J context, never to a
+ * lease: {@code close()}, {@code open()}, {@code initialize()} and {@code shutdown()} are refused
+ * with {@link UnsupportedOperationException}.
+ */
+final class LeaseView implements InvocationHandler {
+  /** Methods that would end (or restart) the shared device for every lease to come. */
+  private static final Set<String> LIFECYCLE = Set.of("close", "open", "initialize", "shutdown");
+
+  private final Object target;
+  private final String type;
+  private final Lease<?> lease;
+  private final Task<?> holder;
+  private final String device;
+  private final String busName;
+  /** Who holds the bus now, for the message of a refused call; read on whichever thread calls. */
+  private final Supplier<String> busState;
+
+  private LeaseView(Object target, String type, Lease<?> lease, Task<?> holder, String device,
+      String busName, Supplier<String> busState) {
+    this.target = target;
+    this.type = type;
+    this.lease = lease;
+    this.holder = holder;
+    this.device = device;
+    this.busName = busName;
+    this.busState = busState;
+  }
+
+  /**
+   * A view of {@code target} bound to {@code lease}. Called in the acquiring task, which becomes
+   * the only task the view serves.
+   */
+  static <T> T of(Class<T> type, T target, Lease<?> lease, String device, String busName,
+      Supplier<String> busState) {
+    Task<?> holder = Tasko.currentTask();
+    return proxy(type,
+        new LeaseView(target, type.getSimpleName(), lease, holder, device, busName, busState));
+  }
+
+  /** Whether {@code o} is a view made here (and so no device of its own). */
+  static boolean isView(Object o) {
+    return o != null && Proxy.isProxyClass(o.getClass())
+        && Proxy.getInvocationHandler(o) instanceof LeaseView;
+  }
+
+  private static <T> T proxy(Class<T> type, LeaseView handler) {
+    return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler));
+  }
+
+  @Override
+  public Object invoke(Object view, Method method, Object[] args) throws Throwable {
+    if (method.getDeclaringClass() == Object.class) {
+      return switch (method.getName()) {
+        case "equals" -> view == args[0];
+        case "hashCode" -> System.identityHashCode(view);
+        default -> type + " of device '" + device + "' on " + busName + ", lease "
+            + (lease.isOpen() ? "open" : "closed");
+      };
+    }
+    String call = type + "." + method.getName() + "()";
+    if (LIFECYCLE.contains(method.getName())) {
+      throw new UnsupportedOperationException(call + " through a lease of " + busName + ": device '"
+          + device + "' belongs to its Pi4J context, which opens and closes it; close the lease"
+          + " instead");
+    }
+    Task<?> caller = Tasko.currentTask();
+    if (caller != holder || !lease.isOpen()) {
+      String who = caller == null ? "thread " + Thread.currentThread()
+          : "task '" + caller.name() + "'";
+      String why = lease.isOpen()
+          ? "which does not hold that lease (task '" + holder.name() + "' does)"
+          : "after that lease was closed (" + busState.get() + ")";
+      throw new IllegalStateException(call + " on " + busName + " through the lease of device '"
+          + device + "' by " + who + ", " + why
+          + ": use what a lease hands out only inside that lease, in its task");
+    }
+    Object result;
+    try {
+      result = method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause(); // Pi4J's own exception, unwrapped
+    }
+    if (result == target) {
+      return view; // a fluent setter: stay behind the guard
+    }
+    if (result instanceof I2CRegister register) {
+      return proxy(I2CRegister.class,
+          new LeaseView(register, "I2CRegister", lease, holder, device, busName, busState));
+    }
+    return result;
+  }
+}
