@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -58,7 +59,9 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Loop {
   private static final System.Logger LOG = System.getLogger(Loop.class.getName());
-  private static final long NO_DEADLINE = Long.MAX_VALUE;
+  /** Back-off before a cancellation is thrown again to a task that swallowed it. */
+  private static final long REDELIVERY_MIN_NANOS = 1_000_000L;
+  private static final long REDELIVERY_MAX_NANOS = 1_000_000_000L;
   /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
   static final long START_NOW = Long.MIN_VALUE;
 
@@ -68,6 +71,9 @@ public final class Loop {
   private final ManualTicker virtualClock;
   /** True when time moves only by hand: idle waits for a wake-up, not for a deadline. */
   private final boolean manualTime;
+  /** The ticker when it is a ManualTicker, whose advance() wakes this loop while it idles. */
+  private final ManualTicker manualTicker;
+  private final Runnable wakeHook = this::wake;
   private final IdleStrategy idleStrategy;
   private final FailureHandler failureHandler;
   private final boolean trace;
@@ -79,7 +85,9 @@ public final class Loop {
   // ---- Guarded by the baton: read and written only by the thread that holds the processor (the
   // running task, or the driving thread between tasks). Hand-offs go through volatile fields, so
   // each holder sees what the previous one wrote. ----
-  private final ArrayDeque<Task<?>> ready = new ArrayDeque<>();
+  private ArrayDeque<Task<?>> ready = new ArrayDeque<>();
+  /** The most tasks a pass has begun with since the ready queue was last made anew. */
+  private int readyPeak;
   private final Timers timers = new Timers();
   /** How many tasks at the head of {@code ready} still belong to the current pass. */
   private int passRemaining;
@@ -110,12 +118,16 @@ public final class Loop {
   // ---- Shared with any thread. ----
   /** Commands from outside the loop (new tasks, resumes, cancels), run at the start of a pass. */
   private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+  /** Tasks and schedules added from outside the loop whose command is still in the inbox. */
+  private final AtomicInteger inboxTasks = new AtomicInteger();
   /** The thread inside run() or step(), if any. */
   private final AtomicReference<Thread> driver = new AtomicReference<>();
   private volatile boolean driverTurn;
   /** The driver while it idles; a submit() unparks it. */
   private volatile Thread idleThread;
   private volatile boolean stopRequested;
+  /** The driving thread was interrupted while tasks ran: end the pass as stop() would. */
+  private volatile boolean interruptRequested;
   /** With stall warnings on: the task holding the processor, for the driver's watchdog. */
   private volatile Task<?> holder;
   private Task<?> lastStallReported;
@@ -139,9 +151,7 @@ public final class Loop {
       this.ticker = b.ticker == null ? Ticker.system() : b.ticker;
     }
     this.manualTime = ticker instanceof ManualTicker;
-    if (ticker instanceof ManualTicker m) {
-      m.onAdvance(this::wake);
-    }
+    this.manualTicker = ticker instanceof ManualTicker m ? m : null;
     this.trace = LOG.isLoggable(Level.DEBUG);
     this.stallNanos = b.stallNanos;
   }
@@ -299,7 +309,12 @@ public final class Loop {
     if (isOnLoop()) {
       s.startOnLoop(first);
     } else {
-      submit(() -> s.startOnLoop(first));
+      s.markStarting(); // scheduled from the moment this returns, though it is still in the inbox
+      inboxTasks.incrementAndGet();
+      submit(() -> {
+        s.startOnLoop(first);
+        inboxTasks.decrementAndGet();
+      });
     }
     return s;
   }
@@ -309,7 +324,11 @@ public final class Loop {
     if (isOnLoop()) {
       enqueue(t, startAt);
     } else {
-      submit(() -> enqueue(t, startAt));
+      inboxTasks.incrementAndGet(); // counted by taskCount() from the moment this returns
+      submit(() -> {
+        enqueue(t, startAt);
+        inboxTasks.decrementAndGet();
+      });
     }
     return t;
   }
@@ -384,6 +403,7 @@ public final class Loop {
         }
       }
     } finally {
+      interruptRequested = false;
       leave();
       if (interrupted) {
         Thread.currentThread().interrupt();
@@ -393,7 +413,9 @@ public final class Loop {
 
   /**
    * Runs one pass, tasko's {@code _step()}: once each task that was ready when the pass began, then
-   * once each sleeper whose deadline has come. Never waits.
+   * once each sleeper whose deadline has come. Never waits. On virtual time, a pass that would
+   * find nothing to run first moves the clock to the earliest timer, so that
+   * {@code while (loop.step());} ends once every task has.
    *
    * @return true while any task remains (running, ready, sleeping or waiting)
    * @throws TaskFailedException under the default failure handler, when an exception escapes a task
@@ -404,7 +426,9 @@ public final class Loop {
     stepping = true;
     boolean interrupted = false;
     try {
-      if (beginPass()) {
+      // On virtual time, a pass with nothing to run now moves the clock to the next timer, as
+      // run() would: otherwise `while (loop.step());` would never end.
+      if (beginPass() || skipToNextTimer()) {
         Task<?> first = next();
         if (first != null) {
           interrupted = runUntilDriverTurn(first);
@@ -414,6 +438,7 @@ public final class Loop {
       return liveCount > 0 || !inbox.isEmpty();
     } finally {
       stepping = false;
+      interruptRequested = false;
       leave();
       if (interrupted) {
         Thread.currentThread().interrupt();
@@ -431,9 +456,13 @@ public final class Loop {
     wake();
   }
 
-  /** How many tasks have not finished yet (including schedules' tasks); a snapshot. */
+  /**
+   * How many tasks have not finished yet (including schedules' tasks); a snapshot. A task or
+   * schedule added from another thread counts from the moment {@code addTask} or
+   * {@code schedule} returns, even before the loop has taken it in at its next pass.
+   */
   public int taskCount() {
-    return liveCount;
+    return liveCount + inboxTasks.get();
   }
 
   /**
@@ -525,7 +554,10 @@ public final class Loop {
         checkStall();
       }
       if (Thread.interrupted()) {
-        interrupted = true; // reported once the baton is back: a task is running now
+        // Reported once the baton is back: a task is running now. Busy tasks open pass after
+        // pass among themselves, so ask them to hand the baton back at the end of this one.
+        interrupted = true;
+        interruptRequested = true;
       }
     }
     driverTurn = false;
@@ -569,6 +601,9 @@ public final class Loop {
     }
     passes++;
     passRemaining = ready.size();
+    if (passRemaining > readyPeak) {
+      readyPeak = passRemaining;
+    }
     if (trace) {
       LOG.log(Level.DEBUG, "{0}: pass {1}: {2} ready, {3} sleeping, {4} tasks", name, passes, passRemaining,
           timers.size(), liveCount);
@@ -577,6 +612,7 @@ public final class Loop {
       inTimerPhase = false;
       return true;
     }
+    shrinkReadyQueue(); // nothing is ready: a good time to give back what a burst took
     inTimerPhase = true;
     passNow = ticker.read();
     return !timers.isEmpty() && timers.earliestDeadline() <= passNow;
@@ -596,7 +632,11 @@ public final class Loop {
       //    that yields in a loop cannot starve the others.
       if (passRemaining > 0) {
         passRemaining--;
-        return ready.poll();
+        Task<?> t = ready.poll();
+        if (t.isDone()) {
+          continue; // cancelled before it started, or ended by an error in the loop's code
+        }
+        return t;
       }
       // 2. Then the sleepers whose deadline has come, earliest first. The time is read once per
       //    pass, so a timer set while this phase runs cannot fire in it.
@@ -606,10 +646,10 @@ public final class Loop {
       }
       Task<?> due = timers.pollDue(passNow);
       if (due != null) {
-        return due;
+        return due; // (a task's timer is removed when it ends: no finished task is due)
       }
       // The pass is over. step() gets the baton back here; so does run() when asked to stop.
-      if (stepping || stopRequested) {
+      if (stepping || stopRequested || interruptRequested) {
         return null;
       }
       // 3. run() opens the next pass right here, on whichever task holds the baton, so a busy loop
@@ -628,14 +668,14 @@ public final class Loop {
    * through the driving thread. Returns false if the driver should idle instead.
    */
   private boolean spinToNextTimer() {
-    if (manualTime || timers.isEmpty() || !inbox.isEmpty() || stopRequested) {
+    if (manualTime || timers.isEmpty() || !inbox.isEmpty() || stopRequested || interruptRequested) {
       return false;
     }
     long deadline = timers.earliestDeadline();
     if (deadline - ticker.read() > idleStrategy.shortWaitNanos()) {
       return false;
     }
-    while (ticker.read() < deadline && inbox.isEmpty() && !stopRequested) {
+    while (ticker.read() < deadline && inbox.isEmpty() && !stopRequested && !interruptRequested) {
       Thread.onSpinWait();
     }
     return beginPass();
@@ -661,42 +701,62 @@ public final class Loop {
     if (!inbox.isEmpty() || stopRequested) {
       return true;
     }
-    long deadline;
-    if (!timers.isEmpty()) {
+    // Whether there is a deadline is a flag of its own: every long, Long.MAX_VALUE included, is
+    // a deadline a timer may have.
+    long deadline = 0;
+    boolean hasDeadline = !timers.isEmpty();
+    if (hasDeadline) {
       long slack = idleStrategy.slackNanos();
       deadline = slack == 0 ? timers.earliestDeadline() : timers.latestWithin(slack, 64);
     } else if (externalWaiters > 0) {
-      deadline = NO_DEADLINE; // only another thread can wake a task now
+      // only another thread can wake a task now
     } else if (liveCount == 0) {
       return false;
     } else {
       throw deadlock();
     }
-    if (virtualClock != null && deadline != NO_DEADLINE) {
+    if (virtualClock != null && hasDeadline) {
       virtualClock.advanceTo(deadline);
       return true;
     }
     if (trace) {
       LOG.log(Level.DEBUG, "{0}: idle until {1}", name,
-          deadline == NO_DEADLINE ? "a wake-up" : "+" + Duration.ofNanos(deadline - ticker.read()));
+          !hasDeadline ? "a wake-up" : "+" + Duration.ofNanos(deadline - ticker.read()));
     }
     long start = System.nanoTime();
     idleThread = Thread.currentThread();
+    if (manualTicker != null) {
+      manualTicker.addWaiter(wakeHook); // only while idle: the ticker keeps no loop that is gone
+    }
     try {
       // Checked after idleThread is published: work submitted from now on unparks us, and work
       // submitted before is seen here. The same goes for a manual ticker's advance().
-      if (inbox.isEmpty() && !stopRequested && ticker.read() < deadline) {
-        if (deadline == NO_DEADLINE || manualTime) {
+      if (inbox.isEmpty() && !stopRequested && (!hasDeadline || ticker.read() < deadline)) {
+        if (!hasDeadline || manualTime) {
           LockSupport.park(this);
         } else {
           idleStrategy.await(ticker, deadline, this::hasWork);
         }
       }
     } finally {
+      if (manualTicker != null) {
+        manualTicker.removeWaiter(wakeHook);
+      }
       idleThread = null;
       idleNanos += System.nanoTime() - start;
     }
     return true;
+  }
+
+  /**
+   * An ArrayDeque never gives back the array a burst made it grow to; when a burst of ready tasks
+   * has passed and the queue is empty, a new small queue takes its place.
+   */
+  private void shrinkReadyQueue() {
+    if (readyPeak > 256 && ready.isEmpty()) {
+      ready = new ArrayDeque<>();
+      readyPeak = 0;
+    }
   }
 
   private boolean hasWork() {
@@ -773,15 +833,31 @@ public final class Loop {
     }
     handTo(next);
     // Parked here until handed the processor again (inlined: every frame here is kept in the
-    // stack of every sleeping task).
+    // stack of every sleeping task). park() returns at once while the thread's interrupt flag is
+    // set, so the flag is taken off while the task waits (else its thread would spin on a core)
+    // and put back before it runs on: the task finds its flag as it left it.
+    boolean interrupted = false;
     while (!self.turn) {
       LockSupport.park(this);
+      if (Thread.interrupted()) {
+        interrupted = true;
+      }
     }
     self.clearTurn();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
-  /** The last thing a task's thread does: the task has ended. */
-  void exit(Task<?> t, Throwable unobservedFailure) {
+  /**
+   * The last thing a task's thread does: the task has ended (its failure, if any, reported).
+   * Whatever an error thrown inside the loop's own code on the task's stack (a stack overflow at
+   * a suspension point) left behind is taken away here: a timer, a place in the ready queue
+   * (next() skips finished tasks).
+   */
+  void exit(Task<?> t) {
+    timers.remove(t);
+    t.waitingOn = null;
     unlink(t);
     if (t.onEnd != null) {
       t.onEnd.run();
@@ -789,10 +865,19 @@ public final class Loop {
     if (trace) {
       LOG.log(Level.DEBUG, "{0}: task ''{1}'' ended: {2}", name, t.name(), t.state());
     }
-    if (unobservedFailure != null) {
-      reportFailure(t, unobservedFailure);
+    Task<?> next = next();
+    t.thread = null; // a finished task keeps no thread (its result may be kept for a long time)
+    handTo(next);
+  }
+
+  /** Ends a task cancelled before its first turn, without ever giving it a thread. */
+  private void endUnstarted(Task<?> t) {
+    timers.remove(t); // a runLater start; in the ready queue, next() skips it once it is done
+    t.endUnstarted();
+    unlink(t);
+    if (t.onEnd != null) {
+      t.onEnd.run();
     }
-    handTo(next());
   }
 
   void reportFailure(Task<?> task, Throwable failure) {
@@ -835,8 +920,9 @@ public final class Loop {
     Task<?> self = s.task;
     if (self.cancelRequested) {
       s.cancel();
-      throw self.cancelled();
+      throw deliverCancellation(self, self.cancelled());
     }
+    s.markAwaited(); // one-shot: a second await throws
     if (!s.beginAwait()) {
       yieldNow(self); // resumed before it was awaited: return, but still as a switch point
       return true;
@@ -893,6 +979,10 @@ public final class Loop {
       return;
     }
     t.cancelRequested = true;
+    if (t.thread == null) {
+      endUnstarted(t);
+      return;
+    }
     boolean wake = timers.remove(t);
     Suspension s = t.waitingOn;
     if (s != null && s.cancel()) {
@@ -939,10 +1029,42 @@ public final class Loop {
     }
   }
 
-  private static void checkCancelled(Task<?> self) {
+  /**
+   * At a suspension point: throws the task's pending cancellation, if it has one. (A pending
+   * cancellation is, so far, only a cancel(); whatever else may cancel a task goes through
+   * deliverCancellation too, so a swallowed one is caught the same way.)
+   */
+  void checkCancelled(Task<?> self) {
     if (self.cancelRequested) {
-      throw self.cancelled();
+      throw deliverCancellation(self, self.cancelled());
     }
+  }
+
+  /**
+   * Returns {@code e} for the caller to throw at a suspension point. The first delivery is at
+   * once. A task that reaches a suspension point again after that has swallowed its cancellation
+   * (a {@code catch (Exception e)} around a sleep): were it thrown at once again, the task would
+   * spin holding the processor and no other task, nor stop(), would ever run. So a re-delivery
+   * first sleeps on the loop's clock, 1 ms the first time, doubling up to 1 s, and the first one
+   * logs a warning naming the task.
+   */
+  CancellationException deliverCancellation(Task<?> self, CancellationException e) {
+    int delivered = self.cancelDeliveries;
+    self.cancelDeliveries = delivered == Integer.MAX_VALUE ? delivered : delivered + 1;
+    if (delivered > 0) {
+      if (delivered == 1) {
+        LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' reached a suspension point after its "
+            + "cancellation was thrown: it swallowed the CancellationException (a catch of "
+            + "Exception or Throwable around a suspending call?). It is thrown again at each "
+            + "suspension point, after a wait that grows to {2}.", name, self.name(),
+            Duration.ofNanos(REDELIVERY_MAX_NANOS));
+      }
+      long wait = REDELIVERY_MIN_NANOS << Math.min(delivered - 1, 30);
+      timers.add(self, Durations.saturatedAdd(ticker.read(), Math.min(wait, REDELIVERY_MAX_NANOS)));
+      self.setState(Task.State.WAITING);
+      park(self);
+    }
+    return e;
   }
 
   /** Whether the calling thread is a task of this loop (and so holds its baton). */
@@ -995,6 +1117,11 @@ public final class Loop {
     t.prevLive = null;
     t.nextLive = null;
     liveCount--;
+  }
+
+  /** The ready queue itself, for tests. */
+  Object readyQueue() {
+    return ready;
   }
 
   @Override

@@ -158,9 +158,7 @@ public final class ManagedResource<R, C> {
           + Thread.currentThread());
     }
     bindTo(me.loop);
-    if (me.cancelRequested) {
-      throw me.cancelled();
-    }
+    me.loop.checkCancelled(me);
     if (owner == me) {
       throw new IllegalStateException("task '" + me.name() + "' already holds resource '" + name + "' through "
           + ownerHandle + "; acquiring it again would wait forever");

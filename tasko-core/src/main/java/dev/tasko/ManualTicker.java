@@ -2,7 +2,8 @@ package dev.tasko;
 
 import dev.tasko.internal.Durations;
 import java.time.Duration;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -15,8 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ManualTicker implements Ticker {
   private final AtomicLong nanos = new AtomicLong();
-  /** Loops to wake on every change; a loop registers itself once, when it is built. */
-  private final CopyOnWriteArrayList<Runnable> listeners = new CopyOnWriteArrayList<>();
+  /**
+   * Loops to wake on every change: only those idle right now (a loop adds itself while it idles
+   * and removes itself after), so the ticker keeps no loop alive once it is gone.
+   */
+  private final Set<Runnable> waiters = ConcurrentHashMap.newKeySet();
 
   /** Creates a ticker that reads zero. */
   public ManualTicker() {}
@@ -47,7 +51,7 @@ public final class ManualTicker implements Ticker {
       throw new IllegalArgumentException("delta < 0: " + delta);
     }
     nanos.getAndAdd(delta);
-    listeners.forEach(Runnable::run);
+    waiters.forEach(Runnable::run);
   }
 
   /** Moves the time to {@code target} if it is later than now; never moves it back. */
@@ -55,8 +59,12 @@ public final class ManualTicker implements Ticker {
     nanos.accumulateAndGet(target, Math::max);
   }
 
-  void onAdvance(Runnable listener) {
-    listeners.add(listener);
+  void addWaiter(Runnable wake) {
+    waiters.add(wake);
+  }
+
+  void removeWaiter(Runnable wake) {
+    waiters.remove(wake);
   }
 
   @Override

@@ -48,6 +48,8 @@ public final class Suspension {
 
   @SuppressWarnings("unused") // through STATE
   private volatile int state;
+  /** Set by the first await; touched only by the awaiting task. */
+  private boolean awaited;
 
   Suspension(Task<?> task, Object blocker, boolean external) {
     this.task = task;
@@ -123,9 +125,24 @@ public final class Suspension {
 
   // ---- for the loop ----
 
+  /** Marks the one await this suspension allows. */
+  void markAwaited() {
+    if (awaited) {
+      throw new IllegalStateException("suspension of task '" + task.name() + "' waiting for "
+          + blocker + " was already awaited: a suspension is one-shot; make a new one for each wait");
+    }
+    awaited = true;
+  }
+
   /** NEW to AWAITING; false if it was resumed (or cancelled) before, so there is nothing to wait for. */
   boolean beginAwait() {
     return STATE.compareAndSet(this, NEW, AWAITING);
+  }
+
+  /** Whether nothing has ended it yet: not resumed, not timed out, not cancelled. */
+  boolean isPending() {
+    int s = state;
+    return s == NEW || s == AWAITING;
   }
 
   /** Ends the wait by cancellation. False if a resume got there first (the task is already ready). */

@@ -76,6 +76,8 @@ public final class Task<T> {
   // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
   private volatile State state = State.NEW;
   volatile boolean cancelRequested;
+  /** Cancellations thrown at its suspension points; more than one means it swallowed one. */
+  int cancelDeliveries;
   private T result;
   private Throwable failure;
   /** The suspension this task awaits, or null. */
@@ -187,7 +189,12 @@ public final class Task<T> {
       if (isDone()) {
         s.resume(); // ended before we were added; finish() may not have seen us (resume is idempotent)
       }
-      s.await();
+      try {
+        s.await();
+      } catch (CancellationException e) {
+        foreignJoiners.remove(s); // a cancelled joiner no longer observes this task's failure
+        throw e;
+      }
     }
     return outcome();
   }
@@ -280,21 +287,29 @@ public final class Task<T> {
     leases.remove(lease);
   }
 
-  /** A resource must never stay owned by a task that has ended: release what it forgot. */
-  private void closeForgottenLeases() {
+  /**
+   * A resource must never stay owned by a task that has ended: releases what it forgot. Returns
+   * what the releases threw (the first, with any others suppressed in it), or null.
+   */
+  private Throwable closeForgottenLeases() {
     if (leases == null || leases.isEmpty()) {
-      return;
+      return null;
     }
+    Throwable thrown = null;
     for (Lease<?> lease : List.copyOf(leases)) {
       System.getLogger(Loop.class.getName()).log(System.Logger.Level.WARNING,
           "task ''{0}'' ended holding {1}; releasing it", name, lease.handle);
       try {
-        lease.close();
-      } catch (RuntimeException e) {
-        System.getLogger(Loop.class.getName()).log(System.Logger.Level.WARNING,
-            "onRelease of " + lease.handle + " threw", e);
+        lease.close(); // passes the resource on even if onRelease throws
+      } catch (Throwable e) {
+        if (thrown == null) {
+          thrown = e;
+        } else {
+          thrown.addSuppressed(e);
+        }
       }
     }
+    return thrown;
   }
 
   /**
@@ -324,29 +339,69 @@ public final class Task<T> {
     }
   }
 
+  /**
+   * The whole life of the task's thread. Nothing thrown by the body, by a lease's onRelease or by
+   * the failure handler escapes it: each ends as the task's outcome or in the handler, and the
+   * task always reaches loop.exit(), which hands the processor on.
+   */
   private void runBody() {
-    boolean observed;
+    State end;
     try {
       if (cancelRequested) {
         throw cancelled();
       }
       result = call();
-      state = State.SUCCEEDED;
+      end = State.SUCCEEDED;
     } catch (CancellationException e) {
       if (cancelRequested) {
-        state = State.CANCELLED;
+        end = State.CANCELLED;
       } else {
         failure = e;
-        state = State.FAILED;
+        end = State.FAILED;
       }
     } catch (Throwable t) {
       failure = t;
-      state = State.FAILED;
-    } finally {
-      closeForgottenLeases();
-      observed = finish();
+      end = State.FAILED;
     }
-    loop.exit(this, state == State.FAILED && !observed ? failure : null);
+    Throwable releaseFailure = closeForgottenLeases();
+    if (releaseFailure != null) {
+      if (end == State.FAILED) {
+        failure.addSuppressed(releaseFailure);
+      } else {
+        failure = releaseFailure; // an onRelease that throws fails the task, as in its own close()
+        end = State.FAILED;
+      }
+    }
+    // The failure handler runs while the task is still live, in the task, so it may suspend
+    // (log over a busy bus); joiners and join() see the task end only once it has returned.
+    if (end == State.FAILED && !hasObservers()) {
+      loop.reportFailure(this, failure);
+    }
+    state = end;
+    finish();
+    loop.exit(this);
+  }
+
+  /** Whether anyone waits for this task, and so receives its failure through join(). */
+  private boolean hasObservers() {
+    if (joiners != null && !joiners.isEmpty()) {
+      return true;
+    }
+    ConcurrentLinkedQueue<Suspension> foreign = foreignJoiners;
+    if (foreign != null) {
+      for (Suspension s : foreign) {
+        if (s.isPending()) {
+          return true;
+        }
+      }
+    }
+    return doneLatch != null;
+  }
+
+  /** Ends a task that never started: cancelled before its first turn, it needs no thread. */
+  void endUnstarted() {
+    state = State.CANCELLED;
+    finish();
   }
 
   @SuppressWarnings("unchecked")
@@ -358,11 +413,9 @@ public final class Task<T> {
     return ((Callable<T>) body).call();
   }
 
-  /** Wakes everyone waiting for this task. Returns whether anybody was waiting. */
-  private boolean finish() {
-    boolean observed = false;
+  /** Wakes everyone waiting for this task. */
+  private void finish() {
     if (joiners != null) {
-      observed = !joiners.isEmpty();
       for (Suspension s : joiners) {
         s.resume();
       }
@@ -372,17 +425,14 @@ public final class Task<T> {
     // themselves before they read the state: one side always sees the other.
     ConcurrentLinkedQueue<Suspension> foreign = foreignJoiners;
     if (foreign != null) {
-      observed = true;
       for (Suspension s; (s = foreign.poll()) != null; ) {
         s.resume();
       }
     }
     CountDownLatch latch = doneLatch;
     if (latch != null) {
-      observed = true;
       latch.countDown();
     }
-    return observed;
   }
 
   @Override
