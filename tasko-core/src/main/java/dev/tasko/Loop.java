@@ -837,11 +837,22 @@ public final class Loop {
     // set, so the flag is taken off while the task waits (else its thread would spin on a core)
     // and put back before it runs on: the task finds its flag as it left it.
     boolean interrupted = false;
-    while (!self.turn) {
-      LockSupport.park(this);
-      if (Thread.interrupted()) {
-        interrupted = true;
+    try {
+      while (!self.turn) {
+        LockSupport.park(this);
+        if (Thread.interrupted()) {
+          interrupted = true;
+        }
       }
+    } catch (Throwable e) {
+      // A stack overflow (or out of memory) on the way into park(), after the processor was
+      // handed on: this task must not run on while another does. Wait for its turn without
+      // calling anything that could throw again, then let the error end it.
+      while (!self.turn) {
+        // spin: only reached by a task whose stack is already exhausted
+      }
+      self.turn = false; // as clearTurn(), without a call
+      throw e;
     }
     self.clearTurn();
     if (interrupted) {
