@@ -40,7 +40,9 @@ import java.util.function.Consumer;
  * called); if {@code onRelease} throws, {@code close()} rethrows after passing the resource on; a
  * task cancelled while it waits leaves the queue (or, if ownership had just been handed to it, hands
  * it on untouched); a task that ends while still holding a lease has it closed for it, with a
- * warning in the log.
+ * warning in the log, and if that {@code onRelease} throws (even an {@link Error}), the task fails
+ * with it (or, if the task had already failed, it is added to that failure as suppressed), and the
+ * loop's {@link FailureHandler} gets it.
  *
  * <p>A managed resource belongs to the loop of the first task that acquires it; tasks of other
  * loops get an {@link IllegalStateException}. The acquire and release paths are single-threaded by

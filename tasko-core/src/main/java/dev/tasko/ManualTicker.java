@@ -11,8 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Starts at zero. {@link #advance(Duration)} may be called from any thread; it wakes every loop
  * built on this ticker that is idle, so a {@link Loop#run()} waiting for a timer sees the new time at
- * once. A loop built with {@link Loop.Builder#virtualTime()} advances its manual ticker by itself
- * whenever it would otherwise wait.
+ * once. It keeps a reference to a loop only while that loop idles, so loops built on a shared
+ * ticker are not kept alive by it. A loop built with {@link Loop.Builder#virtualTime()} advances
+ * its manual ticker by itself whenever it would otherwise wait.
  */
 public final class ManualTicker implements Ticker {
   private final AtomicLong nanos = new AtomicLong();

@@ -116,8 +116,10 @@ public final class ScheduledTask {
 
   /**
    * Resumes a stopped schedule: the next run starts at the loop's next pass (or, if the previous run
-   * is still in progress, right after it), and the grid restarts from there. Does nothing if the
-   * schedule is not stopped; never makes two runs alive at once.
+   * is still in progress, right after it), and the grid restarts from there, also when the schedule
+   * was stopped while it slept towards its next target. Does nothing if the schedule is not
+   * stopped; never makes two runs alive at once. From another thread, {@code stop()} then
+   * {@code start()} take effect in that order.
    */
   public void start() {
     if (loop.isOnLoop()) {
@@ -139,7 +141,11 @@ public final class ScheduledTask {
     }
   }
 
-  /** Whether the schedule will run again: started and not stopped. */
+  /**
+   * Whether the schedule will run again: started and not stopped. True from the moment
+   * {@link Loop#schedule} returns, even when called from another thread before the loop has taken
+   * the schedule in.
+   */
   public boolean isScheduled() {
     return !stopped;
   }

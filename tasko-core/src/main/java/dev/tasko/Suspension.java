@@ -20,7 +20,8 @@ import java.util.concurrent.CancellationException;
  *
  * <p>{@link #resume()} may be called from any thread, any number of times (only the first counts),
  * and before {@link #await()}: a resume that comes first is not lost, and {@code await()} then
- * returns at the next pass. A suspension is one-shot: make a new one for each wait.
+ * returns at the next pass. A suspension is one-shot: make a new one for each wait; a second
+ * {@code await} throws {@link IllegalStateException}.
  *
  * <p>While a task awaits a suspension from {@link Tasko#suspend()}, {@link Loop#run()} does not end
  * and does not report a deadlock, since another thread may resume it at any time.
@@ -61,7 +62,8 @@ public final class Suspension {
    * Suspends the calling task until {@link #resume()} is called; other tasks run meanwhile. Always a
    * switch point: if {@code resume()} came first, the task still yields once.
    *
-   * @throws IllegalStateException if the caller is not the task that created this suspension
+   * @throws IllegalStateException if the caller is not the task that created this suspension, or if
+   *     this suspension was awaited before (it is one-shot)
    * @throws CancellationException if the task is cancelled before or while it waits
    */
   public void await() {
@@ -77,7 +79,8 @@ public final class Suspension {
    * @return true if resumed, false if the timeout passed first
    * @throws NullPointerException if {@code timeout} is null
    * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of nanoseconds
-   * @throws IllegalStateException if the caller is not the task that created this suspension
+   * @throws IllegalStateException if the caller is not the task that created this suspension, or if
+   *     this suspension was awaited before, even if that wait timed out (it is one-shot)
    * @throws CancellationException if the task is cancelled before or while it waits
    */
   public boolean await(Duration timeout) {

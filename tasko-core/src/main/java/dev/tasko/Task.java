@@ -27,6 +27,12 @@ import java.util.concurrent.locks.LockSupport;
  * suspension point. A task that lets the exception escape ends {@link State#CANCELLED}, which is not
  * a failure.
  *
+ * <p>A task that catches the exception and reaches a suspension point again (a
+ * {@code catch (Exception e)} around a sleep) has swallowed its cancellation. It is thrown again
+ * there, but only after a wait on the loop's clock (1 ms, doubling at each re-delivery up to 1 s),
+ * and the loop logs one {@code WARNING} naming the task: the other tasks keep running,
+ * {@link Loop#stop()} still works, and the task costs no processor while it waits.
+ *
  * <p>The methods of this class may be called from any thread.
  *
  * @param <T> the result type; {@code Void} for a {@link TaskBody}
@@ -162,7 +168,9 @@ public final class Task<T> {
    * <p>Called from a task of a loop, it suspends that task (it is always a switch point, even when
    * this task has already finished) and other tasks run meanwhile; a task cannot join itself. Called
    * from any other thread, it blocks that thread: never call it from the thread that should be
-   * running this task's loop.
+   * running this task's loop. That wait is not interruptible, like
+   * {@link java.util.concurrent.CompletableFuture#join()}: an interrupt does not end it, and the
+   * thread's interrupt status is set again when it returns.
    *
    * <p>If the calling task is cancelled while it waits, this throws {@link CancellationException}
    * and this task goes on unaffected.

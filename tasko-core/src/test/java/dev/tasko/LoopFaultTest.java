@@ -430,4 +430,31 @@ class LoopFaultTest {
     assertThat(steps).isLessThan(1_000);
     assertThat(loop.nanoTime()).isEqualTo(Duration.ofSeconds(5).toNanos());
   }
+  @Test
+  void recentStats_afterALateSpell_describesOnlyTheRunsSinceTheLastRead() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    AtomicBoolean slow = new AtomicBoolean(true);
+    ScheduledTask s = loop.schedule("sampler", Duration.ofMillis(10), () -> {
+      if (slow.get()) {
+        Tasko.sleep(Duration.ofMillis(15)); // overruns: the next run starts 5 ms late
+      }
+    });
+    List<ScheduledTask.Stats> windows = new ArrayList<>();
+    loop.runLater(Duration.ofSeconds(1), () -> {
+      windows.add(s.recentStats());
+      slow.set(false);
+    });
+    loop.runLater(Duration.ofMillis(2005), () -> {
+      windows.add(s.recentStats());
+      s.stop();
+    });
+
+    loop.run();
+
+    assertThat(windows.get(0).latenessP50()).isGreaterThanOrEqualTo(Duration.ofMillis(4));
+    assertThat(windows.get(1).runs()).isBetween(99L, 103L); // one second at 100 Hz
+    assertThat(windows.get(1).latenessP50()).isZero(); // only the first run trails the late spell
+    assertThat(s.stats().runs()).isEqualTo(windows.get(0).runs() + windows.get(1).runs());
+    assertThat(s.stats().latenessP99()).isGreaterThanOrEqualTo(Duration.ofMillis(4));
+  }
 }
