@@ -392,8 +392,14 @@ public final class Task<T> {
 
   /** Whether anyone waits for this task, and so receives its failure through join(). */
   private boolean hasObservers() {
-    if (joiners != null && !joiners.isEmpty()) {
-      return true;
+    // Only joiners still waiting count: one whose wait was cancelled may not have left the list
+    // yet (it leaves when it next runs), and it will never see this failure.
+    if (joiners != null) {
+      for (Suspension s : joiners) {
+        if (s.isPending()) {
+          return true;
+        }
+      }
     }
     ConcurrentLinkedQueue<Suspension> foreign = foreignJoiners;
     if (foreign != null) {

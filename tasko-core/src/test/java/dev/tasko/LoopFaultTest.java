@@ -457,4 +457,28 @@ class LoopFaultTest {
     assertThat(s.stats().runs()).isEqualTo(windows.get(0).runs() + windows.get(1).runs());
     assertThat(s.stats().latenessP99()).isGreaterThanOrEqualTo(Duration.ofMillis(4));
   }
+  // ---- Found by LoopPropertyTest (its shrunk program, made plain) ----
+
+  @Test
+  void join_joinerCancelledInThePassBeforeTheTargetFails_failureReachesTheHandler() {
+    List<String> handled = new ArrayList<>();
+    Loop loop = virtualLoop((task, failure) -> handled.add(task.name() + ": " + failure.getMessage()));
+    Task<Void> failing = loop.addTask("failing", () -> {
+      Tasko.yieldNow();
+      throw new AssertionError("boom");
+    });
+    Task<Void> joiner = loop.addTask("joiner", () -> {
+      failing.join();
+    });
+    // Cancelled in the first pass, the joiner leaves the target's list only when it next runs,
+    // which is after the target has failed in the second pass.
+    loop.addTask("canceller", () -> {
+      joiner.cancel();
+    });
+
+    loop.run();
+
+    assertThat(joiner.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(handled).containsExactly("failing: boom");
+  }
 }
