@@ -928,6 +928,20 @@ public final class Loop {
    * (negative: no timeout). Returns false on timeout.
    */
   boolean await(Suspension s, long timeoutNanos) {
+    return await(s, timeoutNanos, /* resumeWins= */ false);
+  }
+
+  /**
+   * Awaits a join's suspension. A join that was resumed (its task ended and woke the caller)
+   * before a cancel of the caller arrived returns, so the caller receives the outcome it was
+   * handed (a failure counted as seen by it would otherwise be lost); the cancellation is thrown
+   * at the caller's next suspension point.
+   */
+  void awaitJoin(Suspension s) {
+    await(s, -1, /* resumeWins= */ true);
+  }
+
+  private boolean await(Suspension s, long timeoutNanos, boolean resumeWins) {
     Task<?> self = s.task;
     if (self.cancelRequested) {
       s.cancel();
@@ -965,7 +979,9 @@ public final class Loop {
         externalWaiters--;
       }
     }
-    checkCancelled(self);
+    if (!(resumeWins && s.isResumed())) {
+      checkCancelled(self);
+    }
     return true;
   }
 
@@ -977,7 +993,7 @@ public final class Loop {
     Suspension s = new Suspension(caller, target, /* external= */ false);
     target.addJoiner(s);
     try {
-      await(s, -1);
+      awaitJoin(s);
     } catch (CancellationException e) {
       target.removeJoiner(s);
       throw e;

@@ -173,7 +173,10 @@ public final class Task<T> {
    * thread's interrupt status is set again when it returns.
    *
    * <p>If the calling task is cancelled while it waits, this throws {@link CancellationException}
-   * and this task goes on unaffected.
+   * and this task goes on unaffected. If this task had already ended and woken the caller when
+   * the cancel came, the join returns this task's outcome (its result, or the
+   * {@link TaskFailedException}), and the cancellation is thrown at the caller's next suspension
+   * point: a failure handed to a joiner is never lost.
    *
    * @return the value returned by the task's body; null for a {@link TaskBody}
    * @throws TaskFailedException if the task failed, with the original exception as its cause
@@ -198,7 +201,7 @@ public final class Task<T> {
         s.resume(); // ended before we were added; finish() may not have seen us (resume is idempotent)
       }
       try {
-        s.await();
+        caller.loop.awaitJoin(s);
       } catch (CancellationException e) {
         foreignJoiners.remove(s); // a cancelled joiner no longer observes this task's failure
         throw e;

@@ -481,4 +481,33 @@ class LoopFaultTest {
     assertThat(joiner.state()).isEqualTo(Task.State.CANCELLED);
     assertThat(handled).containsExactly("failing: boom");
   }
+  @Test
+  void join_joinerCancelledAfterTheTargetFailedAndWokeIt_joinerStillGetsTheFailure() {
+    List<String> handled = new ArrayList<>();
+    Loop loop = virtualLoop((task, failure) -> handled.add(task.name() + ": " + failure.getMessage()));
+    List<String> joinerSaw = new ArrayList<>();
+    Task<Void> joiner = loop.addTask("joiner", () -> {
+      Task<?> self = Tasko.currentTask();
+      Task<Void> failing = loop.addTask("failing", () -> {
+        throw new AssertionError("boom");
+      });
+      // Runs right after the failing task, in the same pass: the joiner has just been woken.
+      loop.addTask("canceller", () -> {
+        self.cancel();
+      });
+      try {
+        failing.join();
+      } catch (TaskFailedException e) {
+        joinerSaw.add(e.getCause().getMessage());
+      }
+      Tasko.yieldNow(); // the cancellation lands here
+      joinerSaw.add("not reached");
+    });
+
+    loop.run();
+
+    assertThat(joinerSaw).containsExactly("boom");
+    assertThat(joiner.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(handled).isEmpty(); // the joiner saw it: not the handler's
+  }
 }
