@@ -132,7 +132,7 @@ public final class Suspension {
   void markAwaited() {
     if (awaited) {
       throw new IllegalStateException("suspension of task '" + task.name() + "' waiting for "
-          + blocker + " was already awaited: a suspension is one-shot; make a new one for each wait");
+          + blocker + " was already awaited: a suspension is one-shot; make a new one per wait");
     }
     awaited = true;
   }

@@ -24,7 +24,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * for: ended, never failed, its body run at most once (exactly once if it succeeded, never if it
  * was cancelled before it started), and the loop is empty. Real threads and real time, so it is
  * kept out of the fast suite:
- * <pre>mvn -B -pl tasko-core verify -Dstress=true -Dtest=ForeignThreadStressTest -Dsurefire.failIfNoSpecifiedTests=false</pre>
+ * <pre>
+ * mvn -B -pl tasko-core verify -Dstress=true -Dtest=ForeignThreadStressTest \
+ *     -Dsurefire.failIfNoSpecifiedTests=false
+ * </pre>
  */
 @Tag("stress")
 @EnabledIfSystemProperty(named = "stress", matches = "true")

@@ -462,7 +462,8 @@ class LoopFaultTest {
   @Test
   void join_joinerCancelledInThePassBeforeTheTargetFails_failureReachesTheHandler() {
     List<String> handled = new ArrayList<>();
-    Loop loop = virtualLoop((task, failure) -> handled.add(task.name() + ": " + failure.getMessage()));
+    Loop loop = virtualLoop(
+        (task, failure) -> handled.add(task.name() + ": " + failure.getMessage()));
     Task<Void> failing = loop.addTask("failing", () -> {
       Tasko.yieldNow();
       throw new AssertionError("boom");
@@ -484,7 +485,8 @@ class LoopFaultTest {
   @Test
   void join_joinerCancelledAfterTheTargetFailedAndWokeIt_joinerStillGetsTheFailure() {
     List<String> handled = new ArrayList<>();
-    Loop loop = virtualLoop((task, failure) -> handled.add(task.name() + ": " + failure.getMessage()));
+    Loop loop = virtualLoop(
+        (task, failure) -> handled.add(task.name() + ": " + failure.getMessage()));
     List<String> joinerSaw = new ArrayList<>();
     Task<Void> joiner = loop.addTask("joiner", () -> {
       Task<?> self = Tasko.currentTask();

@@ -332,8 +332,8 @@ public final class Soak {
       p99 = Math.max(p99, s.latenessP99().toNanos());
       max = Math.max(max, s.latenessMax().toNanos());
     }
-    out.printf(Locale.ROOT, "t=%6.0f s  heap after GC %7.1f MB  tasks %5d  runs/s %8.1f (rate %8.1f)"
-            + "  lateness p99 %6.0f us max %7.0f us  stuck %d  spawned %d%n",
+    out.printf(Locale.ROOT, "t=%6.0f s  heap after GC %7.1f MB  tasks %5d  runs/s %8.1f"
+            + " (rate %8.1f)  lateness p99 %6.0f us max %7.0f us  stuck %d  spawned %d%n",
         (System.nanoTime() - start) / 1e9, heap / 1e6, loop.taskCount(), runsPerSecond,
         expectedPerSecond, p99 / 1e3, max / 1e3, stuck, spawned.get());
   }
