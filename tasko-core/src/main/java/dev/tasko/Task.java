@@ -82,7 +82,11 @@ public final class Task<T> {
   // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
   private volatile State state = State.NEW;
   volatile boolean cancelRequested;
-  /** Cancellations thrown at its suspension points; more than one means it swallowed one. */
+  /**
+   * Cancellations thrown at its suspension points (see Loop.deliverCancellation); a task that
+   * meets another after one was thrown has swallowed it. Whoever catches a cancellation on
+   * purpose, as its own handled outcome, must take its delivery back off this count.
+   */
   int cancelDeliveries;
   private T result;
   private Throwable failure;

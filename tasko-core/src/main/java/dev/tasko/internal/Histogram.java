@@ -3,7 +3,7 @@ package dev.tasko.internal;
 /**
  * A small log-linear histogram of non-negative longs (nanoseconds of lateness), about 6% precise:
  * values under 32 are counted exactly, larger ones in 16 sub-buckets per power of two, up to 2^40
- * (about 18 minutes; larger values count in the top bucket). 4.6 KiB, no allocation when recording.
+ * (about 18 minutes; larger values count in the top bucket). 4.8 KiB, no allocation when recording.
  *
  * <p>Written by one thread (the loop's running task); may be read from another thread, in which case
  * a snapshot can be slightly inconsistent (a count may lag its bucket). Good enough for diagnostics,
