@@ -35,8 +35,11 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  *   <li>no finished task holds a lease: every resource ends free, every handle inactive;
  *   <li>the loop is usable after every exception {@code run()} throws, and at the end.
  * </ul>
- * jqwik draws {@code jqwik.tries.default} programs per run (1,000, in junit-platform.properties);
- * a failure prints the seed and the shrunk program. A long run:
+ * jqwik draws {@code jqwik.tries.default} programs per run (1,000, in junit-platform.properties),
+ * from a new random seed each build; a failure prints the seed and the shrunk program, and the
+ * next run tries that program first. Everything runs on virtual time except the foreign
+ * resumes, which race the loop: a seed replays the program, not always its interleaving. A long
+ * run:
  * <pre>mvn -B -pl tasko-core verify -Djqwik.tries.default=100000 -Dtest=LoopPropertyTest</pre>
  */
 class LoopPropertyTest {
