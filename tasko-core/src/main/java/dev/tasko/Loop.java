@@ -994,7 +994,8 @@ public final class Loop {
     target.addJoiner(s);
     try {
       awaitJoin(s);
-    } catch (CancellationException e) {
+    } catch (Throwable e) { // a cancel, or an error at the suspension point: no longer a joiner
+      s.cancel();
       target.removeJoiner(s);
       throw e;
     }

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
 import java.util.function.Consumer;
 
 /**
@@ -173,7 +172,8 @@ public final class ManagedResource<R, C> {
       waiters.add(w);
       try {
         w.suspension.await();
-      } catch (CancellationException e) {
+      } catch (Throwable e) { // a cancel, or an error (a stack overflow) at the suspension point
+        w.suspension.cancel(); // never to be handed the resource now
         if (owner == me) {
           passOn(); // handed to us just before the cancel: hand it on untouched
         } else {

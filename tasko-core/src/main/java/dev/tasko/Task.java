@@ -206,8 +206,9 @@ public final class Task<T> {
       }
       try {
         caller.loop.awaitJoin(s);
-      } catch (CancellationException e) {
-        foreignJoiners.remove(s); // a cancelled joiner no longer observes this task's failure
+      } catch (Throwable e) { // a cancelled joiner no longer observes this task's failure
+        s.cancel();
+        foreignJoiners.remove(s);
         throw e;
       }
     }
