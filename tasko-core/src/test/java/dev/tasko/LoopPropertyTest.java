@@ -24,8 +24,9 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 /**
  * Random programs of 2–20 tasks, drawn from every operation a task has — sleep, yield, acquire and
  * release on 1–3 resources (and forget to release), suspend and resume (from a task or from a
- * foreign thread), await with a timeout, join, cancel a random task, throw a RuntimeException or
- * an Error, swallow a cancellation once, stop/start/changeRate a schedule — run on virtual time and
+ * foreign thread), await with a timeout, join, cancel a random task (from a task or a foreign
+ * thread), stop the loop, throw a RuntimeException or an Error, swallow a cancellation once,
+ * stop/start/changeRate a schedule — run on virtual time and
  * checked against the loop's invariants:
  * <ul>
  *   <li>at most one holder per resource, and grants in FIFO order (cancelled waiters skipped);
@@ -88,6 +89,12 @@ class LoopPropertyTest {
 
   record Cancel(int target) implements Op {}
 
+  /** Cancel a task from a foreign thread. */
+  record ForeignCancel(int target) implements Op {}
+
+  /** Stop the loop: run() returns after the pass and is called again. */
+  record StopLoop() implements Op {}
+
   record Throw(boolean error) implements Op {}
 
   /** Sleep, and swallow a cancellation there the first time this task meets one. */
@@ -124,6 +131,8 @@ class LoopPropertyTest {
         net.jqwik.api.Tuple.of(1, ints(0, 30).map(AwaitTimeout::new)),
         net.jqwik.api.Tuple.of(2, ints(0, 19).map(Join::new)),
         net.jqwik.api.Tuple.of(1, ints(0, 19).map(Cancel::new)),
+        net.jqwik.api.Tuple.of(1, ints(0, 19).map(ForeignCancel::new)),
+        net.jqwik.api.Tuple.of(1, Arbitraries.just(new StopLoop())),
         net.jqwik.api.Tuple.of(1, Arbitraries.of(true, false).map(Throw::new)),
         net.jqwik.api.Tuple.of(1, ints(1, 30).map(SwallowCancel::new)),
         net.jqwik.api.Tuple.of(1, Combinators.combine(ints(0, 1),
@@ -267,6 +276,11 @@ class LoopPropertyTest {
           }
         }
         case Cancel c -> tasks[c.target() % tasks.length].cancel();
+        case ForeignCancel c -> {
+          Task<?> target = tasks[c.target() % tasks.length];
+          FOREIGN.execute(target::cancel);
+        }
+        case StopLoop x -> loop.stop();
         case Throw t -> {
           if (t.error()) {
             AssertionError e = new AssertionError(self.name() + " throws an Error");
@@ -334,7 +348,10 @@ class LoopPropertyTest {
           }
           try {
             loop.run();
-            return;
+            if (loop.taskCount() == 0) {
+              return;
+            }
+            // stopped: go on, as a program that stops and restarts its loop would
           } catch (TaskFailedException e) {
             if (!p.stopOnFailure()) {
               violation("run() threw " + e + " under a handler that does not throw");
