@@ -631,11 +631,15 @@ public final class Loop {
       //    ready during the pass (a yield, a resume, a release) waits for the next pass, so a task
       //    that yields in a loop cannot starve the others.
       if (passRemaining > 0) {
-        passRemaining--;
-        Task<?> t = ready.poll();
-        if (t.isDone()) {
-          continue; // cancelled before it started, or ended by an error in the loop's code
+        // Looked at before it is taken: an error (a stack overflow) thrown by a call in between
+        // must not lose a task that is out of the queue but not yet running.
+        if (ready.peek().isDone()) {
+          ready.poll(); // cancelled before it started, or ended by an error in the loop's code
+          passRemaining--;
+          continue;
         }
+        Task<?> t = ready.poll();
+        passRemaining--;
         return t;
       }
       // 2. Then the sleepers whose deadline has come, earliest first. The time is read once per
@@ -826,7 +830,20 @@ public final class Loop {
    * already put {@code self} wherever it waits (the ready queue, a timer, a suspension).
    */
   private void park(Task<?> self) {
-    Task<?> next = next();
+    Task<?> next;
+    try {
+      next = next();
+    } catch (Throwable e) {
+      // An error in the loop's own code (a stack overflow) before the hand-off: the task still
+      // holds the processor and goes on with the error, so take it out of where it was queued.
+      // Best effort: if this throws too, its stale place is skipped once it ends.
+      timers.remove(self);
+      if (ready.removeLastOccurrence(self) && passRemaining > ready.size()) {
+        passRemaining = ready.size(); // it may have been counted in a pass opened meanwhile
+      }
+      self.setState(Task.State.RUNNING);
+      throw e;
+    }
     if (next == self) {
       self.setState(Task.State.RUNNING); // its own turn came round again: no switch needed
       return;
