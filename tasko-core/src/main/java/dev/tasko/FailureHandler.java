@@ -5,9 +5,18 @@ package dev.tasko;
  * {@link Loop.Builder#failureHandler(FailureHandler)}.
  *
  * <p>Called on the loop, in the failing task (or, for a {@link ScheduledTask}, after the failing
- * iteration, in the schedule's task), before any other task runs. If the handler throws, the
- * exception stops {@link Loop#run()} (or {@link Loop#step()}), which rethrows it; the loop is left
- * usable and the remaining tasks keep their places. If it returns, the loop goes on.
+ * iteration, in the schedule's task), before any other task runs. It is handed every
+ * {@link Throwable}: exceptions, {@link Error}s, and whatever a forgotten lease's
+ * {@code onRelease} threw when the loop closed it. If the handler throws anything, it stops
+ * {@link Loop#run()} (or {@link Loop#step()}), which rethrows it; the loop is left usable and the
+ * remaining tasks keep their places. If it returns, the loop goes on.
+ *
+ * <p>The handler may suspend, for example to log over a busy {@link ManagedResource}: the failed
+ * task is still live while it runs (other tasks run meanwhile), and it ends, {@link
+ * Task.State#FAILED}, with its joiners woken, once the handler returns or throws. If that task is
+ * cancelled while its handler waits, the waiting call throws {@link
+ * java.util.concurrent.CancellationException}, which stops {@code run()} like any exception
+ * thrown by the handler.
  *
  * <p>A failure is handed to this handler only if nobody waits for the task: when a task that fails
  * is being {@linkplain Task#join() joined}, its joiners receive the failure instead.

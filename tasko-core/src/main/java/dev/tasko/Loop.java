@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -72,11 +73,15 @@ public final class Loop {
    * The library's one logger, {@code dev.tasko.Loop}: loops, tasks and failure handlers log here.
    */
   static final System.Logger LOG = System.getLogger(Loop.class.getName());
-  private static final long NO_DEADLINE = Long.MAX_VALUE;
   /** Stall warnings come after 100 ms: far beyond any well-behaved turn, soon enough to notice. */
   private static final long DEFAULT_STALL_NANOS = Duration.ofMillis(100).toNanos();
   /** Numbers the loops built without a name, process-wide: loop-1, loop-2, ... */
   private static final AtomicLong loopNames = new AtomicLong();
+  /** Back-off before a cancellation is thrown again to a task that swallowed it. */
+  private static final long REDELIVERY_MIN_NANOS = 1_000_000L;
+  /** Deliveries thrown at once, before a task counts as swallowing its cancellation. */
+  private static final int IMMEDIATE_DELIVERIES = 3;
+  private static final long REDELIVERY_MAX_NANOS = 1_000_000_000L;
   /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
   static final long START_NOW = Long.MIN_VALUE;
   private static final VarHandle PASSES;
@@ -100,6 +105,9 @@ public final class Loop {
   private final ManualTicker virtualClock;
   /** True when time moves only by hand: idle waits for a wake-up, not for a deadline. */
   private final boolean manualTime;
+  /** The ticker when it is a ManualTicker, whose advance() wakes this loop while it idles. */
+  private final ManualTicker manualTicker;
+  private final Runnable wakeHook = this::wake;
   private final IdleStrategy idleStrategy;
   private final FailureHandler failureHandler;
   private final boolean trace;
@@ -111,7 +119,9 @@ public final class Loop {
   // ---- Guarded by the baton: read and written only by the thread that holds the processor (the
   // running task, or the driving thread between tasks). Hand-offs go through volatile fields, so
   // each holder sees what the previous one wrote. ----
-  private final ArrayDeque<Task<?>> ready = new ArrayDeque<>();
+  private ArrayDeque<Task<?>> ready = new ArrayDeque<>();
+  /** The most tasks a pass has begun with since the ready queue was last made anew. */
+  private int readyPeak;
   private final Timers timers = new Timers();
   /** How many tasks at the head of {@code ready} still belong to the current pass. */
   private int passRemaining;
@@ -145,6 +155,8 @@ public final class Loop {
   // ---- Shared with any thread. ----
   /** Commands from outside the loop (new tasks, resumes, cancels), run at the start of a pass. */
   private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+  /** Tasks and schedules added from outside the loop whose command is still in the inbox. */
+  private final AtomicInteger inboxTasks = new AtomicInteger();
   /** The thread inside run() or step(), if any. */
   private final AtomicReference<Thread> driver = new AtomicReference<>();
   private volatile boolean driverTurn;
@@ -153,6 +165,8 @@ public final class Loop {
   private volatile boolean stopRequested;
   /** Refuses new work once shut down, and keeps what to close then. */
   final Shutdown shutdownControl = new Shutdown(this);
+  /** The driving thread was interrupted while tasks ran: end the pass as stop() would. */
+  private volatile boolean interruptRequested;
 
   private Loop(Builder b) {
     this.name = b.name != null ? b.name : "loop-" + loopNames.incrementAndGet();
@@ -173,9 +187,7 @@ public final class Loop {
       this.ticker = b.ticker == null ? Ticker.system() : b.ticker;
     }
     this.manualTime = ticker instanceof ManualTicker;
-    if (ticker instanceof ManualTicker m) {
-      m.onAdvance(this::wake);
-    }
+    this.manualTicker = ticker instanceof ManualTicker m ? m : null;
     this.trace = LOG.isLoggable(Level.DEBUG);
     this.watchdog = b.stallNanos == 0 ? null : new StallWatchdog(name, b.stallNanos);
   }
@@ -248,13 +260,17 @@ public final class Loop {
         }
       }
     } finally {
+      interruptRequested = false;
       leave(interrupted);
     }
   }
 
   /**
    * Runs one pass, tasko's {@code _step()}: once each task that was ready when the pass began, then
-   * once each sleeper whose deadline has come. Never waits.
+   * once each sleeper whose deadline has come. Never waits, and never moves a virtual clock: a
+   * test can look at the loop between two instants. So on virtual time
+   * {@code while (loop.step());} does not get past a sleep; {@link #run()} (or the test kit's
+   * {@code TestLoop.runFor}) runs a program to its end there.
    *
    * @return true while any task remains (running, ready, sleeping or waiting)
    * @throws TaskFailedException under the default failure handler, when an exception escapes a task
@@ -271,6 +287,7 @@ public final class Loop {
       return live.size() > 0 || !inbox.isEmpty();
     } finally {
       stepping = false;
+      interruptRequested = false;
       leave(interrupted);
     }
   }
@@ -407,7 +424,10 @@ public final class Loop {
         watchdog.check();
       }
       if (Thread.interrupted()) {
-        interrupted = true; // reported once the baton is back: a task is running now
+        // Reported once the baton is back: a task is running now. Busy tasks open pass after
+        // pass among themselves, so ask them to hand the baton back at the end of this one.
+        interrupted = true;
+        interruptRequested = true;
       }
     }
     driverTurn = false;
@@ -425,6 +445,9 @@ public final class Loop {
     }
     PASSES.setOpaque(this, passes + 1);
     passRemaining = ready.size();
+    if (passRemaining > readyPeak) {
+      readyPeak = passRemaining;
+    }
     if (trace) {
       LOG.log(Level.DEBUG, "{0}: pass {1}: {2} ready, {3} sleeping, {4} tasks", name, passes,
           passRemaining, timers.size(), live.size());
@@ -433,6 +456,7 @@ public final class Loop {
       inTimerPhase = false;
       return true;
     }
+    shrinkReadyQueue(); // nothing is ready: a good time to give back what a burst took
     inTimerPhase = true;
     passNow = ticker.read();
     return !timers.isEmpty() && timers.earliestDeadline() <= passNow;
@@ -451,8 +475,16 @@ public final class Loop {
       //    ready during the pass (a yield, a resume, a release) waits for the next pass, so a task
       //    that yields in a loop cannot starve the others.
       if (passRemaining > 0) {
+        // Looked at before it is taken: an error (a stack overflow) thrown by a call in between
+        // must not lose a task that is out of the queue but not yet running.
+        if (ready.peek().isDone()) {
+          ready.poll(); // cancelled before it started, or ended by an error in the loop's code
+          passRemaining--;
+          continue;
+        }
+        Task<?> t = ready.poll();
         passRemaining--;
-        return ready.poll();
+        return t;
       }
       // 2. Then the sleepers whose deadline has come, earliest first. The time is read once per
       //    pass, so a timer set while this phase runs cannot fire in it.
@@ -469,7 +501,7 @@ public final class Loop {
         continue;
       }
       // The pass is over. step() gets the baton back here; so does run() when asked to stop.
-      if (stepping || stopRequested) {
+      if (stepping || stopRequested || interruptRequested) {
         return null;
       }
       // 3. run() opens the next pass right here, on whichever task holds the baton, so a busy loop
@@ -488,14 +520,14 @@ public final class Loop {
    * through the driving thread. Returns false if the driver should idle instead.
    */
   private boolean spinToNextTimer() {
-    if (manualTime || timers.isEmpty() || !inbox.isEmpty() || stopRequested) {
+    if (manualTime || timers.isEmpty() || !inbox.isEmpty() || stopRequested || interruptRequested) {
       return false;
     }
     long deadline = timers.earliestDeadline();
     if (deadline - ticker.read() > idleStrategy.shortWaitNanos()) {
       return false;
     }
-    while (ticker.read() < deadline && inbox.isEmpty() && !stopRequested) {
+    while (ticker.read() < deadline && inbox.isEmpty() && !stopRequested && !interruptRequested) {
       Thread.onSpinWait();
     }
     return beginPass();
@@ -521,43 +553,63 @@ public final class Loop {
     if (!inbox.isEmpty() || stopRequested) {
       return true;
     }
-    long deadline;
-    if (!timers.isEmpty()) {
+    // Whether there is a deadline is a flag of its own: every long, Long.MAX_VALUE included, is
+    // a deadline a timer may have.
+    long deadline = 0;
+    boolean hasDeadline = !timers.isEmpty();
+    if (hasDeadline) {
       long slack = idleStrategy.slackNanos();
       deadline = slack == 0 ? timers.earliestDeadline() : timers.latestWithin(slack, 64);
     } else if (externalWaiters > 0) {
-      deadline = NO_DEADLINE; // only another thread can wake a task now
+      // only another thread can wake a task now
     } else if (live.size() == 0) {
       return false;
     } else {
       throw DeadlockException.of(name, live.oldest());
     }
     // Blocking work in flight (Tasko.blocking) holds virtual time still: the loop waits for it.
-    if (virtualClock != null && deadline != NO_DEADLINE && blockingWork == 0) {
+    if (virtualClock != null && hasDeadline && blockingWork == 0) {
       virtualClock.advanceTo(deadline);
       return true;
     }
     if (trace) {
       LOG.log(Level.DEBUG, "{0}: idle until {1}", name,
-          deadline == NO_DEADLINE ? "a wake-up" : "+" + Duration.ofNanos(deadline - ticker.read()));
+          !hasDeadline ? "a wake-up" : "+" + Duration.ofNanos(deadline - ticker.read()));
     }
     long start = System.nanoTime();
     idleThread = Thread.currentThread();
+    if (manualTicker != null) {
+      manualTicker.addWaiter(wakeHook); // only while idle: the ticker keeps no loop that is gone
+    }
     try {
       // Checked after idleThread is published: work submitted from now on unparks us, and work
       // submitted before is seen here. The same goes for a manual ticker's advance().
-      if (inbox.isEmpty() && !stopRequested && ticker.read() < deadline) {
-        if (deadline == NO_DEADLINE || manualTime) {
+      if (inbox.isEmpty() && !stopRequested && (!hasDeadline || ticker.read() < deadline)) {
+        if (!hasDeadline || manualTime) {
           LockSupport.park(this);
         } else {
           idleStrategy.await(ticker, deadline, this::hasWork);
         }
       }
     } finally {
+      if (manualTicker != null) {
+        manualTicker.removeWaiter(wakeHook);
+      }
       idleThread = null;
       IDLE_NANOS.setOpaque(this, idleNanos + (System.nanoTime() - start));
     }
     return true;
+  }
+
+  /**
+   * An ArrayDeque never gives back the array a burst made it grow to; when a burst of ready tasks
+   * has passed and the queue is empty, a new small queue takes its place.
+   */
+  private void shrinkReadyQueue() {
+    if (readyPeak > 256 && ready.isEmpty()) {
+      ready = new ArrayDeque<>();
+      readyPeak = 0;
+    }
   }
 
   private boolean hasWork() {
@@ -603,7 +655,20 @@ public final class Loop {
    * has already put {@code self} wherever it waits (the ready queue, a timer, a suspension).
    */
   private void park(Task<?> self) {
-    Task<?> next = next();
+    Task<?> next;
+    try {
+      next = next();
+    } catch (Throwable e) {
+      // An error in the loop's own code (a stack overflow) before the hand-off: the task still
+      // holds the processor and goes on with the error, so take it out of where it was queued.
+      // Best effort: if this throws too, its stale place is skipped once it ends.
+      timers.remove(self);
+      if (ready.removeLastOccurrence(self) && passRemaining > ready.size()) {
+        passRemaining = ready.size(); // it may have been counted in a pass opened meanwhile
+      }
+      self.setState(Task.State.RUNNING);
+      throw e;
+    }
     if (next == self) {
       self.setState(Task.State.RUNNING); // its own turn came round again: no switch needed
       if (watchdog != null) {
@@ -613,15 +678,42 @@ public final class Loop {
     }
     handTo(next);
     // Parked here until handed the processor again (inlined: every frame here is kept in the
-    // stack of every sleeping task).
-    while (!self.turn) {
-      LockSupport.park(this);
+    // stack of every sleeping task). park() returns at once while the thread's interrupt flag is
+    // set, so the flag is taken off while the task waits (else its thread would spin on a core)
+    // and put back before it runs on: the task finds its flag as it left it.
+    boolean interrupted = false;
+    try {
+      while (!self.turn) {
+        LockSupport.park(this);
+        if (Thread.interrupted()) {
+          interrupted = true;
+        }
+      }
+    } catch (Throwable e) {
+      // A stack overflow (or out of memory) on the way into park(), after the processor was
+      // handed on: this task must not run on while another does. Wait for its turn without
+      // calling anything that could throw again, then let the error end it.
+      while (!self.turn) {
+        // spin: only reached by a task whose stack is already exhausted
+      }
+      self.turn = false; // as clearTurn(), without a call
+      throw e;
     }
     self.clearTurn();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
-  /** The last thing a task's thread does: the task has ended. */
-  void exit(Task<?> t, Throwable unobservedFailure) {
+  /**
+   * The last thing a task's thread does: the task has ended (its failure, if any, reported).
+   * Whatever an error thrown inside the loop's own code on the task's stack (a stack overflow at
+   * a suspension point) left behind is taken away here: a timer, a place in the ready queue
+   * (next() skips finished tasks).
+   */
+  void exit(Task<?> t) {
+    timers.remove(t);
+    t.waitingOn = null;
     live.remove(t);
     if (t.onEnd != null) {
       t.onEnd.run();
@@ -629,10 +721,19 @@ public final class Loop {
     if (trace) {
       LOG.log(Level.DEBUG, "{0}: task ''{1}'' ended: {2}", name, t.name(), t.state());
     }
-    if (unobservedFailure != null) {
-      reportFailure(t, unobservedFailure);
+    Task<?> next = next();
+    t.thread = null; // a finished task keeps no thread (its result may be kept for a long time)
+    handTo(next);
+  }
+
+  /** Ends a task cancelled before its first turn, without ever giving it a thread. */
+  private void endUnstarted(Task<?> t) {
+    timers.remove(t); // a runLater start; in the ready queue, next() skips it once it is done
+    t.endUnstarted();
+    live.remove(t);
+    if (t.onEnd != null) {
+      t.onEnd.run();
     }
-    handTo(next());
   }
 
   void reportFailure(Task<?> task, Throwable failure) {
@@ -681,12 +782,12 @@ public final class Loop {
    */
   static void checkCancelled(Task<?> self) {
     if (self.cancelRequested) {
-      throw self.cancelled();
+      throw self.loop.deliverCancellation(self, self.cancelled());
     }
     if (self.timeouts != null) {
       TimeoutScope expired = TimeoutScope.expiredScope(self);
       if (expired != null) {
-        throw new TimeoutScope.Expired(expired);
+        throw self.loop.deliverCancellation(self, new TimeoutScope.Expired(expired));
       }
     }
   }
@@ -702,11 +803,26 @@ public final class Loop {
    * (negative: no timeout). Returns false on timeout.
    */
   boolean await(Suspension s, long timeoutNanos) {
+    return await(s, timeoutNanos, /* resumeWins= */ false);
+  }
+
+  /**
+   * Awaits a join's suspension. A join that was resumed (its task ended and woke the caller)
+   * before a cancel of the caller arrived returns, so the caller receives the outcome it was
+   * handed (a failure counted as seen by it would otherwise be lost); the cancellation is thrown
+   * at the caller's next suspension point.
+   */
+  void awaitJoin(Suspension s) {
+    await(s, -1, /* resumeWins= */ true);
+  }
+
+  private boolean await(Suspension s, long timeoutNanos, boolean resumeWins) {
     Task<?> self = s.task;
     if (cancelPending(self)) {
       s.cancel();
       checkCancelled(self);
     }
+    s.markAwaited(); // one-shot: a second await throws
     if (!s.beginAwait()) {
       yieldNow(self); // resumed before it was awaited: return, but still as a switch point
       return true;
@@ -738,7 +854,9 @@ public final class Loop {
         externalWaiters--;
       }
     }
-    checkCancelled(self);
+    if (!(resumeWins && s.isResumed())) {
+      checkCancelled(self);
+    }
     return true;
   }
 
@@ -750,8 +868,9 @@ public final class Loop {
     Suspension s = new Suspension(caller, target, /* external= */ false);
     target.addJoiner(s);
     try {
-      await(s, -1);
-    } catch (CancellationException e) {
+      awaitJoin(s);
+    } catch (Throwable e) { // a cancel, or an error at the suspension point: no longer a joiner
+      s.cancel();
       target.removeJoiner(s);
       throw e;
     }
@@ -763,6 +882,10 @@ public final class Loop {
       return;
     }
     t.cancelRequested = true;
+    if (t.thread == null) {
+      endUnstarted(t);
+      return;
+    }
     boolean wake = timers.remove(t);
     Suspension s = t.waitingOn;
     if (s != null && s.cancel()) {
@@ -784,8 +907,10 @@ public final class Loop {
 
   /** Cancels every live task: the first thing a shutdown does on the loop. */
   void cancelAll() {
-    for (Task<?> t = live.oldest(); t != null; t = t.nextLive) {
+    for (Task<?> t = live.oldest(); t != null; ) {
+      Task<?> next = t.nextLive; // read first: a task that never started leaves the list at once
       cancel(t);
+      t = next;
     }
   }
 
@@ -902,6 +1027,37 @@ public final class Loop {
         externalWaiters--;
       }
     }
+  }
+
+  /**
+   * Returns {@code e} for the caller to throw at a suspension point. The first deliveries are at
+   * once: cleanup on the way out may meet a cancellation point or two (a task group's
+   * {@code close()}, a {@code finally} that suspends) and rethrow there. A task that keeps reaching
+   * suspension points after that has swallowed its cancellation (a {@code catch (Exception e)}
+   * around a sleep): were it thrown at once again, the task would spin holding the processor and
+   * no other task, nor stop(), would ever run. So from then on a re-delivery first sleeps on the
+   * loop's clock, 1 ms the first time, doubling up to 1 s, and the first such one logs a warning
+   * naming the task.
+   */
+  CancellationException deliverCancellation(Task<?> self, CancellationException e) {
+    int delivered = self.cancelDeliveries;
+    self.cancelDeliveries = delivered == Integer.MAX_VALUE ? delivered : delivered + 1;
+    if (delivered >= IMMEDIATE_DELIVERIES) {
+      int late = delivered - IMMEDIATE_DELIVERIES;
+      if (late == 0) {
+        LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' reached a suspension point after its "
+            + "cancellation was thrown: it swallowed the CancellationException (a catch of "
+            + "Exception or Throwable around a suspending call?). It is thrown again at each "
+            + "suspension point, after a wait that grows to {2}.", name, self.name(),
+            DurationText.approximate(Duration.ofNanos(REDELIVERY_MAX_NANOS)));
+      }
+      long wait = REDELIVERY_MIN_NANOS << Math.min(late, 30);
+      timers.add(self,
+          Durations.saturatedAdd(ticker.read(), Math.min(wait, REDELIVERY_MAX_NANOS)));
+      self.setState(Task.State.WAITING);
+      park(self);
+    }
+    return e;
   }
 
   /** Whether the calling thread is a task of this loop (and so holds its baton). */
@@ -1082,13 +1238,41 @@ public final class Loop {
     long first = later
         ? Durations.saturatedAdd(ticker.read(), rate.intervalNanos())
         : ScheduledTask.AT_FIRST_TURN;
-    runOnLoopIfOpen("it starts no new schedule", () -> s.startOnLoop(first));
+    if (!isOnLoop()) {
+      s.markStarting(); // scheduled from the moment this returns, though it is still in the inbox
+    }
+    addOnLoop("it starts no new schedule", () -> s.startOnLoop(first));
     return s;
+  }
+
+  /**
+   * Like {@link #runOnLoopIfOpen}, for a new task or schedule: one sent through the inbox counts
+   * in {@link #taskCount()} from the moment this returns, though the loop takes it in only at its
+   * next pass.
+   */
+  private void addOnLoop(String refusal, Runnable add) {
+    if (isOnLoop()) {
+      runOnLoopIfOpen(refusal, add);
+      return;
+    }
+    inboxTasks.incrementAndGet();
+    try {
+      runOnLoopIfOpen(refusal, () -> {
+        try {
+          add.run();
+        } finally {
+          inboxTasks.decrementAndGet();
+        }
+      });
+    } catch (RuntimeException e) {
+      inboxTasks.decrementAndGet(); // refused: it never reached the inbox
+      throw e;
+    }
   }
 
   private <T> Task<T> spawn(String name, Object body, long startAt) {
     Task<T> t = newTask(name != null ? name : "task-" + taskNames.incrementAndGet(), body);
-    runOnLoopIfOpen("it takes no new task", () -> enqueue(t, startAt));
+    addOnLoop("it takes no new task", () -> enqueue(t, startAt));
     return t;
   }
 
@@ -1134,11 +1318,13 @@ public final class Loop {
   // -----------------------------------------------------------------------------------------------
 
   /**
-   * How many tasks have not finished yet (including schedules' tasks). May be called from any
-   * thread; read from outside the loop while it runs, it is the count of a moment ago.
+   * How many tasks have not finished yet (including schedules' tasks). A task or schedule added
+   * from another thread counts from the moment {@code addTask} or {@code schedule} returns, even
+   * before the loop has taken it in at its next pass. May be called from any thread; read from
+   * outside the loop while it runs, it is the count of a moment ago.
    */
   public int taskCount() {
-    return live.size();
+    return live.size() + inboxTasks.get();
   }
 
   /**
@@ -1191,6 +1377,11 @@ public final class Loop {
       return "Stats[passes=" + passes + ", switches=" + switches + ", idleTime="
           + DurationText.approximate(idleTime) + "]";
     }
+  }
+
+  /** The ready queue itself, for tests. */
+  Object readyQueue() {
+    return ready;
   }
 
   @Override

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -44,7 +43,9 @@ import java.util.function.Consumer;
  * called); if {@code onRelease} throws, {@code close()} rethrows after passing the resource on; a
  * task cancelled while it waits leaves the queue (or, if ownership had just been handed to it,
  * hands it on untouched); a task that ends while still holding a lease has it closed for it, with a
- * warning in the log.
+ * warning in the log, and if that {@code onRelease} throws (even an {@link Error}), the task fails
+ * with it (or, if the task had already failed, it is added to that failure as suppressed), and the
+ * loop's {@link FailureHandler} gets it.
  *
  * <p>A managed resource belongs to the loop of the first task that acquires it, until that loop
  * has ended ({@link Loop#run()} returned with no task left, or {@link Loop#shutdown()}) with the
@@ -231,9 +232,7 @@ public final class ManagedResource<R, C> {
   Lease<R> acquire(Handle<R> handle) {
     Task<?> me = Loop.requireCurrentTask("acquire");
     bindTo(me);
-    if (me.cancelRequested) {
-      throw me.cancelled();
-    }
+    Loop.checkCancelled(me);
     if (owner == me) {
       throw new IllegalStateException("task '" + me.name() + "' already holds resource '" + name
           + "' through " + ownerHandle + "; acquiring it again would wait forever");
@@ -246,7 +245,8 @@ public final class ManagedResource<R, C> {
       waiters.add(w);
       try {
         w.suspension.await();
-      } catch (CancellationException e) {
+      } catch (Throwable e) { // a cancel, or an error (a stack overflow) at the suspension point
+        w.suspension.cancel(); // never to be handed the resource now
         if (owner == me) {
           passOn(); // handed to us just before the cancel: hand it on untouched
         } else {

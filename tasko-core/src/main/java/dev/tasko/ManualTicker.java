@@ -1,7 +1,8 @@
 package dev.tasko;
 
 import java.time.Duration;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -9,13 +10,17 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Starts at zero. {@link #advance(Duration)} may be called from any thread; it wakes every loop
  * built on this ticker that is idle, so a {@link Loop#run()} waiting for a timer sees the new time
- * at once. A loop built with {@link Loop.Builder#virtualTime()} advances its manual ticker by
- * itself whenever it would otherwise wait.
+ * at once. It keeps a reference to a loop only while that loop idles, so loops built on a shared
+ * ticker are not kept alive by it. A loop built with {@link Loop.Builder#virtualTime()} advances
+ * its manual ticker by itself whenever it would otherwise wait.
  */
 public final class ManualTicker implements Ticker {
   private final AtomicLong nanos = new AtomicLong();
-  /** Loops to wake on every change; a loop registers itself once, when it is built. */
-  private final CopyOnWriteArrayList<Runnable> listeners = new CopyOnWriteArrayList<>();
+  /**
+   * Loops to wake on every change: only those idle right now (a loop adds itself while it idles
+   * and removes itself after), so the ticker keeps no loop alive once it is gone.
+   */
+  private final Set<Runnable> waiters = ConcurrentHashMap.newKeySet();
 
   /** Creates a ticker that reads zero. */
   public ManualTicker() {}
@@ -34,7 +39,7 @@ public final class ManualTicker implements Ticker {
    */
   public void advance(Duration duration) {
     nanos.getAndAdd(Durations.nonNegativeNanos(duration, "duration"));
-    listeners.forEach(Runnable::run);
+    waiters.forEach(Runnable::run);
   }
 
   /** Moves the time to {@code target} if it is later than now; never moves it back. */
@@ -42,8 +47,12 @@ public final class ManualTicker implements Ticker {
     nanos.accumulateAndGet(target, Math::max);
   }
 
-  void onAdvance(Runnable listener) {
-    listeners.add(listener);
+  void addWaiter(Runnable wake) {
+    waiters.add(wake);
+  }
+
+  void removeWaiter(Runnable wake) {
+    waiters.remove(wake);
   }
 
   @Override

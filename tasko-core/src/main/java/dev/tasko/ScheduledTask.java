@@ -3,6 +3,7 @@ package dev.tasko;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A body run at a fixed rate by {@link Loop#schedule} or {@link Loop#scheduleLater}.
@@ -61,8 +62,14 @@ public final class ScheduledTask {
   private volatile long skippedRuns;
   /** The task that runs this schedule, while it lives. */
   private volatile Task<Void> runner;
-  /** Lateness of each run against its target, in nanoseconds. */
+  /** Set by a start() after a stop() while the runner still lives: its grid restarts. */
+  private volatile boolean restart;
+  /** Lateness of each run against its target, in nanoseconds: since the schedule was made... */
   private final Histogram lateness = new Histogram();
+  /** ...and since the last recentStats(), swapped for a fresh one at each read. */
+  private volatile Histogram recentLateness = new Histogram();
+  private final AtomicLong recentRuns = new AtomicLong();
+  private final AtomicLong recentSkippedRuns = new AtomicLong();
 
   ScheduledTask(Loop loop, String name, Rate rate, TaskBody body) {
     this.loop = loop;
@@ -119,8 +126,10 @@ public final class ScheduledTask {
 
   /**
    * Resumes a stopped schedule: the next run starts at the loop's next pass (or, if the previous
-   * run is still in progress, right after it), and the grid restarts from there. Does nothing if
-   * the schedule is not stopped; never makes two runs alive at once.
+   * run is still in progress, right after it), and the grid restarts from there, also when the
+   * schedule was stopped while it slept towards its next target. Does nothing if the schedule is
+   * not stopped; never makes two runs alive at once. From another thread, {@code stop()} then
+   * {@code start()} take effect in that order.
    *
    * @throws IllegalStateException if the loop is {@linkplain Loop#shutdown() shut down}
    */
@@ -140,7 +149,11 @@ public final class ScheduledTask {
     }
   }
 
-  /** Whether the schedule will run again: started and not stopped. */
+  /**
+   * Whether the schedule will run again: started and not stopped. True from the moment
+   * {@link Loop#schedule} returns, even when called from another thread before the loop has taken
+   * the schedule in.
+   */
   public boolean isScheduled() {
     return !stopped;
   }
@@ -157,6 +170,23 @@ public final class ScheduledTask {
   public Stats stats() {
     return new Stats(runs, skippedRuns, Duration.ofNanos(lateness.quantile(0.5)),
         Duration.ofNanos(lateness.quantile(0.99)), Duration.ofNanos(lateness.max()));
+  }
+
+  /**
+   * How the schedule has kept time since the previous call of this method (or since it was made):
+   * the same figures as {@link #stats()}, over a recent window only, so that a schedule that has
+   * run for a month still shows how it keeps time today. Each call starts a new window. Safe to
+   * call from any thread; meant for one reader (a status page, a periodic log line), since two
+   * readers would split the windows between them. A run that ends while the window is swapped
+   * may count in either window.
+   */
+  public Stats recentStats() {
+    Histogram h = recentLateness;
+    recentLateness = new Histogram();
+    long r = recentRuns.getAndSet(0);
+    long sk = recentSkippedRuns.getAndSet(0);
+    return new Stats(r, sk, Duration.ofNanos(h.quantile(0.5)), Duration.ofNanos(h.quantile(0.99)),
+        Duration.ofNanos(h.max()));
   }
 
   /**
@@ -185,10 +215,25 @@ public final class ScheduledTask {
 
   // ---- on the loop ----
 
-  void startOnLoop(long firstTarget) {
+  /** Called when a schedule is made from outside the loop: scheduled before the loop takes it. */
+  void markStarting() {
     stopped = false;
-    if (runner != null) {
-      return; // still queued or running: it goes on, never doubled
+  }
+
+  void startOnLoop(long firstTarget) {
+    boolean wasStopped = stopped;
+    stopped = false;
+    Task<Void> r = runner;
+    if (r != null) {
+      // Still queued or running: it goes on, never doubled. If it had been stopped, its grid
+      // restarts at once, as start() promises; a runner asleep until its old target wakes now.
+      if (wasStopped) {
+        restart = true;
+        if (!running) {
+          loop.wakeEarly(r);
+        }
+      }
+      return;
     }
     Task<Void> t = loop.newTask(name, (TaskBody) () -> runLoop(firstTarget));
     t.onEnd = () -> {
@@ -214,6 +259,11 @@ public final class ScheduledTask {
     boolean yieldFirst = false;
     while (!stopped) {
       long now = loop.nanoTime();
+      if (restart) {
+        restart = false;
+        target = now;
+        yieldFirst = false;
+      }
       if (target > now) {
         loop.sleepUntil(self, target); // woken early by stop(): the loop re-checks
         continue;
@@ -230,6 +280,7 @@ public final class ScheduledTask {
       long behind = now - target;
       if (behind > 0 && behind / interval >= 2) { // (no 2 * interval: it could overflow)
         skippedRuns += behind / interval;
+        recentSkippedRuns.addAndGet(behind / interval);
         target = now;
       }
       yieldFirst = target <= now;
@@ -238,7 +289,9 @@ public final class ScheduledTask {
 
   private void runOnce(Task<?> self, long latenessNanos) {
     lateness.record(latenessNanos);
+    recentLateness.record(latenessNanos);
     runs++;
+    recentRuns.incrementAndGet();
     running = true;
     int leaseMark = self.leaseMark();
     try {

@@ -20,7 +20,8 @@ import java.util.concurrent.CancellationException;
  *
  * <p>{@link #resume()} may be called from any thread, any number of times (only the first counts),
  * and before {@link #await()}: a resume that comes first is not lost, and {@code await()} then
- * returns at the next pass. A suspension is one-shot: make a new one for each wait.
+ * returns at the next pass. A suspension is one-shot: make a new one for each wait; a second
+ * {@code await} throws {@link IllegalStateException}.
  *
  * <p>While a task awaits a suspension from {@link Tasko#suspend()}, {@link Loop#run()} does not end
  * and does not report a deadlock, since another thread may resume it at any time.
@@ -50,6 +51,8 @@ public final class Suspension {
 
   @SuppressWarnings("unused") // through STATE
   private volatile int state;
+  /** Set by the first await; touched only by the awaiting task. */
+  private boolean awaited;
 
   Suspension(Task<?> task, Object blocker, boolean external) {
     this(task, blocker, external, /* shielded= */ false);
@@ -66,7 +69,8 @@ public final class Suspension {
    * Suspends the calling task until {@link #resume()} is called; other tasks run meanwhile. Always
    * a switch point: if {@code resume()} came first, the task still yields once.
    *
-   * @throws IllegalStateException if the caller is not the task that created this suspension
+   * @throws IllegalStateException if the caller is not the task that created this suspension, or if
+   *     this suspension was awaited before (it is one-shot)
    * @throws CancellationException if the task is cancelled before or while it waits
    */
   public void await() {
@@ -83,7 +87,8 @@ public final class Suspension {
    * @throws NullPointerException if {@code timeout} is null
    * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
    *     nanoseconds
-   * @throws IllegalStateException if the caller is not the task that created this suspension
+   * @throws IllegalStateException if the caller is not the task that created this suspension, or
+   *     if this suspension was awaited before, even if that wait timed out (it is one-shot)
    * @throws CancellationException if the task is cancelled before or while it waits
    */
   public boolean await(Duration timeout) {
@@ -131,12 +136,27 @@ public final class Suspension {
 
   // ---- for the loop ----
 
+  /** Marks the one await this suspension allows. */
+  void markAwaited() {
+    if (awaited) {
+      throw new IllegalStateException("suspension of task '" + task.name() + "' waiting for "
+          + blocker + " was already awaited: a suspension is one-shot; make a new one per wait");
+    }
+    awaited = true;
+  }
+
   /**
    * NEW to AWAITING; false if it was resumed (or cancelled) before, so there is nothing to wait
    * for.
    */
   boolean beginAwait() {
     return STATE.compareAndSet(this, NEW, AWAITING);
+  }
+
+  /** Whether nothing has ended it yet: not resumed, not timed out, not cancelled. */
+  boolean isPending() {
+    int s = state;
+    return s == NEW || s == AWAITING;
   }
 
   /**

@@ -27,6 +27,12 @@ import java.util.concurrent.locks.LockSupport;
  * later suspension point. A task that lets the exception escape ends {@link State#CANCELLED}, which
  * is not a failure.
  *
+ * <p>A task that catches the exception and reaches a suspension point again (a
+ * {@code catch (Exception e)} around a sleep) has swallowed its cancellation. It is thrown again
+ * there, but only after a wait on the loop's clock (1 ms, doubling at each re-delivery up to 1 s),
+ * and the loop logs one {@code WARNING} naming the task: the other tasks keep running,
+ * {@link Loop#stop()} still works, and the task costs no processor while it waits.
+ *
  * <p>The methods of this class may be called from any thread.
  *
  * @param <T> the result type; {@code Void} for a {@link TaskBody}
@@ -81,6 +87,12 @@ public final class Task<T> extends TimerEntry {
   // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
   private volatile State state = State.NEW;
   volatile boolean cancelRequested;
+  /**
+   * Cancellations thrown at its suspension points (see Loop.deliverCancellation); a task that
+   * meets another after one was thrown has swallowed it. Whoever catches a cancellation on
+   * purpose, as its own handled outcome, must take its delivery back off this count.
+   */
+  int cancelDeliveries;
   private T result;
   private Throwable failure;
   /** The suspension this task awaits, or null. */
@@ -166,10 +178,15 @@ public final class Task<T> extends TimerEntry {
    * <p>Called from a task of a loop, it suspends that task (it is always a switch point, even when
    * this task has already finished) and other tasks run meanwhile; a task cannot join itself.
    * Called from any other thread, it blocks that thread: never call it from the thread that should
-   * be running this task's loop.
+   * be running this task's loop. That wait is not interruptible, like
+   * {@link java.util.concurrent.CompletableFuture#join()}: an interrupt does not end it, and the
+   * thread's interrupt status is set again when it returns.
    *
    * <p>If the calling task is cancelled while it waits, this throws {@link CancellationException}
-   * and this task goes on unaffected.
+   * and this task goes on unaffected. If this task had already ended and woken the caller when
+   * the cancel came, the join returns this task's outcome (its result, or the
+   * {@link TaskFailedException}), and the cancellation is thrown at the caller's next suspension
+   * point: a failure handed to a joiner is never lost.
    *
    * @return the value returned by the task's body; null for a {@link TaskBody}
    * @throws TaskFailedException if the task failed, with the original exception as its cause
@@ -194,7 +211,13 @@ public final class Task<T> extends TimerEntry {
         // ended before we were added; finish() may not have seen us (resume is idempotent)
         s.resume();
       }
-      s.await();
+      try {
+        caller.loop.awaitJoin(s);
+      } catch (Throwable e) { // a cancelled joiner no longer observes this task's failure
+        s.cancel();
+        foreignJoiners.remove(s);
+        throw e;
+      }
     }
     return outcome();
   }
@@ -316,21 +339,30 @@ public final class Task<T> extends TimerEntry {
     }
   }
 
-  /** A resource must never stay owned by a task that has ended: release what it forgot. */
-  private void closeForgottenLeases() {
+  /**
+   * A resource must never stay owned by a task that has ended: releases what it forgot. Returns
+   * what the releases threw (the first, with any others suppressed in it), or null.
+   */
+  private Throwable closeForgottenLeases() {
     if (leases == null || leases.isEmpty()) {
-      return;
+      return null;
     }
+    Throwable thrown = null;
     for (AutoCloseable lease : List.copyOf(leases)) {
       Object what = lease instanceof Lease<?> l ? l.handle : lease;
       Loop.LOG.log(System.Logger.Level.WARNING,
           "loop ''{0}'': task ''{1}'' ended holding {2}; releasing it", loop.name(), name, what);
       try {
-        lease.close();
-      } catch (Exception e) {
-        Loop.LOG.log(System.Logger.Level.WARNING, "releasing " + what + " threw", e);
+        lease.close(); // passes the resource on even if onRelease throws
+      } catch (Throwable e) {
+        if (thrown == null) {
+          thrown = e;
+        } else {
+          thrown.addSuppressed(e);
+        }
       }
     }
+    return thrown;
   }
 
   /**
@@ -362,29 +394,75 @@ public final class Task<T> extends TimerEntry {
     }
   }
 
+  /**
+   * The whole life of the task's thread. Nothing thrown by the body, by a lease's onRelease or by
+   * the failure handler escapes it: each ends as the task's outcome or in the handler, and the
+   * task always reaches loop.exit(), which hands the processor on.
+   */
   private void runBody() {
-    boolean observed;
+    State end;
     try {
       if (cancelRequested) {
         throw cancelled();
       }
       result = call();
-      state = State.SUCCEEDED;
+      end = State.SUCCEEDED;
     } catch (CancellationException e) {
       if (cancelRequested) {
-        state = State.CANCELLED;
+        end = State.CANCELLED;
       } else {
         failure = e;
-        state = State.FAILED;
+        end = State.FAILED;
       }
     } catch (Throwable t) {
       failure = t;
-      state = State.FAILED;
-    } finally {
-      closeForgottenLeases();
-      observed = finish() || failureObserved;
+      end = State.FAILED;
     }
-    loop.exit(this, state == State.FAILED && !observed ? failure : null);
+    Throwable releaseFailure = closeForgottenLeases();
+    if (releaseFailure != null) {
+      if (end == State.FAILED) {
+        failure.addSuppressed(releaseFailure);
+      } else {
+        failure = releaseFailure; // an onRelease that throws fails the task, as in its own close()
+        end = State.FAILED;
+      }
+    }
+    // The failure handler runs while the task is still live, in the task, so it may suspend
+    // (log over a busy bus); joiners and join() see the task end only once it has returned.
+    if (end == State.FAILED && !hasObservers() && !failureObserved) {
+      loop.reportFailure(this, failure);
+    }
+    state = end;
+    finish();
+    loop.exit(this);
+  }
+
+  /** Whether anyone waits for this task, and so receives its failure through join(). */
+  private boolean hasObservers() {
+    // Only joiners still waiting count: one whose wait was cancelled may not have left the list
+    // yet (it leaves when it next runs), and it will never see this failure.
+    if (joiners != null) {
+      for (Suspension s : joiners) {
+        if (s.isPending()) {
+          return true;
+        }
+      }
+    }
+    ConcurrentLinkedQueue<Suspension> foreign = foreignJoiners;
+    if (foreign != null) {
+      for (Suspension s : foreign) {
+        if (s.isPending()) {
+          return true;
+        }
+      }
+    }
+    return doneLatch != null;
+  }
+
+  /** Ends a task that never started: cancelled before its first turn, it needs no thread. */
+  void endUnstarted() {
+    state = State.CANCELLED;
+    finish();
   }
 
   @SuppressWarnings("unchecked")
@@ -396,11 +474,9 @@ public final class Task<T> extends TimerEntry {
     return ((Callable<T>) body).call();
   }
 
-  /** Wakes everyone waiting for this task. Returns whether anybody was waiting. */
-  private boolean finish() {
-    boolean observed = false;
+  /** Wakes everyone waiting for this task. */
+  private void finish() {
     if (joiners != null) {
-      observed = !joiners.isEmpty();
       for (Suspension s : joiners) {
         s.resume();
       }
@@ -410,17 +486,14 @@ public final class Task<T> extends TimerEntry {
     // themselves before they read the state: one side always sees the other.
     ConcurrentLinkedQueue<Suspension> foreign = foreignJoiners;
     if (foreign != null) {
-      observed = true;
       for (Suspension s; (s = foreign.poll()) != null; ) {
         s.resume();
       }
     }
     CountDownLatch latch = doneLatch;
     if (latch != null) {
-      observed = true;
       latch.countDown();
     }
-    return observed;
   }
 
   /**

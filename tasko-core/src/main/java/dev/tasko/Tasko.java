@@ -18,7 +18,13 @@ import java.util.concurrent.CancellationException;
  *   <li>must be called from a task of a running loop, from any depth of ordinary method calls;
  *       anywhere else it throws {@link IllegalStateException};
  *   <li>is always a switch point: other tasks of the loop may run before it returns;
- *   <li>throws {@link CancellationException} if the task is cancelled before or while it waits.
+ *   <li>throws {@link CancellationException} if the task is cancelled before or while it waits;
+ *       if the task swallows that exception and suspends again, the call waits a while (1 ms,
+ *       doubling up to 1 s, on the loop's clock) before throwing again, and the loop logs one
+ *       warning naming the task (see {@link Task});
+ *   <li>ignores the thread's interrupt status and leaves it as it was: a task that restores its
+ *       interrupt flag ({@code Thread.currentThread().interrupt()}) still waits without using
+ *       the processor, and finds the flag set when the call returns.
  * </ul>
  */
 public final class Tasko {
@@ -121,6 +127,8 @@ public final class Tasko {
       if (e.scope != scope) {
         throw e; // an enclosing timeout's: its own withTimeout turns it into a TimeoutException
       }
+      // Handled here, not swallowed: a later cancellation is a first delivery, not a re-delivery.
+      self.cancelDeliveries = Math.max(0, self.cancelDeliveries - 1);
       if (self.cancelRequested) {
         throw self.cancelled(); // cancelled as well: the cancel wins
       }

@@ -8,7 +8,10 @@ package dev.tasko;
  * which timers are due. {@link #system()} is the ticker of real programs; {@link ManualTicker} is
  * for tests and simulations, and {@link Loop.Builder#virtualTime()} drives one automatically.
  *
- * <p>Implementations must be thread-safe and must never go backwards.
+ * <p>Implementations must be thread-safe and must never go backwards. They must not throw nor
+ * block either: the loop reads its ticker inside its own bookkeeping, on whichever task holds the
+ * processor, and does not contain a failing clock (unlike a failing task or callback, see the
+ * failure model in the design notes).
  */
 @FunctionalInterface
 public interface Ticker {

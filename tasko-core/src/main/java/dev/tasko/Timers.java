@@ -12,12 +12,18 @@ import java.util.Arrays;
  * <p>Guarded by the loop's baton: only the thread that runs the loop touches it.
  */
 final class Timers {
-  private TimerEntry[] heap = new TimerEntry[64];
+  private static final int MIN_CAPACITY = 64;
+  private TimerEntry[] heap = new TimerEntry[MIN_CAPACITY];
   private int size;
   private long nextSeq;
 
   int size() {
     return size;
+  }
+
+  /** Slots in the heap's array. */
+  int capacity() {
+    return heap.length;
   }
 
   boolean isEmpty() {
@@ -95,6 +101,11 @@ final class Timers {
       if (heap[i] == last) {
         siftUp(i, last);
       }
+    }
+    // Give back what a burst of sleepers took: halve the array when it is three quarters empty
+    // (halving at a quarter, growing when full: no size makes it flip back and forth).
+    if (heap.length > MIN_CAPACITY && size < heap.length / 4) {
+      heap = Arrays.copyOf(heap, heap.length / 2);
     }
   }
 

@@ -60,4 +60,14 @@ class HistogramTest {
       previous = lower;
     }
   }
+  @Test
+  void quantile_beyondTwoToThe31Counts_doesNotWrap() {
+    Histogram h = new Histogram();
+    h.record(10, 3L << 30); // 3.2 billion runs: 37 days at 1 kHz
+    h.record(1_000_000, 1L << 31);
+
+    assertThat(h.count()).isEqualTo((3L << 30) + (1L << 31));
+    assertThat(h.quantile(0.5)).isEqualTo(10);
+    assertThat(h.quantile(0.99)).isBetween(940_000L, 1_000_000L);
+  }
 }

@@ -1,0 +1,518 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tasko.testsupport.EventLog;
+import java.lang.ref.WeakReference;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Faults an ordinary program reaches — a restored interrupt, a swallowed cancellation, a deep
+ * recursion, an Error in a callback, a failure handler that suspends — and what the loop does
+ * with each: it neither hangs, nor spins a core, nor loses a failure. One test per fault found,
+ * each of which hung or misbehaved before the fix.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class LoopFaultTest {
+  private final EventLog log = new EventLog();
+
+  private static Loop virtualLoop(FailureHandler handler) {
+    return Loop.builder().name("fault").virtualTime().failureHandler(handler).build();
+  }
+
+  // ---- A task's own interrupt flag ----
+
+  @Test
+  void await_interruptFlagSet_parksWithoutSpinningAndKeepsTheFlag() throws Exception {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    AtomicReference<Suspension> edge = new AtomicReference<>();
+    AtomicBoolean flagAfter = new AtomicBoolean();
+    Task<Void> t = loop.addTask("restores-interrupt", () -> {
+      Thread.currentThread().interrupt(); // the usual catch (InterruptedException e) idiom
+      Suspension s = Tasko.suspend("edge");
+      edge.set(s);
+      s.await();
+      flagAfter.set(Thread.currentThread().isInterrupted());
+    });
+
+    loop.step(); // the task runs and suspends: the baton comes back here
+
+    // A suspended task's thread is parked (WAITING), not spinning in the park loop (RUNNABLE).
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (t.thread.getState() != Thread.State.WAITING && System.nanoTime() < until) {
+      Thread.onSpinWait();
+    }
+    assertThat(t.thread.getState()).isEqualTo(Thread.State.WAITING);
+    edge.get().resume();
+    loop.run();
+    assertThat(flagAfter).isTrue();
+    assertThat(t.state()).isEqualTo(Task.State.SUCCEEDED);
+  }
+
+  // ---- Errors raised on a task's stack inside the loop's own code ----
+
+  static void walk(int n) {
+    Tasko.yieldNow();
+    walk(n + 1);
+  }
+
+  @Test
+  void yieldNow_stackOverflowInDeepRecursion_failsTheTaskAndTheLoopGoesOn() {
+    List<Throwable> failures = new ArrayList<>();
+    Loop loop = virtualLoop((task, failure) -> failures.add(failure));
+    Task<Void> deep = loop.addTask("deep", () -> walk(0));
+    // Alone in the ready queue, the deep task never switches (its turn comes straight back), so
+    // its stack stays on the carrier thread and overflows inside the loop's own code.
+    AtomicInteger otherTurns = new AtomicInteger();
+    loop.addTask("other", () -> {
+      while (!deep.isDone()) {
+        otherTurns.incrementAndGet();
+        Tasko.sleep(Duration.ofSeconds(1));
+      }
+    });
+
+    loop.run();
+
+    assertThat(failures).singleElement().isInstanceOf(StackOverflowError.class);
+    assertThat(deep.state()).isEqualTo(Task.State.FAILED);
+    assertThat(loop.taskCount()).isZero();
+    assertThat(otherTurns).hasPositiveValue();
+    // The loop is still usable.
+    loop.addTask(() -> log.add("after"));
+    loop.run();
+    log.assertTaken("after");
+  }
+
+  @Test
+  void exit_onReleaseThrowsErrorForForgottenLease_failsTheTaskInsteadOfHanging() {
+    ManagedResource<String, String> bus = ManagedResource.of("bus", "spi",
+        cs -> {}, cs -> {
+          throw new AssertionError("chip select stuck: " + cs);
+        });
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    Task<Void> forgetful = loop.addTask("forgetful", () -> {
+      bus.handle("cs0").acquire(); // never closed: the loop closes it when the task ends
+    });
+
+    assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class)
+        .hasCauseInstanceOf(AssertionError.class);
+    assertThat(forgetful.state()).isEqualTo(Task.State.FAILED);
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  // ---- The driver's interrupt ----
+
+  @Test
+  void run_driverInterruptedWhileTasksStayBusy_returnsAfterThePass() throws Exception {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    for (int i = 0; i < 2; i++) {
+      loop.addTask(() -> {
+        while (true) {
+          Tasko.yieldNow();
+        }
+      });
+    }
+    AtomicBoolean flagKept = new AtomicBoolean();
+    Thread driver = Thread.ofPlatform().start(() -> {
+      loop.run();
+      flagKept.set(Thread.currentThread().isInterrupted());
+    });
+    while (loop.stats().switches() < 100) {
+      Thread.onSpinWait();
+    }
+
+    driver.interrupt();
+    driver.join(TimeUnit.SECONDS.toMillis(20));
+
+    assertThat(driver.isAlive()).as("run() returned").isFalse();
+    assertThat(flagKept).isTrue();
+  }
+
+  // ---- A failure handler that suspends ----
+
+  @Test
+  void failureHandler_suspendsOnBusyResource_taskEndsFailedAfterIt() {
+    ManagedResource<String, Object> logBus = ManagedResource.of("log-bus");
+    Handle<String> logger = logBus.handle(null);
+    Loop loop = virtualLoop((task, failure) -> {
+      try (Lease<String> l = logger.acquire()) { // busy: the handler waits its turn
+        log.add("logged " + failure.getMessage() + " at " + Duration.ofNanos(Tasko.currentTask()
+            .loop().nanoTime()).toMillis());
+      }
+    });
+    loop.addTask("holder", () -> {
+      try (Lease<String> l = logger.acquire()) {
+        Tasko.sleep(Duration.ofSeconds(1));
+      }
+    });
+    Task<Void> failing = loop.addTask("failing", () -> {
+      Tasko.sleep(Duration.ofMillis(10));
+      throw new IllegalStateException("boom");
+    });
+
+    loop.run();
+
+    log.assertTaken("logged boom at 1000");
+    assertThat(failing.state()).isEqualTo(Task.State.FAILED);
+    assertThatThrownBy(failing::join).isInstanceOf(TaskFailedException.class);
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  // ---- A swallowed cancellation ----
+
+  @Test
+  void cancel_taskSwallowsCancellation_othersRunStopWorksAndItIsNamedInAWarning() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    AtomicInteger swallowed = new AtomicInteger();
+    Task<Void> swallower = loop.addTask("swallower", () -> {
+      while (true) {
+        try {
+          Tasko.sleep(Duration.ofMillis(100));
+        } catch (Exception e) { // catches CancellationException too
+          swallowed.incrementAndGet();
+        }
+      }
+    });
+    AtomicInteger beats = new AtomicInteger();
+    loop.schedule("heartbeat", Duration.ofMillis(10), beats::incrementAndGet);
+    loop.runLater(Duration.ofSeconds(1), swallower::cancel);
+    loop.runLater(Duration.ofSeconds(3), loop::stop);
+
+    try (LogCapture logs = new LogCapture(Level.WARNING, r -> {})) {
+      loop.run(); // returns: stop() works although the swallower never ends
+
+      assertThat(logs.messages(Level.WARNING)).filteredOn(m -> m.contains("swallower"))
+          .singleElement().asString().contains("cancel");
+    }
+    assertThat(beats.get()).isBetween(300, 302); // the heartbeat kept its rate throughout
+    // Re-delivered with a back-off on the loop's clock: a few times a second, not millions.
+    assertThat(swallowed.get()).isBetween(2, 20);
+    assertThat(swallower.isCancelled()).isTrue();
+  }
+
+  // ---- Suspension is one-shot ----
+
+  @Test
+  void await_againAfterTimeout_throwsIllegalStateException() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    AtomicReference<Object> second = new AtomicReference<>();
+    loop.addTask(() -> {
+      Suspension s = Tasko.suspend("never");
+      log.add("first " + s.await(Duration.ofSeconds(1)));
+      try {
+        second.set(s.await(Duration.ofSeconds(1)));
+      } catch (IllegalStateException e) {
+        second.set(e);
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("first false");
+    assertThat(second.get()).isInstanceOf(IllegalStateException.class);
+  }
+
+  // ---- The largest deadline ----
+
+  @Test
+  void runLater_longMaxValueNanosOnVirtualTime_runsInsteadOfParkingForever() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    loop.runLater(Duration.ofNanos(Long.MAX_VALUE), () -> log.add("ran"));
+
+    loop.run();
+
+    log.assertTaken("ran");
+    assertThat(loop.nanoTime()).isEqualTo(Long.MAX_VALUE);
+  }
+
+  // ---- Memory that outlives its use ----
+
+  @Test
+  void build_sharedManualTicker_doesNotRetainLoopsThatAreGone() {
+    ManualTicker shared = new ManualTicker();
+    Loop loop = Loop.builder().ticker(shared).build();
+    loop.addTask(() -> Tasko.sleep(Duration.ofMillis(1)));
+    WeakReference<Loop> ref = new WeakReference<>(loop);
+    loop = null;
+
+    for (int i = 0; i < 50 && ref.get() != null; i++) {
+      System.gc();
+    }
+
+    assertThat(ref.get()).as("loop collected").isNull();
+    shared.advance(Duration.ofSeconds(1)); // still works
+  }
+
+  @Test
+  void join_finishedTask_keepsNoThread() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    Task<Integer> t = loop.addTask(() -> 42);
+
+    loop.run();
+
+    assertThat(t.join()).isEqualTo(42);
+    assertThat(t.thread).isNull();
+  }
+
+  @Test
+  void cancel_beforeStart_endsWithoutCreatingAThread() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    Task<Void> now = loop.addTask(() -> log.add("now ran"));
+    Task<Void> later = loop.runLater(Duration.ofSeconds(5), () -> log.add("later ran"));
+    now.cancel();
+    later.cancel();
+
+    loop.run();
+
+    log.assertTaken();
+    assertThat(now.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(later.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(now.thread).isNull();
+    assertThat(later.thread).isNull();
+    assertThat(loop.nanoTime()).as("no wait for the cancelled start").isZero();
+    assertThatThrownBy(now::join).isInstanceOf(CancellationException.class);
+  }
+
+  @Test
+  void timers_afterBurst_shrinkTheirHeap() {
+    Timers timers = new Timers();
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    List<Task<?>> tasks = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      Task<?> t = loop.newTask("t" + i, (TaskBody) () -> {});
+      tasks.add(t);
+      timers.add(t, i);
+    }
+    for (Task<?> t : tasks) {
+      timers.remove(t);
+    }
+
+    assertThat(timers.capacity()).isLessThanOrEqualTo(128);
+  }
+
+  @Test
+  void run_afterBurstOfReadyTasks_dropsTheLargeReadyQueue() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    for (int i = 0; i < 10_000; i++) {
+      loop.addTask(Tasko::yieldNow);
+    }
+    loop.runLater(Duration.ofSeconds(1), () -> {});
+    loop.step();
+    loop.step();
+    Object burstQueue = loop.readyQueue();
+
+    loop.run();
+
+    assertThat(loop.readyQueue()).isNotSameAs(burstQueue);
+  }
+  // ---- Schedules ----
+
+  @Test
+  void start_afterStopWhileSleeping_restartsTheGridAtOnce() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    ScheduledTask hourly = loop.schedule("hourly", Duration.ofHours(1),
+        () -> log.add("run at " + Duration.ofNanos(Tasko.currentTask().loop().nanoTime())));
+    loop.runLater(Duration.ofMinutes(1), () -> {
+      hourly.stop();
+      hourly.start();
+    });
+    loop.runLater(Duration.ofMinutes(90), loop::stop);
+
+    loop.run();
+
+    log.assertTaken("run at PT0S", "run at PT1M", "run at PT1H1M");
+    assertThat(hourly.isScheduled()).isTrue();
+  }
+
+  @Test
+  void start_afterStopFromAnotherThread_restartsLikeOnTheLoop() throws Exception {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    ScheduledTask hourly = loop.schedule("hourly", Duration.ofHours(1),
+        () -> log.add("run at " + Duration.ofNanos(Tasko.currentTask().loop().nanoTime())));
+    loop.step(); // first run at 0, then it sleeps until 1 h
+    Thread other = Thread.ofPlatform().start(() -> {
+      hourly.stop();
+      hourly.start();
+    });
+    other.join();
+    loop.runLater(Duration.ofMinutes(30), loop::stop);
+
+    loop.run();
+
+    log.assertTaken("run at PT0S", "run at PT0S");
+  }
+
+  @Test
+  void schedule_fromOutsideBeforeRun_isScheduledAndCountedAtOnce() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+
+    ScheduledTask s = loop.schedule(Duration.ofSeconds(1), () -> {});
+    loop.addTask(() -> {});
+
+    assertThat(s.isScheduled()).isTrue();
+    assertThat(loop.taskCount()).isEqualTo(2);
+  }
+
+  // ---- Joins ----
+
+  @Test
+  void join_cancelledJoinerOnAnotherLoop_failureStillReachesTheHandler() {
+    List<String> handled = new ArrayList<>();
+    Loop workers = Loop.builder().name("workers").virtualTime()
+        .failureHandler((task, failure) -> handled.add(task.name() + ": " + failure.getMessage()))
+        .build();
+    Loop joiners = virtualLoop(FailureHandler.stopLoop());
+    Task<Void> worker = workers.addTask("worker", () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      throw new IllegalStateException("boom");
+    });
+    Task<Void> joiner = joiners.addTask("joiner", () -> {
+      worker.join();
+    });
+    joiners.step(); // the joiner waits for the worker
+    joiner.cancel();
+    joiners.run();
+    assertThat(joiner.state()).isEqualTo(Task.State.CANCELLED);
+
+    workers.run();
+
+    assertThat(handled).containsExactly("worker: boom");
+  }
+
+  @Test
+  void join_fromPlainThreadWhenInterrupted_keepsWaitingAndKeepsTheFlag() throws Exception {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    Task<String> t = loop.addTask(() -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      return "done";
+    });
+    AtomicReference<String> got = new AtomicReference<>();
+    AtomicBoolean flagKept = new AtomicBoolean();
+    Thread waiter = Thread.ofPlatform().start(() -> {
+      Thread.currentThread().interrupt();
+      got.set(t.join()); // like CompletableFuture.join(): not interruptible
+      flagKept.set(Thread.currentThread().isInterrupted());
+    });
+
+    loop.run();
+    waiter.join();
+
+    assertThat(got.get()).isEqualTo("done");
+    assertThat(flagKept).isTrue();
+  }
+
+  // ---- step() on virtual time ----
+
+  @Test
+  void step_onVirtualTime_neverMovesTheClock_runFinishes() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    loop.addTask(() -> {
+      Tasko.sleep(Duration.ofSeconds(5));
+      log.add("woke");
+    });
+
+    for (int i = 0; i < 100; i++) {
+      assertThat(loop.step()).isTrue(); // one pass at the current instant, every time
+    }
+    assertThat(loop.nanoTime()).isZero();
+    log.assertTaken();
+
+    loop.run(); // what runs a virtual-time program to its end
+
+    log.assertTaken("woke");
+    assertThat(loop.nanoTime()).isEqualTo(Duration.ofSeconds(5).toNanos());
+  }
+  @Test
+  void recentStats_afterALateSpell_describesOnlyTheRunsSinceTheLastRead() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    AtomicBoolean slow = new AtomicBoolean(true);
+    ScheduledTask s = loop.schedule("sampler", Duration.ofMillis(10), () -> {
+      if (slow.get()) {
+        Tasko.sleep(Duration.ofMillis(15)); // overruns: the next run starts 5 ms late
+      }
+    });
+    List<ScheduledTask.Stats> windows = new ArrayList<>();
+    loop.runLater(Duration.ofSeconds(1), () -> {
+      windows.add(s.recentStats());
+      slow.set(false);
+    });
+    loop.runLater(Duration.ofMillis(2005), () -> {
+      windows.add(s.recentStats());
+      s.stop();
+    });
+
+    loop.run();
+
+    assertThat(windows.get(0).latenessP50()).isGreaterThanOrEqualTo(Duration.ofMillis(4));
+    assertThat(windows.get(1).runs()).isBetween(99L, 103L); // one second at 100 Hz
+    assertThat(windows.get(1).latenessP50()).isZero(); // only the first run trails the late spell
+    assertThat(s.stats().runs()).isEqualTo(windows.get(0).runs() + windows.get(1).runs());
+    assertThat(s.stats().latenessP99()).isGreaterThanOrEqualTo(Duration.ofMillis(4));
+  }
+  // ---- Found by LoopPropertyTest (its shrunk program, made plain) ----
+
+  @Test
+  void join_joinerCancelledInThePassBeforeTheTargetFails_failureReachesTheHandler() {
+    List<String> handled = new ArrayList<>();
+    Loop loop = virtualLoop(
+        (task, failure) -> handled.add(task.name() + ": " + failure.getMessage()));
+    Task<Void> failing = loop.addTask("failing", () -> {
+      Tasko.yieldNow();
+      throw new AssertionError("boom");
+    });
+    Task<Void> joiner = loop.addTask("joiner", () -> {
+      failing.join();
+    });
+    // Cancelled in the first pass, the joiner leaves the target's list only when it next runs,
+    // which is after the target has failed in the second pass.
+    loop.addTask("canceller", () -> {
+      joiner.cancel();
+    });
+
+    loop.run();
+
+    assertThat(joiner.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(handled).containsExactly("failing: boom");
+  }
+  @Test
+  void join_joinerCancelledAfterTheTargetFailedAndWokeIt_joinerStillGetsTheFailure() {
+    List<String> handled = new ArrayList<>();
+    Loop loop = virtualLoop(
+        (task, failure) -> handled.add(task.name() + ": " + failure.getMessage()));
+    List<String> joinerSaw = new ArrayList<>();
+    Task<Void> joiner = loop.addTask("joiner", () -> {
+      Task<?> self = Tasko.currentTask();
+      Task<Void> failing = loop.addTask("failing", () -> {
+        throw new AssertionError("boom");
+      });
+      // Runs right after the failing task, in the same pass: the joiner has just been woken.
+      loop.addTask("canceller", () -> {
+        self.cancel();
+      });
+      try {
+        failing.join();
+      } catch (TaskFailedException e) {
+        joinerSaw.add(e.getCause().getMessage());
+      }
+      Tasko.yieldNow(); // the cancellation lands here
+      joinerSaw.add("not reached");
+    });
+
+    loop.run();
+
+    assertThat(joinerSaw).containsExactly("boom");
+    assertThat(joiner.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(handled).isEmpty(); // the joiner saw it: not the handler's
+  }
+}

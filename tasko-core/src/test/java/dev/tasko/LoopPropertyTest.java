@@ -1,0 +1,521 @@
+package dev.tasko;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+
+/**
+ * Random programs of 2–20 tasks, drawn from every operation a task has — sleep, yield, acquire and
+ * release on 1–3 resources (and forget to release), suspend and resume (from a task or from a
+ * foreign thread), await with a timeout, join, cancel a random task (from a task or a foreign
+ * thread), stop the loop, throw a RuntimeException or an Error, swallow a cancellation once,
+ * stop/start/changeRate a schedule — run on virtual time and
+ * checked against the loop's invariants:
+ * <ul>
+ *   <li>at most one holder per resource, and grants in FIFO order (cancelled waiters skipped);
+ *   <li>no timer fires early (sleep, await with a timeout);
+ *   <li>every task ends, or {@code run()} reports a deadlock naming every task still live;
+ *   <li>every failure reaches the failure handler exactly once, or a joiner;
+ *   <li>no finished task holds a lease: every resource ends free, every handle inactive;
+ *   <li>the loop is usable after every exception {@code run()} throws, and at the end.
+ * </ul>
+ * jqwik draws {@code jqwik.tries.default} programs per run (1,000, in junit-platform.properties),
+ * from a new random seed each build; a failure prints the seed and the shrunk program, and the
+ * next run tries that program first. Everything runs on virtual time except the foreign
+ * resumes, which race the loop: a seed replays the program, not always its interleaving. A long
+ * run:
+ * <pre>mvn -B -pl tasko-core verify -Djqwik.tries.default=100000 -Dtest=LoopPropertyTest</pre>
+ */
+class LoopPropertyTest {
+  /** Resumes suspensions from outside the loop, as an interrupt listener would. */
+  private static final ExecutorService FOREIGN = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "foreign-resumer");
+    t.setDaemon(true);
+    return t;
+  });
+  private static final Logger LOOP_LOG = Logger.getLogger(Loop.class.getName());
+  private static Level previousLevel;
+
+  @BeforeContainer
+  static void quiet() {
+    previousLevel = LOOP_LOG.getLevel();
+    LOOP_LOG.setLevel(Level.OFF); // forgotten leases and swallowed cancels warn by design
+  }
+
+  @AfterContainer
+  static void loud() {
+    LOOP_LOG.setLevel(previousLevel);
+  }
+
+  // ---- The program model ----
+
+  /** One step of a task's body. */
+  sealed interface Op {}
+
+  record Sleep(int ms) implements Op {}
+
+  record Yield() implements Op {}
+
+  /** Acquire, hold for {@code holdMs} (0: one yield), release. */
+  record Use(int resource, int holdMs) implements Op {}
+
+  /** Acquire and never release: the loop must close the lease when the task ends. */
+  record Forget(int resource) implements Op {}
+
+  /** Suspend until resumed, by a task of the loop after {@code delayMs}, or by a foreign thread. */
+  record AwaitResume(boolean foreign, int delayMs) implements Op {}
+
+  /** Suspend with a timeout; nobody resumes. */
+  record AwaitTimeout(int ms) implements Op {}
+
+  record Join(int target) implements Op {}
+
+  record Cancel(int target) implements Op {}
+
+  /** Cancel a task from a foreign thread. */
+  record ForeignCancel(int target) implements Op {}
+
+  /** Stop the loop: run() returns after the pass and is called again. */
+  record StopLoop() implements Op {}
+
+  record Throw(boolean error) implements Op {}
+
+  /** Sleep, and swallow a cancellation there the first time this task meets one. */
+  record SwallowCancel(int ms) implements Op {}
+
+  record ScheduleControl(int schedule, String action, int ms) implements Op {}
+
+  record Program(int resources, List<Integer> scheduleMs, boolean schedulesThrow,
+      boolean stopOnFailure, List<List<Op>> tasks) {
+    @Override
+    public String toString() {
+      StringBuilder b = new StringBuilder("Program[resources=" + resources + ", schedules(ms)="
+          + scheduleMs + ", schedulesThrow=" + schedulesThrow + ", stopOnFailure=" + stopOnFailure);
+      for (int i = 0; i < tasks.size(); i++) {
+        b.append("\n  t").append(i).append(": ").append(tasks.get(i));
+      }
+      return b.append("]").toString();
+    }
+  }
+
+  private static Arbitrary<Integer> ints(int min, int max) {
+    return Arbitraries.integers().between(min, max);
+  }
+
+  @Provide
+  Arbitrary<Program> programs() {
+    Arbitrary<Op> op = Arbitraries.frequencyOf(
+        net.jqwik.api.Tuple.of(4, ints(0, 50).map(Sleep::new)),
+        net.jqwik.api.Tuple.of(3, Arbitraries.just(new Yield())),
+        net.jqwik.api.Tuple.of(4, Combinators.combine(ints(0, 2), ints(0, 20)).as(Use::new)),
+        net.jqwik.api.Tuple.of(1, ints(0, 2).map(Forget::new)),
+        net.jqwik.api.Tuple.of(2, Combinators.combine(Arbitraries.of(true, false), ints(0, 30))
+            .as(AwaitResume::new)),
+        net.jqwik.api.Tuple.of(1, ints(0, 30).map(AwaitTimeout::new)),
+        net.jqwik.api.Tuple.of(2, ints(0, 19).map(Join::new)),
+        net.jqwik.api.Tuple.of(1, ints(0, 19).map(Cancel::new)),
+        net.jqwik.api.Tuple.of(1, ints(0, 19).map(ForeignCancel::new)),
+        net.jqwik.api.Tuple.of(1, Arbitraries.just(new StopLoop())),
+        net.jqwik.api.Tuple.of(1, Arbitraries.of(true, false).map(Throw::new)),
+        net.jqwik.api.Tuple.of(1, ints(1, 30).map(SwallowCancel::new)),
+        net.jqwik.api.Tuple.of(1, Combinators.combine(ints(0, 1),
+            Arbitraries.of("stop", "start", "rate"), ints(1, 50)).as(ScheduleControl::new)));
+    Arbitrary<List<Op>> body = op.list().ofMaxSize(8);
+    return Combinators.combine(ints(1, 3), ints(1, 50).list().ofMaxSize(2),
+        Arbitraries.of(true, false), Arbitraries.of(true, false),
+        body.list().ofMinSize(2).ofMaxSize(20)).as(Program::new);
+  }
+
+  @Property
+  void anyProgram_keepsTheLoopsInvariants(@ForAll("programs") Program program) throws Exception {
+    Run run = new Run(program);
+    run.execute();
+    if (!run.violations.isEmpty()) {
+      throw new AssertionError("invariants broken:\n  " + String.join("\n  ", run.violations));
+    }
+  }
+
+  // ---- Running a program ----
+
+  /** One program's loop, tasks and the record of what happened. Touched on the loop only. */
+  static final class Run {
+    private static final Duration HORIZON = Duration.ofSeconds(2);
+
+    final Program p;
+    final List<String> violations = Collections.synchronizedList(new ArrayList<>());
+    final Loop loop;
+    final Task<?>[] tasks;
+    final ResourceModel[] resources;
+    final ScheduledTask[] schedules;
+    final List<Handle<String>> handles = new ArrayList<>();
+    /** How many times the handler got each failure (by identity). */
+    final Map<Throwable, Integer> handled = Collections.synchronizedMap(new IdentityHashMap<>());
+    final Set<Task<?>> observedByJoiner = Collections.newSetFromMap(new IdentityHashMap<>());
+    final Map<Task<?>, Throwable> thrownBy = new IdentityHashMap<>();
+    final List<Throwable> scheduleThrown = new ArrayList<>();
+    final boolean[] swallowed;
+    boolean ending;
+
+    Run(Program p) {
+      this.p = p;
+      this.loop = Loop.builder().name("prop").virtualTime().failureHandler((task, failure) -> {
+        handled.merge(failure, 1, Integer::sum);
+        if (p.stopOnFailure()) {
+          throw new TaskFailedException(task, failure);
+        }
+      }).build();
+      this.resources = new ResourceModel[p.resources()];
+      for (int r = 0; r < resources.length; r++) {
+        resources[r] = new ResourceModel("r" + r, this);
+      }
+      this.schedules = new ScheduledTask[p.scheduleMs().size()];
+      for (int k = 0; k < schedules.length; k++) {
+        int[] runs = {0};
+        schedules[k] = loop.schedule("s" + k, Duration.ofMillis(p.scheduleMs().get(k)), () -> {
+          runs[0]++;
+          if (p.schedulesThrow() && runs[0] % 7 == 3) {
+            IllegalStateException e = new IllegalStateException("schedule run " + runs[0]);
+            scheduleThrown.add(e);
+            throw e;
+          }
+        });
+      }
+      this.swallowed = new boolean[p.tasks().size()];
+      this.tasks = new Task<?>[p.tasks().size()];
+      for (int i = 0; i < tasks.length; i++) {
+        int me = i;
+        tasks[i] = loop.addTask("t" + i, () -> body(me));
+      }
+      loop.runLater("ender", HORIZON, () -> {
+        ending = true;
+        for (ScheduledTask s : schedules) {
+          s.cancel();
+        }
+      });
+    }
+
+    void violation(String what) {
+      violations.add(what);
+    }
+
+    private void body(int me) throws Exception {
+      for (Op op : p.tasks().get(me)) {
+        step(me, op);
+      }
+    }
+
+    private void step(int me, Op op) throws Exception {
+      Task<?> self = tasks[me];
+      switch (op) {
+        case Sleep s -> sleepChecked(s.ms());
+        case Yield y -> Tasko.yieldNow();
+        case Use u -> {
+          Lease<String> lease = resources[u.resource() % resources.length].acquire(self);
+          try {
+            if (u.holdMs() > 0) {
+              sleepChecked(u.holdMs());
+            } else {
+              Tasko.yieldNow();
+            }
+          } finally {
+            lease.close();
+          }
+        }
+        case Forget f -> resources[f.resource() % resources.length].acquire(self);
+        case AwaitResume a -> {
+          Suspension s = Tasko.suspend("resume");
+          if (a.foreign()) {
+            FOREIGN.execute(s::resume);
+          } else {
+            loop.runLater(Duration.ofMillis(a.delayMs()), s::resume);
+          }
+          s.await();
+        }
+        case AwaitTimeout a -> {
+          Suspension s = Tasko.suspend("nobody");
+          long t0 = loop.nanoTime();
+          if (s.await(Duration.ofMillis(a.ms()))) {
+            violation(self.name() + ": await(timeout) returned true though nobody resumed");
+          }
+          long waited = loop.nanoTime() - t0;
+          if (waited < Duration.ofMillis(a.ms()).toNanos()) {
+            violation(self.name() + ": await(" + a.ms() + " ms) timed out early, after " + waited);
+          }
+        }
+        case Join j -> {
+          Task<?> target = tasks[j.target() % tasks.length];
+          if (target == self) {
+            Tasko.yieldNow();
+            return;
+          }
+          try {
+            target.join();
+          } catch (TaskFailedException e) {
+            observedByJoiner.add(target); // handled here, like a supervisor would
+          } catch (CancellationException e) {
+            if (self.isCancelled()) {
+              throw e;
+            }
+          }
+        }
+        case Cancel c -> tasks[c.target() % tasks.length].cancel();
+        case ForeignCancel c -> {
+          Task<?> target = tasks[c.target() % tasks.length];
+          FOREIGN.execute(target::cancel);
+        }
+        case StopLoop x -> loop.stop();
+        case Throw t -> {
+          if (t.error()) {
+            AssertionError e = new AssertionError(self.name() + " throws an Error");
+            thrownBy.put(self, e);
+            throw e;
+          }
+          IllegalStateException e = new IllegalStateException(self.name() + " throws");
+          thrownBy.put(self, e);
+          throw e;
+        }
+        case SwallowCancel s -> {
+          if (swallowed[me]) {
+            sleepChecked(s.ms());
+            return;
+          }
+          try {
+            sleepChecked(s.ms());
+          } catch (CancellationException e) {
+            swallowed[me] = true; // and go on as if nothing happened
+          }
+        }
+        case ScheduleControl c -> {
+          if (schedules.length == 0 || ending) {
+            Tasko.yieldNow();
+            return;
+          }
+          ScheduledTask s = schedules[c.schedule() % schedules.length];
+          switch (c.action()) {
+            case "stop" -> s.stop();
+            case "start" -> s.start();
+            default -> s.changeRate(Duration.ofMillis(c.ms()));
+          }
+        }
+      }
+    }
+
+    private void sleepChecked(int ms) {
+      long t0 = loop.nanoTime();
+      Tasko.sleep(Duration.ofMillis(ms));
+      long slept = loop.nanoTime() - t0;
+      if (slept < Duration.ofMillis(ms).toNanos()) {
+        violation(Tasko.currentTask().name() + ": sleep(" + ms + " ms) woke early, after " + slept);
+      }
+    }
+
+    void execute() throws InterruptedException {
+      Thread driver = Thread.ofPlatform().name("prop-driver").start(this::drive);
+      driver.join(Duration.ofSeconds(30).toMillis());
+      if (driver.isAlive()) {
+        violation("run() hung; tasks: " + java.util.Arrays.toString(tasks));
+        driver.interrupt();
+        return;
+      }
+      if (violations.isEmpty()) {
+        checkEnd();
+      }
+    }
+
+    private void drive() {
+      try {
+        for (int round = 0; ; round++) {
+          if (round > 1_000) {
+            violation("run() never settled");
+            return;
+          }
+          try {
+            loop.run();
+            if (loop.taskCount() == 0) {
+              return;
+            }
+            // stopped: go on, as a program that stops and restarts its loop would
+          } catch (TaskFailedException e) {
+            if (!p.stopOnFailure()) {
+              violation("run() threw " + e + " under a handler that does not throw");
+            }
+          } catch (DeadlockException e) {
+            List<Task<?>> stuck = e.stuckTasks();
+            for (Task<?> t : tasks) {
+              if (!t.isDone() && !stuck.contains(t)) {
+                violation("deadlock report leaves out live task " + t);
+              }
+            }
+            for (Task<?> t : stuck) {
+              if (t.isDone()) {
+                violation("deadlock report names finished task " + t);
+              }
+              t.cancel(); // and go on: the loop must stay usable
+            }
+          }
+        }
+      } catch (Throwable t) {
+        violation("run() threw " + t);
+      }
+    }
+
+    /** After run() returned: everything ended, nothing held, every failure accounted for. */
+    private void checkEnd() throws InterruptedException {
+      for (Task<?> t : tasks) {
+        if (!t.isDone()) {
+          violation("task not ended after run() returned: " + t);
+        }
+      }
+      for (Handle<String> h : handles) {
+        if (h.isActive()) {
+          violation("a handle is still active after every task ended: " + h);
+        }
+      }
+      // Failures: each task's, exactly once to the handler, or to a joiner.
+      Set<Throwable> expected = Collections.newSetFromMap(new IdentityHashMap<>());
+      for (Task<?> t : tasks) {
+        Throwable thrown = thrownBy.get(t);
+        if (t.state() != Task.State.FAILED) {
+          if (thrown != null && t.state() != Task.State.CANCELLED) {
+            violation(t + " threw " + thrown + " but did not fail");
+          }
+          continue;
+        }
+        Throwable failure = failureOf(t);
+        expected.add(failure);
+        if (thrown != null && failure != thrown) {
+          violation(t + " failed with " + failure + " instead of what it threw: " + thrown);
+        }
+        int n = handled.getOrDefault(failure, 0);
+        if (n > 1) {
+          violation(t + ": its failure reached the handler " + n + " times");
+        }
+        if (n == 0 && !observedByJoiner.contains(t)) {
+          violation(t + ": its failure " + failure + " reached neither the handler nor a joiner");
+        }
+      }
+      for (Throwable e : scheduleThrown) {
+        expected.add(e);
+        int n = handled.getOrDefault(e, 0);
+        if (n != 1) {
+          violation("a schedule's failure reached the handler " + n + " times: " + e);
+        }
+      }
+      synchronized (handled) {
+        for (Throwable f : handled.keySet()) {
+          if (!expected.contains(f)) {
+            violation("the handler got a failure nobody had: " + f);
+          }
+        }
+      }
+      // The loop is still usable, and every resource is free with nobody waiting.
+      Task<String> probe = loop.addTask("probe", () -> {
+        Tasko.sleep(Duration.ofMillis(1));
+        for (ResourceModel r : resources) {
+          if (r.resource.holder().isPresent() || !r.resource.waiting().isEmpty()) {
+            return r.resource.name() + " still held or waited for";
+          }
+        }
+        return "ok";
+      });
+      Thread driver = Thread.ofPlatform().start(() -> {
+        try {
+          loop.run();
+        } catch (Throwable t) {
+          violation("final run() threw " + t);
+        }
+      });
+      driver.join(Duration.ofSeconds(30).toMillis());
+      if (driver.isAlive()) {
+        violation("the final run() hung");
+        return;
+      }
+      if (!"ok".equals(probe.join())) {
+        violation(probe.join());
+      }
+    }
+
+    private static Throwable failureOf(Task<?> t) {
+      try {
+        t.join();
+        return null;
+      } catch (TaskFailedException e) {
+        return e.getCause();
+      }
+    }
+  }
+
+  /** A resource whose callbacks check the one-holder and FIFO invariants. */
+  static final class ResourceModel {
+    final ManagedResource<String, String> resource;
+    private final Run run;
+    private Task<?> holder;
+    /** Tasks that found the resource held when they asked, in the order they asked. */
+    private final List<Task<?>> waiting = new ArrayList<>();
+
+    ResourceModel(String name, Run run) {
+      this.run = run;
+      this.resource = ManagedResource.of(name, name, cs -> granted(), cs -> released());
+    }
+
+    Lease<String> acquire(Task<?> self) {
+      Handle<String> h = resource.handle(self.name());
+      run.handles.add(h);
+      boolean busy = resource.holder().isPresent();
+      if (busy) {
+        waiting.add(self);
+      }
+      try {
+        return h.acquire();
+      } catch (RuntimeException | Error e) {
+        waiting.remove(self);
+        throw e;
+      }
+    }
+
+    private void granted() {
+      Task<?> me = Tasko.currentTask();
+      if (holder != null) {
+        run.violation(resource.name() + " granted to " + me.name() + " while " + holder.name()
+            + " holds it");
+      }
+      holder = me;
+      int at = waiting.indexOf(me);
+      for (int i = 0; i < at; i++) {
+        if (!waiting.get(i).isCancelled()) {
+          run.violation(resource.name() + " granted to " + me.name() + " before "
+              + waiting.get(i).name() + ", who asked first: not FIFO");
+        }
+      }
+      if (at >= 0) {
+        waiting.subList(0, at + 1).clear();
+      }
+    }
+
+    private void released() {
+      Task<?> me = Tasko.currentTask();
+      if (holder != me) {
+        run.violation(resource.name() + " released by " + (me == null ? "?" : me.name())
+            + " but held by " + holder);
+      }
+      holder = null;
+    }
+  }
+}
