@@ -797,6 +797,37 @@ public final class Loop {
     return self.cancelRequested
         || (self.timeouts != null && TimeoutScope.expiredScope(self) != null);
   }
+  /**
+   * Returns {@code e} for the caller to throw at a suspension point. The first deliveries are at
+   * once: cleanup on the way out may meet a cancellation point or two (a task group's
+   * {@code close()}, a {@code finally} that suspends) and rethrow there. A task that keeps reaching
+   * suspension points after that has swallowed its cancellation (a {@code catch (Exception e)}
+   * around a sleep): were it thrown at once again, the task would spin holding the processor and
+   * no other task, nor stop(), would ever run. So from then on a re-delivery first sleeps on the
+   * loop's clock, 1 ms the first time, doubling up to 1 s, and the first such one logs a warning
+   * naming the task.
+   */
+  CancellationException deliverCancellation(Task<?> self, CancellationException e) {
+    int delivered = self.cancelDeliveries;
+    self.cancelDeliveries = delivered == Integer.MAX_VALUE ? delivered : delivered + 1;
+    if (delivered >= IMMEDIATE_DELIVERIES) {
+      int late = delivered - IMMEDIATE_DELIVERIES;
+      if (late == 0) {
+        LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' reached a suspension point after its "
+            + "cancellation was thrown: it swallowed the CancellationException (a catch of "
+            + "Exception or Throwable around a suspending call?). It is thrown again at each "
+            + "suspension point, after a wait that grows to {2}.", name, self.name(),
+            DurationText.approximate(Duration.ofNanos(REDELIVERY_MAX_NANOS)));
+      }
+      long wait = REDELIVERY_MIN_NANOS << Math.min(late, 30);
+      timers.add(self,
+          Durations.saturatedAdd(ticker.read(), Math.min(wait, REDELIVERY_MAX_NANOS)));
+      self.setState(Task.State.WAITING);
+      park(self);
+    }
+    return e;
+  }
+
 
   /**
    * Parks the suspension's task until it is resumed, cancelled, or {@code timeoutNanos} pass
@@ -858,6 +889,33 @@ public final class Loop {
       checkCancelled(self);
     }
     return true;
+  }
+
+  /**
+   * Parks the suspension's task until it is resumed, whatever a cancel or an expired timeout says
+   * meanwhile: for waits a task must not walk away from (its task group's children, its blocking
+   * work). The suspension must be shielded, so that neither can claim it.
+   */
+  void awaitShielded(Suspension s) {
+    Task<?> self = s.task;
+    if (!s.beginAwait()) {
+      return; // resumed already
+    }
+    self.waitingOn = s;
+    if (s.external) {
+      externalWaiters++;
+    }
+    try {
+      do {
+        self.setState(Task.State.WAITING);
+        park(self);
+      } while (!s.isResumed());
+    } finally {
+      self.waitingOn = null;
+      if (s.external) {
+        externalWaiters--;
+      }
+    }
   }
 
   void join(Task<?> caller, Task<?> target) {
@@ -930,6 +988,37 @@ public final class Loop {
     ready.add(t);
   }
 
+  // ---- Timeout scopes (Tasko.withTimeout): entries of their own in the timer queue. ----
+
+  /** Opens {@code scope} for its task, expiring {@code timeoutNanos} from now. */
+  void openTimeout(TimeoutScope scope, long timeoutNanos) {
+    scope.task.timeouts = scope;
+    timers.add(scope, Durations.saturatedAdd(ticker.read(), timeoutNanos));
+  }
+
+  /** Closes the task's innermost scope, {@code scope}: its timer, if still queued, goes too. */
+  void closeTimeout(TimeoutScope scope) {
+    timers.remove(scope);
+    scope.task.timeouts = scope.outer;
+  }
+
+  /**
+   * A timeout scope's deadline has come: its task throws at its suspension point. Woken as by
+   * {@link #cancel}, but the task's cancel flag stays as it was.
+   */
+  private void expire(TimeoutScope scope) {
+    scope.expired = true;
+    Task<?> t = scope.task;
+    boolean wake = timers.remove(t);
+    Suspension s = t.waitingOn;
+    if (s != null && s.cancel()) {
+      wake = true;
+    }
+    if (wake) {
+      makeReady(t);
+    }
+  }
+
   // -----------------------------------------------------------------------------------------------
   // Wake-ups from other threads: a resume, a command for the inbox, an idle driver to unpark.
   // -----------------------------------------------------------------------------------------------
@@ -969,95 +1058,6 @@ public final class Loop {
           + "current thread: " + Thread.currentThread());
     }
     return t;
-  }
-
-  // ---- Timeout scopes (Tasko.withTimeout): entries of their own in the timer queue. ----
-
-  /** Opens {@code scope} for its task, expiring {@code timeoutNanos} from now. */
-  void openTimeout(TimeoutScope scope, long timeoutNanos) {
-    scope.task.timeouts = scope;
-    timers.add(scope, Durations.saturatedAdd(ticker.read(), timeoutNanos));
-  }
-
-  /** Closes the task's innermost scope, {@code scope}: its timer, if still queued, goes too. */
-  void closeTimeout(TimeoutScope scope) {
-    timers.remove(scope);
-    scope.task.timeouts = scope.outer;
-  }
-
-  /**
-   * A timeout scope's deadline has come: its task throws at its suspension point. Woken as by
-   * {@link #cancel}, but the task's cancel flag stays as it was.
-   */
-  private void expire(TimeoutScope scope) {
-    scope.expired = true;
-    Task<?> t = scope.task;
-    boolean wake = timers.remove(t);
-    Suspension s = t.waitingOn;
-    if (s != null && s.cancel()) {
-      wake = true;
-    }
-    if (wake) {
-      makeReady(t);
-    }
-  }
-
-  /**
-   * Parks the suspension's task until it is resumed, whatever a cancel or an expired timeout says
-   * meanwhile: for waits a task must not walk away from (its task group's children, its blocking
-   * work). The suspension must be shielded, so that neither can claim it.
-   */
-  void awaitShielded(Suspension s) {
-    Task<?> self = s.task;
-    if (!s.beginAwait()) {
-      return; // resumed already
-    }
-    self.waitingOn = s;
-    if (s.external) {
-      externalWaiters++;
-    }
-    try {
-      do {
-        self.setState(Task.State.WAITING);
-        park(self);
-      } while (!s.isResumed());
-    } finally {
-      self.waitingOn = null;
-      if (s.external) {
-        externalWaiters--;
-      }
-    }
-  }
-
-  /**
-   * Returns {@code e} for the caller to throw at a suspension point. The first deliveries are at
-   * once: cleanup on the way out may meet a cancellation point or two (a task group's
-   * {@code close()}, a {@code finally} that suspends) and rethrow there. A task that keeps reaching
-   * suspension points after that has swallowed its cancellation (a {@code catch (Exception e)}
-   * around a sleep): were it thrown at once again, the task would spin holding the processor and
-   * no other task, nor stop(), would ever run. So from then on a re-delivery first sleeps on the
-   * loop's clock, 1 ms the first time, doubling up to 1 s, and the first such one logs a warning
-   * naming the task.
-   */
-  CancellationException deliverCancellation(Task<?> self, CancellationException e) {
-    int delivered = self.cancelDeliveries;
-    self.cancelDeliveries = delivered == Integer.MAX_VALUE ? delivered : delivered + 1;
-    if (delivered >= IMMEDIATE_DELIVERIES) {
-      int late = delivered - IMMEDIATE_DELIVERIES;
-      if (late == 0) {
-        LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' reached a suspension point after its "
-            + "cancellation was thrown: it swallowed the CancellationException (a catch of "
-            + "Exception or Throwable around a suspending call?). It is thrown again at each "
-            + "suspension point, after a wait that grows to {2}.", name, self.name(),
-            DurationText.approximate(Duration.ofNanos(REDELIVERY_MAX_NANOS)));
-      }
-      long wait = REDELIVERY_MIN_NANOS << Math.min(late, 30);
-      timers.add(self,
-          Durations.saturatedAdd(ticker.read(), Math.min(wait, REDELIVERY_MAX_NANOS)));
-      self.setState(Task.State.WAITING);
-      park(self);
-    }
-    return e;
   }
 
   /** Whether the calling thread is a task of this loop (and so holds its baton). */

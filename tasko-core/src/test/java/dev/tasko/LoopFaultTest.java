@@ -192,7 +192,8 @@ class LoopFaultTest {
     try (LogCapture logs = new LogCapture(Level.WARNING, r -> {})) {
       loop.run(); // returns: stop() works although the swallower never ends
 
-      assertThat(logs.messages(Level.WARNING)).filteredOn(m -> m.contains("swallower"))
+      assertThat(logs.messages(Level.WARNING))
+          .filteredOn(m -> m.contains("swallowed the CancellationException"))
           .singleElement().asString().contains("cancel");
     }
     assertThat(beats.get()).isBetween(300, 302); // the heartbeat kept its rate throughout
