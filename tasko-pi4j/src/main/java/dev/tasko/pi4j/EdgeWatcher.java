@@ -138,7 +138,9 @@ public final class EdgeWatcher implements AutoCloseable {
    * @param state the level the input changed to, as Pi4J reported it
    * @param nanoTime when the listener saw it, on the watcher's clock: the loop's
    *     {@link Loop#nanoTime()} (virtual time included) if the watcher was made for a loop, else
-   *     the system ticker's
+   *     the system ticker's. For a debounced watcher, when the listener saw the change that
+   *     reached the level the input then kept (the last bounce); the edge is queued one debounce
+   *     interval later
    */
   public record Edge(DigitalState state, long nanoTime) {}
 
@@ -364,8 +366,9 @@ public final class EdgeWatcher implements AutoCloseable {
   }
 
   /**
-   * Suspends the calling task until the input changes, and returns its new level; returns the
-   * oldest queued change (after yielding once) if one is waiting already.
+   * Suspends the calling task until the input changes (in the watcher's {@link Direction}, once
+   * debounced, if it debounces), and returns its new level; returns the oldest queued change
+   * (after yielding once) if one is waiting already.
    *
    * @return the level the input changed to, oldest change first
    * @throws IllegalStateException if not called from a task of a running loop, or if the watcher
@@ -441,7 +444,10 @@ public final class EdgeWatcher implements AutoCloseable {
     return edges.size();
   }
 
-  /** How many changes the input has made since watching began. May be called from any thread. */
+  /**
+   * How many changes the input has made since watching began, every one Pi4J reported, whatever
+   * became of it. May be called from any thread.
+   */
   public long received() {
     return received.get();
   }

@@ -13,6 +13,7 @@ import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -172,6 +173,35 @@ class EdgeWatcherButtonTest {
     loop.run();
 
     log.assertTaken("HIGH at 70 ms");
+  }
+
+  @Test
+  @Tag("realtime")
+  void debounce_bouncesFromAForeignThreadOnRealTime_onePressOnceQuiet() throws Exception {
+    Loop real = Loop.builder().name("real").build();
+    EdgeWatcher w = EdgeWatcher.builder(button).loop(real).debounce(Duration.ofMillis(50))
+        .build();
+    dev.tasko.Task<DigitalState> reader = real.addTask("reader", () -> w.await());
+    Thread contact = new Thread(() -> { // like Pi4J's listener threads on a board
+      while (reader.state() != dev.tasko.Task.State.WAITING) {
+        Thread.onSpinWait();
+      }
+      button.mockState(HIGH);
+      button.mockState(LOW);
+      button.mockState(HIGH);
+    }, "contact");
+    contact.start();
+
+    real.run(); // ends once the reader has its press
+
+    contact.join();
+    assertThat(reader.join()).isEqualTo(HIGH);
+    assertThat(w.received()).isEqualTo(3);
+    // Back-to-back calls are one burst; a machine that paused 50 ms between them would split it,
+    // yet every change is still counted once.
+    assertThat(1 + w.pending() + w.bounces() + w.dropped()).isEqualTo(3);
+    w.close();
+    real.shutdown();
   }
 
   @Test

@@ -15,6 +15,7 @@ import dev.tasko.Task;
 import dev.tasko.Tasko;
 import dev.tasko.pi4j.EdgeWatcher;
 import dev.tasko.pi4j.ManagedI2c;
+import dev.tasko.pi4j.test.MockBoard;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -204,11 +205,6 @@ public final class Greenhouse implements AutoCloseable {
     }
   }
 
-  /** The last inside temperature read, in °C; NaN before the first. Call from the loop's tasks. */
-  public double insideC() {
-    return insideC;
-  }
-
   /** Whether the button has put the fan in manual mode. Call from the loop's tasks. */
   public boolean isManual() {
     return manual;
@@ -250,8 +246,8 @@ public final class Greenhouse implements AutoCloseable {
       }
     }
     Path logFile = Path.of(args.length > 1 ? args[1] : "greenhouse.log");
-    Context pi4j = dev.tasko.pi4j.test.MockBoard.context(); // on a Raspberry Pi:
-    Loop loop = Loop.create();                               // Pi4J.newAutoContext()
+    Context pi4j = MockBoard.context(); // on a Raspberry Pi: Pi4J.newAutoContext()
+    Loop loop = Loop.create();
     Greenhouse greenhouse = start(loop, pi4j, logFile, System.out, Duration.ofSeconds(1));
     SimulatedGreenhouse world = SimulatedGreenhouse.attach(loop, pi4j);
     world.pressOnEnter(System.in);
@@ -261,9 +257,11 @@ public final class Greenhouse implements AutoCloseable {
     // Ctrl-C: end on the loop, let the logger finish, then let the JVM go.
     Thread main = Thread.currentThread();
     Thread onCtrlC = new Thread(() -> {
-      loop.addTask("end", greenhouse::close);
       try {
+        loop.addTask("end", greenhouse::close);
         main.join(Duration.ofSeconds(2));
+      } catch (IllegalStateException e) {
+        // the loop has ended already
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
