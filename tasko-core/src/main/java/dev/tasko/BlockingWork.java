@@ -22,6 +22,7 @@ final class BlockingWork<T> implements Runnable {
   private static final int RUNNING = 1;
   private static final int ENDED = 2;
 
+  private final Task<?> task;
   private final Callable<T> work;
   private final Suspension done;
   // ---- guarded by this ----
@@ -33,6 +34,7 @@ final class BlockingWork<T> implements Runnable {
   private Throwable failure;
 
   private BlockingWork(Task<?> task, Callable<T> work) {
+    this.task = task;
     this.work = work;
     this.done = new Suspension(task, this, /* external= */ true);
   }
@@ -79,6 +81,8 @@ final class BlockingWork<T> implements Runnable {
       }
       phase = RUNNING;
       runner = Thread.currentThread();
+      // Task.isRunningBlockingWorkOn: from here until the work has ended, before its task resumes.
+      task.blockingWorkThread = runner;
     }
     try {
       result = work.call();
@@ -89,6 +93,7 @@ final class BlockingWork<T> implements Runnable {
       synchronized (this) {
         phase = ENDED;
         runner = null;
+        task.blockingWorkThread = null; // before done.resume(): the task never sees it set
         waiting = endWaiter;
         if (interrupted) {
           Thread.interrupted(); // an interrupt meant for the work must not outlive it

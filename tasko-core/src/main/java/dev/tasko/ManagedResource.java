@@ -110,7 +110,8 @@ public final class ManagedResource<R, C> {
    * in the acquiring task, right after {@code onAcquire}. A view is how a resource shared by
    * several devices hands each lease the one device it was acquired for, and how it refuses use
    * outside that lease: it can check {@link Lease#isOpen()} and the {@linkplain Tasko#currentTask()
-   * calling task} (the acquiring task is the lease's only holder) on every call. If
+   * calling task} (the acquiring task is the lease's only holder) on every call, and, to serve the
+   * blocking work the holder runs meanwhile, {@link Task#isRunningBlockingWorkOn}. If
    * {@code viewOf} throws or returns null, {@code acquire()} runs {@code onRelease}, passes the
    * resource on, and throws.
    *

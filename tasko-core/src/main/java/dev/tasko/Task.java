@@ -123,6 +123,12 @@ public final class Task<T> extends TimerEntry {
   /** Set once, when a thread outside the loop first joins; counted down when the task ends. */
   private volatile CountDownLatch doneLatch;
 
+  /**
+   * The thread running this task's {@link Tasko#blocking} work, from when the work starts until it
+   * ends; null otherwise. Written by that thread (see {@link BlockingWork#run()}), read by any.
+   */
+  volatile Thread blockingWorkThread;
+
   Task(Loop loop, String name, Object body) {
     this.loop = loop;
     this.name = name;
@@ -494,6 +500,26 @@ public final class Task<T> extends TimerEntry {
     if (latch != null) {
       latch.countDown();
     }
+  }
+
+  /**
+   * Whether {@code thread} is running this task's blocking work right now: the work of a
+   * {@link Tasko#blocking} call this task made, from the moment that work starts on
+   * {@code thread} until it returns or throws (before the task resumes). False for any other
+   * thread, for work still queued in its executor, for other tasks' work, and once the work has
+   * ended, even on a pooled thread that runs other work afterwards. A task runs at most one
+   * blocking work at a time, since it waits for it.
+   *
+   * <p>It lets something that belongs to a task serve that task's blocking work too: a lease view
+   * of {@code tasko-pi4j} (the {@code I2C} or {@code Spi} a lease hands out) serves its holder and
+   * the holder's blocking work, so that a clock-stretching transfer can run off the loop while the
+   * task keeps the bus. May be called from any thread; from outside the work's thread, the answer
+   * is a snapshot.
+   *
+   * @return whether {@code thread} runs this task's blocking work now; false if it is null
+   */
+  public boolean isRunningBlockingWorkOn(Thread thread) {
+    return thread != null && thread == blockingWorkThread;
   }
 
   /**

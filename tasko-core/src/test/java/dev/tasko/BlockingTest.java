@@ -256,4 +256,44 @@ class BlockingTest {
     assertThatThrownBy(() -> Tasko.blocking(null, () -> 1))
         .isInstanceOf(NullPointerException.class).hasMessage("executor == null");
   }
+  @Test
+  void isRunningBlockingWorkOn_onlyTheTasksOwnWorkWhileItRuns() throws Exception {
+    ExecutorService pool = Executors.newSingleThreadExecutor(); // one thread, reused by both works
+    try {
+      Task<?>[] tasks = new Task<?>[2];
+      Thread[] workThread = new Thread[1];
+      tasks[0] = loop.addTask("holder", () -> {
+        Tasko.blocking(pool, () -> {
+          workThread[0] = Thread.currentThread();
+          log.add("own work: " + tasks[0].isRunningBlockingWorkOn(Thread.currentThread()));
+          log.add("other task: " + tasks[1].isRunningBlockingWorkOn(Thread.currentThread()));
+          return null;
+        });
+        log.add("after its end: " + tasks[0].isRunningBlockingWorkOn(workThread[0]));
+        log.add("the task's own thread: "
+            + tasks[0].isRunningBlockingWorkOn(Thread.currentThread()));
+        Tasko.sleep(Duration.ofSeconds(1)); // let the other task's work run on the same thread
+      });
+      tasks[1] = loop.addTask("other", () -> {
+        Tasko.sleep(Duration.ofMillis(500)); // after the holder's work has ended
+        Tasko.blocking(pool, () -> {
+          log.add("holder, from other's work on the same thread: "
+              + tasks[0].isRunningBlockingWorkOn(Thread.currentThread()));
+          return null;
+        });
+      });
+
+      loop.run();
+
+      log.assertTaken(
+          "own work: true",
+          "other task: false",
+          "after its end: false",
+          "the task's own thread: false",
+          "holder, from other's work on the same thread: false");
+      assertThat(tasks[0].isRunningBlockingWorkOn(null)).isFalse();
+    } finally {
+      pool.shutdown();
+    }
+  }
 }

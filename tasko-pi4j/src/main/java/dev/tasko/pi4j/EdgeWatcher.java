@@ -38,6 +38,47 @@ import java.util.concurrent.atomic.AtomicLong;
  * });
  * }</pre>
  *
+ * <h2>Buttons: one direction, debounced</h2>
+ * A {@linkplain #builder(DigitalInput) builder} makes a watcher that queues only the changes of
+ * one {@link Direction} (a button's presses, say) and ignores the bounces of a mechanical contact:
+ *
+ * <pre>{@code
+ * EdgeWatcher presses = EdgeWatcher.builder(buttonInput)   // button to 3.3 V, pull-down
+ *     .direction(EdgeWatcher.Direction.RISING)              // pressed: LOW to HIGH
+ *     .debounce(Duration.ofMillis(20))
+ *     .build();                                             // in a task, or give .loop(loop)
+ * loop.addTask("button", () -> {
+ *   for (EdgeWatcher.Edge press : presses.edges()) {         // one per press, bounces ignored
+ *     fan.toggle();
+ *   }
+ * });
+ * }</pre>
+ *
+ * <p><b>The debounce rule: a change counts once the input has kept its new level for the
+ * interval.</b> A contact bounces for a few milliseconds when pressed or released; each change
+ * starts (or restarts) a quiet period of the debounce interval on the loop's clock, and only when
+ * the input has not changed for a whole interval does the watcher look at its level: if it
+ * differs from the level of the last accepted change, that is one change, queued with the time of
+ * the change that reached the level it kept; if the contact bounced back to where it was (a glitch
+ * shorter than the interval), nothing happened. So a press is reported once, a glitch never, and
+ * the level the watcher believes in is always the level the input settled at — the rule of
+ * Linux's own GPIO debouncing. The price is a delay of one interval before each change is queued
+ * (10 to 20 ms is well below what a person notices). The simpler rule, "ignore changes for an
+ * interval after an accepted one", reacts at once but reports a glitch as a press, and when the
+ * last bounce is ignored it believes in the wrong level until the next change; a button user
+ * expects neither. Every change ignored this way is counted in {@link #bounces()}: all the
+ * changes of a burst but the one accepted, or all of them if the input came back to its level.
+ *
+ * <p>The quiet periods are timed by the loop: each burst of changes starts a short task,
+ * {@code "debounce <input id>"}, that ends once the input has been quiet for the interval (it
+ * counts among the loop's tasks meanwhile). On virtual time, debouncing is as deterministic as
+ * the rest.
+ *
+ * <p>A change of the direction not watched (a release, when watching presses) is counted in
+ * {@link #skipped()}. Whatever happens, nothing is lost silently: once the input has been quiet for
+ * the interval, {@link #received()} equals the changes taken plus {@link #pending()},
+ * {@link #dropped()}, {@link #bounces()} and {@link #skipped()}.
+ *
  * <h2>Edges from other threads</h2>
  * Pi4J calls input listeners on its own threads: on a Raspberry Pi a thread of Pi4J's pool, on the
  * mock platform whichever thread calls {@code mockState}. The watcher's listener only
@@ -97,12 +138,29 @@ public final class EdgeWatcher implements AutoCloseable {
    * @param state the level the input changed to, as Pi4J reported it
    * @param nanoTime when the listener saw it, on the watcher's clock: the loop's
    *     {@link Loop#nanoTime()} (virtual time included) if the watcher was made for a loop, else
-   *     the system ticker's
+   *     the system ticker's. For a debounced watcher, when the listener saw the change that
+   *     reached the level the input then kept (the last bounce); the edge is queued one debounce
+   *     interval later
    */
   public record Edge(DigitalState state, long nanoTime) {}
 
+  /** Which changes a watcher queues. */
+  public enum Direction {
+    /** Every change, to HIGH and to LOW (the default). */
+    BOTH,
+    /** Changes to HIGH only: the presses of a button wired to 3.3 V with a pull-down. */
+    RISING,
+    /** Changes to LOW only: the presses of a button wired to ground with a pull-up. */
+    FALLING
+  }
+
   private final DigitalInput input;
   private final Ticker clock;
+  private final Direction direction;
+  /** The debounce interval, 0 for none. */
+  private final long debounceNanos;
+  /** Times the quiet periods; set whenever {@link #debounceNanos} is not 0. */
+  private final Loop debounceLoop;
   private final Channel<Edge> edges;
   /** What the input, the Pi4J context and the loop hold: never this watcher itself. */
   private final Link link;
@@ -111,17 +169,34 @@ public final class EdgeWatcher implements AutoCloseable {
   /** Why waits can no longer wait: "closed", or what closed it; null while open. */
   private volatile String closedBecause;
 
-  // ---- Guarded by 'this': Pi4J's listener threads. ----
+  // ---- Guarded by 'this': Pi4J's listener threads, and the debounce task on the loop. ----
   /** The level of the last change queued (at first: the level when watching began). */
   private DigitalState lastQueued;
   /** Changes back to {@link #lastQueued} after its opposite was refused: no change for a reader. */
   private long unchanged;
+  /** The level of the last change accepted (queued or not); after debouncing, if any. */
+  private DigitalState lastLevel;
+  /** Changes of the other direction, not queued. */
+  private long skipped;
+  /** Changes debouncing ignored. */
+  private long bounces;
+  // The burst being debounced: its changes so far, the last one's level and time, and whether a
+  // task is timing its quiet period.
+  private long burst;
+  private DigitalState burstLevel;
+  private long burstTime;
+  private boolean settling;
 
-  private EdgeWatcher(DigitalInput input, int capacity, Ticker clock) {
+  private EdgeWatcher(DigitalInput input, int capacity, Ticker clock, Direction direction,
+      long debounceNanos, Loop debounceLoop) {
     this.input = input;
     this.clock = clock;
+    this.direction = direction;
+    this.debounceNanos = debounceNanos;
+    this.debounceLoop = debounceLoop;
     this.edges = Channel.create("edges of " + input.id(), capacity);
     this.lastQueued = levelNow(input);
+    this.lastLevel = lastQueued;
     this.link = new Link(this, input, contextOf(input));
     this.cleanable = CLEANER.register(this, link::dropped);
   }
@@ -146,9 +221,7 @@ public final class EdgeWatcher implements AutoCloseable {
    * @throws IllegalArgumentException if {@code capacity} is zero or negative
    */
   public static EdgeWatcher of(DigitalInput input, int capacity) {
-    Task<?> caller = Tasko.currentTask();
-    Loop loop = caller != null ? caller.loop() : null;
-    return start(input, capacity, loop != null ? loop::nanoTime : Ticker.system(), loop);
+    return builder(input).capacity(capacity).build();
   }
 
   /**
@@ -160,20 +233,122 @@ public final class EdgeWatcher implements AutoCloseable {
    */
   public static EdgeWatcher of(Loop loop, DigitalInput input, int capacity) {
     Objects.requireNonNull(loop, "loop == null");
-    return start(input, capacity, loop::nanoTime, loop);
+    return builder(input).loop(loop).capacity(capacity).build();
   }
 
-  private static EdgeWatcher start(DigitalInput input, int capacity, Ticker clock, Loop loop) {
-    Objects.requireNonNull(input, "input == null");
-    if (capacity <= 0) {
-      throw new IllegalArgumentException("capacity <= 0: " + capacity);
+  /**
+   * A builder for a watcher of {@code input}: the changes of one {@linkplain Direction direction}
+   * only, a debounce interval, a capacity, a loop. May be called from any thread.
+   *
+   * <pre>{@code
+   * EdgeWatcher presses = EdgeWatcher.builder(buttonInput)
+   *     .direction(EdgeWatcher.Direction.RISING).debounce(Duration.ofMillis(20)).build();
+   * }</pre>
+   *
+   * @throws NullPointerException if {@code input} is null
+   */
+  public static Builder builder(DigitalInput input) {
+    return new Builder(Objects.requireNonNull(input, "input == null"));
+  }
+
+  /**
+   * Makes an {@link EdgeWatcher}: every change and no debouncing, {@value #DEFAULT_CAPACITY}
+   * queued, on the loop of the task that calls {@link #build()}, unless told otherwise. A builder
+   * may build several watchers; it is not thread-safe.
+   */
+  public static final class Builder {
+    private final DigitalInput input;
+    private Loop loop;
+    private int capacity = DEFAULT_CAPACITY;
+    private Direction direction = Direction.BOTH;
+    private Duration debounce = Duration.ZERO;
+
+    private Builder(DigitalInput input) {
+      this.input = input;
     }
-    EdgeWatcher w = new EdgeWatcher(input, capacity, clock);
-    w.link.attach();
-    if (loop != null) {
-      w.link.bindTo(loop);
+
+    /**
+     * The loop whose clock times the edges (and the debounce interval), and whose
+     * {@link Loop#shutdown()} closes the watcher. Without it, {@link #build()} takes the loop of
+     * the calling task, or, outside a task, the system ticker (and the loop that first waits).
+     *
+     * @throws NullPointerException if {@code loop} is null
+     */
+    public Builder loop(Loop loop) {
+      this.loop = Objects.requireNonNull(loop, "loop == null");
+      return this;
     }
-    return w;
+
+    /**
+     * How many changes the watcher keeps queued; beyond that they are counted in
+     * {@link EdgeWatcher#dropped()}.
+     *
+     * @throws IllegalArgumentException if {@code capacity} is zero or negative
+     */
+    public Builder capacity(int capacity) {
+      if (capacity <= 0) {
+        throw new IllegalArgumentException("capacity <= 0: " + capacity);
+      }
+      this.capacity = capacity;
+      return this;
+    }
+
+    /**
+     * Which changes to queue: {@link Direction#RISING} (to HIGH), {@link Direction#FALLING} (to
+     * LOW) or {@link Direction#BOTH}, the default. The others are counted in
+     * {@link EdgeWatcher#skipped()}.
+     *
+     * @throws NullPointerException if {@code direction} is null
+     */
+    public Builder direction(Direction direction) {
+      this.direction = Objects.requireNonNull(direction, "direction == null");
+      return this;
+    }
+
+    /**
+     * Ignores the bounces of a mechanical contact: a change counts only once the input has kept
+     * its new level for {@code interval} on the loop's clock (see "Buttons" in
+     * {@link EdgeWatcher}). {@code Duration.ZERO}, the default, queues every change at once.
+     * 10 to 20 ms suits most push buttons. Needs a loop to time it.
+     *
+     * @throws NullPointerException if {@code interval} is null
+     * @throws IllegalArgumentException if {@code interval} is negative
+     */
+    public Builder debounce(Duration interval) {
+      Objects.requireNonNull(interval, "interval == null");
+      if (interval.isNegative()) {
+        throw new IllegalArgumentException("debounce interval < 0: " + interval);
+      }
+      this.debounce = interval;
+      return this;
+    }
+
+    /**
+     * Starts watching. May be called from any thread; with a debounce interval, from a task or
+     * with a {@link #loop(Loop)} given.
+     *
+     * @throws IllegalStateException if a debounce interval is set but there is no loop to time it:
+     *     none given, and not called from a task
+     */
+    public EdgeWatcher build() {
+      Loop l = loop;
+      if (l == null) {
+        Task<?> caller = Tasko.currentTask();
+        l = caller != null ? caller.loop() : null;
+      }
+      long debounceNanos = saturatedNanos(debounce);
+      if (debounceNanos > 0 && l == null) {
+        throw new IllegalStateException("a debounce interval (" + debounce + ") needs a loop to"
+            + " time it: build the watcher in a task, or give the loop with loop(..)");
+      }
+      EdgeWatcher w = new EdgeWatcher(input, capacity, l != null ? l::nanoTime : Ticker.system(),
+          direction, debounceNanos, l);
+      w.link.attach();
+      if (l != null) {
+        w.link.bindTo(l);
+      }
+      return w;
+    }
   }
 
   /** The input watched. */
@@ -191,8 +366,9 @@ public final class EdgeWatcher implements AutoCloseable {
   }
 
   /**
-   * Suspends the calling task until the input changes, and returns its new level; returns the
-   * oldest queued change (after yielding once) if one is waiting already.
+   * Suspends the calling task until the input changes (in the watcher's {@link Direction}, once
+   * debounced, if it debounces), and returns its new level; returns the oldest queued change
+   * (after yielding once) if one is waiting already.
    *
    * @return the level the input changed to, oldest change first
    * @throws IllegalStateException if not called from a task of a running loop, or if the watcher
@@ -268,19 +444,51 @@ public final class EdgeWatcher implements AutoCloseable {
     return edges.size();
   }
 
-  /** How many changes the input has made since watching began. May be called from any thread. */
+  /**
+   * How many changes the input has made since watching began, every one Pi4J reported, whatever
+   * became of it. May be called from any thread.
+   */
   public long received() {
     return received.get();
   }
 
   /**
-   * How many changes were refused, newest first, because the queue was full. May be called from any
-   * thread.
+   * How many changes were refused, newest first, because the queue was full (and changes back to
+   * the level queued last after its opposite was refused, which are no change for a reader). May be
+   * called from any thread.
    */
   public long dropped() {
     synchronized (this) {
       return edges.dropped() + unchanged;
     }
+  }
+
+  /**
+   * How many changes debouncing ignored: each burst's changes but the one accepted, or all of them
+   * when the input came back to its level. Always 0 without a debounce interval. May be called from
+   * any thread.
+   */
+  public synchronized long bounces() {
+    return bounces;
+  }
+
+  /**
+   * How many changes were of the direction not watched ({@link Direction#FALLING} ones for a
+   * {@link Direction#RISING} watcher, say). Always 0 for {@link Direction#BOTH}. May be called from
+   * any thread.
+   */
+  public synchronized long skipped() {
+    return skipped;
+  }
+
+  /** Which changes the watcher queues. */
+  public Direction direction() {
+    return direction;
+  }
+
+  /** The debounce interval; {@code Duration.ZERO} when every change is queued at once. */
+  public Duration debounce() {
+    return Duration.ofNanos(debounceNanos);
   }
 
   /**
@@ -322,19 +530,100 @@ public final class EdgeWatcher implements AutoCloseable {
       }
       received.incrementAndGet();
       DigitalState level = event.state();
+      boolean startQuietPeriod = false;
       synchronized (this) {
-        if (level == lastQueued) {
-          // Its opposite was refused (the queue was full): for a reader nothing changed.
-          unchanged++;
+        if (debounceNanos == 0) {
+          accept(level, clock.read());
           return;
         }
-        if (edges.offer(new Edge(level, clock.read()))) { // full: refused and counted
-          lastQueued = level;
+        long now = clock.read();
+        if (settling && now - burstTime >= debounceNanos) {
+          // The level before this change was kept for the interval already; its task just has
+          // not run yet. It counts, whichever comes first at the same instant; that task, still
+          // pending, times the burst this change begins.
+          endBurst();
         }
+        burst++;
+        burstLevel = level;
+        burstTime = now;
+        if (!settling) {
+          settling = true;
+          startQuietPeriod = true;
+        }
+      }
+      if (startQuietPeriod) {
+        settleAfter(debounceNanos);
       }
     } catch (RuntimeException | Error e) {
       LOG.log(Level.ERROR, "watcher of input '" + input.id() + "' failed to take a change", e);
       throw e;
+    }
+  }
+
+  /** Has the loop look at the burst once {@code nanos} have passed; any thread. */
+  private void settleAfter(long nanos) {
+    try {
+      debounceLoop.runLater("debounce " + input.id(), Duration.ofNanos(nanos), this::settle);
+    } catch (IllegalStateException e) {
+      // The loop is shutting down, and closes this watcher: the burst is left unsettled.
+    }
+  }
+
+  /**
+   * In the debounce task: if the input has been quiet for the interval, ends the burst (accepting
+   * its level if it differs from the last accepted one), else looks again when it will have been.
+   */
+  private void settle() {
+    long again;
+    synchronized (this) {
+      if (closedBecause != null) {
+        settling = false;
+        return;
+      }
+      long quiet = clock.read() - burstTime;
+      if (quiet < debounceNanos) {
+        again = debounceNanos - quiet; // it bounced meanwhile: a new quiet period from then
+      } else {
+        settling = false;
+        endBurst();
+        return;
+      }
+    }
+    settleAfter(again);
+  }
+
+  /** The input has been quiet for the interval: one change, or none if it came back. */
+  private void endBurst() {
+    if (burstLevel == lastLevel) {
+      bounces += burst; // back where it was: a glitch, or a bounce around a dropped change
+    } else {
+      bounces += burst - 1;
+      accept(burstLevel, burstTime);
+    }
+    burst = 0;
+  }
+
+  /** A change that counts (debounced, if debouncing): queue it, or count why not. */
+  private void accept(DigitalState level, long nanoTime) {
+    DigitalState before = lastLevel;
+    lastLevel = level;
+    if (direction == Direction.BOTH) {
+      if (level == lastQueued) {
+        // Its opposite was refused (the queue was full): for a reader nothing changed.
+        unchanged++;
+        return;
+      }
+      if (edges.offer(new Edge(level, nanoTime))) { // full: refused and counted
+        lastQueued = level;
+      }
+      return;
+    }
+    if (level == before) {
+      unchanged++; // the input reported the level it had: no edge either way
+    } else if (level == (direction == Direction.RISING ? DigitalState.HIGH : DigitalState.LOW)) {
+      edges.offer(new Edge(level, nanoTime)); // full: refused and counted
+    } else {
+      skipped++;
     }
   }
 
@@ -483,7 +772,12 @@ public final class EdgeWatcher implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "EdgeWatcher[input '" + input.id() + "', " + edges.size() + " queued, " + received()
-        + " received, " + dropped() + " dropped" + (edges.isClosed() ? ", closed" : "") + "]";
+    return "EdgeWatcher[input '" + input.id() + "'"
+        + (direction == Direction.BOTH ? "" : ", " + direction)
+        + (debounceNanos == 0 ? "" : ", debounce " + debounce())
+        + ", " + edges.size() + " queued, " + received() + " received, " + dropped() + " dropped"
+        + (debounceNanos == 0 ? "" : ", " + bounces() + " bounces")
+        + (direction == Direction.BOTH ? "" : ", " + skipped() + " skipped")
+        + (edges.isClosed() ? ", closed" : "") + "]";
   }
 }

@@ -14,7 +14,9 @@ import java.util.function.Supplier;
 /**
  * What a lease of a shared bus hands out: a Pi4J interface ({@code Spi}, {@code I2C}, or an
  * {@code I2CRegister} reached through it) that forwards to one device while its lease is open and
- * only for the task holding it, and refuses everything else with {@link IllegalStateException}.
+ * only for the task holding it, or the {@link Tasko#blocking} work that task runs meanwhile
+ * ({@link Task#isRunningBlockingWorkOn}), and refuses everything else with
+ * {@link IllegalStateException}.
  * Objects reached through a view are views too: a fluent setter's result is the view itself, a
  * register is a view of the register. The device's life belongs to its Pi4J context, never to a
  * lease: {@code close()}, {@code open()}, {@code initialize()} and {@code shutdown()} are refused
@@ -82,7 +84,12 @@ final class LeaseView implements InvocationHandler {
           + " instead");
     }
     Task<?> caller = Tasko.currentTask();
-    if (caller != holder || !lease.isOpen()) {
+    // The holder itself, or the blocking work it waits for (Tasko.blocking): the holder is
+    // suspended meanwhile, so the device still has one user at a time. Any other thread, even one
+    // running another task's blocking work, is refused.
+    boolean holderOrItsWork = caller == holder
+        || (caller == null && holder.isRunningBlockingWorkOn(Thread.currentThread()));
+    if (!holderOrItsWork || !lease.isOpen()) {
       String who = caller == null ? "thread " + Thread.currentThread()
           : "task '" + caller.name() + "'";
       String why = lease.isOpen()
@@ -90,7 +97,8 @@ final class LeaseView implements InvocationHandler {
           : "after that lease was closed (" + busState.get() + ")";
       throw new IllegalStateException(call + " on " + busName + " through the lease of device '"
           + device + "' by " + who + ", " + why
-          + ": use what a lease hands out only inside that lease, in its task");
+          + ": use what a lease hands out only inside that lease, in its task or its"
+          + " blocking work");
     }
     Object result;
     try {

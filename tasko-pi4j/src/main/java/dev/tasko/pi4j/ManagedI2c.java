@@ -38,6 +38,19 @@ import java.util.WeakHashMap;
  * other devices use the bus meanwhile; only do that if nothing else may talk to the device in
  * between.
  *
+ * <h2>A blocking transfer off the loop</h2>
+ * A device that stretches the clock holds Pi4J's {@code read} until it has measured, which would
+ * hold every task of the loop. Run the transfer as blocking work inside the lease: the task keeps
+ * the bus and waits, the other tasks run, and the lease's {@code I2C} serves that work.
+ *
+ * <pre>{@code
+ * try (Lease<I2C> lease = sensor.acquire()) {
+ *   I2C chip = lease.resource();
+ *   chip.write(MEASURE_HOLD);
+ *   int n = Tasko.blocking(() -> chip.read(reply));  // off the loop; the bus stays ours
+ * }
+ * }</pre>
+ *
  * <h2>What a lease hands out</h2>
  * Pi4J has one {@code I2C} object per device address; a managed bus has one resource for all of
  * them. {@link Lease#resource()} returns an {@code I2C} of that lease's own (the same object at
@@ -45,8 +58,10 @@ import java.util.WeakHashMap;
  * acquired:
  * <ul>
  *   <li>it forwards a call to that device only while the lease is open and only from the task that
- *       acquired it; a call after the lease is closed (even by the same task, even while it holds
- *       the bus for another device), from another task, or from a thread outside the loop throws
+ *       acquired it, or from the blocking work that task runs meanwhile with
+ *       {@link Tasko#blocking} (a clock-stretching read off the loop, see below); a call after the
+ *       lease is closed (even by the same task, even while it holds the bus for another device),
+ *       from another task, from another task's blocking work or from any other thread throws
  *       {@link IllegalStateException} and sends nothing;
  *   <li>what it returns that could reach the device is guarded the same way: a fluent setter
  *       ({@code name}, {@code description}) returns the view itself, and {@code register(r)} /

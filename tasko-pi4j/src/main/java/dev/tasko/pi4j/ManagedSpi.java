@@ -47,9 +47,11 @@ import java.util.Set;
  * <h2>What a lease hands out</h2>
  * {@link Lease#resource()} returns an {@code Spi} of that lease's own (the same object at every
  * call of that lease, a new one for each lease). It forwards a call to the bus only while the lease
- * is open and only from the task that acquired it; a call after the lease is closed, from another
- * task, or from a thread outside the loop throws {@link IllegalStateException} and sends nothing,
- * so a kept {@code Spi} can never talk to whichever device is selected now. A fluent setter returns
+ * is open and only from the task that acquired it, or from the blocking work that task runs
+ * meanwhile with {@link dev.tasko.Tasko#blocking} (a long transfer off the loop, the task keeping
+ * the bus); a call after the lease is closed, from another task, from another task's blocking work
+ * or from any other thread throws {@link IllegalStateException} and sends nothing, so a kept
+ * {@code Spi} can never talk to whichever device is selected now. A fluent setter returns
  * the view itself. {@code close()}, {@code open()}, {@code initialize(..)} and
  * {@code shutdown(..)} throw {@link UnsupportedOperationException}: the Pi4J context owns the
  * bus. {@code toString}, {@code equals} and {@code hashCode} answer anywhere.

@@ -101,7 +101,7 @@ class ManagedI2cTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task"
             + " 'intruder', which does not hold that lease (task 'holder' does): use what a lease"
-            + " hands out only inside that lease, in its task");
+            + " hands out only inside that lease, in its task or its blocking work");
     assertThat(intruder.state()).isEqualTo(Task.State.FAILED);
   }
 
@@ -120,7 +120,7 @@ class ManagedI2cTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task"
             + " 'sensor', after that lease was closed (the bus is free): use what a lease hands"
-            + " out only inside that lease, in its task");
+            + " out only inside that lease, in its task or its blocking work");
   }
 
   @Test
@@ -241,7 +241,8 @@ class ManagedI2cTest {
         assertThatThrownBy(() -> s.write(0x55)).isInstanceOf(IllegalStateException.class)
             .hasMessage("I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by task"
                 + " 'app', after that lease was closed (task 'app' holds the bus for device"
-                + " 'i2c-1-0x3c'): use what a lease hands out only inside that lease, in its task");
+                + " 'i2c-1-0x3c'): use what a lease hands out only inside that lease, in its task"
+                + " or its blocking work");
         log.add("refused");
       }
     });
@@ -311,6 +312,108 @@ class ManagedI2cTest {
     assertThatThrownBy(() -> sensorChip.readRegister(0x10)).hasMessage("No available data to read");
     assertThatThrownBy(() -> ((MockI2C) bus.resource().contextOf(display)).readRegister(0x10))
         .hasMessage("No available data to read");
+  }
+
+  @Test
+  void blocking_holdersWorkInsideItsLease_usesTheDeviceWhileOthersRun() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    MockI2C sensorChip = (MockI2C) bus.resource().contextOf(sensor);
+    sensorChip.writeRegister(RESULT, new byte[] {0x12, 0x34});
+    loop.addTask("sensor", () -> {
+      try (Lease<I2C> lease = sensor.acquire()) {
+        I2C chip = lease.resource();
+        chip.writeRegister(COMMAND, (byte) 0x06);
+        byte[] reading = Tasko.blocking(() -> { // a clock-stretching read, off the loop
+          byte[] r = new byte[2];
+          chip.readRegister(RESULT, r);
+          return r;
+        });
+        log.add("sensor read " + HexFormat.of().formatHex(reading));
+      }
+    });
+    loop.addTask("other", () -> log.add("other ran"));
+
+    loop.run();
+
+    log.assertTaken("other ran", "sensor read 1234");
+  }
+
+  @Test
+  void blocking_workOfAnotherTask_refused() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    AtomicReference<I2C> kept = new AtomicReference<>();
+    loop.addTask("holder", () -> {
+      try (Lease<I2C> lease = sensor.acquire()) {
+        kept.set(lease.resource());
+        Tasko.sleep(Duration.ofMillis(10));
+      }
+    });
+    loop.runLater("intruder", Duration.ofMillis(5), () -> {
+      String refused = Tasko.blocking(() -> refusal(() -> kept.get().write((byte) 1)));
+      log.add(refused);
+    });
+
+    loop.run();
+
+    assertThat(log.take()).singleElement().asString()
+        .startsWith("refused: I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by"
+            + " thread VirtualThread[#")
+        .contains("tasko-blocking-work")
+        .contains(", which does not hold that lease (task 'holder' does)");
+  }
+
+  @Test
+  void blocking_plainThreadStartedByTheHolder_refused() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    loop.addTask("holder", () -> {
+      try (Lease<I2C> lease = sensor.acquire()) {
+        I2C chip = lease.resource();
+        String refused = Tasko.blocking(() -> {
+          String[] seen = new String[1];
+          // A thread of the work's own: not the work, so not served.
+          Thread t = Thread.ofPlatform().start(() -> seen[0] = refusal(chip::device));
+          t.join();
+          return seen[0];
+        });
+        log.add(refused);
+      }
+    });
+
+    loop.run();
+
+    assertThat(log.take()).singleElement().asString()
+        .startsWith("refused: I2C.device() on i2c-1 through the lease of device 'i2c-1-0x44' by"
+            + " thread Thread[#")
+        .contains(", which does not hold that lease (task 'holder' does)");
+  }
+
+  @Test
+  void blocking_holdersWorkAfterTheLeaseClosed_refused() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    loop.addTask("holder", () -> {
+      I2C kept;
+      try (Lease<I2C> lease = sensor.acquire()) {
+        kept = lease.resource();
+      }
+      log.add(Tasko.blocking(() -> refusal(() -> kept.write((byte) 1))));
+    });
+
+    loop.run();
+
+    assertThat(log.take()).singleElement().asString()
+        .startsWith("refused: I2C.write() on i2c-1 through the lease of device 'i2c-1-0x44' by"
+            + " thread VirtualThread[#")
+        .contains(", after that lease was closed (the bus is free)");
+  }
+
+  /** What {@code use} threw, as "refused: message", or "allowed". */
+  private static String refusal(Runnable use) {
+    try {
+      use.run();
+      return "allowed";
+    } catch (IllegalStateException e) {
+      return "refused: " + e.getMessage();
+    }
   }
 
   @Test

@@ -56,6 +56,27 @@ class ManagedSpiTest {
   }
 
   @Test
+  void blocking_holdersWorkInsideItsLease_transfersWithItsChipSelectLow() {
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    Handle<Spi> a = bus.csHandle(csA);
+    log.take();
+    loop.addTask("reader", () -> {
+      try (Lease<Spi> lease = a.acquire()) {
+        Spi view = lease.resource();
+        int sent = Tasko.blocking(() -> { // a long transfer off the loop
+          log.add("work: cs " + csA.state());
+          return view.write(new byte[] {1, 2, 3});
+        });
+        log.add("sent " + sent);
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("a=LOW", "work: cs LOW", "sent 3", "a=HIGH");
+  }
+
+  @Test
   void acquire_transfers_ownChipSelectLowAroundEveryTransferOthersHigh() {
     DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
     DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
@@ -213,7 +234,7 @@ class ManagedSpiTest {
       assertThatThrownBy(() -> kept.get().write((byte) 1)).isInstanceOf(IllegalStateException.class)
           .hasMessage("Spi.write() on spi 'spi' through the lease of device 'a' by task 'a', after"
               + " that lease was closed (the bus is free): use what a lease hands out only inside"
-              + " that lease, in its task");
+              + " that lease, in its task or its blocking work");
       try (Lease<Spi> lease = b.acquire()) {
         assertThatThrownBy(() -> kept.get().write((byte) 2))
             .isInstanceOf(IllegalStateException.class);

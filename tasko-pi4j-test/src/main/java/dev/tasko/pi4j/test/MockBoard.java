@@ -114,7 +114,9 @@ public final class MockBoard {
 
   /**
    * Presses and releases the mock button {@code inputId}: HIGH, then LOW. Pi4J calls the input's
-   * listeners on the calling thread, whichever it is.
+   * listeners on the calling thread, whichever it is. The press lasts no time at all, so a
+   * debounced watcher ignores it as a glitch: to test one, set the levels yourself
+   * ({@code MockDigitalInput.mockState}) with the time between them a press takes.
    */
   public static void press(Context pi4j, String inputId) {
     MockDigitalInput button = pi4j.io(inputId);
