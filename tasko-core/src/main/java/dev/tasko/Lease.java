@@ -13,6 +13,8 @@ public final class Lease<R> implements AutoCloseable {
   private volatile boolean closed;
   /** What resource() returns: the resource, or this lease's own view of it. Set at acquire. */
   R view;
+  /** Loop time, to within a pass, at which acquire() returned it: for dumps and hold limits. */
+  long acquiredAt;
 
   Lease(Handle<R> handle, Task<?> holder) {
     this.handle = handle;

@@ -6,11 +6,17 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -82,6 +88,8 @@ public final class Loop {
   /** Deliveries thrown at once, before a task counts as swallowing its cancellation. */
   private static final int IMMEDIATE_DELIVERIES = 3;
   private static final long REDELIVERY_MAX_NANOS = 1_000_000_000L;
+  /** How long {@link #dump()} waits for a running loop to begin a pass and answer. */
+  static final long DUMP_WAIT_MILLIS = 1000;
   /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
   static final long START_NOW = Long.MIN_VALUE;
   private static final VarHandle PASSES;
@@ -138,6 +146,12 @@ public final class Loop {
   int blockingWork;
   /** Tasks not yet finished, oldest first: for run()'s end and for deadlock reports. */
   private final LiveTasks live = new LiveTasks();
+  /**
+   * The managed resources this loop's tasks have used, for {@link #dump()}; weakly, so that a
+   * resource the program drops is not kept for the loop's sake.
+   */
+  private final Set<ManagedResource<?, ?>> resources =
+      Collections.newSetFromMap(new WeakHashMap<>());
   private Thread driverThread;
   /**
    * The task holding the baton; null while the driver holds it. Written before each hand-off, so
@@ -762,6 +776,7 @@ public final class Loop {
   void sleepUntil(Task<?> self, long deadline) {
     checkCancelled(self);
     timers.add(self, deadline);
+    self.waitSince = passNow;
     self.setState(Task.State.WAITING);
     park(self);
     checkCancelled(self);
@@ -859,6 +874,7 @@ public final class Loop {
       return true;
     }
     self.waitingOn = s;
+    self.waitSince = passNow;
     self.setState(Task.State.WAITING);
     if (s.external) {
       externalWaiters++;
@@ -902,6 +918,7 @@ public final class Loop {
       return; // resumed already
     }
     self.waitingOn = s;
+    self.waitSince = passNow;
     if (s.external) {
       externalWaiters++;
     }
@@ -1348,6 +1365,68 @@ public final class Loop {
       tasks.add(t);
     }
     return List.copyOf(tasks);
+  }
+
+  /**
+   * A snapshot of everything the loop is doing, for people to read: for every task its state,
+   * what it waits for and since when, the leases and permits it holds and its stack; for every
+   * schedule its rate and stats; for every {@link ManagedResource} its tasks have used, its
+   * holder, how long it has been held and who waits for it. {@code toString()} prints it like a
+   * thread dump.
+   *
+   * <p>May be called from any thread, at any time, and never blocks for long. From a task of this
+   * loop, or while no thread drives the loop, the snapshot is taken at once by the calling thread.
+   * While another thread runs the loop, it is taken on the loop, between two turns, at the start
+   * of its next pass (an idle loop is woken for it), and this call waits for it: everything in
+   * it is then of one moment. If no pass begins within {@value #DUMP_WAIT_MILLIS} ms, a task is
+   * holding the processor (a stall): the loop's state cannot be read safely then, so the
+   * snapshot is {@linkplain LoopDump#complete() incomplete} and shows only that task, with its
+   * stack, which is where the loop is stuck.
+   *
+   * <p>Cost: nothing while no dump is taken; a dump walks the tasks and takes a stack trace of
+   * each (tens of microseconds per task), on the loop.
+   */
+  public LoopDump dump() {
+    if (isOnLoop() || driver.get() == null) {
+      return LoopDump.take(this, live.oldest(), resources);
+    }
+    CompletableFuture<LoopDump> answer = new CompletableFuture<>();
+    Runnable command = () -> answer.complete(LoopDump.take(this, live.oldest(), resources));
+    submit(command);
+    long deadline = System.nanoTime() + DUMP_WAIT_MILLIS * 1_000_000L;
+    boolean interrupted = false;
+    try {
+      for (;;) {
+        try {
+          return answer.get(10, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          if (driver.get() == null && inbox.remove(command)) {
+            return LoopDump.take(this, live.oldest(), resources); // run() returned meanwhile
+          }
+          if (System.nanoTime() - deadline >= 0) {
+            return LoopDump.unanswered(this, current);
+          }
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("dump of loop '" + name + "' failed", e.getCause());
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** The loop time of the current pass, to within a pass: read without a clock read. */
+  long passTime() {
+    return passNow;
+  }
+
+  /** Notes a resource one of this loop's tasks has begun to use, for {@link #dump()}. */
+  void resourceUsed(ManagedResource<?, ?> r) {
+    resources.add(r);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.tasko;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,6 +72,8 @@ public final class ManagedResource<R, C> {
   // ---- guarded by that loop's baton ----
   private Task<?> owner;
   private Handle<R> ownerHandle;
+  /** The owner's lease, once its acquire has returned; null while free or being handed over. */
+  private Lease<R> heldLease;
   private final ArrayDeque<Waiter<R>> waiters = new ArrayDeque<>();
 
   private ManagedResource(String name, R resource, Consumer<? super C> onAcquire,
@@ -278,6 +281,8 @@ public final class ManagedResource<R, C> {
       }
       throw e;
     }
+    lease.acquiredAt = me.loop.passTime();
+    heldLease = lease;
     me.holding(lease);
     return lease;
   }
@@ -295,6 +300,7 @@ public final class ManagedResource<R, C> {
 
   /** Gives the resource to the longest waiter still waiting, or frees it. */
   private void passOn() {
+    heldLease = null;
     for (;;) {
       Waiter<R> w = waiters.poll();
       if (w == null) {
@@ -324,6 +330,7 @@ public final class ManagedResource<R, C> {
       // last writes to owner and waiters visible here.
       if (bound == null || (bound.hasEnded() && owner == null && waiters.isEmpty())) {
         loop = l;
+        l.resourceUsed(this); // we hold l's baton: me is its running task
         return;
       }
       if (bound == l) {
@@ -335,6 +342,22 @@ public final class ManagedResource<R, C> {
     throw new IllegalStateException("resource '" + name + "' belongs to loop '" + bound.name()
         + "', which has not ended (" + describeOwner() + "); it cannot be acquired from task '"
         + me.name() + "' of " + other);
+  }
+
+  /** What {@link Loop#dump()} shows of this resource at loop time {@code now}. On the loop. */
+  LoopDump.ResourceEntry dumpEntry(long now) {
+    List<String> queue = new ArrayList<>(waiters.size());
+    for (Waiter<R> w : waiters) {
+      if (w.suspension.isPending()) {
+        queue.add("task '" + w.task.name() + "' through " + w.handle.name());
+      }
+    }
+    Lease<R> l = heldLease;
+    String holder = owner == null ? null : "task '" + owner.name() + "' through "
+        + ownerHandle.name();
+    Duration held = l == null ? null : Duration.ofNanos(Math.max(0, now - l.acquiredAt));
+    return new LoopDump.ResourceEntry(name, Optional.ofNullable(holder),
+        Optional.ofNullable(held), queue);
   }
 
   String describeOwner() {

@@ -240,6 +240,7 @@ public final class ScheduledTask {
       runner = null;
       stopped = true; // also when the task ended by cancel() or an Error
     };
+    t.schedule = this;
     runner = t;
     loop.enqueue(t, firstTarget == AT_FIRST_TURN ? Loop.START_NOW : firstTarget);
   }

@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * tasko's main demo: the toy app of the original <a
@@ -134,12 +135,19 @@ public final class Demo {
     }
 
     String help = "";
+    // made below, once the help line is known; read by the keyboard's thread
+    AtomicReference<StatusView> views = new AtomicReference<>();
     if (interactive) {
       help = (options.real() ? "GPIO 17: the button" : "space: press the button")
-          + ", q or Ctrl-C: quit";
+          + ", d: dump the tasks, q or Ctrl-C: quit";
       terminal.readKeys(key -> {
         if (key == ' ' && !options.real()) {
           app.pressMockButton(); // on the keyboard's thread: Pi4J calls the listeners here
+        } else if (key == 'd' || key == 'D') {
+          StatusView v = views.get();
+          if (v != null) {
+            v.requestDump();
+          }
         } else if (key == 'q' || key == 'Q') {
           stop("q");
         }
@@ -155,6 +163,7 @@ public final class Demo {
       }
     }
     StatusView view = new StatusView(app, out, interactive, title, help, terminal::columns);
+    views.set(view);
     app.schedule("status", interactive ? Duration.ofMillis(100) : Duration.ofSeconds(1),
         view::render);
     if (options.duration() != null) {
