@@ -397,6 +397,7 @@ public final class Loop {
     }
     driverThread = me;
     DrivenLoops.register(this);
+    Flight.loopDriven();
   }
 
   /** Undoes {@link #enter}; restores the interrupt status the driver saw while tasks ran. */
@@ -510,8 +511,13 @@ public final class Loop {
       if (due instanceof Task<?> t) {
         return t;
       }
+      if (due instanceof TimeoutScope scope) {
+        expire(scope); // may ready its task, for the next pass
+        continue;
+      }
       if (due != null) {
-        expire((TimeoutScope) due); // may ready its task, for the next pass
+        Lease<?> lease = (Lease<?>) due; // held past its resource's hold limit
+        lease.handle.resource.holdLimitPassed(lease, passNow);
         continue;
       }
       // The pass is over. step() gets the baton back here; so does run() when asked to stop.
@@ -579,11 +585,14 @@ public final class Loop {
     } else if (live.size() == 0) {
       return false;
     } else {
-      throw DeadlockException.of(name, live.oldest());
+      DeadlockException e = DeadlockException.of(name, live.oldest());
+      Flight.deadlock(name, e.stuckTasks().size(), e.getMessage());
+      throw e;
     }
     // Blocking work in flight (Tasko.blocking) holds virtual time still: the loop waits for it.
     if (virtualClock != null && hasDeadline && blockingWork == 0) {
       virtualClock.advanceTo(deadline);
+      passNow = deadline;
       return true;
     }
     if (trace) {
@@ -611,6 +620,7 @@ public final class Loop {
       }
       idleThread = null;
       IDLE_NANOS.setOpaque(this, idleNanos + (System.nanoTime() - start));
+      passNow = ticker.read(); // the pass that follows may run ready tasks without reading it
     }
     return true;
   }
@@ -751,6 +761,7 @@ public final class Loop {
   }
 
   void reportFailure(Task<?> task, Throwable failure) {
+    Flight.taskFailed(name, task.name(), failure);
     if (trace) {
       LOG.log(Level.DEBUG, name + ": " + task + " failed", failure);
     }
@@ -1422,6 +1433,16 @@ public final class Loop {
   /** The loop time of the current pass, to within a pass: read without a clock read. */
   long passTime() {
     return passNow;
+  }
+
+  /** Starts the timer of a lease whose resource has a hold limit. On the loop. */
+  void startHoldTimer(Lease<?> lease, long deadline) {
+    timers.add(lease, deadline);
+  }
+
+  /** Stops a lease's hold-limit timer, if it has one. On the loop. */
+  void stopHoldTimer(Lease<?> lease) {
+    timers.remove(lease);
   }
 
   /** Notes a resource one of this loop's tasks has begun to use, for {@link #dump()}. */

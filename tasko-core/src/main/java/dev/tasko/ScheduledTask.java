@@ -282,6 +282,7 @@ public final class ScheduledTask {
       if (behind > 0 && behind / interval >= 2) { // (no 2 * interval: it could overflow)
         skippedRuns += behind / interval;
         recentSkippedRuns.addAndGet(behind / interval);
+        Flight.scheduleSkipped(loop.name(), name, behind / interval, behind);
         target = now;
       }
       yieldFirst = target <= now;

@@ -1,0 +1,82 @@
+package dev.tasko;
+
+/**
+ * The loop's JDK Flight Recorder events, behind one guard: {@code jdk.jfr} is an optional module
+ * ({@code requires static}), absent from a JRE image made by jlink without it. {@link #PRESENT}
+ * is decided once, from the boot layer; while it is false, no class of {@code jdk.jfr} (nor
+ * {@link FlightEvents}, which names them) is ever loaded, and every method here returns at once.
+ * While it is true and no recording runs, each event costs what JFR's own {@code isEnabled()}
+ * costs: a field read, after the JIT has removed the event object.
+ *
+ * <p>Events are named {@code dev.tasko.*}; {@code tasko.jfc} in the repository enables them.
+ */
+final class Flight {
+  /** Whether {@code jdk.jfr} is in the boot layer: the only way a JFR class may be loaded. */
+  static final boolean PRESENT = ModuleLayer.boot().findModule("jdk.jfr").isPresent();
+
+  private Flight() {}
+
+  /** Registers the periodic loop summary, once; from the first loop driven. */
+  static void loopDriven() {
+    if (PRESENT) {
+      FlightEvents.registerSummary();
+    }
+  }
+
+  static void stall(String loop, String task, long heldNanos, String at) {
+    if (PRESENT) {
+      FlightEvents.stall(loop, task, heldNanos, at);
+    }
+  }
+
+  static void scheduleSkipped(String loop, String schedule, long skipped, long behindNanos) {
+    if (PRESENT) {
+      FlightEvents.scheduleSkipped(loop, schedule, skipped, behindNanos);
+    }
+  }
+
+  static void taskFailed(String loop, String task, Throwable failure) {
+    if (PRESENT) {
+      FlightEvents.taskFailed(loop, task, failure);
+    }
+  }
+
+  static void deadlock(String loop, int tasks, String report) {
+    if (PRESENT) {
+      FlightEvents.deadlock(loop, tasks, report);
+    }
+  }
+
+  static void leaseHoldLimit(String loop, String resource, String handle, String task,
+      long heldNanos, long limitNanos, String waiters) {
+    if (PRESENT) {
+      FlightEvents.leaseHoldLimit(loop, resource, handle, task, heldNanos, limitNanos, waiters);
+    }
+  }
+
+  /** Begins a lease wait event; null (nothing to end) when no recording wants it. */
+  static Object beginLeaseWait() {
+    return PRESENT ? FlightEvents.beginLeaseWait() : null;
+  }
+
+  /** Ends what {@link #beginLeaseWait()} began; does nothing for null. */
+  static void endLeaseWait(Object event, String loop, String resource, String handle,
+      String task) {
+    if (event != null) {
+      FlightEvents.endLeaseWait(event, loop, resource, handle, task);
+    }
+  }
+
+  /** Begins a lease hold event; null when no recording wants it. */
+  static Object beginLeaseHold() {
+    return PRESENT ? FlightEvents.beginLeaseHold() : null;
+  }
+
+  /** Ends what {@link #beginLeaseHold()} began; does nothing for null. */
+  static void endLeaseHold(Object event, String loop, String resource, String handle,
+      String task) {
+    if (event != null) {
+      FlightEvents.endLeaseHold(event, loop, resource, handle, task);
+    }
+  }
+}
