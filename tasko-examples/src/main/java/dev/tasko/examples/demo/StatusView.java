@@ -175,6 +175,8 @@ final class StatusView {
         s.append(' ').append(app.deviceName(h));
       }
     }
+    s.append("; longest hold ").append(Format.latency(app.bus().resource().longestHold()))
+        .append(" (limit ").append(Format.interval(DemoApp.BUS_HOLD_LIMIT)).append(')');
     return s.toString();
   }
 
