@@ -121,6 +121,8 @@ public final class Loop {
   private final boolean trace;
   /** Warns about a task that holds the processor too long; null when stall warnings are off. */
   private final StallWatchdog watchdog;
+  /** Records what ran when; null unless the builder was given one (see Builder.timeline). */
+  private final Timeline timeline;
   private final AtomicLong taskNames = new AtomicLong();
   private final AtomicLong scheduleNames = new AtomicLong();
 
@@ -204,6 +206,7 @@ public final class Loop {
     this.manualTicker = ticker instanceof ManualTicker m ? m : null;
     this.trace = LOG.isLoggable(Level.DEBUG);
     this.watchdog = b.stallNanos == 0 ? null : new StallWatchdog(name, b.stallNanos);
+    this.timeline = b.timeline;
   }
 
   /** Creates a loop on the system clock, with low-power idle and the default failure handler. */
@@ -561,7 +564,11 @@ public final class Loop {
     if (virtualClock == null || timers.isEmpty() || !inbox.isEmpty() || blockingWork > 0) {
       return false;
     }
+    long from = ticker.read();
     virtualClock.advanceTo(timers.earliestDeadline());
+    if (timeline != null) {
+      timeline.idled(from, ticker.read());
+    }
     return beginPass();
   }
 
@@ -591,8 +598,12 @@ public final class Loop {
     }
     // Blocking work in flight (Tasko.blocking) holds virtual time still: the loop waits for it.
     if (virtualClock != null && hasDeadline && blockingWork == 0) {
+      long from = ticker.read();
       virtualClock.advanceTo(deadline);
       passNow = deadline;
+      if (timeline != null) {
+        timeline.idled(from, deadline);
+      }
       return true;
     }
     if (trace) {
@@ -600,6 +611,7 @@ public final class Loop {
           !hasDeadline ? "a wake-up" : "+" + Duration.ofNanos(deadline - ticker.read()));
     }
     long start = System.nanoTime();
+    long idleFrom = timeline == null ? 0 : ticker.read();
     idleThread = Thread.currentThread();
     if (manualTicker != null) {
       manualTicker.addWaiter(wakeHook); // only while idle: the ticker keeps no loop that is gone
@@ -621,6 +633,9 @@ public final class Loop {
       idleThread = null;
       IDLE_NANOS.setOpaque(this, idleNanos + (System.nanoTime() - start));
       passNow = ticker.read(); // the pass that follows may run ready tasks without reading it
+      if (timeline != null) {
+        timeline.idled(idleFrom, passNow);
+      }
     }
     return true;
   }
@@ -662,6 +677,9 @@ public final class Loop {
   /** Hands the processor to {@code next}, or to the driving thread when null. */
   private void handTo(Task<?> next) {
     SWITCHES.setOpaque(this, switches + 1);
+    if (timeline != null && next != null) {
+      timeline.turnBegan(next, ticker.read());
+    }
     current = next;
     if (watchdog != null) {
       watchdog.turnTo(next);
@@ -679,6 +697,9 @@ public final class Loop {
    * has already put {@code self} wherever it waits (the ready queue, a timer, a suspension).
    */
   private void park(Task<?> self) {
+    if (timeline != null) {
+      timeline.turnEnded(self, ticker.read()); // before next(), which may move virtual time
+    }
     Task<?> next;
     try {
       next = next();
@@ -697,6 +718,9 @@ public final class Loop {
       self.setState(Task.State.RUNNING); // its own turn came round again: no switch needed
       if (watchdog != null) {
         watchdog.turnTo(self); // a new turn all the same: not a stall
+      }
+      if (timeline != null) {
+        timeline.turnBegan(self, ticker.read());
       }
       return;
     }
@@ -744,6 +768,9 @@ public final class Loop {
     }
     if (trace) {
       LOG.log(Level.DEBUG, "{0}: task ''{1}'' ended: {2}", name, t.name(), t.state());
+    }
+    if (timeline != null) {
+      timeline.turnEnded(t, ticker.read());
     }
     Task<?> next = next();
     t.thread = null; // a finished task keeps no thread (its result may be kept for a long time)
@@ -1435,6 +1462,11 @@ public final class Loop {
     return passNow;
   }
 
+  /** The timeline this loop records into, or null. */
+  Timeline timeline() {
+    return timeline;
+  }
+
   /** Starts the timer of a lease whose resource has a hold limit. On the loop. */
   void startHoldTimer(Lease<?> lease, long deadline) {
     timers.add(lease, deadline);
@@ -1500,8 +1532,22 @@ public final class Loop {
     private IdleStrategy idleStrategy = IdleStrategy.lowPower();
     private FailureHandler failureHandler = FailureHandler.stopLoop();
     private long stallNanos = DEFAULT_STALL_NANOS;
+    private Timeline timeline;
 
     private Builder() {}
+
+    /**
+     * Records what the loop runs when into {@code timeline}: each task's turns, its waits and
+     * what ended them, idle periods, and the lateness of each scheduled run (see
+     * {@link Timeline}). Off by default; while off, a switch pays one field read for it. A
+     * timeline should record one loop.
+     *
+     * @throws NullPointerException if {@code timeline} is null
+     */
+    public Builder timeline(Timeline timeline) {
+      this.timeline = Objects.requireNonNull(timeline, "timeline == null");
+      return this;
+    }
 
     /**
      * Names the loop; the name shows in logs and errors. By default each loop gets a name of its

@@ -290,6 +290,10 @@ public final class ScheduledTask {
   }
 
   private void runOnce(Task<?> self, long latenessNanos) {
+    Timeline timeline = loop.timeline();
+    if (timeline != null) {
+      timeline.scheduledRun(self, loop.nanoTime(), latenessNanos);
+    }
     lateness.record(latenessNanos);
     recentLateness.record(latenessNanos);
     runs++;

@@ -4,8 +4,11 @@ import com.pi4j.Pi4J;
 import com.pi4j.context.Context;
 import com.pi4j.platform.Platform;
 import dev.tasko.Loop;
+import dev.tasko.Timeline;
 import dev.tasko.pi4j.test.MockBoard;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -73,7 +76,13 @@ public final class Demo {
       return;
     }
     Context pi4j = options.real() ? Pi4J.newAutoContext() : MockBoard.context();
-    Loop loop = Loop.builder().name("demo").build();
+    // The last 200,000 events: about two minutes of the demo, some 8 MB.
+    Timeline timeline = options.timelines().isEmpty() ? null : Timeline.ofLast(200_000);
+    Loop.Builder builder = Loop.builder().name("demo");
+    if (timeline != null) {
+      builder.timeline(timeline);
+    }
+    Loop loop = builder.build();
     Terminal terminal = options.plain() ? Terminal.none() : Terminal.detect();
     Demo demo = new Demo(options, loop, pi4j, terminal, terminal.out(System.out));
 
@@ -98,6 +107,15 @@ public final class Demo {
     } finally {
       terminal.close();
       finished.countDown();
+    }
+    for (Path file : options.timelines()) {
+      try {
+        timeline.write(file);
+        System.out.println("timeline written to " + file);
+      } catch (IOException e) {
+        System.err.println("demo: cannot write the timeline to " + file + ": " + e);
+        ok = false;
+      }
     }
     if (!ok) {
       System.exit(1);
