@@ -399,6 +399,7 @@ public final class Loop {
           + driver.get());
     }
     driverThread = me;
+    passNow = ticker.read(); // waits begun before the first timer phase date from here
     DrivenLoops.register(this);
     Flight.loopDriven();
   }

@@ -1,6 +1,7 @@
 package dev.tasko;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.Set;
  * snapshot: it does not change as the loop runs on.
  *
  * @param loop the loop's name
+ * @param takenAt the wall-clock time when the snapshot was taken
  * @param time the loop's time when the snapshot was taken (nanoseconds of its ticker)
  * @param complete false if the loop did not answer in time because a task held the processor: then
  *     {@link #tasks()} holds only that task, read without the loop's cooperation, and the
@@ -22,7 +24,7 @@ import java.util.Set;
  * @param schedules every schedule whose task is alive
  * @param resources every managed resource the loop's tasks have used and the program still holds
  */
-public record LoopDump(String loop, long time, boolean complete, Loop.Stats stats,
+public record LoopDump(String loop, Instant takenAt, long time, boolean complete, Loop.Stats stats,
     List<TaskEntry> tasks, List<ScheduleEntry> schedules, List<ResourceEntry> resources) {
 
   /** Copies the lists. */
@@ -99,8 +101,8 @@ public record LoopDump(String loop, long time, boolean complete, Loop.Stats stat
       rs.add(r.dumpEntry(now));
     }
     rs.sort((a, b) -> a.name().compareTo(b.name()));
-    return new LoopDump(loop.name(), now, /* complete= */ true, loop.stats(), tasks, schedules,
-        rs);
+    return new LoopDump(loop.name(), Instant.now(), now, /* complete= */ true, loop.stats(),
+        tasks, schedules, rs);
   }
 
   /** The snapshot of a loop stuck in {@code running}'s turn: that task alone, read racily. */
@@ -111,8 +113,8 @@ public record LoopDump(String loop, long time, boolean complete, Loop.Stats stat
           + "reached a suspension point for " + Loop.DUMP_WAIT_MILLIS + " ms or more)",
           Optional.empty(), List.of(), Arrays.asList(running.stackTrace())));
     }
-    return new LoopDump(loop.name(), loop.nanoTime(), /* complete= */ false, loop.stats(), tasks,
-        List.of(), List.of());
+    return new LoopDump(loop.name(), Instant.now(), loop.nanoTime(), /* complete= */ false,
+        loop.stats(), tasks, List.of(), List.of());
   }
 
   private static TaskEntry entry(Task<?> t, long now) {
@@ -161,7 +163,7 @@ public record LoopDump(String loop, long time, boolean complete, Loop.Stats stat
   @Override
   public String toString() {
     StringBuilder b = new StringBuilder();
-    b.append("Loop '").append(loop).append("' at ").append(DurationText.approximate(time))
+    b.append("Loop '").append(loop).append("' at ").append(takenAt)
         .append(": ").append(tasks.size()).append(" task(s), ").append(stats);
     if (!complete) {
       b.append("\n  (incomplete: the loop did not answer; a task holds the processor)");

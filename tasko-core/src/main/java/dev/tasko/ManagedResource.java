@@ -304,7 +304,7 @@ public final class ManagedResource<R, C> {
   void release(Lease<R> lease) {
     Handle<R> handle = lease.handle;
     Loop l = lease.holder.loop;
-    long now = lease.heapIndex >= 0 ? l.nanoTime() : l.passTime(); // precise when limited
+    long now = holdLimitNanos != 0 ? l.nanoTime() : l.passTime(); // precise when limited
     l.stopHoldTimer(lease);
     noteHold(now - lease.acquiredAt);
     Flight.endLeaseHold(lease.holdEvent, l.name(), name, handle.name(), lease.holder.name());

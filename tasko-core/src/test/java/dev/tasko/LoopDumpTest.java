@@ -109,6 +109,21 @@ class LoopDumpTest {
   }
 
   @Test
+  void dump_waitBegunInTheFirstPass_datesFromThatPassNotFromTheClocksOrigin() {
+    ManualTicker clock = new ManualTicker();
+    clock.advance(Duration.ofHours(1));
+    Loop loop = Loop.builder().ticker(clock).noStallWarning().build();
+    loop.addTask("waiter", () -> Tasko.suspend("a wire").await());
+    loop.step();
+    clock.advance(Duration.ofMillis(5));
+
+    LoopDump.TaskEntry waiter = loop.dump().tasks().get(0);
+
+    assertThat(waiter.since()).contains(Duration.ofMillis(5));
+    loop.shutdown();
+  }
+
+  @Test
   void dump_fromAnotherThreadWhileRunning_isTakenOnTheLoop() throws Exception {
     Loop loop = Loop.builder().name("busy").noStallWarning().build();
     CountDownLatch parked = new CountDownLatch(1);
