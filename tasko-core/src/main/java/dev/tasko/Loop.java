@@ -73,6 +73,12 @@ import java.util.concurrent.locks.LockSupport;
  * <p>A task that holds the processor for 100 ms without reaching a suspension point — a
  * {@code Thread.sleep} where {@link Tasko#sleep} was meant, a blocking read — is logged as a
  * stall, with the line it is on and the likely fix; see {@link Builder#stallWarning(Duration)}.
+ *
+ * <h2>Diagnostics</h2>
+ * {@link #dump()} shows what every task is doing, from any thread; a {@link Timeline} given to
+ * {@link Builder#timeline(Timeline)} records what ran when; {@link ManagedResource#withHoldLimit}
+ * reports a bus held too long; and the loop commits JDK Flight Recorder events
+ * ({@code dev.tasko.*}) when a recording runs and the {@code jdk.jfr} module is present.
  */
 public final class Loop {
   /**

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Loop.dump(): every task's state and cause, schedules, resources, from any thread. */
@@ -44,6 +45,7 @@ class LoopDumpTest {
       }
     });
     loop.addTask("suspended", () -> Tasko.suspend("a wire").await());
+    loop.addTask("patient", () -> go.await(Duration.ofSeconds(3)));
     loop.addTask("blocker", () -> Tasko.blocking(() -> {
       release.await();
       return null;
@@ -69,6 +71,8 @@ class LoopDumpTest {
     assertThat(byName.get("joiner").waitsFor()).isEqualTo("task 'sleeper' to finish (join)");
     assertThat(byName.get("grouper").waitsFor()).contains("crew");
     assertThat(byName.get("suspended").waitsFor()).isEqualTo("a wire");
+    assertThat(byName.get("patient").waitsFor())
+        .isEqualTo("event 'go', or its timeout due in 3 s");
     assertThat(byName.get("blocker").waitsFor()).contains("blocking");
     assertThat(byName.get("child").state()).isEqualTo(Task.State.WAITING);
     for (LoopDump.TaskEntry t : dump.tasks()) {
@@ -121,6 +125,34 @@ class LoopDumpTest {
 
     assertThat(waiter.since()).contains(Duration.ofMillis(5));
     loop.shutdown();
+  }
+
+  @Test
+  @Tag("realtime")
+  void dump_loopStuckInATask_isIncompleteAndShowsThatTask() throws Exception {
+    Loop loop = Loop.builder().noStallWarning().build();
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    loop.addTask("blocker", () -> {
+      started.countDown();
+      release.await(); // blocks the loop: no suspension point
+    });
+    loop.addTask("other", () -> Tasko.sleep(Duration.ofMillis(1)));
+    Thread driver = new Thread(loop::run);
+    driver.start();
+    started.await();
+
+    LoopDump dump = loop.dump(); // waits its second, then gives up
+
+    release.countDown();
+    driver.join();
+    assertThat(dump.complete()).isFalse();
+    assertThat(dump.tasks()).singleElement().satisfies(t -> {
+      assertThat(t.name()).isEqualTo("blocker");
+      assertThat(t.state()).isEqualTo(Task.State.RUNNING);
+      assertThat(t.stack().toString()).contains("CountDownLatch.await");
+    });
+    assertThat(dump.toString()).contains("(incomplete: the loop did not answer");
   }
 
   @Test

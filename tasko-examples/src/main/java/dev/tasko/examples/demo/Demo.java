@@ -25,15 +25,18 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>From the repository root, with JDK 21+ and Maven installed:
  * <pre>
- * ./demo                          # until Ctrl-C or q; space presses the button
+ * ./demo                          # until Ctrl-C or q; space presses the button, d dumps
  * ./demo --duration 5s            # stops by itself, then prints a summary
  * ./demo --real                   # on a Raspberry Pi: real GPIO and SPI
+ * ./demo --timeline out.svg       # also writes what ran when (out.json: Perfetto)
  * </pre>
  * ({@code ./demo} builds the examples once with Maven, then runs this class with {@code java}.)
  *
  * <p>On a terminal the view redraws in place and the space bar presses the (mock) button; without
  * one (a pipe, CI, {@code --plain}) it prints a plain block every second and a simulated finger
- * presses the button every 3.7 s. {@code --duration}, {@code q} and Ctrl-C all end it cleanly: the
+ * presses the button every 3.7 s. On a terminal, {@code d} prints a dump of the loop's tasks
+ * ({@link dev.tasko.Loop#dump()}) above the view. The bus has a hold limit of 100 ms; the view
+ * shows its longest hold. {@code --duration}, {@code q} and Ctrl-C all end it cleanly: the
  * loop stops after its current pass, and the summary is printed.
  */
 public final class Demo {
