@@ -6,6 +6,7 @@ import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
 import jdk.jfr.FlightRecorder;
+import jdk.jfr.FlightRecorderListener;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.Percentage;
@@ -121,7 +122,21 @@ final class FlightEvents {
     @Label("Tasks") int tasks;
   }
 
-  static synchronized void registerSummary() {
+  /**
+   * Learns when the recorder starts (at once if it has), without starting it: only then are the
+   * event classes loaded and the periodic summary registered.
+   */
+  static void watchRecorder() {
+    FlightRecorder.addListener(new FlightRecorderListener() {
+      @Override
+      public void recorderInitialized(FlightRecorder recorder) {
+        registerSummary();
+        Flight.recorderUp = true;
+      }
+    });
+  }
+
+  private static synchronized void registerSummary() {
     if (summaryRegistered) {
       return;
     }

@@ -29,6 +29,11 @@ class FlightRecorderTest {
   void flightRecording_loopEvents_areRecordedWithTheirFields(@TempDir Path dir) throws Exception {
     assertThat(Flight.PRESENT).isTrue();
     Path file = dir.resolve("tasko.jfr");
+    // A loop driven first, as in a program whose recording is started later (jcmd JFR.start):
+    // the loop must learn of the recorder's start.
+    Loop early = Loop.builder().virtualTime().build();
+    early.addTask(() -> Tasko.sleep(Duration.ofMillis(1)));
+    early.run();
     try (Recording r = new Recording()) {
       for (String name : List.of("Stall", "ScheduleSkip", "TaskFailure", "Deadlock",
           "LeaseWait", "LeaseHold", "LeaseHoldLimit")) {
