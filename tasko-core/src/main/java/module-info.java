@@ -5,5 +5,7 @@
  * implementation classes are package-private there.
  */
 module dev.tasko {
+  requires static jdk.jfr;
+
   exports dev.tasko;
 }

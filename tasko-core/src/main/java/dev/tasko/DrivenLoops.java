@@ -33,6 +33,11 @@ final class DrivenLoops {
     return null;
   }
 
+  /** The loops being driven now; a snapshot. Any thread. */
+  static Loop[] all() {
+    return driven;
+  }
+
   static synchronized void register(Loop l) {
     Loop[] old = driven;
     Loop[] grown = java.util.Arrays.copyOf(old, old.length + 1);

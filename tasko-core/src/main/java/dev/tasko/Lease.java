@@ -4,15 +4,23 @@ package dev.tasko;
  * The right to use a {@link ManagedResource}, from {@link Handle#acquire()} until {@link #close()}.
  * Meant for try-with-resources: tasko's {@code async with handle as bus}.
  *
+ * <p>A lease of a resource with a {@linkplain ManagedResource#withHoldLimit hold limit} is also
+ * the loop's timer for that limit (see {@code TimerEntry}), so checking the limit allocates
+ * nothing.
+ *
  * @param <R> the resource type
  */
-public final class Lease<R> implements AutoCloseable {
+public final class Lease<R> extends TimerEntry implements AutoCloseable {
   final Handle<R> handle;
   final Task<?> holder;
   /** Written by the holder on the loop; volatile so that any thread may ask isOpen(). */
   private volatile boolean closed;
   /** What resource() returns: the resource, or this lease's own view of it. Set at acquire. */
   R view;
+  /** Loop time, to within a pass, at which acquire() returned it: for dumps and hold limits. */
+  long acquiredAt;
+  /** The JFR hold event begun at acquire, or null: see {@code Flight}. */
+  Object holdEvent;
 
   Lease(Handle<R> handle, Task<?> holder) {
     this.handle = handle;

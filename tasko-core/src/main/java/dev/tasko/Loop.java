@@ -6,11 +6,17 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -67,6 +73,12 @@ import java.util.concurrent.locks.LockSupport;
  * <p>A task that holds the processor for 100 ms without reaching a suspension point — a
  * {@code Thread.sleep} where {@link Tasko#sleep} was meant, a blocking read — is logged as a
  * stall, with the line it is on and the likely fix; see {@link Builder#stallWarning(Duration)}.
+ *
+ * <h2>Diagnostics</h2>
+ * {@link #dump()} shows what every task is doing, from any thread; a {@link Timeline} given to
+ * {@link Builder#timeline(Timeline)} records what ran when; {@link ManagedResource#withHoldLimit}
+ * reports a bus held too long; and the loop commits JDK Flight Recorder events
+ * ({@code dev.tasko.*}) when a recording runs and the {@code jdk.jfr} module is present.
  */
 public final class Loop {
   /**
@@ -82,6 +94,8 @@ public final class Loop {
   /** Deliveries thrown at once, before a task counts as swallowing its cancellation. */
   private static final int IMMEDIATE_DELIVERIES = 3;
   private static final long REDELIVERY_MAX_NANOS = 1_000_000_000L;
+  /** How long {@link #dump()} waits for a running loop to begin a pass and answer. */
+  static final long DUMP_WAIT_MILLIS = 1000;
   /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
   static final long START_NOW = Long.MIN_VALUE;
   private static final VarHandle PASSES;
@@ -113,6 +127,8 @@ public final class Loop {
   private final boolean trace;
   /** Warns about a task that holds the processor too long; null when stall warnings are off. */
   private final StallWatchdog watchdog;
+  /** Records what ran when; null unless the builder was given one (see Builder.timeline). */
+  private final Timeline timeline;
   private final AtomicLong taskNames = new AtomicLong();
   private final AtomicLong scheduleNames = new AtomicLong();
 
@@ -138,6 +154,12 @@ public final class Loop {
   int blockingWork;
   /** Tasks not yet finished, oldest first: for run()'s end and for deadlock reports. */
   private final LiveTasks live = new LiveTasks();
+  /**
+   * The managed resources this loop's tasks have used, for {@link #dump()}; weakly, so that a
+   * resource the program drops is not kept for the loop's sake.
+   */
+  private final Set<ManagedResource<?, ?>> resources =
+      Collections.newSetFromMap(new WeakHashMap<>());
   private Thread driverThread;
   /**
    * The task holding the baton; null while the driver holds it. Written before each hand-off, so
@@ -190,6 +212,7 @@ public final class Loop {
     this.manualTicker = ticker instanceof ManualTicker m ? m : null;
     this.trace = LOG.isLoggable(Level.DEBUG);
     this.watchdog = b.stallNanos == 0 ? null : new StallWatchdog(name, b.stallNanos);
+    this.timeline = b.timeline;
   }
 
   /** Creates a loop on the system clock, with low-power idle and the default failure handler. */
@@ -382,7 +405,9 @@ public final class Loop {
           + driver.get());
     }
     driverThread = me;
+    passNow = ticker.read(); // waits begun before the first timer phase date from here
     DrivenLoops.register(this);
+    Flight.loopDriven();
   }
 
   /** Undoes {@link #enter}; restores the interrupt status the driver saw while tasks ran. */
@@ -496,8 +521,13 @@ public final class Loop {
       if (due instanceof Task<?> t) {
         return t;
       }
+      if (due instanceof TimeoutScope scope) {
+        expire(scope); // may ready its task, for the next pass
+        continue;
+      }
       if (due != null) {
-        expire((TimeoutScope) due); // may ready its task, for the next pass
+        Lease<?> lease = (Lease<?>) due; // held past its resource's hold limit
+        lease.handle.resource.holdLimitPassed(lease, passNow);
         continue;
       }
       // The pass is over. step() gets the baton back here; so does run() when asked to stop.
@@ -541,7 +571,11 @@ public final class Loop {
     if (virtualClock == null || timers.isEmpty() || !inbox.isEmpty() || blockingWork > 0) {
       return false;
     }
+    long from = ticker.read();
     virtualClock.advanceTo(timers.earliestDeadline());
+    if (timeline != null) {
+      timeline.idled(from, ticker.read());
+    }
     return beginPass();
   }
 
@@ -565,11 +599,18 @@ public final class Loop {
     } else if (live.size() == 0) {
       return false;
     } else {
-      throw DeadlockException.of(name, live.oldest());
+      DeadlockException e = DeadlockException.of(name, live.oldest());
+      Flight.deadlock(name, e.stuckTasks().size(), e.getMessage());
+      throw e;
     }
     // Blocking work in flight (Tasko.blocking) holds virtual time still: the loop waits for it.
     if (virtualClock != null && hasDeadline && blockingWork == 0) {
+      long from = ticker.read();
       virtualClock.advanceTo(deadline);
+      passNow = deadline;
+      if (timeline != null) {
+        timeline.idled(from, deadline);
+      }
       return true;
     }
     if (trace) {
@@ -577,6 +618,7 @@ public final class Loop {
           !hasDeadline ? "a wake-up" : "+" + Duration.ofNanos(deadline - ticker.read()));
     }
     long start = System.nanoTime();
+    long idleFrom = timeline == null ? 0 : ticker.read();
     idleThread = Thread.currentThread();
     if (manualTicker != null) {
       manualTicker.addWaiter(wakeHook); // only while idle: the ticker keeps no loop that is gone
@@ -597,6 +639,10 @@ public final class Loop {
       }
       idleThread = null;
       IDLE_NANOS.setOpaque(this, idleNanos + (System.nanoTime() - start));
+      passNow = ticker.read(); // the pass that follows may run ready tasks without reading it
+      if (timeline != null) {
+        timeline.idled(idleFrom, passNow);
+      }
     }
     return true;
   }
@@ -638,6 +684,9 @@ public final class Loop {
   /** Hands the processor to {@code next}, or to the driving thread when null. */
   private void handTo(Task<?> next) {
     SWITCHES.setOpaque(this, switches + 1);
+    if (timeline != null && next != null) {
+      timeline.turnBegan(next, ticker.read());
+    }
     current = next;
     if (watchdog != null) {
       watchdog.turnTo(next);
@@ -655,6 +704,9 @@ public final class Loop {
    * has already put {@code self} wherever it waits (the ready queue, a timer, a suspension).
    */
   private void park(Task<?> self) {
+    if (timeline != null) {
+      timeline.turnEnded(self, ticker.read()); // before next(), which may move virtual time
+    }
     Task<?> next;
     try {
       next = next();
@@ -673,6 +725,9 @@ public final class Loop {
       self.setState(Task.State.RUNNING); // its own turn came round again: no switch needed
       if (watchdog != null) {
         watchdog.turnTo(self); // a new turn all the same: not a stall
+      }
+      if (timeline != null) {
+        timeline.turnBegan(self, ticker.read());
       }
       return;
     }
@@ -721,6 +776,9 @@ public final class Loop {
     if (trace) {
       LOG.log(Level.DEBUG, "{0}: task ''{1}'' ended: {2}", name, t.name(), t.state());
     }
+    if (timeline != null) {
+      timeline.turnEnded(t, ticker.read());
+    }
     Task<?> next = next();
     t.thread = null; // a finished task keeps no thread (its result may be kept for a long time)
     handTo(next);
@@ -737,6 +795,7 @@ public final class Loop {
   }
 
   void reportFailure(Task<?> task, Throwable failure) {
+    Flight.taskFailed(name, task.name(), failure);
     if (trace) {
       LOG.log(Level.DEBUG, name + ": " + task + " failed", failure);
     }
@@ -762,6 +821,7 @@ public final class Loop {
   void sleepUntil(Task<?> self, long deadline) {
     checkCancelled(self);
     timers.add(self, deadline);
+    self.waitSince = passNow;
     self.setState(Task.State.WAITING);
     park(self);
     checkCancelled(self);
@@ -859,6 +919,7 @@ public final class Loop {
       return true;
     }
     self.waitingOn = s;
+    self.waitSince = passNow;
     self.setState(Task.State.WAITING);
     if (s.external) {
       externalWaiters++;
@@ -902,6 +963,7 @@ public final class Loop {
       return; // resumed already
     }
     self.waitingOn = s;
+    self.waitSince = passNow;
     if (s.external) {
       externalWaiters++;
     }
@@ -1351,6 +1413,83 @@ public final class Loop {
   }
 
   /**
+   * A snapshot of everything the loop is doing, for people to read: for every task its state,
+   * what it waits for and since when, the leases and permits it holds and its stack; for every
+   * schedule its rate and stats; for every {@link ManagedResource} its tasks have used, its
+   * holder, how long it has been held and who waits for it. {@code toString()} prints it like a
+   * thread dump.
+   *
+   * <p>May be called from any thread, at any time, and never blocks for long. From a task of this
+   * loop, or while no thread drives the loop, the snapshot is taken at once by the calling thread.
+   * While another thread runs the loop, it is taken on the loop, between two turns, at the start
+   * of its next pass (an idle loop is woken for it), and this call waits for it: everything in
+   * it is then of one moment. If no pass begins within {@value #DUMP_WAIT_MILLIS} ms, a task is
+   * holding the processor (a stall): the loop's state cannot be read safely then, so the
+   * snapshot is {@linkplain LoopDump#complete() incomplete} and shows only that task, with its
+   * stack, which is where the loop is stuck.
+   *
+   * <p>Cost: nothing while no dump is taken; a dump walks the tasks and takes a stack trace of
+   * each (tens of microseconds per task), on the loop.
+   */
+  public LoopDump dump() {
+    if (isOnLoop() || driver.get() == null) {
+      return LoopDump.take(this, live.oldest(), resources);
+    }
+    CompletableFuture<LoopDump> answer = new CompletableFuture<>();
+    Runnable command = () -> answer.complete(LoopDump.take(this, live.oldest(), resources));
+    submit(command);
+    long deadline = System.nanoTime() + DUMP_WAIT_MILLIS * 1_000_000L;
+    boolean interrupted = false;
+    try {
+      for (;;) {
+        try {
+          return answer.get(10, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          if (driver.get() == null && inbox.remove(command)) {
+            return LoopDump.take(this, live.oldest(), resources); // run() returned meanwhile
+          }
+          if (System.nanoTime() - deadline >= 0) {
+            return LoopDump.unanswered(this, current);
+          }
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("dump of loop '" + name + "' failed", e.getCause());
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** The loop time of the current pass, to within a pass: read without a clock read. */
+  long passTime() {
+    return passNow;
+  }
+
+  /** The timeline this loop records into, or null. */
+  Timeline timeline() {
+    return timeline;
+  }
+
+  /** Starts the timer of a lease whose resource has a hold limit. On the loop. */
+  void startHoldTimer(Lease<?> lease, long deadline) {
+    timers.add(lease, deadline);
+  }
+
+  /** Stops a lease's hold-limit timer, if it has one. On the loop. */
+  void stopHoldTimer(Lease<?> lease) {
+    timers.remove(lease);
+  }
+
+  /** Notes a resource one of this loop's tasks has begun to use, for {@link #dump()}. */
+  void resourceUsed(ManagedResource<?, ?> r) {
+    resources.add(r);
+  }
+
+  /**
    * Counters of the loop's work so far. May be called from any thread. Each counter is a value it
    * really had, never a half-written one; read from outside the loop while it runs, they are
    * approximate: each may be a moment old, and they are not all read at the same moment.
@@ -1400,8 +1539,22 @@ public final class Loop {
     private IdleStrategy idleStrategy = IdleStrategy.lowPower();
     private FailureHandler failureHandler = FailureHandler.stopLoop();
     private long stallNanos = DEFAULT_STALL_NANOS;
+    private Timeline timeline;
 
     private Builder() {}
+
+    /**
+     * Records what the loop runs when into {@code timeline}: each task's turns, its waits and
+     * what ended them, idle periods, and the lateness of each scheduled run (see
+     * {@link Timeline}). Off by default; while off, a switch pays one field read for it. A
+     * timeline should record one loop.
+     *
+     * @throws NullPointerException if {@code timeline} is null
+     */
+    public Builder timeline(Timeline timeline) {
+      this.timeline = Objects.requireNonNull(timeline, "timeline == null");
+      return this;
+    }
 
     /**
      * Names the loop; the name shows in logs and errors. By default each loop gets a name of its

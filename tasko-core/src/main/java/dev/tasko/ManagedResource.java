@@ -1,5 +1,6 @@
 package dev.tasko;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,11 +67,18 @@ public final class ManagedResource<R, C> {
   /** Makes each lease's own view of the resource; null when leases hand out the resource itself. */
   private final BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf;
 
+  /** The hold limit in nanoseconds, 0 for none: see withHoldLimit. Written by any thread. */
+  private volatile long holdLimitNanos;
+  /** The longest hold of a lease so far, in loop nanoseconds: see longestHold(). */
+  private volatile long longestHoldNanos;
+
   /** The loop whose tasks use this resource; set by the first acquire. */
   private volatile Loop loop;
   // ---- guarded by that loop's baton ----
   private Task<?> owner;
   private Handle<R> ownerHandle;
+  /** The owner's lease, once its acquire has returned; null while free or being handed over. */
+  private Lease<R> heldLease;
   private final ArrayDeque<Waiter<R>> waiters = new ArrayDeque<>();
 
   private ManagedResource(String name, R resource, Consumer<? super C> onAcquire,
@@ -244,8 +252,10 @@ public final class ManagedResource<R, C> {
     } else {
       Waiter<R> w = new Waiter<>(this, handle, me);
       waiters.add(w);
+      Object waitEvent = Flight.beginLeaseWait();
       try {
         w.suspension.await();
+        Flight.endLeaseWait(waitEvent, me.loop.name(), name, handle.name(), me.name());
       } catch (Throwable e) { // a cancel, or an error (a stack overflow) at the suspension point
         w.suspension.cancel(); // never to be handed the resource now
         if (owner == me) {
@@ -279,12 +289,26 @@ public final class ManagedResource<R, C> {
       }
       throw e;
     }
+    long limit = holdLimitNanos;
+    if (limit == 0) {
+      lease.acquiredAt = me.loop.passTime(); // no clock read: the dump needs no more precision
+    } else {
+      lease.acquiredAt = me.loop.nanoTime();
+      me.loop.startHoldTimer(lease, Durations.saturatedAdd(lease.acquiredAt, limit));
+    }
+    heldLease = lease;
+    lease.holdEvent = Flight.beginLeaseHold();
     me.holding(lease);
     return lease;
   }
 
   void release(Lease<R> lease) {
     Handle<R> handle = lease.handle;
+    Loop l = lease.holder.loop;
+    long now = holdLimitNanos != 0 ? l.nanoTime() : l.passTime(); // precise when limited
+    l.stopHoldTimer(lease);
+    noteHold(now - lease.acquiredAt);
+    Flight.endLeaseHold(lease.holdEvent, l.name(), name, handle.name(), lease.holder.name());
     try {
       handle.onRelease.run();
     } finally {
@@ -296,6 +320,7 @@ public final class ManagedResource<R, C> {
 
   /** Gives the resource to the longest waiter still waiting, or frees it. */
   private void passOn() {
+    heldLease = null;
     for (;;) {
       Waiter<R> w = waiters.poll();
       if (w == null) {
@@ -325,6 +350,7 @@ public final class ManagedResource<R, C> {
       // last writes to owner and waiters visible here.
       if (bound == null || (bound.hasEnded() && owner == null && waiters.isEmpty())) {
         loop = l;
+        l.resourceUsed(this); // we hold l's baton: me is its running task
         return;
       }
       if (bound == l) {
@@ -336,6 +362,98 @@ public final class ManagedResource<R, C> {
     throw new IllegalStateException("resource '" + name + "' belongs to loop '" + bound.name()
         + "', which has not ended (" + describeOwner() + "); it cannot be acquired from task '"
         + me.name() + "' of " + other);
+  }
+
+  private void noteHold(long nanos) {
+    if (nanos > longestHoldNanos) {
+      longestHoldNanos = nanos; // only the loop writes it
+    }
+  }
+
+  /**
+   * Sets a hold limit: a lease held longer than {@code limit} is reported, once per lease — a
+   * {@code WARNING} (logger {@code dev.tasko.Loop}) naming the resource, the holder, how long it
+   * has held it, the tasks waiting, and the holder's stack, where it is stuck; and a JFR event
+   * {@code dev.tasko.LeaseHoldLimit} when a recording runs. The lease is never broken by force:
+   * the holder keeps the resource until it closes its lease. Measured on the loop's clock.
+   *
+   * <p>The limit is checked by the loop's timer queue, as a sleep's deadline is: the lease itself
+   * is the timer, so no thread wakes for it and nothing is allocated; a limited lease costs two
+   * clock reads and a timer added and removed (a few tens of nanoseconds). A resource without a
+   * limit pays none of it. Applies to leases acquired after this call. May be called from any
+   * thread.
+   *
+   * @return this resource, for chaining after a factory
+   * @throws NullPointerException if {@code limit} is null
+   * @throws IllegalArgumentException if {@code limit} is zero, negative, or overflows a long of
+   *     nanoseconds
+   */
+  public ManagedResource<R, C> withHoldLimit(Duration limit) {
+    holdLimitNanos = Durations.positiveNanos(limit, "limit");
+    return this;
+  }
+
+  /** The hold limit set by {@link #withHoldLimit}, if any. May be called from any thread. */
+  public Optional<Duration> holdLimit() {
+    long l = holdLimitNanos;
+    return l == 0 ? Optional.empty() : Optional.of(Duration.ofNanos(l));
+  }
+
+  /**
+   * The longest any lease has held the resource so far, on the loop's clock: of the leases
+   * closed, and of one still held once it has passed the hold limit. To within one pass of the
+   * loop for a resource without a hold limit (the loop's clock is not read for it), exact with
+   * one. May be called from any thread.
+   */
+  public Duration longestHold() {
+    return Duration.ofNanos(longestHoldNanos);
+  }
+
+  /**
+   * Reports {@code lease}, held past the hold limit; called by the loop when the lease's timer is
+   * due, on the loop. The lease goes on.
+   */
+  void holdLimitPassed(Lease<?> lease, long now) {
+    long held = now - lease.acquiredAt;
+    noteHold(held);
+    List<String> queue = waiterNames();
+    StackTraceElement[] stack = lease.holder.stackTrace();
+    StringBuilder m = new StringBuilder()
+        .append("loop '").append(lease.holder.loop.name()).append("': task '")
+        .append(lease.holder.name()).append("' has held resource '").append(name)
+        .append("' through ").append(lease.handle.name()).append(" for ")
+        .append(DurationText.approximate(held)).append(", over its hold limit of ")
+        .append(DurationText.approximate(holdLimitNanos)).append("; ")
+        .append(queue.isEmpty() ? "no task waits for it" : "waiting: " + String.join(", ", queue))
+        .append(". The lease is not broken: the task keeps the resource until it closes it."
+            + " Its stack:");
+    for (StackTraceElement f : stack) {
+      m.append("\n\tat ").append(f);
+    }
+    Loop.LOG.log(System.Logger.Level.WARNING, m.toString());
+    Flight.leaseHoldLimit(lease.holder.loop.name(), name, lease.handle.name(),
+        lease.holder.name(), held, holdLimitNanos, String.join(", ", queue));
+  }
+
+  private List<String> waiterNames() {
+    List<String> queue = new ArrayList<>(waiters.size());
+    for (Waiter<R> w : waiters) {
+      if (w.suspension.isPending()) {
+        queue.add("task '" + w.task.name() + "' through " + w.handle.name());
+      }
+    }
+    return queue;
+  }
+
+  /** What {@link Loop#dump()} shows of this resource at loop time {@code now}. On the loop. */
+  LoopDump.ResourceEntry dumpEntry(long now) {
+    List<String> queue = waiterNames();
+    Lease<R> l = heldLease;
+    String holder = owner == null ? null : "task '" + owner.name() + "' through "
+        + ownerHandle.name();
+    Duration held = l == null ? null : Duration.ofNanos(Math.max(0, now - l.acquiredAt));
+    return new LoopDump.ResourceEntry(name, Optional.ofNullable(holder),
+        Optional.ofNullable(held), queue);
   }
 
   String describeOwner() {

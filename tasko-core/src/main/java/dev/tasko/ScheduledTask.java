@@ -240,6 +240,7 @@ public final class ScheduledTask {
       runner = null;
       stopped = true; // also when the task ended by cancel() or an Error
     };
+    t.schedule = this;
     runner = t;
     loop.enqueue(t, firstTarget == AT_FIRST_TURN ? Loop.START_NOW : firstTarget);
   }
@@ -281,6 +282,7 @@ public final class ScheduledTask {
       if (behind > 0 && behind / interval >= 2) { // (no 2 * interval: it could overflow)
         skippedRuns += behind / interval;
         recentSkippedRuns.addAndGet(behind / interval);
+        Flight.scheduleSkipped(loop.name(), name, behind / interval, behind);
         target = now;
       }
       yieldFirst = target <= now;
@@ -288,6 +290,10 @@ public final class ScheduledTask {
   }
 
   private void runOnce(Task<?> self, long latenessNanos) {
+    Timeline timeline = loop.timeline();
+    if (timeline != null) {
+      timeline.scheduledRun(self, loop.nanoTime(), latenessNanos);
+    }
     lateness.record(latenessNanos);
     recentLateness.record(latenessNanos);
     runs++;

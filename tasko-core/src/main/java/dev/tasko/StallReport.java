@@ -70,6 +70,12 @@ final class StallReport {
         + "Tasko.sleep, call Tasko.yieldNow() now and then, or move the work off the loop.";
   }
 
+  /** The line of the program the task is on, as {@link #where} prints it, or its innermost. */
+  static String programLine(StackTraceElement[] stack) {
+    int line = firstProgramFrame(stack);
+    return stack.length == 0 ? "" : where(stack[Math.max(line, 0)]);
+  }
+
   /** {@code "greenhouse.Fan.check(Fan.java:42)"}: the frame without its module, for people. */
   private static String where(StackTraceElement f) {
     String file = f.getFileName() == null ? "Unknown Source"

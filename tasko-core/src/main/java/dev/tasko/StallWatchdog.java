@@ -64,5 +64,6 @@ final class StallWatchdog {
     lastStallReported = h;
     lastStallTurn = turnStart;
     Loop.LOG.log(Level.WARNING, StallReport.message(loopName, h.name(), held, stack));
+    Flight.stall(loopName, h.name(), held, StallReport.programLine(stack));
   }
 }

@@ -111,6 +111,13 @@ public final class Task<T> extends TimerEntry {
   volatile long turnStartedAt;
   /** Called by the loop once the task has ended, before anything else runs (schedules use it). */
   Runnable onEnd;
+  /** The schedule this task runs, or null: for {@link Loop#dump()}. */
+  ScheduledTask schedule;
+  /**
+   * Loop time, to within a pass, at which the task last began to sleep or wait: for
+   * {@link Loop#dump()}. A plain store of a value the loop already has, at each suspension.
+   */
+  long waitSince;
 
   /** Leases and permits the task holds, so that any it forgets to close are closed when it ends. */
   private List<AutoCloseable> leases;
@@ -298,6 +305,11 @@ public final class Task<T> extends TimerEntry {
       leases = new ArrayList<>(2);
     }
     leases.add(lease);
+  }
+
+  /** The leases and permits the task holds, oldest first: a copy, for {@link Loop#dump()}. */
+  List<AutoCloseable> heldLeases() {
+    return leases == null ? List.of() : List.copyOf(leases);
   }
 
   void released(AutoCloseable lease) {

@@ -21,6 +21,21 @@ class BenchmarkSmokeTest {
   }
 
   @Test
+  void switchBenchmark_withTimelineAndFlightRecording_switchesAsManyTimesAsCounted()
+      throws Exception {
+    SwitchBenchmark b = new SwitchBenchmark();
+    b.tasks = 2;
+    assertThat(b.taskoYieldTimeline()).isGreaterThanOrEqualTo(SwitchBenchmark.SWITCHES);
+    SwitchBenchmark.FlightRecording recording = new SwitchBenchmark.FlightRecording();
+    recording.start();
+    try {
+      assertThat(b.taskoYieldJfr(recording)).isGreaterThanOrEqualTo(SwitchBenchmark.SWITCHES);
+    } finally {
+      recording.stop();
+    }
+  }
+
+  @Test
   void timerBenchmark_sleepWake_wakesTheCountedNumberOfSleepers() {
     TimerBenchmark b = new TimerBenchmark();
     b.sleepers = 1_000;

@@ -4,11 +4,15 @@ import com.pi4j.Pi4J;
 import com.pi4j.context.Context;
 import com.pi4j.platform.Platform;
 import dev.tasko.Loop;
+import dev.tasko.Timeline;
 import dev.tasko.pi4j.test.MockBoard;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * tasko's main demo: the toy app of the original <a
@@ -21,15 +25,18 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>From the repository root, with JDK 21+ and Maven installed:
  * <pre>
- * ./demo                          # until Ctrl-C or q; space presses the button
+ * ./demo                          # until Ctrl-C or q; space presses the button, d dumps
  * ./demo --duration 5s            # stops by itself, then prints a summary
  * ./demo --real                   # on a Raspberry Pi: real GPIO and SPI
+ * ./demo --timeline out.svg       # also writes what ran when (out.json: Perfetto)
  * </pre>
  * ({@code ./demo} builds the examples once with Maven, then runs this class with {@code java}.)
  *
  * <p>On a terminal the view redraws in place and the space bar presses the (mock) button; without
  * one (a pipe, CI, {@code --plain}) it prints a plain block every second and a simulated finger
- * presses the button every 3.7 s. {@code --duration}, {@code q} and Ctrl-C all end it cleanly: the
+ * presses the button every 3.7 s. On a terminal, {@code d} prints a dump of the loop's tasks
+ * ({@link dev.tasko.Loop#dump()}) above the view. The bus has a hold limit of 100 ms; the view
+ * shows its longest hold. {@code --duration}, {@code q} and Ctrl-C all end it cleanly: the
  * loop stops after its current pass, and the summary is printed.
  */
 public final class Demo {
@@ -72,7 +79,13 @@ public final class Demo {
       return;
     }
     Context pi4j = options.real() ? Pi4J.newAutoContext() : MockBoard.context();
-    Loop loop = Loop.builder().name("demo").build();
+    // The last 200,000 events: about two minutes of the demo, some 8 MB.
+    Timeline timeline = options.timelines().isEmpty() ? null : Timeline.ofLast(200_000);
+    Loop.Builder builder = Loop.builder().name("demo");
+    if (timeline != null) {
+      builder.timeline(timeline);
+    }
+    Loop loop = builder.build();
     Terminal terminal = options.plain() ? Terminal.none() : Terminal.detect();
     Demo demo = new Demo(options, loop, pi4j, terminal, terminal.out(System.out));
 
@@ -97,6 +110,15 @@ public final class Demo {
     } finally {
       terminal.close();
       finished.countDown();
+    }
+    for (Path file : options.timelines()) {
+      try {
+        timeline.write(file);
+        System.out.println("timeline written to " + file);
+      } catch (IOException e) {
+        System.err.println("demo: cannot write the timeline to " + file + ": " + e);
+        ok = false;
+      }
     }
     if (!ok) {
       System.exit(1);
@@ -134,12 +156,19 @@ public final class Demo {
     }
 
     String help = "";
+    // made below, once the help line is known; read by the keyboard's thread
+    AtomicReference<StatusView> views = new AtomicReference<>();
     if (interactive) {
       help = (options.real() ? "GPIO 17: the button" : "space: press the button")
-          + ", q or Ctrl-C: quit";
+          + ", d: dump the tasks, q or Ctrl-C: quit";
       terminal.readKeys(key -> {
         if (key == ' ' && !options.real()) {
           app.pressMockButton(); // on the keyboard's thread: Pi4J calls the listeners here
+        } else if (key == 'd' || key == 'D') {
+          StatusView v = views.get();
+          if (v != null) {
+            v.requestDump();
+          }
         } else if (key == 'q' || key == 'Q') {
           stop("q");
         }
@@ -155,6 +184,7 @@ public final class Demo {
       }
     }
     StatusView view = new StatusView(app, out, interactive, title, help, terminal::columns);
+    views.set(view);
     app.schedule("status", interactive ? Duration.ofMillis(100) : Duration.ofSeconds(1),
         view::render);
     if (options.duration() != null) {

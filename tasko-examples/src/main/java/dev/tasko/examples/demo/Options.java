@@ -1,7 +1,10 @@
 package dev.tasko.examples.demo;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -13,15 +16,29 @@ import java.util.regex.Pattern;
  * @param plain plain periodic lines even on a terminal
  * @param real Pi4J's detected platform and providers (a real Raspberry Pi) instead of the mock
  * @param help print the usage and exit
+ * @param timelines files to write the loop's timeline to when it ends ({@code .json}: Chrome
+ *     trace events; {@code .svg}: a picture); empty for none
  */
-record Options(Duration duration, boolean plain, boolean real, boolean help) {
+record Options(Duration duration, boolean plain, boolean real, boolean help,
+    List<Path> timelines) {
   static final String USAGE = """
-      usage: demo [--duration <time>] [--plain] [--real] [--help]
+      usage: demo [--duration <time>] [--plain] [--real] [--timeline <file>] [--help]
         --duration <time>  stop after this long, e.g. 500ms, 5s, 2m, 1h (default: until Ctrl-C or q)
         --plain            print plain status lines every second, even on a terminal
         --real             use Pi4J's detected platform: a real Raspberry Pi's GPIO and SPI
                            (SPI 0, chip selects on GPIO 5 and 6, a button on GPIO 17)
+        --timeline <file>  record what ran when, and write it when the demo ends: out.json
+                           (Perfetto, chrome://tracing) or out.svg (a picture); may be repeated
         --help             print this and exit""";
+
+  /** The options without a timeline. */
+  Options(Duration duration, boolean plain, boolean real, boolean help) {
+    this(duration, plain, real, help, List.of());
+  }
+
+  Options {
+    timelines = List.copyOf(timelines);
+  }
 
   private static final Pattern SIMPLE_DURATION =
       Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
@@ -37,6 +54,7 @@ record Options(Duration duration, boolean plain, boolean real, boolean help) {
     boolean plain = false;
     boolean real = false;
     boolean help = false;
+    List<Path> timelines = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.isBlank()) {
@@ -49,6 +67,13 @@ record Options(Duration duration, boolean plain, boolean real, boolean help) {
         duration = parseDuration(args[++i]);
       } else if (arg.startsWith("--duration=")) {
         duration = parseDuration(arg.substring("--duration=".length()));
+      } else if (arg.equals("--timeline")) {
+        if (i + 1 == args.length) {
+          throw new IllegalArgumentException("--timeline needs a file, e.g. --timeline out.svg");
+        }
+        timelines.add(Path.of(args[++i]));
+      } else if (arg.startsWith("--timeline=")) {
+        timelines.add(Path.of(arg.substring("--timeline=".length())));
       } else if (arg.equals("--plain")) {
         plain = true;
       } else if (arg.equals("--real")) {
@@ -59,7 +84,7 @@ record Options(Duration duration, boolean plain, boolean real, boolean help) {
         throw new IllegalArgumentException("unknown option: '" + arg + "'");
       }
     }
-    return new Options(duration, plain, real, help);
+    return new Options(duration, plain, real, help, timelines);
   }
 
   /**

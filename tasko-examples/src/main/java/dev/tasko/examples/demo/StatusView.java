@@ -39,6 +39,8 @@ final class StatusView {
   private final ArrayDeque<Sample> samples = new ArrayDeque<>();
   private int linesOnScreen;
   private long redraws;
+  /** Set by the keyboard's thread ('d'): the next redraw prints a dump of the loop first. */
+  private volatile boolean dumpRequested;
 
   /**
    * @param ansi redraw in place with ANSI escapes; otherwise print plain blocks
@@ -64,8 +66,22 @@ final class StatusView {
     this.columns = columns;
   }
 
+  /** Asks for a dump of the loop, printed at the next redraw. Any thread. */
+  void requestDump() {
+    dumpRequested = true;
+  }
+
   /** One redraw. Runs as a task of the app's loop (it asks the bus who holds it). */
   void render() {
+    if (dumpRequested) {
+      dumpRequested = false;
+      // Taken on the loop, by this task: a snapshot of one moment. Printed below the view, which
+      // then starts afresh under it rather than redrawing over it.
+      out.println();
+      out.println(app.loop().dump());
+      out.println();
+      linesOnScreen = 0;
+    }
     Sample now = sample();
     // The first redraw comes after the other schedules' first runs, later ones before the runs due
     // at the same instant: a window from the first would count one run too few. It is left out.
@@ -159,6 +175,8 @@ final class StatusView {
         s.append(' ').append(app.deviceName(h));
       }
     }
+    s.append("; longest hold ").append(Format.latency(app.bus().resource().longestHold()))
+        .append(" (limit ").append(Format.interval(DemoApp.BUS_HOLD_LIMIT)).append(')');
     return s.toString();
   }
 

@@ -3,6 +3,7 @@ package dev.tasko.examples.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -19,6 +20,15 @@ class OptionsTest {
     assertThat(Options.parse("--duration", "5s", "--plain", "--real", "--help"))
         .isEqualTo(new Options(Duration.ofSeconds(5), true, true, true));
     assertThat(Options.parse("--duration=250ms").duration()).isEqualTo(Duration.ofMillis(250));
+  }
+
+  @Test
+  void parse_timelines_keepsEachFileInOrder() {
+    assertThat(Options.parse("--timeline", "out.json", "--timeline=out.svg").timelines())
+        .containsExactly(Path.of("out.json"), Path.of("out.svg"));
+    assertThatThrownBy(() -> Options.parse("--timeline"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--timeline needs a file, e.g. --timeline out.svg");
   }
 
   @Test

@@ -43,6 +43,28 @@ class StatusViewTest {
   }
 
   @Test
+  void render_dumpRequested_printsTheLoopsDumpAboveAFreshView() {
+    DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
+    StatusView view = new StatusView(app, out.stream(), /* ansi= */ true, "on test", "q: quit",
+        /* columns= */ 0);
+    app.schedule("status", Duration.ofSeconds(1), view::render);
+    loop.runLater(Duration.ofMillis(500), view::requestDump); // as the 'd' key does
+    loop.runLater(Duration.ofMillis(1500), loop::stop);
+
+    loop.run();
+    view.close();
+
+    String screen = out.text();
+    int dump = screen.indexOf("Loop 'test' at ");
+    assertThat(dump).isPositive();
+    assertThat(screen.substring(dump)).contains("\"status\" RUNNING", "Schedules:",
+        "Resources:", "spi 'spi': ");
+    // after the dump, the view starts afresh below it instead of moving up over it
+    assertThat(screen.substring(dump)).contains(ESC + "?25l" + "tasko demo on test   1.0 s");
+    assertThat(screen).contains("longest hold ");
+  }
+
+  @Test
   void render_narrowTerminal_cutsLinesSoNoneWraps() {
     DemoApp app = DemoApp.wire(loop, pi4j, e -> {});
     StatusView view = new StatusView(app, out.stream(), /* ansi= */ true, "on test", "q: quit",

@@ -1,0 +1,209 @@
+package dev.tasko;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What a loop was doing at one moment, taken by {@link Loop#dump()}: its tasks, schedules and
+ * resources. {@link #toString()} prints it like a JVM thread dump, for a terminal or a log. A
+ * snapshot: it does not change as the loop runs on.
+ *
+ * @param loop the loop's name
+ * @param takenAt the wall-clock time when the snapshot was taken
+ * @param time the loop's time when the snapshot was taken (nanoseconds of its ticker)
+ * @param complete false if the loop did not answer in time because a task held the processor: then
+ *     {@link #tasks()} holds only that task, read without the loop's cooperation, and the
+ *     schedules and resources are left out
+ * @param stats the loop's counters
+ * @param tasks every task not finished yet, oldest first
+ * @param schedules every schedule whose task is alive
+ * @param resources every managed resource the loop's tasks have used and the program still holds
+ */
+public record LoopDump(String loop, Instant takenAt, long time, boolean complete, Loop.Stats stats,
+    List<TaskEntry> tasks, List<ScheduleEntry> schedules, List<ResourceEntry> resources) {
+
+  /** Copies the lists. */
+  public LoopDump {
+    tasks = List.copyOf(tasks);
+    schedules = List.copyOf(schedules);
+    resources = List.copyOf(resources);
+  }
+
+  /**
+   * One task.
+   *
+   * @param name the task's name
+   * @param state its state
+   * @param waitsFor what it waits for, as deadlock reports say it: a timer and its deadline, a
+   *     resource and its holder, a channel, an event, a semaphore, a group, a join, blocking work,
+   *     a suspension's description; {@code "its turn"} when ready, {@code "nothing (running)"}
+   *     when it holds the processor
+   * @param since how long it has been sleeping or waiting (to within one pass of the loop); empty
+   *     when it is not waiting
+   * @param holds the leases and permits it holds
+   * @param stack its thread's stack, innermost frame first; empty before its first turn
+   */
+  public record TaskEntry(String name, Task.State state, String waitsFor, Optional<Duration> since,
+      List<String> holds, List<StackTraceElement> stack) {
+    /** Copies the lists. */
+    public TaskEntry {
+      holds = List.copyOf(holds);
+      stack = List.copyOf(stack);
+    }
+  }
+
+  /**
+   * One schedule.
+   *
+   * @param name the schedule's name
+   * @param rate its rate
+   * @param running whether its body is running (or suspended inside a run) now
+   * @param stats its counters since it was made
+   */
+  public record ScheduleEntry(String name, Rate rate, boolean running, ScheduledTask.Stats stats) {}
+
+  /**
+   * One managed resource.
+   *
+   * @param name the resource's name
+   * @param holder the task holding it and the handle it holds it through; empty when free
+   * @param heldFor how long the holder has held it (to within one pass); empty when free, or
+   *     while it is being handed to the next task
+   * @param waiters the tasks waiting for it, first in line first, each with its handle
+   */
+  public record ResourceEntry(String name, Optional<String> holder, Optional<Duration> heldFor,
+      List<String> waiters) {
+    /** Copies the list. */
+    public ResourceEntry {
+      waiters = List.copyOf(waiters);
+    }
+  }
+
+  /** Takes the snapshot; the caller holds the loop's baton, or no thread drives the loop. */
+  static LoopDump take(Loop loop, Task<?> oldest, Set<ManagedResource<?, ?>> resources) {
+    long now = loop.nanoTime();
+    List<TaskEntry> tasks = new ArrayList<>();
+    List<ScheduleEntry> schedules = new ArrayList<>();
+    for (Task<?> t = oldest; t != null; t = t.nextLive) {
+      tasks.add(entry(t, now));
+      ScheduledTask s = t.schedule;
+      if (s != null) {
+        schedules.add(new ScheduleEntry(s.name(), s.rate(), s.isRunning(), s.stats()));
+      }
+    }
+    List<ResourceEntry> rs = new ArrayList<>();
+    for (ManagedResource<?, ?> r : resources) {
+      rs.add(r.dumpEntry(now));
+    }
+    rs.sort((a, b) -> a.name().compareTo(b.name()));
+    return new LoopDump(loop.name(), Instant.now(), now, /* complete= */ true, loop.stats(),
+        tasks, schedules, rs);
+  }
+
+  /** The snapshot of a loop stuck in {@code running}'s turn: that task alone, read racily. */
+  static LoopDump unanswered(Loop loop, Task<?> running) {
+    List<TaskEntry> tasks = new ArrayList<>();
+    if (running != null) {
+      tasks.add(new TaskEntry(running.name(), running.state(), "nothing (running: it has not "
+          + "reached a suspension point for " + Loop.DUMP_WAIT_MILLIS + " ms or more)",
+          Optional.empty(), List.of(), Arrays.asList(running.stackTrace())));
+    }
+    return new LoopDump(loop.name(), Instant.now(), loop.nanoTime(), /* complete= */ false,
+        loop.stats(), tasks, List.of(), List.of());
+  }
+
+  private static TaskEntry entry(Task<?> t, long now) {
+    Task.State state = t.state();
+    boolean timer = t.heapIndex >= 0;
+    String waitsFor;
+    Optional<Duration> since = Optional.empty();
+    switch (state) {
+      case RUNNING -> waitsFor = "nothing (running)";
+      case READY -> waitsFor = "its turn";
+      case NEW -> waitsFor = timer ? "its start, " + in(t.deadline, now) : "its first turn";
+      case WAITING -> {
+        Suspension s = t.waitingOn;
+        if (s != null) {
+          waitsFor = DeadlockException.describe(s)
+              + (timer ? ", or its timeout " + in(t.deadline, now) : "");
+        } else if (timer) {
+          waitsFor = "a timer, " + in(t.deadline, now);
+        } else {
+          waitsFor = "nothing known";
+        }
+        since = Optional.of(Duration.ofNanos(Math.max(0, now - t.waitSince)));
+      }
+      default -> waitsFor = "nothing (finished)";
+    }
+    List<String> holds = new ArrayList<>();
+    for (AutoCloseable l : t.heldLeases()) {
+      holds.add(l instanceof Lease<?> lease ? "lease of " + lease.handle + " for "
+          + DurationText.approximate(Math.max(0, now - lease.acquiredAt)) : l.toString());
+    }
+    return new TaskEntry(t.name(), state, waitsFor, since, holds,
+        Arrays.asList(t.stackTrace()));
+  }
+
+  /** {@code "due in 12 ms"}, or {@code "due 3 ms ago"} for a deadline the loop has not reached. */
+  private static String in(long deadline, long now) {
+    long d = deadline - now;
+    return d >= 0 ? "due in " + DurationText.approximate(d)
+        : "due " + DurationText.approximate(-d) + " ago";
+  }
+
+  /**
+   * The snapshot as a thread dump: a header with the loop's counters, then each task with its
+   * state, what it waits for, what it holds and its stack, then the schedules and resources.
+   */
+  @Override
+  public String toString() {
+    StringBuilder b = new StringBuilder();
+    b.append("Loop '").append(loop).append("' at ").append(takenAt)
+        .append(": ").append(tasks.size()).append(" task(s), ").append(stats);
+    if (!complete) {
+      b.append("\n  (incomplete: the loop did not answer; a task holds the processor)");
+    }
+    for (TaskEntry t : tasks) {
+      b.append("\n\n\"").append(t.name()).append("\" ").append(t.state());
+      if (t.state() != Task.State.RUNNING) {
+        b.append(" for ").append(t.waitsFor());
+      }
+      t.since().ifPresent(d -> b.append(" (since ").append(DurationText.approximate(d))
+          .append(')'));
+      for (String h : t.holds()) {
+        b.append("\n    holds ").append(h);
+      }
+      for (StackTraceElement f : t.stack()) {
+        b.append("\n\tat ").append(f);
+      }
+    }
+    if (!schedules.isEmpty()) {
+      b.append("\n\nSchedules:");
+      for (ScheduleEntry s : schedules) {
+        b.append("\n  \"").append(s.name()).append("\" ").append(s.rate())
+            .append(s.running() ? ", running" : "").append(": ").append(s.stats());
+      }
+    }
+    if (!resources.isEmpty()) {
+      b.append("\n\nResources:");
+      for (ResourceEntry r : resources) {
+        b.append("\n  ").append(r.name()).append(": ");
+        if (r.holder().isEmpty()) {
+          b.append("free");
+        } else {
+          b.append("held by ").append(r.holder().get());
+          r.heldFor().ifPresent(d -> b.append(" for ").append(DurationText.approximate(d)));
+        }
+        if (!r.waiters().isEmpty()) {
+          b.append("; waiting: ").append(String.join(", ", r.waiters()));
+        }
+      }
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,392 @@
+package dev.tasko;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A recorder of what a loop ran when, keeping the last events in a ring of fixed size: each
+ * task's turns on the processor, its waits and what ended them, the loop's idle periods, and the
+ * lateness of each run of a schedule. Written out as Chrome trace-event JSON (opened by the
+ * Perfetto UI, ui.perfetto.dev, and {@code chrome://tracing}) or as a self-contained SVG picture
+ * with one lane per task.
+ *
+ * <pre>{@code
+ * Timeline timeline = Timeline.ofLast(100_000);
+ * Loop loop = Loop.builder().timeline(timeline).build();
+ * ...
+ * loop.run();
+ * timeline.write(Path.of("loop.json"));   // or "loop.svg"
+ * }</pre>
+ *
+ * <h2>What it shows</h2>
+ * One lane per task name (tasks of the same name, such as the runs of a {@code runLater} made
+ * again and again, share a lane), and a lane {@code "(idle)"} for the loop. On a task's lane a
+ * slice {@code "run"} is a turn: from the moment it was handed the processor until it gave it up;
+ * the slice that follows, until its next turn, is named after what it waited for ({@code
+ * "sleep"}, {@code "yield"}, or what a deadlock report would say: a resource and its holder, a
+ * channel, an event...) and says what ended it ({@code "endedBy"}: its timer, a resume, a
+ * cancellation, a timeout, or its turn in the ready queue). Each run of a schedule adds an instant
+ * {@code "scheduled run"} with its lateness. Times are the loop's clock: on virtual time, turns
+ * take no time at all.
+ *
+ * <h2>Cost</h2>
+ * Memory: a fixed ring of {@code capacity} events (about 40 bytes each, plus the strings waits are
+ * described with), taken at {@link #ofLast}; the oldest events are overwritten. Time: while a loop
+ * records, each switch reads the loop's clock once and takes this recorder's lock (uncontended),
+ * and describes the wait of the task giving up the processor. A loop without a timeline pays one
+ * field read per switch.
+ *
+ * <p>Its methods may be called from any thread; writing it out while the loop runs gives the
+ * events recorded so far.
+ */
+public final class Timeline {
+  private static final byte TURN_BEGIN = 1;
+  private static final byte TURN_END = 2;
+  private static final byte IDLE = 3;
+  private static final byte RUN = 4;
+
+  private final int capacity;
+  // The ring, guarded by this. Event i: kind, time (loop nanos), task, text, value.
+  private final byte[] kinds;
+  private final long[] times;
+  private final Task<?>[] tasks;
+  private final String[] texts;
+  private final long[] values;
+  private long count;
+
+  private Timeline(int capacity) {
+    this.capacity = capacity;
+    kinds = new byte[capacity];
+    times = new long[capacity];
+    tasks = new Task<?>[capacity];
+    texts = new String[capacity];
+    values = new long[capacity];
+  }
+
+  /**
+   * A timeline that keeps the last {@code capacity} events.
+   *
+   * @throws IllegalArgumentException if {@code capacity} is not positive
+   */
+  public static Timeline ofLast(int capacity) {
+    if (capacity <= 0) {
+      throw new IllegalArgumentException("capacity <= 0: " + capacity);
+    }
+    return new Timeline(capacity);
+  }
+
+  /** How many events it has recorded in all, including those the ring no longer holds. */
+  public synchronized long recorded() {
+    return count;
+  }
+
+  // ---- recording, by the loop's baton holder ----
+
+  /** {@code task} gives up the processor at {@code now}: it waits, or it has ended. */
+  void turnEnded(Task<?> task, long now) {
+    String waitsFor = waitOf(task);
+    synchronized (this) {
+      add(TURN_END, now, task, waitsFor, 0);
+    }
+  }
+
+  /** {@code task} is handed the processor at {@code now}. */
+  void turnBegan(Task<?> task, long now) {
+    String endedBy = endOf(task);
+    synchronized (this) {
+      add(TURN_BEGIN, now, task, endedBy, 0);
+    }
+  }
+
+  synchronized void idled(long from, long to) {
+    if (to > from) {
+      add(IDLE, from, null, null, to);
+    }
+  }
+
+  synchronized void scheduledRun(Task<?> task, long now, long latenessNanos) {
+    add(RUN, now, task, null, latenessNanos);
+  }
+
+  private void add(byte kind, long time, Task<?> task, String text, long value) {
+    int i = (int) (count++ % capacity);
+    kinds[i] = kind;
+    times[i] = time;
+    tasks[i] = task;
+    texts[i] = text;
+    values[i] = value;
+  }
+
+  /** What a task giving up the processor waits for; null once it has ended. */
+  private static String waitOf(Task<?> t) {
+    return switch (t.state()) {
+      case READY -> "yield";
+      case WAITING -> t.waitingOn != null ? DeadlockException.describe(t.waitingOn) : "sleep";
+      case NEW, RUNNING -> "turn";
+      default -> null;
+    };
+  }
+
+  /** What ended the wait of a task given the processor, when more than its timer or its turn. */
+  private static String endOf(Task<?> t) {
+    Suspension s = t.waitingOn;
+    if (s != null) {
+      return s.isResumed() ? "resume" : t.cancelRequested ? "cancellation" : "timeout";
+    }
+    return t.cancelRequested ? "cancellation" : null;
+  }
+
+  // ---- writing out ----
+
+  /** A slice of a lane: a turn, a wait or an idle period; or an instant (end == start). */
+  record Slice(String lane, String name, long start, long end, String endedBy, long lateness) {}
+
+  /**
+   * The slices the events make, in the order they end, and the lanes in the order they first
+   * appear (the idle lane first). Events whose start fell out of the ring are left out.
+   */
+  synchronized List<Slice> slices(List<String> lanes) {
+    lanes.add("(idle)");
+    List<Slice> out = new ArrayList<>();
+    Map<Task<?>, long[]> turnStart = new HashMap<>();
+    Map<Task<?>, Object[]> waitStart = new HashMap<>(); // {Long start, String what}
+    long first = Math.max(0, count - capacity);
+    for (long n = first; n < count; n++) {
+      int i = (int) (n % capacity);
+      Task<?> t = tasks[i];
+      if (t != null && !lanes.contains(t.name())) {
+        lanes.add(t.name());
+      }
+      long time = times[i];
+      switch (kinds[i]) {
+        case TURN_BEGIN -> {
+          Object[] w = waitStart.remove(t);
+          if (w != null) {
+            String what = (String) w[1];
+            String endedBy = texts[i] != null ? texts[i]
+                : what.equals("sleep") ? "timer" : "turn";
+            out.add(new Slice(t.name(), what, (Long) w[0], time, endedBy, 0));
+          }
+          turnStart.put(t, new long[] {time});
+        }
+        case TURN_END -> {
+          long[] s = turnStart.remove(t);
+          if (s != null) {
+            out.add(new Slice(t.name(), "run", s[0], time, null, 0));
+          }
+          if (texts[i] != null) {
+            waitStart.put(t, new Object[] {time, texts[i]});
+          }
+        }
+        case IDLE -> out.add(new Slice("(idle)", "idle", time, values[i], null, 0));
+        case RUN -> out.add(new Slice(t.name(), "scheduled run", time, time, null, values[i]));
+        default -> throw new AssertionError(kinds[i]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Writes the timeline to {@code file}: SVG if its name ends in {@code .svg}, else Chrome
+   * trace-event JSON.
+   *
+   * @throws IOException if the file cannot be written
+   */
+  public void write(Path file) throws IOException {
+    try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".svg")) {
+        writeSvg(w);
+      } else {
+        writeTraceJson(w);
+      }
+    }
+  }
+
+  /**
+   * Writes the timeline as Chrome trace-event JSON: one thread per lane (named after it), one
+   * complete event ({@code "ph":"X"}) per turn, wait and idle period, one instant event
+   * ({@code "ph":"i"}) per scheduled run; times in microseconds of the loop's clock.
+   *
+   * @throws IOException if {@code out} throws
+   */
+  public void writeTraceJson(Writer out) throws IOException {
+    List<String> lanes = new ArrayList<>();
+    List<Slice> slices = slices(lanes);
+    Map<String, Integer> tid = lanes(lanes);
+    out.write("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
+    out.write("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,"
+        + "\"args\":{\"name\":\"tasko loop\"}}");
+    for (String lane : lanes) {
+      out.write(",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" + tid.get(lane)
+          + ",\"args\":{\"name\":" + json(lane) + "}}");
+    }
+    for (Slice s : slices) {
+      out.write(",\n{\"name\":" + json(s.name()) + ",\"cat\":\""
+          + (s.lane().equals("(idle)") ? "idle" : s.name().equals("run") ? "turn"
+              : s.name().equals("scheduled run") ? "schedule" : "wait")
+          + "\",\"pid\":1,\"tid\":" + tid.get(s.lane()) + ",\"ts\":" + micros(s.start()));
+      if (s.name().equals("scheduled run")) {
+        out.write(",\"ph\":\"i\",\"s\":\"t\",\"args\":{\"latenessMicros\":"
+            + micros(s.lateness()) + "}}");
+      } else {
+        out.write(",\"ph\":\"X\",\"dur\":" + micros(s.end() - s.start()));
+        out.write(s.endedBy() == null ? "}" : ",\"args\":{\"endedBy\":" + json(s.endedBy())
+            + "}}");
+      }
+    }
+    out.write("\n]}\n");
+    out.flush();
+  }
+
+  /**
+   * Writes the timeline as a self-contained SVG picture: one lane per task, turns as dark bars,
+   * waits as light bars (hover for what the task waited for and what ended the wait), idle periods
+   * on the first lane, scheduled runs as ticks, and a time axis.
+   *
+   * @throws IOException if {@code out} throws
+   */
+  public void writeSvg(Writer out) throws IOException {
+    List<String> lanes = new ArrayList<>();
+    List<Slice> slices = slices(lanes);
+    Map<String, Integer> row = lanes(lanes);
+    long t0 = Long.MAX_VALUE;
+    long t1 = Long.MIN_VALUE;
+    for (Slice s : slices) {
+      t0 = Math.min(t0, s.start());
+      t1 = Math.max(t1, s.end());
+    }
+    if (slices.isEmpty()) {
+      t0 = 0;
+      t1 = 1;
+    }
+    long span = Math.max(1, t1 - t0);
+    int label = 150;
+    int plot = 1000;
+    int laneHeight = 22;
+    int top = 10;
+    int height = top + lanes.size() * laneHeight + 40;
+    int width = label + plot + 20;
+    StringBuilder b = new StringBuilder();
+    b.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        .append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width)
+        .append("\" height=\"").append(height).append("\" viewBox=\"0 0 ").append(width)
+        .append(' ').append(height).append("\" font-family=\"sans-serif\" font-size=\"12\">\n")
+        .append("<title>tasko timeline: ").append(lanes.size() - 1).append(" task lane(s), ")
+        .append(xml(DurationText.approximate(span))).append("</title>\n")
+        .append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+    for (String lane : lanes) {
+      int y = top + (row.get(lane) - 1) * laneHeight;
+      b.append("<g class=\"lane\" data-lane=\"").append(xml(lane)).append("\">")
+          .append("<text x=\"4\" y=\"").append(y + 15).append("\">").append(xml(lane))
+          .append("</text><line x1=\"").append(label).append("\" x2=\"").append(label + plot)
+          .append("\" y1=\"").append(y + laneHeight - 1).append("\" y2=\"")
+          .append(y + laneHeight - 1).append("\" stroke=\"#eee\"/></g>\n");
+    }
+    for (Slice s : slices) {
+      int y = top + (row.get(s.lane()) - 1) * laneHeight;
+      double x = label + (s.start() - t0) * (double) plot / span;
+      double w = Math.max(0.5, (s.end() - s.start()) * (double) plot / span);
+      String tip = s.name() + " " + DurationText.approximate(s.end() - s.start())
+          + (s.endedBy() == null ? "" : ", ended by " + s.endedBy());
+      if (s.name().equals("scheduled run")) {
+        b.append("<line x1=\"").append(fmt(x)).append("\" x2=\"").append(fmt(x))
+            .append("\" y1=\"").append(y + 1).append("\" y2=\"").append(y + 5)
+            .append("\" stroke=\"").append(s.lateness() > 0 ? "#d32f2f" : "#555")
+            .append("\"><title>scheduled run, late by ")
+            .append(xml(DurationText.approximate(s.lateness()))).append("</title></line>\n");
+        continue;
+      }
+      String fill = s.lane().equals("(idle)") ? "#cfd8dc" : s.name().equals("run") ? "#1b5e20"
+          : s.name().equals("sleep") ? "#e0e0e0" : s.name().equals("yield") ? "#fff9c4"
+          : s.name().startsWith("resource") ? "#ffcc80" : "#bbdefb";
+      int h = s.name().equals("run") ? laneHeight - 6 : laneHeight - 12;
+      int dy = s.name().equals("run") ? 3 : 6;
+      b.append("<rect x=\"").append(fmt(x)).append("\" y=\"").append(y + dy)
+          .append("\" width=\"").append(fmt(w)).append("\" height=\"").append(h)
+          .append("\" fill=\"").append(fill).append("\"><title>").append(xml(tip))
+          .append("</title></rect>\n");
+    }
+    int axis = top + lanes.size() * laneHeight + 5;
+    b.append("<line x1=\"").append(label).append("\" x2=\"").append(label + plot)
+        .append("\" y1=\"").append(axis).append("\" y2=\"").append(axis)
+        .append("\" stroke=\"black\"/>\n");
+    long step = niceStep(span / 8);
+    for (long t = 0; t <= span; t += step) {
+      double x = label + t * (double) plot / span;
+      b.append("<line x1=\"").append(fmt(x)).append("\" x2=\"").append(fmt(x)).append("\" y1=\"")
+          .append(axis).append("\" y2=\"").append(axis + 5).append("\" stroke=\"black\"/>")
+          .append("<text x=\"").append(fmt(x)).append("\" y=\"").append(axis + 18)
+          .append("\" text-anchor=\"middle\">")
+          .append(t == 0 ? "0" : "+" + xml(DurationText.approximate(t)))
+          .append("</text>\n");
+    }
+    b.append("</svg>\n");
+    out.write(b.toString());
+    out.flush();
+  }
+
+  /** 1, 2 or 5 times a power of ten nanoseconds, at least {@code rough}. */
+  private static long niceStep(long rough) {
+    long p = 1;
+    while (p * 10 <= Math.max(1, rough)) {
+      p *= 10;
+    }
+    return rough <= p ? p : rough <= 2 * p ? 2 * p : rough <= 5 * p ? 5 * p : 10 * p;
+  }
+
+  private static Map<String, Integer> lanes(List<String> lanes) {
+    Map<String, Integer> ids = new LinkedHashMap<>();
+    for (String lane : lanes) {
+      ids.put(lane, ids.size() + 1);
+    }
+    return ids;
+  }
+
+  private static String micros(long nanos) {
+    return String.format(Locale.ROOT, "%.3f", nanos / 1000.0);
+  }
+
+  private static String fmt(double v) {
+    return String.format(Locale.ROOT, "%.2f", v);
+  }
+
+  private static String json(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        default -> {
+          if (c < 0x20) {
+            b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    return b.append('"').toString();
+  }
+
+  private static String xml(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        .replace("\"", "&quot;");
+  }
+
+  @Override
+  public synchronized String toString() {
+    return "Timeline[" + Math.min(count, capacity) + " of the last " + capacity + " events, "
+        + count + " recorded]";
+  }
+}

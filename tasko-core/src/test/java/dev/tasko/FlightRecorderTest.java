@@ -1,0 +1,140 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import jdk.jfr.consumer.RecordingStream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The loop's JFR events, read back from a recording file. Real time: a stall and the periodic
+ * summary need the processor's clock.
+ */
+@Tag("realtime")
+class FlightRecorderTest {
+
+  @Test
+  void flightRecording_loopEvents_areRecordedWithTheirFields(@TempDir Path dir) throws Exception {
+    assertThat(Flight.PRESENT).isTrue();
+    Path file = dir.resolve("tasko.jfr");
+    // A loop driven first, as in a program whose recording is started later (jcmd JFR.start):
+    // the loop must learn of the recorder's start.
+    Loop early = Loop.builder().virtualTime().build();
+    early.addTask(() -> Tasko.sleep(Duration.ofMillis(1)));
+    early.run();
+    try (Recording r = new Recording()) {
+      for (String name : List.of("Stall", "ScheduleSkip", "TaskFailure", "Deadlock",
+          "LeaseWait", "LeaseHold", "LeaseHoldLimit")) {
+        r.enable("dev.tasko." + name).withThreshold(Duration.ZERO);
+      }
+      r.enable("dev.tasko.LoopSummary").withPeriod(Duration.ofMillis(100));
+      r.start();
+
+      // Virtual time: a lease held past its limit with a waiter, a schedule that falls behind,
+      // and a task that fails.
+      Loop virtual = Loop.builder().name("virtual").virtualTime().noStallWarning()
+          .failureHandler(FailureHandler.logAndContinue()).build();
+      ManagedResource<String, Object> bus =
+          ManagedResource.of("spi").withHoldLimit(Duration.ofMillis(100));
+      Handle<String> a = bus.handle("a", null);
+      Handle<String> b = bus.handle("b", null);
+      virtual.addTask("holder", () -> {
+        try (Lease<String> l = a.acquire()) {
+          Tasko.sleep(Duration.ofMillis(150));
+        }
+      });
+      virtual.addTask("waiter", () -> b.acquire().close());
+      ScheduledTask slow = virtual.schedule("slow", Duration.ofMillis(10),
+          () -> Tasko.sleep(Duration.ofMillis(35)));
+      virtual.runLater("stopper", Duration.ofMillis(100), slow::cancel);
+      virtual.addTask("failing", () -> {
+        throw new IllegalStateException("sensor unplugged");
+      });
+      virtual.run();
+
+      // Real time: a stall, a deadlock, and work until JFR's periodic thread has summed it up.
+      Loop real = Loop.builder().name("real").stallWarning(Duration.ofMillis(20)).build();
+      AtomicBoolean summarised = new AtomicBoolean();
+      try (RecordingStream summaries = new RecordingStream()) {
+        summaries.enable("dev.tasko.LoopSummary").withPeriod(Duration.ofMillis(100));
+        summaries.onEvent("dev.tasko.LoopSummary", e -> {
+          if (e.getString("loop").equals("real")) {
+            summarised.set(true);
+          }
+        });
+        summaries.startAsync();
+        real.addTask("staller", () -> Thread.sleep(120));
+        long giveUp = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        ScheduledTask tick = real.schedule("tick", Duration.ofMillis(5), () -> {});
+        real.schedule("end", Duration.ofMillis(50), () -> {
+          if (summarised.get() || System.nanoTime() - giveUp > 0) {
+            real.stop();
+          }
+        });
+        real.run();
+        tick.cancel();
+      }
+      Loop stuck = Loop.builder().name("stuck").noStallWarning().build();
+      Task<?>[] pair = new Task<?>[2];
+      pair[0] = stuck.addTask("left", () -> pair[1].join());
+      pair[1] = stuck.addTask("right", () -> pair[0].join());
+      assertThatThrownBy(stuck::run).isInstanceOf(DeadlockException.class);
+
+      r.stop();
+      r.dump(file);
+    }
+
+    List<RecordedEvent> events = RecordingFile.readAllEvents(file);
+    Map<String, List<RecordedEvent>> byType = events.stream()
+        .filter(e -> e.getEventType().getName().startsWith("dev.tasko."))
+        .collect(Collectors.groupingBy(e -> e.getEventType().getName()));
+
+    RecordedEvent limit = byType.get("dev.tasko.LeaseHoldLimit").get(0);
+    assertThat(limit.getString("task")).isEqualTo("holder");
+    assertThat(limit.getString("resource")).isEqualTo("spi");
+    assertThat(limit.getString("waiters")).isEqualTo("task 'waiter' through b");
+    assertThat(limit.getDuration("held")).isEqualTo(Duration.ofMillis(100));
+    assertThat(byType.get("dev.tasko.LeaseHoldLimit")).hasSize(1);
+    assertThat(byType.get("dev.tasko.LeaseWait")).anySatisfy(e -> {
+      assertThat(e.getString("task")).isEqualTo("waiter");
+      assertThat(e.getString("handle")).isEqualTo("b");
+    });
+    assertThat(byType.get("dev.tasko.LeaseHold")).extracting(e -> e.getString("task"))
+        .contains("holder", "waiter");
+    assertThat(byType.get("dev.tasko.ScheduleSkip")).anySatisfy(e -> {
+      assertThat(e.getString("schedule")).isEqualTo("slow");
+      assertThat(e.getLong("skippedRuns")).isPositive();
+    });
+    assertThat(byType.get("dev.tasko.TaskFailure")).singleElement().satisfies(e -> {
+      assertThat(e.getString("task")).isEqualTo("failing");
+      assertThat(e.getString("exception")).isEqualTo("java.lang.IllegalStateException");
+      assertThat(e.getString("message")).isEqualTo("sensor unplugged");
+    });
+    assertThat(byType.get("dev.tasko.Stall")).anySatisfy(e -> {
+      assertThat(e.getString("loop")).isEqualTo("real");
+      assertThat(e.getString("task")).isEqualTo("staller");
+      assertThat(e.getString("at")).contains("FlightRecorderTest");
+    });
+    assertThat(byType.get("dev.tasko.Deadlock")).singleElement().satisfies(e -> {
+      assertThat(e.getString("loop")).isEqualTo("stuck");
+      assertThat(e.getInt("tasks")).isEqualTo(2);
+    });
+    assertThat(byType.get("dev.tasko.LoopSummary")).anySatisfy(e -> {
+      assertThat(e.getString("loop")).isEqualTo("real");
+      assertThat(e.getLong("switches")).isPositive();
+    });
+    assertThat(Files.size(file)).isPositive();
+  }
+}

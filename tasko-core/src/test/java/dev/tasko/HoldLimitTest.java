@@ -1,0 +1,96 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.logging.Level;
+import org.junit.jupiter.api.Test;
+
+/** ManagedResource.withHoldLimit: a lease held too long is reported once, never broken. */
+class HoldLimitTest {
+
+  @Test
+  void holdLimit_leaseHeldLonger_reportedOnceWithHolderStackAndWaiters() {
+    try (LogCapture log = new LogCapture(Level.INFO, r -> {})) {
+      Loop loop = Loop.builder().name("held").virtualTime().noStallWarning().build();
+      ManagedResource<String, Object> bus =
+          ManagedResource.of("spi").withHoldLimit(Duration.ofMillis(100));
+      Handle<String> a = bus.handle("a", null);
+      Handle<String> b = bus.handle("b", null);
+      StringBuilder events = new StringBuilder();
+      loop.addTask("holder", () -> {
+        try (Lease<String> l = a.acquire()) {
+          Tasko.sleep(Duration.ofMillis(250));
+          events.append("holder still holds;");
+        }
+      });
+      loop.runLater("waiter", Duration.ofMillis(10), () -> {
+        try (Lease<String> l = b.acquire()) {
+          events.append("waiter got it;");
+          Tasko.sleep(Duration.ofMillis(50)); // under the limit: no report
+        }
+      });
+
+      loop.run();
+
+      List<String> reports = log.messages(Level.WARNING).stream()
+          .filter(m -> m.contains("hold limit")).toList();
+      assertThat(reports).singleElement().satisfies(m -> {
+        assertThat(m).startsWith("loop 'held': task 'holder' has held resource 'spi' through a "
+            + "for 100 ms, over its hold limit of 100 ms; waiting: task 'waiter' through b.");
+        assertThat(m).contains("not broken", "\tat ", "dev.tasko.Tasko.sleep(",
+            "HoldLimitTest.lambda$");
+      });
+      assertThat(events).hasToString("holder still holds;waiter got it;");
+      assertThat(bus.longestHold()).isEqualTo(Duration.ofMillis(250));
+      assertThat(bus.holdLimit()).contains(Duration.ofMillis(100));
+    }
+  }
+
+  @Test
+  void holdLimit_noLimit_noReportAndLongestHoldWithinAPass() {
+    try (LogCapture log = new LogCapture(Level.INFO, r -> {})) {
+      Loop loop = Loop.builder().virtualTime().noStallWarning().build();
+      ManagedResource<String, Object> bus = ManagedResource.of("spi");
+      Handle<String> a = bus.handle("a", null);
+      loop.addTask("holder", () -> {
+        try (Lease<String> l = a.acquire()) {
+          Tasko.sleep(Duration.ofSeconds(3));
+        }
+      });
+      loop.run();
+      assertThat(log.messages(Level.WARNING)).noneMatch(m -> m.contains("hold limit"));
+      assertThat(bus.longestHold()).isEqualTo(Duration.ofSeconds(3));
+      assertThat(bus.holdLimit()).isEmpty();
+    }
+  }
+
+  @Test
+  void holdLimit_eachLeaseOverTheLimit_eachReportedOnce() {
+    try (LogCapture log = new LogCapture(Level.INFO, r -> {})) {
+      Loop loop = Loop.builder().virtualTime().noStallWarning().build();
+      ManagedResource<String, Object> bus =
+          ManagedResource.of("spi").withHoldLimit(Duration.ofMillis(10));
+      Handle<String> a = bus.handle("a", null);
+      loop.addTask("holder", () -> {
+        for (int i = 0; i < 3; i++) {
+          try (Lease<String> l = a.acquire()) {
+            Tasko.sleep(Duration.ofMillis(100));
+          }
+        }
+      });
+      loop.run();
+      assertThat(log.messages(Level.WARNING)).filteredOn(m -> m.contains("hold limit"))
+          .hasSize(3);
+    }
+  }
+
+  @Test
+  void withHoldLimit_zero_throwsNamingTheValue() {
+    ManagedResource<String, Object> bus = ManagedResource.of("spi");
+    assertThatThrownBy(() -> bus.withHoldLimit(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("limit <= 0: PT0S");
+  }
+}
