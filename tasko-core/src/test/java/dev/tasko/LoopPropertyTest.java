@@ -26,7 +26,10 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * release on 1–3 resources (and forget to release), suspend and resume (from a task or from a
  * foreign thread), await with a timeout, join, cancel a random task (from a task or a foreign
  * thread), stop the loop, throw a RuntimeException or an Error, swallow a cancellation once,
- * stop/start/changeRate a schedule — run on virtual time and
+ * stop/start/changeRate a schedule — and from the coordination toolkit: a timeout around a sleep,
+ * a semaphore permit held for a while, a channel offered to (from a task or a foreign thread) and
+ * polled with a timeout, an event set (from a task or a foreign thread) and awaited with a
+ * timeout, a task group of sleeping children one of which may fail — run on virtual time and
  * checked against the loop's invariants:
  * <ul>
  *   <li>at most one holder per resource, and grants in FIFO order (cancelled waiters skipped);
@@ -34,7 +37,12 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  *   <li>every task ends, or {@code run()} reports a deadlock naming every task still live;
  *   <li>every failure reaches the failure handler exactly once, or a joiner;
  *   <li>no finished task holds a lease: every resource ends free, every handle inactive;
- *   <li>the loop is usable after every exception {@code run()} throws, and at the end.
+ *   <li>the loop is usable after every exception {@code run()} throws, and at the end;
+ *   <li>a timeout fires when its time has come and not before; never more permit holders than
+ *       permits; a channel loses, duplicates or invents no element (every accepted offer is taken
+ *       once or still queued, every refusal counted); an event wait returns true only once the
+ *       event was set, and false not before its timeout; a task group's {@code close()} returns
+ *       or throws only once every child has ended, and throws a child's failure.
  * </ul>
  * jqwik draws {@code jqwik.tries.default} programs per run (1,000, in junit-platform.properties),
  * from a new random seed each build; a failure prints the seed and the shrunk program, and the
@@ -102,6 +110,27 @@ class LoopPropertyTest {
 
   record ScheduleControl(int schedule, String action, int ms) implements Op {}
 
+  /** Sleep {@code sleepMs} inside {@code Tasko.withTimeout(timeoutMs)}. */
+  record WithTimeout(int timeoutMs, int sleepMs) implements Op {}
+
+  /** Take a permit of the program's semaphore, hold it {@code holdMs}, close it. */
+  record UsePermit(int holdMs) implements Op {}
+
+  /** Offer an element to the program's channel, from this task or a foreign thread. */
+  record Offer(boolean foreign) implements Op {}
+
+  /** Poll the program's channel with a timeout. */
+  record Poll(int ms) implements Op {}
+
+  /** Set the program's event, from this task or a foreign thread, or clear it. */
+  record SetEvent(boolean foreign, boolean clear) implements Op {}
+
+  /** Await the program's event with a timeout. */
+  record AwaitEvent(int ms) implements Op {}
+
+  /** A task group of children sleeping these times; the child at {@code failing} (if any) throws. */
+  record Group(List<Integer> childMs, int failing) implements Op {}
+
   record Program(int resources, List<Integer> scheduleMs, boolean schedulesThrow,
       boolean stopOnFailure, List<List<Op>> tasks) {
     @Override
@@ -136,7 +165,17 @@ class LoopPropertyTest {
         net.jqwik.api.Tuple.of(1, Arbitraries.of(true, false).map(Throw::new)),
         net.jqwik.api.Tuple.of(1, ints(1, 30).map(SwallowCancel::new)),
         net.jqwik.api.Tuple.of(1, Combinators.combine(ints(0, 1),
-            Arbitraries.of("stop", "start", "rate"), ints(1, 50)).as(ScheduleControl::new)));
+            Arbitraries.of("stop", "start", "rate"), ints(1, 50)).as(ScheduleControl::new)),
+        net.jqwik.api.Tuple.of(2, Combinators.combine(ints(0, 40), ints(0, 40))
+            .as(WithTimeout::new)),
+        net.jqwik.api.Tuple.of(2, ints(0, 20).map(UsePermit::new)),
+        net.jqwik.api.Tuple.of(2, Arbitraries.of(true, false).map(Offer::new)),
+        net.jqwik.api.Tuple.of(2, ints(0, 30).map(Poll::new)),
+        net.jqwik.api.Tuple.of(1, Combinators.combine(Arbitraries.of(true, false),
+            Arbitraries.of(true, false)).as(SetEvent::new)),
+        net.jqwik.api.Tuple.of(1, ints(0, 30).map(AwaitEvent::new)),
+        net.jqwik.api.Tuple.of(1, Combinators.combine(ints(0, 30).list().ofMinSize(1).ofMaxSize(3),
+            ints(-1, 2)).as(Group::new)));
     Arbitrary<List<Op>> body = op.list().ofMaxSize(8);
     return Combinators.combine(ints(1, 3), ints(1, 50).list().ofMaxSize(2),
         Arbitraries.of(true, false), Arbitraries.of(true, false),
@@ -172,6 +211,18 @@ class LoopPropertyTest {
     final List<Throwable> scheduleThrown = new ArrayList<>();
     final boolean[] swallowed;
     boolean ending;
+    // ---- the coordination toolkit's shared objects, and what the program did with them ----
+    final Semaphore permits = Semaphore.create("permits", 2);
+    int permitHolders;
+    final Channel<Integer> channel = Channel.create("channel", 2);
+    final java.util.concurrent.atomic.AtomicInteger offers =
+        new java.util.concurrent.atomic.AtomicInteger();
+    final Set<Integer> accepted = Collections.synchronizedSet(new java.util.HashSet<>());
+    final java.util.concurrent.atomic.AtomicInteger refused =
+        new java.util.concurrent.atomic.AtomicInteger();
+    final List<Integer> taken = new ArrayList<>();
+    final Event event = Event.create("event");
+    volatile boolean eventEverSet;
 
     Run(Program p) {
       this.p = p;
@@ -302,6 +353,61 @@ class LoopPropertyTest {
             swallowed[me] = true; // and go on as if nothing happened
           }
         }
+        case WithTimeout w -> withTimeout(w);
+        case UsePermit u -> {
+          try (Permit permit = permits.acquire()) {
+            permitHolders++;
+            if (permitHolders > 2) {
+              violation(self.name() + ": " + permitHolders + " holders of 2 permits");
+            }
+            try {
+              sleepChecked(u.holdMs());
+            } finally {
+              permitHolders--;
+            }
+          }
+        }
+        case Offer o -> {
+          int element = offers.incrementAndGet();
+          if (o.foreign()) {
+            FOREIGN.execute(() -> offer(element));
+          } else {
+            offer(element);
+          }
+        }
+        case Poll q -> {
+          long t0 = loop.nanoTime();
+          Integer got = channel.poll(Duration.ofMillis(q.ms()));
+          if (got != null) {
+            taken.add(got);
+          } else if (loop.nanoTime() - t0 < Duration.ofMillis(q.ms()).toNanos()) {
+            violation(self.name() + ": poll(" + q.ms() + " ms) gave up early");
+          }
+        }
+        case SetEvent e -> {
+          if (e.clear()) {
+            event.clear();
+          } else if (e.foreign()) {
+            FOREIGN.execute(() -> {
+              eventEverSet = true;
+              event.set();
+            });
+          } else {
+            eventEverSet = true;
+            event.set();
+          }
+        }
+        case AwaitEvent a -> {
+          long t0 = loop.nanoTime();
+          if (event.await(Duration.ofMillis(a.ms()))) {
+            if (!eventEverSet) {
+              violation(self.name() + ": event await returned true, but nobody set the event");
+            }
+          } else if (loop.nanoTime() - t0 < Duration.ofMillis(a.ms()).toNanos()) {
+            violation(self.name() + ": event await(" + a.ms() + " ms) gave up early");
+          }
+        }
+        case Group g -> group(g);
         case ScheduleControl c -> {
           if (schedules.length == 0 || ending) {
             Tasko.yieldNow();
@@ -314,6 +420,72 @@ class LoopPropertyTest {
             default -> s.changeRate(Duration.ofMillis(c.ms()));
           }
         }
+      }
+    }
+
+    private void offer(int element) {
+      if (channel.offer(element)) {
+        accepted.add(element);
+      } else {
+        refused.incrementAndGet();
+      }
+    }
+
+    private void withTimeout(WithTimeout w) {
+      Task<?> self = Tasko.currentTask();
+      long t0 = loop.nanoTime();
+      try {
+        Tasko.withTimeout(Duration.ofMillis(w.timeoutMs()), () -> {
+          Tasko.sleep(Duration.ofMillis(w.sleepMs()));
+        });
+        if (w.sleepMs() > w.timeoutMs()) {
+          violation(self.name() + ": a " + w.sleepMs() + " ms sleep finished inside a "
+              + w.timeoutMs() + " ms timeout");
+        }
+      } catch (TimeoutException e) {
+        long waited = loop.nanoTime() - t0;
+        if (waited < Duration.ofMillis(w.timeoutMs()).toNanos()) {
+          violation(self.name() + ": a " + w.timeoutMs() + " ms timeout fired after " + waited);
+        }
+        if (w.sleepMs() < w.timeoutMs()) {
+          violation(self.name() + ": a " + w.sleepMs() + " ms sleep timed out at "
+              + w.timeoutMs() + " ms");
+        }
+      }
+    }
+
+    private void group(Group g) {
+      Task<?> self = Tasko.currentTask();
+      List<Task<?>> children = new ArrayList<>();
+      IllegalStateException boom = null;
+      try (TaskGroup group = TaskGroup.open("group of " + self.name())) {
+        for (int c = 0; c < g.childMs().size(); c++) {
+          int ms = g.childMs().get(c);
+          boolean fails = c == g.failing();
+          children.add(group.add("child", () -> {
+            Tasko.sleep(Duration.ofMillis(ms));
+            if (fails) {
+              throw new IllegalStateException("child of " + self.name() + " fails");
+            }
+          }));
+        }
+      } catch (CancellationException e) {
+        throw e; // this task was cancelled: not the group's failure (a CancellationException is
+                 // an IllegalStateException too)
+      } catch (IllegalStateException e) {
+        boom = e; // handled here, like a supervisor would
+      } finally {
+        for (Task<?> child : children) {
+          if (!child.isDone()) {
+            violation(self.name() + ": its task group closed with a child still running: "
+                + child);
+          }
+        }
+      }
+      boolean oneFailed = g.failing() >= 0 && g.failing() < g.childMs().size();
+      if (oneFailed != (boom != null)) {
+        violation(self.name() + ": task group " + g + " closed " + (boom == null
+            ? "without the failure of its failing child" : "with " + boom));
       }
     }
 
@@ -424,6 +596,40 @@ class LoopPropertyTest {
             violation("the handler got a failure nobody had: " + f);
           }
         }
+      }
+      // The toolkit: no permit held, no channel element lost, duplicated or invented. Foreign
+      // offers may still be on their way: the single foreign thread does them in order.
+      try {
+        FOREIGN.submit(() -> { }).get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new AssertionError(e);
+      }
+      if (permits.available() != 2) {
+        violation("permits not all returned: " + permits.available() + " of 2 free");
+      }
+      List<Integer> left = new ArrayList<>();
+      for (Integer e; (e = channel.poll()) != null; ) {
+        left.add(e);
+      }
+      Set<Integer> seen = new java.util.HashSet<>();
+      for (Integer e : taken) {
+        if (!seen.add(e)) {
+          violation("channel element " + e + " taken twice");
+        }
+      }
+      for (Integer e : left) {
+        if (!seen.add(e)) {
+          violation("channel element " + e + " both taken and still queued");
+        }
+      }
+      synchronized (accepted) {
+        if (!seen.equals(accepted)) {
+          violation("channel: accepted " + accepted + " but taken or queued " + seen);
+        }
+      }
+      if (channel.dropped() != refused.get()) {
+        violation("channel counts " + channel.dropped() + " refusals, the program saw "
+            + refused.get());
       }
       // The loop is still usable, and every resource is free with nobody waiting.
       Task<String> probe = loop.addTask("probe", () -> {
