@@ -128,7 +128,7 @@ class LoopPropertyTest {
   /** Await the program's event with a timeout. */
   record AwaitEvent(int ms) implements Op {}
 
-  /** A task group of children sleeping these times; the child at {@code failing} (if any) throws. */
+  /** A task group of sleeping children; the child at {@code failing}, if there is one, throws. */
   record Group(List<Integer> childMs, int failing) implements Op {}
 
   record Program(int resources, List<Integer> scheduleMs, boolean schedulesThrow,
