@@ -45,8 +45,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  *       or throws only once every child has ended, and throws a child's failure.
  * </ul>
  * jqwik draws {@code jqwik.tries.default} programs per run (1,000, in junit-platform.properties),
- * from a new random seed each build; a failure prints the seed and the shrunk program, and the
- * next run tries that program first. Everything runs on virtual time except the foreign
+ * from a new random seed each build; a failure prints its random seed and the shrunk program, and
+ * the next run tries that program first. Everything runs on virtual time except the foreign
  * resumes, which race the loop: a seed replays the program, not always its interleaving. A long
  * run:
  * <pre>mvn -B -pl tasko-core verify -Djqwik.tries.default=100000 -Dtest=LoopPropertyTest</pre>
