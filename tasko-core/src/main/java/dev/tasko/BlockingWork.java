@@ -41,9 +41,9 @@ final class BlockingWork<T> implements Runnable {
 
   static <T> T run(Task<?> self, Executor executor, Callable<T> work) {
     Loop loop = self.loop;
-    Loop.checkCancelled(self);
+    Traps.checkCancelled(self);
     BlockingWork<T> w = new BlockingWork<>(self, work);
-    loop.blockingWork++; // from here to the end, virtual time stands still
+    loop.runner.blockingWork++; // from here to the end, virtual time stands still
     try {
       executor.execute(w);
       try {
@@ -53,12 +53,12 @@ final class BlockingWork<T> implements Runnable {
           // Interrupted while it runs: wait, shielded, until it has ended.
           Suspension ended = new Suspension(self, w, /* external= */ true, /* shielded= */ true);
           w.whenEnded(ended);
-          loop.awaitShielded(ended);
+          Traps.awaitShielded(ended);
         }
         throw e;
       }
     } finally {
-      loop.blockingWork--;
+      loop.runner.blockingWork--;
     }
     if (w.failure != null) {
       if (w.failure instanceof RuntimeException r) {

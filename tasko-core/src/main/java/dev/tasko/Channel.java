@@ -216,8 +216,8 @@ public final class Channel<T> implements Iterable<T> {
    */
   public void put(T element) {
     Objects.requireNonNull(element, "element == null");
-    Task<?> self = Loop.requireCurrentTask("put");
-    Loop.checkCancelled(self);
+    Task<?> self = DrivenLoops.requireCurrentTask("put");
+    Traps.checkCancelled(self);
     Waiter<T> w;
     synchronized (this) {
       if (closed) {
@@ -230,7 +230,7 @@ public final class Channel<T> implements Iterable<T> {
       putters.add(w);
     }
     try {
-      self.loop.await(w.suspension, -1);
+      Traps.await(w.suspension, -1);
     } catch (CancellationException e) {
       synchronized (this) {
         if (w.granted) {
@@ -269,7 +269,7 @@ public final class Channel<T> implements Iterable<T> {
    *     or while it waits; no element is lost
    */
   public T take() {
-    return take0(Loop.requireCurrentTask("take"), -1);
+    return take0(DrivenLoops.requireCurrentTask("take"), -1);
   }
 
   /**
@@ -286,11 +286,11 @@ public final class Channel<T> implements Iterable<T> {
    */
   public T poll(Duration timeout) {
     long nanos = Durations.nonNegativeNanos(timeout, "timeout");
-    return take0(Loop.requireCurrentTask("poll"), nanos);
+    return take0(DrivenLoops.requireCurrentTask("poll"), nanos);
   }
 
   private T take0(Task<?> self, long timeoutNanos) {
-    Loop.checkCancelled(self);
+    Traps.checkCancelled(self);
     long deadline =
         timeoutNanos < 0 ? -1 : Durations.saturatedAdd(self.loop.nanoTime(), timeoutNanos);
     for (;;) {
@@ -310,7 +310,7 @@ public final class Channel<T> implements Iterable<T> {
       long wait = deadline < 0 ? -1 : Math.max(0, deadline - self.loop.nanoTime());
       boolean resumed;
       try {
-        resumed = self.loop.await(w.suspension, wait);
+        resumed = Traps.await(w.suspension, wait);
       } catch (CancellationException e) {
         synchronized (this) {
           if (w.granted) {

@@ -6,8 +6,8 @@ package dev.tasko;
  * them.
  *
  * <p>Invariant: a task's thread runs code only while its loop is driven (inside {@link Loop#run()}
- * or {@link Loop#step()}) and only while it holds that loop's baton, and {@code Loop.current} names
- * the baton holder, written before each hand-off. So the task calling is the one named by
+ * or {@link Loop#step()}) and only while it holds that loop's baton, and {@code Runner.current}
+ * names the baton holder, written before each hand-off. So the task calling is the one named by
  * {@code current} in one of the loops listed here, whose thread is the calling thread. The hand-off
  * orders the write before the task runs, so a task always finds itself; another thread may read a
  * stale {@code current}, but that value never names a task whose thread is the reader's own.
@@ -19,12 +19,12 @@ final class DrivenLoops {
   private DrivenLoops() {}
 
   /** The loops inside run() or step() right now. Copy-on-write: it changes only at enter/leave. */
-  private static volatile Loop[] driven = new Loop[0];
+  private static volatile Runner[] driven = new Runner[0];
 
   /** The task calling, or null when the calling thread is not a running task of any loop. */
   static Task<?> currentTask() {
     Thread me = Thread.currentThread();
-    for (Loop l : driven) {
+    for (Runner l : driven) {
       Task<?> t = l.current;
       if (t != null && t.thread == me) {
         return t;
@@ -33,23 +33,37 @@ final class DrivenLoops {
     return null;
   }
 
+  /**
+   * The task calling {@code op}, which must be a task of a running loop.
+   *
+   * @throws IllegalStateException if the caller is not a task of a running loop
+   */
+  static Task<?> requireCurrentTask(String op) {
+    Task<?> t = currentTask();
+    if (t == null) {
+      throw new IllegalStateException(op + "() must be called from a task of a running loop; "
+          + "current thread: " + Thread.currentThread());
+    }
+    return t;
+  }
+
   /** The loops being driven now; a snapshot. Any thread. */
-  static Loop[] all() {
+  static Runner[] all() {
     return driven;
   }
 
-  static synchronized void register(Loop l) {
-    Loop[] old = driven;
-    Loop[] grown = java.util.Arrays.copyOf(old, old.length + 1);
+  static synchronized void register(Runner l) {
+    Runner[] old = driven;
+    Runner[] grown = java.util.Arrays.copyOf(old, old.length + 1);
     grown[old.length] = l;
     driven = grown;
   }
 
-  static synchronized void unregister(Loop l) {
-    Loop[] old = driven;
-    Loop[] shrunk = new Loop[old.length - 1];
+  static synchronized void unregister(Runner l) {
+    Runner[] old = driven;
+    Runner[] shrunk = new Runner[old.length - 1];
     int j = 0;
-    for (Loop x : old) {
+    for (Runner x : old) {
       if (x != l) {
         shrunk[j++] = x;
       }

@@ -96,8 +96,8 @@ public final class Event {
    *     or while it waits
    */
   public void await() {
-    Task<?> self = Loop.requireCurrentTask("await");
-    Loop.checkCancelled(self);
+    Task<?> self = DrivenLoops.requireCurrentTask("await");
+    Traps.checkCancelled(self);
     Suspension s;
     synchronized (this) {
       if (set) {
@@ -122,8 +122,8 @@ public final class Event {
    */
   public boolean await(Duration timeout) {
     long nanos = Durations.nonNegativeNanos(timeout, "timeout");
-    Task<?> self = Loop.requireCurrentTask("await");
-    Loop.checkCancelled(self);
+    Task<?> self = DrivenLoops.requireCurrentTask("await");
+    Traps.checkCancelled(self);
     Suspension s;
     synchronized (this) {
       if (set) {
@@ -138,7 +138,7 @@ public final class Event {
   private boolean wait(Suspension s, long timeoutNanos) {
     boolean resumed = false;
     try {
-      resumed = s.task.loop.await(s, timeoutNanos);
+      resumed = Traps.await(s, timeoutNanos);
       return resumed;
     } finally {
       if (!resumed) {

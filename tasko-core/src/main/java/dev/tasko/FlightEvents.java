@@ -148,7 +148,8 @@ final class FlightEvents {
   private static void summarize() {
     long now = System.nanoTime();
     synchronized (FlightEvents.class) {
-      for (Loop l : DrivenLoops.all()) {
+      for (Runner r : DrivenLoops.all()) {
+        Loop l = r.loop;
         Loop.Stats s = l.stats();
         long idle = s.idleTime().toNanos();
         long[] last = lastSummary.get(l);

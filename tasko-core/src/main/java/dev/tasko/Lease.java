@@ -59,7 +59,7 @@ public final class Lease<R> extends TimerEntry implements AutoCloseable {
     if (closed) {
       return;
     }
-    Task<?> current = Loop.currentTask();
+    Task<?> current = DrivenLoops.currentTask();
     if (current != holder) {
       throw new IllegalStateException("lease of " + handle + " belongs to task '" + holder.name()
           + "' and must be closed by it; current: "

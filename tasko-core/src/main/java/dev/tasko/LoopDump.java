@@ -7,6 +7,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What a loop was doing at one moment, taken by {@link Loop#dump()}: its tasks, schedules and
@@ -81,6 +84,42 @@ public record LoopDump(String loop, Instant takenAt, long time, boolean complete
     /** Copies the list. */
     public ResourceEntry {
       waiters = List.copyOf(waiters);
+    }
+  }
+
+  /** Takes a dump of {@code loop} as {@link Loop#dump()} says. Any thread. */
+  static LoopDump of(Loop loop) {
+    Runner r = loop.runner;
+    if (r.driver() == null || r.isOnLoop()) {
+      return take(loop, r.live.oldest(), r.resources);
+    }
+    CompletableFuture<LoopDump> answer = new CompletableFuture<>();
+    Runnable command = () -> answer.complete(take(loop, r.live.oldest(), r.resources));
+    r.submit(command);
+    long deadline = System.nanoTime() + Loop.DUMP_WAIT_MILLIS * 1_000_000L;
+    boolean interrupted = false;
+    try {
+      for (;;) {
+        try {
+          return answer.get(10, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          if (r.driver() == null && r.unsubmit(command)) {
+            return take(loop, r.live.oldest(), r.resources); // run() returned meanwhile
+          }
+          if (System.nanoTime() - deadline >= 0) {
+            return unanswered(loop, r.current);
+          }
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("dump of loop '" + loop.name() + "' failed",
+              e.getCause());
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

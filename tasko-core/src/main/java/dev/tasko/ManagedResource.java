@@ -229,7 +229,7 @@ public final class ManagedResource<R, C> {
 
   private void checkOnLoop(String op) {
     Loop l = loop;
-    if (l != null && !l.isOnLoop()) {
+    if (l != null && !l.runner.isOnLoop()) {
       throw new IllegalStateException(op + "() of resource '" + name
           + "' must be called from a task of loop '"
           + l.name() + "'; current thread: " + Thread.currentThread());
@@ -239,9 +239,9 @@ public final class ManagedResource<R, C> {
   // ---- the acquire and release paths, on the loop ----
 
   Lease<R> acquire(Handle<R> handle) {
-    Task<?> me = Loop.requireCurrentTask("acquire");
+    Task<?> me = DrivenLoops.requireCurrentTask("acquire");
     bindTo(me);
-    Loop.checkCancelled(me);
+    Traps.checkCancelled(me);
     if (owner == me) {
       throw new IllegalStateException("task '" + me.name() + "' already holds resource '" + name
           + "' through " + ownerHandle + "; acquiring it again would wait forever");
@@ -291,10 +291,11 @@ public final class ManagedResource<R, C> {
     }
     long limit = holdLimitNanos;
     if (limit == 0) {
-      lease.acquiredAt = me.loop.passTime(); // no clock read: the dump needs no more precision
+      // no clock read: the dump needs no more precision
+      lease.acquiredAt = me.loop.runner.passTime();
     } else {
       lease.acquiredAt = me.loop.nanoTime();
-      me.loop.startHoldTimer(lease, Durations.saturatedAdd(lease.acquiredAt, limit));
+      me.loop.runner.startHoldTimer(lease, Durations.saturatedAdd(lease.acquiredAt, limit));
     }
     heldLease = lease;
     lease.holdEvent = Flight.beginLeaseHold();
@@ -305,8 +306,8 @@ public final class ManagedResource<R, C> {
   void release(Lease<R> lease) {
     Handle<R> handle = lease.handle;
     Loop l = lease.holder.loop;
-    long now = holdLimitNanos != 0 ? l.nanoTime() : l.passTime(); // precise when limited
-    l.stopHoldTimer(lease);
+    long now = holdLimitNanos != 0 ? l.nanoTime() : l.runner.passTime(); // precise when limited
+    l.runner.stopHoldTimer(lease);
     noteHold(now - lease.acquiredAt);
     Flight.endLeaseHold(lease.holdEvent, l.name(), name, handle.name(), lease.holder.name());
     try {
@@ -348,9 +349,9 @@ public final class ManagedResource<R, C> {
       // A loop that has ended (or been shut down) leaves nothing behind in a free resource: the
       // next loop may have it. hasEnded() first: its read of the old driver makes the old loop's
       // last writes to owner and waiters visible here.
-      if (bound == null || (bound.hasEnded() && owner == null && waiters.isEmpty())) {
+      if (bound == null || (bound.runner.hasEnded() && owner == null && waiters.isEmpty())) {
         loop = l;
-        l.resourceUsed(this); // we hold l's baton: me is its running task
+        l.runner.resourceUsed(this); // we hold l's baton: me is its running task
         return;
       }
       if (bound == l) {
@@ -481,7 +482,7 @@ public final class ManagedResource<R, C> {
     }
 
     boolean cancelled() {
-      return Loop.cancelPending(task); // cancelled, or its timeout passed: on its way out
+      return Traps.cancelPending(task); // cancelled, or its timeout passed: on its way out
     }
 
     @Override

@@ -121,7 +121,7 @@ public final class ScheduledTask {
    * normally. Idempotent.
    */
   public void stop() {
-    loop.runOnLoop(this::stopOnLoop);
+    loop.runner.runOnLoop(this::stopOnLoop);
   }
 
   /**
@@ -230,7 +230,7 @@ public final class ScheduledTask {
       if (wasStopped) {
         restart = true;
         if (!running) {
-          loop.wakeEarly(r);
+          Traps.wakeEarly(r);
         }
       }
       return;
@@ -242,20 +242,20 @@ public final class ScheduledTask {
     };
     t.schedule = this;
     runner = t;
-    loop.enqueue(t, firstTarget == AT_FIRST_TURN ? Loop.START_NOW : firstTarget);
+    loop.runner.enqueue(t, firstTarget == AT_FIRST_TURN ? Runner.START_NOW : firstTarget);
   }
 
   private void stopOnLoop() {
     stopped = true;
     Task<Void> r = runner;
     if (r != null && !running) {
-      loop.wakeEarly(r); // between runs: end now rather than at the next target
+      Traps.wakeEarly(r); // between runs: end now rather than at the next target
     }
   }
 
   /** The body of the schedule's task. */
   private void runLoop(long firstTarget) {
-    Task<?> self = Loop.currentTask();
+    Task<?> self = DrivenLoops.currentTask();
     long target = firstTarget == AT_FIRST_TURN ? loop.nanoTime() : firstTarget;
     boolean yieldFirst = false;
     while (!stopped) {
@@ -266,12 +266,12 @@ public final class ScheduledTask {
         yieldFirst = false;
       }
       if (target > now) {
-        loop.sleepUntil(self, target); // woken early by stop(): the loop re-checks
+        Traps.sleepUntil(self, target); // woken early by stop(): the loop re-checks
         continue;
       }
       if (yieldFirst) {
         yieldFirst = false;
-        loop.yieldNow(self);
+        Traps.yieldNow(self);
         continue;
       }
       runOnce(self, now - target);
@@ -290,7 +290,7 @@ public final class ScheduledTask {
   }
 
   private void runOnce(Task<?> self, long latenessNanos) {
-    Timeline timeline = loop.timeline();
+    Timeline timeline = loop.runner.timeline();
     if (timeline != null) {
       timeline.scheduledRun(self, loop.nanoTime(), latenessNanos);
     }
@@ -314,9 +314,9 @@ public final class ScheduledTask {
       if (self.isCancelled()) {
         throw e; // cancel(): the schedule's task ends
       }
-      loop.reportFailure(self, e);
+      loop.runner.reportFailure(self, e);
     } catch (Exception e) {
-      loop.reportFailure(self, e);
+      loop.runner.reportFailure(self, e);
     } finally {
       running = false;
     }

@@ -91,9 +91,9 @@ public final class Semaphore {
    *     or while it waits; it then neither holds nor waits for a permit
    */
   public Permit acquire() {
-    Task<?> self = Loop.requireCurrentTask("acquire");
+    Task<?> self = DrivenLoops.requireCurrentTask("acquire");
     bindTo(self.loop);
-    Loop.checkCancelled(self);
+    Traps.checkCancelled(self);
     if (free > 0 && waiters.isEmpty()) {
       free--;
       return grant(self);
@@ -101,7 +101,7 @@ public final class Semaphore {
     Waiter w = new Waiter(self, this);
     waiters.add(w);
     try {
-      self.loop.await(w.suspension, -1);
+      Traps.await(w.suspension, -1);
     } catch (CancellationException e) {
       if (w.granted) {
         passOn(); // handed to us just before the cancel: hand it on untouched
@@ -122,7 +122,7 @@ public final class Semaphore {
    *     belongs to another loop
    */
   public Permit tryAcquire() {
-    Task<?> self = Loop.requireCurrentTask("tryAcquire");
+    Task<?> self = DrivenLoops.requireCurrentTask("tryAcquire");
     bindTo(self.loop);
     if (free > 0 && waiters.isEmpty()) {
       free--;
@@ -160,7 +160,7 @@ public final class Semaphore {
   }
 
   void checkOnLoop(String op) {
-    Task<?> t = Loop.currentTask();
+    Task<?> t = DrivenLoops.currentTask();
     if (t == null || t.loop != loop) {
       throw new IllegalStateException(op + "() of " + this + " must be called from a task of loop '"
           + loop.name() + "'; current thread: " + Thread.currentThread());

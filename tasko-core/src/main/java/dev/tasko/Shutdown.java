@@ -44,7 +44,7 @@ final class Shutdown {
    */
   synchronized void submit(String what, Runnable command) {
     checkOpen(what);
-    loop.submit(command);
+    loop.runner.submit(command);
   }
 
   synchronized void register(AutoCloseable resource) {
@@ -71,7 +71,7 @@ final class Shutdown {
       requested = true;
       // After every command already sent: tasks added before now are enqueued first, then
       // cancelled (a task that has not started never starts).
-      loop.submit(loop::cancelAll);
+      loop.runner.submit(loop.runner::cancelAll);
     }
     Throwable failure = null;
     // Drive the cancelled tasks until each has ended: their finally blocks and try-with-resources

@@ -75,7 +75,7 @@ public final class Suspension {
    */
   public void await() {
     checkCaller("await");
-    task.loop.await(this, -1);
+    Traps.await(this, -1);
   }
 
   /**
@@ -94,11 +94,11 @@ public final class Suspension {
   public boolean await(Duration timeout) {
     long nanos = Durations.nonNegativeNanos(timeout, "timeout");
     checkCaller("await");
-    return task.loop.await(this, nanos);
+    return Traps.await(this, nanos);
   }
 
   private void checkCaller(String op) {
-    if (Loop.currentTask() != task) {
+    if (DrivenLoops.currentTask() != task) {
       throw new IllegalStateException(op + "() must be called by the task that made this "
           + "suspension ('" + task.name() + "'); current thread: " + Thread.currentThread());
     }
@@ -120,7 +120,7 @@ public final class Suspension {
         }
       } else if (s == AWAITING) {
         if (STATE.compareAndSet(this, AWAITING, RESUMED)) {
-          task.loop.resumed(this);
+          task.loop.runner.resumed(this);
           return true;
         }
       } else {

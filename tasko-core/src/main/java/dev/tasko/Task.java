@@ -81,7 +81,7 @@ public final class Task<T> extends TimerEntry {
   /** A TaskBody or a Callable: held as given, so no wrapper sits in every task's stack. */
   private final Object body;
 
-  // ---- switching: see Loop.handTo and Loop.park ----
+  // ---- switching: see Runner.handTo and Runner.park ----
   Thread thread; // created at the first turn, so a task that never starts costs no thread
   volatile boolean turn; // set by the thread that hands this task the processor
 
@@ -89,7 +89,7 @@ public final class Task<T> extends TimerEntry {
   private volatile State state = State.NEW;
   volatile boolean cancelRequested;
   /**
-   * Cancellations thrown at its suspension points (see Loop.deliverCancellation); a task that
+   * Cancellations thrown at its suspension points (see Traps.deliverCancellation); a task that
    * meets another after one was thrown has swallowed it. Whoever catches a cancellation on
    * purpose, as its own handled outcome, must take its delivery back off this count.
    */
@@ -182,7 +182,7 @@ public final class Task<T> extends TimerEntry {
     if (isDone()) {
       return false;
     }
-    loop.runOnLoop(() -> loop.cancel(this));
+    loop.runner.runOnLoop(() -> Traps.cancel(this));
     return true;
   }
 
@@ -208,13 +208,13 @@ public final class Task<T> extends TimerEntry {
    * @throws IllegalStateException if a task joins itself
    */
   public T join() {
-    Task<?> caller = Loop.currentTask();
+    Task<?> caller = DrivenLoops.currentTask();
     if (caller == null) {
       awaitFromOutside();
     } else if (caller == this) {
       throw new IllegalStateException("task '" + name + "' cannot join itself");
     } else if (caller.loop == loop) {
-      loop.join(caller, this);
+      Traps.join(caller, this);
     } else {
       // A task of another loop. Not through this loop's inbox: this loop may have finished its
       // run() already, and then nobody would read it. The caller's loop keeps waiting (the
@@ -226,7 +226,7 @@ public final class Task<T> extends TimerEntry {
         s.resume();
       }
       try {
-        caller.loop.awaitJoin(s);
+        Traps.awaitJoin(s);
       } catch (Throwable e) { // a cancelled joiner no longer observes this task's failure
         s.cancel();
         foreignJoiners.remove(s);
@@ -407,7 +407,7 @@ public final class Task<T> extends TimerEntry {
       thread.start();
     } else {
       // The release store publishes everything the previous holder wrote; the woken task's
-      // volatile read of turn (in Loop.park) sees it. unpark() only wakes; it orders no memory.
+      // volatile read of turn (in Runner.park) sees it. unpark() only wakes; it orders no memory.
       TURN.setRelease(this, true);
       LockSupport.unpark(thread);
     }
@@ -416,7 +416,7 @@ public final class Task<T> extends TimerEntry {
   /**
    * The whole life of the task's thread. Nothing thrown by the body, by a lease's onRelease or by
    * the failure handler escapes it: each ends as the task's outcome or in the handler, and the
-   * task always reaches loop.exit(), which hands the processor on.
+   * task always reaches loop.runner.exit(), which hands the processor on.
    */
   private void runBody() {
     State end;
@@ -449,11 +449,11 @@ public final class Task<T> extends TimerEntry {
     // The failure handler runs while the task is still live, in the task, so it may suspend
     // (log over a busy bus); joiners and join() see the task end only once it has returned.
     if (end == State.FAILED && !hasObservers() && !failureObserved) {
-      loop.reportFailure(this, failure);
+      loop.runner.reportFailure(this, failure);
     }
     state = end;
     finish();
-    loop.exit(this);
+    loop.runner.exit(this);
   }
 
   /** Whether anyone waits for this task, and so receives its failure through join(). */

@@ -71,7 +71,7 @@ public final class TaskGroup implements AutoCloseable {
    * @throws IllegalStateException if not called from a task of a running loop
    */
   public static TaskGroup open() {
-    return new TaskGroup(null, Loop.requireCurrentTask("open"));
+    return new TaskGroup(null, DrivenLoops.requireCurrentTask("open"));
   }
 
   /**
@@ -83,7 +83,7 @@ public final class TaskGroup implements AutoCloseable {
    */
   public static TaskGroup open(String name) {
     Objects.requireNonNull(name, "name == null");
-    return new TaskGroup(name, Loop.requireCurrentTask("open"));
+    return new TaskGroup(name, DrivenLoops.requireCurrentTask("open"));
   }
 
   /**
@@ -121,9 +121,9 @@ public final class TaskGroup implements AutoCloseable {
     child.onEnd = () -> childEnded(child);
     children.add(child);
     if (failure != null) {
-      loop.cancel(child); // the group is failing: it never starts
+      Traps.cancel(child); // the group is failing: it never starts
     }
-    loop.enqueue(child, Loop.START_NOW);
+    loop.runner.enqueue(child, Runner.START_NOW);
     return child;
   }
 
@@ -151,7 +151,7 @@ public final class TaskGroup implements AutoCloseable {
    */
   @Override
   public void close() {
-    Task<?> self = Loop.currentTask();
+    Task<?> self = DrivenLoops.currentTask();
     if (self != owner) {
       throw new IllegalStateException("close() of " + this + " must be called by task '"
           + owner.name() + "', which opened it; current: "
@@ -161,16 +161,16 @@ public final class TaskGroup implements AutoCloseable {
       return;
     }
     try {
-      Loop.checkCancelled(owner); // a cancellation point even with no child left
+      Traps.checkCancelled(owner); // a cancellation point even with no child left
       while (!children.isEmpty()) {
         closing = new Suspension(owner, this, /* external= */ false);
-        owner.loop.await(closing, -1);
+        Traps.await(closing, -1);
       }
     } catch (CancellationException e) {
       cancelChildren();
       while (!children.isEmpty()) { // the owner cannot outlive its children
         closing = new Suspension(owner, this, /* external= */ false, /* shielded= */ true);
-        owner.loop.awaitShielded(closing);
+        Traps.awaitShielded(closing);
       }
       if (failure != null) {
         e.addSuppressed(failure);
@@ -212,12 +212,12 @@ public final class TaskGroup implements AutoCloseable {
 
   private void cancelChildren() {
     for (Task<?> c : List.copyOf(children)) {
-      c.loop.cancel(c);
+      Traps.cancel(c);
     }
   }
 
   private void checkOnLoop(String op) {
-    Task<?> t = Loop.currentTask();
+    Task<?> t = DrivenLoops.currentTask();
     if (t == null || t.loop != owner.loop) {
       throw new IllegalStateException(op + "() of " + this + " must be called from a task of loop '"
           + owner.loop.name() + "'; current thread: " + Thread.currentThread());

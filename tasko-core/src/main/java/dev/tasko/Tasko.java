@@ -43,11 +43,11 @@ public final class Tasko {
    */
   public static void sleep(Duration duration) {
     long nanos = Durations.nonNegativeNanos(duration, "duration");
-    Task<?> self = Loop.requireCurrentTask("sleep");
+    Task<?> self = DrivenLoops.requireCurrentTask("sleep");
     if (nanos == 0) {
-      self.loop.yieldNow(self);
+      Traps.yieldNow(self);
     } else {
-      self.loop.sleepUntil(self, Durations.saturatedAdd(self.loop.nanoTime(), nanos));
+      Traps.sleepUntil(self, Durations.saturatedAdd(self.loop.nanoTime(), nanos));
     }
   }
 
@@ -59,8 +59,8 @@ public final class Tasko {
    * @throws CancellationException if the task is cancelled
    */
   public static void yieldNow() {
-    Task<?> self = Loop.requireCurrentTask("yieldNow");
-    self.loop.yieldNow(self);
+    Task<?> self = DrivenLoops.requireCurrentTask("yieldNow");
+    Traps.yieldNow(self);
   }
 
   /**
@@ -81,7 +81,8 @@ public final class Tasko {
    */
   public static Suspension suspend(String waitsFor) {
     java.util.Objects.requireNonNull(waitsFor, "waitsFor == null");
-    return new Suspension(Loop.requireCurrentTask("suspend"), waitsFor, /* external= */ true);
+    Task<?> self = DrivenLoops.requireCurrentTask("suspend");
+    return new Suspension(self, waitsFor, /* external= */ true);
   }
 
   /**
@@ -118,9 +119,9 @@ public final class Tasko {
   public static <T> T withTimeout(Duration timeout, Callable<T> body) {
     long nanos = Durations.nonNegativeNanos(timeout, "timeout");
     java.util.Objects.requireNonNull(body, "body == null");
-    Task<?> self = Loop.requireCurrentTask("withTimeout");
+    Task<?> self = DrivenLoops.requireCurrentTask("withTimeout");
     TimeoutScope scope = new TimeoutScope(self, timeout);
-    self.loop.openTimeout(scope, nanos);
+    Traps.openTimeout(scope, nanos);
     try {
       return body.call();
     } catch (TimeoutScope.Expired e) {
@@ -138,7 +139,7 @@ public final class Tasko {
     } catch (Exception e) {
       throw new TaskFailedException(self, e);
     } finally {
-      self.loop.closeTimeout(scope);
+      Traps.closeTimeout(scope);
     }
   }
 
@@ -195,7 +196,8 @@ public final class Tasko {
    */
   public static <T> T blocking(Callable<T> work) {
     java.util.Objects.requireNonNull(work, "work == null");
-    return BlockingWork.run(Loop.requireCurrentTask("blocking"), BlockingWork.VIRTUAL_THREAD, work);
+    Task<?> self = DrivenLoops.requireCurrentTask("blocking");
+    return BlockingWork.run(self, BlockingWork.VIRTUAL_THREAD, work);
   }
 
   /**
@@ -209,14 +211,14 @@ public final class Tasko {
   public static <T> T blocking(java.util.concurrent.Executor executor, Callable<T> work) {
     java.util.Objects.requireNonNull(executor, "executor == null");
     java.util.Objects.requireNonNull(work, "work == null");
-    return BlockingWork.run(Loop.requireCurrentTask("blocking"), executor, work);
+    return BlockingWork.run(DrivenLoops.requireCurrentTask("blocking"), executor, work);
   }
 
   /**
    * The task that is calling, or null when the caller is not a task.
    */
   public static Task<?> currentTask() {
-    return Loop.currentTask();
+    return DrivenLoops.currentTask();
   }
 
 

@@ -311,11 +311,11 @@ class LoopFaultTest {
     loop.runLater(Duration.ofSeconds(1), () -> {});
     loop.step();
     loop.step();
-    Object burstQueue = loop.readyQueue();
+    Object burstQueue = loop.runner.readyQueue();
 
     loop.run();
 
-    assertThat(loop.readyQueue()).isNotSameAs(burstQueue);
+    assertThat(loop.runner.readyQueue()).isNotSameAs(burstQueue);
   }
   // ---- Schedules ----
 

@@ -1,0 +1,764 @@
+package dev.tasko;
+
+import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The engine behind a {@link Loop}: its state, the event loop itself and the hand-off of the
+ * processor between tasks. {@code Loop} is the public face (adding work, running, inspecting);
+ * the suspension points that park a task are in {@link Traps}.
+ *
+ * <p>Read in the order it runs: {@link #run()} or {@link #step()} on the driving thread, the
+ * driver's turn, a pass ({@link #beginPass()}, {@link #next()}), spinning or skipping to a near
+ * timer, idling; then the hand-off between tasks ({@link #handTo}, {@link #park}), a task's end,
+ * and wake-ups from other threads.
+ */
+final class Runner {
+  private static final System.Logger LOG = Loop.LOG;
+  /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
+  static final long START_NOW = Long.MIN_VALUE;
+  private static final VarHandle PASSES;
+  private static final VarHandle SWITCHES;
+  private static final VarHandle IDLE_NANOS;
+
+  static {
+    try {
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      PASSES = lookup.findVarHandle(Runner.class, "passes", long.class);
+      SWITCHES = lookup.findVarHandle(Runner.class, "switches", long.class);
+      IDLE_NANOS = lookup.findVarHandle(Runner.class, "idleNanos", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** The public face this engine runs for: tasks and failure handlers are given it. */
+  final Loop loop;
+  private final String name;
+  /** The loop's clock; traps read it to set deadlines. */
+  final Ticker ticker;
+  /** The ticker to move when idle, when the loop runs on virtual time; otherwise null. */
+  private final ManualTicker virtualClock;
+  /** True when time moves only by hand: idle waits for a wake-up, not for a deadline. */
+  private final boolean manualTime;
+  /** The ticker when it is a ManualTicker, whose advance() wakes this loop while it idles. */
+  private final ManualTicker manualTicker;
+  private final Runnable wakeHook = this::wake;
+  private final IdleStrategy idleStrategy;
+  private final FailureHandler failureHandler;
+  private final boolean trace;
+  /** Warns about a task that holds the processor too long; null when stall warnings are off. */
+  private final StallWatchdog watchdog;
+  /** Records what ran when; null unless the builder was given one (see Builder.timeline). */
+  private final Timeline timeline;
+
+  // ---- Guarded by the baton: read and written only by the thread that holds the processor (the
+  // running task, or the driving thread between tasks). Hand-offs go through volatile fields, so
+  // each holder sees what the previous one wrote. ----
+  ArrayDeque<Task<?>> ready = new ArrayDeque<>();
+  /** The most tasks a pass has begun with since the ready queue was last made anew. */
+  private int readyPeak;
+  final Timers timers = new Timers();
+  /** How many tasks at the head of {@code ready} still belong to the current pass. */
+  private int passRemaining;
+  /** Whether the current pass has moved on to due timers, and the time it compares them with. */
+  private boolean inTimerPhase;
+  long passNow;
+  /** Set while step() runs: the baton returns to the driver at the end of the pass. */
+  private boolean stepping;
+  /** What a failure handler threw: the driver rethrows it as soon as it gets the baton back. */
+  private Throwable pendingFailure;
+  /** Tasks awaiting a suspension that a thread outside the loop may resume. */
+  int externalWaiters;
+  /** Tasko.blocking calls in flight: while any is, virtual time does not jump. */
+  int blockingWork;
+  /** Tasks not yet finished, oldest first: for run()'s end and for deadlock reports. */
+  final LiveTasks live = new LiveTasks();
+  /**
+   * The managed resources this loop's tasks have used, for {@link Loop#dump()}; weakly, so that a
+   * resource the program drops is not kept for the loop's sake.
+   */
+  final Set<ManagedResource<?, ?>> resources =
+      Collections.newSetFromMap(new WeakHashMap<>());
+  private Thread driverThread;
+  /**
+   * The task holding the baton; null while the driver holds it. Written before each hand-off, so
+   * the task handed the baton reads itself here (see DrivenLoops.currentTask()); other threads may
+   * read a stale value, which never names a task running on their own thread.
+   */
+  Task<?> current;
+  // Counters for stats(), written by the baton holder with opaque stores and read from any thread
+  // with opaque loads: a reader never sees a long half-written (as a plain long may be on a 32-bit
+  // JVM), and the switch path pays no fence for it.
+  private long passes;
+  private long switches;
+  private long idleNanos;
+
+  // ---- Shared with any thread. ----
+  /** Commands from outside the loop (new tasks, resumes, cancels), run at the start of a pass. */
+  private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+  /** The thread inside run() or step(), if any. */
+  private final AtomicReference<Thread> driver = new AtomicReference<>();
+  private volatile boolean driverTurn;
+  /** The driver while it idles; a submit() unparks it. */
+  private volatile Thread idleThread;
+  private volatile boolean stopRequested;
+  /** The driving thread was interrupted while tasks ran: end the pass as stop() would. */
+  private volatile boolean interruptRequested;
+
+  Runner(Loop loop, String name, Loop.Builder b) {
+    this.loop = loop;
+    this.name = name;
+    this.idleStrategy = b.idleStrategy;
+    this.failureHandler = b.failureHandler;
+    if (b.virtualTime) {
+      if (b.ticker == null) {
+        this.virtualClock = new ManualTicker();
+      } else if (b.ticker instanceof ManualTicker m) {
+        this.virtualClock = m;
+      } else {
+        throw new IllegalStateException("virtualTime() needs a ManualTicker or no ticker; got "
+            + b.ticker);
+      }
+      this.ticker = virtualClock;
+    } else {
+      this.virtualClock = null;
+      this.ticker = b.ticker == null ? Ticker.system() : b.ticker;
+    }
+    this.manualTime = ticker instanceof ManualTicker;
+    this.manualTicker = ticker instanceof ManualTicker m ? m : null;
+    this.trace = LOG.isLoggable(Level.DEBUG);
+    this.watchdog = b.stallNanos == 0 ? null : new StallWatchdog(name, b.stallNanos);
+    this.timeline = b.timeline;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // The event loop, in the order it runs: run() or step() on the driving thread, the driver's
+  // turn, a pass (beginPass, next), spinning or skipping to a near timer, idling. Then the
+  // hand-off between tasks (handTo, park), a task's end, and wake-ups from other threads.
+  // -----------------------------------------------------------------------------------------------
+
+  /** See {@link Loop#run()}. */
+  void run() {
+    enter("run");
+    boolean interrupted = false;
+    try {
+      // This 'for' is the event loop. Each turn opens a pass: if anything is ready or due, the
+      // baton goes to the first task, and the tasks hand it on among themselves, pass after pass,
+      // until nothing is left to do right now; then the baton comes back here and this thread idles
+      // until the next deadline or wake-up.
+      for (;;) {
+        if (beginPass()) {
+          interrupted |= runPass();
+        } else if (!idle()) {
+          return; // no task left
+        }
+        if (Thread.interrupted()) {
+          interrupted = true;
+        }
+        if (stopRequested || interrupted) {
+          stopRequested = false;
+          return;
+        }
+      }
+    } finally {
+      interruptRequested = false;
+      leave(interrupted);
+    }
+  }
+
+  /** See {@link Loop#step()}. */
+  boolean step() {
+    enter("step");
+    stepping = true;
+    boolean interrupted = false;
+    try {
+      if (beginPass()) {
+        interrupted = runPass();
+      }
+      return live.size() > 0 || !inbox.isEmpty();
+    } finally {
+      stepping = false;
+      interruptRequested = false;
+      leave(interrupted);
+    }
+  }
+
+  /** See {@link Loop#stop()}. */
+  void stop() {
+    stopRequested = true;
+    wake();
+  }
+
+  private void enter(String op) {
+    Task<?> calling = DrivenLoops.currentTask();
+    if (calling != null) {
+      throw new IllegalStateException(op + "() called from task '" + calling.name() + "' of loop '"
+          + calling.loop.name() + "': a task must never drive a loop");
+    }
+    Thread me = Thread.currentThread();
+    if (!driver.compareAndSet(null, me)) {
+      throw new IllegalStateException(op + "(): loop '" + name + "' is already driven by "
+          + driver.get());
+    }
+    driverThread = me;
+    passNow = ticker.read(); // waits begun before the first timer phase date from here
+    DrivenLoops.register(this);
+    Flight.loopDriven();
+  }
+
+  /** Undoes {@link #enter}; restores the interrupt status the driver saw while tasks ran. */
+  private void leave(boolean interrupted) {
+    DrivenLoops.unregister(this);
+    driver.set(null);
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Runs the pass {@link #beginPass()} has just opened: hands the baton to its first task, waits
+   * until it comes back (after this pass in step(); in run(), after every pass that follows on
+   * without idling), then rethrows what a failure handler threw meanwhile. Returns whether the
+   * driving thread was interrupted.
+   */
+  private boolean runPass() {
+    boolean interrupted = false;
+    Task<?> first = next();
+    if (first != null) {
+      interrupted = runUntilDriverTurn(first);
+    }
+    rethrowPendingFailure();
+    return interrupted;
+  }
+
+  /**
+   * Hands the baton to {@code first} and waits until it comes back. Returns whether interrupted.
+   */
+  private boolean runUntilDriverTurn(Task<?> first) {
+    handTo(first);
+    boolean interrupted = false;
+    while (!driverTurn) {
+      if (watchdog == null) {
+        LockSupport.park(this);
+      } else {
+        LockSupport.parkNanos(this, watchdog.stallNanos / 4); // see Builder.stallWarning
+        watchdog.check();
+      }
+      if (Thread.interrupted()) {
+        // Reported once the baton is back: a task is running now. Busy tasks open pass after
+        // pass among themselves, so ask them to hand the baton back at the end of this one.
+        interrupted = true;
+        interruptRequested = true;
+      }
+    }
+    driverTurn = false;
+    return interrupted;
+  }
+
+  /**
+   * Opens a pass: runs the commands other threads sent, and fixes the batch of tasks this pass
+   * runs. Returns whether the pass has anything to run.
+   */
+  private boolean beginPass() {
+    Runnable command;
+    while ((command = inbox.poll()) != null) {
+      command.run();
+    }
+    PASSES.setOpaque(this, passes + 1);
+    passRemaining = ready.size();
+    if (passRemaining > readyPeak) {
+      readyPeak = passRemaining;
+    }
+    if (trace) {
+      LOG.log(Level.DEBUG, "{0}: pass {1}: {2} ready, {3} sleeping, {4} tasks", name, passes,
+          passRemaining, timers.size(), live.size());
+    }
+    if (passRemaining > 0) {
+      inTimerPhase = false;
+      return true;
+    }
+    shrinkReadyQueue(); // nothing is ready: a good time to give back what a burst took
+    inTimerPhase = true;
+    passNow = ticker.read();
+    return !timers.isEmpty() && timers.earliestDeadline() <= passNow;
+  }
+
+  /**
+   * Picks who holds the processor next: a task, or null for the driving thread. Called by the baton
+   * holder whenever it stops running (it suspends or ends). This is where passes happen.
+   */
+  private Task<?> next() {
+    for (;;) {
+      if (pendingFailure != null) {
+        return null; // a failure stops run() now; the rest of the pass keeps its place
+      }
+      // 1. The tasks that were ready when the pass began, first come, first served. A task made
+      //    ready during the pass (a yield, a resume, a release) waits for the next pass, so a task
+      //    that yields in a loop cannot starve the others.
+      if (passRemaining > 0) {
+        // Looked at before it is taken: an error (a stack overflow) thrown by a call in between
+        // must not lose a task that is out of the queue but not yet running.
+        if (ready.peek().isDone()) {
+          ready.poll(); // cancelled before it started, or ended by an error in the loop's code
+          passRemaining--;
+          continue;
+        }
+        Task<?> t = ready.poll();
+        passRemaining--;
+        return t;
+      }
+      // 2. Then the sleepers whose deadline has come, earliest first. The time is read once per
+      //    pass, so a timer set while this phase runs cannot fire in it.
+      if (!inTimerPhase) {
+        inTimerPhase = true;
+        passNow = ticker.read();
+      }
+      TimerEntry due = timers.pollDue(passNow);
+      if (due instanceof Task<?> t) {
+        return t;
+      }
+      if (due instanceof TimeoutScope scope) {
+        Traps.expire(scope); // may ready its task, for the next pass
+        continue;
+      }
+      if (due != null) {
+        Lease<?> lease = (Lease<?>) due; // held past its resource's hold limit
+        lease.handle.resource.holdLimitPassed(lease, passNow);
+        continue;
+      }
+      // The pass is over. step() gets the baton back here; so does run() when asked to stop.
+      if (stepping || stopRequested || interruptRequested) {
+        return null;
+      }
+      // 3. run() opens the next pass right here, on whichever task holds the baton, so a busy loop
+      //    never pays for a round trip through the driving thread. With nothing to do now, the
+      //    baton goes back to the driver, which idles; on virtual time there is no waiting to do,
+      //    so the clock jumps to the next deadline here too.
+      if (!beginPass() && !skipToNextTimer() && !spinToNextTimer()) {
+        return null;
+      }
+    }
+  }
+
+  /**
+   * With nothing to run now but a timer due very soon, spins until it is due and reopens the pass,
+   * on the task holding the baton: cheaper and more punctual than idling, which costs a round trip
+   * through the driving thread. Returns false if the driver should idle instead.
+   */
+  private boolean spinToNextTimer() {
+    if (manualTime || timers.isEmpty() || !inbox.isEmpty() || stopRequested || interruptRequested) {
+      return false;
+    }
+    long deadline = timers.earliestDeadline();
+    if (deadline - ticker.read() > idleStrategy.shortWaitNanos()) {
+      return false;
+    }
+    while (ticker.read() < deadline && inbox.isEmpty() && !stopRequested && !interruptRequested) {
+      Thread.onSpinWait();
+    }
+    return beginPass();
+  }
+
+  /**
+   * On virtual time, with nothing to run now but a timer pending, moves the clock to that timer
+   * and reopens the pass. Returns false if the driver should take over instead.
+   */
+  private boolean skipToNextTimer() {
+    if (virtualClock == null || timers.isEmpty() || !inbox.isEmpty() || blockingWork > 0) {
+      return false;
+    }
+    long from = ticker.read();
+    virtualClock.advanceTo(timers.earliestDeadline());
+    if (timeline != null) {
+      timeline.idled(from, ticker.read());
+    }
+    return beginPass();
+  }
+
+  /**
+   * Nothing is ready and no timer is due: waits for the earliest deadline, or for work from another
+   * thread. Returns false when no task is left. Runs on the driving thread.
+   */
+  private boolean idle() {
+    if (!inbox.isEmpty() || stopRequested) {
+      return true;
+    }
+    // Whether there is a deadline is a flag of its own: every long, Long.MAX_VALUE included, is
+    // a deadline a timer may have.
+    long deadline = 0;
+    boolean hasDeadline = !timers.isEmpty();
+    if (hasDeadline) {
+      long slack = idleStrategy.slackNanos();
+      deadline = slack == 0 ? timers.earliestDeadline() : timers.latestWithin(slack, 64);
+    } else if (externalWaiters > 0) {
+      // only another thread can wake a task now
+    } else if (live.size() == 0) {
+      return false;
+    } else {
+      DeadlockException e = DeadlockException.of(name, live.oldest());
+      Flight.deadlock(name, e.stuckTasks().size(), e.getMessage());
+      throw e;
+    }
+    // Blocking work in flight (Tasko.blocking) holds virtual time still: the loop waits for it.
+    if (virtualClock != null && hasDeadline && blockingWork == 0) {
+      long from = ticker.read();
+      virtualClock.advanceTo(deadline);
+      passNow = deadline;
+      if (timeline != null) {
+        timeline.idled(from, deadline);
+      }
+      return true;
+    }
+    if (trace) {
+      LOG.log(Level.DEBUG, "{0}: idle until {1}", name,
+          !hasDeadline ? "a wake-up" : "+" + Duration.ofNanos(deadline - ticker.read()));
+    }
+    long start = System.nanoTime();
+    long idleFrom = timeline == null ? 0 : ticker.read();
+    idleThread = Thread.currentThread();
+    if (manualTicker != null) {
+      manualTicker.addWaiter(wakeHook); // only while idle: the ticker keeps no loop that is gone
+    }
+    try {
+      // Checked after idleThread is published: work submitted from now on unparks us, and work
+      // submitted before is seen here. The same goes for a manual ticker's advance().
+      if (inbox.isEmpty() && !stopRequested && (!hasDeadline || ticker.read() < deadline)) {
+        if (!hasDeadline || manualTime) {
+          LockSupport.park(this);
+        } else {
+          idleStrategy.await(ticker, deadline, this::hasWork);
+        }
+      }
+    } finally {
+      if (manualTicker != null) {
+        manualTicker.removeWaiter(wakeHook);
+      }
+      idleThread = null;
+      IDLE_NANOS.setOpaque(this, idleNanos + (System.nanoTime() - start));
+      passNow = ticker.read(); // the pass that follows may run ready tasks without reading it
+      if (timeline != null) {
+        timeline.idled(idleFrom, passNow);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * An ArrayDeque never gives back the array a burst made it grow to; when a burst of ready tasks
+   * has passed and the queue is empty, a new small queue takes its place.
+   */
+  private void shrinkReadyQueue() {
+    if (readyPeak > 256 && ready.isEmpty()) {
+      ready = new ArrayDeque<>();
+      readyPeak = 0;
+    }
+  }
+
+  private boolean hasWork() {
+    return !inbox.isEmpty() || stopRequested;
+  }
+
+  private void rethrowPendingFailure() {
+    Throwable f = pendingFailure;
+    if (f == null) {
+      return;
+    }
+    pendingFailure = null;
+    if (f instanceof RuntimeException r) {
+      throw r;
+    }
+    if (f instanceof Error e) {
+      throw e;
+    }
+    throw new IllegalStateException("failure handler threw a checked exception", f);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Switching: the hand-off of the baton. Runs on the thread that holds it.
+  // -----------------------------------------------------------------------------------------------
+
+  /** Hands the processor to {@code next}, or to the driving thread when null. */
+  private void handTo(Task<?> next) {
+    SWITCHES.setOpaque(this, switches + 1);
+    if (timeline != null && next != null) {
+      timeline.turnBegan(next, ticker.read());
+    }
+    current = next;
+    if (watchdog != null) {
+      watchdog.turnTo(next);
+    }
+    if (next == null) {
+      driverTurn = true;
+      LockSupport.unpark(driverThread);
+    } else {
+      next.takeTurn();
+    }
+  }
+
+  /**
+   * Gives up the processor until someone makes {@code self} ready and its turn comes. The caller
+   * has already put {@code self} wherever it waits (the ready queue, a timer, a suspension).
+   */
+  void park(Task<?> self) {
+    if (timeline != null) {
+      timeline.turnEnded(self, ticker.read()); // before next(), which may move virtual time
+    }
+    Task<?> next;
+    try {
+      next = next();
+    } catch (Throwable e) {
+      // An error in the loop's own code (a stack overflow) before the hand-off: the task still
+      // holds the processor and goes on with the error, so take it out of where it was queued.
+      // Best effort: if this throws too, its stale place is skipped once it ends.
+      timers.remove(self);
+      if (ready.removeLastOccurrence(self) && passRemaining > ready.size()) {
+        passRemaining = ready.size(); // it may have been counted in a pass opened meanwhile
+      }
+      self.setState(Task.State.RUNNING);
+      throw e;
+    }
+    if (next == self) {
+      self.setState(Task.State.RUNNING); // its own turn came round again: no switch needed
+      if (watchdog != null) {
+        watchdog.turnTo(self); // a new turn all the same: not a stall
+      }
+      if (timeline != null) {
+        timeline.turnBegan(self, ticker.read());
+      }
+      return;
+    }
+    handTo(next);
+    // Parked here until handed the processor again (inlined: every frame here is kept in the
+    // stack of every sleeping task). park() returns at once while the thread's interrupt flag is
+    // set, so the flag is taken off while the task waits (else its thread would spin on a core)
+    // and put back before it runs on: the task finds its flag as it left it.
+    boolean interrupted = false;
+    try {
+      while (!self.turn) {
+        LockSupport.park(this);
+        if (Thread.interrupted()) {
+          interrupted = true;
+        }
+      }
+    } catch (Throwable e) {
+      // A stack overflow (or out of memory) on the way into park(), after the processor was
+      // handed on: this task must not run on while another does. Wait for its turn without
+      // calling anything that could throw again, then let the error end it.
+      while (!self.turn) {
+        // spin: only reached by a task whose stack is already exhausted
+      }
+      self.turn = false; // as clearTurn(), without a call
+      throw e;
+    }
+    self.clearTurn();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * The last thing a task's thread does: the task has ended (its failure, if any, reported).
+   * Whatever an error thrown inside the loop's own code on the task's stack (a stack overflow at
+   * a suspension point) left behind is taken away here: a timer, a place in the ready queue
+   * (next() skips finished tasks).
+   */
+  void exit(Task<?> t) {
+    timers.remove(t);
+    t.waitingOn = null;
+    live.remove(t);
+    if (t.onEnd != null) {
+      t.onEnd.run();
+    }
+    if (trace) {
+      LOG.log(Level.DEBUG, "{0}: task ''{1}'' ended: {2}", name, t.name(), t.state());
+    }
+    if (timeline != null) {
+      timeline.turnEnded(t, ticker.read());
+    }
+    Task<?> next = next();
+    t.thread = null; // a finished task keeps no thread (its result may be kept for a long time)
+    handTo(next);
+  }
+
+  /** Ends a task cancelled before its first turn, without ever giving it a thread. */
+  void endUnstarted(Task<?> t) {
+    timers.remove(t); // a runLater start; in the ready queue, next() skips it once it is done
+    t.endUnstarted();
+    live.remove(t);
+    if (t.onEnd != null) {
+      t.onEnd.run();
+    }
+  }
+
+  void reportFailure(Task<?> task, Throwable failure) {
+    Flight.taskFailed(name, task.name(), failure);
+    if (trace) {
+      LOG.log(Level.DEBUG, name + ": " + task + " failed", failure);
+    }
+    try {
+      failureHandler.taskFailed(task, failure);
+    } catch (Throwable e) {
+      if (pendingFailure == null) {
+        pendingFailure = e;
+      } else {
+        pendingFailure.addSuppressed(e);
+      }
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Wake-ups from other threads: a resume, a command for the inbox, an idle driver to unpark.
+  // -----------------------------------------------------------------------------------------------
+
+  /** A suspension was resumed, on any thread: its task becomes ready, once. */
+  void resumed(Suspension s) {
+    runOnLoop(() -> wakeFrom(s));
+  }
+
+  /**
+   * Readies the suspension's task if it is still parked on it. The check makes a wake-up that
+   * arrives late through the inbox harmless: by then the task may have been woken by its timeout or
+   * a cancel, and be running, or waiting on something else.
+   */
+  private void wakeFrom(Suspension s) {
+    Task<?> t = s.task;
+    if (t.waitingOn == s && t.state() == Task.State.WAITING) {
+      timers.remove(t);
+      makeReady(t);
+    }
+  }
+
+  /** Whether the calling thread is a task of this loop (and so holds its baton). */
+  boolean isOnLoop() {
+    Task<?> calling = DrivenLoops.currentTask();
+    return calling != null && calling.loop == loop;
+  }
+
+  /**
+   * Runs {@code command} now if the caller is a task of this loop (it holds the baton), else sends
+   * it to the inbox, to run at the start of the next pass. Any thread.
+   */
+  void runOnLoop(Runnable command) {
+    if (isOnLoop()) {
+      command.run();
+    } else {
+      submit(command);
+    }
+  }
+
+  /**
+   * Runs {@code command} on the loop at the start of its next pass; wakes it if idle. Any thread.
+   */
+  void submit(Runnable command) {
+    inbox.add(command);
+    wake();
+  }
+
+  void wake() {
+    Thread t = idleThread;
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Taking work in, and what the rest of the library asks of the engine. On the loop unless said.
+  // -----------------------------------------------------------------------------------------------
+
+  /**
+   * Makes a new task live: ready at once ({@link #START_NOW}), or on a timer until {@code startAt}.
+   */
+  void enqueue(Task<?> t, long startAt) {
+    live.add(t);
+    if (startAt == START_NOW) {
+      ready.add(t);
+    } else {
+      timers.add(t, startAt);
+    }
+    if (trace) {
+      LOG.log(Level.DEBUG, "{0}: added task ''{1}''", name, t.name());
+    }
+  }
+
+  /** Queues {@code t} for the next pass; a task that has not started keeps its NEW state. */
+  void makeReady(Task<?> t) {
+    if (t.state() != Task.State.NEW) {
+      t.setState(Task.State.READY);
+    }
+    ready.add(t);
+  }
+
+  /** Cancels every live task: the first thing a shutdown does on the loop. */
+  void cancelAll() {
+    for (Task<?> t = live.oldest(); t != null; ) {
+      Task<?> next = t.nextLive; // read first: a task that never started leaves the list at once
+      Traps.cancel(t);
+      t = next;
+    }
+  }
+
+  /**
+   * Whether the loop has ended: no thread drives it and no task is left (run() returned for lack
+   * of work), or it was shut down. Any thread: the driver's release in leave() publishes the count.
+   */
+  boolean hasEnded() {
+    return driver.get() == null
+        && ((live.size() == 0 && inbox.isEmpty()) || loop.isShutdown());
+  }
+
+  /** The thread driving the loop now (inside run() or step()), or null. Any thread. */
+  Thread driver() {
+    return driver.get();
+  }
+
+  /** Takes {@code command} back if it is still in the inbox. Any thread. */
+  boolean unsubmit(Runnable command) {
+    return inbox.remove(command);
+  }
+
+  /** The loop time of the current pass, to within a pass: read without a clock read. */
+  long passTime() {
+    return passNow;
+  }
+
+  /** The timeline this loop records into, or null. */
+  Timeline timeline() {
+    return timeline;
+  }
+
+  /** Starts the timer of a lease whose resource has a hold limit. */
+  void startHoldTimer(Lease<?> lease, long deadline) {
+    timers.add(lease, deadline);
+  }
+
+  /** Stops a lease's hold-limit timer, if it has one. */
+  void stopHoldTimer(Lease<?> lease) {
+    timers.remove(lease);
+  }
+
+  /** Notes a resource one of this loop's tasks has begun to use, for {@link Loop#dump()}. */
+  void resourceUsed(ManagedResource<?, ?> r) {
+    resources.add(r);
+  }
+
+  /** See {@link Loop#stats()}: opaque reads, each a value the counter really had. Any thread. */
+  Loop.Stats stats() {
+    return new Loop.Stats((long) PASSES.getOpaque(this), (long) SWITCHES.getOpaque(this),
+        Duration.ofNanos((long) IDLE_NANOS.getOpaque(this)));
+  }
+
+  /** The ready queue itself, for tests. */
+  Object readyQueue() {
+    return ready;
+  }
+}

@@ -1,0 +1,273 @@
+package dev.tasko;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+
+/**
+ * The suspension points: what {@link Tasko#sleep}, {@link Tasko#yieldNow},
+ * {@link Suspension#await}, {@link Task#join} and {@link Tasko#withTimeout} do on the loop, and
+ * how a cancellation or an expired timeout reaches a task. Each runs on the task that holds the
+ * baton: it puts the task where it waits (a timer, the ready queue, a suspension), then parks it
+ * with {@link Runner#park}, which hands the processor on.
+ */
+final class Traps {
+  /** Back-off before a cancellation is thrown again to a task that swallowed it. */
+  private static final long REDELIVERY_MIN_NANOS = 1_000_000L;
+  /** Deliveries thrown at once, before a task counts as swallowing its cancellation. */
+  private static final int IMMEDIATE_DELIVERIES = 3;
+  private static final long REDELIVERY_MAX_NANOS = 1_000_000_000L;
+
+  private Traps() {}
+
+  /**
+   * Sleeps until {@code deadline} (loop time); returns early only when cancelled or woken early.
+   */
+  static void sleepUntil(Task<?> self, long deadline) {
+    checkCancelled(self);
+    Runner r = self.loop.runner;
+    r.timers.add(self, deadline);
+    self.waitSince = r.passNow;
+    self.setState(Task.State.WAITING);
+    r.park(self);
+    checkCancelled(self);
+  }
+
+  static void yieldNow(Task<?> self) {
+    checkCancelled(self);
+    self.setState(Task.State.READY);
+    Runner r = self.loop.runner;
+    r.ready.add(self);
+    r.park(self);
+    checkCancelled(self);
+  }
+
+  /**
+   * Throws if the task has a pending cancellation: an outside cancel
+   * ({@link CancellationException}) or an expired timeout scope ({@link TimeoutScope.Expired}). An
+   * outside cancel comes first, so it is never taken for a timeout.
+   */
+  static void checkCancelled(Task<?> self) {
+    if (self.cancelRequested) {
+      throw deliverCancellation(self, self.cancelled());
+    }
+    if (self.timeouts != null) {
+      TimeoutScope expired = TimeoutScope.expiredScope(self);
+      if (expired != null) {
+        throw deliverCancellation(self, new TimeoutScope.Expired(expired));
+      }
+    }
+  }
+
+  /** Whether {@link #checkCancelled} would throw. */
+  static boolean cancelPending(Task<?> self) {
+    return self.cancelRequested
+        || (self.timeouts != null && TimeoutScope.expiredScope(self) != null);
+  }
+  /**
+   * Returns {@code e} for the caller to throw at a suspension point. The first deliveries are at
+   * once: cleanup on the way out may meet a cancellation point or two (a task group's
+   * {@code close()}, a {@code finally} that suspends) and rethrow there. A task that keeps reaching
+   * suspension points after that has swallowed its cancellation (a {@code catch (Exception e)}
+   * around a sleep): were it thrown at once again, the task would spin holding the processor and
+   * no other task, nor stop(), would ever run. So from then on a re-delivery first sleeps on the
+   * loop's clock, 1 ms the first time, doubling up to 1 s, and the first such one logs a warning
+   * naming the task.
+   */
+  private static CancellationException deliverCancellation(Task<?> self,
+      CancellationException e) {
+    int delivered = self.cancelDeliveries;
+    self.cancelDeliveries = delivered == Integer.MAX_VALUE ? delivered : delivered + 1;
+    if (delivered >= IMMEDIATE_DELIVERIES) {
+      int late = delivered - IMMEDIATE_DELIVERIES;
+      if (late == 0) {
+        Loop.LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' reached a suspension point after "
+            + "its cancellation was thrown: it swallowed the CancellationException (a catch of "
+            + "Exception or Throwable around a suspending call?). It is thrown again at each "
+            + "suspension point, after a wait that grows to {2}.", self.loop.name(), self.name(),
+            DurationText.approximate(Duration.ofNanos(REDELIVERY_MAX_NANOS)));
+      }
+      long wait = REDELIVERY_MIN_NANOS << Math.min(late, 30);
+      Runner r = self.loop.runner;
+      r.timers.add(self,
+          Durations.saturatedAdd(r.ticker.read(), Math.min(wait, REDELIVERY_MAX_NANOS)));
+      self.setState(Task.State.WAITING);
+      r.park(self);
+    }
+    return e;
+  }
+
+
+  /**
+   * Parks the suspension's task until it is resumed, cancelled, or {@code timeoutNanos} pass
+   * (negative: no timeout). Returns false on timeout.
+   */
+  static boolean await(Suspension s, long timeoutNanos) {
+    return await(s, timeoutNanos, /* resumeWins= */ false);
+  }
+
+  /**
+   * Awaits a join's suspension. A join that was resumed (its task ended and woke the caller)
+   * before a cancel of the caller arrived returns, so the caller receives the outcome it was
+   * handed (a failure counted as seen by it would otherwise be lost); the cancellation is thrown
+   * at the caller's next suspension point.
+   */
+  static void awaitJoin(Suspension s) {
+    await(s, -1, /* resumeWins= */ true);
+  }
+
+  private static boolean await(Suspension s, long timeoutNanos, boolean resumeWins) {
+    Task<?> self = s.task;
+    Runner r = self.loop.runner;
+    if (cancelPending(self)) {
+      s.cancel();
+      checkCancelled(self);
+    }
+    s.markAwaited(); // one-shot: a second await throws
+    if (!s.beginAwait()) {
+      yieldNow(self); // resumed before it was awaited: return, but still as a switch point
+      return true;
+    }
+    self.waitingOn = s;
+    self.waitSince = r.passNow;
+    self.setState(Task.State.WAITING);
+    if (s.external) {
+      r.externalWaiters++;
+    }
+    try {
+      if (timeoutNanos >= 0) {
+        r.timers.add(self, Durations.saturatedAdd(r.ticker.read(), timeoutNanos));
+      }
+      r.park(self);
+      if (!s.isResumed() && !cancelPending(self)) {
+        // The timer fired. Claim the suspension so a late resume() does nothing...
+        if (s.cancel()) {
+          return false;
+        }
+        // ...unless a resume() from another thread got there first: its wake-up is on its way
+        // through the inbox, so wait for it rather than run twice.
+        self.setState(Task.State.WAITING);
+        r.park(self);
+      }
+    } finally {
+      self.waitingOn = null;
+      r.timers.remove(self);
+      if (s.external) {
+        r.externalWaiters--;
+      }
+    }
+    if (!(resumeWins && s.isResumed())) {
+      checkCancelled(self);
+    }
+    return true;
+  }
+
+  /**
+   * Parks the suspension's task until it is resumed, whatever a cancel or an expired timeout says
+   * meanwhile: for waits a task must not walk away from (its task group's children, its blocking
+   * work). The suspension must be shielded, so that neither can claim it.
+   */
+  static void awaitShielded(Suspension s) {
+    Task<?> self = s.task;
+    Runner r = self.loop.runner;
+    if (!s.beginAwait()) {
+      return; // resumed already
+    }
+    self.waitingOn = s;
+    self.waitSince = r.passNow;
+    if (s.external) {
+      r.externalWaiters++;
+    }
+    try {
+      do {
+        self.setState(Task.State.WAITING);
+        r.park(self);
+      } while (!s.isResumed());
+    } finally {
+      self.waitingOn = null;
+      if (s.external) {
+        r.externalWaiters--;
+      }
+    }
+  }
+
+  static void join(Task<?> caller, Task<?> target) {
+    if (target.isDone()) {
+      yieldNow(caller);
+      return;
+    }
+    Suspension s = new Suspension(caller, target, /* external= */ false);
+    target.addJoiner(s);
+    try {
+      awaitJoin(s);
+    } catch (Throwable e) { // a cancel, or an error at the suspension point: no longer a joiner
+      s.cancel();
+      target.removeJoiner(s);
+      throw e;
+    }
+  }
+
+  /** Delivers a cancel request: a waiting task is woken to throw at its suspension point. */
+  static void cancel(Task<?> t) {
+    if (t.isDone()) {
+      return;
+    }
+    t.cancelRequested = true;
+    Runner r = t.loop.runner;
+    if (t.thread == null) {
+      r.endUnstarted(t);
+      return;
+    }
+    boolean wake = r.timers.remove(t);
+    Suspension s = t.waitingOn;
+    if (s != null && s.cancel()) {
+      wake = true;
+    }
+    if (wake) {
+      r.makeReady(t);
+    }
+  }
+
+  /**
+   * Ends a task's sleep before its deadline (a stopped schedule); does nothing if it is not asleep.
+   */
+  static void wakeEarly(Task<?> t) {
+    Runner r = t.loop.runner;
+    if (r.timers.remove(t)) {
+      r.makeReady(t);
+    }
+  }
+
+  // ---- Timeout scopes (Tasko.withTimeout): entries of their own in the timer queue. ----
+
+  /** Opens {@code scope} for its task, expiring {@code timeoutNanos} from now. */
+  static void openTimeout(TimeoutScope scope, long timeoutNanos) {
+    scope.task.timeouts = scope;
+    Runner r = scope.task.loop.runner;
+    r.timers.add(scope, Durations.saturatedAdd(r.ticker.read(), timeoutNanos));
+  }
+
+  /** Closes the task's innermost scope, {@code scope}: its timer, if still queued, goes too. */
+  static void closeTimeout(TimeoutScope scope) {
+    scope.task.loop.runner.timers.remove(scope);
+    scope.task.timeouts = scope.outer;
+  }
+
+  /**
+   * A timeout scope's deadline has come: its task throws at its suspension point. Woken as by
+   * {@link #cancel}, but the task's cancel flag stays as it was.
+   */
+  static void expire(TimeoutScope scope) {
+    scope.expired = true;
+    Task<?> t = scope.task;
+    Runner r = t.loop.runner;
+    boolean wake = r.timers.remove(t);
+    Suspension s = t.waitingOn;
+    if (s != null && s.cancel()) {
+      wake = true;
+    }
+    if (wake) {
+      r.makeReady(t);
+    }
+  }
+}
