@@ -7,6 +7,7 @@ import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +46,8 @@ final class Accuracy {
     long target;
     long runs;
     long reset;
+    /** When each grid reset was seen and how late the run was: for the report. */
+    final List<String> resets = new ArrayList<>();
     /**
      * Asked only when a run is two intervals late: did the scheduler skip runs and restart its
      * grid?
@@ -71,6 +74,8 @@ final class Accuracy {
       if (late >= 2 * interval && gridRestarted.getAsBoolean()) {
         // the scheduler dropped runs and restarted its grid (tasko may; the executor never)
         reset++;
+        resets.add(String.format(Locale.ROOT, "at %.3f s, %.1f intervals late",
+            (now - first) / 1e9, late / (double) interval));
         target = now;
       }
       runs++;
@@ -86,6 +91,7 @@ final class Accuracy {
     Histogram lateness = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
     Job[] jobs = new Job[JOBS];
     ScheduledTask[] schedules = new ScheduledTask[JOBS];
+    long[] ctx0 = Measure.contextSwitches();
     long cpu0 = Measure.processCpuNanos();
     long wall0 = System.nanoTime();
     for (int i = 0; i < JOBS; i++) {
@@ -108,7 +114,8 @@ final class Accuracy {
     loop.run(); // ends when every job has stopped itself
     long wall = System.nanoTime() - wall0;
     long cpu = Measure.processCpuNanos() - cpu0;
-    List<Result> out = results(impl, seconds, jobs, lateness, cpu, wall);
+    long[] ctx = Measure.contextSwitches();
+    List<Result> out = results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx);
     // Cross-check with the core's own statistics (log-linear histogram, ~6% precise).
     long coreP99 = 0;
     long coreMax = 0;
@@ -133,6 +140,8 @@ final class Accuracy {
     Job[] jobs = new Job[JOBS];
     ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
     CountDownLatch done = new CountDownLatch(JOBS);
+    long[] ctx0 = Measure.contextSwitches();
+    long[] ctx;
     long cpu0 = Measure.processCpuNanos();
     long wall0 = System.nanoTime();
     try {
@@ -149,21 +158,28 @@ final class Accuracy {
         }, 0, job.interval, TimeUnit.NANOSECONDS);
       }
       done.await();
+      ctx = Measure.contextSwitches(); // before the worker thread exits with its counts
     } finally {
       executor.shutdownNow();
     }
     long wall = System.nanoTime() - wall0;
     long cpu = Measure.processCpuNanos() - cpu0;
-    return results(impl, seconds, jobs, lateness, cpu, wall);
+    return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx);
   }
 
   private static List<Result> results(String impl, double seconds, Job[] jobs, Histogram lateness,
-      long cpuNanos, long wallNanos) {
+      long cpuNanos, long wallNanos, long[] ctx0, long[] ctx1) {
     double worst = 0;
     int offByMoreThanOne = 0;
     long runs = 0;
     long resets = 0;
-    for (Job j : jobs) {
+    for (int i = 0; i < jobs.length; i++) {
+      Job j = jobs[i];
+      for (String r : j.resets) {
+        // Which schedule restarted its grid and when: set it beside a stall the executor saw too
+        // (the machine) or one only tasko saw (the loop).
+        System.out.println(impl + ": grid reset of job-" + i + " (" + j.rate + " Hz) " + r);
+      }
       double err = Math.abs(j.runs - seconds * j.rate);
       worst = Math.max(worst, err);
       if (err > 1) {
@@ -185,6 +201,13 @@ final class Accuracy {
     out.add(new Result(impl, "accuracy", "cpu", cpuNanos / 1e9, "s"));
     out.add(new Result(impl, "accuracy", "cpu_per_10s", cpuNanos / 1e9 * 10 / seconds, "s"));
     out.add(new Result(impl, "accuracy", "wall", wallNanos / 1e9, "s"));
+    if (ctx0[0] >= 0 && runs > 0) {
+      // Each voluntary switch is a thread going to sleep, so it counts the OS wake-ups too.
+      out.add(new Result(impl, "accuracy", "voluntary_switches_per_run",
+          (ctx1[0] - ctx0[0]) / (double) runs, "count"));
+      out.add(new Result(impl, "accuracy", "involuntary_switches_per_run",
+          (ctx1[1] - ctx0[1]) / (double) runs, "count"));
+    }
     return out;
   }
 }

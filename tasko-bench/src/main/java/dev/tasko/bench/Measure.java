@@ -50,6 +50,39 @@ final class Measure {
     return sum;
   }
 
+  /**
+   * Context switches of the whole process so far: the voluntary ones (a thread blocked or parked:
+   * each is a sleep that some wake-up must end) and the involuntary ones (preempted), summed over
+   * every live thread's {@code /proc/self/task/<tid>/status}. A thread that exits between two
+   * readings loses its share. Returns {@code {-1, -1}} where {@code /proc} is missing.
+   */
+  static long[] contextSwitches() {
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return new long[] {-1, -1};
+    }
+    long voluntary = 0;
+    long involuntary = 0;
+    try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
+      for (Path t : dir) {
+        try {
+          for (String line : Files.readAllLines(t.resolve("status"))) {
+            if (line.startsWith("voluntary_ctxt_switches:")) {
+              voluntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+              involuntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            }
+          }
+        } catch (IOException | RuntimeException e) {
+          // the thread exited while we listed it
+        }
+      }
+    } catch (IOException e) {
+      return new long[] {-1, -1};
+    }
+    return new long[] {voluntary, involuntary};
+  }
+
   /** CPU time of one platform thread, in nanoseconds (-1 if unknown). */
   static long threadCpuNanos(Thread t) {
     return THREADS.getThreadCpuTime(t.threadId());
