@@ -86,6 +86,11 @@ public final class IdleStrategy {
     return slackNanos;
   }
 
+  /** How long before a deadline a park ends, for a spin to take over; zero for low power. */
+  long spinNanos() {
+    return spinNanos;
+  }
+
   /** A wait this short is spun through by the task holding the processor, without idling. */
   long shortWaitNanos() {
     return Math.max(SHORT_WAIT_NANOS, spinNanos);

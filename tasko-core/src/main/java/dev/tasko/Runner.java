@@ -109,6 +109,18 @@ final class Runner {
   /** The thread inside run() or step(), if any. */
   private final AtomicReference<Thread> driver = new AtomicReference<>();
   private volatile boolean driverTurn;
+  /**
+   * Set by the driver while it waits for the baton in a timed park that ends by
+   * {@code driverWakeAt}: a task that hands the baton back needs no unpark then, if the driver
+   * would idle until then anyway (see {@link #handTo}). Written, then driverTurn read, by the
+   * driver; driverTurn written, then this read, by the task: one of the two sees the other.
+   */
+  private volatile boolean driverWakesItself;
+  /** When the driver's timed park ends; read after driverWakesItself, written before it. */
+  private long driverWakeAt;
+  /** Set by a hand-back that left the driver asleep: when, for the idle-time counter. */
+  private boolean quietHandBack;
+  private long quietHandBackAt;
   /** The driver while it idles; a submit() unparks it. */
   private volatile Thread idleThread;
   private volatile boolean stopRequested;
@@ -243,15 +255,47 @@ final class Runner {
 
   /**
    * Hands the baton to {@code first} and waits until it comes back. Returns whether interrupted.
+   *
+   * <p>On the system clock, with a timer pending, the driver waits in a timed park that ends when
+   * it would have to wake from idling anyway (the earliest deadline, as the idle strategy places
+   * its wake-up). A task that hands the baton back with nothing sooner to do then leaves it asleep:
+   * the loop reaches its next deadline with two wake-ups (the driver's timer and the task's
+   * carrier) instead of three. Anything that needs the driver sooner unparks it as before.
    */
   private boolean runUntilDriverTurn(Task<?> first) {
+    boolean timed = !manualTime && timeline == null && !stepping && !timers.isEmpty();
+    long wakeAt = 0;
+    if (timed) {
+      // Timers due in this pass are still queued; the driver sleeps until the first one after.
+      long after = timers.earliestAfter(passNow, 64);
+      timed = after != passNow;
+      wakeAt = timers.earliestDeadline() > passNow ? parkTarget()
+          : after - idleStrategy.spinNanos();
+    }
     handTo(first);
     boolean interrupted = false;
     while (!driverTurn) {
-      if (watchdog == null) {
+      long wait = 0;
+      if (timed) {
+        wait = wakeAt - ticker.read();
+        timed = wait > 0;
+      }
+      if (timed) {
+        driverWakeAt = wakeAt;
+        idleThread = driverThread; // from here, submit() and stop() wake the driver
+        driverWakesItself = true;
+        if (!driverTurn) {
+          LockSupport.parkNanos(this, watchdog == null ? wait
+              : Math.min(wait, watchdog.stallNanos / 4));
+        }
+        driverWakesItself = false;
+        idleThread = null;
+      } else if (watchdog == null) {
         LockSupport.park(this);
       } else {
         LockSupport.parkNanos(this, watchdog.stallNanos / 4); // see Builder.stallWarning
+      }
+      if (watchdog != null) {
         watchdog.check();
       }
       if (Thread.interrupted()) {
@@ -262,7 +306,22 @@ final class Runner {
       }
     }
     driverTurn = false;
+    if (quietHandBack) {
+      quietHandBack = false;
+      IDLE_NANOS.setOpaque(this, idleNanos + (System.nanoTime() - quietHandBackAt));
+      passNow = ticker.read(); // as after idle(): the next pass may run ready tasks without it
+    }
     return interrupted;
+  }
+
+  /**
+   * Where the idle strategy would end a park that waits for the earliest timer: the deadline, a
+   * later one within the strategy's slack, less its spin window. On the baton; a timer pending.
+   */
+  private long parkTarget() {
+    long slack = idleStrategy.slackNanos();
+    long deadline = slack == 0 ? timers.earliestDeadline() : timers.latestWithin(slack, 64);
+    return deadline - idleStrategy.spinNanos();
   }
 
   /**
@@ -498,10 +557,27 @@ final class Runner {
       watchdog.turnTo(next);
     }
     if (next == null) {
-      driverTurn = true;
-      LockSupport.unpark(driverThread);
+      handBack();
     } else {
       next.takeTurn();
+    }
+  }
+
+  /**
+   * Gives the baton back to the driving thread. If the driver waits in a timed park that ends no
+   * later than it would idle until, and nothing needs it sooner, it is left to wake by itself.
+   */
+  private void handBack() {
+    boolean quiet = !timers.isEmpty() && inbox.isEmpty() && !stopRequested && !interruptRequested
+        && pendingFailure == null;
+    long target = quiet ? parkTarget() : 0;
+    if (quiet) {
+      quietHandBack = true; // published by the write of driverTurn
+      quietHandBackAt = System.nanoTime();
+    }
+    driverTurn = true;
+    if (!quiet || !driverWakesItself || target - driverWakeAt < 0) {
+      LockSupport.unpark(driverThread);
     }
   }
 
@@ -755,6 +831,11 @@ final class Runner {
   Loop.Stats stats() {
     return new Loop.Stats((long) PASSES.getOpaque(this), (long) SWITCHES.getOpaque(this),
         Duration.ofNanos((long) IDLE_NANOS.getOpaque(this)));
+  }
+
+  /** Whether the driver sleeps in a timed park it ends by itself (see handBack), for tests. */
+  boolean driverSleepsUntilTimer() {
+    return driverWakesItself;
   }
 
   /** The ready queue itself, for tests. */

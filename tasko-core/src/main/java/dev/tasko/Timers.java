@@ -60,6 +60,44 @@ final class Timers {
     return latest;
   }
 
+  /**
+   * The earliest deadline after {@code now}, or {@code now} itself when none is found among the
+   * first {@code limit} timers due by then (or no timer is pending after it). Due timers form the
+   * top of the heap, so the answer is the earliest of their children that is not due.
+   */
+  long earliestAfter(long now, int limit) {
+    if (size == 0) {
+      return now;
+    }
+    if (heap[0].deadline > now) {
+      return heap[0].deadline;
+    }
+    long earliest = Long.MAX_VALUE;
+    boolean found = false;
+    int[] stack = new int[Math.min(limit, size)];
+    int top = 0;
+    stack[top++] = 0;
+    int seen = 0;
+    while (top > 0) {
+      if (++seen > limit) {
+        return now;
+      }
+      int i = stack[--top];
+      for (int c = 2 * i + 1; c <= 2 * i + 2 && c < size; c++) {
+        long d = heap[c].deadline;
+        if (d > now) {
+          found = true;
+          earliest = Math.min(earliest, d);
+        } else if (top < stack.length) {
+          stack[top++] = c;
+        } else {
+          return now;
+        }
+      }
+    }
+    return found ? earliest : now;
+  }
+
   void add(TimerEntry entry, long deadline) {
     entry.deadline = deadline;
     entry.timerSeq = nextSeq++;

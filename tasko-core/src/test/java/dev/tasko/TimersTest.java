@@ -75,4 +75,36 @@ class TimersTest {
     assertThat(timers.latestWithin(1000, 1)).as("looks at no more than the limit").isEqualTo(90);
     assertThat(timers.size()).isEqualTo(deadlines.length);
   }
+
+  @Test
+  void earliestAfter_randomHeaps_matchesSortedReference() {
+    Random random = new Random(7);
+    for (int round = 0; round < 200; round++) {
+      Timers timers = new Timers();
+      List<Long> deadlines = new ArrayList<>();
+      int n = random.nextInt(40);
+      for (int i = 0; i < n; i++) {
+        long d = random.nextInt(100);
+        deadlines.add(d);
+        timers.add(task("t" + i), d);
+      }
+      long now = random.nextInt(110) - 5;
+      long expected = deadlines.stream().filter(d -> d > now).min(Long::compare).orElse(now);
+
+      assertThat(timers.earliestAfter(now, 64)).as("round %d, now %d, %s", round, now, deadlines)
+          .isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void earliestAfter_moreDueThanLimit_answersNow() {
+    Timers timers = new Timers();
+    for (int i = 0; i < 10; i++) {
+      timers.add(task("due" + i), 5);
+    }
+    timers.add(task("later"), 50);
+
+    assertThat(timers.earliestAfter(10, 4)).isEqualTo(10);
+    assertThat(timers.earliestAfter(10, 64)).isEqualTo(50);
+  }
 }

@@ -1,0 +1,120 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The engine on the real clock: a task that hands the baton back with a timer pending may leave
+ * the driver asleep until that timer; work and stops sent from other threads meanwhile must still
+ * wake it at once. The later timer is 10 s away, so a lost wake-up shows as a run that waits for
+ * it.
+ */
+@Tag("realtime")
+class RunnerTest {
+  private static final Duration FAR = Duration.ofSeconds(10);
+
+  /**
+   * A task body that holds the baton until the driver has gone to sleep until the far timer, so
+   * that its hand-back is the one that leaves the driver asleep; then lets the test go on.
+   */
+  private static TaskBody handBackToSleepingDriver(Loop loop, CountDownLatch handingBack) {
+    return () -> {
+      long giveUp = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (!loop.runner.driverSleepsUntilTimer() && System.nanoTime() - giveUp < 0) {
+        Thread.onSpinWait();
+      }
+      assertThat(loop.runner.driverSleepsUntilTimer()).as("driver asleep until the far timer")
+          .isTrue();
+      handingBack.countDown();
+    };
+  }
+
+  /** Waits (on a thread outside the loop) until {@code t} has handed back to a sleeping driver. */
+  private static void awaitQuietHandBack(Loop loop, Task<?> t) {
+    long giveUp = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!(t.isDone() && loop.runner.driverSleepsUntilTimer())
+        && System.nanoTime() - giveUp < 0) {
+      Thread.onSpinWait();
+    }
+  }
+
+  @Test
+  void run_driverLeftAsleepAfterHandBack_foreignTaskRunsBeforeNextTimer() throws Exception {
+    Loop loop = Loop.builder().noStallWarning().build();
+    CountDownLatch handingBack = new CountDownLatch(1);
+    AtomicLong ranAt = new AtomicLong(-1);
+    loop.runLater(FAR, loop::stop); // the pending timer the driver sleeps until
+    Task<Void> first = loop.runLater(Duration.ofMillis(50),
+        handBackToSleepingDriver(loop, handingBack));
+    Thread foreign = Thread.ofPlatform().start(() -> {
+      try {
+        handingBack.await();
+      } catch (InterruptedException e) {
+        return;
+      }
+      awaitQuietHandBack(loop, first);
+      loop.addTask(() -> {
+        ranAt.set(loop.nanoTime());
+        loop.stop();
+      });
+    });
+    long start = loop.nanoTime();
+
+    loop.run();
+    foreign.join();
+
+    assertThat(ranAt.get()).isNotNegative();
+    assertThat(Duration.ofNanos(ranAt.get() - start)).isLessThan(FAR.dividedBy(2));
+  }
+
+  @Test
+  void stop_fromAnotherThreadWhileDriverSleepsAfterHandBack_runReturnsBeforeNextTimer()
+      throws Exception {
+    Loop loop = Loop.builder().noStallWarning().build();
+    CountDownLatch handingBack = new CountDownLatch(1);
+    loop.runLater(FAR, () -> {});
+    Task<Void> first = loop.runLater(Duration.ofMillis(50),
+        handBackToSleepingDriver(loop, handingBack));
+    Thread foreign = Thread.ofPlatform().start(() -> {
+      try {
+        handingBack.await();
+      } catch (InterruptedException e) {
+        return;
+      }
+      awaitQuietHandBack(loop, first);
+      loop.stop();
+    });
+    long start = loop.nanoTime();
+
+    loop.run();
+    foreign.join();
+
+    assertThat(Duration.ofNanos(loop.nanoTime() - start)).isLessThan(FAR.dividedBy(2));
+    assertThat(loop.taskCount()).isEqualTo(1); // the far timer's task is still there
+  }
+
+  @Test
+  void run_busySchedulesWithTimersPending_everyRunArrives_idleTimeCounted() {
+    Loop loop = Loop.builder().noStallWarning().build();
+    int[] runs = new int[3];
+    ScheduledTask[] s = new ScheduledTask[3];
+    for (int i = 0; i < 3; i++) {
+      int k = i;
+      s[i] = loop.schedule(Rate.hz(200 + 50 * i), () -> {
+        if (++runs[k] == 40) {
+          s[k].stop();
+        }
+      });
+    }
+
+    loop.run();
+
+    assertThat(runs).containsExactly(40, 40, 40);
+    assertThat(loop.stats().idleTime()).isPositive();
+  }
+}
