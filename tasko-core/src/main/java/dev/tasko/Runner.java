@@ -568,8 +568,10 @@ final class Runner {
    * later than it would idle until, and nothing needs it sooner, it is left to wake by itself.
    */
   private void handBack() {
-    boolean quiet = !timers.isEmpty() && inbox.isEmpty() && !stopRequested && !interruptRequested
-        && pendingFailure == null;
+    // The conditions under which runUntilDriverTurn() may be in a timed park, and nothing that
+    // needs the driver before its next deadline.
+    boolean quiet = !manualTime && timeline == null && !stepping && !timers.isEmpty()
+        && inbox.isEmpty() && !stopRequested && !interruptRequested && pendingFailure == null;
     long target = quiet ? parkTarget() : 0;
     if (quiet) {
       quietHandBack = true; // published by the write of driverTurn
