@@ -43,10 +43,11 @@ import java.util.function.Consumer;
  * {@code acquire()} rethrows and the resource passes to the next waiter ({@code onRelease} is not
  * called); if {@code onRelease} throws, {@code close()} rethrows after passing the resource on; a
  * task cancelled while it waits leaves the queue (or, if ownership had just been handed to it,
- * hands it on untouched); a task that ends while still holding a lease has it closed for it, with a
- * warning in the log, and if that {@code onRelease} throws (even an {@link Error}), the task fails
- * with it (or, if the task had already failed, it is added to that failure as suppressed), and the
- * loop's {@link FailureHandler} gets it.
+ * hands it on untouched); a task that ends while still holding a lease, or a run of a schedule
+ * that ends holding one it acquired, has it closed for it, with a warning in the log, and if that
+ * {@code onRelease} throws (even an {@link Error}), the task (the run) fails with it (or, if it had
+ * already failed, it is added to that failure as suppressed), and the loop's
+ * {@link FailureHandler} gets it.
  *
  * <p>A managed resource belongs to the loop of the first task that acquires it, until that loop
  * has ended ({@link Loop#run()} returned with no task left, or {@link Loop#shutdown()}) with the

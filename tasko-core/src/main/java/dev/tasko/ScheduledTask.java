@@ -300,26 +300,37 @@ public final class ScheduledTask {
     recentRuns.incrementAndGet();
     running = true;
     int leaseMark = self.leaseMark();
+    Throwable failure = null;
     try {
-      try {
-        body.run();
-      } finally {
-        // A run's leases are the run's: one that throws between acquire and close must not keep
-        // the resource from other tasks, nor from the schedule's own next run.
-        if (self.leaseMark() > leaseMark) {
-          self.releaseLeasesSince(leaseMark, "run of schedule '" + name + "'");
+      body.run();
+    } catch (Throwable e) {
+      failure = e;
+    }
+    // A run's leases are the run's: one that throws between acquire and close must not keep the
+    // resource from other tasks, nor from the schedule's own next run. An onRelease that throws
+    // fails the run, as it fails a task that ends holding a lease.
+    if (self.leaseMark() > leaseMark) {
+      Throwable released = self.releaseLeasesSince(leaseMark,
+          "run of schedule '" + name + "' of task '" + self.name() + "'");
+      if (released != null) {
+        if (failure == null) {
+          failure = released;
+        } else {
+          failure.addSuppressed(released);
         }
       }
-    } catch (CancellationException e) {
-      if (self.isCancelled()) {
-        throw e; // cancel(): the schedule's task ends
-      }
-      loop.runner.reportFailure(self, e);
-    } catch (Exception e) {
-      loop.runner.reportFailure(self, e);
-    } finally {
-      running = false;
     }
+    running = false;
+    if (failure == null) {
+      return;
+    }
+    if (failure instanceof Error e) {
+      throw e; // ends the schedule's task, which fails with it
+    }
+    if (failure instanceof CancellationException e && self.isCancelled()) {
+      throw e; // cancel(): the schedule's task ends
+    }
+    loop.runner.reportFailure(self, failure);
   }
 
   @Override

@@ -326,53 +326,27 @@ public final class Task<T> extends TimerEntry {
   }
 
   /**
-   * Closes, newest first, the leases opened since {@code mark} and still held: what one run of a
-   * schedule forgot. Each is closed even if another's onRelease throws; the first RuntimeException
-   * is logged, the first Error rethrown once all are closed.
+   * Closes, newest first, the leases opened since {@code mark} and still held: what the task forgot
+   * (mark 0, when it ends) or what one run of its schedule forgot. Each is closed, passing its
+   * resource on, even if another's onRelease throws; logs a warning for each.
+   *
+   * @param who what ended holding them, for the warning: "task 'x'", "run of schedule 'y' of task
+   *     'x'"
+   * @return what the onRelease callbacks threw (the first, the others suppressed), or null
    */
-  void releaseLeasesSince(int mark, String what) {
+  Throwable releaseLeasesSince(int mark, String who) {
     if (leases == null) {
-      return;
-    }
-    Error error = null;
-    for (int i = leases.size() - 1; i >= mark; i = Math.min(i - 1, leases.size() - 1)) {
-      AutoCloseable lease = leases.get(i);
-      Object held = lease instanceof Lease<?> l ? l.handle : lease;
-      Loop.LOG.log(System.Logger.Level.WARNING,
-          "loop ''{0}'': {1} of task ''{2}'' ended holding {3}; releasing it", loop.name(), what,
-          name, held);
-      try {
-        lease.close();
-      } catch (Error e) {
-        if (error == null) {
-          error = e;
-        } else {
-          error.addSuppressed(e);
-        }
-      } catch (Exception e) {
-        Loop.LOG.log(System.Logger.Level.WARNING, "releasing " + held + " threw", e);
-      }
-    }
-    if (error != null) {
-      throw error;
-    }
-  }
-
-  /**
-   * A resource must never stay owned by a task that has ended: releases what it forgot. Returns
-   * what the releases threw (the first, with any others suppressed in it), or null.
-   */
-  private Throwable closeForgottenLeases() {
-    if (leases == null || leases.isEmpty()) {
       return null;
     }
     Throwable thrown = null;
-    for (AutoCloseable lease : List.copyOf(leases)) {
-      Object what = lease instanceof Lease<?> l ? l.handle : lease;
-      Loop.LOG.log(System.Logger.Level.WARNING,
-          "loop ''{0}'': task ''{1}'' ended holding {2}; releasing it", loop.name(), name, what);
+    // close() takes the lease off the list (and may take others): re-read the size each time.
+    for (int i = leases.size() - 1; i >= mark; i = Math.min(i - 1, leases.size() - 1)) {
+      AutoCloseable lease = leases.get(i);
+      Object held = lease instanceof Lease<?> l ? l.handle : lease;
+      Loop.LOG.log(System.Logger.Level.WARNING, "loop ''{0}'': {1} ended holding {2}; releasing it",
+          loop.name(), who, held);
       try {
-        lease.close(); // passes the resource on even if onRelease throws
+        lease.close();
       } catch (Throwable e) {
         if (thrown == null) {
           thrown = e;
@@ -383,6 +357,7 @@ public final class Task<T> extends TimerEntry {
     }
     return thrown;
   }
+
 
   /**
    * A release store rather than a volatile one: the switch path sets the state twice per switch,
@@ -437,7 +412,8 @@ public final class Task<T> extends TimerEntry {
       failure = t;
       end = State.FAILED;
     }
-    Throwable releaseFailure = closeForgottenLeases();
+    Throwable releaseFailure = leases == null || leases.isEmpty() ? null
+        : releaseLeasesSince(0, "task '" + name + "'");
     if (releaseFailure != null) {
       if (end == State.FAILED) {
         failure.addSuppressed(releaseFailure);

@@ -413,6 +413,34 @@ class ScheduledTaskTest {
   }
 
   @Test
+  void run_forgotLeaseWhoseOnReleaseThrows_runFailsWithIt_scheduleGoesOn() {
+    // As for a task that ends holding a lease: the onRelease failure is the run's failure, handed
+    // to the failure handler, not only logged.
+    List<Throwable> failures = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((task, failure) -> {
+      failures.add(failure);
+    }).build();
+    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi", cs -> {}, cs -> {
+      throw new IllegalStateException("chip select stuck low");
+    });
+    Handle<String> sensor = bus.handle("sensor");
+    AtomicInteger runs = new AtomicInteger();
+    ScheduledTask poll = v.schedule("poll", Duration.ofMillis(10), () -> {
+      sensor.acquire(); // forgotten
+      runs.incrementAndGet();
+    });
+    v.runLater(Duration.ofMillis(25), poll::stop);
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      v.run();
+    }
+
+    assertThat(runs).hasValue(3); // each run acquired again: the failed release passed the bus on
+    assertThat(failures).hasSize(3).allSatisfy(f -> assertThat(f)
+        .isInstanceOf(IllegalStateException.class).hasMessage("chip select stuck low"));
+  }
+
+  @Test
   void run_forgetsLeaseWithoutThrowing_releasedAtEndOfRun() {
     Loop v = Loop.builder().virtualTime().build();
     ManagedResource<String, String> bus = ManagedResource.of("spi", "spi",
