@@ -29,6 +29,7 @@ final class Runner {
   private static final VarHandle PASSES;
   private static final VarHandle SWITCHES;
   private static final VarHandle IDLE_NANOS;
+  private static final VarHandle QUIET_HAND_BACKS;
 
   static {
     try {
@@ -36,6 +37,7 @@ final class Runner {
       PASSES = lookup.findVarHandle(Runner.class, "passes", long.class);
       SWITCHES = lookup.findVarHandle(Runner.class, "switches", long.class);
       IDLE_NANOS = lookup.findVarHandle(Runner.class, "idleNanos", long.class);
+      QUIET_HAND_BACKS = lookup.findVarHandle(Runner.class, "quietHandBacks", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -112,7 +114,7 @@ final class Runner {
   /**
    * Set by the driver while it waits for the baton in a timed park that ends by
    * {@code driverWakeAt}: a task that hands the baton back needs no unpark then, if the driver
-   * would idle until then anyway (see {@link #handTo}). Written, then driverTurn read, by the
+   * would idle until then anyway (see {@link #handBack}). Written, then driverTurn read, by the
    * driver; driverTurn written, then this read, by the task: one of the two sees the other.
    */
   private volatile boolean driverWakesItself;
@@ -121,7 +123,9 @@ final class Runner {
   /** Set by a hand-back that left the driver asleep: when, for the idle-time counter. */
   private boolean quietHandBack;
   private long quietHandBackAt;
-  /** The driver while it idles; a submit() unparks it. */
+  /** Hand-backs that left the driver asleep: written on the baton, read by tests (any thread). */
+  private long quietHandBacks;
+  /** The driver while it idles, or sleeps after a quiet hand-back; a submit() unparks it. */
   private volatile Thread idleThread;
   private volatile boolean stopRequested;
   /** The driving thread was interrupted while tasks ran: end the pass as stop() would. */
@@ -282,14 +286,12 @@ final class Runner {
       }
       if (timed) {
         driverWakeAt = wakeAt;
-        idleThread = driverThread; // from here, submit() and stop() wake the driver
         driverWakesItself = true;
         if (!driverTurn) {
           LockSupport.parkNanos(this, watchdog == null ? wait
               : Math.min(wait, watchdog.stallNanos / 4));
         }
         driverWakesItself = false;
-        idleThread = null;
       } else if (watchdog == null) {
         LockSupport.park(this);
       } else {
@@ -306,6 +308,7 @@ final class Runner {
       }
     }
     driverTurn = false;
+    idleThread = null; // set by a quiet hand-back
     if (quietHandBack) {
       quietHandBack = false;
       IDLE_NANOS.setOpaque(this, idleNanos + (System.nanoTime() - quietHandBackAt));
@@ -572,14 +575,21 @@ final class Runner {
     // needs the driver before its next deadline.
     boolean quiet = !manualTime && timeline == null && !stepping && !timers.isEmpty()
         && inbox.isEmpty() && !stopRequested && !interruptRequested && pendingFailure == null;
-    long target = quiet ? parkTarget() : 0;
+    long target = 0;
     if (quiet) {
+      target = parkTarget();
       quietHandBack = true; // published by the write of driverTurn
       quietHandBackAt = System.nanoTime();
+      idleThread = driverThread; // from here, submit() and stop() wake the driver, as when idle
     }
     driverTurn = true;
-    if (!quiet || !driverWakesItself || target - driverWakeAt < 0) {
+    // Left asleep only if it sleeps until no later than it must, and no work or stop came in:
+    // what other threads send after this check finds idleThread set, and wakes the driver.
+    if (!quiet || !driverWakesItself || target - driverWakeAt < 0 || !inbox.isEmpty()
+        || stopRequested) {
       LockSupport.unpark(driverThread);
+    } else {
+      QUIET_HAND_BACKS.setOpaque(this, quietHandBacks + 1);
     }
   }
 
@@ -838,6 +848,11 @@ final class Runner {
   /** Whether the driver sleeps in a timed park it ends by itself (see handBack), for tests. */
   boolean driverSleepsUntilTimer() {
     return driverWakesItself;
+  }
+
+  /** How many hand-backs left the driver asleep so far, for tests. Any thread. */
+  long quietHandBacks() {
+    return (long) QUIET_HAND_BACKS.getOpaque(this);
   }
 
   /** The ready queue itself, for tests. */

@@ -34,11 +34,13 @@ class RunnerTest {
     };
   }
 
-  /** Waits (on a thread outside the loop) until {@code t} has handed back to a sleeping driver. */
-  private static void awaitQuietHandBack(Loop loop, Task<?> t) {
+  /**
+   * Waits (on a thread outside the loop) until a hand-back has left the driver asleep, so that
+   * what the test sends next reaches a sleeping driver; the test checks afterwards that one did.
+   */
+  private static void awaitQuietHandBack(Loop loop) {
     long giveUp = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (!(t.isDone() && loop.runner.driverSleepsUntilTimer())
-        && System.nanoTime() - giveUp < 0) {
+    while (loop.runner.quietHandBacks() == 0 && System.nanoTime() - giveUp < 0) {
       Thread.onSpinWait();
     }
   }
@@ -49,15 +51,14 @@ class RunnerTest {
     CountDownLatch handingBack = new CountDownLatch(1);
     AtomicLong ranAt = new AtomicLong(-1);
     loop.runLater(FAR, loop::stop); // the pending timer the driver sleeps until
-    Task<Void> first = loop.runLater(Duration.ofMillis(50),
-        handBackToSleepingDriver(loop, handingBack));
+    loop.runLater(Duration.ofMillis(50), handBackToSleepingDriver(loop, handingBack));
     Thread foreign = Thread.ofPlatform().start(() -> {
       try {
         handingBack.await();
       } catch (InterruptedException e) {
         return;
       }
-      awaitQuietHandBack(loop, first);
+      awaitQuietHandBack(loop);
       loop.addTask(() -> {
         ranAt.set(loop.nanoTime());
         loop.stop();
@@ -68,6 +69,8 @@ class RunnerTest {
     loop.run();
     foreign.join();
 
+    assertThat(loop.runner.quietHandBacks()).as("hand-backs that left the driver asleep")
+        .isEqualTo(1);
     assertThat(ranAt.get()).isNotNegative();
     assertThat(Duration.ofNanos(ranAt.get() - start)).isLessThan(FAR.dividedBy(2));
   }
@@ -78,15 +81,14 @@ class RunnerTest {
     Loop loop = Loop.builder().noStallWarning().build();
     CountDownLatch handingBack = new CountDownLatch(1);
     loop.runLater(FAR, () -> {});
-    Task<Void> first = loop.runLater(Duration.ofMillis(50),
-        handBackToSleepingDriver(loop, handingBack));
+    loop.runLater(Duration.ofMillis(50), handBackToSleepingDriver(loop, handingBack));
     Thread foreign = Thread.ofPlatform().start(() -> {
       try {
         handingBack.await();
       } catch (InterruptedException e) {
         return;
       }
-      awaitQuietHandBack(loop, first);
+      awaitQuietHandBack(loop);
       loop.stop();
     });
     long start = loop.nanoTime();
@@ -94,6 +96,8 @@ class RunnerTest {
     loop.run();
     foreign.join();
 
+    assertThat(loop.runner.quietHandBacks()).as("hand-backs that left the driver asleep")
+        .isEqualTo(1);
     assertThat(Duration.ofNanos(loop.nanoTime() - start)).isLessThan(FAR.dividedBy(2));
     assertThat(loop.taskCount()).isEqualTo(1); // the far timer's task is still there
   }
@@ -115,6 +119,8 @@ class RunnerTest {
     loop.run();
 
     assertThat(runs).containsExactly(40, 40, 40);
+    assertThat(loop.runner.quietHandBacks()).as("hand-backs that left the driver asleep")
+        .isPositive();
     assertThat(loop.stats().idleTime()).isPositive();
   }
 }
