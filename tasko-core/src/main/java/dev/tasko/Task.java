@@ -358,7 +358,6 @@ public final class Task<T> extends TimerEntry {
     return thrown;
   }
 
-
   /**
    * A release store rather than a volatile one: the switch path sets the state twice per switch,
    * and a full fence each time is measurable. Readers on other threads still see every state in
