@@ -507,7 +507,7 @@ public final class Loop {
    * @return passes run, task switches, and the time the driving thread spent idle
    */
   public Stats stats() {
-    return runner.stats();
+    return runner.counters.stats();
   }
 
   /**
@@ -644,6 +644,21 @@ public final class Loop {
      */
     public Loop build() {
       return new Loop(this);
+    }
+
+    /** The loop's clock: the ticker set, a new ManualTicker for virtual time, or the system's. */
+    Ticker chosenTicker() {
+      if (!virtualTime) {
+        return ticker == null ? Ticker.system() : ticker;
+      }
+      if (ticker == null) {
+        return new ManualTicker();
+      }
+      if (ticker instanceof ManualTicker) {
+        return ticker;
+      }
+      throw new IllegalStateException("virtualTime() needs a ManualTicker or no ticker; got "
+          + ticker);
     }
   }
 }

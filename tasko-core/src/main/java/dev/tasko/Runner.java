@@ -1,14 +1,11 @@
 package dev.tasko;
 
 import java.lang.System.Logger.Level;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.Set;
 import java.util.WeakHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -20,28 +17,12 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Read in the order it runs: {@link #run()} or {@link #step()} on the driving thread, the
  * driver's turn, a pass ({@link #beginPass()}, {@link #next()}), spinning or skipping to a near
  * timer, idling; then the hand-off between tasks ({@link #handTo}, {@link #park}), a task's end,
- * and wake-ups from other threads.
+ * and work from other threads (through the {@link Inbox}). Its counters are in {@link Counters}.
  */
 final class Runner {
   private static final System.Logger LOG = Loop.LOG;
   /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
   static final long START_NOW = Long.MIN_VALUE;
-  private static final VarHandle PASSES;
-  private static final VarHandle SWITCHES;
-  private static final VarHandle IDLE_NANOS;
-  private static final VarHandle QUIET_HAND_BACKS;
-
-  static {
-    try {
-      MethodHandles.Lookup lookup = MethodHandles.lookup();
-      PASSES = lookup.findVarHandle(Runner.class, "passes", long.class);
-      SWITCHES = lookup.findVarHandle(Runner.class, "switches", long.class);
-      IDLE_NANOS = lookup.findVarHandle(Runner.class, "idleNanos", long.class);
-      QUIET_HAND_BACKS = lookup.findVarHandle(Runner.class, "quietHandBacks", long.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
 
   /** The public face this engine runs for: tasks and failure handlers are given it. */
   final Loop loop;
@@ -98,16 +79,12 @@ final class Runner {
    * read a stale value, which never names a task running on their own thread.
    */
   Task<?> current;
-  // Counters for stats(), written by the baton holder with opaque stores and read from any thread
-  // with opaque loads: a reader never sees a long half-written (as a plain long may be on a 32-bit
-  // JVM), and the switch path pays no fence for it.
-  private long passes;
-  private long switches;
-  private long idleNanos;
+  /** For stats(): passes, switches, idle time. */
+  final Counters counters = new Counters();
 
   // ---- Shared with any thread. ----
   /** Commands from outside the loop (new tasks, resumes, cancels), run at the start of a pass. */
-  private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+  private final Inbox inbox = new Inbox();
   /** The thread inside run() or step(), if any. */
   private final AtomicReference<Thread> driver = new AtomicReference<>();
   private volatile boolean driverTurn;
@@ -123,10 +100,6 @@ final class Runner {
   /** Set by a hand-back that left the driver asleep: when, for the idle-time counter. */
   private boolean quietHandBack;
   private long quietHandBackAt;
-  /** Hand-backs that left the driver asleep: written on the baton, read by tests (any thread). */
-  private long quietHandBacks;
-  /** The driver while it idles, or sleeps after a quiet hand-back; a submit() unparks it. */
-  private volatile Thread idleThread;
   private volatile boolean stopRequested;
   /** The driving thread was interrupted while tasks ran: end the pass as stop() would. */
   private volatile boolean interruptRequested;
@@ -136,20 +109,8 @@ final class Runner {
     this.name = name;
     this.idleStrategy = b.idleStrategy;
     this.failureHandler = b.failureHandler;
-    if (b.virtualTime) {
-      if (b.ticker == null) {
-        this.virtualClock = new ManualTicker();
-      } else if (b.ticker instanceof ManualTicker m) {
-        this.virtualClock = m;
-      } else {
-        throw new IllegalStateException("virtualTime() needs a ManualTicker or no ticker; got "
-            + b.ticker);
-      }
-      this.ticker = virtualClock;
-    } else {
-      this.virtualClock = null;
-      this.ticker = b.ticker == null ? Ticker.system() : b.ticker;
-    }
+    this.ticker = b.chosenTicker();
+    this.virtualClock = b.virtualTime ? (ManualTicker) ticker : null;
     this.manualTime = ticker instanceof ManualTicker;
     this.manualTicker = ticker instanceof ManualTicker m ? m : null;
     this.trace = LOG.isLoggable(Level.DEBUG);
@@ -308,10 +269,10 @@ final class Runner {
       }
     }
     driverTurn = false;
-    idleThread = null; // set by a quiet hand-back
+    inbox.sleeper(null); // set by a quiet hand-back
     if (quietHandBack) {
       quietHandBack = false;
-      IDLE_NANOS.setOpaque(this, idleNanos + (System.nanoTime() - quietHandBackAt));
+      counters.idled(System.nanoTime() - quietHandBackAt);
       passNow = ticker.read(); // as after idle(): the next pass may run ready tasks without it
     }
     return interrupted;
@@ -336,13 +297,13 @@ final class Runner {
     while ((command = inbox.poll()) != null) {
       command.run();
     }
-    PASSES.setOpaque(this, passes + 1);
+    long pass = counters.passBegun();
     passRemaining = ready.size();
     if (passRemaining > readyPeak) {
       readyPeak = passRemaining;
     }
     if (trace) {
-      LOG.log(Level.DEBUG, "{0}: pass {1}: {2} ready, {3} sleeping, {4} tasks", name, passes,
+      LOG.log(Level.DEBUG, "{0}: pass {1}: {2} ready, {3} sleeping, {4} tasks", name, pass,
           passRemaining, timers.size(), live.size());
     }
     if (passRemaining > 0) {
@@ -487,12 +448,12 @@ final class Runner {
     }
     long start = System.nanoTime();
     long idleFrom = timeline == null ? 0 : ticker.read();
-    idleThread = Thread.currentThread();
+    inbox.sleeper(driverThread);
     if (manualTicker != null) {
       manualTicker.addWaiter(wakeHook); // only while idle: the ticker keeps no loop that is gone
     }
     try {
-      // Checked after idleThread is published: work submitted from now on unparks us, and work
+      // Checked after the sleeper is published: work submitted from now on unparks us, and work
       // submitted before is seen here. The same goes for a manual ticker's advance().
       if (inbox.isEmpty() && !stopRequested && (!hasDeadline || ticker.read() < deadline)) {
         if (!hasDeadline || manualTime) {
@@ -505,8 +466,8 @@ final class Runner {
       if (manualTicker != null) {
         manualTicker.removeWaiter(wakeHook);
       }
-      idleThread = null;
-      IDLE_NANOS.setOpaque(this, idleNanos + (System.nanoTime() - start));
+      inbox.sleeper(null);
+      counters.idled(System.nanoTime() - start);
       passNow = ticker.read(); // the pass that follows may run ready tasks without reading it
       if (timeline != null) {
         timeline.idled(idleFrom, passNow);
@@ -551,7 +512,7 @@ final class Runner {
 
   /** Hands the processor to {@code next}, or to the driving thread when null. */
   private void handTo(Task<?> next) {
-    SWITCHES.setOpaque(this, switches + 1);
+    counters.switched();
     if (timeline != null && next != null) {
       timeline.turnBegan(next, ticker.read());
     }
@@ -580,16 +541,16 @@ final class Runner {
       target = parkTarget();
       quietHandBack = true; // published by the write of driverTurn
       quietHandBackAt = System.nanoTime();
-      idleThread = driverThread; // from here, submit() and stop() wake the driver, as when idle
+      inbox.sleeper(driverThread); // from here, submit() and stop() wake it, as when idle
     }
     driverTurn = true;
     // Left asleep only if it sleeps until no later than it must, and no work or stop came in:
-    // what other threads send after this check finds idleThread set, and wakes the driver.
+    // what other threads send after this check finds the driver published, and wakes it.
     if (!quiet || !driverWakesItself || target - driverWakeAt < 0 || !inbox.isEmpty()
         || stopRequested) {
       LockSupport.unpark(driverThread);
     } else {
-      QUIET_HAND_BACKS.setOpaque(this, quietHandBacks + 1);
+      counters.quietHandBack();
     }
   }
 
@@ -705,26 +666,8 @@ final class Runner {
   }
 
   // -----------------------------------------------------------------------------------------------
-  // Wake-ups from other threads: a resume, a command for the inbox, an idle driver to unpark.
+  // Work from other threads: through the inbox (Inbox.java), which wakes a sleeping driver.
   // -----------------------------------------------------------------------------------------------
-
-  /** A suspension was resumed, on any thread: its task becomes ready, once. */
-  void resumed(Suspension s) {
-    runOnLoop(() -> wakeFrom(s));
-  }
-
-  /**
-   * Readies the suspension's task if it is still parked on it. The check makes a wake-up that
-   * arrives late through the inbox harmless: by then the task may have been woken by its timeout or
-   * a cancel, and be running, or waiting on something else.
-   */
-  private void wakeFrom(Suspension s) {
-    Task<?> t = s.task;
-    if (t.waitingOn == s && t.state() == Task.State.WAITING) {
-      timers.remove(t);
-      makeReady(t);
-    }
-  }
 
   /** Whether the calling thread is a task of this loop (and so holds its baton). */
   boolean isOnLoop() {
@@ -748,15 +691,12 @@ final class Runner {
    * Runs {@code command} on the loop at the start of its next pass; wakes it if idle. Any thread.
    */
   void submit(Runnable command) {
-    inbox.add(command);
-    wake();
+    inbox.send(command);
   }
 
+  /** Wakes the driver if it sleeps: for stop(), or a manual ticker's advance(). Any thread. */
   void wake() {
-    Thread t = idleThread;
-    if (t != null) {
-      LockSupport.unpark(t);
-    }
+    inbox.wake();
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -811,7 +751,7 @@ final class Runner {
 
   /** Takes {@code command} back if it is still in the inbox. Any thread. */
   boolean unsubmit(Runnable command) {
-    return inbox.remove(command);
+    return inbox.withdraw(command);
   }
 
   /** The loop time of the current pass, to within a pass: read without a clock read. */
@@ -839,20 +779,9 @@ final class Runner {
     resources.add(r);
   }
 
-  /** See {@link Loop#stats()}: opaque reads, each a value the counter really had. Any thread. */
-  Loop.Stats stats() {
-    return new Loop.Stats((long) PASSES.getOpaque(this), (long) SWITCHES.getOpaque(this),
-        Duration.ofNanos((long) IDLE_NANOS.getOpaque(this)));
-  }
-
   /** Whether the driver sleeps in a timed park it ends by itself (see handBack), for tests. */
   boolean driverSleepsUntilTimer() {
     return driverWakesItself;
-  }
-
-  /** How many hand-backs left the driver asleep so far, for tests. Any thread. */
-  long quietHandBacks() {
-    return (long) QUIET_HAND_BACKS.getOpaque(this);
   }
 
   /** The ready queue itself, for tests. */

@@ -120,7 +120,7 @@ public final class Suspension {
         }
       } else if (s == AWAITING) {
         if (STATE.compareAndSet(this, AWAITING, RESUMED)) {
-          task.loop.runner.resumed(this);
+          Traps.resumed(this);
           return true;
         }
       } else {

@@ -7,9 +7,10 @@ import java.util.concurrent.CancellationException;
 /**
  * The suspension points: what {@link Tasko#sleep}, {@link Tasko#yieldNow},
  * {@link Suspension#await}, {@link Task#join} and {@link Tasko#withTimeout} do on the loop, and
- * how a cancellation or an expired timeout reaches a task. Each runs on the task that holds the
- * baton: it puts the task where it waits (a timer, the ready queue, a suspension), then parks it
- * with {@link Runner#park}, which hands the processor on.
+ * how a cancellation, an expired timeout or a resume reaches a task. Each runs on the task that
+ * holds the baton (a resume may come from any thread, and reaches the loop through its inbox): it
+ * puts the task where it waits (a timer, the ready queue, a suspension), then parks it with
+ * {@link Runner#park}, which hands the processor on.
  */
 final class Traps {
   /** Back-off before a cancellation is thrown again to a task that swallowed it. */
@@ -267,6 +268,25 @@ final class Traps {
       wake = true;
     }
     if (wake) {
+      r.makeReady(t);
+    }
+  }
+
+  /** A suspension was resumed, on any thread: its task becomes ready, once. */
+  static void resumed(Suspension s) {
+    s.task.loop.runner.runOnLoop(() -> wakeFrom(s));
+  }
+
+  /**
+   * Readies the suspension's task if it is still parked on it. The check makes a wake-up that
+   * arrives late through the inbox harmless: by then the task may have been woken by its timeout or
+   * a cancel, and be running, or waiting on something else.
+   */
+  private static void wakeFrom(Suspension s) {
+    Task<?> t = s.task;
+    if (t.waitingOn == s && t.state() == Task.State.WAITING) {
+      Runner r = t.loop.runner;
+      r.timers.remove(t);
       r.makeReady(t);
     }
   }

@@ -40,7 +40,7 @@ class RunnerTest {
    */
   private static void awaitQuietHandBack(Loop loop) {
     long giveUp = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (loop.runner.quietHandBacks() == 0 && System.nanoTime() - giveUp < 0) {
+    while (loop.runner.counters.quietHandBacks() == 0 && System.nanoTime() - giveUp < 0) {
       Thread.onSpinWait();
     }
   }
@@ -69,7 +69,7 @@ class RunnerTest {
     loop.run();
     foreign.join();
 
-    assertThat(loop.runner.quietHandBacks()).as("hand-backs that left the driver asleep")
+    assertThat(loop.runner.counters.quietHandBacks()).as("hand-backs that left the driver asleep")
         .isEqualTo(1);
     assertThat(ranAt.get()).isNotNegative();
     assertThat(Duration.ofNanos(ranAt.get() - start)).isLessThan(FAR.dividedBy(2));
@@ -96,7 +96,7 @@ class RunnerTest {
     loop.run();
     foreign.join();
 
-    assertThat(loop.runner.quietHandBacks()).as("hand-backs that left the driver asleep")
+    assertThat(loop.runner.counters.quietHandBacks()).as("hand-backs that left the driver asleep")
         .isEqualTo(1);
     assertThat(Duration.ofNanos(loop.nanoTime() - start)).isLessThan(FAR.dividedBy(2));
     assertThat(loop.taskCount()).isEqualTo(1); // the far timer's task is still there
@@ -119,7 +119,7 @@ class RunnerTest {
     loop.run();
 
     assertThat(runs).containsExactly(40, 40, 40);
-    assertThat(loop.runner.quietHandBacks()).as("hand-backs that left the driver asleep")
+    assertThat(loop.runner.counters.quietHandBacks()).as("hand-backs that left the driver asleep")
         .isPositive();
     assertThat(loop.stats().idleTime()).isPositive();
   }
