@@ -31,7 +31,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * that threw between {@code acquire} and {@code close}, or forgot the try-with-resources) is closed
  * when the run ends, with a warning in the log, before the failure is reported and before the next
  * run. So a failed run never keeps a resource from the loop's other tasks or from its own next
- * run.
+ * run. If the lease's {@code onRelease} throws, the run fails with it, as if the body had thrown
+ * (an {@link Error} ends the schedule). A run that ends the schedule's task (an {@code Error}, or
+ * the cancellation of a cancelled schedule) leaves its leases to the task's end, which closes them
+ * the same way.
  *
  * <h2>Stopping</h2>
  * A schedule ends when {@link #stop()} is called (no further runs; a run in progress is not
@@ -299,10 +302,34 @@ public final class ScheduledTask {
     runs++;
     recentRuns.incrementAndGet();
     running = true;
+    try {
+      Throwable failure = runBody(self);
+      if (failure != null) {
+        loop.runner.reportFailure(self, failure);
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  /**
+   * Runs the body once and closes the leases the run forgot. Returns what the run's failure handler
+   * should get, or null; throws what ends the schedule's task: an {@link Error}, from the body or
+   * from an onRelease, or the cancellation of a cancelled schedule. Those leave the run's leases to
+   * the task's end, which closes them the same way and fails the task with what onRelease throws.
+   */
+  private Throwable runBody(Task<?> self) {
     int leaseMark = self.leaseMark();
     Throwable failure = null;
     try {
       body.run();
+    } catch (Error e) {
+      throw e;
+    } catch (CancellationException e) {
+      if (self.isCancelled()) {
+        throw e;
+      }
+      failure = e;
     } catch (Throwable e) {
       failure = e;
     }
@@ -312,25 +339,21 @@ public final class ScheduledTask {
     if (self.leaseMark() > leaseMark) {
       Throwable released = self.releaseLeasesSince(leaseMark,
           "run of schedule '" + name + "' of task '" + self.name() + "'");
+      if (released instanceof Error e) {
+        if (failure != null && failure != e) {
+          e.addSuppressed(failure);
+        }
+        throw e;
+      }
       if (released != null) {
         if (failure == null) {
           failure = released;
-        } else {
+        } else if (failure != released) {
           failure.addSuppressed(released);
         }
       }
     }
-    running = false;
-    if (failure == null) {
-      return;
-    }
-    if (failure instanceof Error e) {
-      throw e; // ends the schedule's task, which fails with it
-    }
-    if (failure instanceof CancellationException e && self.isCancelled()) {
-      throw e; // cancel(): the schedule's task ends
-    }
-    loop.runner.reportFailure(self, failure);
+    return failure;
   }
 
   @Override

@@ -350,7 +350,7 @@ public final class Task<T> extends TimerEntry {
       } catch (Throwable e) {
         if (thrown == null) {
           thrown = e;
-        } else {
+        } else if (e != thrown) { // one instance thrown twice cannot suppress itself
           thrown.addSuppressed(e);
         }
       }
@@ -415,7 +415,9 @@ public final class Task<T> extends TimerEntry {
         : releaseLeasesSince(0, "task '" + name + "'");
     if (releaseFailure != null) {
       if (end == State.FAILED) {
-        failure.addSuppressed(releaseFailure);
+        if (failure != releaseFailure) {
+          failure.addSuppressed(releaseFailure);
+        }
       } else {
         failure = releaseFailure; // an onRelease that throws fails the task, as in its own close()
         end = State.FAILED;

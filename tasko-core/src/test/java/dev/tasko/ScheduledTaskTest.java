@@ -441,6 +441,62 @@ class ScheduledTaskTest {
   }
 
   @Test
+  void cancel_runHoldsLeaseWhoseOnReleaseThrows_taskFailsWithIt() {
+    // The cancellation ends the schedule's task; the lease is closed at the task's end, and what
+    // onRelease throws fails the task, as for any task (it used to be lost with the cancel).
+    List<Throwable> failures = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((task, failure) -> {
+      failures.add(failure);
+    }).build();
+    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi", cs -> {}, cs -> {
+      throw new IllegalStateException("chip select stuck low");
+    });
+    Handle<String> sensor = bus.handle("sensor");
+    ScheduledTask poll = v.schedule("poll", Duration.ofMillis(10), () -> {
+      sensor.acquire(); // forgotten
+      Tasko.sleep(Duration.ofMillis(5));
+    });
+    v.runLater(Duration.ofMillis(2), poll::cancel);
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      v.run();
+    }
+
+    assertThat(failures).singleElement().satisfies(f -> assertThat(f)
+        .isInstanceOf(IllegalStateException.class).hasMessage("chip select stuck low"));
+    assertThat(sensor.isActive()).isFalse(); // the lease was closed all the same
+  }
+
+  @Test
+  void run_bodyThrowsAndOnReleaseThrowsError_errorEndsTheSchedule() {
+    List<Throwable> failures = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((task, failure) -> {
+      failures.add(failure);
+    }).build();
+    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi", cs -> {}, cs -> {
+      throw new AssertionError("bus broken");
+    });
+    Handle<String> sensor = bus.handle("sensor");
+    AtomicInteger runs = new AtomicInteger();
+    ScheduledTask poll = v.schedule("poll", Duration.ofMillis(10), () -> {
+      sensor.acquire(); // forgotten
+      runs.incrementAndGet();
+      throw new IllegalStateException("no answer");
+    });
+    v.runLater(Duration.ofMillis(25), poll::stop);
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      v.run();
+    }
+
+    assertThat(runs).hasValue(1);
+    assertThat(failures).singleElement().satisfies(f -> {
+      assertThat(f).isInstanceOf(AssertionError.class).hasMessage("bus broken");
+      assertThat(f.getSuppressed()).singleElement().asString().contains("no answer");
+    });
+  }
+
+  @Test
   void run_forgetsLeaseWithoutThrowing_releasedAtEndOfRun() {
     Loop v = Loop.builder().virtualTime().build();
     ManagedResource<String, String> bus = ManagedResource.of("spi", "spi",
