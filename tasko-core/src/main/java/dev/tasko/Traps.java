@@ -214,19 +214,11 @@ final class Traps {
       return;
     }
     t.cancelRequested = true;
-    Runner r = t.loop.runner;
     if (t.thread == null) {
-      r.endUnstarted(t);
+      t.loop.runner.endUnstarted(t);
       return;
     }
-    boolean wake = r.timers.remove(t);
-    Suspension s = t.waitingOn;
-    if (s != null && s.cancel()) {
-      wake = true;
-    }
-    if (wake) {
-      r.makeReady(t);
-    }
+    wakeToThrow(t);
   }
 
   /**
@@ -260,7 +252,14 @@ final class Traps {
    */
   static void expire(TimeoutScope scope) {
     scope.expired = true;
-    Task<?> t = scope.task;
+    wakeToThrow(scope.task);
+  }
+
+  /**
+   * Wakes a task that waits (on a timer or a suspension it can be taken from), so that its
+   * suspension point throws what is now pending; does nothing to a task that is running or ready.
+   */
+  private static void wakeToThrow(Task<?> t) {
     Runner r = t.loop.runner;
     boolean wake = r.timers.remove(t);
     Suspension s = t.waitingOn;
