@@ -16,6 +16,8 @@ final class Timers {
   private TimerEntry[] heap = new TimerEntry[MIN_CAPACITY];
   private int size;
   private long nextSeq;
+  /** The walks below keep their stack here: they run once per idle wake-up, with no allocation. */
+  private int[] walk = new int[0];
 
   int size() {
     return size;
@@ -43,7 +45,8 @@ final class Timers {
   long latestWithin(long window, int limit) {
     long end = Durations.saturatedAdd(heap[0].deadline, window);
     long latest = heap[0].deadline;
-    int[] stack = new int[Math.min(limit, size)];
+    int cap = Math.min(limit, size);
+    int[] stack = walkStack(cap);
     int top = 0;
     int seen = 0;
     stack[top++] = 0;
@@ -52,7 +55,7 @@ final class Timers {
       seen++;
       latest = Math.max(latest, heap[i].deadline);
       for (int c = 2 * i + 1; c <= 2 * i + 2 && c < size; c++) {
-        if (heap[c].deadline <= end && top < stack.length) {
+        if (heap[c].deadline <= end && top < cap) {
           stack[top++] = c;
         }
       }
@@ -74,7 +77,8 @@ final class Timers {
     }
     long earliest = Long.MAX_VALUE;
     boolean found = false;
-    int[] stack = new int[Math.min(limit, size)];
+    int cap = Math.min(limit, size);
+    int[] stack = walkStack(cap);
     int top = 0;
     stack[top++] = 0;
     int seen = 0;
@@ -88,7 +92,7 @@ final class Timers {
         if (d > now) {
           found = true;
           earliest = Math.min(earliest, d);
-        } else if (top < stack.length) {
+        } else if (top < cap) {
           stack[top++] = c;
         } else {
           return now;
@@ -96,6 +100,14 @@ final class Timers {
       }
     }
     return found ? earliest : now;
+  }
+
+  /** A stack of {@code n} slots for a walk of the heap's top (n is at most the walks' limit). */
+  private int[] walkStack(int n) {
+    if (walk.length < n) {
+      walk = new int[n];
+    }
+    return walk;
   }
 
   void add(TimerEntry entry, long deadline) {
