@@ -45,25 +45,33 @@ class RunnerTest {
     }
   }
 
-  @Test
-  void run_driverLeftAsleepAfterHandBack_foreignTaskRunsBeforeNextTimer() throws Exception {
-    Loop loop = Loop.builder().noStallWarning().build();
+  /**
+   * Has a task at 50 ms hand back to a driver asleep until the far timer, and starts a thread
+   * outside the loop that calls {@code send} once that hand-back has left the driver asleep.
+   */
+  private static Thread sendAfterQuietHandBack(Loop loop, Runnable send) {
     CountDownLatch handingBack = new CountDownLatch(1);
-    AtomicLong ranAt = new AtomicLong(-1);
-    loop.runLater(FAR, loop::stop); // the pending timer the driver sleeps until
     loop.runLater(Duration.ofMillis(50), handBackToSleepingDriver(loop, handingBack));
-    Thread foreign = Thread.ofPlatform().start(() -> {
+    return Thread.ofPlatform().start(() -> {
       try {
         handingBack.await();
       } catch (InterruptedException e) {
         return;
       }
       awaitQuietHandBack(loop);
-      loop.addTask(() -> {
-        ranAt.set(loop.nanoTime());
-        loop.stop();
-      });
+      send.run();
     });
+  }
+
+  @Test
+  void run_driverLeftAsleepAfterHandBack_foreignTaskRunsBeforeNextTimer() throws Exception {
+    Loop loop = Loop.builder().noStallWarning().build();
+    AtomicLong ranAt = new AtomicLong(-1);
+    loop.runLater(FAR, loop::stop); // the pending timer the driver sleeps until
+    Thread foreign = sendAfterQuietHandBack(loop, () -> loop.addTask(() -> {
+      ranAt.set(loop.nanoTime());
+      loop.stop();
+    }));
     long start = loop.nanoTime();
 
     loop.run();
@@ -79,18 +87,8 @@ class RunnerTest {
   void stop_fromAnotherThreadWhileDriverSleepsAfterHandBack_runReturnsBeforeNextTimer()
       throws Exception {
     Loop loop = Loop.builder().noStallWarning().build();
-    CountDownLatch handingBack = new CountDownLatch(1);
     loop.runLater(FAR, () -> {});
-    loop.runLater(Duration.ofMillis(50), handBackToSleepingDriver(loop, handingBack));
-    Thread foreign = Thread.ofPlatform().start(() -> {
-      try {
-        handingBack.await();
-      } catch (InterruptedException e) {
-        return;
-      }
-      awaitQuietHandBack(loop);
-      loop.stop();
-    });
+    Thread foreign = sendAfterQuietHandBack(loop, loop::stop);
     long start = loop.nanoTime();
 
     loop.run();

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class ScheduledTaskTest {
@@ -412,18 +413,33 @@ class ScheduledTaskTest {
     assertThat(runs).hasValue(3);
   }
 
+  /** A loop on virtual time whose failure handler adds each failure to {@code failures}. */
+  private static Loop loopCollecting(List<Throwable> failures) {
+    return Loop.builder().virtualTime().failureHandler((task, failure) -> failures.add(failure))
+        .build();
+  }
+
+  /** A handle on a bus whose {@code onRelease} throws what {@code thrown} makes, each time. */
+  private static Handle<String> sensorOnBusWhoseReleaseThrows(
+      Supplier<? extends Throwable> thrown) {
+    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi", cs -> {}, cs -> {
+      Throwable t = thrown.get();
+      if (t instanceof Error e) {
+        throw e;
+      }
+      throw (RuntimeException) t;
+    });
+    return bus.handle("sensor");
+  }
+
   @Test
   void run_forgotLeaseWhoseOnReleaseThrows_runFailsWithIt_scheduleGoesOn() {
     // As for a task that ends holding a lease: the onRelease failure is the run's failure, handed
     // to the failure handler, not only logged.
     List<Throwable> failures = new ArrayList<>();
-    Loop v = Loop.builder().virtualTime().failureHandler((task, failure) -> {
-      failures.add(failure);
-    }).build();
-    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi", cs -> {}, cs -> {
-      throw new IllegalStateException("chip select stuck low");
-    });
-    Handle<String> sensor = bus.handle("sensor");
+    Loop v = loopCollecting(failures);
+    Handle<String> sensor =
+        sensorOnBusWhoseReleaseThrows(() -> new IllegalStateException("chip select stuck low"));
     AtomicInteger runs = new AtomicInteger();
     ScheduledTask poll = v.schedule("poll", Duration.ofMillis(10), () -> {
       sensor.acquire(); // forgotten
@@ -445,13 +461,9 @@ class ScheduledTaskTest {
     // The cancellation ends the schedule's task; the lease is closed at the task's end, and what
     // onRelease throws fails the task, as for any task (it used to be lost with the cancel).
     List<Throwable> failures = new ArrayList<>();
-    Loop v = Loop.builder().virtualTime().failureHandler((task, failure) -> {
-      failures.add(failure);
-    }).build();
-    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi", cs -> {}, cs -> {
-      throw new IllegalStateException("chip select stuck low");
-    });
-    Handle<String> sensor = bus.handle("sensor");
+    Loop v = loopCollecting(failures);
+    Handle<String> sensor =
+        sensorOnBusWhoseReleaseThrows(() -> new IllegalStateException("chip select stuck low"));
     ScheduledTask poll = v.schedule("poll", Duration.ofMillis(10), () -> {
       sensor.acquire(); // forgotten
       Tasko.sleep(Duration.ofMillis(5));
@@ -470,13 +482,8 @@ class ScheduledTaskTest {
   @Test
   void run_bodyThrowsAndOnReleaseThrowsError_errorEndsTheSchedule() {
     List<Throwable> failures = new ArrayList<>();
-    Loop v = Loop.builder().virtualTime().failureHandler((task, failure) -> {
-      failures.add(failure);
-    }).build();
-    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi", cs -> {}, cs -> {
-      throw new AssertionError("bus broken");
-    });
-    Handle<String> sensor = bus.handle("sensor");
+    Loop v = loopCollecting(failures);
+    Handle<String> sensor = sensorOnBusWhoseReleaseThrows(() -> new AssertionError("bus broken"));
     AtomicInteger runs = new AtomicInteger();
     ScheduledTask poll = v.schedule("poll", Duration.ofMillis(10), () -> {
       sensor.acquire(); // forgotten
