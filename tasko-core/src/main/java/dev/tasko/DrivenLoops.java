@@ -34,17 +34,40 @@ final class DrivenLoops {
   }
 
   /**
-   * The task calling {@code op}, which must be a task of a running loop.
+   * The task calling {@code op}, a call that may suspend, which must be a task of a running loop
+   * and may not be a callback schedule's.
+   *
+   * @throws IllegalStateException if the caller is not a task of a running loop, or is a callback
+   *     schedule's body
+   */
+  static Task<?> requireCurrentTask(String op) {
+    Task<?> t = requireLoopCaller(op);
+    if (t.runsInline) {
+      throw cannotSuspend(op, t);
+    }
+    return t;
+  }
+
+  /**
+   * The task calling {@code op}, a call that never suspends, which must be a task of a running
+   * loop (a callback schedule's body counts).
    *
    * @throws IllegalStateException if the caller is not a task of a running loop
    */
-  static Task<?> requireCurrentTask(String op) {
+  static Task<?> requireLoopCaller(String op) {
     Task<?> t = currentTask();
     if (t == null) {
       throw new IllegalStateException(op + "() must be called from a task of a running loop; "
           + "current thread: " + Thread.currentThread());
     }
     return t;
+  }
+
+  /** What a callback schedule's body gets when it calls {@code op}, which would suspend it. */
+  static IllegalStateException cannotSuspend(String op, Task<?> callback) {
+    return new IllegalStateException(op + "() called from callback schedule '" + callback.name()
+        + "' of loop '" + callback.loop.name() + "': its body runs between the loop's tasks and "
+        + "must not suspend; make it with Loop.schedule if it has to wait");
   }
 
   /** The loops being driven now; a snapshot. Any thread. */

@@ -308,7 +308,7 @@ public final class Loop {
    *     nanoseconds
    */
   public ScheduledTask schedule(Duration interval, TaskBody body) {
-    return schedule0(null, Rate.every(interval), body, /* later= */ false);
+    return schedule0(null, Rate.every(interval), body, /* later= */ false, /* callback= */ false);
   }
 
   /**
@@ -319,17 +319,19 @@ public final class Loop {
    * @throws NullPointerException if an argument is null
    */
   public ScheduledTask schedule(Rate rate, TaskBody body) {
-    return schedule0(null, requireRate(rate), body, /* later= */ false);
+    return schedule0(null, requireRate(rate), body, /* later= */ false, /* callback= */ false);
   }
 
   /** Like {@link #schedule(Duration, TaskBody)}, with a name. */
   public ScheduledTask schedule(String name, Duration interval, TaskBody body) {
-    return schedule0(requireName(name), Rate.every(interval), body, /* later= */ false);
+    return schedule0(requireName(name), Rate.every(interval), body, /* later= */ false,
+        /* callback= */ false);
   }
 
   /** Like {@link #schedule(Rate, TaskBody)}, with a name. */
   public ScheduledTask schedule(String name, Rate rate, TaskBody body) {
-    return schedule0(requireName(name), requireRate(rate), body, /* later= */ false);
+    return schedule0(requireName(name), requireRate(rate), body, /* later= */ false,
+        /* callback= */ false);
   }
 
   /**
@@ -337,30 +339,87 @@ public final class Loop {
    * call instead of at once.
    */
   public ScheduledTask scheduleLater(Duration interval, TaskBody body) {
-    return schedule0(null, Rate.every(interval), body, /* later= */ true);
+    return schedule0(null, Rate.every(interval), body, /* later= */ true, /* callback= */ false);
   }
 
   /**
    * Like {@link #schedule(Rate, TaskBody)}, but the first run comes one interval after this call.
    */
   public ScheduledTask scheduleLater(Rate rate, TaskBody body) {
-    return schedule0(null, requireRate(rate), body, /* later= */ true);
+    return schedule0(null, requireRate(rate), body, /* later= */ true, /* callback= */ false);
   }
 
   /** Like {@link #scheduleLater(Duration, TaskBody)}, with a name. */
   public ScheduledTask scheduleLater(String name, Duration interval, TaskBody body) {
-    return schedule0(requireName(name), Rate.every(interval), body, /* later= */ true);
+    return schedule0(requireName(name), Rate.every(interval), body, /* later= */ true,
+        /* callback= */ false);
   }
 
   /** Like {@link #scheduleLater(Rate, TaskBody)}, with a name. */
   public ScheduledTask scheduleLater(String name, Rate rate, TaskBody body) {
-    return schedule0(requireName(name), requireRate(rate), body, /* later= */ true);
+    return schedule0(requireName(name), requireRate(rate), body, /* later= */ true,
+        /* callback= */ false);
   }
 
-  private ScheduledTask schedule0(String name, Rate rate, TaskBody body, boolean later) {
-    Objects.requireNonNull(body, "body == null");
+  /**
+   * Calls {@code callback} at a fixed {@code rate}, starting at the next pass, on the loop's own
+   * turn: a schedule whose body never waits, run the way an executor runs a timer's task. The
+   * loop calls it from the thread that holds the processor (the thread inside {@link #run()}, or
+   * a task's thread between two tasks' turns), with no thread and no hand-off of its own, so each
+   * run costs a method call where a {@link #schedule(Rate, TaskBody) schedule}'s costs two thread
+   * switches. Timing, overruns, skipped runs, rate changes, failures, stopping, cancelling,
+   * {@link ScheduledTask#stats()} and the leases a run forgets are as for a schedule.
+   *
+   * <p>The callback must not suspend: {@link Tasko#sleep}, {@link Tasko#yieldNow},
+   * {@link Handle#acquire}, {@link Task#join}, {@link Channel#put} and every other call that may
+   * wait throw {@link IllegalStateException} when it makes them. Calls that never wait are fine:
+   * {@link Channel#offer}, {@link Event#set()}, {@link Semaphore#tryAcquire()}, starting and
+   * stopping tasks and schedules, {@link ScheduledTask#changeRate}. While it runs,
+   * {@link Tasko#currentTask()} is the schedule's task. A {@link FailureHandler} that handles its
+   * failure runs on the loop's turn too, and must not suspend either. Stall warnings do not see a
+   * callback run by the thread inside {@code run()}, since that is the thread that watches. May
+   * be called from any thread.
+   *
+   * <pre>{@code
+   * loop.scheduleCallback(hz(100), () -> count++);
+   * }</pre>
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalStateException if the loop is {@linkplain #shutdown() shut down}
+   */
+  public ScheduledTask scheduleCallback(Rate rate, TaskBody callback) {
+    return schedule0(null, requireRate(rate), callback, /* later= */ false, /* callback= */ true);
+  }
+
+  /**
+   * Like {@link #scheduleCallback(Rate, TaskBody)}, once every {@code interval}.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code interval} is zero, negative or overflows a long of
+   *     nanoseconds
+   */
+  public ScheduledTask scheduleCallback(Duration interval, TaskBody callback) {
+    return schedule0(null, Rate.every(interval), callback, /* later= */ false,
+        /* callback= */ true);
+  }
+
+  /** Like {@link #scheduleCallback(Rate, TaskBody)}, with a name. */
+  public ScheduledTask scheduleCallback(String name, Rate rate, TaskBody callback) {
+    return schedule0(requireName(name), requireRate(rate), callback, /* later= */ false,
+        /* callback= */ true);
+  }
+
+  /** Like {@link #scheduleCallback(Duration, TaskBody)}, with a name. */
+  public ScheduledTask scheduleCallback(String name, Duration interval, TaskBody callback) {
+    return schedule0(requireName(name), Rate.every(interval), callback, /* later= */ false,
+        /* callback= */ true);
+  }
+
+  private ScheduledTask schedule0(String name, Rate rate, TaskBody body, boolean later,
+      boolean callback) {
+    Objects.requireNonNull(body, callback ? "callback == null" : "body == null");
     String n = name != null ? name : "schedule-" + scheduleNames.incrementAndGet();
-    ScheduledTask s = new ScheduledTask(this, n, rate, body);
+    ScheduledTask s = new ScheduledTask(this, n, rate, body, callback);
     long first = later
         ? Durations.saturatedAdd(runner.ticker.read(), rate.intervalNanos())
         : ScheduledTask.AT_FIRST_TURN;

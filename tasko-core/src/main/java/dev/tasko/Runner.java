@@ -338,6 +338,10 @@ final class Runner {
         }
         Task<?> t = ready.poll();
         passRemaining--;
+        if (t.runsInline) {
+          runInline(t);
+          continue;
+        }
         return t;
       }
       // 2. Then the sleepers whose deadline has come, earliest first. The time is read once per
@@ -348,6 +352,10 @@ final class Runner {
       }
       TimerEntry due = timers.pollDue(passNow);
       if (due instanceof Task<?> t) {
+        if (t.runsInline) {
+          runInline(t);
+          continue;
+        }
         return t;
       }
       if (due instanceof TimeoutScope scope) {
@@ -369,6 +377,37 @@ final class Runner {
       //    so the clock jumps to the next deadline here too.
       if (!beginPass() && !skipToNextTimer() && !spinToNextTimer()) {
         return null;
+      }
+    }
+  }
+
+  /**
+   * Runs a turn of a callback schedule's task right here, on the thread that holds the baton (a
+   * task's, or the driver's): no hand-off, no thread of its own, as an executor runs a timer's
+   * task on the thread that waited for it. The turn puts the task back on a timer or in the ready
+   * queue, or ends it (see ScheduledTask#runTurn). While it runs, the task is the one calling, so
+   * its body finds itself (and is refused if it tries to suspend).
+   */
+  private void runInline(Task<?> t) {
+    Task<?> holder = current;
+    current = t;
+    t.thread = Thread.currentThread();
+    if (watchdog != null) {
+      watchdog.turnTo(t);
+    }
+    if (timeline != null) {
+      timeline.turnBegan(t, ticker.read());
+    }
+    try {
+      t.schedule.runTurn(t);
+    } finally {
+      if (timeline != null) {
+        timeline.turnEnded(t, ticker.read());
+      }
+      t.thread = null;
+      current = holder;
+      if (watchdog != null) {
+        watchdog.turnTo(holder);
       }
     }
   }
@@ -622,6 +661,20 @@ final class Runner {
    * (next() skips finished tasks).
    */
   void exit(Task<?> t) {
+    retire(t);
+    if (timeline != null) {
+      timeline.turnEnded(t, ticker.read());
+    }
+    Task<?> next = next();
+    t.thread = null; // a finished task keeps no thread (its result may be kept for a long time)
+    handTo(next);
+  }
+
+  /**
+   * Takes an ended task out of the loop: its timer and wait, its place among the live tasks; then
+   * runs its end hook.
+   */
+  void retire(Task<?> t) {
     timers.remove(t);
     t.waitingOn = null;
     live.remove(t);
@@ -631,12 +684,6 @@ final class Runner {
     if (trace) {
       LOG.log(Level.DEBUG, "{0}: task ''{1}'' ended: {2}", name, t.name(), t.state());
     }
-    if (timeline != null) {
-      timeline.turnEnded(t, ticker.read());
-    }
-    Task<?> next = next();
-    t.thread = null; // a finished task keeps no thread (its result may be kept for a long time)
-    handTo(next);
   }
 
   /** Ends a task cancelled before its first turn, without ever giving it a thread. */

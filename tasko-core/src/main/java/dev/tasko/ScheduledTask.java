@@ -55,6 +55,13 @@ public final class ScheduledTask {
   private final Loop loop;
   private final String name;
   private final TaskBody body;
+  /**
+   * Whether this is a callback schedule ({@link Loop#scheduleCallback}): its task has no thread,
+   * and each run is called by the loop on the thread that holds the processor.
+   */
+  private final boolean callback;
+  /** A callback schedule's next target: what runLoop keeps in a local. On the loop. */
+  private long callbackTarget;
   /** As given, for rate() and toString(); the loop reads its interval. Written by any thread. */
   private volatile Rate rate;
 
@@ -74,11 +81,12 @@ public final class ScheduledTask {
   private final AtomicLong recentRuns = new AtomicLong();
   private final AtomicLong recentSkippedRuns = new AtomicLong();
 
-  ScheduledTask(Loop loop, String name, Rate rate, TaskBody body) {
+  ScheduledTask(Loop loop, String name, Rate rate, TaskBody body, boolean callback) {
     this.loop = loop;
     this.name = name;
     this.rate = rate;
     this.body = body;
+    this.callback = callback;
   }
 
   /** The schedule's name, also the name of the task that runs it. */
@@ -129,7 +137,8 @@ public final class ScheduledTask {
 
   /**
    * Resumes a stopped schedule: the next run starts at the loop's next pass (or, if the previous
-   * run is still in progress, right after it), and the grid restarts from there, also when the
+   * run is still in progress, once it has ended and the loop's other tasks have had a turn), and
+   * the grid restarts from there, also when the
    * schedule was stopped while it slept towards its next target. Does nothing if the schedule is
    * not stopped; never makes two runs alive at once. From another thread, {@code stop()} then
    * {@code start()} take effect in that order.
@@ -238,7 +247,14 @@ public final class ScheduledTask {
       }
       return;
     }
-    Task<Void> t = loop.newTask(name, (TaskBody) () -> runLoop(firstTarget));
+    Task<Void> t;
+    if (callback) {
+      t = loop.newTask(name, body); // never called as a task's body: see runTurn
+      t.runsInline = true;
+      callbackTarget = firstTarget;
+    } else {
+      t = loop.newTask(name, (TaskBody) () -> runLoop(firstTarget));
+    }
     t.onEnd = () -> {
       runner = null;
       stopped = true; // also when the task ended by cancel() or an Error
@@ -266,7 +282,6 @@ public final class ScheduledTask {
       if (restart) {
         restart = false;
         target = now;
-        yieldFirst = false;
       }
       if (target > now) {
         Traps.sleepUntil(self, target); // woken early by stop(): the loop re-checks
@@ -278,18 +293,84 @@ public final class ScheduledTask {
         continue;
       }
       runOnce(self, now - target);
-      long interval = rate.intervalNanos();
-      target = Durations.saturatedAdd(target, interval);
       now = loop.nanoTime();
-      long behind = now - target;
-      if (behind > 0 && behind / interval >= 2) { // (no 2 * interval: it could overflow)
-        skippedRuns += behind / interval;
-        recentSkippedRuns.addAndGet(behind / interval);
-        Flight.scheduleSkipped(loop.name(), name, behind / interval, behind);
-        target = now;
-      }
-      yieldFirst = target <= now;
+      target = nextTarget(target, now);
+      // Late, or restarted by a start() during the run: the next run comes after one yield, so
+      // the others get a turn (a body that stops and starts its own schedule must not hog the
+      // loop).
+      yieldFirst = target <= now || restart;
     }
+  }
+
+  /**
+   * The target after {@code target}, once its run is over at {@code now}: one interval on, or
+   * {@code now} if the schedule has fallen two intervals or more behind (the runs in between are
+   * skipped and counted).
+   */
+  private long nextTarget(long target, long now) {
+    long interval = rate.intervalNanos();
+    long next = Durations.saturatedAdd(target, interval);
+    long behind = now - next;
+    if (behind > 0 && behind / interval >= 2) { // (no 2 * interval: it could overflow)
+      skippedRuns += behind / interval;
+      recentSkippedRuns.addAndGet(behind / interval);
+      Flight.scheduleSkipped(loop.name(), name, behind / interval, behind);
+      return now;
+    }
+    return next;
+  }
+
+  /**
+   * One turn of a callback schedule's task, which the loop runs on the thread that holds the
+   * processor (see Runner.runInline): what {@link #runLoop} does between two suspensions, with
+   * the task's place (its timer, or the ready queue) in the place of a parked thread. Ends the
+   * task as runLoop would end: normally once stopped, or with an Error or the cancellation of a
+   * cancelled schedule.
+   */
+  void runTurn(Task<?> self) {
+    Runner r = loop.runner;
+    try {
+      if (self.cancelRequested) {
+        throw self.cancelled(); // as runLoop's sleep or yield throws when it wakes
+      }
+      boolean yieldFirst = false;
+      while (!stopped) {
+        long now = loop.nanoTime();
+        if (callbackTarget == AT_FIRST_TURN) {
+          callbackTarget = now;
+        }
+        if (restart) {
+          restart = false;
+          callbackTarget = now;
+        }
+        if (callbackTarget > now || yieldFirst) {
+          if (self.cancelRequested) {
+            throw self.cancelled(); // as runLoop's sleep or yield throws before it parks
+          }
+          if (callbackTarget > now) {
+            r.timers.add(self, callbackTarget); // or woken early by stop() or start()
+            self.waitSince = r.passNow;
+            self.setState(Task.State.WAITING);
+          } else {
+            r.makeReady(self); // late: the next run waits for the others' turns, as after a yield
+          }
+          return;
+        }
+        self.setState(Task.State.RUNNING);
+        runOnce(self, now - callbackTarget);
+        now = loop.nanoTime();
+        callbackTarget = nextTarget(callbackTarget, now);
+        yieldFirst = callbackTarget <= now || restart; // as in runLoop
+      }
+      end(self, null);
+    } catch (Throwable e) {
+      end(self, e);
+    }
+  }
+
+  private void end(Task<?> self, Throwable thrown) {
+    self.endInline(thrown);
+    loop.runner.retire(self);
   }
 
   private void runOnce(Task<?> self, long latenessNanos) {

@@ -122,7 +122,7 @@ public final class Semaphore {
    *     belongs to another loop
    */
   public Permit tryAcquire() {
-    Task<?> self = DrivenLoops.requireCurrentTask("tryAcquire");
+    Task<?> self = DrivenLoops.requireLoopCaller("tryAcquire");
     bindTo(self.loop);
     if (free > 0 && waiters.isEmpty()) {
       free--;

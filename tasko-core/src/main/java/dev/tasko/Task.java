@@ -115,6 +115,12 @@ public final class Task<T> extends TimerEntry {
   /** The schedule this task runs, or null: for {@link Loop#dump()}. */
   ScheduledTask schedule;
   /**
+   * Set for the task of a {@linkplain Loop#scheduleCallback callback schedule}: it has no thread of
+   * its own; the loop runs each of its turns on the thread that holds the processor (see
+   * Runner.runInline), and its body may not suspend. Set before the task is queued.
+   */
+  boolean runsInline;
+  /**
    * Loop time, to within a pass, at which the task last began to sleep or wait: for
    * {@link Loop#dump()}. A plain store of a value the loop already has, at each suspension.
    */
@@ -211,6 +217,8 @@ public final class Task<T> extends TimerEntry {
     Task<?> caller = DrivenLoops.currentTask();
     if (caller == null) {
       awaitFromOutside();
+    } else if (caller.runsInline) {
+      throw DrivenLoops.cannotSuspend("join", caller);
     } else if (caller == this) {
       throw new IllegalStateException("task '" + name + "' cannot join itself");
     } else if (caller.loop == loop) {
@@ -411,6 +419,35 @@ public final class Task<T> extends TimerEntry {
       failure = t;
       end = State.FAILED;
     }
+    conclude(end);
+    loop.runner.exit(this);
+  }
+
+  /**
+   * Ends the schedule's task of a {@linkplain Loop#scheduleCallback callback schedule}, whose
+   * turns the loop runs on the thread that holds the processor, as the task's own thread would
+   * end: with {@code thrown} (an {@link Error}, or the cancellation of a cancelled schedule), or
+   * normally when null. Runs on the loop; the caller then takes it out of the loop's lists.
+   */
+  void endInline(Throwable thrown) {
+    State end;
+    if (thrown == null) {
+      end = State.SUCCEEDED;
+    } else if (thrown instanceof CancellationException && cancelRequested) {
+      end = State.CANCELLED;
+    } else {
+      failure = thrown;
+      end = State.FAILED;
+    }
+    conclude(end);
+  }
+
+  /**
+   * The end every task comes to, on the loop: closes the leases it forgot (an onRelease that throws
+   * fails it), reports a failure nobody waits for, then sets {@code end} (the outcome so far) and
+   * wakes its joiners.
+   */
+  private void conclude(State end) {
     Throwable releaseFailure = leases == null || leases.isEmpty() ? null
         : releaseLeasesSince(0, "task '" + name + "'");
     if (releaseFailure != null) {
@@ -430,7 +467,6 @@ public final class Task<T> extends TimerEntry {
     }
     state = end;
     finish();
-    loop.runner.exit(this);
   }
 
   /** Whether anyone waits for this task, and so receives its failure through join(). */

@@ -219,6 +219,33 @@ class ScheduledTaskTest {
   }
 
   @Test
+  void start_afterStopInOwnRun_nextRunWaitsForTheOthersTurn() {
+    // A body that stops and starts its own schedule at every run used to run again at once,
+    // forever, without ever giving the loop back.
+    Loop v = Loop.builder().virtualTime().build();
+    ScheduledTask[] s = new ScheduledTask[1];
+    int[] runs = {0};
+    s[0] = v.schedule(Duration.ofMillis(10), () -> {
+      log.add("run " + runs[0]);
+      s[0].stop();
+      if (++runs[0] < 3) {
+        s[0].start();
+      }
+    });
+    v.addTask(() -> {
+      for (int i = 0; i < 3; i++) {
+        log.add("other " + i);
+        Tasko.yieldNow();
+      }
+    });
+
+    v.run();
+
+    log.assertTaken("run 0", "other 0", "run 1", "other 1", "run 2", "other 2");
+    assertThat(v.nanoTime()).as("each restart runs at once, on a new grid").isZero();
+  }
+
+  @Test
   void stop_fromAnotherThread_takesEffectAtNextPass() throws Exception {
     AtomicInteger runs = new AtomicInteger();
     ScheduledTask task = loop.schedule(Duration.ofNanos(10), runs::incrementAndGet);
