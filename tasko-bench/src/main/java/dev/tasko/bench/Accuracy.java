@@ -5,6 +5,7 @@ import static dev.tasko.Rate.hz;
 import dev.tasko.IdleStrategy;
 import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
+import dev.tasko.TaskBody;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -85,6 +86,14 @@ final class Accuracy {
   }
 
   static List<Result> tasko(String impl, IdleStrategy idle, double seconds) {
+    return tasko(impl, idle, seconds, /* callbacks= */ false);
+  }
+
+  /**
+   * The scenario on tasko: each job a schedule, or with {@code callbacks} a callback schedule
+   * ({@link Loop#scheduleCallback}), whose runs the loop calls without a thread switch.
+   */
+  static List<Result> tasko(String impl, IdleStrategy idle, double seconds, boolean callbacks) {
     long window = (long) (seconds * 1e9);
     // No stall watchdog, as when BENCHMARKS.md was measured: it costs a clock read per switch.
     Loop loop = Loop.builder().name(impl).idleStrategy(idle).noStallWarning().build();
@@ -97,11 +106,13 @@ final class Accuracy {
     for (int i = 0; i < JOBS; i++) {
       Job job = jobs[i] = new Job(rate(i));
       int k = i;
-      schedules[i] = loop.schedule("job-" + i, hz(job.rate), () -> {
+      TaskBody body = () -> {
         if (!job.run(loop.nanoTime(), window, lateness)) {
           schedules[k].stop();
         }
-      });
+      };
+      schedules[i] = callbacks ? loop.scheduleCallback("job-" + i, hz(job.rate), body)
+          : loop.schedule("job-" + i, hz(job.rate), body);
       job.interval = schedules[i].interval().toNanos();
       long[] skipped = {0};
       job.gridRestarted = () -> { // the core counts skipped runs when it restarts the grid

@@ -51,8 +51,9 @@ public final class Harness {
   static final List<String> WORKLOADS = List.of("accuracy", "idle", "scale", "switch");
   /** The implementations of each workload; the last one named is the JDK peer ratios refer to. */
   static final Map<String, List<String>> IMPLS = Map.of(
-      "accuracy", List.of("tasko-java", "tasko-java-slack", "tasko-java-precise", "stpe"),
-      "idle", List.of("tasko-java", "stpe", "jvm-sleep"),
+      "accuracy", List.of("tasko-java", "tasko-java-slack", "tasko-java-precise",
+          "tasko-java-callback", "tasko-java-callback-slack", "stpe"),
+      "idle", List.of("tasko-java", "tasko-java-callback", "stpe", "jvm-sleep"),
       "scale", List.of("tasko-java", "vthreads"),
       "switch", List.of("tasko-java", "vthreads"));
   static final Map<String, String> REFERENCE = Map.of(
@@ -197,9 +198,15 @@ public final class Harness {
       case "accuracy/tasko-java" -> Accuracy.tasko(impl, IdleStrategy.lowPower(), s);
       case "accuracy/tasko-java-slack" -> Accuracy.tasko(impl, IdleStrategy.lowPower(SLACK), s);
       case "accuracy/tasko-java-precise" -> Accuracy.tasko(impl, IdleStrategy.precise(), s);
+      case "accuracy/tasko-java-callback" ->
+          Accuracy.tasko(impl, IdleStrategy.lowPower(), s, /* callbacks= */ true);
+      case "accuracy/tasko-java-callback-slack" ->
+          Accuracy.tasko(impl, IdleStrategy.lowPower(SLACK), s, /* callbacks= */ true);
       case "accuracy/stpe" -> Accuracy.executor(s);
       // Smoke: 10 Hz after a 0.1 s settle, so the run still sees a few ticks in half a second.
       case "idle/tasko-java" -> Idle.tasko(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s);
+      case "idle/tasko-java-callback" ->
+          Idle.tasko(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s, /* callback= */ true);
       case "idle/stpe" -> Idle.executor(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s);
       case "idle/jvm-sleep" -> Idle.sleeper(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s);
       case "scale/tasko-java" -> Scale.tasko(o.tasks());

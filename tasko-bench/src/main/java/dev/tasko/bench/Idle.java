@@ -4,6 +4,7 @@ import static dev.tasko.Rate.hz;
 
 import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
+import dev.tasko.TaskBody;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,18 +91,24 @@ final class Idle {
   }
 
   static List<Result> tasko(double hz, double skip, double seconds) {
+    return tasko(hz, skip, seconds, /* callback= */ false);
+  }
+
+  /** One job on tasko: a schedule, or with {@code callback} a callback schedule. */
+  static List<Result> tasko(double hz, double skip, double seconds, boolean callback) {
     // No stall watchdog, as when BENCHMARKS.md was measured: it costs a clock read per switch.
     Loop loop = Loop.builder().name("idle").noStallWarning().build();
     Thread driver = Thread.currentThread();
     Window w = new Window(skip, seconds);
     ScheduledTask[] self = new ScheduledTask[1];
-    self[0] = loop.schedule(hz(hz), () -> {
+    TaskBody body = () -> {
       if (!w.tick(loop.nanoTime(), driver)) {
         self[0].stop();
       }
-    });
+    };
+    self[0] = callback ? loop.scheduleCallback(hz(hz), body) : loop.schedule(hz(hz), body);
     loop.run();
-    return w.results("tasko-java", seconds, true);
+    return w.results(callback ? "tasko-java-callback" : "tasko-java", seconds, true);
   }
 
   static List<Result> executor(double hz, double skip, double seconds) throws InterruptedException {
