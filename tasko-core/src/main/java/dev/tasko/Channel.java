@@ -210,7 +210,8 @@ public final class Channel<T> implements Iterable<T> {
    * @throws NullPointerException if {@code element} is null
    * @throws ChannelClosedException if the channel is closed, or closes while the task waits (the
    *     element is not added)
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
    *     or while it waits; the element is not added
    */
@@ -264,7 +265,8 @@ public final class Channel<T> implements Iterable<T> {
    * once, without yielding, if an element is queued.
    *
    * @throws ChannelClosedException if the channel is closed and every element has been taken
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
    *     or while it waits; no element is lost
    */
@@ -280,7 +282,8 @@ public final class Channel<T> implements Iterable<T> {
    * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
    *     nanoseconds
    * @throws ChannelClosedException if the channel is closed and every element has been taken
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
    *     or while it waits; no element is lost
    */

@@ -91,7 +91,8 @@ public final class Event {
    * Waits until the event is set. Returns at once, without yielding, if it is set already;
    * otherwise suspends the calling task until {@link #set()}.
    *
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
    *     or while it waits
    */
@@ -116,7 +117,8 @@ public final class Event {
    * @throws NullPointerException if {@code timeout} is null
    * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
    *     nanoseconds
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
    *     or while it waits
    */

@@ -45,7 +45,8 @@ public final class Handle<R> {
    * meanwhile. Close the lease (try-with-resources) to release.
    *
    * @return the lease: the resource, until it is closed
-   * @throws IllegalStateException if not called from a task of a running loop, if the calling task
+   * @throws IllegalStateException if not called from a task of a running loop (a callback
+   *     schedule's body may not wait: see {@link Loop#scheduleCallback}), if the calling task
    *     already holds this resource (through any handle), or if the resource belongs to another
    *     loop
    * @throws CancellationException if the calling task is cancelled before or while it waits; it

@@ -27,6 +27,14 @@ public final class IdleStrategy {
    * behind the choice are in BENCHMARKS.md ("Why the CPU target is missed").
    */
   private static final long SHORT_WAIT_NANOS = 50_000;
+  /**
+   * The same for the driving thread, once it has run callback schedules itself: idling costs it
+   * one timed park and its wake-up, about 20 µs of processor time on a 2-core VM, so it spins only
+   * through a wait shorter than that. Measured with the 96-job test on callback schedules: 20 µs
+   * gave the CPU of a ScheduledThreadPoolExecutor with a lower lateness than its; 50 µs cost 1.3
+   * to 1.4 times its CPU; parking at once gave its CPU and its lateness (BENCHMARKS.md, run J).
+   */
+  private static final long DRIVER_SHORT_WAIT_NANOS = 20_000;
   private static final IdleStrategy LOW_POWER = new IdleStrategy(0, 0);
   private static final Duration DEFAULT_SPIN = Duration.ofNanos(200_000);
 
@@ -94,6 +102,11 @@ public final class IdleStrategy {
   /** A wait this short is spun through by the task holding the processor, without idling. */
   long shortWaitNanos() {
     return Math.max(SHORT_WAIT_NANOS, spinNanos);
+  }
+
+  /** A wait this short is spun through by the driving thread when it holds the processor. */
+  long driverShortWaitNanos() {
+    return Math.max(DRIVER_SHORT_WAIT_NANOS, spinNanos);
   }
 
   /**

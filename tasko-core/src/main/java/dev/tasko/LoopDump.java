@@ -49,7 +49,8 @@ public record LoopDump(String loop, Instant takenAt, long time, boolean complete
    * @param since how long it has been sleeping or waiting (to within one pass of the loop); empty
    *     when it is not waiting
    * @param holds the leases and permits it holds
-   * @param stack its thread's stack, innermost frame first; empty before its first turn
+   * @param stack its thread's stack, innermost frame first; empty before its first turn, and
+   *     for a callback schedule's task (it has no thread between runs)
    */
   public record TaskEntry(String name, Task.State state, String waitsFor, Optional<Duration> since,
       List<String> holds, List<StackTraceElement> stack) {

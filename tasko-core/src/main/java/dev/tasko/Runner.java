@@ -422,7 +422,11 @@ final class Runner {
       return false;
     }
     long deadline = timers.earliestDeadline();
-    if (deadline - ticker.read() > idleStrategy.shortWaitNanos()) {
+    // A task would otherwise hand the baton back to the driver, a round trip that costs more than
+    // a short spin; the driver itself (after running callback schedules) only saves a park.
+    long limit = current == null ? idleStrategy.driverShortWaitNanos()
+        : idleStrategy.shortWaitNanos();
+    if (deadline - ticker.read() > limit) {
       return false;
     }
     while (ticker.read() < deadline && inbox.isEmpty() && !stopRequested && !interruptRequested) {

@@ -6,7 +6,8 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A body run at a fixed rate by {@link Loop#schedule} or {@link Loop#scheduleLater}.
+ * A body run at a fixed rate by {@link Loop#schedule}, {@link Loop#scheduleLater} or
+ * {@link Loop#scheduleCallback}.
  *
  * <h2>Recurrence</h2>
  * Runs are targeted on a fixed grid: the n-th run is due at {@code first + n × interval}, not one
@@ -44,6 +45,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * on: under the default handler, that failure stops {@link Loop#run()}, and the schedule resumes
  * if the loop is run again. {@link #start()} resumes a stopped schedule, with a new grid starting
  * at once, and never doubles a schedule that is still queued.
+ *
+ * <h2>Callback schedules</h2>
+ * A schedule made by {@link Loop#scheduleCallback} keeps time, counts, fails, stops and reports
+ * exactly as described above, but its body is called by the loop itself, on the thread that holds
+ * the processor, with no thread and no thread switch of its own: the way an executor runs a
+ * timer's task, at about its cost. Its body must not suspend; a call that would wait throws
+ * {@link IllegalStateException}.
  *
  * <p>The methods of this class may be called from any thread. {@code start}, {@code stop} and
  * {@code cancel} called from outside the loop take effect at its next pass.

@@ -85,7 +85,8 @@ public final class Semaphore {
    * come, first served). Returns at once, without yielding, if a permit is free and nobody waits.
    *
    * @return the permit; close it to release
-   * @throws IllegalStateException if not called from a task of a running loop, or if the semaphore
+   * @throws IllegalStateException if not called from a task of a running loop (a callback
+   *     schedule's body may not wait: see {@link Loop#scheduleCallback}), or if the semaphore
    *     belongs to another loop
    * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
    *     or while it waits; it then neither holds nor waits for a permit

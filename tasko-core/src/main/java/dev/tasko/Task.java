@@ -18,7 +18,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Each task runs on a virtual thread of its own, but the loop lets exactly one of its tasks run
  * at a time, so code between two suspension points is atomic with respect to the loop's other tasks
- * and state shared only by them needs no locks.
+ * and state shared only by them needs no locks. (The task of a
+ * {@linkplain Loop#scheduleCallback callback schedule} has no thread: the loop calls its body.)
  *
  * <h2>Cancellation</h2>
  * {@link #cancel()} delivers a {@link CancellationException} at the task's current suspension
@@ -211,7 +212,8 @@ public final class Task<T> extends TimerEntry {
    * @return the value returned by the task's body; null for a {@link TaskBody}
    * @throws TaskFailedException if the task failed, with the original exception as its cause
    * @throws CancellationException if the task was cancelled, or the calling task is cancelled
-   * @throws IllegalStateException if a task joins itself
+   * @throws IllegalStateException if a task joins itself, or if called from the body of a
+   *     {@linkplain Loop#scheduleCallback callback schedule}, which may not wait
    */
   public T join() {
     Task<?> caller = DrivenLoops.currentTask();

@@ -68,7 +68,8 @@ public final class TaskGroup implements AutoCloseable {
   /**
    * Opens a group owned by the calling task: only it may {@link #close()} the group.
    *
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    */
   public static TaskGroup open() {
     return new TaskGroup(null, DrivenLoops.requireCurrentTask("open"));

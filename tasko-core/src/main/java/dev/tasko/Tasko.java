@@ -38,7 +38,8 @@ public final class Tasko {
    * @throws NullPointerException if {@code duration} is null
    * @throws IllegalArgumentException if {@code duration} is negative or overflows a long of
    *     nanoseconds
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    * @throws CancellationException if the task is cancelled before or while it sleeps
    */
   public static void sleep(Duration duration) {
@@ -55,7 +56,8 @@ public final class Tasko {
    * Lets every other ready task run once, then continues: the calling task goes to the back of the
    * ready queue and runs again at the loop's next pass.
    *
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    * @throws CancellationException if the task is cancelled
    */
   public static void yieldNow() {
@@ -67,7 +69,8 @@ public final class Tasko {
    * Makes a {@link Suspension} for the calling task: it parks at {@link Suspension#await()} until
    * someone, on any thread, calls {@link Suspension#resume()}.
    *
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    */
   public static Suspension suspend() {
     return suspend("a resume()");
@@ -77,7 +80,8 @@ public final class Tasko {
    * Like {@link #suspend()}, with a description of what the task waits for, shown in diagnostics.
    *
    * @throws NullPointerException if {@code waitsFor} is null
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    */
   public static Suspension suspend(String waitsFor) {
     java.util.Objects.requireNonNull(waitsFor, "waitsFor == null");
@@ -114,7 +118,8 @@ public final class Tasko {
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
    *     nanoseconds
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    */
   public static <T> T withTimeout(Duration timeout, Callable<T> body) {
     long nanos = Durations.nonNegativeNanos(timeout, "timeout");
@@ -156,7 +161,8 @@ public final class Tasko {
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
    *     nanoseconds
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    */
   public static void withTimeout(Duration timeout, TaskBody body) {
     java.util.Objects.requireNonNull(body, "body == null");
@@ -192,7 +198,8 @@ public final class Tasko {
    *     pass through unchanged
    * @throws CancellationException if the task is cancelled before or while the work runs
    * @throws NullPointerException if {@code work} is null
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    */
   public static <T> T blocking(Callable<T> work) {
     java.util.Objects.requireNonNull(work, "work == null");

@@ -47,6 +47,8 @@ final class Accuracy {
     long target;
     long runs;
     long reset;
+    /** When the previous run's body returned: where a scheduler that restarts its grid starts. */
+    long lastEnd;
     /** When each grid reset was seen and how late the run was: for the report. */
     final List<String> resets = new ArrayList<>();
     /**
@@ -73,14 +75,18 @@ final class Accuracy {
         lateness.recordValue(Math.max(0, late));
       }
       if (late >= 2 * interval && gridRestarted.getAsBoolean()) {
-        // the scheduler dropped runs and restarted its grid (tasko may; the executor never)
+        // The scheduler dropped runs and restarted its grid (tasko may; the executor never) where
+        // the previous, late run ended, and this run is the new grid's first. Taking this run's
+        // start instead would put the grid later than the scheduler's by the wait for this run,
+        // and every later run of the job would look early (lateness 0).
         reset++;
         resets.add(String.format(Locale.ROOT, "at %.3f s, %.1f intervals late",
             (now - first) / 1e9, late / (double) interval));
-        target = now;
+        target = lastEnd;
       }
       runs++;
       target += interval;
+      lastEnd = System.nanoTime(); // the clock both tasko's system ticker and the executor read
       return true;
     }
   }

@@ -24,14 +24,15 @@ import java.util.Set;
  * same shape).
  *
  * <pre>
- * Harness [workload...] [--seconds S] [--tasks N] [--rounds R] [--smoke]
+ * Harness [workload...] [--seconds S] [--tasks N] [--rounds R] [--slack US] [--smoke]
  *         [--peers] [--tasko-src DIR] [--python python3] [--in-process]
  *
  * workloads: accuracy idle scale switch, or all (the default)
  *   accuracy  the original tasko's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko
- *             low-power, tasko precise, and a 1-thread ScheduledThreadPoolExecutor (see Accuracy)
- *   idle      one job at 1 Hz for S s (default 10) after a 1 s settle: tasko, the executor, and
- *             a platform thread that only sleeps                               (see Idle)
+ *             low-power (also with US µs of slack, default 150), tasko precise, the same with
+ *             callback schedules, and a 1-thread ScheduledThreadPoolExecutor (see Accuracy)
+ *   idle      one job at 1 Hz for S s (default 10) after a 1 s settle: tasko (a schedule, and a
+ *             callback schedule), the executor, and a platform thread that only sleeps (see Idle)
  *   scale     N tasks (default 100,000) sleeping once 0–1 s: tasko and plain virtual threads
  *   switch    100 tasks yielding in turn, R rounds (default 5) over S s (default 5): tasko and the
  *             virtual-thread baton
@@ -71,6 +72,8 @@ public final class Harness {
     String impl; // set in a child JVM: run only this implementation
     String taskoSrc;
     String python = "python3";
+    /** The slack of the "-slack" accuracy runs: lower CPU for a bounded lateness. */
+    long slackMicros = 150;
 
     static Options parse(String... args) {
       Options o = new Options();
@@ -80,6 +83,7 @@ public final class Harness {
           case "--seconds" -> o.seconds = Double.parseDouble(args[++i]);
           case "--tasks" -> o.tasks = Integer.parseInt(args[++i].replace("_", "").replace(",", ""));
           case "--rounds" -> o.rounds = Integer.parseInt(args[++i]);
+          case "--slack" -> o.slackMicros = Long.parseLong(args[++i]);
           case "--smoke" -> o.smoke = true;
           case "--peers" -> o.peers = true;
           case "--in-process" -> o.inProcess = true;
@@ -101,6 +105,9 @@ public final class Harness {
       }
       if (o.workloads.isEmpty()) {
         o.workloads.addAll(WORKLOADS);
+      }
+      if (o.slackMicros < 0) {
+        throw new IllegalArgumentException("slack < 0: " + o.slackMicros);
       }
       if (o.rounds < 1) {
         throw new IllegalArgumentException("rounds < 1: " + o.rounds);
@@ -132,6 +139,7 @@ public final class Harness {
         a.addAll(List.of("--tasks", Integer.toString(tasks)));
       }
       a.addAll(List.of("--rounds", Integer.toString(rounds)));
+      a.addAll(List.of("--slack", Long.toString(slackMicros)));
       if (smoke) {
         a.add("--smoke");
       }
@@ -139,8 +147,6 @@ public final class Harness {
     }
   }
 
-  /** The slack of the "tasko-java-slack" accuracy run: lower CPU for a bounded lateness. */
-  static final java.time.Duration SLACK = java.time.Duration.ofNanos(150_000);
 
   private Harness() {}
 
@@ -194,14 +200,15 @@ public final class Harness {
   /** Runs one implementation of one workload in this JVM. */
   static List<Result> runOne(String workload, String impl, Options o) throws Exception {
     double s = o.seconds(workload);
+    IdleStrategy slack = IdleStrategy.lowPower(java.time.Duration.ofNanos(o.slackMicros * 1000));
     return switch (workload + "/" + impl) {
       case "accuracy/tasko-java" -> Accuracy.tasko(impl, IdleStrategy.lowPower(), s);
-      case "accuracy/tasko-java-slack" -> Accuracy.tasko(impl, IdleStrategy.lowPower(SLACK), s);
+      case "accuracy/tasko-java-slack" -> Accuracy.tasko(impl, slack, s);
       case "accuracy/tasko-java-precise" -> Accuracy.tasko(impl, IdleStrategy.precise(), s);
       case "accuracy/tasko-java-callback" ->
           Accuracy.tasko(impl, IdleStrategy.lowPower(), s, /* callbacks= */ true);
       case "accuracy/tasko-java-callback-slack" ->
-          Accuracy.tasko(impl, IdleStrategy.lowPower(SLACK), s, /* callbacks= */ true);
+          Accuracy.tasko(impl, slack, s, /* callbacks= */ true);
       case "accuracy/stpe" -> Accuracy.executor(s);
       // Smoke: 10 Hz after a 0.1 s settle, so the run still sees a few ticks in half a second.
       case "idle/tasko-java" -> Idle.tasko(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s);

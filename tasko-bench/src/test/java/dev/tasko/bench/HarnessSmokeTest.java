@@ -43,7 +43,8 @@ class HarnessSmokeTest {
   @Test
   void accuracy_smoke_noJobRunsMoreThanItsRate() throws Exception {
     Map<String, Result> r = run("accuracy", "--smoke", "--in-process");
-    for (String impl : List.of("tasko-java", "tasko-java-slack", "tasko-java-precise", "stpe")) {
+    for (String impl : List.of("tasko-java", "tasko-java-slack", "tasko-java-precise",
+        "tasko-java-callback", "tasko-java-callback-slack", "stpe")) {
       String name = impl + ".accuracy ";
       // One second of job i at 3(i+1)+5 Hz: 14,448 runs in all. How close each implementation
       // comes is the benchmark's to measure, not this test's: on a loaded machine a scheduler
@@ -57,12 +58,13 @@ class HarnessSmokeTest {
           .isGreaterThanOrEqualTo(value(r, name + "lateness_p50"));
     }
     assertThat(r).containsKey("tasko-java.accuracy core_skipped");
+    assertThat(value(r, "tasko-java-callback.accuracy switches")).as("no thread switch").isZero();
   }
 
   @Test
   void idle_smoke_runsTheSteadyStateWindow() throws Exception {
     Map<String, Result> r = run("idle", "--smoke", "--in-process");
-    for (String impl : List.of("tasko-java", "stpe", "jvm-sleep")) {
+    for (String impl : List.of("tasko-java", "tasko-java-callback", "stpe", "jvm-sleep")) {
       // 10 Hz for half a second after the settle: five runs (± one at the window's edge).
       assertThat(value(r, impl + ".idle runs")).as(impl).isBetween(4.0, 6.0);
       assertThat(r).containsKey(impl + ".idle cpu_per_10s");
