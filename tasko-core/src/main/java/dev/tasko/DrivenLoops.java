@@ -12,6 +12,11 @@ package dev.tasko;
  * orders the write before the task runs, so a task always finds itself; another thread may read a
  * stale {@code current}, but that value never names a task whose thread is the reader's own.
  *
+ * <p>A {@linkplain Loop#scheduleCallback callback schedule}'s task has no thread: while the loop
+ * runs one of its turns, {@code current} names it and its {@code thread} field is the thread that
+ * holds the baton and runs it, so the same look finds it; both are put back before the baton
+ * moves on.
+ *
  * <p>This beats a {@code ThreadLocal}: nothing is stored per thread (a {@code ThreadLocal} costs
  * each task's thread a map), and the usual single loop costs one look.
  */

@@ -11,8 +11,10 @@ package dev.tasko;
  * {@link Loop#run()} (or {@link Loop#step()}), which rethrows it; the loop is left usable and the
  * remaining tasks keep their places. If it returns, the loop goes on.
  *
- * <p>The handler may suspend, for example to log over a busy {@link ManagedResource}: the failed
- * task is still live while it runs (other tasks run meanwhile), and it ends, {@link
+ * <p>The handler may suspend (except for a {@linkplain Loop#scheduleCallback callback schedule},
+ * whose failure is handled on the loop's turn, where a suspending call throws
+ * {@link IllegalStateException}), for example to log over a busy {@link ManagedResource}: the
+ * failed task is still live while it runs (other tasks run meanwhile), and it ends, {@link
  * Task.State#FAILED}, with its joiners woken, once the handler returns or throws. If that task is
  * cancelled while its handler waits, the waiting call throws {@link
  * java.util.concurrent.CancellationException}, which stops {@code run()} like any exception

@@ -11,9 +11,11 @@ import java.util.function.BooleanSupplier;
  * <p>{@link #lowPower()} (the default) parks the thread until the deadline or an external wake-up:
  * the processor sleeps, and a timer fires as late as the operating system's timer overshoots. A
  * wait shorter than 50 µs is spun through instead, because waking an idle loop costs processor
- * time of that order. {@link #precise(Duration)} parks until a short window before the deadline,
- * then spins on the ticker, so timers fire within microseconds at the price of one busy core during
- * each window. Neither ever busy-polls while nothing is due. The project's BENCHMARKS.md has
+ * time of that order (20 µs when the thread that would wait is the one inside {@link Loop#run()},
+ * after running {@linkplain Loop#scheduleCallback callback schedules}: it would save only a
+ * park). {@link #precise(Duration)} parks until a short window before the deadline, then spins
+ * on the ticker, so timers fire within microseconds at the price of one busy core during each
+ * window. Neither ever busy-polls while nothing is due. The project's BENCHMARKS.md has
  * measured figures for each.
  *
  * <p>The choice matters only with a real clock; a loop on {@linkplain Loop.Builder#virtualTime()

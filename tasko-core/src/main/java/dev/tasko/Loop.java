@@ -377,8 +377,16 @@ public final class Loop {
    * stopping tasks and schedules, {@link ScheduledTask#changeRate}. While it runs,
    * {@link Tasko#currentTask()} is the schedule's task. A {@link FailureHandler} that handles its
    * failure runs on the loop's turn too, and must not suspend either. Stall warnings do not see a
-   * callback run by the thread inside {@code run()}, since that is the thread that watches. May
-   * be called from any thread.
+   * callback run by the thread inside {@code run()}, since that is the thread that watches.
+   *
+   * <p>The thread a callback runs on is borrowed, with what comes with it: {@code
+   * Thread.currentThread()}, its thread locals and the locks it holds are the host's, and so is
+   * its stack (a callback that recurses deeply may overflow on a task's deep stack where a
+   * schedule's body would not). An interrupt pending on the host is taken off while the callback
+   * runs and put back after; an interrupt that comes during the run stays on the host (on the
+   * thread inside {@code run()}, it makes {@code run()} return after the pass, as usual).
+   *
+   * <p>May be called from any thread.
    *
    * <pre>{@code
    * loop.scheduleCallback(hz(100), () -> count++);

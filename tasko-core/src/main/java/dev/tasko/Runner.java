@@ -76,7 +76,8 @@ final class Runner {
   /**
    * The task holding the baton; null while the driver holds it. Written before each hand-off, so
    * the task handed the baton reads itself here (see DrivenLoops.currentTask()); other threads may
-   * read a stale value, which never names a task running on their own thread.
+   * read a stale value, which never names a task running on their own thread. While the holder
+   * runs a callback schedule's turn (runInline), the callback's task, then the holder again.
    */
   Task<?> current;
   /** For stats(): passes, switches, idle time. */
@@ -387,27 +388,39 @@ final class Runner {
    * task on the thread that waited for it. The turn puts the task back on a timer or in the ready
    * queue, or ends it (see ScheduledTask#runTurn). While it runs, the task is the one calling, so
    * its body finds itself (and is refused if it tries to suspend).
+   *
+   * <p>The thread is borrowed: an interrupt pending on it is taken off for the turn, so that it
+   * does not make the callback's interruptible calls fail, and put back after, together with any
+   * that came during the turn (aimed at the thread, they are the host's). An interrupt of the
+   * driver seen here ends the pass, as one seen while it waits for the baton does.
    */
   private void runInline(Task<?> t) {
     Task<?> holder = current;
+    boolean hostInterrupted = Thread.interrupted();
     current = t;
     t.thread = Thread.currentThread();
-    if (watchdog != null) {
-      watchdog.turnTo(t);
-    }
-    if (timeline != null) {
-      timeline.turnBegan(t, ticker.read());
-    }
     try {
+      if (watchdog != null) {
+        watchdog.turnTo(t);
+      }
+      if (timeline != null) {
+        timeline.turnBegan(t, ticker.read());
+      }
       t.schedule.runTurn(t);
-    } finally {
       if (timeline != null) {
         timeline.turnEnded(t, ticker.read());
       }
+    } finally {
       t.thread = null;
       current = holder;
       if (watchdog != null) {
         watchdog.turnTo(holder);
+      }
+      if (Thread.interrupted() || hostInterrupted) {
+        if (holder == null) {
+          interruptRequested = true; // the driver: end the pass, then run() sees the flag
+        }
+        Thread.currentThread().interrupt();
       }
     }
   }
@@ -701,9 +714,14 @@ final class Runner {
   }
 
   void reportFailure(Task<?> task, Throwable failure) {
-    Flight.taskFailed(name, task.name(), failure);
-    if (trace) {
-      LOG.log(Level.DEBUG, name + ": " + task + " failed", failure);
+    try {
+      Flight.taskFailed(name, task.name(), failure);
+      if (trace) {
+        LOG.log(Level.DEBUG, name + ": " + task + " failed", failure);
+      }
+    } catch (RuntimeException e) {
+      // A failure whose getMessage() or toString() throws still goes to the handler: recording
+      // it must not end the task outside its own end (its thread would die holding the baton).
     }
     try {
       failureHandler.taskFailed(task, failure);

@@ -48,10 +48,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <h2>Callback schedules</h2>
  * A schedule made by {@link Loop#scheduleCallback} keeps time, counts, fails, stops and reports
- * exactly as described above, but its body is called by the loop itself, on the thread that holds
- * the processor, with no thread and no thread switch of its own: the way an executor runs a
- * timer's task, at about its cost. Its body must not suspend; a call that would wait throws
- * {@link IllegalStateException}.
+ * as described above, but its body is called by the loop itself, on the thread that holds the
+ * processor, with no thread and no thread switch of its own: the way an executor runs a timer's
+ * task, at about its cost. Its body must not suspend; a call that would wait throws
+ * {@link IllegalStateException}. It runs on a borrowed thread, whose stack, thread locals and
+ * interrupt status are the host's (see {@link Loop#scheduleCallback}).
  *
  * <p>The methods of this class may be called from any thread. {@code start}, {@code stop} and
  * {@code cancel} called from outside the loop take effect at its next pass.

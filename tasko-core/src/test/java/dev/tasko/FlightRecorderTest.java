@@ -137,4 +137,37 @@ class FlightRecorderTest {
     });
     assertThat(Files.size(file)).isPositive();
   }
+
+  @Test
+  void taskFailure_whileRecording_failureWhoseMessageThrows_stillReachesTheHandler()
+      throws Exception {
+    try (Recording r = new Recording()) {
+      r.enable("dev.tasko.TaskFailure").withThreshold(Duration.ZERO);
+      r.start();
+      List<Throwable> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Loop loop = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+      RuntimeException hostile = new RuntimeException() {
+        @Override
+        public String getMessage() {
+          throw new IllegalStateException("no message today");
+        }
+      };
+      loop.addTask("task", () -> {
+        throw hostile;
+      });
+      ScheduledTask[] s = new ScheduledTask[1];
+      s[0] = loop.scheduleCallback("callback", Duration.ofMillis(1), () -> {
+        s[0].stop();
+        throw hostile;
+      });
+      // Recording the event reads the message; were that to escape, the task's thread would end
+      // holding the processor and run() would never return: hence a thread of its own, joined
+      // with a time limit.
+      Thread driver = Thread.ofPlatform().daemon().start(loop::run);
+      driver.join(Duration.ofSeconds(10));
+
+      assertThat(driver.isAlive()).as("run() returned").isFalse();
+      assertThat(handled).containsExactly(hostile, hostile);
+    }
+  }
 }

@@ -13,9 +13,11 @@ import net.jqwik.api.constraints.Size;
 /**
  * A callback schedule keeps time exactly as a schedule does: random programs of schedules whose
  * runs take random time (the body moves the virtual clock), overrun, fall behind, change rate,
- * stop and start again, beside a task that sleeps and yields, run once with {@link Loop#schedule}
- * and once with {@link Loop#scheduleCallback}. Both give the same events in the same order, and
- * the same counts, skips and lateness.
+ * stop and start again, fail (an exception, an {@link Error}, a failure that makes the handler
+ * stop {@code run()}), cancel themselves or each other, beside a task that sleeps and yields, run
+ * once with {@link Loop#schedule} and once with {@link Loop#scheduleCallback}. Both give the same
+ * events in the same order (the failure handler's included), the same counts, skips and lateness,
+ * and the same end for every schedule's task.
  */
 class ScheduledTaskCallbackPropertyTest {
 
@@ -46,9 +48,15 @@ class ScheduledTaskCallbackPropertyTest {
 
   private static Outcome run(List<Plan> plans, int otherSleepMs, boolean callback) {
     ManualTicker clock = new ManualTicker();
-    Loop loop = Loop.builder().ticker(clock).virtualTime().noStallWarning()
-        .failureHandler((task, failure) -> { }).build();
     List<String> events = new ArrayList<>();
+    Loop loop = Loop.builder().ticker(clock).virtualTime().noStallWarning()
+        .failureHandler((task, failure) -> {
+          events.add("failed " + task.name() + ": " + failure + " @" + clock.read());
+          if (failure.getMessage() != null && failure.getMessage().startsWith("stop")) {
+            throw new IllegalStateException("handler stops run() @" + clock.read());
+          }
+        }).build();
+    List<Task<?>> tasks = new ArrayList<>();
     List<ScheduledTask> schedules = new ArrayList<>();
     for (int i = 0; i < plans.size(); i++) {
       Plan p = plans.get(i);
@@ -56,11 +64,20 @@ class ScheduledTaskCallbackPropertyTest {
       int[] run = {0};
       ScheduledTask[] self = new ScheduledTask[1];
       TaskBody body = () -> {
+        if (!tasks.contains(Tasko.currentTask())) {
+          tasks.add(Tasko.currentTask());
+        }
         int n = run[0]++;
         events.add(name + " run " + n + " @" + clock.read());
         int action = p.actions.get(n % p.actions.size());
-        // Actions 0-13 do nothing; the others change the schedule, or fail the run.
+        // Actions 0-11 do nothing; the others change the schedule, or fail the run.
         switch (action) {
+          case 12 -> schedules.get((schedules.indexOf(self[0]) + 1) % schedules.size()).cancel();
+          case 13 -> {
+            if (n % 5 == 4) { // now and then only, or few schedules would live long
+              throw new AssertionError("run " + n + " breaks");
+            }
+          }
           case 14 -> self[0].changeRate(Duration.ofMillis(1 + (n % 3) * p.intervalMs));
           case 15 -> {
             self[0].stop();
@@ -77,6 +94,12 @@ class ScheduledTaskCallbackPropertyTest {
               self[0].start(); // restarts its grid once this run is over
             }
           }
+          case 18 -> {
+            if (n % 4 == 3) {
+              self[0].cancel();
+            }
+          }
+          case 19 -> throw new IllegalStateException("stop after run " + n);
           default -> { }
         }
         clock.advance(Duration.ofMillis(p.costsMs.get(n % p.costsMs.size())));
@@ -98,9 +121,19 @@ class ScheduledTaskCallbackPropertyTest {
     });
     loop.runLater(Duration.ofNanos(END), () -> schedules.forEach(ScheduledTask::stop));
 
-    loop.run();
+    for (int i = 0; i < 1_000; i++) {
+      try {
+        loop.run();
+        break;
+      } catch (IllegalStateException e) {
+        events.add("run() threw: " + e.getMessage()); // the handler's; run again
+      }
+    }
 
     List<String> stats = new ArrayList<>();
+    for (Task<?> t : tasks) {
+      stats.add(t.name() + " " + t.state());
+    }
     for (ScheduledTask s : schedules) {
       stats.add(s.name() + " " + s.stats() + " max=" + s.stats().latenessMax().toNanos()
           + " scheduled=" + s.isScheduled());

@@ -299,6 +299,53 @@ class ScheduledTaskCallbackTest {
   }
 
   @Test
+  void callback_onATaskThreadWhoseInterruptIsSet_doesNotSeeIt_andTheTaskKeepsIt() {
+    Loop v = Loop.builder().virtualTime().build();
+    List<String> seen = new ArrayList<>();
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = v.scheduleCallback(Duration.ofMillis(10), () -> {
+      seen.add((Thread.currentThread().isVirtual() ? "task thread" : "driver")
+          + ", interrupted " + Thread.currentThread().isInterrupted());
+      if (seen.size() == 2) {
+        s[0].stop();
+      }
+    });
+    v.addTask(() -> {
+      Thread.currentThread().interrupt(); // the task's own business
+      Tasko.sleep(Duration.ofMillis(10)); // the callback's run at 10 borrows this thread
+      seen.add("task, interrupted " + Thread.currentThread().isInterrupted());
+    });
+
+    v.run();
+
+    assertThat(seen).containsExactly("driver, interrupted false",
+        "task thread, interrupted false", "task, interrupted true");
+    assertThat(Thread.interrupted()).isFalse();
+  }
+
+  @Test
+  void run_driverInterruptedWhileCallbacksKeepItBusy_returnsAfterThatPassWithTheFlag() {
+    Loop v = Loop.builder().virtualTime().build();
+    Thread driver = Thread.currentThread();
+    AtomicInteger runs = new AtomicInteger();
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = v.scheduleCallback(Duration.ofMillis(1), () -> {
+      if (runs.incrementAndGet() == 3) {
+        driver.interrupt(); // while a callback runs on it, as a shutdown hook's interrupt may come
+      }
+      if (runs.get() == 1000) {
+        s[0].stop(); // only so that a loop that misses the interrupt still ends
+      }
+    });
+
+    v.run();
+
+    assertThat(Thread.interrupted()).as("run() returns with the driver's flag set").isTrue();
+    assertThat(runs).hasValue(3);
+    assertThat(s[0].isScheduled()).as("it goes on when run again").isTrue();
+  }
+
+  @Test
   void join_ofTheSchedulesTask_fromATask_returnsOnceItStops() {
     Loop v = Loop.builder().virtualTime().build();
     AtomicReference<Task<?>> task = new AtomicReference<>();
