@@ -278,6 +278,16 @@ public final class Tasko {
     return defaultLoop().scheduleLater(rate, body);
   }
 
+  /** {@link Loop#scheduleCallback(Duration, TaskBody)} on the default loop. */
+  public static ScheduledTask scheduleCallback(Duration interval, TaskBody callback) {
+    return defaultLoop().scheduleCallback(interval, callback);
+  }
+
+  /** {@link Loop#scheduleCallback(Rate, TaskBody)} on the default loop. */
+  public static ScheduledTask scheduleCallback(Rate rate, TaskBody callback) {
+    return defaultLoop().scheduleCallback(rate, callback);
+  }
+
   /** {@link Loop#run()} on the default loop. */
   public static void run() {
     defaultLoop().run();

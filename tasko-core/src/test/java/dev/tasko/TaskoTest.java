@@ -57,10 +57,16 @@ class TaskoTest {
       log.add("scheduled");
       s[0].stop();
     });
+    ScheduledTask[] c = new ScheduledTask[1];
+    c[0] = Tasko.scheduleCallback(Duration.ofMillis(1), () -> {
+      log.add("called back");
+      c[0].stop();
+    });
 
     Tasko.run();
 
-    assertThat(log.take()).containsExactlyInAnyOrder("task", "scheduled", "later");
+    assertThat(log.take()).containsExactlyInAnyOrder("task", "scheduled", "later",
+        "called back");
     assertThat(Tasko.defaultLoop()).isSameAs(Tasko.defaultLoop());
     assertThat(Tasko.defaultLoop().name()).isEqualTo("tasko");
   }
