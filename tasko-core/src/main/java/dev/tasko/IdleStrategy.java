@@ -32,9 +32,10 @@ public final class IdleStrategy {
   /**
    * The same for the driving thread, once it has run callback schedules itself: idling costs it
    * one timed park and its wake-up, about 20 µs of processor time on a 2-core VM (BENCHMARKS.md,
-   * "Why the CPU target is missed"), so it spins only through a wait shorter than that. Measured with the 96-job test on callback schedules: 20 µs
-   * gave the CPU of a ScheduledThreadPoolExecutor with a lower lateness than its; 50 µs cost 1.2
-   * to 1.4 times its CPU; parking at once gave its CPU and its lateness (BENCHMARKS.md, run J).
+   * "Why the CPU target is missed"), so it spins only through a wait shorter than that. Measured
+   * with the 96-job test on callback schedules: 20 µs gave the CPU of a
+   * ScheduledThreadPoolExecutor with a lower lateness than its; 50 µs cost 1.2 to 1.4 times its
+   * CPU; parking at once gave its CPU and its lateness (BENCHMARKS.md, run J).
    */
   private static final long DRIVER_SHORT_WAIT_NANOS = 20_000;
   private static final IdleStrategy LOW_POWER = new IdleStrategy(0, 0);
