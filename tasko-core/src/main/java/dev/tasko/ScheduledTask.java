@@ -69,8 +69,12 @@ public final class ScheduledTask {
    * and each run is called by the loop on the thread that holds the processor.
    */
   private final boolean callback;
-  /** A callback schedule's next target: what runLoop keeps in a local. On the loop. */
-  private long callbackTarget;
+  // The runner's place on its grid, kept here rather than on its stack, since a callback
+  // schedule's task has none between turns (see nextStep). On the loop.
+  /** The next run's target; AT_FIRST_TURN until the runner's first turn. */
+  private long target;
+  /** Whether the next run, due already, waits for one yield first (the last run was late). */
+  private boolean yieldFirst;
   /** As given, for rate() and toString(); the loop reads its interval. Written by any thread. */
   private volatile Rate rate;
 
@@ -256,13 +260,14 @@ public final class ScheduledTask {
       }
       return;
     }
+    target = firstTarget;
+    yieldFirst = false;
     Task<Void> t;
     if (callback) {
       t = loop.newTask(name, body); // never called as a task's body: see runTurn
       t.runsInline = true;
-      callbackTarget = firstTarget;
     } else {
-      t = loop.newTask(name, (TaskBody) () -> runLoop(firstTarget));
+      t = loop.newTask(name, (TaskBody) this::runLoop);
     }
     t.onEnd = () -> {
       runner = null;
@@ -281,33 +286,63 @@ public final class ScheduledTask {
     }
   }
 
+  /** What the runner does next; see {@link #nextStep}. */
+  private static final int RUN = 0;
+  private static final int SLEEP = 1;
+  private static final int YIELD = 2;
+  private static final int END = 3;
+
+  /**
+   * The schedule's recurrence, as one step of its runner at {@code now}: end once stopped; a
+   * restart (a start() after a stop()) moves the grid to now; sleep until a target still ahead;
+   * yield once before a run that is late; otherwise run. Shared by the two runners, a task's
+   * thread ({@link #runLoop}) and a callback schedule's turns ({@link #runTurn}).
+   */
+  private int nextStep(long now) {
+    if (stopped) {
+      return END;
+    }
+    if (target == AT_FIRST_TURN) {
+      target = now;
+    }
+    if (restart) {
+      restart = false;
+      target = now;
+    }
+    if (target > now) {
+      return SLEEP; // woken early by stop() or start(): the next step re-checks
+    }
+    if (yieldFirst) {
+      yieldFirst = false;
+      return YIELD;
+    }
+    return RUN;
+  }
+
+  /** Runs the body once, late by {@code now - target}, then moves to the next target. */
+  private void runAndAdvance(Task<?> self, long now) {
+    runOnce(self, now - target);
+    now = loop.nanoTime();
+    target = nextTarget(target, now);
+    // Late, or restarted by a start() during the run: the next run comes after one yield, so
+    // the others get a turn (a body that stops and starts its own schedule must not hog the
+    // loop).
+    yieldFirst = target <= now || restart;
+  }
+
   /** The body of the schedule's task. */
-  private void runLoop(long firstTarget) {
+  private void runLoop() {
     Task<?> self = DrivenLoops.currentTask();
-    long target = firstTarget == AT_FIRST_TURN ? loop.nanoTime() : firstTarget;
-    boolean yieldFirst = false;
-    while (!stopped) {
+    for (;;) {
       long now = loop.nanoTime();
-      if (restart) {
-        restart = false;
-        target = now;
+      switch (nextStep(now)) {
+        case END -> {
+          return;
+        }
+        case SLEEP -> Traps.sleepUntil(self, target);
+        case YIELD -> Traps.yieldNow(self);
+        default -> runAndAdvance(self, now);
       }
-      if (target > now) {
-        Traps.sleepUntil(self, target); // woken early by stop(): the loop re-checks
-        continue;
-      }
-      if (yieldFirst) {
-        yieldFirst = false;
-        Traps.yieldNow(self);
-        continue;
-      }
-      runOnce(self, now - target);
-      now = loop.nanoTime();
-      target = nextTarget(target, now);
-      // Late, or restarted by a start() during the run: the next run comes after one yield, so
-      // the others get a turn (a body that stops and starts its own schedule must not hog the
-      // loop).
-      yieldFirst = target <= now || restart;
     }
   }
 
@@ -342,36 +377,30 @@ public final class ScheduledTask {
       if (self.cancelRequested) {
         throw self.cancelled(); // as runLoop's sleep or yield throws when it wakes
       }
-      boolean yieldFirst = false;
-      while (!stopped) {
+      for (;;) {
         long now = loop.nanoTime();
-        if (callbackTarget == AT_FIRST_TURN) {
-          callbackTarget = now;
-        }
-        if (restart) {
-          restart = false;
-          callbackTarget = now;
-        }
-        if (callbackTarget > now || yieldFirst) {
-          if (self.cancelRequested) {
-            throw self.cancelled(); // as runLoop's sleep or yield throws before it parks
-          }
-          if (callbackTarget > now) {
-            r.timers.add(self, callbackTarget); // or woken early by stop() or start()
-            self.waitSince = r.passNow;
-            self.setState(Task.State.WAITING);
-          } else {
-            r.makeReady(self); // late: the next run waits for the others' turns, as after a yield
-          }
+        int step = nextStep(now);
+        if (step == END) {
+          end(self, null);
           return;
         }
-        self.setState(Task.State.RUNNING);
-        runOnce(self, now - callbackTarget);
-        now = loop.nanoTime();
-        callbackTarget = nextTarget(callbackTarget, now);
-        yieldFirst = callbackTarget <= now || restart; // as in runLoop
+        if (step == RUN) {
+          self.setState(Task.State.RUNNING);
+          runAndAdvance(self, now);
+          continue;
+        }
+        if (self.cancelRequested) {
+          throw self.cancelled(); // as runLoop's sleep or yield throws before it parks
+        }
+        if (step == SLEEP) {
+          r.timers.add(self, target);
+          self.waitSince = r.passNow;
+          self.setState(Task.State.WAITING);
+        } else {
+          r.makeReady(self); // the yield: the next run waits for the others' turns
+        }
+        return;
       }
-      end(self, null);
     } catch (Throwable e) {
       end(self, e);
     }
