@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Callback schedules ({@link Loop#scheduleCallback}): run on the thread holding the processor,
  * with no thread of their own, refused any call that would suspend, and otherwise a schedule.
- * That they keep time exactly as a schedule does is {@link ScheduledTaskCallbackPropertyTest}'s.
+ * That they keep time exactly as a schedule does is {@link ScheduledTaskCallbackPropertyTest}'s;
+ * what both kinds must do, {@link ScheduledTaskTest}'s tests that take a {@code Kind}.
  */
 class ScheduledTaskCallbackTest {
   private final EventLog log = new EventLog();
@@ -156,49 +157,6 @@ class ScheduledTaskCallbackTest {
   }
 
   @Test
-  void callback_throws_handlerGetsItNamingTheSchedule_andItGoesOn() {
-    List<String> failures = new ArrayList<>();
-    Loop v = Loop.builder().virtualTime()
-        .failureHandler((task, failure) -> failures.add(task.name() + ": " + failure.getMessage()))
-        .build();
-    ScheduledTask[] s = new ScheduledTask[1];
-    int[] run = {0};
-    s[0] = v.scheduleCallback("flaky", Duration.ofMillis(100), () -> {
-      if (++run[0] == 3) {
-        s[0].stop();
-      }
-      throw new Exception("run " + run[0]);
-    });
-
-    v.run();
-
-    assertThat(failures).containsExactly("flaky: run 1", "flaky: run 2", "flaky: run 3");
-  }
-
-  @Test
-  void callback_throws_defaultHandlerStopsRun_andTheScheduleGoesOnWhenRunAgain() {
-    Loop v = Loop.builder().virtualTime().build();
-    AtomicInteger runs = new AtomicInteger();
-    ScheduledTask[] s = new ScheduledTask[1];
-    s[0] = v.scheduleCallback("flaky", Duration.ofSeconds(1), () -> {
-      if (runs.incrementAndGet() == 2) {
-        throw new IllegalStateException("sensor glitch");
-      }
-      if (runs.get() == 4) {
-        s[0].stop();
-      }
-    });
-
-    assertThatThrownBy(v::run).isInstanceOf(TaskFailedException.class)
-        .hasMessageContaining("task 'flaky' failed").hasMessageContaining("sensor glitch");
-    assertThat(runs).hasValue(2);
-    assertThat(s[0].isScheduled()).isTrue();
-
-    v.run();
-    assertThat(runs).hasValue(4);
-  }
-
-  @Test
   void callback_throwsError_endsTheScheduleFailed() {
     List<Throwable> failures = new ArrayList<>();
     Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> failures.add(f)).build();
@@ -272,30 +230,6 @@ class ScheduledTaskCallbackTest {
     loop.step();
     assertThat(runs).hasValue(3);
     assertThat(s.stats().latenessMax()).isZero();
-  }
-
-  @Test
-  void start_afterStopInOwnRun_nextRunWaitsForTheOthersTurn() {
-    Loop v = Loop.builder().virtualTime().build();
-    ScheduledTask[] s = new ScheduledTask[1];
-    int[] runs = {0};
-    s[0] = v.scheduleCallback(Duration.ofMillis(10), () -> {
-      log.add("run " + runs[0]);
-      s[0].stop();
-      if (++runs[0] < 3) {
-        s[0].start();
-      }
-    });
-    v.addTask(() -> {
-      for (int i = 0; i < 3; i++) {
-        log.add("other " + i);
-        Tasko.yieldNow();
-      }
-    });
-
-    v.run();
-
-    log.assertTaken("run 0", "other 0", "run 1", "other 1", "run 2", "other 2");
   }
 
   @Test

@@ -12,11 +12,34 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class ScheduledTaskTest {
   private final ManualTicker ticker = new ManualTicker();
   private final Loop loop = Loop.builder().ticker(ticker).build();
   private final EventLog log = new EventLog();
+
+  /**
+   * The two kinds of schedule: a task's ({@link Loop#schedule}) and a callback
+   * ({@link Loop#scheduleCallback}). What both must do runs with each.
+   */
+  enum Kind {
+    TASK {
+      @Override
+      ScheduledTask make(Loop loop, String name, Duration interval, TaskBody body) {
+        return loop.schedule(name, interval, body);
+      }
+    },
+    CALLBACK {
+      @Override
+      ScheduledTask make(Loop loop, String name, Duration interval, TaskBody body) {
+        return loop.scheduleCallback(name, interval, body);
+      }
+    };
+
+    abstract ScheduledTask make(Loop loop, String name, Duration interval, TaskBody body);
+  }
 
   private void at(long nanos) {
     ticker.advance(Duration.ofNanos(nanos - ticker.read()));
@@ -218,14 +241,15 @@ class ScheduledTaskTest {
     assertThat(loop.taskCount()).isEqualTo(1);
   }
 
-  @Test
-  void start_afterStopInOwnRun_nextRunWaitsForTheOthersTurn() {
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void start_afterStopInOwnRun_nextRunWaitsForTheOthersTurn(Kind kind) {
     // A body that stops and starts its own schedule at every run used to run again at once,
     // forever, without ever giving the loop back.
     Loop v = Loop.builder().virtualTime().build();
     ScheduledTask[] s = new ScheduledTask[1];
     int[] runs = {0};
-    s[0] = v.schedule(Duration.ofMillis(10), () -> {
+    s[0] = kind.make(v, "s", Duration.ofMillis(10), () -> {
       log.add("run " + runs[0]);
       s[0].stop();
       if (++runs[0] < 3) {
@@ -319,12 +343,13 @@ class ScheduledTaskTest {
     assertThat(task.interval()).isEqualTo(Duration.ofMillis(100));
   }
 
-  @Test
-  void iterationThrows_defaultHandler_stopsRun_scheduleGoesOnWhenRunAgain() {
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void iterationThrows_defaultHandler_stopsRun_scheduleGoesOnWhenRunAgain(Kind kind) {
     Loop v = Loop.builder().virtualTime().build();
     AtomicInteger runs = new AtomicInteger();
     ScheduledTask[] s = new ScheduledTask[1];
-    s[0] = v.schedule("flaky", Duration.ofSeconds(1), () -> {
+    s[0] = kind.make(v, "flaky", Duration.ofSeconds(1), () -> {
       if (runs.incrementAndGet() == 2) {
         throw new IllegalStateException("sensor glitch");
       }
@@ -342,15 +367,16 @@ class ScheduledTaskTest {
     assertThat(runs).hasValue(4);
   }
 
-  @Test
-  void iterationThrows_logAndContinue_scheduleKeepsItsRate() {
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void iterationThrows_logAndContinue_scheduleKeepsItsRate(Kind kind) {
     List<String> failures = new ArrayList<>();
     Loop v = Loop.builder().virtualTime()
         .failureHandler((task, failure) -> failures.add(task.name() + ": " + failure.getMessage()))
         .build();
     List<Long> starts = new ArrayList<>();
     ScheduledTask[] s = new ScheduledTask[1];
-    s[0] = v.schedule("flaky", Duration.ofMillis(100), () -> {
+    s[0] = kind.make(v, "flaky", Duration.ofMillis(100), () -> {
       starts.add(v.nanoTime() / 1_000_000);
       if (starts.size() == 4) {
         s[0].stop();
