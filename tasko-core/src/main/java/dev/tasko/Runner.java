@@ -647,13 +647,21 @@ final class Runner {
     // stack of every sleeping task). park() returns at once while the thread's interrupt flag is
     // set, so the flag is taken off while the task waits (else its thread would spin on a core)
     // and put back before it runs on: the task finds its flag as it left it.
+    // The test before the park and the test after it are two branches, not one loop condition:
+    // a sleeping task's stack keeps this method's compiled code, and code compiled while tasks
+    // were only going to sleep (a first pass of thousands) has seen the turn test fail and never
+    // pass. Were it one branch, the JIT would leave a trap on its passing side, and every one of
+    // those tasks would be deoptimized on waking. The test after the park has seen nothing then,
+    // and is compiled without a trap.
     boolean interrupted = false;
     try {
-      while (!self.turn) {
-        LockSupport.park(this);
-        if (Thread.interrupted()) {
-          interrupted = true;
-        }
+      if (!self.turn) {
+        do {
+          LockSupport.park(this);
+          if (Thread.interrupted()) {
+            interrupted = true;
+          }
+        } while (!self.turn);
       }
     } catch (Throwable e) {
       // A stack overflow (or out of memory) on the way into park(), after the processor was

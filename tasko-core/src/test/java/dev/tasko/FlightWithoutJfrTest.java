@@ -2,10 +2,7 @@ package dev.tasko;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,17 +35,9 @@ class FlightWithoutJfrTest {
   }
 
   private static String run(String... jvmOptions) throws Exception {
-    String javaCmd = ProcessHandle.current().info().command().orElseThrow();
-    String classPath = Path.of(Loop.class.getProtectionDomain().getCodeSource().getLocation()
-        .toURI()) + File.pathSeparator + Path.of(FlightWithoutJfrTest.class
-        .getProtectionDomain().getCodeSource().getLocation().toURI());
-    List<String> command = new ArrayList<>(List.of(javaCmd));
-    command.addAll(List.of(jvmOptions));
-    command.addAll(List.of("-verbose:class", "-cp", classPath, Main.class.getName()));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor()).as(out).isZero();
-    return out;
+    List<String> options = new ArrayList<>(List.of(jvmOptions));
+    options.add("-verbose:class");
+    return ChildJvm.run(options, Main.class);
   }
 
   /** The program of the JVM without jdk.jfr. */
