@@ -94,6 +94,7 @@ public final class Loop {
   private Loop(Builder b) {
     this.name = b.name != null ? b.name : "loop-" + loopNames.incrementAndGet();
     this.runner = new Runner(this, name, b);
+    ThreadExitWarmUp.ensure();
   }
 
 
