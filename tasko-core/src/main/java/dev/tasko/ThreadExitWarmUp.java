@@ -9,9 +9,9 @@ import java.time.Duration;
  * goes to sleep). If the JIT compiles the JDK's virtual-thread body in that window, the code that
  * runs after a thread's task returns refers to a class nothing has loaded yet (the JDK's
  * end-of-thread event), so the compiler leaves a trap there. Each of those threads, ending later,
- * falls into the trap and is deoptimized: measured with a million sleeping tasks, tens of
- * thousands of deoptimizations and about a quarter of the run's CPU. One thread ended beforehand
- * loads the class, and the compiled code has no trap.
+ * falls into the trap and is deoptimized: measured with a million sleeping tasks, over 600,000
+ * deoptimizations and about a third of the run's CPU. One thread ended beforehand loads the
+ * class, and the compiled code has no trap.
  */
 final class ThreadExitWarmUp {
   /** Long enough for an idle JVM; a busy one gains nothing from waiting longer. */
