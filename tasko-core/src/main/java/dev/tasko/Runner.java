@@ -48,7 +48,8 @@ final class Runner {
    * the hand-off from that frame after it wakes: with the code inlined, each such task was
    * deoptimized once, and then ran its loop interpreted. Through the handle it calls the current
    * compiled code instead. Measured with 100,000 looping sleepers: 12 s instead of 16 s for
-   * four million wake-ups. The call through the handle costs nothing measurable in a switch.
+   * four million wake-ups. The call through the handle costs nothing measurable in a switch; a
+   * million one-shot sleepers may take about a tenth longer (BENCHMARKS.md, run K).
    */
   private final MethodHandle switchAwayCall = SWITCH_AWAY;
 
