@@ -2,14 +2,24 @@ package dev.tasko;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedMethod;
+import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
 
 /**
  * Tasks that went to sleep in compiled code wake without being deoptimized. The program runs in a
  * JVM of its own where compilation is synchronous ({@code -Xbatch}), so what the compiler had seen
- * when it compiled is the same on every run; the JVM's deoptimization log counts the traps.
+ * when it compiled is the same on every run; a Flight Recorder recording of the JVM's
+ * {@code jdk.Deoptimization} events counts the traps.
  */
 class RunnerParkCompiledTest {
 
@@ -19,13 +29,10 @@ class RunnerParkCompiledTest {
     // park() is compiled after its first 1,000 calls, when no task has yet resumed from it, and
     // each sleeping task's stack keeps that compiled frame. The old code had a trap after the
     // park, on the branch no task had taken yet: every task fell into it on waking.
-    String out = ChildJvm.run(List.of("-Xbatch", "-XX:-TieredCompilation",
-        "-XX:CompileThreshold=1000", "-Xlog:deoptimization=debug:stdout"), Sleepers.class);
+    String out = ChildJvm.run(COMPILE_FIRST, Sleepers.class);
 
     assertThat(out).contains("20000 tasks ended");
-    assertThat(out.lines().filter(l -> l.contains("dev.tasko.Runner.park(")).count())
-        .as(out)
-        .isLessThan(100); // the old code: one per task
+    assertThat(trapsIn(out, "park")).as(out).isLessThan(100); // the old code: one per task
   }
 
   @Test
@@ -34,18 +41,62 @@ class RunnerParkCompiledTest {
     // hand-off (next(), handTo()) from the frame compiled in the first pass. Where that frame had
     // the hand-off inlined, with a profile that had never seen a wake, every task was
     // deoptimized there (18,594 traps in Runner.next() in the old code).
-    String out = ChildJvm.run(List.of("-Xbatch", "-XX:-TieredCompilation",
-        "-XX:CompileThreshold=1000", "-Xlog:deoptimization=debug:stdout"), LoopingSleepers.class);
+    String out = ChildJvm.run(COMPILE_FIRST, LoopingSleepers.class);
 
     assertThat(out).contains("60000 wakes");
-    assertThat(out.lines().filter(l -> l.contains(" dev.tasko.Runner.")).count())
-        .as(out)
-        .isLessThan(100);
+    assertThat(trapsIn(out, "next")).as(out).isLessThan(100);
+  }
+
+  /** Compiles a method at its 1,000th call, before that call goes on. */
+  private static final List<String> COMPILE_FIRST =
+      List.of("-Xbatch", "-XX:-TieredCompilation", "-XX:CompileThreshold=1000");
+
+  /** What {@link #countTraps} printed for {@code Runner.method}. */
+  private static long trapsIn(String out, String method) {
+    String prefix = "deoptimized in Runner." + method + ": ";
+    return out.lines()
+        .filter(l -> l.startsWith(prefix))
+        .mapToLong(l -> Long.parseLong(l.substring(prefix.length())))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no count for " + method + " in:\n" + out));
+  }
+
+  /**
+   * Runs {@code program} under a recording of the JVM's deoptimizations, then prints how many
+   * were in each method of {@link Runner}, a line each: "deoptimized in Runner.park: 0".
+   */
+  static void countTraps(Runnable program) throws IOException {
+    Path file = Files.createTempFile("deoptimizations", ".jfr");
+    try (Recording recording = new Recording()) {
+      recording.enable("jdk.Deoptimization");
+      recording.start();
+      program.run();
+      recording.stop();
+      recording.dump(file);
+      Map<String, Long> counts = new TreeMap<>(Map.of("park", 0L, "next", 0L));
+      for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+        if (!e.getEventType().getName().equals("jdk.Deoptimization")) {
+          continue; // the recording also holds events about itself
+        }
+        RecordedMethod m = e.getValue("method");
+        if (m != null && m.getType().getName().equals(Runner.class.getName())) {
+          counts.merge(m.getName(), 1L, Long::sum);
+        }
+      }
+      counts.forEach((method, n) ->
+          System.out.println("deoptimized in Runner." + method + ": " + n));
+    } finally {
+      Files.deleteIfExists(file);
+    }
   }
 
   /** 20,000 tasks that each sleep once. */
   static final class Sleepers {
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
+      countTraps(Sleepers::run);
+    }
+
+    private static void run() {
       Loop loop = Loop.builder().virtualTime().noStallWarning().build();
       int[] ended = new int[1];
       for (int i = 0; i < 20_000; i++) {
@@ -61,7 +112,11 @@ class RunnerParkCompiledTest {
 
   /** 20,000 tasks that each sleep three times. */
   static final class LoopingSleepers {
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
+      countTraps(LoopingSleepers::run);
+    }
+
+    private static void run() {
       Loop loop = Loop.builder().virtualTime().noStallWarning().build();
       int[] wakes = new int[1];
       for (int i = 0; i < 20_000; i++) {
