@@ -671,14 +671,18 @@ final class Runner {
     try {
       switched = (boolean) switchAwayCall.invokeExact(this, self);
     } catch (Throwable e) {
-      // An error in the loop's own code (a stack overflow) before the hand-off: the task still
-      // holds the processor and goes on with the error, so take it out of where it was queued.
-      // Best effort: if this throws too, its stale place is skipped once it ends.
-      timers.remove(self);
-      if (ready.removeLastOccurrence(self) && passRemaining > ready.size()) {
-        passRemaining = ready.size(); // it may have been counted in a pass opened meanwhile
+      // An error in the loop's own code (a stack overflow) before the hand-off began (current is
+      // still this task): the task still holds the processor and goes on with the error, so take
+      // it out of where it was queued. Best effort: if this throws too, its stale place is
+      // skipped once it ends. An error inside the hand-off itself leaves the queues alone, as it
+      // always did: another task may already hold the processor.
+      if (current == self) {
+        timers.remove(self);
+        if (ready.removeLastOccurrence(self) && passRemaining > ready.size()) {
+          passRemaining = ready.size(); // it may have been counted in a pass opened meanwhile
+        }
+        self.setState(Task.State.RUNNING);
       }
-      self.setState(Task.State.RUNNING);
       if (e instanceof RuntimeException r) {
         throw r;
       }

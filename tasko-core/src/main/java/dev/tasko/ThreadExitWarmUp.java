@@ -3,7 +3,8 @@ package dev.tasko;
 import java.time.Duration;
 
 /**
- * Ends one virtual thread before a loop's first task starts, once per JVM.
+ * Ends one virtual thread, once per JVM, when the first loop is built: before its first task
+ * starts, as a rule.
  *
  * <p>Why: a loop may start thousands of tasks before any of them ends (every task of a first pass
  * goes to sleep). If the JIT compiles the JDK's virtual-thread body in that window, the code that
@@ -21,14 +22,24 @@ final class ThreadExitWarmUp {
 
   private ThreadExitWarmUp() {}
 
-  /** Starts and joins one empty virtual thread, the first time only; keeps any interrupt. */
+  /**
+   * Starts one empty virtual thread, the first time only, and waits for it to end unless the
+   * caller is itself a virtual thread; keeps any interrupt. A virtual caller may be pinned to its
+   * carrier (in a class initializer, for one), and with a single carrier the warm-up could not
+   * run until the wait gave up; it does not wait, and the warm-up, queued before any task's
+   * thread, still ends first in practice.
+   */
   static void ensure() {
     if (done) {
       return;
     }
     done = true; // a race lets two callers both do it: harmless
+    Thread t = Thread.ofVirtual().name("tasko-warm-up").start(ThreadExitWarmUp::nothing);
+    if (Thread.currentThread().isVirtual()) {
+      return;
+    }
     try {
-      Thread.ofVirtual().name("tasko-warm-up").start(ThreadExitWarmUp::nothing).join(JOIN_LIMIT);
+      t.join(JOIN_LIMIT);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt(); // the caller's, kept for it; the warm-up is optional
     }
