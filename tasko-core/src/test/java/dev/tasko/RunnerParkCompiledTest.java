@@ -27,7 +27,7 @@ class RunnerParkCompiledTest {
     // park() is compiled after its first 1,000 calls, when no task has yet resumed from it, and
     // each sleeping task's stack keeps that compiled frame. The old code had a trap after the
     // park, on the branch no task had taken yet: every task fell into it on waking.
-    String out = ChildJvm.run(COMPILE_FIRST, Sleepers.class);
+    String out = ChildJvm.run(compileFirst(1), Sleepers.class);
 
     assertThat(out).contains("20000 tasks ended");
     assertThat(count(out, "the test's own code")).as(out).isGreaterThan(10_000); // the control
@@ -40,16 +40,21 @@ class RunnerParkCompiledTest {
     // hand-off (next(), handTo()) from the frame compiled in the first pass. Where that frame had
     // the hand-off inlined, with a profile that had never seen a wake, every task was
     // deoptimized there (18,596 traps in Runner.next() in the old code).
-    String out = ChildJvm.run(COMPILE_FIRST, LoopingSleepers.class);
+    String out = ChildJvm.run(compileFirst(3), Sleepers.class);
 
     assertThat(out).contains("60000 wakes");
     assertThat(count(out, "the test's own code")).as(out).isGreaterThan(10_000);
     assertThat(count(out, "the library")).as(out).isLessThan(100);
   }
 
-  /** Compiles a method at its 1,000th call, before that call goes on. */
-  private static final List<String> COMPILE_FIRST =
-      List.of("-Xbatch", "-XX:-TieredCompilation", "-XX:CompileThreshold=1000");
+  /**
+   * Options for {@link Sleepers} with {@code sleeps} sleeps per task, in a JVM that compiles a
+   * method at its 1,000th call, before that call goes on.
+   */
+  private static List<String> compileFirst(int sleeps) {
+    return List.of("-Xbatch", "-XX:-TieredCompilation", "-XX:CompileThreshold=1000",
+        "-Dsleeps=" + sleeps);
+  }
 
   /** What {@link #countTraps} printed for {@code where}. */
   private static long count(String out, String where) {
@@ -97,48 +102,32 @@ class RunnerParkCompiledTest {
     }
   }
 
-  /** 20,000 tasks that each sleep once. */
+  /**
+   * 20,000 tasks that each sleep {@code -Dsleeps} times, in a loop left only after a wake; prints
+   * how many tasks ended and how many wakes there were.
+   */
   static final class Sleepers {
     public static void main(String[] args) throws IOException {
       countTraps(Sleepers::run);
     }
 
     private static void run() {
+      int sleeps = Integer.getInteger("sleeps");
       Loop loop = Loop.builder().virtualTime().noStallWarning().build();
       int[] ended = new int[1];
+      int[] wakes = new int[1];
       for (int i = 0; i < 20_000; i++) {
+        long offset = i % 1000;
         loop.addTask(() -> {
-          for (int k = 0; k < 1; k++) { // a loop of one sleep: left only after the wake
-            Tasko.sleep(Duration.ofMillis(1));
+          for (int k = 1; k <= sleeps; k++) {
+            Tasko.sleep(Duration.ofNanos(1_000 * k + offset));
+            wakes[0]++;
           }
           ended[0]++;
         });
       }
       loop.run();
-      System.out.println(ended[0] + " tasks ended");
-    }
-  }
-
-  /** 20,000 tasks that each sleep three times. */
-  static final class LoopingSleepers {
-    public static void main(String[] args) throws IOException {
-      countTraps(LoopingSleepers::run);
-    }
-
-    private static void run() {
-      Loop loop = Loop.builder().virtualTime().noStallWarning().build();
-      int[] wakes = new int[1];
-      for (int i = 0; i < 20_000; i++) {
-        long offset = i % 1000;
-        loop.addTask(() -> {
-          for (int k = 1; k <= 3; k++) {
-            Tasko.sleep(Duration.ofNanos(1_000 * k + offset));
-            wakes[0]++;
-          }
-        });
-      }
-      loop.run();
-      System.out.println(wakes[0] + " wakes");
+      System.out.println(ended[0] + " tasks ended, " + wakes[0] + " wakes");
     }
   }
 }
