@@ -110,13 +110,19 @@ final class Timers {
     return walk;
   }
 
+  // The heap changes only inside place(), which calls nothing, and by plain stores after it has
+  // returned. A call may throw (a StackOverflowError when a task suspends on a nearly exhausted
+  // stack); thrown on the way into place(), it leaves the heap as it was, never half-changed with
+  // a timer lost.
+
   void add(TimerEntry entry, long deadline) {
     entry.deadline = deadline;
     entry.timerSeq = nextSeq++;
     if (size == heap.length) {
       heap = Arrays.copyOf(heap, size * 2);
     }
-    siftUp(size++, entry);
+    place(size, entry, size + 1);
+    size++;
   }
 
   /**
@@ -143,15 +149,13 @@ final class Timers {
 
   private void removeAt(int i) {
     TimerEntry removed = heap[i];
-    removed.heapIndex = -1;
-    TimerEntry last = heap[--size];
-    heap[size] = null;
-    if (i < size) {
-      siftDown(i, last);
-      if (heap[i] == last) {
-        siftUp(i, last);
-      }
+    int n = size - 1;
+    if (i < n) {
+      place(i, heap[n], n); // the last entry takes the removed one's place
     }
+    heap[n] = null;
+    size = n;
+    removed.heapIndex = -1;
     // Give back what a burst of sleepers took: halve the array when it is three quarters empty
     // (halving at a quarter, growing when full: no size makes it flip back and forth).
     if (heap.length > MIN_CAPACITY && size < heap.length / 4) {
@@ -159,43 +163,45 @@ final class Timers {
     }
   }
 
-  private void siftUp(int i, TimerEntry t) {
-    while (i > 0) {
-      int parent = (i - 1) >>> 1;
-      TimerEntry p = heap[parent];
-      if (!before(t, p)) {
-        break;
-      }
-      heap[i] = p;
-      p.heapIndex = i;
-      i = parent;
-    }
-    heap[i] = t;
-    t.heapIndex = i;
-  }
-
-  private void siftDown(int i, TimerEntry t) {
-    int half = size >>> 1;
-    while (i < half) {
-      int child = 2 * i + 1;
+  /**
+   * Puts {@code t} at {@code i} in the heap of its first {@code n} entries, then moves it down or
+   * up to where it belongs. Earlier deadline first; equal deadlines in the order they were set.
+   * Calls nothing (see above).
+   */
+  private void place(int i, TimerEntry t, int n) {
+    int half = n >>> 1;
+    int k = i;
+    while (k < half) {
+      int child = 2 * k + 1;
       TimerEntry c = heap[child];
       int right = child + 1;
-      if (right < size && before(heap[right], c)) {
-        child = right;
-        c = heap[child];
+      if (right < n) {
+        TimerEntry r = heap[right];
+        if (r.deadline < c.deadline || (r.deadline == c.deadline && r.timerSeq < c.timerSeq)) {
+          child = right;
+          c = r;
+        }
       }
-      if (!before(c, t)) {
-        break;
+      if (c.deadline > t.deadline || (c.deadline == t.deadline && c.timerSeq > t.timerSeq)) {
+        break; // t comes before its earlier child
       }
-      heap[i] = c;
-      c.heapIndex = i;
-      i = child;
+      heap[k] = c;
+      c.heapIndex = k;
+      k = child;
     }
-    heap[i] = t;
-    t.heapIndex = i;
-  }
-
-  private static boolean before(TimerEntry a, TimerEntry b) {
-    return a.deadline < b.deadline || (a.deadline == b.deadline && a.timerSeq < b.timerSeq);
+    if (k == i) { // not moved down: it may belong higher up
+      while (k > 0) {
+        int parent = (k - 1) >>> 1;
+        TimerEntry p = heap[parent];
+        if (p.deadline < t.deadline || (p.deadline == t.deadline && p.timerSeq < t.timerSeq)) {
+          break;
+        }
+        heap[k] = p;
+        p.heapIndex = k;
+        k = parent;
+      }
+    }
+    heap[k] = t;
+    t.heapIndex = k;
   }
 }

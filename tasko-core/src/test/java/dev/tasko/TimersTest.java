@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class TimersTest {
@@ -106,5 +108,135 @@ class TimersTest {
 
     assertThat(timers.earliestAfter(10, 4)).isEqualTo(10);
     assertThat(timers.earliestAfter(10, 64)).isEqualTo(50);
+  }
+
+  @Test
+  void addRemovePoll_stackOverflowAtEveryDepth_leaveTheHeapWhole() throws Exception {
+    // A task suspends on whatever stack it has left, and the loop then adds or takes its timer:
+    // a stack overflow there must leave the heap as it was or as it should be, not half-changed
+    // (the old add() counted the entry before placing it, and a later poll met an empty slot).
+    // In a JVM that only interprets, frames have the same size on every run, so trying every
+    // depth near the end of the stack makes the overflow strike at each call in turn.
+    String out = ChildJvm.run(List.of("-Xint"), OverflowingTimers.class);
+
+    assertThat(out).as(out).contains("broken heaps: 0");
+    assertThat(out).as(out).doesNotContain("overflows inside: 0,"); // the control
+  }
+
+  /**
+   * On a thread with a small stack, adds, removes or polls a timer at every depth near the end of
+   * the stack, then checks that the heap holds exactly the entries it should, in order.
+   */
+  static final class OverflowingTimers {
+    private static final class Entry extends TimerEntry {}
+
+    private static boolean reached;
+
+    public static void main(String[] args) throws Exception {
+      int[] counts = new int[2];
+      Thread t = new Thread(null, () -> run(counts), "small-stack", 256 * 1024);
+      t.start();
+      t.join();
+      System.out.println("overflows inside: " + counts[0] + ", broken heaps: " + counts[1]);
+    }
+
+    private static void run(int[] counts) {
+      int low = 0; // the operation is reached at this depth
+      int high = 1 << 16; // it is not
+      while (high - low > 1) {
+        int mid = (low + high) >>> 1;
+        if (at(mid, () -> {}) != NOT_REACHED) {
+          low = mid;
+        } else {
+          high = mid;
+        }
+      }
+      for (int depth = low - 150; depth <= low; depth++) {
+        for (int op = 0; op < 3; op++) {
+          Timers timers = new Timers();
+          Random random = new Random(depth);
+          Set<TimerEntry> expected = new HashSet<>();
+          Entry[] entries = new Entry[20];
+          for (int i = 0; i < entries.length; i++) {
+            entries[i] = new Entry();
+            timers.add(entries[i], random.nextInt(100));
+            expected.add(entries[i]);
+          }
+          Entry extra = new Entry();
+          TimerEntry first = entries[0];
+          for (Entry e : entries) {
+            if (e.deadline < first.deadline) {
+              first = e;
+            }
+          }
+          int which = op;
+          int outcome = at(depth, () -> {
+            switch (which) {
+              case 0 -> timers.add(extra, 50);
+              case 1 -> timers.remove(entries[7]);
+              default -> timers.pollDue(Long.MAX_VALUE);
+            }
+          });
+          if (outcome == OVERFLOWED_INSIDE) {
+            counts[0]++;
+          }
+          // What the operation did, by its entry's heap index: -1 once out of the heap.
+          if (extra.heapIndex >= 0) {
+            expected.add(extra);
+          }
+          if (entries[7].heapIndex < 0) {
+            expected.remove(entries[7]);
+          }
+          if (first.heapIndex < 0) {
+            expected.remove(first);
+          }
+          if (!drainsTo(timers, expected)) {
+            counts[1]++;
+            System.out.println("broken heap after op " + op + " at depth " + depth);
+          }
+        }
+      }
+    }
+
+    private static final int NOT_REACHED = 0;
+    private static final int DONE = 1;
+    private static final int OVERFLOWED_INSIDE = 2;
+
+    /** Runs {@code op} {@code depth} frames down; returns whether it was reached, and ended. */
+    private static int at(int depth, Runnable op) {
+      reached = false;
+      try {
+        recurse(depth, op);
+        return DONE;
+      } catch (StackOverflowError e) {
+        return reached ? OVERFLOWED_INSIDE : NOT_REACHED;
+      }
+    }
+
+    private static void recurse(int depth, Runnable op) {
+      if (depth > 0) {
+        recurse(depth - 1, op);
+        return;
+      }
+      reached = true;
+      op.run();
+    }
+
+    private static boolean drainsTo(Timers timers, Set<TimerEntry> expected) {
+      try {
+        Set<TimerEntry> drained = new HashSet<>();
+        long last = Long.MIN_VALUE;
+        TimerEntry e;
+        while ((e = timers.pollDue(Long.MAX_VALUE)) != null) {
+          if (e.deadline < last || !drained.add(e)) {
+            return false;
+          }
+          last = e.deadline;
+        }
+        return drained.equals(expected) && timers.isEmpty();
+      } catch (RuntimeException e) {
+        return false; // a slot left empty
+      }
+    }
   }
 }
