@@ -28,11 +28,16 @@ final class Runner {
   static final long START_NOW = Long.MIN_VALUE;
   /** {@link #switchAway}, which {@link #park} calls through {@link #switchAwayCall}. */
   private static final MethodHandle SWITCH_AWAY;
+  /** {@link #awaitTurn}, which {@link #park} calls through {@link #awaitTurnCall}. */
+  private static final MethodHandle AWAIT_TURN;
 
   static {
     try {
-      SWITCH_AWAY = MethodHandles.lookup().findVirtual(Runner.class, "switchAway",
-          MethodType.methodType(boolean.class, Task.class));
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      SWITCH_AWAY = lookup.findVirtual(Runner.class, "switchAway",
+          MethodType.methodType(Thread.class, Task.class));
+      AWAIT_TURN = lookup.findVirtual(Runner.class, "awaitTurn",
+          MethodType.methodType(Thread.class, Task.class));
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -52,6 +57,13 @@ final class Runner {
    * million one-shot sleepers may take about a tenth longer (BENCHMARKS.md, run K).
    */
   private final MethodHandle switchAwayCall = SWITCH_AWAY;
+  /**
+   * The handle {@link #park} calls {@link #awaitTurn} through once woken, for the same reason: a
+   * task may wake a moment before its turn is given (see Task#takeTurn), which is rare. A test of
+   * it in the compiled frame that a sleeping task keeps would be a trap in every task that saw
+   * that moment; out of line, the current compiled code takes it.
+   */
+  private final MethodHandle awaitTurnCall = AWAIT_TURN;
 
   /** The public face this engine runs for: tasks and failure handlers are given it. */
   final Loop loop;
@@ -82,6 +94,12 @@ final class Runner {
   final Timers timers = new Timers();
   /** How many tasks at the head of {@code ready} still belong to the current pass. */
   private int passRemaining;
+  /**
+   * A task whose hand-off threw before it was done (see {@link #handTo}), and the state it had:
+   * put back first in the ready queue by the next pass or switch. Almost always null.
+   */
+  private Task<?> handOffFailed;
+  private Task.State handOffFailedState;
   /** Whether the current pass has moved on to due timers, and the time it compares them with. */
   private boolean inTimerPhase;
   long passNow;
@@ -267,7 +285,10 @@ final class Runner {
       wakeAt = timers.earliestDeadline() > passNow ? parkTarget()
           : after - idleStrategy.spinNanos();
     }
-    handTo(first);
+    Thread wake = handTo(first);
+    if (wake != null) {
+      LockSupport.unpark(wake);
+    }
     boolean interrupted = false;
     while (!driverTurn) {
       long wait = 0;
@@ -323,6 +344,7 @@ final class Runner {
    * runs. Returns whether the pass has anything to run.
    */
   private boolean beginPass() {
+    requeueHandOffFailed();
     Runnable command;
     while ((command = inbox.poll()) != null) {
       command.run();
@@ -351,6 +373,7 @@ final class Runner {
    * holder whenever it stops running (it suspends or ends). This is where passes happen.
    */
   private Task<?> next() {
+    requeueHandOffFailed();
     for (;;) {
       if (pendingFailure != null) {
         return null; // a failure stops run() now; the rest of the pass keeps its place
@@ -595,28 +618,62 @@ final class Runner {
   // Switching: the hand-off of the baton. Runs on the thread that holds it.
   // -----------------------------------------------------------------------------------------------
 
-  /** Hands the processor to {@code next}, or to the driving thread when null. */
-  private void handTo(Task<?> next) {
-    counters.switched();
-    if (timeline != null && next != null) {
-      timeline.turnBegan(next, ticker.read());
-    }
-    current = next;
-    if (watchdog != null) {
-      watchdog.turnTo(next);
-    }
-    if (next == null) {
-      handBack();
-    } else {
+  /**
+   * Hands the processor to {@code next}, or to the driving thread when null. Returns the thread
+   * to unpark once the caller has let go of everything guarded by the processor, which is no
+   * longer its own: the driver, unless it wakes by itself; null for a task, which is woken here.
+   *
+   * <p>The hand-off is the last thing done here, so whatever is thrown (a stack overflow on a deep
+   * task's stack, out of memory starting a thread) is thrown before it. Then it is undone: the
+   * caller holds the processor again, and {@code next} is first in the ready queue, not lost.
+   */
+  private Thread handTo(Task<?> next) {
+    Task<?> from = current;
+    Task.State before = next == null ? null : next.state();
+    try {
+      counters.switched();
+      if (timeline != null && next != null) {
+        timeline.turnBegan(next, ticker.read());
+      }
+      current = next;
+      if (watchdog != null) {
+        watchdog.turnTo(next);
+      }
+      if (next == null) {
+        return handBack();
+      }
       next.takeTurn();
+      return null;
+    } catch (Throwable e) {
+      // Only stores, no call, which could throw again on an exhausted stack: the task goes back
+      // in the ready queue at the next switch or pass, from a frame nearer the stack's base.
+      current = from;
+      if (next != null) {
+        next.turn = Task.NO_TURN; // a thread woken ahead of the hand-off parks again
+        handOffFailedState = before;
+        handOffFailed = next;
+      }
+      throw e;
+    }
+  }
+
+  /** Puts the task whose hand-off failed, if any, first in the ready queue: first of the pass. */
+  private void requeueHandOffFailed() {
+    Task<?> t = handOffFailed;
+    if (t != null) {
+      ready.addFirst(t);
+      handOffFailed = null; // only once queued: should the call above throw, the task stays here
+      passRemaining++;
+      t.setState(handOffFailedState);
     }
   }
 
   /**
-   * Gives the baton back to the driving thread. If the driver waits in a timed park that ends no
-   * later than it would idle until, and nothing needs it sooner, it is left to wake by itself.
+   * Gives the baton back to the driving thread, and returns the driver for the caller to unpark,
+   * or null to leave it asleep: if the driver waits in a timed park that ends no later than it
+   * would idle until, and nothing needs it sooner, it wakes by itself.
    */
-  private void handBack() {
+  private Thread handBack() {
     // The conditions under which runUntilDriverTurn() may be in a timed park, and nothing that
     // needs the driver before its next deadline.
     boolean quiet = !manualTime && timeline == null && !stepping && !timers.isEmpty()
@@ -628,22 +685,29 @@ final class Runner {
       quietHandBackAt = System.nanoTime();
       inbox.sleeper(driverThread); // from here, submit() and stop() wake it, as when idle
     }
-    driverTurn = true;
+    driverTurn = true; // the hand-off
     // Left asleep only if it sleeps until no later than it must, and no work or stop came in:
     // what other threads send after this check finds the driver published, and wakes it.
-    if (!quiet || !driverWakesItself || target - driverWakeAt < 0 || !inbox.isEmpty()
-        || stopRequested) {
-      LockSupport.unpark(driverThread);
-    } else {
-      counters.quietHandBack();
+    try {
+      if (quiet && driverWakesItself && target - driverWakeAt >= 0 && inbox.isEmpty()
+          && !stopRequested) {
+        counters.quietHandBack();
+        return null;
+      }
+    } catch (Throwable e) {
+      // Past the hand-off, nothing may be thrown (see handTo); an error in this check (a stack
+      // overflow) only costs the driver a wake-up it could have done without.
     }
+    return driverThread;
   }
 
   /**
    * The first half of {@link #park}: picks the task to run next and hands it the processor. Returns
-   * false when that task is {@code self}, whose turn came round again (no switch needed).
+   * the thread to unpark for it (see {@link #handTo}), or the calling thread itself when that task
+   * is {@code self}, whose turn came round again (no switch needed). Throws only before the
+   * hand-off.
    */
-  private boolean switchAway(Task<?> self) {
+  private Thread switchAway(Task<?> self) {
     if (timeline != null) {
       timeline.turnEnded(self, ticker.read()); // before next(), which may move virtual time
     }
@@ -656,10 +720,9 @@ final class Runner {
       if (timeline != null) {
         timeline.turnBegan(self, ticker.read());
       }
-      return false;
+      return Thread.currentThread();
     }
-    handTo(next);
-    return true;
+    return handTo(next);
   }
 
   /**
@@ -667,22 +730,19 @@ final class Runner {
    * has already put {@code self} wherever it waits (the ready queue, a timer, a suspension).
    */
   void park(Task<?> self) {
-    boolean switched;
+    Thread wake;
     try {
-      switched = (boolean) switchAwayCall.invokeExact(this, self);
+      wake = (Thread) switchAwayCall.invokeExact(this, self);
     } catch (Throwable e) {
-      // An error in the loop's own code (a stack overflow) before the hand-off began (current is
-      // still this task): the task still holds the processor and goes on with the error, so take
-      // it out of where it was queued. Best effort: if this throws too, its stale place is
-      // skipped once it ends. An error inside the hand-off itself leaves the queues alone, as it
-      // always did: another task may already hold the processor.
-      if (current == self) {
-        timers.remove(self);
-        if (ready.removeLastOccurrence(self) && passRemaining > ready.size()) {
-          passRemaining = ready.size(); // it may have been counted in a pass opened meanwhile
-        }
-        self.setState(Task.State.RUNNING);
+      // An error in the loop's own code (a stack overflow) before the hand-off, which handTo has
+      // undone if it had begun: the task still holds the processor and goes on with the error, so
+      // take it out of where it was queued. Best effort: if this throws too, its stale place is
+      // skipped once it ends.
+      timers.remove(self);
+      if (ready.removeLastOccurrence(self) && passRemaining > ready.size()) {
+        passRemaining = ready.size(); // it may have been counted in a pass opened meanwhile
       }
+      self.setState(Task.State.RUNNING);
       if (e instanceof RuntimeException r) {
         throw r;
       }
@@ -691,42 +751,94 @@ final class Runner {
       }
       throw new AssertionError(e); // switchAway() throws no checked exception
     }
-    if (!switched) {
-      return;
+    if (wake == Thread.currentThread()) {
+      return; // its turn came round again
     }
     // Parked here until handed the processor again (inlined: every frame here is kept in the
     // stack of every sleeping task). park() returns at once while the thread's interrupt flag is
     // set, so the flag is taken off while the task waits (else its thread would spin on a core)
     // and put back before it runs on: the task finds its flag as it left it.
-    // The test before the park and the test after it are two branches, not one loop condition:
-    // a sleeping task's stack keeps this method's compiled code, and code compiled while tasks
-    // were only going to sleep (a first pass of thousands) has seen the turn test fail and never
-    // pass. Were it one branch, the JIT would leave a trap on its passing side, and every one of
-    // those tasks would be deoptimized on waking. The test after the park has seen nothing then,
-    // and is compiled without a trap.
+    // After the park, no test of the turn in this frame: a sleeping task's stack keeps this
+    // method's compiled code, and code compiled while tasks were only going to sleep (a first
+    // pass of thousands) has seen the turn test fail and never pass. A test here would be
+    // compiled with a trap on its passing side, and every one of those tasks would be
+    // deoptimized on waking. The tests are in awaitTurn(), called out of line.
     boolean interrupted = false;
     try {
-      if (!self.turn) {
-        do {
-          LockSupport.park(this);
-          if (Thread.interrupted()) {
-            interrupted = true;
-          }
-        } while (!self.turn);
+      if (wake != null) {
+        LockSupport.unpark(wake); // the driver, handed the processor
+      }
+      if (self.turn != Task.TURN_GIVEN) {
+        // Parks even when the turn is coming: the wake-up that follows that value is still to
+        // come, or has left its permit.
+        LockSupport.park(this);
+        interrupted = (Thread) awaitTurnCall.invokeExact(this, self) != null;
       }
     } catch (Throwable e) {
-      // A stack overflow (or out of memory) on the way into park(), after the processor was
-      // handed on: this task must not run on while another does. Wait for its turn without
-      // calling anything that could throw again, then let the error end it.
-      while (!self.turn) {
+      // A stack overflow (or out of memory) after the processor was handed on: this task must
+      // not run on while another does. Wait for its turn without calling anything that could
+      // throw again, then let the error end it.
+      while (self.turn != Task.TURN_GIVEN) {
         // spin: only reached by a task whose stack is already exhausted
       }
-      self.turn = false; // as clearTurn(), without a call
-      throw e;
+      self.turn = Task.NO_TURN; // as clearTurn(), without a call
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e instanceof Error err) {
+        throw err;
+      }
+      throw new AssertionError(e); // awaitTurn() throws no checked exception
     }
     self.clearTurn();
     if (interrupted) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * The second half of a task's wait for its turn, once woken (see {@link #park}): parks again
+   * while the turn is not even coming, spins while it is. Returns the calling thread if it was
+   * interrupted since it parked, else null: the flag is taken off meanwhile, or park() would not
+   * park, and the caller puts it back. (It returns a thread, not a boolean, to share its type with
+   * {@link #switchAway}: the first switch resolves the call through the handle for both, so no
+   * code compiled before any task woke holds a trap at this call.)
+   */
+  private Thread awaitTurn(Task<?> self) {
+    boolean interrupted = Thread.interrupted();
+    while (self.turn != Task.TURN_GIVEN) {
+      if (self.turn == Task.NO_TURN) {
+        LockSupport.park(this);
+        if (Thread.interrupted()) {
+          interrupted = true;
+        }
+      } else {
+        Thread.onSpinWait(); // woken a moment before the hand-off (see Task.takeTurn)
+      }
+    }
+    return interrupted ? Thread.currentThread() : null;
+  }
+
+  /**
+   * The first thing a task's thread does: waits until it is handed the processor for its first
+   * turn (see {@link Task#takeTurn}). A thread whose start threw, and was replaced, waits forever.
+   */
+  void awaitFirstTurn(Task<?> self) {
+    Thread me = Thread.currentThread();
+    boolean interrupted = false;
+    while (self.turn != Task.TURN_GIVEN || self.thread != me) {
+      if (self.turn == Task.NO_TURN || self.thread != me) {
+        LockSupport.park(this);
+        if (Thread.interrupted()) {
+          interrupted = true;
+        }
+      } else {
+        Thread.onSpinWait(); // started a moment before the hand-off
+      }
+    }
+    self.clearTurn();
+    if (interrupted) {
+      me.interrupt();
     }
   }
 
@@ -743,7 +855,10 @@ final class Runner {
     }
     Task<?> next = next();
     t.thread = null; // a finished task keeps no thread (its result may be kept for a long time)
-    handTo(next);
+    Thread wake = handTo(next);
+    if (wake != null) {
+      LockSupport.unpark(wake);
+    }
   }
 
   /**

@@ -59,6 +59,16 @@ public final class Task<T> extends TimerEntry {
     CANCELLED
   }
 
+  /** {@link #turn}: the task waits (parked) for the processor, or runs with it. */
+  static final int NO_TURN = 0;
+  /**
+   * {@link #turn}: the task's thread has been woken, or started, for a hand-off still under way;
+   * it spins until the turn is {@link #TURN_GIVEN}, or back to {@link #NO_TURN}.
+   */
+  static final int TURN_COMING = 1;
+  /** {@link #turn}: the processor is the task's; it takes the value back to {@link #NO_TURN}. */
+  static final int TURN_GIVEN = 2;
+
   private static final VarHandle STATE;
   private static final VarHandle TURN;
   private static final VarHandle FOREIGN_JOINERS;
@@ -68,7 +78,7 @@ public final class Task<T> extends TimerEntry {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       STATE = lookup.findVarHandle(Task.class, "state", State.class);
-      TURN = lookup.findVarHandle(Task.class, "turn", boolean.class);
+      TURN = lookup.findVarHandle(Task.class, "turn", int.class);
       FOREIGN_JOINERS = lookup.findVarHandle(Task.class, "foreignJoiners",
           ConcurrentLinkedQueue.class);
       DONE_LATCH = lookup.findVarHandle(Task.class, "doneLatch", CountDownLatch.class);
@@ -84,7 +94,11 @@ public final class Task<T> extends TimerEntry {
 
   // ---- switching: see Runner.handTo and Runner.park ----
   Thread thread; // created at the first turn, so a task that never starts costs no thread
-  volatile boolean turn; // set by the thread that hands this task the processor
+  /**
+   * Whether the processor is this task's: {@link #NO_TURN}, {@link #TURN_COMING} or
+   * {@link #TURN_GIVEN}; set by the thread that hands it the processor (see {@link #takeTurn}).
+   */
+  volatile int turn;
 
   // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
   private volatile State state = State.NEW;
@@ -308,7 +322,7 @@ public final class Task<T> extends TimerEntry {
 
   /** Takes the turn handed to this task (the baton is ours until we hand it on). */
   void clearTurn() {
-    TURN.setRelease(this, false);
+    TURN.setRelease(this, NO_TURN);
   }
 
   void holding(AutoCloseable lease) {
@@ -383,18 +397,33 @@ public final class Task<T> extends TimerEntry {
     return t == null ? new StackTraceElement[0] : t.getStackTrace();
   }
 
-  /** Gives this task the processor: starts its thread at its first turn, else wakes it. */
+  /**
+   * Gives this task the processor. Its thread is woken, or started at the first turn, before the
+   * hand-off itself, the store of {@link #TURN_GIVEN}: the thread spins for the moment between
+   * (see Runner.park). So the calls that can fail, the deepest of a switch, come before the
+   * hand-off, and an error thrown here (a stack overflow on a deep task's stack, out of memory
+   * starting the thread) is always thrown before it: the caller sets {@link #turn} back to
+   * {@link #NO_TURN} and still holds the processor (see Runner.handTo).
+   */
   void takeTurn() {
     STATE.setRelease(this, State.RUNNING);
-    if (thread == null) {
-      thread = loop.newThread(name, this::runBody);
-      thread.start();
+    TURN.setRelease(this, TURN_COMING);
+    Thread t = thread;
+    if (t == null) {
+      t = loop.newThread(name, this::runBody);
+      thread = t;
+      try {
+        t.start();
+      } catch (Throwable e) {
+        thread = null; // a thread started all the same waits for a turn that is never its own
+        throw e;
+      }
     } else {
-      // The release store publishes everything the previous holder wrote; the woken task's
-      // volatile read of turn (in Runner.park) sees it. unpark() only wakes; it orders no memory.
-      TURN.setRelease(this, true);
-      LockSupport.unpark(thread);
+      LockSupport.unpark(t);
     }
+    // The release store publishes everything the previous holder wrote; the woken task's volatile
+    // read of turn (in Runner.park) sees it. unpark() only wakes; it orders no memory.
+    TURN.setRelease(this, TURN_GIVEN);
   }
 
   /**
@@ -403,6 +432,7 @@ public final class Task<T> extends TimerEntry {
    * task always reaches loop.runner.exit(), which hands the processor on.
    */
   private void runBody() {
+    loop.runner.awaitFirstTurn(this);
     State end;
     try {
       if (cancelRequested) {

@@ -1,0 +1,219 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A stack overflow at any point of a switch loses no task and never lets two tasks run at once.
+ * A task recurses to a given depth and suspends there; the program tries every depth around the
+ * one where its stack runs out, so that the overflow strikes at each call of the switch in turn.
+ * It runs in a JVM of its own that only interprets ({@code -Xint}), where every frame has the
+ * same size on every run, with small thread stacks ({@code -Xss256k}) that overflow quickly.
+ */
+class RunnerHandOffOverflowTest {
+
+  @Test
+  void handTo_stackOverflowAtEveryCallOfTheSwitch_losesNoTaskAndRunsOneTaskAtATime()
+      throws Exception {
+    String out = ChildJvm.run(List.of("-Xint", "-Xss256k"), DeepSwitches.class);
+
+    for (Mode mode : Mode.values()) {
+      // The control: the overflow did strike inside the switch, at some depths.
+      assertThat(count(out, mode, "overflows in the switch")).as(out).isPositive();
+      // The old code lost the task it was handing the processor to: a deadlock report.
+      assertThat(count(out, mode, "failures")).as(out).isZero();
+    }
+  }
+
+  private static long count(String out, Mode mode, String what) {
+    String prefix = mode + " " + what + ": ";
+    return out.lines()
+        .filter(l -> l.startsWith(prefix))
+        .mapToLong(l -> Long.parseLong(l.substring(prefix.length())))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no count of " + what + " for " + mode + ":\n"
+            + out));
+  }
+
+  /** What the deep task's switch hands the processor to. */
+  enum Mode {
+    /** A task whose thread has not started yet: the switch starts it. */
+    NEW_TASK,
+    /** A task parked after its own earlier turn: the switch wakes it. */
+    PARKED_TASK,
+    /** The driving thread, on the system clock, while the other tasks sleep. */
+    DRIVER
+  }
+
+  /**
+   * For each mode, runs a loop per depth and prints how many depths overflowed inside the
+   * switch, and how many ended in a failure: an exception from run(), a task left over, a run()
+   * that had not returned after ten seconds, or two tasks seen running at once.
+   */
+  static final class DeepSwitches {
+    /** Tasks between two suspension points: only ever 0 or 1. */
+    private static volatile int running;
+    private static volatile boolean overlapped;
+    /** Set by the deep task just before it suspends, to tell its overflows apart. */
+    private static volatile boolean suspending;
+
+    public static void main(String[] args) throws Exception {
+      for (Mode mode : Mode.values()) {
+        int top = firstDepthOverflowingBeforeTheSwitch(mode);
+        int inSwitch = 0;
+        int failures = 0;
+        // Near the top, the overflow moves call by call through the switch (further down, the
+        // stack is too deep to be frozen, and the overflow comes from the park itself).
+        for (int depth = top - 300; depth <= top; depth++) {
+          String outcome = runAt(mode, depth);
+          if (outcome.equals("overflow in the switch")) {
+            inSwitch++;
+          } else if (!outcome.equals("ok") && !outcome.startsWith("overflow")) {
+            failures++;
+            System.out.println(mode + " at depth " + depth + ": " + outcome);
+          }
+        }
+        System.out.println(mode + " overflows in the switch: " + inSwitch);
+        System.out.println(mode + " failures: " + failures);
+      }
+    }
+
+    /** The least depth at which the deep task overflows before it even begins to suspend. */
+    private static int firstDepthOverflowingBeforeTheSwitch(Mode mode) throws Exception {
+      int low = 0; // overflows later, or not at all
+      int high = 1 << 16; // overflows before
+      while (high - low > 1) {
+        int mid = (low + high) >>> 1;
+        if (runAt(mode, mid).equals("overflow before the switch")) {
+          high = mid;
+        } else {
+          low = mid;
+        }
+      }
+      return high;
+    }
+
+    /**
+     * Runs one loop: a task that suspends at {@code depth} frames, and three others that
+     * suspend now and then. Returns "ok", where the deep task's stack overflow came from, or what
+     * went wrong.
+     */
+    private static String runAt(Mode mode, int depth) throws Exception {
+      Loop.Builder builder = Loop.builder().noStallWarning();
+      if (mode != Mode.DRIVER) {
+        builder.virtualTime();
+      }
+      Loop loop = builder.build();
+      AtomicReference<String> overflow = new AtomicReference<>("ok");
+      running = 0;
+      overlapped = false;
+      suspending = false;
+      loop.addTask("deep", () -> {
+        enter();
+        if (mode != Mode.NEW_TASK) {
+          pause(mode, 1); // the others start, and park (or sleep for longer than this task)
+        }
+        try {
+          recurse(depth, mode);
+        } catch (StackOverflowError e) {
+          // Thrown here, the error leaves the task holding the processor: it counts as running.
+          overflow.set(!suspending ? "overflow before the switch"
+              : inSwitch(e) ? "overflow in the switch" : "overflow in the park");
+        }
+        leave();
+      });
+      for (int i = 0; i < 3; i++) {
+        loop.addTask("other-" + i, () -> {
+          enter();
+          for (int k = 0; k < 3; k++) {
+            pause(mode, 5);
+          }
+          leave();
+        });
+      }
+      AtomicReference<Throwable> thrown = new AtomicReference<>();
+      Thread driver = Thread.ofPlatform().start(() -> {
+        try {
+          loop.run();
+        } catch (Throwable e) {
+          thrown.set(e);
+        }
+      });
+      if (!driver.join(Duration.ofSeconds(10))) {
+        System.out.println(mode + " at depth " + depth + ": run() has not returned");
+        System.exit(1); // a hung loop: nothing more can run in this JVM
+      }
+      if (thrown.get() != null) {
+        return "run() threw " + thrown.get();
+      }
+      if (loop.taskCount() != 0) {
+        return loop.taskCount() + " tasks left";
+      }
+      if (overlapped) {
+        return "two tasks ran at once";
+      }
+      return overflow.get();
+    }
+
+    private static void recurse(int depth, Mode mode) {
+      if (depth > 0) {
+        recurse(depth - 1, mode);
+        return;
+      }
+      // No calls but the suspension itself: the stack is nearly exhausted here.
+      suspending = true;
+      running--;
+      try {
+        if (mode == Mode.DRIVER) {
+          Tasko.sleep(Duration.ofMillis(1)); // the others sleep still: nothing else to run
+        } else {
+          Tasko.yieldNow();
+        }
+      } finally {
+        // Returned or thrown, the task holds the processor again.
+        if (running++ != 0) {
+          overlapped = true;
+        }
+      }
+    }
+
+    /** Yields, or on the system clock sleeps for {@code millis}. */
+    private static void pause(Mode mode, int millis) {
+      leave();
+      try {
+        if (mode == Mode.DRIVER) {
+          Tasko.sleep(Duration.ofMillis(millis));
+        } else {
+          Tasko.yieldNow();
+        }
+      } finally {
+        enter();
+      }
+    }
+
+    private static void enter() {
+      if (running++ != 0) {
+        overlapped = true;
+      }
+    }
+
+    private static void leave() {
+      running--;
+    }
+
+    /** Whether the overflow came from the loop's hand-off rather than from the park after it. */
+    private static boolean inSwitch(StackOverflowError e) {
+      return Arrays.stream(e.getStackTrace()).limit(40).anyMatch(f ->
+          f.getClassName().equals(Runner.class.getName()) && (f.getMethodName().equals("handTo")
+              || f.getMethodName().equals("next") || f.getMethodName().equals("handBack")
+              || f.getMethodName().equals("switchAway"))
+          || f.getClassName().equals(Task.class.getName())
+              && f.getMethodName().equals("takeTurn"));
+    }
+  }
+}
