@@ -58,10 +58,10 @@ final class Runner {
    */
   private final MethodHandle switchAwayCall = SWITCH_AWAY;
   /**
-   * The handle {@link #park} calls {@link #awaitTurn} through once woken, for the same reason: a
-   * task may wake a moment before its turn is given (see Task#takeTurn), which is rare. A test of
-   * it in the compiled frame that a sleeping task keeps would be a trap in every task that saw
-   * that moment; out of line, the current compiled code takes it.
+   * The handle {@link #park} calls {@link #awaitTurn} through once woken, for the same reason: the
+   * tests of the turn after a wake-up run in the current compiled code, not in the frame a
+   * sleeping task keeps, compiled with the profile of its day. A rare outcome there (a spurious
+   * wake-up, a turn taken back by a failed hand-off) would be a trap in every task that met it.
    */
   private final MethodHandle awaitTurnCall = AWAIT_TURN;
 
@@ -623,9 +623,9 @@ final class Runner {
    * to unpark once the caller has let go of everything guarded by the processor, which is no
    * longer its own: the driver, unless it wakes by itself; null for a task, which is woken here.
    *
-   * <p>The hand-off is the last thing done here, so whatever is thrown (a stack overflow on a deep
-   * task's stack, out of memory starting a thread) is thrown before it. Then it is undone: the
-   * caller holds the processor again, and {@code next} is first in the ready queue, not lost.
+   * <p>Whatever this throws (a stack overflow on a deep task's stack, out of memory starting a
+   * thread) it throws with the hand-off undone (see {@link Task#takeTurn}): the caller holds the
+   * processor again, and {@code next} goes back first in the ready queue, not lost.
    */
   private Thread handTo(Task<?> next) {
     Task<?> from = current;
@@ -649,7 +649,6 @@ final class Runner {
       // in the ready queue at the next switch or pass, from a frame nearer the stack's base.
       current = from;
       if (next != null) {
-        next.turn = Task.NO_TURN; // a thread woken ahead of the hand-off parks again
         handOffFailedState = before;
         handOffFailed = next;
       }
@@ -768,9 +767,7 @@ final class Runner {
       if (wake != null) {
         LockSupport.unpark(wake); // the driver, handed the processor
       }
-      if (self.turn != Task.TURN_GIVEN) {
-        // Parks even when the turn is coming: the wake-up that follows that value is still to
-        // come, or has left its permit.
+      if (!self.turn || !self.claimTurn()) {
         LockSupport.park(this);
         interrupted = (Thread) awaitTurnCall.invokeExact(this, self) != null;
       }
@@ -778,10 +775,10 @@ final class Runner {
       // A stack overflow (or out of memory) after the processor was handed on: this task must
       // not run on while another does. Wait for its turn without calling anything that could
       // throw again, then let the error end it.
-      while (self.turn != Task.TURN_GIVEN) {
+      while (!self.turn) {
         // spin: only reached by a task whose stack is already exhausted
       }
-      self.turn = Task.NO_TURN; // as clearTurn(), without a call
+      self.turn = false; // as claimTurn(), without a call
       if (e instanceof RuntimeException r) {
         throw r;
       }
@@ -790,7 +787,6 @@ final class Runner {
       }
       throw new AssertionError(e); // awaitTurn() throws no checked exception
     }
-    self.clearTurn();
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
@@ -798,7 +794,7 @@ final class Runner {
 
   /**
    * The second half of a task's wait for its turn, once woken (see {@link #park}): parks again
-   * while the turn is not even coming, spins while it is. Returns the calling thread if it was
+   * until it can claim its turn. Returns the calling thread if it was
    * interrupted since it parked, else null: the flag is taken off meanwhile, or park() would not
    * park, and the caller puts it back. (It returns a thread, not a boolean, to share its type with
    * {@link #switchAway}: the first switch resolves the call through the handle for both, so no
@@ -806,14 +802,10 @@ final class Runner {
    */
   private Thread awaitTurn(Task<?> self) {
     boolean interrupted = Thread.interrupted();
-    while (self.turn != Task.TURN_GIVEN) {
-      if (self.turn == Task.NO_TURN) {
-        LockSupport.park(this);
-        if (Thread.interrupted()) {
-          interrupted = true;
-        }
-      } else {
-        Thread.onSpinWait(); // woken a moment before the hand-off (see Task.takeTurn)
+    while (!self.turn || !self.claimTurn()) {
+      LockSupport.park(this);
+      if (Thread.interrupted()) {
+        interrupted = true;
       }
     }
     return interrupted ? Thread.currentThread() : null;
@@ -826,17 +818,12 @@ final class Runner {
   void awaitFirstTurn(Task<?> self) {
     Thread me = Thread.currentThread();
     boolean interrupted = false;
-    while (self.turn != Task.TURN_GIVEN || self.thread != me) {
-      if (self.turn == Task.NO_TURN || self.thread != me) {
-        LockSupport.park(this);
-        if (Thread.interrupted()) {
-          interrupted = true;
-        }
-      } else {
-        Thread.onSpinWait(); // started a moment before the hand-off
+    while (self.thread != me || !self.turn || !self.claimTurn()) {
+      LockSupport.park(this);
+      if (Thread.interrupted()) {
+        interrupted = true;
       }
     }
-    self.clearTurn();
     if (interrupted) {
       me.interrupt();
     }

@@ -59,16 +59,6 @@ public final class Task<T> extends TimerEntry {
     CANCELLED
   }
 
-  /** {@link #turn}: the task waits (parked) for the processor, or runs with it. */
-  static final int NO_TURN = 0;
-  /**
-   * {@link #turn}: the task's thread has been woken, or started, for a hand-off still under way;
-   * it spins until the turn is {@link #TURN_GIVEN}, or back to {@link #NO_TURN}.
-   */
-  static final int TURN_COMING = 1;
-  /** {@link #turn}: the processor is the task's; it takes the value back to {@link #NO_TURN}. */
-  static final int TURN_GIVEN = 2;
-
   private static final VarHandle STATE;
   private static final VarHandle TURN;
   private static final VarHandle FOREIGN_JOINERS;
@@ -78,7 +68,7 @@ public final class Task<T> extends TimerEntry {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       STATE = lookup.findVarHandle(Task.class, "state", State.class);
-      TURN = lookup.findVarHandle(Task.class, "turn", int.class);
+      TURN = lookup.findVarHandle(Task.class, "turn", boolean.class);
       FOREIGN_JOINERS = lookup.findVarHandle(Task.class, "foreignJoiners",
           ConcurrentLinkedQueue.class);
       DONE_LATCH = lookup.findVarHandle(Task.class, "doneLatch", CountDownLatch.class);
@@ -95,10 +85,10 @@ public final class Task<T> extends TimerEntry {
   // ---- switching: see Runner.handTo and Runner.park ----
   Thread thread; // created at the first turn, so a task that never starts costs no thread
   /**
-   * Whether the processor is this task's: {@link #NO_TURN}, {@link #TURN_COMING} or
-   * {@link #TURN_GIVEN}; set by the thread that hands it the processor (see {@link #takeTurn}).
+   * Set by the thread that hands this task the processor (see {@link #takeTurn}); the task takes
+   * it back with {@link #claimTurn}, and so does a hand-off that fails, if the task has not.
    */
-  volatile int turn;
+  volatile boolean turn;
 
   // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
   private volatile State state = State.NEW;
@@ -320,9 +310,12 @@ public final class Task<T> extends TimerEntry {
     }
   }
 
-  /** Takes the turn handed to this task (the baton is ours until we hand it on). */
-  void clearTurn() {
-    TURN.setRelease(this, NO_TURN);
+  /**
+   * Takes the turn handed to this task, if it is still there: the baton is ours until we hand it
+   * on. False if a hand-off that failed took it back first (see {@link #takeTurn}).
+   */
+  boolean claimTurn() {
+    return TURN.compareAndSet(this, true, false);
   }
 
   void holding(AutoCloseable lease) {
@@ -398,32 +391,38 @@ public final class Task<T> extends TimerEntry {
   }
 
   /**
-   * Gives this task the processor. Its thread is woken, or started at the first turn, before the
-   * hand-off itself, the store of {@link #TURN_GIVEN}: the thread spins for the moment between
-   * (see Runner.park). So the calls that can fail, the deepest of a switch, come before the
-   * hand-off, and an error thrown here (a stack overflow on a deep task's stack, out of memory
-   * starting the thread) is always thrown before it: the caller sets {@link #turn} back to
-   * {@link #NO_TURN} and still holds the processor (see Runner.handTo).
+   * Gives this task the processor: sets its turn, then starts its thread at its first turn, or
+   * wakes it. If starting or waking throws (a stack overflow on a deep task's stack, out of
+   * memory starting the thread), the turn is taken back unless the task has already claimed it,
+   * and the error is thrown: the caller still holds the processor (see Runner.handTo). If the task
+   * has claimed it, it runs, so it was started or woken all the same: this returns normally.
    */
   void takeTurn() {
     STATE.setRelease(this, State.RUNNING);
-    TURN.setRelease(this, TURN_COMING);
     Thread t = thread;
-    if (t == null) {
+    boolean start = t == null;
+    if (start) {
       t = loop.newThread(name, this::runBody);
       thread = t;
-      try {
-        t.start();
-      } catch (Throwable e) {
-        thread = null; // a thread started all the same waits for a turn that is never its own
-        throw e;
-      }
-    } else {
-      LockSupport.unpark(t);
     }
     // The release store publishes everything the previous holder wrote; the woken task's volatile
     // read of turn (in Runner.park) sees it. unpark() only wakes; it orders no memory.
-    TURN.setRelease(this, TURN_GIVEN);
+    TURN.setRelease(this, true);
+    try {
+      if (start) {
+        t.start();
+      } else {
+        LockSupport.unpark(t);
+      }
+    } catch (Throwable e) {
+      if (!TURN.compareAndSet(this, true, false)) {
+        return; // claimed: the task runs
+      }
+      if (start) {
+        thread = null; // a thread started all the same waits for a turn that is never its own
+      }
+      throw e;
+    }
   }
 
   /**
