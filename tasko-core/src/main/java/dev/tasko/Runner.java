@@ -95,11 +95,10 @@ final class Runner {
   /** How many tasks at the head of {@code ready} still belong to the current pass. */
   private int passRemaining;
   /**
-   * A task whose hand-off threw before it was done (see {@link #handTo}), and the state it had:
-   * put back first in the ready queue by the next pass or switch. Almost always null.
+   * A task whose hand-off threw and was taken back (see {@link #handTo}): put back first in the
+   * ready queue by the next pass or switch. Almost always null.
    */
   private Task<?> handOffFailed;
-  private Task.State handOffFailedState;
   /** Whether the current pass has moved on to due timers, and the time it compares them with. */
   private boolean inTimerPhase;
   long passNow;
@@ -629,7 +628,6 @@ final class Runner {
    */
   private Thread handTo(Task<?> next) {
     Task<?> from = current;
-    Task.State before = next == null ? null : next.state();
     try {
       counters.switched();
       if (timeline != null && next != null) {
@@ -648,10 +646,7 @@ final class Runner {
       // Only stores, no call, which could throw again on an exhausted stack: the task goes back
       // in the ready queue at the next switch or pass, from a frame nearer the stack's base.
       current = from;
-      if (next != null) {
-        handOffFailedState = before;
-        handOffFailed = next;
-      }
+      handOffFailed = next; // null for the driver: nothing to put back
       throw e;
     }
   }
@@ -663,7 +658,6 @@ final class Runner {
       ready.addFirst(t);
       handOffFailed = null; // only once queued: should the call above throw, the task stays here
       passRemaining++;
-      t.setState(handOffFailedState);
     }
   }
 
@@ -767,7 +761,7 @@ final class Runner {
       if (wake != null) {
         LockSupport.unpark(wake); // the driver, handed the processor
       }
-      if (!self.turn || !self.claimTurn()) {
+      if (self.turn == 0 || !self.claimTurn()) {
         LockSupport.park(this);
         interrupted = (Thread) awaitTurnCall.invokeExact(this, self) != null;
       }
@@ -775,10 +769,10 @@ final class Runner {
       // A stack overflow (or out of memory) after the processor was handed on: this task must
       // not run on while another does. Wait for its turn without calling anything that could
       // throw again, then let the error end it.
-      while (!self.turn) {
+      while (self.turn == 0) {
         // spin: only reached by a task whose stack is already exhausted
       }
-      self.turn = false; // as claimTurn(), without a call
+      self.turn = 0; // as claimTurn(), without a call
       if (e instanceof RuntimeException r) {
         throw r;
       }
@@ -802,7 +796,7 @@ final class Runner {
    */
   private Thread awaitTurn(Task<?> self) {
     boolean interrupted = Thread.interrupted();
-    while (!self.turn || !self.claimTurn()) {
+    while (self.turn == 0 || !self.claimTurn()) {
       LockSupport.park(this);
       if (Thread.interrupted()) {
         interrupted = true;
@@ -818,7 +812,8 @@ final class Runner {
   void awaitFirstTurn(Task<?> self) {
     Thread me = Thread.currentThread();
     boolean interrupted = false;
-    while (self.thread != me || !self.turn || !self.claimTurn()) {
+    // The turn first: its volatile read makes the thread's field, written before it, current.
+    while (self.turn == 0 || self.thread != me || !self.claimTurn()) {
       LockSupport.park(this);
       if (Thread.interrupted()) {
         interrupted = true;

@@ -68,7 +68,7 @@ public final class Task<T> extends TimerEntry {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       STATE = lookup.findVarHandle(Task.class, "state", State.class);
-      TURN = lookup.findVarHandle(Task.class, "turn", boolean.class);
+      TURN = lookup.findVarHandle(Task.class, "turn", int.class);
       FOREIGN_JOINERS = lookup.findVarHandle(Task.class, "foreignJoiners",
           ConcurrentLinkedQueue.class);
       DONE_LATCH = lookup.findVarHandle(Task.class, "doneLatch", CountDownLatch.class);
@@ -85,10 +85,12 @@ public final class Task<T> extends TimerEntry {
   // ---- switching: see Runner.handTo and Runner.park ----
   Thread thread; // created at the first turn, so a task that never starts costs no thread
   /**
-   * Set by the thread that hands this task the processor (see {@link #takeTurn}); the task takes
-   * it back with {@link #claimTurn}, and so does a hand-off that fails, if the task has not.
+   * 1 when the processor is this task's, else 0. Set by the thread that hands this task the
+   * processor (see {@link #takeTurn}); the task takes it with {@link #claimTurn}, and so does a
+   * hand-off that fails, if the task has not. An int rather than a boolean: its compare-and-set
+   * calls no deeper than its release store (see takeTurn).
    */
-  volatile boolean turn;
+  volatile int turn;
 
   // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
   private volatile State state = State.NEW;
@@ -315,7 +317,7 @@ public final class Task<T> extends TimerEntry {
    * on. False if a hand-off that failed took it back first (see {@link #takeTurn}).
    */
   boolean claimTurn() {
-    return TURN.compareAndSet(this, true, false);
+    return TURN.compareAndSet(this, 1, 0);
   }
 
   void holding(AutoCloseable lease) {
@@ -398,6 +400,7 @@ public final class Task<T> extends TimerEntry {
    * has claimed it, it runs, so it was started or woken all the same: this returns normally.
    */
   void takeTurn() {
+    State before = state;
     STATE.setRelease(this, State.RUNNING);
     Thread t = thread;
     boolean start = t == null;
@@ -407,7 +410,7 @@ public final class Task<T> extends TimerEntry {
     }
     // The release store publishes everything the previous holder wrote; the woken task's volatile
     // read of turn (in Runner.park) sees it. unpark() only wakes; it orders no memory.
-    TURN.setRelease(this, true);
+    TURN.setRelease(this, 1);
     try {
       if (start) {
         t.start();
@@ -415,9 +418,14 @@ public final class Task<T> extends TimerEntry {
         LockSupport.unpark(t);
       }
     } catch (Throwable e) {
-      if (!TURN.compareAndSet(this, true, false)) {
+      // From this frame the release store above has just gone through, and the compare-and-set
+      // goes no deeper than it did: on an exhausted stack, it too goes through.
+      if (!TURN.compareAndSet(this, 1, 0)) {
         return; // claimed: the task runs
       }
+      // Stores, no call: the task is as it was before this hand-off when the caller's code runs
+      // (which may cancel it: a task that never started must look it).
+      state = before;
       if (start) {
         thread = null; // a thread started all the same waits for a turn that is never its own
       }

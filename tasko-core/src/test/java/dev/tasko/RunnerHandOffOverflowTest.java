@@ -3,6 +3,7 @@ package dev.tasko;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -44,6 +45,11 @@ class RunnerHandOffOverflowTest {
   enum Mode {
     /** A task whose thread has not started yet: the switch starts it. */
     NEW_TASK,
+    /**
+     * As {@link #NEW_TASK}, and the task that overflowed then cancels the others: one whose
+     * start failed must be as it was before, a task never started, which ends at once.
+     */
+    NEW_TASK_CANCELLED,
     /** A task parked after its own earlier turn: the switch wakes it. */
     PARKED_TASK,
     /** The driving thread, on the system clock, while the other tasks sleep. */
@@ -110,12 +116,13 @@ class RunnerHandOffOverflowTest {
       }
       Loop loop = builder.build();
       AtomicReference<String> overflow = new AtomicReference<>("ok");
+      List<Task<Void>> others = new ArrayList<>();
       running = 0;
       overlapped = false;
       suspending = false;
       loop.addTask("deep", () -> {
         enter();
-        if (mode != Mode.NEW_TASK) {
+        if (mode == Mode.PARKED_TASK || mode == Mode.DRIVER) {
           pause(mode, 1); // the others start, and park (or sleep for longer than this task)
         }
         try {
@@ -124,17 +131,23 @@ class RunnerHandOffOverflowTest {
           // Thrown here, the error leaves the task holding the processor: it counts as running.
           overflow.set(!suspending ? "overflow before the switch"
               : inSwitch(e) ? "overflow in the switch" : "overflow in the park");
+          if (mode == Mode.NEW_TASK_CANCELLED) {
+            others.forEach(Task::cancel);
+          }
         }
         leave();
       });
       for (int i = 0; i < 3; i++) {
-        loop.addTask("other-" + i, () -> {
+        others.add(loop.addTask("other-" + i, () -> {
           enter();
-          for (int k = 0; k < 3; k++) {
-            pause(mode, 5);
+          try {
+            for (int k = 0; k < 3; k++) {
+              pause(mode, 5);
+            }
+          } finally {
+            leave(); // a cancellation ends the task here
           }
-          leave();
-        });
+        }));
       }
       AtomicReference<Throwable> thrown = new AtomicReference<>();
       Thread driver = Thread.ofPlatform().start(() -> {
