@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -84,6 +85,8 @@ public final class Loop {
    * its public face: it adds work, runs the loop and reports on it.
    */
   final Runner runner;
+  /** Makes the tasks' threads; null for the usual virtual threads (tests set it, see Builder). */
+  private final ThreadFactory taskThreads;
   private final AtomicLong taskNames = new AtomicLong();
   private final AtomicLong scheduleNames = new AtomicLong();
   /** Tasks and schedules added from outside the loop whose command is still in the inbox. */
@@ -93,6 +96,7 @@ public final class Loop {
 
   private Loop(Builder b) {
     this.name = b.name != null ? b.name : "loop-" + loopNames.incrementAndGet();
+    this.taskThreads = b.taskThreads;
     this.runner = new Runner(this, name, b);
     ThreadExitWarmUp.ensure();
   }
@@ -502,6 +506,9 @@ public final class Loop {
   }
 
   Thread newThread(String taskName, Runnable body) {
+    if (taskThreads != null) {
+      return taskThreads.newThread(body);
+    }
     // the task's own name: no copy per task
     return Thread.ofVirtual().name(taskName).unstarted(body);
   }
@@ -612,6 +619,8 @@ public final class Loop {
     FailureHandler failureHandler = FailureHandler.stopLoop();
     long stallNanos = DEFAULT_STALL_NANOS;
     Timeline timeline;
+    /** For tests only: makes the tasks' threads instead of {@code Thread.ofVirtual()}. */
+    ThreadFactory taskThreads;
 
     private Builder() {}
 

@@ -837,7 +837,16 @@ final class Runner {
     }
     Task<?> next = next();
     t.thread = null; // a finished task keeps no thread (its result may be kept for a long time)
-    Thread wake = handTo(next);
+    Thread wake;
+    try {
+      wake = handTo(next);
+    } catch (Throwable e) {
+      // The hand-off was taken back (out of memory starting next's thread, say), and next goes
+      // back first in the ready queue. This thread ends here, so the driver takes the processor:
+      // run() or step() throws the error after the pass, and the loop can run again.
+      addPendingFailure(e);
+      wake = handTo(null);
+    }
     if (wake != null) {
       LockSupport.unpark(wake);
     }
@@ -882,11 +891,16 @@ final class Runner {
     try {
       failureHandler.taskFailed(task, failure);
     } catch (Throwable e) {
-      if (pendingFailure == null) {
-        pendingFailure = e;
-      } else {
-        pendingFailure.addSuppressed(e);
-      }
+      addPendingFailure(e);
+    }
+  }
+
+  /** Keeps {@code e} for the driver to throw once it has the baton back (see runPass). */
+  private void addPendingFailure(Throwable e) {
+    if (pendingFailure == null) {
+      pendingFailure = e;
+    } else {
+      pendingFailure.addSuppressed(e);
     }
   }
 

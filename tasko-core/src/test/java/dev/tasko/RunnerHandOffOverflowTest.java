@@ -1,11 +1,17 @@
 package dev.tasko;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +23,108 @@ import org.junit.jupiter.api.Test;
  * same size on every run, with small thread stacks ({@code -Xss256k}) that overflow quickly.
  */
 class RunnerHandOffOverflowTest {
+  /** Long enough for any of these loops; a loop that lost its processor would wait forever. */
+  private static final Duration HUNG = Duration.ofSeconds(30);
+
+  private final EventLog log = new EventLog();
+
+  /**
+   * A loop on virtual time whose tasks' second thread is {@code second}; the others are the usual
+   * virtual threads.
+   */
+  private static Loop loopWithSecondThread(java.util.function.Function<Runnable, Thread> second) {
+    Loop.Builder b = Loop.builder().virtualTime();
+    AtomicInteger made = new AtomicInteger();
+    b.taskThreads = body -> made.getAndIncrement() == 1 ? second.apply(body)
+        : Thread.ofVirtual().unstarted(body);
+    return b.build();
+  }
+
+  @Test
+  void takeTurn_threadFailsToStart_handOffTakenBackAndTheTaskRunsNext() {
+    Loop loop = loopWithSecondThread(body -> new Thread(body) {
+      @Override
+      public void start() {
+        throw new OutOfMemoryError("no thread for this test");
+      }
+    });
+    loop.addTask("a", () -> {
+      log.add("a starts");
+      try {
+        Tasko.yieldNow(); // hands the processor to b, whose thread does not start
+      } catch (OutOfMemoryError e) {
+        log.add("a: " + e.getMessage());
+      }
+      log.add("a ends");
+    });
+    Task<Void> b = loop.addTask("b", () -> log.add("b runs"));
+
+    assertTimeoutPreemptively(HUNG, loop::run);
+
+    // The old code left b out of every queue, its turn given to a thread that never started.
+    log.assertTaken("a starts", "a: no thread for this test", "a ends", "b runs");
+    assertThat(b.state()).isEqualTo(Task.State.SUCCEEDED);
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void takeTurn_startThrowsAfterTheThreadTookItsTurn_handOffStands() {
+    CountDownLatch bRuns = new CountDownLatch(1);
+    Loop loop = loopWithSecondThread(body -> {
+      Thread t = new Thread(body) {
+        @Override
+        public void start() {
+          super.start();
+          try {
+            bRuns.await(HUNG.toSeconds(), TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          throw new OutOfMemoryError("thrown after the start");
+        }
+      };
+      t.setDaemon(true);
+      return t;
+    });
+    loop.addTask("a", () -> {
+      log.add("a starts");
+      try {
+        Tasko.yieldNow();
+      } catch (OutOfMemoryError e) {
+        log.add("a: " + e.getMessage()); // the old code: a ran on while b ran
+      }
+      log.add("a ends");
+    });
+    loop.addTask("b", () -> {
+      bRuns.countDown();
+      log.add("b runs");
+    });
+
+    assertTimeoutPreemptively(HUNG, loop::run);
+
+    log.assertTaken("a starts", "b runs", "a ends");
+  }
+
+  @Test
+  void exit_nextTaskThreadFailsToStart_runThrowsAndTheNextRunRunsTheTask() {
+    Loop loop = loopWithSecondThread(body -> new Thread(body) {
+      @Override
+      public void start() {
+        throw new OutOfMemoryError("no thread for this test");
+      }
+    });
+    loop.addTask("a", () -> log.add("a runs")); // ends, and hands the processor to b
+    Task<Void> b = loop.addTask("b", () -> log.add("b runs"));
+
+    // The old code: a's thread ended with the error while it held the processor; run() hung.
+    assertTimeoutPreemptively(HUNG, () -> assertThatThrownBy(loop::run)
+        .isInstanceOf(OutOfMemoryError.class).hasMessage("no thread for this test"));
+    assertThat(b.state()).isEqualTo(Task.State.NEW);
+    assertTimeoutPreemptively(HUNG, loop::run);
+
+    log.assertTaken("a runs", "b runs");
+    assertThat(b.state()).isEqualTo(Task.State.SUCCEEDED);
+  }
 
   @Test
   void handTo_stackOverflowAtEveryCallOfTheSwitch_losesNoTaskAndRunsOneTaskAtATime()
