@@ -96,7 +96,8 @@ final class Runner {
   private int passRemaining;
   /**
    * A task whose hand-off threw and was taken back (see {@link #handTo}): put back first in the
-   * ready queue by the next pass or switch. Almost always null.
+   * ready queue by the caller, from a frame nearer the stack's base (park), or else by the next
+   * pass. Almost always null.
    */
   private Task<?> handOffFailed;
   /** Whether the current pass has moved on to due timers, and the time it compares them with. */
@@ -284,10 +285,7 @@ final class Runner {
       wakeAt = timers.earliestDeadline() > passNow ? parkTarget()
           : after - idleStrategy.spinNanos();
     }
-    Thread wake = handTo(first);
-    if (wake != null) {
-      LockSupport.unpark(wake);
-    }
+    LockSupport.unpark(handTo(first)); // null: no one to wake
     boolean interrupted = false;
     while (!driverTurn) {
       long wait = 0;
@@ -372,7 +370,6 @@ final class Runner {
    * holder whenever it stops running (it suspends or ends). This is where passes happen.
    */
   private Task<?> next() {
-    requeueHandOffFailed();
     for (;;) {
       if (pendingFailure != null) {
         return null; // a failure stops run() now; the rest of the pass keeps its place
@@ -643,8 +640,8 @@ final class Runner {
       next.takeTurn();
       return null;
     } catch (Throwable e) {
-      // Only stores, no call, which could throw again on an exhausted stack: the task goes back
-      // in the ready queue at the next switch or pass, from a frame nearer the stack's base.
+      // Only stores, no call, which could throw again on an exhausted stack: the caller puts the
+      // task back in the ready queue from a frame nearer the stack's base.
       current = from;
       handOffFailed = next; // null for the driver: nothing to put back
       throw e;
@@ -728,9 +725,12 @@ final class Runner {
       wake = (Thread) switchAwayCall.invokeExact(this, self);
     } catch (Throwable e) {
       // An error in the loop's own code (a stack overflow) before the hand-off, which handTo has
-      // undone if it had begun: the task still holds the processor and goes on with the error, so
-      // take it out of where it was queued. Best effort: if this throws too, its stale place is
+      // undone if it had begun: the task still holds the processor and goes on with the error.
+      // Before its code runs (it may cancel or resume the task it was handing to), that task goes
+      // back in the ready queue, and this one out of where it was queued. Best effort: if this
+      // throws too, the next pass puts the other task back, and this one's stale place is
       // skipped once it ends.
+      requeueHandOffFailed();
       timers.remove(self);
       if (ready.removeLastOccurrence(self) && passRemaining > ready.size()) {
         passRemaining = ready.size(); // it may have been counted in a pass opened meanwhile
@@ -787,22 +787,25 @@ final class Runner {
   }
 
   /**
-   * The second half of a task's wait for its turn, once woken (see {@link #park}): parks again
-   * until it can claim its turn. Returns the calling thread if it was
-   * interrupted since it parked, else null: the flag is taken off meanwhile, or park() would not
-   * park, and the caller puts it back. (It returns a thread, not a boolean, to share its type with
-   * {@link #switchAway}: the first switch resolves the call through the handle for both, so no
-   * code compiled before any task woke holds a trap at this call.)
+   * A task's wait for its turn: the second half, once woken (see {@link #park}), or the whole of
+   * it before the first turn. Parks until it can claim its turn. Returns the calling thread if it
+   * was interrupted meanwhile, else null: the flag is taken off while it waits, or park() would
+   * not park, and the caller puts it back. (It returns a thread, not a boolean, to share its type
+   * with {@link #switchAway}: the first switch resolves the call through the handle for both, so
+   * no code compiled before any task woke holds a trap at this call.)
    */
   private Thread awaitTurn(Task<?> self) {
+    Thread me = Thread.currentThread();
     boolean interrupted = Thread.interrupted();
-    while (self.turn == 0 || !self.claimTurn()) {
+    // The turn first: its volatile read makes the thread's field, written before it, current. A
+    // thread whose start threw, and which was replaced (see Task#takeTurn), never claims it.
+    while (self.turn == 0 || self.thread != me || !self.claimTurn()) {
       LockSupport.park(this);
       if (Thread.interrupted()) {
         interrupted = true;
       }
     }
-    return interrupted ? Thread.currentThread() : null;
+    return interrupted ? me : null;
   }
 
   /**
@@ -810,17 +813,9 @@ final class Runner {
    * turn (see {@link Task#takeTurn}). A thread whose start threw, and was replaced, waits forever.
    */
   void awaitFirstTurn(Task<?> self) {
-    Thread me = Thread.currentThread();
-    boolean interrupted = false;
-    // The turn first: its volatile read makes the thread's field, written before it, current.
-    while (self.turn == 0 || self.thread != me || !self.claimTurn()) {
-      LockSupport.park(this);
-      if (Thread.interrupted()) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      me.interrupt();
+    Thread interrupted = awaitTurn(self);
+    if (interrupted != null) {
+      interrupted.interrupt();
     }
   }
 
@@ -842,14 +837,12 @@ final class Runner {
       wake = handTo(next);
     } catch (Throwable e) {
       // The hand-off was taken back (out of memory starting next's thread, say), and next goes
-      // back first in the ready queue. This thread ends here, so the driver takes the processor:
-      // run() or step() throws the error after the pass, and the loop can run again.
+      // back first in the ready queue at the next pass. This thread ends here, so the driver takes
+      // the processor: run() or step() throws the error after the pass, and the loop can run again.
       addPendingFailure(e);
       wake = handTo(null);
     }
-    if (wake != null) {
-      LockSupport.unpark(wake);
-    }
+    LockSupport.unpark(wake); // null: no one to wake
   }
 
   /**

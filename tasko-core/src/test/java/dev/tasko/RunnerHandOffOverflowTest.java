@@ -40,14 +40,19 @@ class RunnerHandOffOverflowTest {
     return b.build();
   }
 
-  @Test
-  void takeTurn_threadFailsToStart_handOffTakenBackAndTheTaskRunsNext() {
-    Loop loop = loopWithSecondThread(body -> new Thread(body) {
+  /** A thread whose start throws, as when there is no memory for a thread. */
+  private static Thread threadThatCannotStart(Runnable body) {
+    return new Thread(body) {
       @Override
       public void start() {
         throw new OutOfMemoryError("no thread for this test");
       }
-    });
+    };
+  }
+
+  @Test
+  void takeTurn_threadFailsToStart_handOffTakenBackAndTheTaskRunsNext() {
+    Loop loop = loopWithSecondThread(RunnerHandOffOverflowTest::threadThatCannotStart);
     loop.addTask("a", () -> {
       log.add("a starts");
       try {
@@ -107,12 +112,7 @@ class RunnerHandOffOverflowTest {
 
   @Test
   void exit_nextTaskThreadFailsToStart_runThrowsAndTheNextRunRunsTheTask() {
-    Loop loop = loopWithSecondThread(body -> new Thread(body) {
-      @Override
-      public void start() {
-        throw new OutOfMemoryError("no thread for this test");
-      }
-    });
+    Loop loop = loopWithSecondThread(RunnerHandOffOverflowTest::threadThatCannotStart);
     loop.addTask("a", () -> log.add("a runs")); // ends, and hands the processor to b
     Task<Void> b = loop.addTask("b", () -> log.add("b runs"));
 
