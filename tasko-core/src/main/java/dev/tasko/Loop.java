@@ -87,7 +87,9 @@ public final class Loop {
   final Runner runner;
   /** Makes the tasks' threads; null for the usual virtual threads (tests set it, see Builder). */
   private final ThreadFactory taskThreads;
-  private final AtomicLong taskNames = new AtomicLong();
+  private final AtomicLong taskNumbers = new AtomicLong();
+  /** The name of the threads of tasks not given a name: one string for all of them. */
+  private final String taskThreadName;
   private final AtomicLong scheduleNames = new AtomicLong();
   /** Tasks and schedules added from outside the loop whose command is still in the inbox. */
   private final AtomicInteger inboxTasks = new AtomicInteger();
@@ -97,6 +99,7 @@ public final class Loop {
   private Loop(Builder b) {
     this.name = b.name != null ? b.name : "loop-" + loopNames.incrementAndGet();
     this.taskThreads = b.taskThreads;
+    this.taskThreadName = "task of " + name;
     this.runner = new Runner(this, name, b);
     ThreadExitWarmUp.ensure();
   }
@@ -483,12 +486,15 @@ public final class Loop {
   }
 
   private <T> Task<T> spawn(String name, Object body, long startAt) {
-    Task<T> t = newTask(name != null ? name : "task-" + taskNames.incrementAndGet(), body);
+    Task<T> t = newTask(name, body);
     addOnLoop("it takes no new task", () -> runner.enqueue(t, startAt));
     return t;
   }
 
-  /** A task of this loop running {@code body}, a {@link TaskBody} or a {@link Callable}. */
+  /**
+   * A task of this loop running {@code body}, a {@link TaskBody} or a {@link Callable}, named
+   * {@code name}, or numbered if it is null.
+   */
   <T> Task<T> newTask(String name, Object body) {
     return new Task<>(this, name, body);
   }
@@ -505,12 +511,21 @@ public final class Loop {
     return Objects.requireNonNull(rate, "rate == null");
   }
 
+  /** The number of the next task not given a name ({@code "task-7"}). */
+  long nextTaskNumber() {
+    return taskNumbers.incrementAndGet();
+  }
+
+  /**
+   * The thread of the task named {@code taskName}, or of a task not given a name if it is null.
+   * Named after a named task (its own string, no copy); the others share one name, so that a
+   * task costs no string of its own.
+   */
   Thread newThread(String taskName, Runnable body) {
     if (taskThreads != null) {
       return taskThreads.newThread(body);
     }
-    // the task's own name: no copy per task
-    return Thread.ofVirtual().name(taskName).unstarted(body);
+    return Thread.ofVirtual().name(taskName != null ? taskName : taskThreadName).unstarted(body);
   }
 
   // -----------------------------------------------------------------------------------------------

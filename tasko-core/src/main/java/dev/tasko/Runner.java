@@ -81,7 +81,8 @@ final class Runner {
   private final FailureHandler failureHandler;
   private final boolean trace;
   /** Warns about a task that holds the processor too long; null when stall warnings are off. */
-  private final StallWatchdog watchdog;
+  /** Null when stall warnings are off. */
+  final StallWatchdog watchdog;
   /** Records what ran when; null unless the builder was given one (see Builder.timeline). */
   private final Timeline timeline;
 

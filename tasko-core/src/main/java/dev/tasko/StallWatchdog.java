@@ -16,6 +16,13 @@ final class StallWatchdog {
   final long stallNanos;
   /** The task holding the processor, or null while the driver holds it. Written by the holder. */
   private volatile Task<?> holder;
+  /**
+   * When the holder's turn began (System.nanoTime). Written before {@code holder}, so whoever
+   * reads {@code holder} and then this sees the start of that turn or of a later one: at worst a
+   * stall is reported one check late, never early. Here rather than in each task: one turn runs at
+   * a time, and a task costs a field less.
+   */
+  private volatile long turnStartedAt;
   // Only touched by the driving thread, in check().
   private Task<?> lastStallReported;
   private long lastStallTurn;
@@ -32,9 +39,14 @@ final class StallWatchdog {
   /** Notes that {@code next} (null: the driver) holds the processor from now on. */
   void turnTo(Task<?> next) {
     if (next != null) {
-      next.turnStartedAt = System.nanoTime(); // real time: a stall is about the processor
+      turnStartedAt = System.nanoTime(); // real time: a stall is about the processor
     }
     holder = next;
+  }
+
+  /** When the current turn began (System.nanoTime); any thread. */
+  long turnStartedAt() {
+    return turnStartedAt;
   }
 
   /** Warns, once per turn, about a task that has held the processor too long without suspending. */
@@ -44,7 +56,7 @@ final class StallWatchdog {
       return;
     }
     long now = System.nanoTime();
-    long turnStart = h.turnStartedAt;
+    long turnStart = turnStartedAt;
     // Time spent loading classes is not the program's doing: count from when it was last seen.
     boolean warmedUp = h == warmUpTask && turnStart == warmUpTurn;
     long held = now - (warmedUp ? warmUpSeenAt : turnStart);

@@ -59,6 +59,9 @@ public final class Task<T> extends TimerEntry {
     CANCELLED
   }
 
+  /** What every task's thread runs: see runStarted(). */
+  private static final Runnable RUN_STARTED = Task::runStarted;
+
   private static final VarHandle STATE;
   private static final VarHandle TURN;
   private static final VarHandle FOREIGN_JOINERS;
@@ -78,7 +81,14 @@ public final class Task<T> extends TimerEntry {
   }
 
   final Loop loop;
+  /** The name given, or null: then the loop made up a number (see name()). */
   private final String name;
+  /**
+   * The number of a task not given a name, in the order its loop made them; 0 for a named task.
+   * A number, not a string: the name is made only when something shows it, so a task costs no
+   * string of its own (a loop may hold a million sleeping tasks).
+   */
+  private final long number;
   /** A TaskBody or a Callable: held as given, so no wrapper sits in every task's stack. */
   private final Object body;
 
@@ -115,8 +125,6 @@ public final class Task<T> extends TimerEntry {
   /** Links of the loop's list of live tasks, for deadlock reports. */
   Task<?> prevLive;
   Task<?> nextLive;
-  /** When its current turn began (System.nanoTime), for stall warnings. */
-  volatile long turnStartedAt;
   /** Called by the loop once the task has ended, before anything else runs (schedules use it). */
   Runnable onEnd;
   /** The schedule this task runs, or null: for {@link Loop#dump()}. */
@@ -150,17 +158,21 @@ public final class Task<T> extends TimerEntry {
    */
   volatile Thread blockingWorkThread;
 
+  /** A task named {@code name}, or numbered by the loop if {@code name} is null. */
   Task(Loop loop, String name, Object body) {
     this.loop = loop;
     this.name = name;
+    this.number = name == null ? loop.nextTaskNumber() : 0;
     this.body = body;
   }
 
   /**
    * The task's name, as given or made up by the loop ({@code "task-7"}); used in logs and errors.
+   * A JVM thread dump shows a named task's thread by this name; the threads of tasks not given
+   * one share the name {@code "task of <loop name>"}, so that no task keeps a string for it.
    */
   public String name() {
-    return name;
+    return name != null ? name : "task-" + number;
   }
 
   /** The loop that runs this task. */
@@ -228,7 +240,7 @@ public final class Task<T> extends TimerEntry {
     } else if (caller.runsInline) {
       throw DrivenLoops.cannotSuspend("join", caller);
     } else if (caller == this) {
-      throw new IllegalStateException("task '" + name + "' cannot join itself");
+      throw new IllegalStateException("task '" + name() + "' cannot join itself");
     } else if (caller.loop == loop) {
       Traps.join(caller, this);
     } else {
@@ -289,7 +301,7 @@ public final class Task<T> extends TimerEntry {
   }
 
   CancellationException cancelled() {
-    return new CancellationException("task '" + name + "' was cancelled");
+    return new CancellationException("task '" + name() + "' was cancelled");
   }
 
   // ---- called by the loop, holding the baton ----
@@ -405,7 +417,7 @@ public final class Task<T> extends TimerEntry {
     Thread t = thread;
     boolean start = t == null;
     if (start) {
-      t = loop.newThread(name, this::runBody);
+      t = loop.newThread(name, RUN_STARTED);
       thread = t;
     }
     // The release store publishes everything the previous holder wrote; the woken task's volatile
@@ -430,6 +442,19 @@ public final class Task<T> extends TimerEntry {
         thread = null; // a thread started all the same waits for a turn that is never its own
       }
       throw e;
+    }
+  }
+
+  /**
+   * The body of every task's thread: one for all, so that a task costs no object of its own for
+   * it. The hand-off that starts a task names it in its runner's {@code current} before the
+   * thread starts, so the thread finds its task the way a running task finds itself. A thread
+   * whose start was taken back (see takeTurn) finds no task of its own, and ends.
+   */
+  private static void runStarted() {
+    Task<?> t = DrivenLoops.currentTask();
+    if (t != null) {
+      t.runBody();
     }
   }
 
@@ -488,7 +513,7 @@ public final class Task<T> extends TimerEntry {
    */
   private void conclude(State end) {
     Throwable releaseFailure = leases == null || leases.isEmpty() ? null
-        : releaseLeasesSince(0, "task '" + name + "'");
+        : releaseLeasesSince(0, "task '" + name() + "'");
     if (releaseFailure != null) {
       if (end == State.FAILED) {
         if (failure != releaseFailure) {
@@ -595,7 +620,7 @@ public final class Task<T> extends TimerEntry {
   public String toString() {
     Suspension s = waitingOn;
     State st = state;
-    return "Task[" + name + " " + st
+    return "Task[" + name() + " " + st
         + (s != null && st == State.WAITING ? " for " + DeadlockException.describe(s) : "") + "]";
   }
 }

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -12,6 +16,49 @@ import org.junit.jupiter.api.Test;
 class TaskTest {
   private final Loop loop = Loop.builder().name("test").virtualTime().build();
   private final EventLog log = new EventLog();
+
+  @Test
+  void name_notGiven_numberedInTheOrderTheLoopMadeThem() {
+    Task<Void> first = loop.addTask(() -> {});
+    Task<Void> named = loop.addTask("fan", () -> {});
+    Task<Void> second = loop.runLater(Duration.ofSeconds(1), () -> {});
+
+    assertThat(List.of(first.name(), named.name(), second.name()))
+        .containsExactly("task-1", "fan", "task-2");
+    assertThat(second.toString()).startsWith("Task[task-2 NEW");
+  }
+
+  @Test
+  void thread_ofNamedTask_isNamedAfterIt_othersShareOneNameOfTheLoop() {
+    // Unnamed tasks share one thread name, so that a task costs no string of its own.
+    loop.addTask("fan", () -> log.add(Thread.currentThread().getName()));
+    loop.addTask(() -> log.add(Thread.currentThread().getName()));
+    loop.addTask(() -> log.add(Thread.currentThread().getName()));
+
+    loop.run();
+
+    log.assertTaken("fan", "task of test", "task of test");
+  }
+
+  @Test
+  void threads_ofAllTasks_runOneRunnable() {
+    // One body for every task's thread, found through the loop: no object per task for it.
+    Set<Runnable> bodies = Collections.newSetFromMap(new IdentityHashMap<>());
+    Loop.Builder b = Loop.builder().virtualTime();
+    b.taskThreads = body -> {
+      bodies.add(body);
+      return Thread.ofVirtual().unstarted(body);
+    };
+    Loop counted = b.build();
+    for (int i = 0; i < 3; i++) {
+      counted.addTask(() -> log.add("ran"));
+    }
+
+    counted.run();
+
+    log.assertTaken("ran", "ran", "ran");
+    assertThat(bodies).hasSize(1);
+  }
 
   @Test
   void join_fromTask_returnsValueOfCallable() {
