@@ -644,6 +644,11 @@ final class Runner {
       // Only stores, no call, which could throw again on an exhausted stack: the caller puts the
       // task back in the ready queue from a frame nearer the stack's base.
       current = from;
+      if (watchdog != null) {
+        // Its turn start stays the failed hand-off's: a stall of this turn is reported late at
+        // worst, and under the right task.
+        watchdog.holder = from;
+      }
       handOffFailed = next; // null for the driver: nothing to put back
       throw e;
     }

@@ -14,8 +14,11 @@ final class StallWatchdog {
   private final String loopName;
   /** Stall warning threshold in real nanoseconds; positive. */
   final long stallNanos;
-  /** The task holding the processor, or null while the driver holds it. Written by the holder. */
-  private volatile Task<?> holder;
+  /**
+   * The task holding the processor, or null while the driver holds it. Written by the holder:
+   * through turnTo(), or by a plain store when a hand-off is taken back (see Runner.handTo).
+   */
+  volatile Task<?> holder;
   /**
    * When the holder's turn began (System.nanoTime). Written before {@code holder}, so whoever
    * reads {@code holder} and then this sees the start of that turn or of a later one: at worst a

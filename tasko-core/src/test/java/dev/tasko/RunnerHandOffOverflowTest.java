@@ -73,6 +73,25 @@ class RunnerHandOffOverflowTest {
   }
 
   @Test
+  void handTo_threadFailsToStart_stallWatchdogWatchesTheTaskThatHoldsTheProcessor() {
+    Loop loop = loopWithSecondThread(RunnerHandOffOverflowTest::threadThatCannotStart);
+    StallWatchdog watchdog = loop.runner.watchdog;
+    AtomicReference<Task<?>> watched = new AtomicReference<>();
+    Task<Void> a = loop.addTask("a", () -> {
+      try {
+        Tasko.yieldNow();
+      } catch (OutOfMemoryError e) {
+        watched.set(watchdog.holder); // the old code: b, whose hand-off was taken back
+      }
+    });
+    loop.addTask("b", () -> {});
+
+    assertTimeoutPreemptively(HUNG, loop::run);
+
+    assertThat(watched.get()).isSameAs(a);
+  }
+
+  @Test
   void takeTurn_startThrowsAfterTheThreadTookItsTurn_handOffStands() {
     CountDownLatch bRuns = new CountDownLatch(1);
     Loop loop = loopWithSecondThread(body -> {
