@@ -87,7 +87,8 @@ public final class Loop {
   final Runner runner;
   /** Makes the tasks' threads; null for the usual virtual threads (tests set it, see Builder). */
   private final ThreadFactory taskThreads;
-  private final AtomicLong taskNumbers = new AtomicLong();
+  /** Numbers the tasks not given a name; package-private for a test of large numbers. */
+  final AtomicLong taskNumbers = new AtomicLong();
   /** The name of the threads of tasks not given a name: one string for all of them. */
   private final String taskThreadName;
   private final AtomicLong scheduleNames = new AtomicLong();

@@ -86,9 +86,10 @@ public final class Task<T> extends TimerEntry {
   /**
    * The number of a task not given a name, in the order its loop made them; 0 for a named task.
    * A number, not a string: the name is made only when something shows it, so a task costs no
-   * string of its own (a loop may hold a million sleeping tasks).
+   * string of its own (a loop may hold a million sleeping tasks). An int, which keeps the task
+   * within 128 bytes; past the int range, a task keeps its made-up name as a string.
    */
-  private final long number;
+  private final int number;
   /** A TaskBody or a Callable: held as given, so no wrapper sits in every task's stack. */
   private final Object body;
 
@@ -161,8 +162,9 @@ public final class Task<T> extends TimerEntry {
   /** A task named {@code name}, or numbered by the loop if {@code name} is null. */
   Task(Loop loop, String name, Object body) {
     this.loop = loop;
-    this.name = name;
-    this.number = name == null ? loop.nextTaskNumber() : 0;
+    long n = name == null ? loop.nextTaskNumber() : 0;
+    this.name = n > Integer.MAX_VALUE ? "task-" + n : name;
+    this.number = n > Integer.MAX_VALUE ? 0 : (int) n;
     this.body = body;
   }
 

@@ -29,6 +29,17 @@ class TaskTest {
   }
 
   @Test
+  void name_numberPastTheIntRange_stillCountsOn() {
+    loop.taskNumbers.set(Integer.MAX_VALUE - 1);
+
+    Task<Void> last = loop.addTask(() -> {});
+    Task<Void> past = loop.addTask(() -> {});
+
+    assertThat(last.name()).isEqualTo("task-2147483647");
+    assertThat(past.name()).isEqualTo("task-2147483648");
+  }
+
+  @Test
   void thread_ofNamedTask_isNamedAfterIt_othersShareOneNameOfTheLoop() {
     // Unnamed tasks share one thread name, so that a task costs no string of its own.
     loop.addTask("fan", () -> log.add(Thread.currentThread().getName()));
