@@ -99,6 +99,27 @@ class TimersTest {
   }
 
   @Test
+  void latestWithin_randomHeaps_matchesSortedReference() {
+    Random random = new Random(11);
+    for (int round = 0; round < 200; round++) {
+      Timers timers = new Timers();
+      List<Long> deadlines = new ArrayList<>();
+      int n = 1 + random.nextInt(300);
+      for (int i = 0; i < n; i++) {
+        long d = random.nextInt(1000);
+        deadlines.add(d);
+        timers.add(task("t" + i), d);
+      }
+      long window = random.nextInt(200);
+      long end = deadlines.stream().min(Long::compare).orElseThrow() + window;
+      long expected = deadlines.stream().filter(d -> d <= end).max(Long::compare).orElseThrow();
+
+      assertThat(timers.latestWithin(window, 1000)).as("round %d, window %d", round, window)
+          .isEqualTo(expected);
+    }
+  }
+
+  @Test
   void earliestAfter_moreDueThanLimit_answersNow() {
     Timers timers = new Timers();
     for (int i = 0; i < 10; i++) {
