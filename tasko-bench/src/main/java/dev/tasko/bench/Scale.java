@@ -12,13 +12,14 @@ import java.util.concurrent.CountDownLatch;
  * N tasks, each sleeping once for a random 0–1 s (fixed seed) and then finishing.
  *
  * <p>Two runs per implementation. The <b>timing run</b> (real clock, no forced GC) reports the
- * creation time (adding the N tasks / starting the N threads) and the total time from the first
- * creation until the last task has finished. The <b>memory run</b> puts all N to sleep at once and,
- * when the last one has gone to sleep, collects garbage and reads the heap: {@code heap_peak} is
- * the heap in use after GC at that moment and {@code bytes_per_task} is its growth over the
- * baseline before creation, divided by N. tasko's memory run uses virtual time (all N tasks are
- * started in the first pass, before any timer can fire); the virtual threads sleep an extra hour
- * and are interrupted once measured.
+ * creation time (adding the N tasks / starting the N threads), the total time from the first
+ * creation until the last task has finished, and the process CPU time over the same span (all
+ * threads: the JVM's own, such as the garbage collector's, too). The <b>memory run</b> puts all
+ * N to sleep at once and, when the last one has gone to sleep, collects garbage and reads the
+ * heap: {@code heap_peak} is the heap in use after GC at that moment and {@code bytes_per_task} is
+ * its growth over the baseline before creation, divided by N. tasko's memory run uses virtual
+ * time (all N tasks are started in the first pass, before any timer can fire); the virtual
+ * threads sleep an extra hour and are interrupted once measured.
  */
 final class Scale {
   static final long SEED = 20240601;
@@ -38,6 +39,7 @@ final class Scale {
     long[] delays = delays(n);
     String impl = "tasko-java";
     // Timing run.
+    long cpu0 = Measure.processCpuPreciseNanos();
     long t0 = System.nanoTime();
     // No stall watchdog, as when BENCHMARKS.md was measured: it costs a clock read per switch.
     Loop loop = Loop.builder().name("scale").noStallWarning().build();
@@ -48,6 +50,7 @@ final class Scale {
     long created = System.nanoTime();
     loop.run();
     long done = System.nanoTime();
+    long cpu = Measure.processCpuPreciseNanos() - cpu0;
     // Memory run.
     long baseline = Measure.heapAfterGc();
     // One task measures the heap (System.gc) on the loop, holding it on purpose: no stall warning.
@@ -64,13 +67,14 @@ final class Scale {
       });
     }
     vloop.run();
-    return results(impl, n, created - t0, done - t0, baseline, peak[0]);
+    return results(impl, n, created - t0, done - t0, cpu, baseline, peak[0]);
   }
 
   static List<Result> virtualThreads(int n) throws InterruptedException {
     long[] delays = delays(n);
     String impl = "vthreads";
     // Timing run.
+    long cpu0 = Measure.processCpuPreciseNanos();
     long t0 = System.nanoTime();
     Thread[] threads = new Thread[n];
     for (int i = 0; i < n; i++) {
@@ -88,6 +92,7 @@ final class Scale {
       t.join();
     }
     long done = System.nanoTime();
+    long cpu = Measure.processCpuPreciseNanos() - cpu0;
     // Memory run.
     threads = null;
     long baseline = Measure.heapAfterGc();
@@ -114,15 +119,16 @@ final class Scale {
     for (Thread t : sleepers) {
       t.join();
     }
-    return results(impl, n, created - t0, done - t0, baseline, peak);
+    return results(impl, n, created - t0, done - t0, cpu, baseline, peak);
   }
 
-  private static List<Result> results(String impl, int n, long create, long total, long baseline,
-      long peak) {
+  private static List<Result> results(String impl, int n, long create, long total, long cpu,
+      long baseline, long peak) {
     List<Result> out = new ArrayList<>();
     out.add(new Result(impl, "scale", "tasks", n, "tasks"));
     out.add(new Result(impl, "scale", "create_time", create / 1e9, "s"));
     out.add(new Result(impl, "scale", "total_time", total / 1e9, "s"));
+    out.add(new Result(impl, "scale", "cpu", cpu / 1e9, "s"));
     out.add(new Result(impl, "scale", "heap_peak", peak, "bytes"));
     out.add(new Result(impl, "scale", "bytes_per_task", (double) (peak - baseline) / n, "bytes"));
     return out;

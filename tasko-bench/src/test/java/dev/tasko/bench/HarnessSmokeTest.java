@@ -81,6 +81,7 @@ class HarnessSmokeTest {
       assertThat(value(r, impl + ".scale create_time"))
           .isLessThan(value(r, impl + ".scale total_time"));
       assertThat(value(r, impl + ".scale bytes_per_task")).as(impl).isPositive();
+      assertThat(value(r, impl + ".scale cpu")).as(impl).isPositive();
     }
   }
 
