@@ -635,7 +635,10 @@ public final class Loop {
     FailureHandler failureHandler = FailureHandler.stopLoop();
     long stallNanos = DEFAULT_STALL_NANOS;
     Timeline timeline;
-    /** For tests only: makes the tasks' threads instead of {@code Thread.ofVirtual()}. */
+    /**
+     * For tests only: makes the tasks' threads instead of {@code Thread.ofVirtual()}. The thread
+     * made must run {@code body} itself: it finds its task through the calling thread.
+     */
     ThreadFactory taskThreads;
 
     private Builder() {}

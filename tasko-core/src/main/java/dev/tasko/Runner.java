@@ -81,7 +81,6 @@ final class Runner {
   private final FailureHandler failureHandler;
   private final boolean trace;
   /** Warns about a task that holds the processor too long; null when stall warnings are off. */
-  /** Null when stall warnings are off. */
   final StallWatchdog watchdog;
   /** Records what ran when; null unless the builder was given one (see Builder.timeline). */
   private final Timeline timeline;
@@ -646,7 +645,7 @@ final class Runner {
       current = from;
       if (watchdog != null) {
         // Its turn start stays the failed hand-off's: a stall of this turn is reported late at
-        // worst, and under the right task.
+        // worst, and may be reported twice (once per turn start).
         watchdog.holder = from;
       }
       handOffFailed = next; // null for the driver: nothing to put back
@@ -816,7 +815,8 @@ final class Runner {
 
   /**
    * The first thing a task's thread does: waits until it is handed the processor for its first
-   * turn (see {@link Task#takeTurn}). A thread whose start threw, and was replaced, waits forever.
+   * turn (see {@link Task#takeTurn}). A thread whose start threw, and was replaced, waits forever
+   * if it got here (see Task.runStarted).
    */
   void awaitFirstTurn(Task<?> self) {
     Thread interrupted = awaitTurn(self);

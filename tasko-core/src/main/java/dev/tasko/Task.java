@@ -81,13 +81,13 @@ public final class Task<T> extends TimerEntry {
   }
 
   final Loop loop;
-  /** The name given, or null: then the loop made up a number (see name()). */
+  /** The name given; null when the loop numbers the task instead (see number). */
   private final String name;
   /**
    * The number of a task not given a name, in the order its loop made them; 0 for a named task.
    * A number, not a string: the name is made only when something shows it, so a task costs no
    * string of its own (a loop may hold a million sleeping tasks). An int, which keeps the task
-   * within 128 bytes; past the int range, a task keeps its made-up name as a string.
+   * within 128 bytes; past the int range, a task keeps its made-up name as a string, and -1 here.
    */
   private final int number;
   /** A TaskBody or a Callable: held as given, so no wrapper sits in every task's stack. */
@@ -164,7 +164,7 @@ public final class Task<T> extends TimerEntry {
     this.loop = loop;
     long n = name == null ? loop.nextTaskNumber() : 0;
     this.name = n > Integer.MAX_VALUE ? "task-" + n : name;
-    this.number = n > Integer.MAX_VALUE ? 0 : (int) n;
+    this.number = n > Integer.MAX_VALUE ? -1 : (int) n;
     this.body = body;
   }
 
@@ -415,11 +415,15 @@ public final class Task<T> extends TimerEntry {
    */
   void takeTurn() {
     State before = state;
-    STATE.setRelease(this, State.RUNNING);
     Thread t = thread;
     boolean start = t == null;
     if (start) {
-      t = loop.newThread(name, RUN_STARTED);
+      // Made before anything changes: if it throws, the task is as it was (a task never started
+      // must look it, or a cancel would end it twice).
+      t = loop.newThread(number == 0 ? name : null, RUN_STARTED);
+    }
+    STATE.setRelease(this, State.RUNNING);
+    if (start) {
       thread = t;
     }
     // The release store publishes everything the previous holder wrote; the woken task's volatile
@@ -441,7 +445,8 @@ public final class Task<T> extends TimerEntry {
       // (which may cancel it: a task that never started must look it).
       state = before;
       if (start) {
-        thread = null; // a thread started all the same waits for a turn that is never its own
+        // A thread started all the same finds no task, or waits forever (see runStarted).
+        thread = null;
       }
       throw e;
     }
@@ -451,7 +456,9 @@ public final class Task<T> extends TimerEntry {
    * The body of every task's thread: one for all, so that a task costs no object of its own for
    * it. The hand-off that starts a task names it in its runner's {@code current} before the
    * thread starts, so the thread finds its task the way a running task finds itself. A thread
-   * whose start was taken back (see takeTurn) finds no task of its own, and ends.
+   * whose start threw and was taken back (see takeTurn) ends here if the undo came first; if it
+   * found its task before the undo, it waits in awaitFirstTurn for a turn that is never its own
+   * (that thread is lost, not the task, which gets a new one).
    */
   private static void runStarted() {
     Task<?> t = DrivenLoops.currentTask();

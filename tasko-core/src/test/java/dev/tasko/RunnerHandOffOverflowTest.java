@@ -73,6 +73,28 @@ class RunnerHandOffOverflowTest {
   }
 
   @Test
+  void takeTurn_threadCannotBeMade_taskStaysNewAndRunsNext() {
+    Loop loop = loopWithSecondThread(body -> {
+      throw new OutOfMemoryError("no thread object for this test");
+    });
+    AtomicReference<Task.State> seen = new AtomicReference<>();
+    List<Task<Void>> b = new ArrayList<>();
+    loop.addTask("a", () -> {
+      try {
+        Tasko.yieldNow(); // hands the processor to b, whose thread cannot be made
+      } catch (OutOfMemoryError e) {
+        seen.set(b.get(0).state()); // the old code: RUNNING, for a task that never ran
+      }
+    });
+    b.add(loop.addTask("b", () -> log.add("b runs")));
+
+    assertTimeoutPreemptively(HUNG, loop::run);
+
+    assertThat(seen.get()).isEqualTo(Task.State.NEW);
+    log.assertTaken("b runs");
+  }
+
+  @Test
   void handTo_threadFailsToStart_stallWatchdogWatchesTheTaskThatHoldsTheProcessor() {
     Loop loop = loopWithSecondThread(RunnerHandOffOverflowTest::threadThatCannotStart);
     StallWatchdog watchdog = loop.runner.watchdog;

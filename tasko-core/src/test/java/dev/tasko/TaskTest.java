@@ -32,11 +32,13 @@ class TaskTest {
   void name_numberPastTheIntRange_stillCountsOn() {
     loop.taskNumbers.set(Integer.MAX_VALUE - 1);
 
-    Task<Void> last = loop.addTask(() -> {});
-    Task<Void> past = loop.addTask(() -> {});
+    Task<Void> last = loop.addTask(() -> log.add(Thread.currentThread().getName()));
+    Task<Void> past = loop.addTask(() -> log.add(Thread.currentThread().getName()));
+    loop.run();
 
     assertThat(last.name()).isEqualTo("task-2147483647");
     assertThat(past.name()).isEqualTo("task-2147483648");
+    log.assertTaken("task of test", "task of test");
   }
 
   @Test
