@@ -21,9 +21,10 @@ final class StallWatchdog {
   volatile Task<?> holder;
   /**
    * When the holder's turn began (System.nanoTime). Written before {@code holder}, so whoever
-   * reads {@code holder} and then this sees the start of that turn or of a later one: at worst a
-   * stall is reported one check late, never early. Here rather than in each task: one turn runs at
-   * a time, and a task costs a field less.
+   * reads {@code holder} and then this sees the start of that turn or of a later one; check()
+   * reads {@code holder} once more after, and gives up when it changed, so that it never pairs a
+   * task with another's turn. At worst a stall is reported one check late, never early. Here
+   * rather than in each task: one turn runs at a time, and a task costs a field less.
    */
   private volatile long turnStartedAt;
   // Only touched by the driving thread, in check().
@@ -58,8 +59,11 @@ final class StallWatchdog {
     if (h == null) {
       return;
     }
-    long now = System.nanoTime();
     long turnStart = turnStartedAt;
+    long now = System.nanoTime();
+    if (holder != h) {
+      return; // the turn changed while we read: it may be another's start; look again next time
+    }
     // Time spent loading classes is not the program's doing: count from when it was last seen.
     boolean warmedUp = h == warmUpTask && turnStart == warmUpTurn;
     long held = now - (warmedUp ? warmUpSeenAt : turnStart);
@@ -69,6 +73,9 @@ final class StallWatchdog {
     StackTraceElement[] stack = h.stackTrace();
     if (stack.length == 0) {
       return; // its thread is only starting: look again at the next check
+    }
+    if (holder != h || turnStartedAt != turnStart) {
+      return; // the turn ended while we took the stack: this stack shows it parked
     }
     if (StallReport.isWarmingUp(stack)) {
       warmUpTask = h;

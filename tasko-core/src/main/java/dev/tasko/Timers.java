@@ -11,9 +11,15 @@ import java.util.Arrays;
  *
  * <p>Each node has four children, and the deadlines are kept a second time in an array of their
  * own, beside the entries: with a million sleepers, the entries lie all over the heap and each
- * one read is a cache miss. Taking the earliest timer reads, at each level, four deadlines from
- * one cache line and writes the position of the one entry that moves up; a binary heap of the
- * entries alone reads two entries a level and has twice the levels.
+ * one read is a cache miss. Taking the earliest timer reads, at each level, four deadlines side
+ * by side (in one cache line, or two when they straddle one) and writes the position of the one
+ * entry that moves up; a binary heap of the entries alone reads two entries a level and has twice
+ * the levels. Equal deadlines are told apart by the entries' sequence numbers, which are read
+ * only then.
+ *
+ * <p>Indexes: the children of {@code k} are {@code 4k+1..4k+4}, which stays within an int while
+ * there are fewer than 2^29 timers. Each timer is a task or a timeout scope of 100 bytes or more,
+ * so 2^29 of them would take over 50 GB.
  *
  * <p>Guarded by the loop's baton: only the thread that runs the loop touches it.
  */

@@ -39,7 +39,7 @@ final class Scale {
     long[] delays = delays(n);
     String impl = "tasko-java";
     // Timing run.
-    long cpu0 = Measure.processCpuPreciseNanos();
+    long cpu0 = Measure.processCpuNanos();
     long t0 = System.nanoTime();
     // No stall watchdog, as when BENCHMARKS.md was measured: it costs a clock read per switch.
     Loop loop = Loop.builder().name("scale").noStallWarning().build();
@@ -50,7 +50,7 @@ final class Scale {
     long created = System.nanoTime();
     loop.run();
     long done = System.nanoTime();
-    long cpu = Measure.processCpuPreciseNanos() - cpu0;
+    long cpu = Measure.processCpuNanos() - cpu0;
     // Memory run.
     long baseline = Measure.heapAfterGc();
     // One task measures the heap (System.gc) on the loop, holding it on purpose: no stall warning.
@@ -74,7 +74,7 @@ final class Scale {
     long[] delays = delays(n);
     String impl = "vthreads";
     // Timing run.
-    long cpu0 = Measure.processCpuPreciseNanos();
+    long cpu0 = Measure.processCpuNanos();
     long t0 = System.nanoTime();
     Thread[] threads = new Thread[n];
     for (int i = 0; i < n; i++) {
@@ -92,7 +92,7 @@ final class Scale {
       t.join();
     }
     long done = System.nanoTime();
-    long cpu = Measure.processCpuPreciseNanos() - cpu0;
+    long cpu = Measure.processCpuNanos() - cpu0;
     // Memory run.
     threads = null;
     long baseline = Measure.heapAfterGc();
