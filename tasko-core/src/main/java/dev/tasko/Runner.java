@@ -741,6 +741,9 @@ final class Runner {
         passRemaining = ready.size(); // it may have been counted in a pass opened meanwhile
       }
       self.setState(Task.State.RUNNING);
+      if (timeline != null) {
+        timeline.turnBegan(self, ticker.read()); // its turn goes on, not the other task's
+      }
       if (e instanceof RuntimeException r) {
         throw r;
       }

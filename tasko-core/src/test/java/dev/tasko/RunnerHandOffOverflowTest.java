@@ -114,6 +114,33 @@ class RunnerHandOffOverflowTest {
   }
 
   @Test
+  void park_threadFailsToStart_timelineShowsTheTaskThatGotTheErrorRunningOn() {
+    Timeline timeline = Timeline.ofLast(1000);
+    Loop.Builder builder = Loop.builder().virtualTime().timeline(timeline);
+    AtomicInteger made = new AtomicInteger();
+    builder.taskThreads = body -> made.getAndIncrement() == 1 ? threadThatCannotStart(body)
+        : Thread.ofVirtual().unstarted(body);
+    Loop loop = builder.build();
+    loop.addTask("a", () -> {
+      try {
+        Tasko.yieldNow(); // hands the processor to b, whose thread does not start
+      } catch (OutOfMemoryError e) {
+        Tasko.sleep(Duration.ofSeconds(1)); // a runs on, then sleeps: a turn of its own
+      }
+    });
+    loop.addTask("b", () -> {});
+
+    assertTimeoutPreemptively(HUNG, loop::run);
+
+    // a ran, ran on after the failed hand-off, and after its sleep. The old code showed only its
+    // first turn, its sleep and its last turn: nothing of a between the hand-off and the sleep.
+    List<Timeline.Slice> a = timeline.slices(new ArrayList<>()).stream()
+        .filter(s -> s.lane().equals("a")).toList();
+    assertThat(a).extracting(Timeline.Slice::name).containsExactly("run", "yield", "run",
+        "sleep", "run");
+  }
+
+  @Test
   void takeTurn_startThrowsAfterTheThreadTookItsTurn_handOffStands() {
     CountDownLatch bRuns = new CountDownLatch(1);
     Loop loop = loopWithSecondThread(body -> {
