@@ -163,7 +163,7 @@ public final class Task<T> extends TimerEntry {
   Task(Loop loop, String name, Object body) {
     this.loop = loop;
     long n = name == null ? loop.nextTaskNumber() : 0;
-    this.name = n > Integer.MAX_VALUE ? "task-" + n : name;
+    this.name = n > Integer.MAX_VALUE ? madeUpName(n) : name;
     this.number = n > Integer.MAX_VALUE ? -1 : (int) n;
     this.body = body;
   }
@@ -174,7 +174,11 @@ public final class Task<T> extends TimerEntry {
    * one share the name {@code "task of <loop name>"}, so that no task keeps a string for it.
    */
   public String name() {
-    return name != null ? name : "task-" + number;
+    return name != null ? name : madeUpName(number);
+  }
+
+  private static String madeUpName(long number) {
+    return "task-" + number;
   }
 
   /** The loop that runs this task. */

@@ -33,11 +33,17 @@ class RunnerHandOffOverflowTest {
    * virtual threads.
    */
   private static Loop loopWithSecondThread(java.util.function.Function<Runnable, Thread> second) {
+    return builderWithSecondThread(second).build();
+  }
+
+  /** The builder of {@link #loopWithSecondThread}, for a test that sets more. */
+  private static Loop.Builder builderWithSecondThread(
+      java.util.function.Function<Runnable, Thread> second) {
     Loop.Builder b = Loop.builder().virtualTime();
     AtomicInteger made = new AtomicInteger();
     b.taskThreads = body -> made.getAndIncrement() == 1 ? second.apply(body)
         : Thread.ofVirtual().unstarted(body);
-    return b.build();
+    return b;
   }
 
   /** A thread whose start throws, as when there is no memory for a thread. */
@@ -116,11 +122,8 @@ class RunnerHandOffOverflowTest {
   @Test
   void park_threadFailsToStart_timelineShowsTheTaskThatGotTheErrorRunningOn() {
     Timeline timeline = Timeline.ofLast(1000);
-    Loop.Builder builder = Loop.builder().virtualTime().timeline(timeline);
-    AtomicInteger made = new AtomicInteger();
-    builder.taskThreads = body -> made.getAndIncrement() == 1 ? threadThatCannotStart(body)
-        : Thread.ofVirtual().unstarted(body);
-    Loop loop = builder.build();
+    Loop loop = builderWithSecondThread(RunnerHandOffOverflowTest::threadThatCannotStart)
+        .timeline(timeline).build();
     loop.addTask("a", () -> {
       try {
         Tasko.yieldNow(); // hands the processor to b, whose thread does not start

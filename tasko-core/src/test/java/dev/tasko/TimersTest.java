@@ -78,18 +78,23 @@ class TimersTest {
     assertThat(timers.size()).isEqualTo(deadlines.length);
   }
 
+  /** Adds {@code n} timers at random deadlines below {@code range} to {@code timers}. */
+  private List<Long> addRandom(Timers timers, Random random, int n, int range) {
+    List<Long> deadlines = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      long d = random.nextInt(range);
+      deadlines.add(d);
+      timers.add(task("t" + i), d);
+    }
+    return deadlines;
+  }
+
   @Test
   void earliestAfter_randomHeaps_matchesSortedReference() {
     Random random = new Random(7);
     for (int round = 0; round < 200; round++) {
       Timers timers = new Timers();
-      List<Long> deadlines = new ArrayList<>();
-      int n = random.nextInt(40);
-      for (int i = 0; i < n; i++) {
-        long d = random.nextInt(100);
-        deadlines.add(d);
-        timers.add(task("t" + i), d);
-      }
+      List<Long> deadlines = addRandom(timers, random, random.nextInt(40), 100);
       long now = random.nextInt(110) - 5;
       long expected = deadlines.stream().filter(d -> d > now).min(Long::compare).orElse(now);
 
@@ -103,13 +108,7 @@ class TimersTest {
     Random random = new Random(11);
     for (int round = 0; round < 200; round++) {
       Timers timers = new Timers();
-      List<Long> deadlines = new ArrayList<>();
-      int n = 1 + random.nextInt(300);
-      for (int i = 0; i < n; i++) {
-        long d = random.nextInt(1000);
-        deadlines.add(d);
-        timers.add(task("t" + i), d);
-      }
+      List<Long> deadlines = addRandom(timers, random, 1 + random.nextInt(300), 1000);
       long window = random.nextInt(200);
       long end = deadlines.stream().min(Long::compare).orElseThrow() + window;
       long expected = deadlines.stream().filter(d -> d <= end).max(Long::compare).orElseThrow();
