@@ -1,6 +1,7 @@
 package dev.tasko.bench;
 
 import dev.tasko.Loop;
+import dev.tasko.TaskBody;
 import dev.tasko.Tasko;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -37,6 +38,7 @@ public final class SleepingHeap {
   private static final Pattern TOTAL = Pattern.compile("^Total\\s+(\\d+)\\s+(\\d+)");
   /** One for all: a sleeper keeps the argument of its sleep, which is not what is measured. */
   private static final Duration AN_HOUR = Duration.ofHours(1);
+  private static final Duration ONE_MILLI = Duration.ofMillis(1);
 
   private SleepingHeap() {}
 
@@ -63,21 +65,27 @@ public final class SleepingHeap {
   static Map<String, Double> run(String impl, int n, int warm, PrintStream out) throws Exception {
     boolean tasko = impl.equals("tasko");
     for (int round = 0; round < 3 && warm > 0; round++) {
+      // The very code measured below (the same lambdas), sleeping 1 ms, so that the measured
+      // sleepers park in code the JIT has already compiled for them.
+      AtomicInteger count = new AtomicInteger();
       if (tasko) {
         Loop w = Loop.builder().name("warm-up").noStallWarning().build();
         for (int i = 0; i < warm; i++) {
-          w.addTask(() -> Tasko.sleep(Duration.ofMillis(1)));
+          w.addTask(taskoSleeper(count, ONE_MILLI));
         }
         w.run();
       } else {
         List<Thread> threads = new ArrayList<>(warm);
         for (int i = 0; i < warm; i++) {
-          threads.add(Thread.ofVirtual().start(SleepingHeap::sleepOneMilli));
+          threads.add(Thread.ofVirtual().start(threadSleeper(count, ONE_MILLI)));
         }
         for (Thread t : threads) {
           t.join();
         }
       }
+    }
+    if (warm > 0) {
+      Thread.sleep(1000); // compilations the warm-up queued finish
     }
     Histogram before = Histogram.take();
     AtomicInteger asleep = new AtomicInteger();
@@ -86,18 +94,12 @@ public final class SleepingHeap {
     if (tasko) {
       loop = Loop.builder().name("sleepers").noStallWarning().build();
       for (int i = 0; i < n; i++) {
-        loop.addTask(() -> {
-          asleep.incrementAndGet();
-          Tasko.sleep(AN_HOUR);
-        });
+        loop.addTask(taskoSleeper(asleep, AN_HOUR));
       }
       driver = Thread.ofPlatform().daemon().name("sleepers").start(loop::run);
     } else {
       for (int i = 0; i < n; i++) {
-        Thread.ofVirtual().start(() -> {
-          asleep.incrementAndGet();
-          sleepAnHour();
-        });
+        Thread.ofVirtual().start(threadSleeper(asleep, AN_HOUR));
       }
     }
     while (asleep.get() < n) {
@@ -130,20 +132,24 @@ public final class SleepingHeap {
     return perTask;
   }
 
-  private static void sleepOneMilli() {
-    try {
-      Thread.sleep(1);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  /** A tasko sleeper: counts itself, then sleeps. One lambda for the warm-up and the measure. */
+  private static TaskBody taskoSleeper(AtomicInteger asleep, Duration sleep) {
+    return () -> {
+      asleep.incrementAndGet();
+      Tasko.sleep(sleep);
+    };
   }
 
-  private static void sleepAnHour() {
-    try {
-      Thread.sleep(AN_HOUR);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  /** The same for a plain virtual thread. */
+  private static Runnable threadSleeper(AtomicInteger asleep, Duration sleep) {
+    return () -> {
+      asleep.incrementAndGet();
+      try {
+        Thread.sleep(sleep);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
   }
 
   /** One class histogram of the live heap (it collects garbage first). */
