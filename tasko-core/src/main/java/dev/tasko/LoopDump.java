@@ -130,7 +130,7 @@ public record LoopDump(String loop, Instant takenAt, long time, boolean complete
     List<TaskEntry> tasks = new ArrayList<>();
     List<ScheduleEntry> schedules = new ArrayList<>();
     for (Task<?> t = oldest; t != null; t = t.nextLive) {
-      tasks.add(entry(t, now));
+      tasks.add(entry(t, loop.runner.timers, now));
       ScheduledTask s = t.schedule;
       if (s != null) {
         schedules.add(new ScheduleEntry(s.name(), s.rate(), s.isRunning(), s.stats()));
@@ -157,7 +157,7 @@ public record LoopDump(String loop, Instant takenAt, long time, boolean complete
         loop.stats(), tasks, List.of(), List.of());
   }
 
-  private static TaskEntry entry(Task<?> t, long now) {
+  private static TaskEntry entry(Task<?> t, Timers timers, long now) {
     Task.State state = t.state();
     boolean timer = t.heapIndex >= 0;
     String waitsFor;
@@ -165,14 +165,15 @@ public record LoopDump(String loop, Instant takenAt, long time, boolean complete
     switch (state) {
       case RUNNING -> waitsFor = "nothing (running)";
       case READY -> waitsFor = "its turn";
-      case NEW -> waitsFor = timer ? "its start, " + in(t.deadline, now) : "its first turn";
+      case NEW -> waitsFor =
+          timer ? "its start, " + in(timers.deadlineOf(t), now) : "its first turn";
       case WAITING -> {
         Suspension s = t.waitingOn;
         if (s != null) {
           waitsFor = DeadlockException.describe(s)
-              + (timer ? ", or its timeout " + in(t.deadline, now) : "");
+              + (timer ? ", or its timeout " + in(timers.deadlineOf(t), now) : "");
         } else if (timer) {
-          waitsFor = "a timer, " + in(t.deadline, now);
+          waitsFor = "a timer, " + in(timers.deadlineOf(t), now);
         } else {
           waitsFor = "nothing known";
         }

@@ -3,15 +3,14 @@ package dev.tasko;
 /**
  * Something the loop's {@link Timers} queue can hold: a task's own sleep timer (the task itself, so
  * a plain sleep allocates nothing) or a {@link TimeoutScope}'s deadline. The queue keeps its key
- * and position in these fields rather than in a node per timer.
+ * position and sequence number in these fields rather than in a node per timer; the deadline itself
+ * it keeps only in its own array (see {@link Timers#deadlineOf}).
  *
  * <p>Guarded by the loop's baton, like the queue.
  */
 abstract class TimerEntry {
   /** Position in the heap; -1 when not queued. */
   int heapIndex = -1;
-  /** Loop time at which it is due. */
-  long deadline;
   /** Insertion order, to break ties between equal deadlines first come, first served. */
   long timerSeq;
 }

@@ -6,11 +6,11 @@ import java.util.Arrays;
  * The loop's timer queue: tasks that sleep until a deadline, and {@linkplain TimeoutScope timeout
  * scopes} that expire at one, in a min-heap ordered by deadline, then by insertion (so equal
  * deadlines fire first come, first served). O(log n) to add, to take the earliest and to remove any
- * entry; no allocation per timer, because each entry carries its own deadline and heap position (a
- * task sleeps on at most one timer at a time; a timeout is a separate entry of its own).
+ * entry; no allocation per timer, because each entry carries its own heap position and sequence
+ * number (a task sleeps on at most one timer at a time; a timeout is a separate entry of its own).
  *
- * <p>Each node has four children, and the deadlines are kept a second time in an array of their
- * own, beside the entries: with a million sleepers, the entries lie all over the heap and each
+ * <p>Each node has four children, and the deadlines are kept in an array of their own, beside the
+ * entries, and nowhere else: with a million sleepers, the entries lie all over the heap and each
  * one read is a cache miss. Taking the earliest timer reads, at each level, four deadlines side
  * by side (in one cache line, or two when they straddle one) and writes the position of the one
  * entry that moves up; a binary heap of the entries alone reads two entries a level and has twice
@@ -24,9 +24,15 @@ import java.util.Arrays;
  * <p>Guarded by the loop's baton: only the thread that runs the loop touches it.
  */
 final class Timers {
-  private static final int MIN_CAPACITY = 64;
+  /**
+   * Capacities are a power of two less four: a large array then ends on a power of two, so it
+   * fills whole regions of a region-based collector (G1) or half of one, instead of spilling a few
+   * bytes into a region whose rest would go unused. A {@code long[]} of 2^k + 16 bytes is a
+   * "humongous" object in G1 and takes a region to itself.
+   */
+  private static final int MIN_CAPACITY = 60;
   private TimerEntry[] heap = new TimerEntry[MIN_CAPACITY];
-  /** {@code keys[i] == heap[i].deadline} for every {@code i < size}. */
+  /** {@code keys[i]} is the deadline of {@code heap[i]}, for every {@code i < size}. */
   private long[] keys = new long[MIN_CAPACITY];
   private int size;
   private long nextSeq;
@@ -44,6 +50,11 @@ final class Timers {
 
   boolean isEmpty() {
     return size == 0;
+  }
+
+  /** The deadline of a queued entry's timer; only meaningful while it is queued. */
+  long deadlineOf(TimerEntry entry) {
+    return keys[entry.heapIndex];
   }
 
   /** Deadline of the earliest timer; only meaningful when not empty. */
@@ -130,12 +141,11 @@ final class Timers {
   // a timer lost.
 
   void add(TimerEntry entry, long deadline) {
-    entry.deadline = deadline;
     entry.timerSeq = nextSeq++;
     if (size == heap.length) {
-      resize(size * 2);
+      resize(2 * size + 4);
     }
-    place(size, entry, size + 1);
+    place(size, entry, deadline, size + 1);
     size++;
   }
 
@@ -173,7 +183,7 @@ final class Timers {
     TimerEntry removed = heap[i];
     int n = size - 1;
     if (i < n) {
-      place(i, heap[n], n); // the last entry takes the removed one's place
+      place(i, heap[n], keys[n], n); // the last entry takes the removed one's place
     }
     heap[n] = null;
     size = n;
@@ -181,17 +191,16 @@ final class Timers {
     // Give back what a burst of sleepers took: halve the array when it is three quarters empty
     // (halving at a quarter, growing when full: no size makes it flip back and forth).
     if (heap.length > MIN_CAPACITY && size < heap.length / 4) {
-      resize(heap.length / 2);
+      resize((heap.length - 4) / 2);
     }
   }
 
   /**
-   * Puts {@code t} at {@code i} in the heap of its first {@code n} entries, then moves it down or
-   * up to where it belongs. Earlier deadline first; equal deadlines in the order they were set.
-   * Calls nothing (see above).
+   * Puts {@code t}, due at {@code td}, at {@code i} in the heap of its first {@code n} entries,
+   * then moves it down or up to where it belongs. Earlier deadline first; equal deadlines in the
+   * order they were set. Calls nothing (see above).
    */
-  private void place(int i, TimerEntry t, int n) {
-    long td = t.deadline;
+  private void place(int i, TimerEntry t, long td, int n) {
     long ts = t.timerSeq;
     int k = i;
     for (int first = 4 * k + 1; first < n; first = 4 * k + 1) {

@@ -22,7 +22,9 @@ import net.jqwik.api.constraints.IntRange;
  * grow and shrink the heap's arrays.
  */
 class TimersPropertyTest {
-  private static final class Entry extends TimerEntry {}
+  private static final class Entry extends TimerEntry {
+    long deadline; // the model's copy: the queue keeps it in its own array
+  }
 
   /** One step: what to do (add, remove, take) and the number it needs (a deadline, a pick). */
   record Step(int kind, int value) {}
@@ -43,7 +45,8 @@ class TimersPropertyTest {
     for (Step step : steps) {
       if (step.kind() < 5 || queued.isEmpty()) {
         Entry e = new Entry();
-        timers.add(e, step.value() % deadlineRange);
+        e.deadline = step.value() % deadlineRange;
+        timers.add(e, e.deadline);
         model.add(e);
         queued.add(e);
       } else if (step.kind() < 7) {

@@ -20,6 +20,7 @@ public final class TimersScatteredProbe {
   private TimersScatteredProbe() {}
 
   private static final class Entry extends TimerEntry {
+    long deadline; // the probe's copy, to check the order: the queue keeps it in its own array
     @SuppressWarnings("unused") // only there to keep the entries apart
     private final byte[] beside = new byte[600];
   }
@@ -35,11 +36,12 @@ public final class TimersScatteredProbe {
       }
       long start = System.nanoTime();
       for (int i = 0; i < N; i++) {
-        timers.add(entries[i], random.nextLong(1_000_000_000L));
+        entries[i].deadline = random.nextLong(1_000_000_000L);
+        timers.add(entries[i], entries[i].deadline);
       }
       long added = System.nanoTime();
       long last = Long.MIN_VALUE;
-      for (TimerEntry e; (e = timers.pollDue(Long.MAX_VALUE)) != null; ) {
+      for (Entry e; (e = (Entry) timers.pollDue(Long.MAX_VALUE)) != null; ) {
         if (e.deadline < last) {
           throw new AssertionError("out of order: " + e.deadline + " after " + last);
         }

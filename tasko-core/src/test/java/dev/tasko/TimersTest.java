@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -35,16 +37,43 @@ class TimersTest {
     assertThat(timers.isEmpty()).isTrue();
   }
 
+  /**
+   * A length of 2^k - 4 makes both arrays end on a power of two of bytes (a 16-byte array header),
+   * so that a large one fills whole G1 regions instead of leaving most of its last one unused.
+   */
+  @Test
+  void capacity_growingAndShrinking_isAlwaysAPowerOfTwoLessFour() {
+    Timers timers = new Timers();
+    List<Task<Void>> added = new ArrayList<>();
+    Set<Integer> seen = new HashSet<>();
+    for (int i = 0; i < 70_000; i++) {
+      Task<Void> t = task("t" + i);
+      timers.add(t, i);
+      added.add(t);
+      seen.add(timers.capacity());
+    }
+    for (Task<Void> t : added) {
+      timers.remove(t);
+      seen.add(timers.capacity());
+    }
+    assertThat(seen).hasSizeGreaterThan(10).allSatisfy(capacity ->
+        assertThat(Integer.bitCount(capacity + 4)).as("capacity %d", capacity).isEqualTo(1));
+  }
+
   @Test
   void remove_anyEntry_keepsHeapOrder_randomisedAgainstSortedList() {
     Random random = new Random(42);
     Timers timers = new Timers();
     List<Task<Void>> reference = new ArrayList<>();
+    Map<Task<Void>, Long> deadlines = new HashMap<>();
     for (int round = 0; round < 20_000; round++) {
       int op = random.nextInt(3);
       if (op < 2 || reference.isEmpty()) {
         Task<Void> t = task("t" + round);
-        timers.add(t, random.nextInt(1000));
+        long deadline = random.nextInt(1000);
+        timers.add(t, deadline);
+        assertThat(timers.deadlineOf(t)).isEqualTo(deadline);
+        deadlines.put(t, deadline);
         reference.add(t);
       } else {
         Task<Void> victim = reference.remove(random.nextInt(reference.size()));
@@ -52,11 +81,12 @@ class TimersTest {
         assertThat(timers.remove(victim)).as("second remove").isFalse();
       }
     }
-    reference.sort(Comparator.<Task<Void>>comparingLong(t -> t.deadline)
+    reference.sort(Comparator.<Task<Void>>comparingLong(deadlines::get)
         .thenComparingLong(t -> t.timerSeq));
     assertThat(timers.size()).isEqualTo(reference.size());
     for (Task<Void> expected : reference) {
-      assertThat(timers.earliestDeadline()).isEqualTo(expected.deadline);
+      assertThat(timers.deadlineOf(expected)).isEqualTo(deadlines.get(expected));
+      assertThat(timers.earliestDeadline()).isEqualTo(deadlines.get(expected));
       assertThat(timers.pollDue(Long.MAX_VALUE)).isSameAs(expected);
     }
     assertThat(timers.isEmpty()).isTrue();
@@ -148,7 +178,9 @@ class TimersTest {
    * the stack, then checks that the heap holds exactly the entries it should, in order.
    */
   static final class OverflowingTimers {
-    private static final class Entry extends TimerEntry {}
+    private static final class Entry extends TimerEntry {
+      long deadline; // the test's copy: the queue keeps it in its own array
+    }
 
     private static boolean reached;
 
@@ -179,11 +211,13 @@ class TimersTest {
           Entry[] entries = new Entry[20];
           for (int i = 0; i < entries.length; i++) {
             entries[i] = new Entry();
-            timers.add(entries[i], random.nextInt(100));
+            entries[i].deadline = random.nextInt(100);
+            timers.add(entries[i], entries[i].deadline);
             expected.add(entries[i]);
           }
           Entry extra = new Entry();
-          TimerEntry first = entries[0];
+          extra.deadline = 50;
+          Entry first = entries[0];
           for (Entry e : entries) {
             if (e.deadline < first.deadline) {
               first = e;
@@ -192,7 +226,7 @@ class TimersTest {
           int which = op;
           int outcome = at(depth, () -> {
             switch (which) {
-              case 0 -> timers.add(extra, 50);
+              case 0 -> timers.add(extra, extra.deadline);
               case 1 -> timers.remove(entries[7]);
               default -> timers.pollDue(Long.MAX_VALUE);
             }
@@ -246,8 +280,8 @@ class TimersTest {
       try {
         Set<TimerEntry> drained = new HashSet<>();
         long last = Long.MIN_VALUE;
-        TimerEntry e;
-        while ((e = timers.pollDue(Long.MAX_VALUE)) != null) {
+        Entry e;
+        while ((e = (Entry) timers.pollDue(Long.MAX_VALUE)) != null) {
           if (e.deadline < last || !drained.add(e)) {
             return false;
           }
