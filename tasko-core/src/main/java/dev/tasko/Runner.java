@@ -819,7 +819,7 @@ final class Runner {
   /**
    * The first thing a task's thread does: waits until it is handed the processor for its first
    * turn (see {@link Task#takeTurn}). A thread whose start threw, and was replaced, waits forever
-   * if it got here (see Task.runStarted).
+   * if it got here (see Task.ThreadBody).
    */
   void awaitFirstTurn(Task<?> self) {
     Thread interrupted = awaitTurn(self);

@@ -59,8 +59,8 @@ public final class Task<T> extends TimerEntry {
     CANCELLED
   }
 
-  /** What every task's thread runs: see runStarted(). */
-  private static final Runnable RUN_STARTED = Task::runStarted;
+  /** What every task's thread runs. */
+  private static final Runnable THREAD_BODY = new ThreadBody();
 
   private static final VarHandle STATE;
   private static final VarHandle TURN;
@@ -424,7 +424,7 @@ public final class Task<T> extends TimerEntry {
     if (start) {
       // Made before anything changes: if it throws, the task is as it was (a task never started
       // must look it, or a cancel would end it twice).
-      t = loop.newThread(number == 0 ? name : null, RUN_STARTED);
+      t = loop.newThread(number == 0 ? name : null, THREAD_BODY);
     }
     STATE.setRelease(this, State.RUNNING);
     if (start) {
@@ -449,7 +449,7 @@ public final class Task<T> extends TimerEntry {
       // (which may cancel it: a task that never started must look it).
       state = before;
       if (start) {
-        // A thread started all the same finds no task, or waits forever (see runStarted).
+        // A thread started all the same finds no task, or waits forever (see ThreadBody).
         thread = null;
       }
       throw e;
@@ -457,47 +457,57 @@ public final class Task<T> extends TimerEntry {
   }
 
   /**
-   * The body of every task's thread: one for all, so that a task costs no object of its own for
-   * it. The hand-off that starts a task names it in its runner's {@code current} before the
-   * thread starts, so the thread finds its task the way a running task finds itself. A thread
-   * whose start threw and was taken back (see takeTurn) ends here if the undo came first; if it
-   * found its task before the undo, it waits in awaitFirstTurn for a turn that is never its own
-   * (that thread is lost, not the task, which gets a new one).
+   * The body of every task's thread, and the whole of its life: one for all, so that a task costs
+   * no object of its own for it. The hand-off that starts a task names it in its runner's {@code
+   * current} before the thread starts, so the thread finds its task the way a running task finds
+   * itself. A thread whose start threw and was taken back (see takeTurn) ends here if the undo
+   * came first; if it found its task before the undo, it waits in awaitFirstTurn for a turn that is
+   * never its own (that thread is lost, not the task, which gets a new one).
+   *
+   * <p>Nothing thrown by the body, by a lease's onRelease or by the failure handler escapes it:
+   * each ends as the task's outcome or in the handler, and the task always reaches
+   * loop.runner.exit(), which hands the processor on.
+   *
+   * <p>All in {@code run()}, which calls the task's body itself: every call between the thread's
+   * start and a suspension is a frame kept in the stack of every sleeping task, and counts towards
+   * the depth to which the JIT inlines (15 calls by default). With the JDK's own park a few calls
+   * further up, a sleeping task whose whole stack the JIT has inlined into one compiled frame keeps
+   * the least: as little as a plain virtual thread's in {@code Thread.sleep}.
    */
-  private static void runStarted() {
-    Task<?> t = DrivenLoops.currentTask();
-    if (t != null) {
-      t.runBody();
-    }
-  }
-
-  /**
-   * The whole life of the task's thread. Nothing thrown by the body, by a lease's onRelease or by
-   * the failure handler escapes it: each ends as the task's outcome or in the handler, and the
-   * task always reaches loop.runner.exit(), which hands the processor on.
-   */
-  private void runBody() {
-    loop.runner.awaitFirstTurn(this);
-    State end;
-    try {
-      if (cancelRequested) {
-        throw cancelled();
+  private static final class ThreadBody implements Runnable {
+    @Override
+    @SuppressWarnings("unchecked")
+    public void run() {
+      Task<?> t = DrivenLoops.currentTask();
+      if (t == null) {
+        return;
       }
-      result = call();
-      end = State.SUCCEEDED;
-    } catch (CancellationException e) {
-      if (cancelRequested) {
-        end = State.CANCELLED;
-      } else {
-        failure = e;
+      t.loop.runner.awaitFirstTurn(t);
+      State end;
+      try {
+        if (t.cancelRequested) {
+          throw t.cancelled();
+        }
+        if (t.body instanceof TaskBody b) {
+          b.run();
+        } else {
+          ((Task<Object>) t).result = ((Callable<Object>) t.body).call();
+        }
+        end = State.SUCCEEDED;
+      } catch (CancellationException e) {
+        if (t.cancelRequested) {
+          end = State.CANCELLED;
+        } else {
+          t.failure = e;
+          end = State.FAILED;
+        }
+      } catch (Throwable e) {
+        t.failure = e;
         end = State.FAILED;
       }
-    } catch (Throwable t) {
-      failure = t;
-      end = State.FAILED;
+      t.conclude(end);
+      t.loop.runner.exit(t);
     }
-    conclude(end);
-    loop.runner.exit(this);
   }
 
   /**
@@ -572,15 +582,6 @@ public final class Task<T> extends TimerEntry {
   void endUnstarted() {
     state = State.CANCELLED;
     finish();
-  }
-
-  @SuppressWarnings("unchecked")
-  private T call() throws Exception {
-    if (body instanceof TaskBody b) {
-      b.run();
-      return null;
-    }
-    return ((Callable<T>) body).call();
   }
 
   /** Wakes everyone waiting for this task. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -71,6 +72,35 @@ class TaskTest {
 
     log.assertTaken("ran", "ran", "ran");
     assertThat(bodies).hasSize(1);
+  }
+
+  /**
+   * Every call between a task's thread start and its body is a frame that each sleeping task keeps
+   * (and that counts towards the JIT's inlining depth): the body runs one call above the thread's
+   * own {@code run}, as a plain virtual thread's does.
+   */
+  @Test
+  void body_ofTaskOrCallable_runsOneFrameAboveTheThreadsRun() {
+    List<String> callers = new ArrayList<>();
+    TaskBody body = () -> {
+      StackTraceElement[] stack = Thread.currentThread().getStackTrace();
+      int run = 0;
+      while (!(stack[run].getClassName().equals("java.lang.VirtualThread")
+          && stack[run].getMethodName().equals("run"))) {
+        run++;
+      }
+      callers.add(stack[run - 2].getClassName() + " <- " + stack[run - 1].getClassName());
+    };
+    loop.addTask(body);
+    loop.addTask("callable", () -> {
+      body.run(); // one frame more: the callable's own
+      return 1;
+    });
+
+    loop.run();
+
+    assertThat(callers).hasSize(2).allSatisfy(c -> assertThat(c)
+        .startsWith(TaskTest.class.getName() + " <- " + Task.class.getName()));
   }
 
   @Test
