@@ -109,11 +109,16 @@ public final class Task<T> extends TimerEntry {
   /**
    * Cancellations thrown at its suspension points (see Traps.deliverCancellation); a task that
    * meets another after one was thrown has swallowed it. Whoever catches a cancellation on
-   * purpose, as its own handled outcome, must take its delivery back off this count.
+   * purpose, as its own handled outcome, must take its delivery back off this count. A byte,
+   * which stops at 127: past the first few, the count only sets a wait that stops growing at the
+   * tenth (see Traps.deliverCancellation).
    */
-  int cancelDeliveries;
-  private T result;
-  private Throwable failure;
+  byte cancelDeliveries;
+  /**
+   * The body's result once {@link State#SUCCEEDED}; its failure once {@link State#FAILED}, and
+   * from when it failed until the task has ended. One field for both: a task has one or the other.
+   */
+  private Object outcome;
   /** The suspension this task awaits, or null. */
   Suspension waitingOn;
   /**
@@ -292,10 +297,11 @@ public final class Task<T> extends TimerEntry {
   }
 
   /** The result, or the exception that join throws. Only valid once done. */
+  @SuppressWarnings("unchecked")
   private T outcome() {
     return switch (state) {
-      case SUCCEEDED -> result;
-      case FAILED -> throw new TaskFailedException(this, failure);
+      case SUCCEEDED -> (T) outcome;
+      case FAILED -> throw new TaskFailedException(this, (Throwable) outcome);
       case CANCELLED -> throw cancelled();
       default -> throw new AssertionError("not done: " + this);
     };
@@ -303,7 +309,7 @@ public final class Task<T> extends TimerEntry {
 
   /** What the task failed with; null unless it ended {@link State#FAILED}. On the loop. */
   Throwable failure() {
-    return failure;
+    return state == State.FAILED ? (Throwable) outcome : null;
   }
 
   CancellationException cancelled() {
@@ -476,7 +482,6 @@ public final class Task<T> extends TimerEntry {
    */
   private static final class ThreadBody implements Runnable {
     @Override
-    @SuppressWarnings("unchecked")
     public void run() {
       Task<?> t = DrivenLoops.currentTask();
       if (t == null) {
@@ -491,18 +496,18 @@ public final class Task<T> extends TimerEntry {
         if (t.body instanceof TaskBody b) {
           b.run();
         } else {
-          ((Task<Object>) t).result = ((Callable<Object>) t.body).call();
+          t.outcome = ((Callable<?>) t.body).call();
         }
         end = State.SUCCEEDED;
       } catch (CancellationException e) {
         if (t.cancelRequested) {
           end = State.CANCELLED;
         } else {
-          t.failure = e;
+          t.outcome = e;
           end = State.FAILED;
         }
       } catch (Throwable e) {
-        t.failure = e;
+        t.outcome = e;
         end = State.FAILED;
       }
       t.conclude(end);
@@ -523,7 +528,7 @@ public final class Task<T> extends TimerEntry {
     } else if (thrown instanceof CancellationException && cancelRequested) {
       end = State.CANCELLED;
     } else {
-      failure = thrown;
+      outcome = thrown;
       end = State.FAILED;
     }
     conclude(end);
@@ -539,18 +544,18 @@ public final class Task<T> extends TimerEntry {
         : releaseLeasesSince(0, "task '" + name() + "'");
     if (releaseFailure != null) {
       if (end == State.FAILED) {
-        if (failure != releaseFailure) {
-          failure.addSuppressed(releaseFailure);
+        if (outcome != releaseFailure) {
+          ((Throwable) outcome).addSuppressed(releaseFailure);
         }
       } else {
-        failure = releaseFailure; // an onRelease that throws fails the task, as in its own close()
+        outcome = releaseFailure; // an onRelease that throws fails the task, as in its own close()
         end = State.FAILED;
       }
     }
     // The failure handler runs while the task is still live, in the task, so it may suspend
     // (log over a busy bus); joiners and join() see the task end only once it has returned.
     if (end == State.FAILED && !hasObservers() && !failureObserved) {
-      loop.runner.reportFailure(this, failure);
+      loop.runner.reportFailure(this, (Throwable) outcome);
     }
     state = end;
     finish();

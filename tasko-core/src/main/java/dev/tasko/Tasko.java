@@ -134,7 +134,7 @@ public final class Tasko {
         throw e; // an enclosing timeout's: its own withTimeout turns it into a TimeoutException
       }
       // Handled here, not swallowed: a later cancellation is a first delivery, not a re-delivery.
-      self.cancelDeliveries = Math.max(0, self.cancelDeliveries - 1);
+      self.cancelDeliveries = (byte) Math.max(0, self.cancelDeliveries - 1);
       if (self.cancelRequested) {
         throw self.cancelled(); // cancelled as well: the cancel wins
       }

@@ -78,7 +78,7 @@ final class Traps {
   private static CancellationException deliverCancellation(Task<?> self,
       CancellationException e) {
     int delivered = self.cancelDeliveries;
-    self.cancelDeliveries = delivered == Integer.MAX_VALUE ? delivered : delivered + 1;
+    self.cancelDeliveries = (byte) Math.min(delivered + 1, Byte.MAX_VALUE);
     if (delivered >= IMMEDIATE_DELIVERIES) {
       int late = delivered - IMMEDIATE_DELIVERIES;
       if (late == 0) {
