@@ -63,6 +63,8 @@ public final class Task<T> extends TimerEntry {
   private static final Runnable THREAD_BODY = new ThreadBody();
 
   private static final VarHandle STATE;
+  /** The states by ordinal: {@link #state} keeps an ordinal (see there). */
+  private static final State[] STATES = State.values();
   private static final VarHandle TURN;
   private static final VarHandle FOREIGN_JOINERS;
   private static final VarHandle DONE_LATCH;
@@ -70,7 +72,7 @@ public final class Task<T> extends TimerEntry {
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
-      STATE = lookup.findVarHandle(Task.class, "state", State.class);
+      STATE = lookup.findVarHandle(Task.class, "state", byte.class);
       TURN = lookup.findVarHandle(Task.class, "turn", int.class);
       FOREIGN_JOINERS = lookup.findVarHandle(Task.class, "foreignJoiners",
           ConcurrentLinkedQueue.class);
@@ -104,7 +106,12 @@ public final class Task<T> extends TimerEntry {
   volatile int turn;
 
   // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
-  private volatile State state = State.NEW;
+  /**
+   * The state's ordinal. A byte, not the enum: a reference stored in an object the garbage
+   * collector has moved to the old generation marks its card for the collector to scan, and a
+   * task changes state several times per turn. 0 is {@link State#NEW}.
+   */
+  private volatile byte state;
   volatile boolean cancelRequested;
   /**
    * Cancellations thrown at its suspension points (see Traps.deliverCancellation); a task that
@@ -193,12 +200,12 @@ public final class Task<T> extends TimerEntry {
 
   /** Where the task is in its life; a snapshot when read from outside the loop. */
   public State state() {
-    return state;
+    return STATES[state];
   }
 
   /** Whether the task has finished: succeeded, failed or been cancelled. */
   public boolean isDone() {
-    return state.compareTo(State.SUCCEEDED) >= 0;
+    return state >= State.SUCCEEDED.ordinal();
   }
 
   /** Whether {@link #cancel()} has been called before the task ended. */
@@ -299,7 +306,7 @@ public final class Task<T> extends TimerEntry {
   /** The result, or the exception that join throws. Only valid once done. */
   @SuppressWarnings("unchecked")
   private T outcome() {
-    return switch (state) {
+    return switch (STATES[state]) {
       case SUCCEEDED -> (T) outcome;
       case FAILED -> throw new TaskFailedException(this, (Throwable) outcome);
       case CANCELLED -> throw cancelled();
@@ -309,7 +316,7 @@ public final class Task<T> extends TimerEntry {
 
   /** What the task failed with; null unless it ended {@link State#FAILED}. On the loop. */
   Throwable failure() {
-    return state == State.FAILED ? (Throwable) outcome : null;
+    return state == State.FAILED.ordinal() ? (Throwable) outcome : null;
   }
 
   CancellationException cancelled() {
@@ -408,7 +415,7 @@ public final class Task<T> extends TimerEntry {
    * by the join latch.
    */
   void setState(State s) {
-    STATE.setRelease(this, s);
+    STATE.setRelease(this, (byte) s.ordinal());
   }
 
   StackTraceElement[] stackTrace() {
@@ -424,7 +431,7 @@ public final class Task<T> extends TimerEntry {
    * has claimed it, it runs, so it was started or woken all the same: this returns normally.
    */
   void takeTurn() {
-    State before = state;
+    byte before = state;
     Thread t = thread;
     boolean start = t == null;
     if (start) {
@@ -432,7 +439,7 @@ public final class Task<T> extends TimerEntry {
       // must look it, or a cancel would end it twice).
       t = loop.newThread(number == 0 ? name : null, THREAD_BODY);
     }
-    STATE.setRelease(this, State.RUNNING);
+    STATE.setRelease(this, (byte) State.RUNNING.ordinal());
     if (start) {
       thread = t;
     }
@@ -557,7 +564,7 @@ public final class Task<T> extends TimerEntry {
     if (end == State.FAILED && !hasObservers() && !failureObserved) {
       loop.runner.reportFailure(this, (Throwable) outcome);
     }
-    state = end;
+    state = (byte) end.ordinal();
     finish();
   }
 
@@ -585,7 +592,7 @@ public final class Task<T> extends TimerEntry {
 
   /** Ends a task that never started: cancelled before its first turn, it needs no thread. */
   void endUnstarted() {
-    state = State.CANCELLED;
+    state = (byte) State.CANCELLED.ordinal();
     finish();
   }
 
@@ -638,7 +645,7 @@ public final class Task<T> extends TimerEntry {
   @Override
   public String toString() {
     Suspension s = waitingOn;
-    State st = state;
+    State st = STATES[state];
     return "Task[" + name() + " " + st
         + (s != null && st == State.WAITING ? " for " + DeadlockException.describe(s) : "") + "]";
   }
