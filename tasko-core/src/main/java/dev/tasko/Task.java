@@ -88,8 +88,9 @@ public final class Task<T> extends TimerEntry {
   /**
    * The number of a task not given a name, in the order its loop made them; 0 for a named task.
    * A number, not a string: the name is made only when something shows it, so a task costs no
-   * string of its own (a loop may hold a million sleeping tasks). An int, which keeps the task
-   * within 128 bytes; past the int range, a task keeps its made-up name as a string, and -1 here.
+   * string of its own (a loop may hold a million sleeping tasks). An int, not a long: a long would
+   * take the task past 112 bytes; past the int range, a task keeps its made-up name as a string,
+   * and -1 here.
    */
   private final int number;
   /** A TaskBody or a Callable: held as given, so no wrapper sits in every task's stack. */
