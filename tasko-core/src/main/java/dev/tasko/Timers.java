@@ -25,10 +25,11 @@ import java.util.Arrays;
  */
 final class Timers {
   /**
-   * Capacities are a power of two less four: a large array then ends on a power of two, so it
-   * fills whole regions of a region-based collector (G1) or half of one, instead of spilling a few
-   * bytes into a region whose rest would go unused. A {@code long[]} of 2^k + 16 bytes is a
-   * "humongous" object in G1 and takes a region to itself.
+   * Capacities are a power of two less four. The array of entries then takes exactly a power of
+   * two of bytes (a 16-byte header and 4-byte references), and the array of deadlines 16 bytes
+   * less than one: once large, each fills whole regions of a region-based collector (G1) or half
+   * of one. An array a few bytes over a power of two, once it reaches half a region, is a
+   * "humongous" object in G1, and most of the last region it takes goes unused.
    */
   private static final int MIN_CAPACITY = 60;
   private TimerEntry[] heap = new TimerEntry[MIN_CAPACITY];
@@ -52,9 +53,14 @@ final class Timers {
     return size == 0;
   }
 
-  /** The deadline of a queued entry's timer; only meaningful while it is queued. */
+  /**
+   * The deadline of a queued entry's timer. Read without the baton (a dump taken from another
+   * thread while the loop runs), it may be another entry's, as any field read then may be stale;
+   * it never throws.
+   */
   long deadlineOf(TimerEntry entry) {
-    return keys[entry.heapIndex];
+    long[] k = keys;
+    return k[Math.max(0, Math.min(entry.heapIndex, k.length - 1))];
   }
 
   /** Deadline of the earliest timer; only meaningful when not empty. */
@@ -180,19 +186,21 @@ final class Timers {
   }
 
   private void removeAt(int i) {
-    TimerEntry removed = heap[i];
     int n = size - 1;
+    // Give back what a burst of sleepers took: halve the arrays when they are three quarters empty
+    // (halving at a quarter, growing when full: no size makes it flip back and forth). Before the
+    // removal, as add() grows them before it places: the copy may throw (a stack overflow), and
+    // then nothing has changed. After it, a poll that threw would have lost its timer.
+    if (heap.length > MIN_CAPACITY && n < heap.length / 4) {
+      resize((heap.length - 4) / 2); // still holds all size entries: size <= length / 4
+    }
+    TimerEntry removed = heap[i];
     if (i < n) {
       place(i, heap[n], keys[n], n); // the last entry takes the removed one's place
     }
     heap[n] = null;
     size = n;
     removed.heapIndex = -1;
-    // Give back what a burst of sleepers took: halve the array when it is three quarters empty
-    // (halving at a quarter, growing when full: no size makes it flip back and forth).
-    if (heap.length > MIN_CAPACITY && size < heap.length / 4) {
-      resize((heap.length - 4) / 2);
-    }
   }
 
   /**

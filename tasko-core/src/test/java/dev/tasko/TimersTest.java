@@ -38,8 +38,9 @@ class TimersTest {
   }
 
   /**
-   * A length of 2^k - 4 makes both arrays end on a power of two of bytes (a 16-byte array header),
-   * so that a large one fills whole G1 regions instead of leaving most of its last one unused.
+   * A length of 2^k - 4 makes the array of entries take a power of two of bytes (a 16-byte array
+   * header, 4-byte references) and the array of deadlines 16 bytes less, so that a large one fills
+   * whole G1 regions instead of leaving most of its last one unused.
    */
   @Test
   void capacity_growingAndShrinking_isAlwaysAPowerOfTwoLessFour() {
@@ -58,6 +59,7 @@ class TimersTest {
     }
     assertThat(seen).hasSizeGreaterThan(10).allSatisfy(capacity ->
         assertThat(Integer.bitCount(capacity + 4)).as("capacity %d", capacity).isEqualTo(1));
+    assertThat(timers.capacity()).as("emptied: back to the minimum, not below").isEqualTo(60);
   }
 
   @Test
@@ -175,7 +177,8 @@ class TimersTest {
 
   /**
    * On a thread with a small stack, adds, removes or polls a timer at every depth near the end of
-   * the stack, then checks that the heap holds exactly the entries it should, in order.
+   * the stack, then checks that the heap holds exactly the entries it should, in order: what the
+   * operation did if it returned, what it held before if it threw.
    */
   static final class OverflowingTimers {
     private static final class Entry extends TimerEntry {
@@ -204,45 +207,47 @@ class TimersTest {
         }
       }
       for (int depth = low - 150; depth <= low; depth++) {
-        for (int op = 0; op < 3; op++) {
+        // Ops 0-2 on a small heap; 3-4 remove or poll on a heap whose arrays that removal halves.
+        for (int op = 0; op < 5; op++) {
           Timers timers = new Timers();
           Random random = new Random(depth);
           Set<TimerEntry> expected = new HashSet<>();
-          Entry[] entries = new Entry[20];
+          Entry[] entries = new Entry[op < 3 ? 20 : 200];
           for (int i = 0; i < entries.length; i++) {
             entries[i] = new Entry();
             entries[i].deadline = random.nextInt(100);
             timers.add(entries[i], entries[i].deadline);
             expected.add(entries[i]);
           }
+          int kept = op < 3 ? entries.length : timers.capacity() / 4; // one more removal shrinks
+          for (int i = entries.length - 1; i >= kept; i--) {
+            timers.remove(entries[i]);
+            expected.remove(entries[i]);
+          }
           Entry extra = new Entry();
           extra.deadline = 50;
           Entry first = entries[0];
-          for (Entry e : entries) {
-            if (e.deadline < first.deadline) {
-              first = e;
+          for (int i = 0; i < kept; i++) {
+            if (entries[i].deadline < first.deadline) {
+              first = entries[i];
             }
           }
           int which = op;
           int outcome = at(depth, () -> {
             switch (which) {
               case 0 -> timers.add(extra, extra.deadline);
-              case 1 -> timers.remove(entries[7]);
+              case 1, 3 -> timers.remove(entries[7]);
               default -> timers.pollDue(Long.MAX_VALUE);
             }
           });
           if (outcome == OVERFLOWED_INSIDE) {
-            counts[0]++;
-          }
-          // What the operation did, by its entry's heap index: -1 once out of the heap.
-          if (extra.heapIndex >= 0) {
-            expected.add(extra);
-          }
-          if (entries[7].heapIndex < 0) {
-            expected.remove(entries[7]);
-          }
-          if (first.heapIndex < 0) {
-            expected.remove(first);
+            counts[0]++; // and the heap must be as it was: the caller got an error, not a timer
+          } else {
+            switch (which) {
+              case 0 -> expected.add(extra);
+              case 1, 3 -> expected.remove(entries[7]);
+              default -> expected.remove(first);
+            }
           }
           if (!drainsTo(timers, expected)) {
             counts[1]++;
