@@ -14,6 +14,20 @@ import org.junit.jupiter.api.Test;
 class LoopDumpTest {
 
   @Test
+  void dump_runLaterBehindAnEarlierSleeper_showsItsOwnStart() {
+    Loop loop = Loop.builder().name("dumped").virtualTime().noStallWarning().build();
+    loop.addTask("sleeper", () -> Tasko.sleep(Duration.ofSeconds(1)));
+    loop.runLater(Duration.ofSeconds(2), () -> {});
+    loop.step();
+
+    LoopDump.TaskEntry later = loop.dump().tasks().stream()
+        .filter(e -> e.state() == Task.State.NEW).findFirst().orElseThrow();
+
+    assertThat(later.waitsFor()).isEqualTo("its start, due in 2 s");
+    loop.shutdown();
+  }
+
+  @Test
   void dump_tasksInEveryWaitState_namesEachStateAndCause() throws Exception {
     Loop loop = Loop.builder().name("dumped").virtualTime().noStallWarning().build();
     ManagedResource<String, Object> bus = ManagedResource.of("spi");

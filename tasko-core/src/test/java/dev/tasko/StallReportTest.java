@@ -9,7 +9,7 @@ class StallReportTest {
   private static final StackTraceElement PROGRAM =
       new StackTraceElement("greenhouse.Fan", "check", "Fan.java", 42);
   private static final StackTraceElement LOOP =
-      new StackTraceElement("dev.tasko.Task", "runBody", "Task.java", 330);
+      new StackTraceElement("dev.tasko.Task$ThreadBody", "run", "Task.java", 330);
 
   private static StackTraceElement jdk(String cls, String method) {
     return new StackTraceElement(cls, method, null, -1);
@@ -28,7 +28,7 @@ class StallReportTest {
         + "Tasko.sleep instead")
         .contains("noStallWarning() turns it off")
         .endsWith("\n\tat greenhouse.Fan.check(Fan.java:42)"
-            + "\n\tat dev.tasko.Task.runBody(Task.java:330)");
+            + "\n\tat dev.tasko.Task$ThreadBody.run(Task.java:330)");
   }
 
   @Test

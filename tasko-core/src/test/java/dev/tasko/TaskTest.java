@@ -103,6 +103,90 @@ class TaskTest {
         .startsWith(TaskTest.class.getName() + " <- " + Task.class.getName()));
   }
 
+  /** A loop whose failure handler keeps what it is given, for the tests of a task's outcome. */
+  private Loop reportingLoop(List<Throwable> reported) {
+    return Loop.builder().name("reporting").virtualTime()
+        .failureHandler((task, failure) -> reported.add(failure)).build();
+  }
+
+  @Test
+  void run_bodyThrowsItsOwnCancellationException_failsWithIt() {
+    List<Throwable> reported = new ArrayList<>();
+    Loop l = reportingLoop(reported);
+    CancellationException own = new CancellationException("not a cancel");
+    Task<Void> t = l.addTask(() -> {
+      throw own;
+    });
+
+    l.run();
+
+    assertThat(t.state()).isEqualTo(Task.State.FAILED);
+    assertThat(t.failure()).isSameAs(own);
+    assertThat(reported).containsExactly(own);
+    assertThatThrownBy(t::join).isInstanceOf(TaskFailedException.class).hasCause(own);
+  }
+
+  @Test
+  void run_bodyFailsAndAForgottenLeaseThrowsOnRelease_releaseFailureSuppressedInIt() {
+    List<Throwable> reported = new ArrayList<>();
+    Loop l = reportingLoop(reported);
+    IllegalStateException release = new IllegalStateException("release");
+    ManagedResource<String, String> bus = ManagedResource.of("bus", "spi", cs -> {}, cs -> {
+      throw release;
+    });
+    RuntimeException body = new RuntimeException("body");
+    Task<Void> t = l.addTask(() -> {
+      bus.handle("cs0").acquire(); // never released
+      throw body;
+    });
+
+    l.run();
+
+    assertThat(t.failure()).isSameAs(body);
+    assertThat(reported).containsExactly(body);
+    assertThat(body.getSuppressed()).containsExactly(release);
+  }
+
+  @Test
+  void run_bodyAndOnReleaseThrowTheSameException_failsWithItNotSuppressingItself() {
+    List<Throwable> reported = new ArrayList<>();
+    Loop l = reportingLoop(reported);
+    RuntimeException same = new RuntimeException("same");
+    ManagedResource<String, String> bus = ManagedResource.of("bus", "spi", cs -> {}, cs -> {
+      throw same;
+    });
+    Task<Void> t = l.addTask(() -> {
+      bus.handle("cs0").acquire();
+      throw same;
+    });
+
+    l.run();
+
+    assertThat(t.state()).isEqualTo(Task.State.FAILED);
+    assertThat(reported).containsExactly(same);
+    assertThat(same.getSuppressed()).isEmpty();
+  }
+
+  @Test
+  void join_callableSucceedsButOnReleaseThrows_failsWithTheReleaseFailure() {
+    List<Throwable> reported = new ArrayList<>();
+    Loop l = reportingLoop(reported);
+    IllegalStateException release = new IllegalStateException("release");
+    ManagedResource<String, String> bus = ManagedResource.of("bus", "spi", cs -> {}, cs -> {
+      throw release;
+    });
+    Task<String> t = l.addTask("reader", () -> {
+      bus.handle("cs0").acquire();
+      return "read";
+    });
+
+    l.run();
+
+    assertThat(t.state()).isEqualTo(Task.State.FAILED);
+    assertThat(t.failure()).isSameAs(release);
+    assertThatThrownBy(t::join).isInstanceOf(TaskFailedException.class).hasCause(release);
+  }
+
   @Test
   void join_fromTask_returnsValueOfCallable() {
     Task<Integer> answer = loop.addTask("answer", () -> {

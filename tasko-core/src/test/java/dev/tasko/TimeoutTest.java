@@ -19,6 +19,28 @@ class TimeoutTest {
   }
 
   @Test
+  void withTimeout_manyHandledTimeoutsInARow_noWaitBeforeTheNext() {
+    // Each expiry is thrown into the task and caught by withTimeout: a handled outcome, not a
+    // swallowed cancellation, so no later one waits before it is thrown.
+    Task<Integer> t = loop.addTask(() -> {
+      int timedOut = 0;
+      for (int i = 0; i < 8; i++) {
+        try {
+          Tasko.withTimeout(Duration.ofMillis(10), () -> Tasko.sleep(Duration.ofSeconds(1)));
+        } catch (TimeoutException e) {
+          timedOut++;
+        }
+      }
+      return timedOut;
+    });
+
+    loop.run();
+
+    assertThat(t.join()).isEqualTo(8);
+    assertThat(now()).isEqualTo("PT0.08S");
+  }
+
+  @Test
   void withTimeout_bodyFinishesInTime_returnsItsValueAndLeavesNoTimer() {
     Task<Integer> t = loop.addTask(() -> Tasko.withTimeout(Duration.ofHours(1), () -> {
       Tasko.sleep(Duration.ofSeconds(1));
