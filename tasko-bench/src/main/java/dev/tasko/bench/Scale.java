@@ -17,12 +17,20 @@ import java.util.concurrent.CountDownLatch;
  * threads: the JVM's own, such as the garbage collector's, too). The <b>memory run</b> puts all
  * N to sleep at once and, when the last one has gone to sleep, collects garbage and reads the
  * heap: {@code heap_peak} is the heap in use after GC at that moment and {@code bytes_per_task} is
- * its growth over the baseline before creation, divided by N. tasko's memory run uses virtual
+ * its growth over the baseline before creation, divided by N. The memory run is done twice, first
+ * with at most {@link #WARM_UP} sleepers whose figure is dropped: a sleeper's frozen stack keeps
+ * the frames of the code it parked in, interpreted or compiled, and without that first round
+ * the figure is mostly the JIT's progress. tasko's memory run uses virtual
  * time (all N tasks are started in the first pass, before any timer can fire); the virtual
  * threads sleep an extra hour and are interrupted once measured.
  */
 final class Scale {
   static final long SEED = 20240601;
+  /**
+   * Tasks or threads of the memory run that is done first and dropped: a sleeper keeps the frames
+   * of the code it parked in, and the run measured next parks in code the JIT has compiled for it.
+   */
+  static final int WARM_UP = 100_000;
 
   private Scale() {}
 
@@ -51,7 +59,14 @@ final class Scale {
     loop.run();
     long done = System.nanoTime();
     long cpu = Measure.processCpuNanos() - cpu0;
-    // Memory run.
+    // Memory run: once with at most WARM_UP tasks, whose figure is dropped, then measured.
+    taskoMemory(delays, Math.min(n, WARM_UP));
+    long[] memory = taskoMemory(delays, n);
+    return results(impl, n, created - t0, done - t0, cpu, memory[0], memory[1]);
+  }
+
+  /** Puts the first {@code n} of {@code delays} to sleep; returns the heap before and at peak. */
+  private static long[] taskoMemory(long[] delays, int n) {
     long baseline = Measure.heapAfterGc();
     // One task measures the heap (System.gc) on the loop, holding it on purpose: no stall warning.
     Loop vloop = Loop.builder().name("scale-memory").virtualTime().noStallWarning().build();
@@ -67,7 +82,7 @@ final class Scale {
       });
     }
     vloop.run();
-    return results(impl, n, created - t0, done - t0, cpu, baseline, peak[0]);
+    return new long[] {baseline, peak[0]};
   }
 
   static List<Result> virtualThreads(int n) throws InterruptedException {
@@ -93,8 +108,15 @@ final class Scale {
     }
     long done = System.nanoTime();
     long cpu = Measure.processCpuNanos() - cpu0;
-    // Memory run.
+    // Memory run: once with at most WARM_UP threads, whose figure is dropped, then measured.
     threads = null;
+    threadMemory(delays, Math.min(n, WARM_UP));
+    long[] memory = threadMemory(delays, n);
+    return results(impl, n, created - t0, done - t0, cpu, memory[0], memory[1]);
+  }
+
+  /** Puts the first {@code n} of {@code delays} to sleep; returns the heap before and at peak. */
+  private static long[] threadMemory(long[] delays, int n) throws InterruptedException {
     long baseline = Measure.heapAfterGc();
     CountDownLatch asleep = new CountDownLatch(n);
     Thread[] sleepers = new Thread[n];
@@ -119,7 +141,7 @@ final class Scale {
     for (Thread t : sleepers) {
       t.join();
     }
-    return results(impl, n, created - t0, done - t0, cpu, baseline, peak);
+    return new long[] {baseline, peak};
   }
 
   private static List<Result> results(String impl, int n, long create, long total, long cpu,
