@@ -307,7 +307,7 @@ public final class Task<T> extends TimerEntry {
   /** The result, or the exception that join throws. Only valid once done. */
   @SuppressWarnings("unchecked")
   private T outcome() {
-    return switch (STATES[state]) {
+    return switch (state()) {
       case SUCCEEDED -> (T) outcome;
       case FAILED -> throw new TaskFailedException(this, (Throwable) outcome);
       case CANCELLED -> throw cancelled();
@@ -646,7 +646,7 @@ public final class Task<T> extends TimerEntry {
   @Override
   public String toString() {
     Suspension s = waitingOn;
-    State st = STATES[state];
+    State st = state();
     return "Task[" + name() + " " + st
         + (s != null && st == State.WAITING ? " for " + DeadlockException.describe(s) : "") + "]";
   }

@@ -109,6 +109,13 @@ class TaskTest {
         .failureHandler((task, failure) -> reported.add(failure)).build();
   }
 
+  /** A bus whose onRelease throws {@code e}: a lease its task forgets fails it at its end. */
+  private static ManagedResource<String, String> busFailingOnRelease(RuntimeException e) {
+    return ManagedResource.of("bus", "spi", cs -> {}, cs -> {
+      throw e;
+    });
+  }
+
   @Test
   void run_bodyThrowsItsOwnCancellationException_failsWithIt() {
     List<Throwable> reported = new ArrayList<>();
@@ -131,9 +138,7 @@ class TaskTest {
     List<Throwable> reported = new ArrayList<>();
     Loop l = reportingLoop(reported);
     IllegalStateException release = new IllegalStateException("release");
-    ManagedResource<String, String> bus = ManagedResource.of("bus", "spi", cs -> {}, cs -> {
-      throw release;
-    });
+    ManagedResource<String, String> bus = busFailingOnRelease(release);
     RuntimeException body = new RuntimeException("body");
     Task<Void> t = l.addTask(() -> {
       bus.handle("cs0").acquire(); // never released
@@ -152,9 +157,7 @@ class TaskTest {
     List<Throwable> reported = new ArrayList<>();
     Loop l = reportingLoop(reported);
     RuntimeException same = new RuntimeException("same");
-    ManagedResource<String, String> bus = ManagedResource.of("bus", "spi", cs -> {}, cs -> {
-      throw same;
-    });
+    ManagedResource<String, String> bus = busFailingOnRelease(same);
     Task<Void> t = l.addTask(() -> {
       bus.handle("cs0").acquire();
       throw same;
@@ -172,9 +175,7 @@ class TaskTest {
     List<Throwable> reported = new ArrayList<>();
     Loop l = reportingLoop(reported);
     IllegalStateException release = new IllegalStateException("release");
-    ManagedResource<String, String> bus = ManagedResource.of("bus", "spi", cs -> {}, cs -> {
-      throw release;
-    });
+    ManagedResource<String, String> bus = busFailingOnRelease(release);
     Task<String> t = l.addTask("reader", () -> {
       bus.handle("cs0").acquire();
       return "read";
