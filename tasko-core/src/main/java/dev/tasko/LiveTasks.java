@@ -49,7 +49,14 @@ final class LiveTasks {
     COUNT.setOpaque(this, count + 1);
   }
 
+  /**
+   * Removes {@code t}; does nothing if it is not in the list (a task cancelled before the loop took
+   * it in). Calls nothing: it runs where a stack may be nearly exhausted.
+   */
   void remove(Task<?> t) {
+    if (t.prevLive == null && head != t) {
+      return;
+    }
     Task<?> prev = t.prevLive;
     Task<?> nextLive = t.nextLive;
     if (prev == null) {

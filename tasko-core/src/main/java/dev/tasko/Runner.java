@@ -948,6 +948,9 @@ final class Runner {
    * Makes a new task live: ready at once ({@link #START_NOW}), or on a timer until {@code startAt}.
    */
   void enqueue(Task<?> t, long startAt) {
+    if (t.isDone()) {
+      return; // cancelled before the loop took it in (a task group's child added while it fails)
+    }
     live.add(t);
     if (startAt == START_NOW) {
       ready.add(t);

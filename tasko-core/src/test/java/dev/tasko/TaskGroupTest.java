@@ -226,6 +226,27 @@ class TaskGroupTest {
   }
 
   @Test
+  void addAfterAFailure_childCancelledBeforeItStarts_isNotAmongTheLoopsTasks() {
+    loop.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open()) {
+        g.add("bad", () -> {
+          throw new IllegalStateException("bad");
+        });
+        Tasko.sleep(Duration.ofSeconds(1));
+        g.add("late", () -> log.add("late ran"));
+        log.add("live " + loop.tasks().stream().map(Task::name).toList());
+      } catch (IllegalStateException e) {
+        log.add("close threw " + e.getMessage());
+      }
+    });
+    loop.addTask("bystander", () -> Tasko.sleep(Duration.ofSeconds(5)));
+
+    loop.run();
+
+    log.assertTaken("live [owner, bystander]", "close threw bad");
+  }
+
+  @Test
   void useAfterClose_orCloseByAnotherTask_illegalState() {
     TaskGroup[] g = new TaskGroup[1];
     loop.addTask("owner", () -> {
