@@ -33,7 +33,8 @@ import java.util.Set;
  *             callback schedules, and a 1-thread ScheduledThreadPoolExecutor (see Accuracy)
  *   idle      one job at 1 Hz for S s (default 10) after a 1 s settle: tasko (a schedule, and a
  *             callback schedule), the executor, and a platform thread that only sleeps (see Idle)
- *   scale     N tasks (default 100,000) sleeping once 0–1 s: tasko and plain virtual threads
+ *   scale     N tasks (default 100,000) sleeping once 0–1 s: tasko, plain virtual threads run one
+ *             at a time by a bare baton (see SerialSleepers), and plain virtual threads
  *   switch    100 tasks yielding in turn, R rounds (default 5) over S s (default 5): tasko and the
  *             virtual-thread baton
  * --smoke     about a second per workload and tiny sizes (CI)
@@ -55,7 +56,7 @@ public final class Harness {
       "accuracy", List.of("tasko-java", "tasko-java-slack", "tasko-java-precise",
           "tasko-java-callback", "tasko-java-callback-slack", "stpe"),
       "idle", List.of("tasko-java", "tasko-java-callback", "stpe", "jvm-sleep"),
-      "scale", List.of("tasko-java", "vthreads"),
+      "scale", List.of("tasko-java", "vthreads-serial", "vthreads"),
       "switch", List.of("tasko-java", "vthreads"));
   static final Map<String, String> REFERENCE = Map.of(
       "accuracy", "stpe", "idle", "stpe", "scale", "vthreads", "switch", "vthreads");
@@ -218,6 +219,7 @@ public final class Harness {
       case "idle/jvm-sleep" -> Idle.sleeper(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s);
       case "scale/tasko-java" -> Scale.tasko(o.tasks());
       case "scale/vthreads" -> Scale.virtualThreads(o.tasks());
+      case "scale/vthreads-serial" -> Scale.serialVirtualThreads(o.tasks());
       case "switch/tasko-java" -> SwitchLoop.tasko(s, o.rounds);
       case "switch/vthreads" -> SwitchLoop.baton(s, o.rounds);
       default -> throw new IllegalArgumentException("no implementation " + impl + " of "

@@ -115,6 +115,26 @@ final class Scale {
     return results(impl, n, created - t0, done - t0, cpu, memory[0], memory[1]);
   }
 
+  /**
+   * The timing run on {@link SerialSleepers}: plain virtual threads that sleep one at a time, as
+   * tasko's tasks do, with no library on top. No memory run: its sleepers hold what plain virtual
+   * threads hold, and less than a task.
+   */
+  static List<Result> serialVirtualThreads(int n) {
+    long[] delays = delays(n);
+    long cpu0 = Measure.processCpuNanos();
+    long t0 = System.nanoTime();
+    SerialSleepers.run(delays); // creates each thread as its turn comes, as tasko's loop does
+    long done = System.nanoTime();
+    long cpu = Measure.processCpuNanos() - cpu0;
+    List<Result> out = new ArrayList<>();
+    String impl = "vthreads-serial";
+    out.add(new Result(impl, "scale", "tasks", n, "tasks"));
+    out.add(new Result(impl, "scale", "total_time", (done - t0) / 1e9, "s"));
+    out.add(new Result(impl, "scale", "cpu", cpu / 1e9, "s"));
+    return out;
+  }
+
   /** Puts the first {@code n} of {@code delays} to sleep; returns the heap before and at peak. */
   private static long[] threadMemory(long[] delays, int n) throws InterruptedException {
     long baseline = Measure.heapAfterGc();

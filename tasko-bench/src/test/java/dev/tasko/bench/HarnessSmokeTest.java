@@ -83,6 +83,9 @@ class HarnessSmokeTest {
       assertThat(value(r, impl + ".scale bytes_per_task")).as(impl).isPositive();
       assertThat(value(r, impl + ".scale cpu")).as(impl).isPositive();
     }
+    assertThat(value(r, "vthreads-serial.scale tasks")).isEqualTo(1000);
+    assertThat(value(r, "vthreads-serial.scale total_time")).isGreaterThan(0.9);
+    assertThat(value(r, "vthreads-serial.scale cpu")).isPositive();
   }
 
   /**
