@@ -51,7 +51,7 @@ final class LiveTasks {
 
   /**
    * Removes {@code t}; does nothing if it is not in the list (a task cancelled before the loop took
-   * it in). Calls nothing: it runs where a stack may be nearly exhausted.
+   * it in, or removed already).
    */
   void remove(Task<?> t) {
     if (t.prevLive == null && head != t) {
