@@ -949,7 +949,7 @@ final class Runner {
    */
   void enqueue(Task<?> t, long startAt) {
     if (t.isDone()) {
-      return; // cancelled before the loop took it in (a task group's child added while it fails)
+      return; // cancelled on the loop while another thread's add of it was still in the inbox
     }
     live.add(t);
     if (startAt == START_NOW) {

@@ -121,10 +121,10 @@ public final class TaskGroup implements AutoCloseable {
     child.failureObserved = true; // close() rethrows it
     child.onEnd = () -> childEnded(child);
     children.add(child);
+    loop.runner.enqueue(child, Runner.START_NOW);
     if (failure != null) {
       Traps.cancel(child); // the group is failing: it never starts
     }
-    loop.runner.enqueue(child, Runner.START_NOW);
     return child;
   }
 

@@ -29,6 +29,41 @@ class LoopTasksTest {
   }
 
   @Test
+  void cancel_ofATaskAnotherThreadAddedStillInTheInbox_endsItAndLeavesTheOthersListed() {
+    List<String> seen = new ArrayList<>();
+    loop.addTask("canceller", () -> {
+      AtomicReference<Task<Void>> added = new AtomicReference<>();
+      Thread other = new Thread(() -> added.set(loop.addTask("added", () -> {
+        seen.add("ran");
+      })));
+      other.start();
+      joinUninterruptibly(other); // the add is in the inbox until the next pass
+      added.get().cancel();
+      seen.add("added " + added.get().state());
+      seen.add("live " + loop.tasks().stream().map(Task::name).toList());
+    });
+    loop.addTask("bystander", () -> Tasko.sleep(Duration.ofSeconds(1)));
+
+    loop.run(); // ends: the cancelled task is never taken in as live
+
+    assertThat(seen).containsExactly("added CANCELLED", "live [canceller, bystander]");
+  }
+
+  private static void joinUninterruptibly(Thread t) {
+    boolean interrupted = false;
+    while (t.isAlive()) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
   void tasks_fromATaskOfTheLoop_includesTheCaller() {
     List<String> seen = new ArrayList<>();
     loop.addTask("a", () -> loop.tasks().forEach(t -> seen.add(t.name())));

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 class TaskGroupTest {
@@ -206,18 +207,9 @@ class TaskGroupTest {
 
   @Test
   void addAfterAFailure_childCancelledBeforeItStarts() {
-    loop.addTask("owner", () -> {
-      try (TaskGroup g = TaskGroup.open()) {
-        g.add("bad", () -> {
-          throw new IllegalStateException("bad");
-        });
-        Tasko.sleep(Duration.ofSeconds(1));
-        Task<Void> late = g.add("late", () -> log.add("late ran"));
-        Tasko.yieldNow();
-        log.add("late " + late.state());
-      } catch (IllegalStateException e) {
-        log.add("close threw " + e.getMessage());
-      }
+    ownerAddsLateAfterAFailure(late -> {
+      Tasko.yieldNow();
+      log.add("late " + late.state());
     });
 
     loop.run();
@@ -227,23 +219,31 @@ class TaskGroupTest {
 
   @Test
   void addAfterAFailure_childCancelledBeforeItStarts_isNotAmongTheLoopsTasks() {
+    ownerAddsLateAfterAFailure(
+        late -> log.add("live " + loop.tasks().stream().map(Task::name).toList()));
+    loop.addTask("bystander", () -> Tasko.sleep(Duration.ofSeconds(5)));
+
+    loop.run();
+
+    log.assertTaken("live [owner, bystander]", "close threw bad");
+  }
+
+  /**
+   * Adds task 'owner', which opens a group whose child 'bad' fails, then a second later adds the
+   * child 'late' and runs {@code then} with it; logs what close() throws.
+   */
+  private void ownerAddsLateAfterAFailure(Consumer<Task<Void>> then) {
     loop.addTask("owner", () -> {
       try (TaskGroup g = TaskGroup.open()) {
         g.add("bad", () -> {
           throw new IllegalStateException("bad");
         });
         Tasko.sleep(Duration.ofSeconds(1));
-        g.add("late", () -> log.add("late ran"));
-        log.add("live " + loop.tasks().stream().map(Task::name).toList());
+        then.accept(g.add("late", () -> log.add("late ran")));
       } catch (IllegalStateException e) {
         log.add("close threw " + e.getMessage());
       }
     });
-    loop.addTask("bystander", () -> Tasko.sleep(Duration.ofSeconds(5)));
-
-    loop.run();
-
-    log.assertTaken("live [owner, bystander]", "close threw bad");
   }
 
   @Test
