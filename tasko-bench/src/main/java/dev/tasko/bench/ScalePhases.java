@@ -1,0 +1,154 @@
+package dev.tasko.bench;
+
+import dev.tasko.Loop;
+import dev.tasko.Tasko;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code Harness scale}'s timing run, one implementation per JVM, split at the first wake-up: the
+ * same N seeded one-shot sleepers (0–1 s), on tasko or on plain virtual threads that sleep one at
+ * a time ({@link SerialSleepers}). Every sleeper starts before any wakes in both, so the first
+ * wake-up marks the end of the first pass (start each one, put it to sleep); the rest of the run is
+ * the wake-ups.
+ *
+ * <pre>
+ * java -cp benchmarks.jar dev.tasko.bench.ScalePhases tasko|serial [N] [--collect-after]
+ * </pre>
+ *
+ * <p>N defaults to 1,000,000. It prints machine lines: {@code create_time} (tasko only: adding
+ * the tasks before {@code run()}), {@code first_wake}, {@code total_time} and the process
+ * {@code cpu}, in seconds from the first creation.
+ *
+ * <p>{@code --collect-after} then allocates short-lived arrays until the garbage collector has
+ * collected once more. The wake-ups allocate almost nothing, so without it no collection may come
+ * after the first pass, and a collector log such as G1's {@code -Xlog:gc+refine+stats=debug}
+ * (which reports at each collection how many dirty cards the application's threads and the
+ * collector's own threads refined since the last one) would say nothing of the wake-ups.
+ */
+public final class ScalePhases {
+  private static final String WORKLOAD = "scale-phases";
+  /** Where {@link #collectOnce} drops each array it makes. */
+  private static volatile Object lastGarbage;
+
+  private ScalePhases() {}
+
+  /** Runs it; see the class comment for the arguments. */
+  public static void main(String[] args) throws Exception {
+    String impl = null;
+    int n = 1_000_000;
+    boolean collect = false;
+    try {
+      for (String a : args) {
+        if (a.equals("--collect-after")) {
+          collect = true;
+        } else if (impl == null) {
+          impl = a;
+        } else {
+          n = Integer.parseInt(a);
+        }
+      }
+      if (impl == null || !impl.equals("tasko") && !impl.equals("serial")) {
+        throw new IllegalArgumentException("impl is neither tasko nor serial: " + impl);
+      }
+      if (n <= 0) {
+        throw new IllegalArgumentException("N <= 0: " + n);
+      }
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.err.println("usage: ScalePhases tasko|serial [N] [--collect-after]");
+      System.exit(2);
+      return;
+    }
+    for (Result r : run(impl, n, collect)) {
+      System.out.println(r.line());
+    }
+  }
+
+  /** Runs {@code n} sleepers of {@code impl} ("tasko" or "serial"); see the class comment. */
+  static List<Result> run(String impl, int n, boolean collectAfter) {
+    long[] delays = Scale.delays(n);
+    List<Result> out = impl.equals("tasko") ? tasko(delays) : serial(delays);
+    if (collectAfter) {
+      collectOnce();
+    }
+    return out;
+  }
+
+  private static List<Result> tasko(long[] delays) {
+    int n = delays.length;
+    long[] firstWake = new long[1];
+    long cpu0 = Measure.processCpuNanos();
+    long t0 = System.nanoTime();
+    // No stall watchdog, as in Harness scale: it costs a clock read per switch.
+    Loop loop = Loop.builder().name("scale-phases").noStallWarning().build();
+    for (int i = 0; i < n; i++) {
+      Duration d = Duration.ofNanos(delays[i]);
+      loop.addTask(() -> {
+        Tasko.sleep(d);
+        if (firstWake[0] == 0) {
+          firstWake[0] = System.nanoTime();
+        }
+      });
+    }
+    long created = System.nanoTime();
+    loop.run();
+    long done = System.nanoTime();
+    long cpu = Measure.processCpuNanos() - cpu0;
+    List<Result> out = new ArrayList<>();
+    String impl = "tasko-java";
+    out.add(new Result(impl, WORKLOAD, "tasks", n, "tasks"));
+    out.add(new Result(impl, WORKLOAD, "create_time", (created - t0) / 1e9, "s"));
+    out.add(new Result(impl, WORKLOAD, "first_wake", (firstWake[0] - t0) / 1e9, "s"));
+    out.add(new Result(impl, WORKLOAD, "total_time", (done - t0) / 1e9, "s"));
+    out.add(new Result(impl, WORKLOAD, "cpu", cpu / 1e9, "s"));
+    return out;
+  }
+
+  private static List<Result> serial(long[] delays) {
+    int n = delays.length;
+    long[] deadlines = new long[n];
+    long[] wokeAt = new long[n];
+    long cpu0 = Measure.processCpuNanos();
+    long t0 = System.nanoTime();
+    SerialSleepers.run(delays, deadlines, wokeAt);
+    long done = System.nanoTime();
+    long cpu = Measure.processCpuNanos() - cpu0;
+    long firstWake = Long.MAX_VALUE;
+    for (long w : wokeAt) {
+      firstWake = Math.min(firstWake, w);
+    }
+    List<Result> out = new ArrayList<>();
+    String impl = "vthreads-serial";
+    out.add(new Result(impl, WORKLOAD, "tasks", n, "tasks"));
+    out.add(new Result(impl, WORKLOAD, "first_wake", (firstWake - t0) / 1e9, "s"));
+    out.add(new Result(impl, WORKLOAD, "total_time", (done - t0) / 1e9, "s"));
+    out.add(new Result(impl, WORKLOAD, "cpu", cpu / 1e9, "s"));
+    return out;
+  }
+
+  /**
+   * Allocates short-lived arrays until the collectors have run once more. Gives up after 64 GB,
+   * which no young generation holds.
+   */
+  static void collectOnce() {
+    long before = collections();
+    for (long allocated = 0; collections() == before && allocated < (64L << 30);
+        allocated += 1 << 20) {
+      lastGarbage = new byte[1 << 20]; // stored, so that the JIT cannot leave it out
+    }
+    lastGarbage = null;
+  }
+
+  /** Collections so far, by every collector of the JVM. */
+  static long collections() {
+    long sum = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      sum += Math.max(0, gc.getCollectionCount());
+    }
+    return sum;
+  }
+}
