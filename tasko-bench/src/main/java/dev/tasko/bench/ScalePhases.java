@@ -48,10 +48,17 @@ public final class ScalePhases {
         } else if (impl == null) {
           impl = a;
         } else {
-          n = Integer.parseInt(a);
+          try {
+            n = Integer.parseInt(a);
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("N is not a whole number: " + a);
+          }
         }
       }
-      if (impl == null || !impl.equals("tasko") && !impl.equals("serial")) {
+      if (impl == null) {
+        throw new IllegalArgumentException("no implementation given");
+      }
+      if (!impl.equals("tasko") && !impl.equals("serial")) {
         throw new IllegalArgumentException("impl is neither tasko nor serial: " + impl);
       }
       if (n <= 0) {
