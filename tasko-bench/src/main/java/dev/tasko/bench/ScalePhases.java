@@ -11,9 +11,11 @@ import java.util.List;
 /**
  * {@code Harness scale}'s timing run, one implementation per JVM, split at the first wake-up: the
  * same N seeded one-shot sleepers (0–1 s), on tasko or on plain virtual threads that sleep one at
- * a time ({@link SerialSleepers}). Every sleeper starts before any wakes in both, so the first
- * wake-up marks the end of the first pass (start each one, put it to sleep); the rest of the run is
- * the wake-ups.
+ * a time, passing one baton ({@link SerialSleepers}, {@code vthreads-serial} in the harness). Both
+ * start every sleeper before they wake any (a task not started yet comes before a due timer), so
+ * the first wake-up marks the end of the first pass (start each one, put it to sleep); the rest of
+ * the run is the wake-ups. The baton's run records each sleeper's wake-up in two arrays of N longs
+ * (16 MB for a million), where tasko's records only the first.
  *
  * <pre>
  * java -cp benchmarks.jar dev.tasko.bench.ScalePhases tasko|serial [N] [--collect-after]
@@ -23,10 +25,10 @@ import java.util.List;
  * the tasks before {@code run()}), {@code first_wake}, {@code total_time} and the process
  * {@code cpu}, in seconds from the first creation.
  *
- * <p>{@code --collect-after} then allocates short-lived arrays until the garbage collector has
+ * <p>{@code --collect-after} then allocates short-lived arrays until the young generation has been
  * collected once more. The wake-ups allocate almost nothing, so without it no collection may come
  * after the first pass, and a collector log such as G1's {@code -Xlog:gc+refine+stats=debug}
- * (which reports at each collection how many dirty cards the application's threads and the
+ * (which reports at each young collection how many dirty cards the application's threads and the
  * collector's own threads refined since the last one) would say nothing of the wake-ups.
  */
 public final class ScalePhases {
@@ -42,25 +44,29 @@ public final class ScalePhases {
     int n = 1_000_000;
     boolean collect = false;
     try {
+      boolean sized = false;
       for (String a : args) {
         if (a.equals("--collect-after")) {
           collect = true;
+        } else if (a.startsWith("--")) {
+          throw new IllegalArgumentException("unknown option: " + a);
         } else if (impl == null) {
           impl = a;
-        } else {
+        } else if (!sized) {
+          sized = true;
           try {
             n = Integer.parseInt(a);
           } catch (NumberFormatException e) {
             throw new IllegalArgumentException("N is not a whole number: " + a);
           }
+        } else {
+          throw new IllegalArgumentException("unexpected argument: " + a);
         }
       }
       if (impl == null) {
-        throw new IllegalArgumentException("no implementation given");
+        throw new IllegalArgumentException("impl missing: expected tasko or serial");
       }
-      if (!impl.equals("tasko") && !impl.equals("serial")) {
-        throw new IllegalArgumentException("impl is neither tasko nor serial: " + impl);
-      }
+      checkImpl(impl);
       if (n <= 0) {
         throw new IllegalArgumentException("N <= 0: " + n);
       }
@@ -77,6 +83,7 @@ public final class ScalePhases {
 
   /** Runs {@code n} sleepers of {@code impl} ("tasko" or "serial"); see the class comment. */
   static List<Result> run(String impl, int n, boolean collectAfter) {
+    checkImpl(impl);
     long[] delays = Scale.delays(n);
     List<Result> out = impl.equals("tasko") ? tasko(delays) : serial(delays);
     if (collectAfter) {
@@ -85,9 +92,16 @@ public final class ScalePhases {
     return out;
   }
 
+  private static void checkImpl(String impl) {
+    if (!impl.equals("tasko") && !impl.equals("serial")) {
+      throw new IllegalArgumentException("impl is neither tasko nor serial: " + impl);
+    }
+  }
+
   private static List<Result> tasko(long[] delays) {
     int n = delays.length;
     long[] firstWake = new long[1];
+    boolean[] woken = new boolean[1];
     long cpu0 = Measure.processCpuNanos();
     long t0 = System.nanoTime();
     // No stall watchdog, as in Harness scale: it costs a clock read per switch.
@@ -96,7 +110,8 @@ public final class ScalePhases {
       Duration d = Duration.ofNanos(delays[i]);
       loop.addTask(() -> {
         Tasko.sleep(d);
-        if (firstWake[0] == 0) {
+        if (!woken[0]) {
+          woken[0] = true;
           firstWake[0] = System.nanoTime();
         }
       });
@@ -138,24 +153,47 @@ public final class ScalePhases {
   }
 
   /**
-   * Allocates short-lived arrays until the collectors have run once more. Gives up after 64 GB,
-   * which no young generation holds.
+   * Allocates short-lived arrays until the young generation has been collected once more.
+   *
+   * @throws IllegalStateException if 64 GB of arrays (more than any young generation holds) did
+   *     not bring a collection
    */
   static void collectOnce() {
-    long before = collections();
-    for (long allocated = 0; collections() == before && allocated < (64L << 30);
-        allocated += 1 << 20) {
+    long before = youngCollections();
+    for (long allocated = 0; youngCollections() == before; allocated += 1 << 20) {
+      if (allocated >= (64L << 30)) {
+        throw new IllegalStateException("no young collection after " + (allocated >> 30)
+            + " GB of garbage; collectors: " + collectorNames());
+      }
       lastGarbage = new byte[1 << 20]; // stored, so that the JIT cannot leave it out
     }
     lastGarbage = null;
   }
 
-  /** Collections so far, by every collector of the JVM. */
-  static long collections() {
-    long sum = 0;
+  /**
+   * Young collections so far: the count of each collector named for them (G1's "Young
+   * Generation", Parallel's "Scavenge", Serial's "Copy", ZGC's "Minor"), or of every collector
+   * when none is.
+   */
+  static long youngCollections() {
+    long young = 0;
+    long all = 0;
+    boolean named = false;
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-      sum += Math.max(0, gc.getCollectionCount());
+      long count = Math.max(0, gc.getCollectionCount());
+      all += count;
+      String name = gc.getName();
+      if (name.contains("Young") || name.contains("Scavenge") || name.equals("Copy")
+          || name.contains("Minor")) {
+        young += count;
+        named = true;
+      }
     }
-    return sum;
+    return named ? young : all;
+  }
+
+  private static List<String> collectorNames() {
+    return ManagementFactory.getGarbageCollectorMXBeans().stream()
+        .map(GarbageCollectorMXBean::getName).toList();
   }
 }
