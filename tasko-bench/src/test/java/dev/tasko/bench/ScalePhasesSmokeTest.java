@@ -21,7 +21,7 @@ class ScalePhasesSmokeTest {
     return results.stream().collect(Collectors.toMap(Result::metric, Result::value));
   }
 
-  /** The longest of the seeded sleeps, in seconds: no run can end before it. */
+  /** The longest of the run's sleeps (the same every time), in seconds: no run ends before it. */
   private static double longestSleep() {
     return Arrays.stream(Scale.delays(N)).max().orElseThrow() / 1e9;
   }
