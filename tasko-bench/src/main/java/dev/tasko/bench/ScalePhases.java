@@ -12,11 +12,11 @@ import java.util.List;
  * {@code Harness scale}'s timing run, one implementation per JVM, split at the first wake-up: the
  * same N one-shot sleepers of 0–1 s each (the same delays every run), on tasko or on plain virtual
  * threads that sleep one at a time, passing one baton ({@link SerialSleepers}, {@code
- * vthreads-serial} in the harness). Both
- * start every sleeper before they wake any (a task not started yet comes before a due timer), so
- * the first wake-up marks the end of the first pass (start each one, put it to sleep); the rest of
- * the run is the wake-ups. The baton's run records each sleeper's wake-up in two arrays of N longs
- * (16 MB for a million), where tasko's records only the first.
+ * vthreads-serial} in the harness). Both start every sleeper before they wake any (a task not
+ * started yet comes before a due timer), so the first wake-up marks the end of the first pass
+ * (start each one, put it to sleep); the rest of the run is the wake-ups. The baton's run records
+ * each sleeper's wake-up in two arrays of N longs (16 MB for a million), where tasko's records
+ * only the first.
  *
  * <pre>
  * java -cp benchmarks.jar dev.tasko.bench.ScalePhases tasko|serial [N] [--collect-after]
