@@ -1,70 +1,61 @@
 package dev.tasko;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * A loop's counters, for {@link Loop#stats()}: passes, switches, the driving thread's idle time,
  * and hand-backs that left the driver asleep.
  *
- * <p>Written only by the baton holder, with opaque stores, and read from any thread with opaque
- * loads: a reader never sees a long half-written (as a plain long may be on a 32-bit JVM), and the
- * switch path pays no fence for it.
+ * <p>Written only by the baton holder and read from any thread. Every field is volatile, so a
+ * reader never sees a long half-written (as a plain long may be on a 32-bit JVM). The two written
+ * on the switch path take release stores through field updaters, which pay no fence; the two
+ * written once per idle take plain volatile stores, whose fence is nothing beside the park.
+ *
+ * <p>No VarHandles: compiled, a VarHandle store is the same as an updater's, but a loop that wakes
+ * once a second runs this code in the interpreter for its first minutes, where each VarHandle call
+ * goes through the JDK's method-handle machinery, cold at every wake-up (BENCHMARKS.md, run R).
  */
 final class Counters {
-  private static final VarHandle PASSES;
-  private static final VarHandle SWITCHES;
-  private static final VarHandle IDLE_NANOS;
-  private static final VarHandle QUIET_HAND_BACKS;
+  private static final AtomicLongFieldUpdater<Counters> PASSES =
+      AtomicLongFieldUpdater.newUpdater(Counters.class, "passes");
+  private static final AtomicLongFieldUpdater<Counters> SWITCHES =
+      AtomicLongFieldUpdater.newUpdater(Counters.class, "switches");
 
-  static {
-    try {
-      MethodHandles.Lookup lookup = MethodHandles.lookup();
-      PASSES = lookup.findVarHandle(Counters.class, "passes", long.class);
-      SWITCHES = lookup.findVarHandle(Counters.class, "switches", long.class);
-      IDLE_NANOS = lookup.findVarHandle(Counters.class, "idleNanos", long.class);
-      QUIET_HAND_BACKS = lookup.findVarHandle(Counters.class, "quietHandBacks", long.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
-
-  private long passes;
-  private long switches;
-  private long idleNanos;
-  private long quietHandBacks;
+  private volatile long passes;
+  private volatile long switches;
+  private volatile long idleNanos;
+  private volatile long quietHandBacks;
 
   /** Counts a pass begun; returns its number. On the baton. */
   long passBegun() {
     long n = passes + 1;
-    PASSES.setOpaque(this, n);
+    PASSES.lazySet(this, n);
     return n;
   }
 
   /** Counts a hand-off of the processor. On the baton. */
   void switched() {
-    SWITCHES.setOpaque(this, switches + 1);
+    SWITCHES.lazySet(this, switches + 1);
   }
 
   /** Adds time the driving thread spent waiting. On the baton. */
   void idled(long nanos) {
-    IDLE_NANOS.setOpaque(this, idleNanos + nanos);
+    idleNanos = idleNanos + nanos;
   }
 
   /** Counts a hand-back that left the driver asleep. On the baton. */
   void quietHandBack() {
-    QUIET_HAND_BACKS.setOpaque(this, quietHandBacks + 1);
+    quietHandBacks = quietHandBacks + 1;
   }
 
   /** Hand-backs that left the driver asleep so far. Any thread. */
   long quietHandBacks() {
-    return (long) QUIET_HAND_BACKS.getOpaque(this);
+    return quietHandBacks;
   }
 
   /** The counters, each a value it really had. Any thread. */
   Loop.Stats stats() {
-    return new Loop.Stats((long) PASSES.getOpaque(this), (long) SWITCHES.getOpaque(this),
-        Duration.ofNanos((long) IDLE_NANOS.getOpaque(this)));
+    return new Loop.Stats(passes, switches, Duration.ofNanos(idleNanos));
   }
 }

@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -62,7 +63,10 @@ public final class Task<T> extends TimerEntry {
   /** What every task's thread runs. */
   private static final Runnable THREAD_BODY = new ThreadBody();
 
-  private static final VarHandle STATE;
+  /** See {@link #setState}. */
+  @SuppressWarnings("rawtypes") // the updater of a generic class takes its raw class
+  private static final AtomicIntegerFieldUpdater<Task> STATE =
+      AtomicIntegerFieldUpdater.newUpdater(Task.class, "state");
   /** The states by ordinal: {@link #state} keeps an ordinal (see there). */
   private static final State[] STATES = State.values();
   private static final VarHandle TURN;
@@ -72,7 +76,6 @@ public final class Task<T> extends TimerEntry {
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
-      STATE = lookup.findVarHandle(Task.class, "state", byte.class);
       TURN = lookup.findVarHandle(Task.class, "turn", int.class);
       FOREIGN_JOINERS = lookup.findVarHandle(Task.class, "foreignJoiners",
           ConcurrentLinkedQueue.class);
@@ -108,11 +111,13 @@ public final class Task<T> extends TimerEntry {
 
   // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
   /**
-   * The state's ordinal. A byte, not the enum: a reference stored in an object the garbage
+   * The state's ordinal. A number, not the enum: a reference stored in an object the garbage
    * collector has moved to the old generation marks its card for the collector to scan, and a
-   * task changes state several times per turn. 0 is {@link State#NEW}.
+   * task changes state several times per turn. An int, for the field updater; it takes the
+   * padding after the other ints, so a task is no larger than with a byte. 0 is
+   * {@link State#NEW}.
    */
-  private volatile byte state;
+  private volatile int state;
   volatile boolean cancelRequested;
   /**
    * Cancellations thrown at its suspension points (see Traps.deliverCancellation); a task that
@@ -414,9 +419,14 @@ public final class Task<T> extends TimerEntry {
    * and a full fence each time is measurable. Readers on other threads still see every state in
    * order (state() is an acquire load of a volatile field); the final states are also published
    * by the join latch.
+   *
+   * <p>Through a field updater rather than a VarHandle: compiled, the two are the same store, but
+   * a loop that wakes once a second runs this in the interpreter for its first minutes, where a
+   * VarHandle call goes through the JDK's method-handle machinery, cold at every wake-up
+   * (BENCHMARKS.md, run R).
    */
   void setState(State s) {
-    STATE.setRelease(this, (byte) s.ordinal());
+    STATE.lazySet(this, s.ordinal());
   }
 
   StackTraceElement[] stackTrace() {
@@ -432,7 +442,7 @@ public final class Task<T> extends TimerEntry {
    * has claimed it, it runs, so it was started or woken all the same: this returns normally.
    */
   void takeTurn() {
-    byte before = state;
+    int before = state;
     Thread t = thread;
     boolean start = t == null;
     if (start) {
@@ -440,7 +450,7 @@ public final class Task<T> extends TimerEntry {
       // must look it, or a cancel would end it twice).
       t = loop.newThread(number == 0 ? name : null, THREAD_BODY);
     }
-    STATE.setRelease(this, (byte) State.RUNNING.ordinal());
+    STATE.lazySet(this, State.RUNNING.ordinal());
     if (start) {
       thread = t;
     }
@@ -565,7 +575,7 @@ public final class Task<T> extends TimerEntry {
     if (end == State.FAILED && !hasObservers() && !failureObserved) {
       loop.runner.reportFailure(this, (Throwable) outcome);
     }
-    state = (byte) end.ordinal();
+    state = end.ordinal();
     finish();
   }
 
@@ -593,7 +603,7 @@ public final class Task<T> extends TimerEntry {
 
   /** Ends a task that never started: cancelled before its first turn, it needs no thread. */
   void endUnstarted() {
-    state = (byte) State.CANCELLED.ordinal();
+    state = State.CANCELLED.ordinal();
     finish();
   }
 
