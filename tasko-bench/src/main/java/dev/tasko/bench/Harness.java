@@ -24,7 +24,7 @@ import java.util.Set;
  * same shape).
  *
  * <pre>
- * Harness [workload...] [--seconds S] [--tasks N] [--rounds R] [--slack US] [--smoke]
+ * Harness [workload...] [--seconds S] [--settle S] [--tasks N] [--rounds R] [--slack US] [--smoke]
  *         [--peers] [--tasko-src DIR] [--python python3] [--in-process]
  *
  * workloads: accuracy idle scale switch, or all (the default)
@@ -33,6 +33,9 @@ import java.util.Set;
  *             callback schedules, and a 1-thread ScheduledThreadPoolExecutor (see Accuracy)
  *   idle      one job at 1 Hz for S s (default 10) after a 1 s settle: tasko (a schedule, and a
  *             callback schedule), the executor, and a platform thread that only sleeps (see Idle)
+ * --settle S  idle: seconds at 1 Hz before the measured window (default 1). A few hundred let the
+ *             JIT compile each implementation's path at the job's own rate, as in a long-running
+ *             program; the JVM implementations only (peers.py measures from its start)
  *   scale     N tasks (default 100,000) sleeping once 0–1 s: tasko, plain virtual threads run one
  *             at a time by a bare baton (see SerialSleepers), and plain virtual threads
  *   switch    100 tasks yielding in turn, R rounds (default 5) over S s (default 5): tasko and the
@@ -65,6 +68,7 @@ public final class Harness {
   static final class Options {
     final Set<String> workloads = new LinkedHashSet<>();
     Double seconds;
+    Double settle;
     Integer tasks;
     int rounds = 5;
     boolean smoke;
@@ -82,6 +86,7 @@ public final class Harness {
         String a = args[i];
         switch (a) {
           case "--seconds" -> o.seconds = Double.parseDouble(args[++i]);
+          case "--settle" -> o.settle = Double.parseDouble(args[++i]);
           case "--tasks" -> o.tasks = Integer.parseInt(args[++i].replace("_", "").replace(",", ""));
           case "--rounds" -> o.rounds = Integer.parseInt(args[++i]);
           case "--slack" -> o.slackMicros = Long.parseLong(args[++i]);
@@ -110,6 +115,9 @@ public final class Harness {
       if (o.slackMicros < 0) {
         throw new IllegalArgumentException("slack < 0: " + o.slackMicros);
       }
+      if (o.settle != null && !(o.settle >= 0)) {
+        throw new IllegalArgumentException("settle < 0: " + o.settle);
+      }
       if (o.rounds < 1) {
         throw new IllegalArgumentException("rounds < 1: " + o.rounds);
       }
@@ -126,6 +134,11 @@ public final class Harness {
       return workload.equals("switch") ? 5.0 : 10.0;
     }
 
+    /** Idle's settle before its window: 1 s, or 0.1 s in a smoke run, unless set. */
+    double settle() {
+      return settle != null ? settle : smoke ? 0.1 : 1.0;
+    }
+
     int tasks() {
       return tasks != null ? tasks : smoke ? 2_000 : 100_000;
     }
@@ -135,6 +148,9 @@ public final class Harness {
       List<String> a = new ArrayList<>();
       if (seconds != null) {
         a.addAll(List.of("--seconds", Double.toString(seconds)));
+      }
+      if (settle != null) {
+        a.addAll(List.of("--settle", Double.toString(settle)));
       }
       if (tasks != null) {
         a.addAll(List.of("--tasks", Integer.toString(tasks)));
@@ -212,11 +228,11 @@ public final class Harness {
           Accuracy.tasko(impl, slack, s, /* callbacks= */ true);
       case "accuracy/stpe" -> Accuracy.executor(s);
       // Smoke: 10 Hz after a 0.1 s settle, so the run still sees a few ticks in half a second.
-      case "idle/tasko-java" -> Idle.tasko(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s);
+      case "idle/tasko-java" -> Idle.tasko(o.smoke ? 10 : 1, o.settle(), s);
       case "idle/tasko-java-callback" ->
-          Idle.tasko(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s, /* callback= */ true);
-      case "idle/stpe" -> Idle.executor(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s);
-      case "idle/jvm-sleep" -> Idle.sleeper(o.smoke ? 10 : 1, o.smoke ? 0.1 : 1, s);
+          Idle.tasko(o.smoke ? 10 : 1, o.settle(), s, /* callback= */ true);
+      case "idle/stpe" -> Idle.executor(o.smoke ? 10 : 1, o.settle(), s);
+      case "idle/jvm-sleep" -> Idle.sleeper(o.smoke ? 10 : 1, o.settle(), s);
       case "scale/tasko-java" -> Scale.tasko(o.tasks());
       case "scale/vthreads" -> Scale.virtualThreads(o.tasks());
       case "scale/vthreads-serial" -> Scale.serialVirtualThreads(o.tasks());

@@ -72,6 +72,27 @@ class HarnessSmokeTest {
   }
 
   @Test
+  void idle_withSettle_measuresTheWindowAfterIt() throws Exception {
+    Map<String, Result> r = run("idle", "--smoke", "--in-process", "--settle", "0.3",
+        "--seconds", "0.3");
+    for (String impl : List.of("tasko-java-callback", "jvm-sleep")) {
+      // 10 Hz: three settle runs before the window, then three in it (± one at its edge).
+      assertThat(value(r, impl + ".idle runs")).as(impl).isBetween(2.0, 4.0);
+    }
+  }
+
+  @Test
+  void options_settle_forwardedToChildJvmsAndNegativeRefused() {
+    assertThat(Harness.Options.parse("idle", "--settle", "300").forward())
+        .containsSubsequence("--settle", "300.0");
+    assertThat(Harness.Options.parse("idle").settle()).isEqualTo(1.0);
+    assertThat(Harness.Options.parse("idle", "--smoke").settle()).isEqualTo(0.1);
+    org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+        .isThrownBy(() -> Harness.Options.parse("idle", "--settle", "-1"))
+        .withMessage("settle < 0: -1.0");
+  }
+
+  @Test
   void scale_smoke_everyTaskSleepsAndFinishes() throws Exception {
     Map<String, Result> r = run("scale", "--smoke", "--in-process", "--tasks", "1000");
     for (String impl : List.of("tasko-java", "vthreads")) {
