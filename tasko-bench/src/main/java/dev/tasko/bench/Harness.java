@@ -17,6 +17,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The timing harness: real-time workloads for tasko beside its peers, printed as a human table and
@@ -24,8 +28,8 @@ import java.util.Set;
  * same shape).
  *
  * <pre>
- * Harness [workload...] [--seconds S] [--settle S] [--tasks N] [--rounds R] [--slack US] [--smoke]
- *         [--peers] [--tasko-src DIR] [--python python3] [--in-process]
+ * Harness [workload...] [--seconds S] [--settle S] [--together] [--tasks N] [--rounds R]
+ *         [--slack US] [--smoke] [--peers] [--tasko-src DIR] [--python python3] [--in-process]
  *
  * workloads: accuracy idle scale switch, or all (the default)
  *   accuracy  the original tasko's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko
@@ -36,6 +40,10 @@ import java.util.Set;
  * --settle S  idle: seconds at 1 Hz before the measured window (default 1). A few hundred let the
  *             JIT compile each implementation's path at the job's own rate, as in a long-running
  *             program; the JVM implementations only (peers.py measures from its start)
+ * --together  idle: the JVM implementations all at once, each in its own JVM, started a quarter
+ *             of the job's interval apart: their windows see the same machine, so a quiet or busy
+ *             spell of the host cannot fall on one of them only. Give it a settle of a few seconds,
+ *             so that no window holds another JVM's start
  *   scale     N tasks (default 100,000) sleeping once 0–1 s: tasko, plain virtual threads run one
  *             at a time by a bare baton (see SerialSleepers), and plain virtual threads
  *   switch    100 tasks yielding in turn, R rounds (default 5) over S s (default 5): tasko and the
@@ -74,6 +82,7 @@ public final class Harness {
     boolean smoke;
     boolean peers;
     boolean inProcess;
+    boolean together;
     String impl; // set in a child JVM: run only this implementation
     String taskoSrc;
     String python = "python3";
@@ -93,6 +102,7 @@ public final class Harness {
           case "--smoke" -> o.smoke = true;
           case "--peers" -> o.peers = true;
           case "--in-process" -> o.inProcess = true;
+          case "--together" -> o.together = true;
           case "--impl" -> o.impl = args[++i];
           case "--tasko-src" -> {
             o.taskoSrc = args[++i];
@@ -117,6 +127,10 @@ public final class Harness {
       }
       if (o.settle != null && !(o.settle >= 0)) {
         throw new IllegalArgumentException("settle < 0: " + o.settle);
+      }
+      if (o.together && o.inProcess) {
+        throw new IllegalArgumentException("--together runs each implementation in a JVM of its "
+            + "own: not with --in-process");
       }
       if (o.rounds < 1) {
         throw new IllegalArgumentException("rounds < 1: " + o.rounds);
@@ -186,17 +200,8 @@ public final class Harness {
   static List<Result> run(Options o, PrintStream out) throws Exception {
     List<Result> all = new ArrayList<>();
     for (String w : o.workloads) {
-      List<Result> results = new ArrayList<>();
-      for (String impl : IMPLS.get(w)) {
-        if (o.impl != null && !o.impl.equals(impl)) {
-          continue;
-        }
-        if (o.inProcess || o.impl != null) {
-          results.addAll(runOne(w, impl, o));
-        } else {
-          results.addAll(fork(w, impl, o, out));
-        }
-      }
+      List<Result> results = o.together && w.equals("idle") && o.impl == null
+          ? forkTogether(w, o, out) : oneByOne(w, o, out);
       if (o.peers) {
         results.addAll(peers(w, o, out));
       }
@@ -212,6 +217,23 @@ public final class Harness {
       all.addAll(results);
     }
     return all;
+  }
+
+  /** Runs each implementation of {@code workload} (or only {@code --impl}'s), one after another. */
+  private static List<Result> oneByOne(String workload, Options o, PrintStream out)
+      throws Exception {
+    List<Result> results = new ArrayList<>();
+    for (String impl : IMPLS.get(workload)) {
+      if (o.impl != null && !o.impl.equals(impl)) {
+        continue;
+      }
+      if (o.inProcess || o.impl != null) {
+        results.addAll(runOne(workload, impl, o));
+      } else {
+        results.addAll(fork(workload, impl, o, out));
+      }
+    }
+    return results;
   }
 
   /** Runs one implementation of one workload in this JVM. */
@@ -253,6 +275,34 @@ public final class Harness {
         workload, "--impl", impl));
     cmd.addAll(o.forward());
     return collect(cmd, out, false);
+  }
+
+  /**
+   * Forks every implementation of {@code workload} at once (see --together), each started a
+   * quarter of the idle job's interval after the one before; returns their results in order.
+   */
+  private static List<Result> forkTogether(String workload, Options o, PrintStream out)
+      throws Exception {
+    List<String> impls = IMPLS.get(workload);
+    long staggerMillis = Math.round(1000.0 / (o.smoke ? 10 : 1) / impls.size());
+    List<Future<List<Result>>> runs = new ArrayList<>();
+    try (ExecutorService forks = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (String impl : impls) {
+        if (!runs.isEmpty()) {
+          Thread.sleep(staggerMillis);
+        }
+        runs.add(forks.submit(() -> fork(workload, impl, o, out)));
+      }
+      List<Result> results = new ArrayList<>();
+      for (Future<List<Result>> run : runs) {
+        try {
+          results.addAll(run.get());
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof Exception x ? x : e;
+        }
+      }
+      return results;
+    }
   }
 
   /** Runs peers.py for one workload: asyncio always, the original tasko with --tasko-src. */

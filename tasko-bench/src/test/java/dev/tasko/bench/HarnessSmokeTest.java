@@ -82,6 +82,21 @@ class HarnessSmokeTest {
   }
 
   @Test
+  void idle_together_runsEveryImplementationInItsOwnJvm() throws Exception {
+    Map<String, Result> r = run("idle", "--smoke", "--together");
+    for (String impl : List.of("tasko-java", "tasko-java-callback", "stpe", "jvm-sleep")) {
+      assertThat(value(r, impl + ".idle runs")).as(impl).isBetween(4.0, 6.0);
+    }
+  }
+
+  @Test
+  void options_togetherWithInProcess_refused() {
+    org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+        .isThrownBy(() -> Harness.Options.parse("idle", "--together", "--in-process"))
+        .withMessageContaining("--together");
+  }
+
+  @Test
   void options_settle_forwardedToChildJvmsAndNegativeRefused() {
     assertThat(Harness.Options.parse("idle", "--settle", "300").forward())
         .containsSubsequence("--settle", "300.0");
