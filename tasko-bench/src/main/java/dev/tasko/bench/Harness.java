@@ -35,19 +35,22 @@ import java.util.concurrent.Future;
  *   accuracy  the original tasko's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko
  *             low-power (also with US µs of slack, default 150), tasko precise, the same with
  *             callback schedules, and a 1-thread ScheduledThreadPoolExecutor (see Accuracy)
- *   idle      one job at 1 Hz for S s (default 10) after a 1 s settle: tasko (a schedule, and a
- *             callback schedule), the executor, and a platform thread that only sleeps (see Idle)
- * --settle S  idle: seconds at 1 Hz before the measured window (default 1). A few hundred let the
- *             JIT compile each implementation's path at the job's own rate, as in a long-running
- *             program; the JVM implementations only (peers.py measures from its start)
- * --together  idle: the JVM implementations all at once, each in its own JVM, started a quarter
- *             of the job's interval apart: their windows see the same machine, so a quiet or busy
- *             spell of the host cannot fall on one of them only. Give it a settle of a few seconds,
- *             so that no window holds another JVM's start
+ *   idle      one job at 1 Hz for S s (default 10) after a settle (see --settle): tasko (a
+ *             schedule, and a callback schedule), the executor, and a platform thread that only
+ *             sleeps (see Idle)
  *   scale     N tasks (default 100,000) sleeping once 0–1 s: tasko, plain virtual threads run one
  *             at a time by a bare baton (see SerialSleepers), and plain virtual threads
  *   switch    100 tasks yielding in turn, R rounds (default 5) over S s (default 5): tasko and the
  *             virtual-thread baton
+ * --settle S  idle: seconds at the job's rate before the measured window (default 1; 0.1 with
+ *             --smoke, where the job runs at 10 Hz). A few hundred let the JIT compile each
+ *             implementation's path at the job's own rate, as in a long-running program. The JVM
+ *             implementations only: peers.py measures from its start
+ * --together  idle only (other workloads run one implementation at a time as usual): the JVM
+ *             implementations all at once, each in its own JVM, started a quarter of the job's
+ *             interval apart, so that a quiet or busy spell of the host falls on all of them. Give
+ *             it a settle of a few seconds, so that no window holds another JVM's start. peers.py,
+ *             with --peers, runs after them
  * --smoke     about a second per workload and tiny sizes (CI)
  * --peers     also runs tasko-bench/peers/peers.py for the same workloads: asyncio, and the
  *             original tasko when --tasko-src DIR is given
@@ -125,8 +128,9 @@ public final class Harness {
       if (o.slackMicros < 0) {
         throw new IllegalArgumentException("slack < 0: " + o.slackMicros);
       }
-      if (o.settle != null && !(o.settle >= 0)) {
-        throw new IllegalArgumentException("settle < 0: " + o.settle);
+      if (o.settle != null && !(o.settle >= 0 && Double.isFinite(o.settle))) {
+        throw new IllegalArgumentException("settle not a finite number of seconds >= 0: "
+            + o.settle);
       }
       if (o.together && o.inProcess) {
         throw new IllegalArgumentException("--together runs each implementation in a JVM of its "

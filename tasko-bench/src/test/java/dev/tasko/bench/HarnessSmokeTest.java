@@ -72,21 +72,28 @@ class HarnessSmokeTest {
   }
 
   @Test
-  void idle_withSettle_measuresTheWindowAfterIt() throws Exception {
-    Map<String, Result> r = run("idle", "--smoke", "--in-process", "--settle", "0.3",
-        "--seconds", "0.3");
-    for (String impl : List.of("tasko-java-callback", "jvm-sleep")) {
-      // 10 Hz: three settle runs before the window, then three in it (± one at its edge).
-      assertThat(value(r, impl + ".idle runs")).as(impl).isBetween(2.0, 4.0);
-    }
+  void idle_withSettle_waitsItOutBeforeTheWindow() throws Exception {
+    long start = System.nanoTime();
+    Map<String, Result> r = run("idle", "--smoke", "--in-process", "--impl", "jvm-sleep",
+        "--settle", "0.8", "--seconds", "0.3");
+    // A lower bound only, which no machine can break: the settle and the window are waited out on
+    // the real clock (with the smoke default of 0.1 s, this run would take about 0.4 s).
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(1_000_000_000L);
+    // 10 Hz: three runs in the window (± one at its edge).
+    assertThat(value(r, "jvm-sleep.idle runs")).isBetween(2.0, 4.0);
   }
 
   @Test
-  void idle_together_runsEveryImplementationInItsOwnJvm() throws Exception {
-    Map<String, Result> r = run("idle", "--smoke", "--together");
+  void idle_together_runsEveryImplementationInItsOwnJvmAtOnce() throws Exception {
+    long start = System.nanoTime();
+    Map<String, Result> r = run("idle", "--smoke", "--together", "--settle", "1",
+        "--seconds", "1.5");
     for (String impl : List.of("tasko-java", "tasko-java-callback", "stpe", "jvm-sleep")) {
-      assertThat(value(r, impl + ".idle runs")).as(impl).isBetween(4.0, 6.0);
+      assertThat(value(r, impl + ".idle runs")).as(impl).isBetween(14.0, 16.0);
     }
+    // One after another, the four settles and windows alone take 10 s, however fast the machine:
+    // far less means they ran at once (together: 2.5 s, a 75 ms stagger and the JVMs' starts).
+    assertThat(System.nanoTime() - start).isLessThan(10_000_000_000L);
   }
 
   @Test
@@ -104,7 +111,10 @@ class HarnessSmokeTest {
     assertThat(Harness.Options.parse("idle", "--smoke").settle()).isEqualTo(0.1);
     org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
         .isThrownBy(() -> Harness.Options.parse("idle", "--settle", "-1"))
-        .withMessage("settle < 0: -1.0");
+        .withMessage("settle not a finite number of seconds >= 0: -1.0");
+    org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+        .isThrownBy(() -> Harness.Options.parse("idle", "--settle", "Infinity"))
+        .withMessageContaining("Infinity");
   }
 
   @Test
