@@ -152,6 +152,11 @@ public final class Harness {
       return workload.equals("switch") ? 5.0 : 10.0;
     }
 
+    /** Idle's job rate: 1 Hz, or 10 Hz in a smoke run, so that half a second still sees runs. */
+    double idleHz() {
+      return smoke ? 10 : 1;
+    }
+
     /** Idle's settle before its window: 1 s, or 0.1 s in a smoke run, unless set. */
     double settle() {
       return settle != null ? settle : smoke ? 0.1 : 1.0;
@@ -253,12 +258,11 @@ public final class Harness {
       case "accuracy/tasko-java-callback-slack" ->
           Accuracy.tasko(impl, slack, s, /* callbacks= */ true);
       case "accuracy/stpe" -> Accuracy.executor(s);
-      // Smoke: 10 Hz after a 0.1 s settle, so the run still sees a few ticks in half a second.
-      case "idle/tasko-java" -> Idle.tasko(o.smoke ? 10 : 1, o.settle(), s);
+      case "idle/tasko-java" -> Idle.tasko(o.idleHz(), o.settle(), s);
       case "idle/tasko-java-callback" ->
-          Idle.tasko(o.smoke ? 10 : 1, o.settle(), s, /* callback= */ true);
-      case "idle/stpe" -> Idle.executor(o.smoke ? 10 : 1, o.settle(), s);
-      case "idle/jvm-sleep" -> Idle.sleeper(o.smoke ? 10 : 1, o.settle(), s);
+          Idle.tasko(o.idleHz(), o.settle(), s, /* callback= */ true);
+      case "idle/stpe" -> Idle.executor(o.idleHz(), o.settle(), s);
+      case "idle/jvm-sleep" -> Idle.sleeper(o.idleHz(), o.settle(), s);
       case "scale/tasko-java" -> Scale.tasko(o.tasks());
       case "scale/vthreads" -> Scale.virtualThreads(o.tasks());
       case "scale/vthreads-serial" -> Scale.serialVirtualThreads(o.tasks());
@@ -288,7 +292,7 @@ public final class Harness {
   private static List<Result> forkTogether(String workload, Options o, PrintStream out)
       throws Exception {
     List<String> impls = IMPLS.get(workload);
-    long staggerMillis = Math.round(1000.0 / (o.smoke ? 10 : 1) / impls.size());
+    long staggerMillis = Math.round(1000.0 / o.idleHz() / impls.size());
     List<Future<List<Result>>> runs = new ArrayList<>();
     try (ExecutorService forks = Executors.newVirtualThreadPerTaskExecutor()) {
       for (String impl : impls) {
