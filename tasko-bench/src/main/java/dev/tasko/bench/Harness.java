@@ -28,8 +28,9 @@ import java.util.concurrent.Future;
  * same shape).
  *
  * <pre>
- * Harness [workload...] [--seconds S] [--settle S] [--together] [--tasks N] [--rounds R]
- *         [--slack US] [--smoke] [--peers] [--tasko-src DIR] [--python python3] [--in-process]
+ * Harness [workload...] [--seconds S] [--settle S] [--warm-up N] [--together] [--tasks N]
+ *         [--rounds R] [--slack US] [--smoke] [--peers] [--tasko-src DIR] [--python python3]
+ *         [--in-process]
  *
  * workloads: accuracy idle scale switch, or all (the default)
  *   accuracy  the original tasko's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko
@@ -46,6 +47,10 @@ import java.util.concurrent.Future;
  *             --smoke, where the job runs at 10 Hz). A few hundred let the JIT compile each
  *             implementation's path at the job's own rate, as in a long-running program. The JVM
  *             implementations only: peers.py measures from its start
+ * --warm-up N idle: runs the job N times at 1 kHz before the settle (default 0), so that the JIT
+ *             compiles each implementation's path fully, as after an hour and a half at 1 Hz (a
+ *             method is compiled with profiling after a few hundred calls and fully after about
+ *             5,000). The JVM implementations only
  * --together  idle only (other workloads run one implementation at a time as usual): the JVM
  *             implementations all at once, each in its own JVM, started a quarter of the job's
  *             interval apart, so that a quiet or busy spell of the host falls on all of them. Give
@@ -80,6 +85,7 @@ public final class Harness {
     final Set<String> workloads = new LinkedHashSet<>();
     Double seconds;
     Double settle;
+    int warmUp;
     Integer tasks;
     int rounds = 5;
     boolean smoke;
@@ -99,6 +105,7 @@ public final class Harness {
         switch (a) {
           case "--seconds" -> o.seconds = Double.parseDouble(args[++i]);
           case "--settle" -> o.settle = Double.parseDouble(args[++i]);
+          case "--warm-up" -> o.warmUp = Integer.parseInt(args[++i].replace("_", ""));
           case "--tasks" -> o.tasks = Integer.parseInt(args[++i].replace("_", "").replace(",", ""));
           case "--rounds" -> o.rounds = Integer.parseInt(args[++i]);
           case "--slack" -> o.slackMicros = Long.parseLong(args[++i]);
@@ -131,6 +138,9 @@ public final class Harness {
       if (o.settle != null && !(o.settle >= 0 && Double.isFinite(o.settle))) {
         throw new IllegalArgumentException("settle not a finite number of seconds >= 0: "
             + o.settle);
+      }
+      if (o.warmUp < 0) {
+        throw new IllegalArgumentException("warm-up < 0: " + o.warmUp);
       }
       if (o.together && o.inProcess) {
         throw new IllegalArgumentException("--together runs each implementation in a JVM of its "
@@ -174,6 +184,9 @@ public final class Harness {
       }
       if (settle != null) {
         a.addAll(List.of("--settle", Double.toString(settle)));
+      }
+      if (warmUp != 0) {
+        a.addAll(List.of("--warm-up", Integer.toString(warmUp)));
       }
       if (tasks != null) {
         a.addAll(List.of("--tasks", Integer.toString(tasks)));
@@ -258,11 +271,11 @@ public final class Harness {
       case "accuracy/tasko-java-callback-slack" ->
           Accuracy.tasko(impl, slack, s, /* callbacks= */ true);
       case "accuracy/stpe" -> Accuracy.executor(s);
-      case "idle/tasko-java" -> Idle.tasko(o.idleHz(), o.settle(), s);
+      case "idle/tasko-java" -> Idle.tasko(o.warmUp, o.idleHz(), o.settle(), s);
       case "idle/tasko-java-callback" ->
-          Idle.tasko(o.idleHz(), o.settle(), s, /* callback= */ true);
-      case "idle/stpe" -> Idle.executor(o.idleHz(), o.settle(), s);
-      case "idle/jvm-sleep" -> Idle.sleeper(o.idleHz(), o.settle(), s);
+          Idle.tasko(o.warmUp, o.idleHz(), o.settle(), s, /* callback= */ true);
+      case "idle/stpe" -> Idle.executor(o.warmUp, o.idleHz(), o.settle(), s);
+      case "idle/jvm-sleep" -> Idle.sleeper(o.warmUp, o.idleHz(), o.settle(), s);
       case "scale/tasko-java" -> Scale.tasko(o.tasks());
       case "scale/vthreads" -> Scale.virtualThreads(o.tasks());
       case "scale/vthreads-serial" -> Scale.serialVirtualThreads(o.tasks());

@@ -3,6 +3,7 @@ package dev.tasko.bench;
 import static dev.tasko.Rate.hz;
 
 import dev.tasko.Loop;
+import dev.tasko.Rate;
 import dev.tasko.ScheduledTask;
 import dev.tasko.TaskBody;
 import java.time.Duration;
@@ -19,12 +20,21 @@ import java.util.concurrent.TimeUnit;
  * (nanoseconds; the MXBean's 10 ms ticks are reported beside it as {@code cpu_mxbean}), so class
  * loading and the first JIT compilations are not counted; the readings are taken inside the job's
  * runs at {@code first + skip} and {@code first + skip + S}.
+ *
+ * <p>With a warm-up of N runs, the job first runs N times at {@link #WARM_UP_HZ}, then at its own
+ * rate, settle and window as before: at one run a second, the JIT takes more than an hour and a
+ * half to compile a scheduler's path fully, and a few seconds at 1 kHz do the same.
  */
 final class Idle {
   private Idle() {}
 
+  /** The rate of the warm-up runs. */
+  static final double WARM_UP_HZ = 1000;
+
   /** Readings taken at the start and at the end of the steady-state window. */
   private static final class Window {
+    final int warmUpRuns;
+    int warmUpLeft;
     final long skip;
     final long length;
     long first = Long.MIN_VALUE;
@@ -38,8 +48,12 @@ final class Idle {
     long thread;
     long carrier;
     long runs;
+    long[] switches0;
+    long[] switches;
 
-    Window(double skipSeconds, double seconds) {
+    Window(int warmUpRuns, double skipSeconds, double seconds) {
+      this.warmUpRuns = warmUpRuns;
+      warmUpLeft = warmUpRuns;
       skip = (long) (skipSeconds * 1e9);
       length = (long) (seconds * 1e9);
       // load and warm the readings, so they cost little in the window
@@ -47,17 +61,28 @@ final class Idle {
         Measure.processCpuPreciseNanos();
         Measure.carrierCpuNanos();
         Measure.threadCpuNanos(Thread.currentThread());
+        Measure.contextSwitches();
       }
+    }
+
+    /** Whether the next run is one of the warm-up's, due {@link #WARM_UP_HZ} after the last. */
+    boolean warmingUp() {
+      return warmUpLeft > 0;
     }
 
     /** Called at each run; returns false when the window is over (readings taken). */
     boolean tick(long now, Thread scheduler) {
+      if (warmUpLeft > 0) {
+        warmUpLeft--;
+        return true;
+      }
       if (first == Long.MIN_VALUE) {
         first = now;
       }
       if (start == Long.MIN_VALUE) {
         if (now - first >= skip) {
           start = now;
+          switches0 = Measure.contextSwitches(); // read first: its own cost stays out
           cpu0 = Measure.processCpuPreciseNanos();
           ticks0 = Measure.processCpuNanos();
           thread0 = scheduler == null ? 0 : Measure.threadCpuNanos(scheduler);
@@ -71,75 +96,105 @@ final class Idle {
         ticks = Measure.processCpuNanos() - ticks0;
         thread = scheduler == null ? 0 : Measure.threadCpuNanos(scheduler) - thread0;
         carrier = Measure.carrierCpuNanos() - carrier0;
+        switches = Measure.contextSwitches();
         return false;
       }
       return true;
     }
 
-    List<Result> results(String impl, double seconds, boolean withThreads) {
+    List<Result> results(String impl, double seconds, boolean withCarriers) {
       List<Result> out = new ArrayList<>();
+      out.add(new Result(impl, "idle", "warm_up_runs", warmUpRuns - warmUpLeft, "runs"));
       out.add(new Result(impl, "idle", "cpu", cpu / 1e6, "ms"));
       out.add(new Result(impl, "idle", "cpu_per_10s", cpu / 1e6 * 10 / seconds, "ms"));
       out.add(new Result(impl, "idle", "cpu_mxbean", ticks / 1e6, "ms")); // 10 ms ticks on Linux
-      if (withThreads) {
-        out.add(new Result(impl, "idle", "scheduler_thread_cpu", thread / 1e6, "ms"));
+      out.add(new Result(impl, "idle", "scheduler_thread_cpu", thread / 1e6, "ms"));
+      if (withCarriers) {
         out.add(new Result(impl, "idle", "carrier_cpu", carrier / 1e6, "ms"));
       }
       out.add(new Result(impl, "idle", "runs", runs, "runs"));
+      if (switches0[0] >= 0 && runs > 0) {
+        // Each voluntary switch is a thread going to sleep: the process's wake-ups, the JVM's own
+        // threads' included.
+        out.add(new Result(impl, "idle", "voluntary_switches_per_run",
+            (switches[0] - switches0[0]) / (double) runs, "count"));
+      }
       return out;
     }
   }
 
-  static List<Result> tasko(double hz, double skip, double seconds) {
-    return tasko(hz, skip, seconds, /* callback= */ false);
+  static List<Result> tasko(int warmUp, double hz, double skip, double seconds) {
+    return tasko(warmUp, hz, skip, seconds, /* callback= */ false);
   }
 
   /** One job on tasko: a schedule, or with {@code callback} a callback schedule. */
-  static List<Result> tasko(double hz, double skip, double seconds, boolean callback) {
+  static List<Result> tasko(int warmUp, double hz, double skip, double seconds,
+      boolean callback) {
     // No stall watchdog, as when BENCHMARKS.md was measured: it costs a clock read per switch.
     Loop loop = Loop.builder().name("idle").noStallWarning().build();
     Thread driver = Thread.currentThread();
-    Window w = new Window(skip, seconds);
+    Window w = new Window(warmUp, skip, seconds);
     ScheduledTask[] self = new ScheduledTask[1];
+    boolean[] atJobRate = {!w.warmingUp()};
     TaskBody body = () -> {
       if (!w.tick(loop.nanoTime(), driver)) {
         self[0].stop();
+      } else if (!atJobRate[0] && !w.warmingUp()) {
+        atJobRate[0] = true;
+        self[0].changeRate(hz(hz));
       }
     };
-    self[0] = callback ? loop.scheduleCallback(hz(hz), body) : loop.schedule(hz(hz), body);
+    Rate rate = hz(atJobRate[0] ? hz : WARM_UP_HZ);
+    self[0] = callback ? loop.scheduleCallback(rate, body) : loop.schedule(rate, body);
     loop.run();
     return w.results(callback ? "tasko-java-callback" : "tasko-java", seconds, true);
   }
 
-  static List<Result> executor(double hz, double skip, double seconds) throws InterruptedException {
+  static List<Result> executor(int warmUp, double hz, double skip, double seconds)
+      throws InterruptedException {
     Thread[] worker = new Thread[1];
     ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
       worker[0] = new Thread(r, "stpe-idle");
       return worker[0];
     });
-    Window w = new Window(skip, seconds);
+    Window w = new Window(warmUp, skip, seconds);
     CountDownLatch done = new CountDownLatch(1);
+    long interval = Math.round(1e9 / hz);
+    Runnable job = () -> {
+      if (!w.tick(System.nanoTime(), worker[0])) {
+        done.countDown();
+        throw new IllegalStateException("window over"); // ends the periodic task
+      }
+    };
     try {
-      executor.scheduleAtFixedRate(() -> {
-        if (!w.tick(System.nanoTime(), worker[0])) {
-          done.countDown();
-          throw new IllegalStateException("window over");
-        }
-      }, 0, Math.round(1e9 / hz), TimeUnit.NANOSECONDS);
+      if (w.warmingUp()) {
+        // A periodic task keeps its period: the warm-up's ends itself and starts the job's.
+        executor.scheduleAtFixedRate(() -> {
+          job.run();
+          if (!w.warmingUp()) {
+            executor.scheduleAtFixedRate(job, interval, interval, TimeUnit.NANOSECONDS);
+            throw new IllegalStateException("warm-up over");
+          }
+        }, 0, Math.round(1e9 / WARM_UP_HZ), TimeUnit.NANOSECONDS);
+      } else {
+        executor.scheduleAtFixedRate(job, 0, interval, TimeUnit.NANOSECONDS);
+      }
       done.await();
     } finally {
       executor.shutdownNow();
     }
-    return w.results("stpe", seconds, true);
+    return w.results("stpe", seconds, false);
   }
 
   /** The floor: a platform thread that only sleeps, at the same rate. */
-  static List<Result> sleeper(double hz, double skip, double seconds) throws InterruptedException {
-    Window w = new Window(skip, seconds);
+  static List<Result> sleeper(int warmUp, double hz, double skip, double seconds)
+      throws InterruptedException {
+    Window w = new Window(warmUp, skip, seconds);
     long interval = Math.round(1e9 / hz);
+    long warmUpInterval = Math.round(1e9 / WARM_UP_HZ);
     long next = System.nanoTime();
     while (w.tick(System.nanoTime(), Thread.currentThread())) {
-      next += interval;
+      next += w.warmingUp() ? warmUpInterval : interval;
       long wait = next - System.nanoTime();
       if (wait > 0) {
         Thread.sleep(Duration.ofNanos(wait));

@@ -68,7 +68,23 @@ class HarnessSmokeTest {
       // 10 Hz for half a second after the settle: five runs (± one at the window's edge).
       assertThat(value(r, impl + ".idle runs")).as(impl).isBetween(4.0, 6.0);
       assertThat(r).containsKey(impl + ".idle cpu_per_10s");
+      assertThat(r).containsKey(impl + ".idle scheduler_thread_cpu");
+      assertThat(value(r, impl + ".idle warm_up_runs")).as(impl).isZero();
     }
+  }
+
+  @Test
+  void idle_withWarmUp_runsTheJobAtOneKilohertzFirst() throws Exception {
+    long start = System.nanoTime();
+    Map<String, Result> r = run("idle", "--smoke", "--in-process", "--warm-up", "300");
+    for (String impl : List.of("tasko-java", "tasko-java-callback", "stpe", "jvm-sleep")) {
+      assertThat(value(r, impl + ".idle warm_up_runs")).as(impl).isEqualTo(300);
+      // then the job's own rate: 10 Hz for half a second after the settle
+      assertThat(value(r, impl + ".idle runs")).as(impl).isBetween(4.0, 6.0);
+    }
+    // A lower bound only: each of the four waits out 300 runs at 1 kHz (0.3 s), its settle and its
+    // window; without the warm-up the four would take about 2.4 s.
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(3_600_000_000L);
   }
 
   @Test
@@ -94,6 +110,16 @@ class HarnessSmokeTest {
     // One after another, the four settles and windows alone take 10 s, however fast the machine:
     // far less means they ran at once (together: 2.5 s, a 75 ms stagger and the JVMs' starts).
     assertThat(System.nanoTime() - start).isLessThan(10_000_000_000L);
+  }
+
+  @Test
+  void options_warmUp_forwardedToChildJvmsAndNegativeRefused() {
+    assertThat(Harness.Options.parse("idle", "--warm-up", "10_000").forward())
+        .containsSubsequence("--warm-up", "10000");
+    assertThat(Harness.Options.parse("idle").forward()).doesNotContain("--warm-up");
+    org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+        .isThrownBy(() -> Harness.Options.parse("idle", "--warm-up", "-1"))
+        .withMessage("warm-up < 0: -1");
   }
 
   @Test
