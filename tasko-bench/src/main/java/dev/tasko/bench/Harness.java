@@ -47,10 +47,10 @@ import java.util.concurrent.Future;
  *             --smoke, where the job runs at 10 Hz). A few hundred let the JIT compile each
  *             implementation's path at the job's own rate, as in a long-running program. The JVM
  *             implementations only: peers.py measures from its start
- * --warm-up N idle: runs the job N times at 1 kHz before the settle (default 0), so that the JIT
- *             compiles each implementation's path fully, as after an hour and a half at 1 Hz (a
- *             method is compiled with profiling after a few hundred calls and fully after about
- *             5,000). The JVM implementations only
+ * --warm-up N idle: first runs the same measurement with the job at 1 kHz for N runs (default
+ *             0), its figures dropped, so that the JIT compiles each implementation's path fully,
+ *             as after an hour and a half at 1 Hz (a method is compiled with profiling after a few
+ *             hundred calls and fully after about 5,000). The JVM implementations only
  * --together  idle only (other workloads run one implementation at a time as usual): the JVM
  *             implementations all at once, each in its own JVM, started a quarter of the job's
  *             interval apart, so that a quiet or busy spell of the host falls on all of them. Give
@@ -271,11 +271,11 @@ public final class Harness {
       case "accuracy/tasko-java-callback-slack" ->
           Accuracy.tasko(impl, slack, s, /* callbacks= */ true);
       case "accuracy/stpe" -> Accuracy.executor(s);
-      case "idle/tasko-java" -> Idle.tasko(o.warmUp, o.idleHz(), o.settle(), s);
+      case "idle/tasko-java" -> idle(impl, o, Idle::tasko);
       case "idle/tasko-java-callback" ->
-          Idle.tasko(o.warmUp, o.idleHz(), o.settle(), s, /* callback= */ true);
-      case "idle/stpe" -> Idle.executor(o.warmUp, o.idleHz(), o.settle(), s);
-      case "idle/jvm-sleep" -> Idle.sleeper(o.warmUp, o.idleHz(), o.settle(), s);
+          idle(impl, o, (hz, skip, seconds) -> Idle.tasko(hz, skip, seconds, /* callback= */ true));
+      case "idle/stpe" -> idle(impl, o, Idle::executor);
+      case "idle/jvm-sleep" -> idle(impl, o, Idle::sleeper);
       case "scale/tasko-java" -> Scale.tasko(o.tasks());
       case "scale/vthreads" -> Scale.virtualThreads(o.tasks());
       case "scale/vthreads-serial" -> Scale.serialVirtualThreads(o.tasks());
@@ -284,6 +284,15 @@ public final class Harness {
       default -> throw new IllegalArgumentException("no implementation " + impl + " of "
           + workload);
     };
+  }
+
+  /** One idle measurement, after its warm-up if asked for. */
+  private static List<Result> idle(String impl, Options o, Idle.Job job) throws Exception {
+    Result warmUp = o.warmUp == 0 ? new Result(impl, "idle", "warm_up_runs", 0, "runs")
+        : Idle.warmUp(impl, o.warmUp, job);
+    List<Result> results = new ArrayList<>(job.run(o.idleHz(), o.settle(), o.seconds("idle")));
+    results.add(0, warmUp);
+    return results;
   }
 
   /** Runs one implementation of one workload in a fresh JVM with this JVM's options. */

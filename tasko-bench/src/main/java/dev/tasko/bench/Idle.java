@@ -3,7 +3,6 @@ package dev.tasko.bench;
 import static dev.tasko.Rate.hz;
 
 import dev.tasko.Loop;
-import dev.tasko.Rate;
 import dev.tasko.ScheduledTask;
 import dev.tasko.TaskBody;
 import java.time.Duration;
@@ -21,20 +20,42 @@ import java.util.concurrent.TimeUnit;
  * loading and the first JIT compilations are not counted; the readings are taken inside the job's
  * runs at {@code first + skip} and {@code first + skip + S}.
  *
- * <p>With a warm-up of N runs, the job first runs N times at {@link #WARM_UP_HZ}, then at its own
- * rate, settle and window as before: at one run a second, the JIT takes more than an hour and a
- * half to compile a scheduler's path fully, and a few seconds at 1 kHz do the same.
+ * <p>{@link #warmUp} runs the same measurement first at {@link #WARM_UP_HZ}: at one run a second,
+ * the JIT takes more than an hour and a half to compile a scheduler's path fully, and a few
+ * seconds at 1 kHz do the same. That first run goes through every branch the measured one takes
+ * (its own settle, window and end), so that no compiled code meets a branch it has never seen
+ * when the rate drops, which would send it back to the interpreter.
  */
 final class Idle {
   private Idle() {}
 
-  /** The rate of the warm-up runs. */
+  /** The rate of {@link #warmUp}'s runs. */
   static final double WARM_UP_HZ = 1000;
+
+  /** One of the implementations below: a measurement at a rate, after a settle, for a window. */
+  @FunctionalInterface
+  interface Job {
+    List<Result> run(double hz, double skipSeconds, double seconds) throws Exception;
+  }
+
+  /**
+   * Runs {@code job} about {@code runs} times at {@link #WARM_UP_HZ}, a tenth of them as its
+   * settle, and drops its figures; returns the runs counted in its settle and its window as
+   * {@code impl}'s {@code warm_up_runs}.
+   */
+  static Result warmUp(String impl, int runs, Job job) throws Exception {
+    double seconds = runs / WARM_UP_HZ;
+    double made = 0;
+    for (Result r : job.run(WARM_UP_HZ, seconds / 10, seconds * 9 / 10)) {
+      if (r.metric().equals("runs") || r.metric().equals("settle_runs")) {
+        made += r.value();
+      }
+    }
+    return new Result(impl, "idle", "warm_up_runs", made, "runs");
+  }
 
   /** Readings taken at the start and at the end of the steady-state window. */
   private static final class Window {
-    final int warmUpRuns;
-    int warmUpLeft;
     final long skip;
     final long length;
     long first = Long.MIN_VALUE;
@@ -48,12 +69,11 @@ final class Idle {
     long thread;
     long carrier;
     long runs;
+    long settleRuns;
     long[] switches0;
     long[] switches;
 
-    Window(int warmUpRuns, double skipSeconds, double seconds) {
-      this.warmUpRuns = warmUpRuns;
-      warmUpLeft = warmUpRuns;
+    Window(double skipSeconds, double seconds) {
       skip = (long) (skipSeconds * 1e9);
       length = (long) (seconds * 1e9);
       // load and warm the readings, so they cost little in the window
@@ -65,17 +85,8 @@ final class Idle {
       }
     }
 
-    /** Whether the next run is one of the warm-up's, due {@link #WARM_UP_HZ} after the last. */
-    boolean warmingUp() {
-      return warmUpLeft > 0;
-    }
-
     /** Called at each run; returns false when the window is over (readings taken). */
     boolean tick(long now, Thread scheduler) {
-      if (warmUpLeft > 0) {
-        warmUpLeft--;
-        return true;
-      }
       if (first == Long.MIN_VALUE) {
         first = now;
       }
@@ -87,6 +98,8 @@ final class Idle {
           ticks0 = Measure.processCpuNanos();
           thread0 = scheduler == null ? 0 : Measure.threadCpuNanos(scheduler);
           carrier0 = Measure.carrierCpuNanos();
+        } else {
+          settleRuns++;
         }
         return true;
       }
@@ -104,7 +117,6 @@ final class Idle {
 
     List<Result> results(String impl, double seconds, boolean withCarriers) {
       List<Result> out = new ArrayList<>();
-      out.add(new Result(impl, "idle", "warm_up_runs", warmUpRuns - warmUpLeft, "runs"));
       out.add(new Result(impl, "idle", "cpu", cpu / 1e6, "ms"));
       out.add(new Result(impl, "idle", "cpu_per_10s", cpu / 1e6 * 10 / seconds, "ms"));
       out.add(new Result(impl, "idle", "cpu_mxbean", ticks / 1e6, "ms")); // 10 ms ticks on Linux
@@ -112,6 +124,7 @@ final class Idle {
       if (withCarriers) {
         out.add(new Result(impl, "idle", "carrier_cpu", carrier / 1e6, "ms"));
       }
+      out.add(new Result(impl, "idle", "settle_runs", settleRuns, "runs"));
       out.add(new Result(impl, "idle", "runs", runs, "runs"));
       if (switches0[0] >= 0 && runs > 0) {
         // Each voluntary switch is a thread going to sleep: the process's wake-ups, the JVM's own
@@ -123,62 +136,42 @@ final class Idle {
     }
   }
 
-  static List<Result> tasko(int warmUp, double hz, double skip, double seconds) {
-    return tasko(warmUp, hz, skip, seconds, /* callback= */ false);
+  static List<Result> tasko(double hz, double skip, double seconds) {
+    return tasko(hz, skip, seconds, /* callback= */ false);
   }
 
   /** One job on tasko: a schedule, or with {@code callback} a callback schedule. */
-  static List<Result> tasko(int warmUp, double hz, double skip, double seconds,
-      boolean callback) {
+  static List<Result> tasko(double hz, double skip, double seconds, boolean callback) {
     // No stall watchdog, as when BENCHMARKS.md was measured: it costs a clock read per switch.
     Loop loop = Loop.builder().name("idle").noStallWarning().build();
     Thread driver = Thread.currentThread();
-    Window w = new Window(warmUp, skip, seconds);
+    Window w = new Window(skip, seconds);
     ScheduledTask[] self = new ScheduledTask[1];
-    boolean[] atJobRate = {!w.warmingUp()};
     TaskBody body = () -> {
       if (!w.tick(loop.nanoTime(), driver)) {
         self[0].stop();
-      } else if (!atJobRate[0] && !w.warmingUp()) {
-        atJobRate[0] = true;
-        self[0].changeRate(hz(hz));
       }
     };
-    Rate rate = hz(atJobRate[0] ? hz : WARM_UP_HZ);
-    self[0] = callback ? loop.scheduleCallback(rate, body) : loop.schedule(rate, body);
+    self[0] = callback ? loop.scheduleCallback(hz(hz), body) : loop.schedule(hz(hz), body);
     loop.run();
     return w.results(callback ? "tasko-java-callback" : "tasko-java", seconds, true);
   }
 
-  static List<Result> executor(int warmUp, double hz, double skip, double seconds)
-      throws InterruptedException {
+  static List<Result> executor(double hz, double skip, double seconds) throws InterruptedException {
     Thread[] worker = new Thread[1];
     ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
       worker[0] = new Thread(r, "stpe-idle");
       return worker[0];
     });
-    Window w = new Window(warmUp, skip, seconds);
+    Window w = new Window(skip, seconds);
     CountDownLatch done = new CountDownLatch(1);
-    long interval = Math.round(1e9 / hz);
-    Runnable job = () -> {
-      if (!w.tick(System.nanoTime(), worker[0])) {
-        done.countDown();
-        throw new IllegalStateException("window over"); // ends the periodic task
-      }
-    };
     try {
-      if (w.warmingUp()) {
-        // A periodic task keeps its period: the warm-up's ends itself and starts the job's.
-        executor.scheduleAtFixedRate(() -> {
-          job.run();
-          if (!w.warmingUp()) {
-            executor.scheduleAtFixedRate(job, interval, interval, TimeUnit.NANOSECONDS);
-            throw new IllegalStateException("warm-up over");
-          }
-        }, 0, Math.round(1e9 / WARM_UP_HZ), TimeUnit.NANOSECONDS);
-      } else {
-        executor.scheduleAtFixedRate(job, 0, interval, TimeUnit.NANOSECONDS);
-      }
+      executor.scheduleAtFixedRate(() -> {
+        if (!w.tick(System.nanoTime(), worker[0])) {
+          done.countDown();
+          throw new IllegalStateException("window over");
+        }
+      }, 0, Math.round(1e9 / hz), TimeUnit.NANOSECONDS);
       done.await();
     } finally {
       executor.shutdownNow();
@@ -187,14 +180,12 @@ final class Idle {
   }
 
   /** The floor: a platform thread that only sleeps, at the same rate. */
-  static List<Result> sleeper(int warmUp, double hz, double skip, double seconds)
-      throws InterruptedException {
-    Window w = new Window(warmUp, skip, seconds);
+  static List<Result> sleeper(double hz, double skip, double seconds) throws InterruptedException {
+    Window w = new Window(skip, seconds);
     long interval = Math.round(1e9 / hz);
-    long warmUpInterval = Math.round(1e9 / WARM_UP_HZ);
     long next = System.nanoTime();
     while (w.tick(System.nanoTime(), Thread.currentThread())) {
-      next += w.warmingUp() ? warmUpInterval : interval;
+      next += interval;
       long wait = next - System.nanoTime();
       if (wait > 0) {
         Thread.sleep(Duration.ofNanos(wait));

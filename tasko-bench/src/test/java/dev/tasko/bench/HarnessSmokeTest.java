@@ -74,11 +74,13 @@ class HarnessSmokeTest {
   }
 
   @Test
-  void idle_withWarmUp_runsTheJobAtOneKilohertzFirst() throws Exception {
+  void idle_withWarmUp_measuresAtOneKilohertzFirst() throws Exception {
     long start = System.nanoTime();
     Map<String, Result> r = run("idle", "--smoke", "--in-process", "--warm-up", "300");
     for (String impl : List.of("tasko-java", "tasko-java-callback", "stpe", "jvm-sleep")) {
-      assertThat(value(r, impl + ".idle warm_up_runs")).as(impl).isEqualTo(300);
+      // 0.3 s at 1 kHz: 300 runs at most (and one at the window's edge); a loaded machine may skip
+      assertThat(value(r, impl + ".idle warm_up_runs")).as(impl).isPositive()
+          .isLessThanOrEqualTo(301);
       // then the job's own rate: 10 Hz for half a second after the settle
       assertThat(value(r, impl + ".idle runs")).as(impl).isBetween(4.0, 6.0);
     }
