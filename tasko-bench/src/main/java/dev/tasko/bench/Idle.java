@@ -22,9 +22,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>{@link #warmUp} runs the same measurement first at {@link #WARM_UP_HZ}: at one run a second,
  * the JIT takes more than an hour and a half to compile a scheduler's path fully, and a few
- * seconds at 1 kHz do the same. That first run goes through every branch the measured one takes
- * (its own settle, window and end), so that no compiled code meets a branch it has never seen
- * when the rate drops, which would send it back to the interpreter.
+ * seconds at 1 kHz do the same.
  */
 final class Idle {
   private Idle() {}
@@ -38,17 +36,26 @@ final class Idle {
     List<Result> run(double hz, double skipSeconds, double seconds) throws Exception;
   }
 
+  /** How many measurements {@link #warmUp} splits its runs into. */
+  static final int WARM_UP_ROUNDS = 10;
+
   /**
-   * Runs {@code job} about {@code runs} times at {@link #WARM_UP_HZ}, a tenth of them as its
-   * settle, and drops its figures; returns the runs counted in its settle and its window as
-   * {@code impl}'s {@code warm_up_runs}.
+   * Runs {@code job} about {@code runs} times at {@link #WARM_UP_HZ}, as {@link #WARM_UP_ROUNDS}
+   * measurements one after another, each with a settle of a tenth of its runs, and drops their
+   * figures; returns the runs counted in their settles and windows as {@code impl}'s
+   * {@code warm_up_runs}. Ten rounds, not one: a measurement's end (its last reading, the job's
+   * stop, the loop's end) is a branch its steady state never takes, and it must be seen before
+   * the JIT compiles the path fully (after about 5,000 runs), or it is compiled as a trap that
+   * sends the path back to the interpreter when the warm-up ends.
    */
   static Result warmUp(String impl, int runs, Job job) throws Exception {
-    double seconds = runs / WARM_UP_HZ;
+    double seconds = runs / WARM_UP_HZ / WARM_UP_ROUNDS;
     double made = 0;
-    for (Result r : job.run(WARM_UP_HZ, seconds / 10, seconds * 9 / 10)) {
-      if (r.metric().equals("runs") || r.metric().equals("settle_runs")) {
-        made += r.value();
+    for (int round = 0; round < WARM_UP_ROUNDS; round++) {
+      for (Result r : job.run(WARM_UP_HZ, seconds / 10, seconds * 9 / 10)) {
+        if (r.metric().equals("runs") || r.metric().equals("settle_runs")) {
+          made += r.value();
+        }
       }
     }
     return new Result(impl, "idle", "warm_up_runs", made, "runs");
