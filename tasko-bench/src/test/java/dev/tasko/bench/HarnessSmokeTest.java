@@ -78,9 +78,10 @@ class HarnessSmokeTest {
     long start = System.nanoTime();
     Map<String, Result> r = run("idle", "--smoke", "--in-process", "--warm-up", "300");
     for (String impl : List.of("tasko-java", "tasko-java-callback", "stpe", "jvm-sleep")) {
-      // 0.3 s at 1 kHz: 300 runs at most (and one at the window's edge); a loaded machine may skip
+      // 0.3 s at 1 kHz in ten rounds: about 300 runs, give or take one or two at each round's
+      // edges; a loaded machine may skip some
       assertThat(value(r, impl + ".idle warm_up_runs")).as(impl).isPositive()
-          .isLessThanOrEqualTo(301);
+          .isLessThanOrEqualTo(330);
       // then the job's own rate: 10 Hz for half a second after the settle
       assertThat(value(r, impl + ".idle runs")).as(impl).isBetween(4.0, 6.0);
     }
