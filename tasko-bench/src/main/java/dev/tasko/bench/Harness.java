@@ -48,9 +48,10 @@ import java.util.concurrent.Future;
  *             implementation's path at the job's own rate, as in a long-running program. The JVM
  *             implementations only: peers.py measures from its start
  * --warm-up N idle: first runs the same measurement with the job at 1 kHz for N runs (default
- *             0), its figures dropped, so that the JIT compiles each implementation's path fully,
- *             as after an hour and a half at 1 Hz (a method is compiled with profiling after a few
- *             hundred calls and fully after about 5,000). The JVM implementations only
+ *             0), its figures dropped, so that the JIT compiles each implementation's path fully
+ *             (a method is compiled with profiling after a few hundred calls and fully after
+ *             5,000 or more: at 1 Hz, part of tasko's path was not yet fully compiled after 100
+ *             minutes). The JVM implementations only
  * --together  idle only (other workloads run one implementation at a time as usual): the JVM
  *             implementations all at once, each in its own JVM, started a quarter of the job's
  *             interval apart, so that a quiet or busy spell of the host falls on all of them. Give

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * runs at {@code first + skip} and {@code first + skip + S}.
  *
  * <p>{@link #warmUp} runs the same measurement first at {@link #WARM_UP_HZ}: at one run a second,
- * the JIT takes more than an hour and a half to compile a scheduler's path fully, and a few
+ * the JIT takes well over an hour and a half to compile a scheduler's path fully, and a few
  * seconds at 1 kHz do the same.
  */
 final class Idle {
