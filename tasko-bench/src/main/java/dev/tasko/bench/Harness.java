@@ -44,9 +44,9 @@ import java.util.concurrent.Future;
  *   switch    100 tasks yielding in turn, R rounds (default 5) over S s (default 5): tasko and the
  *             virtual-thread baton
  * --settle S  idle: seconds at the job's rate before the measured window (default 1; 0.1 with
- *             --smoke, where the job runs at 10 Hz). A few hundred let the JIT compile each
- *             implementation's path at the job's own rate, as in a long-running program. The JVM
- *             implementations only: peers.py measures from its start
+ *             --smoke, where the job runs at 10 Hz). At 1 Hz, a few hundred still leave much of
+ *             each implementation's path interpreted or compiled with profiling; --warm-up
+ *             compiles it fully. The JVM implementations only: peers.py measures from its start
  * --warm-up N idle: first runs the same measurement with the job at 1 kHz for N runs (default
  *             0), its figures dropped, so that the JIT compiles each implementation's path fully
  *             (a method is compiled with profiling after a few hundred calls and fully after
