@@ -201,10 +201,12 @@ class BlockingTest {
   void withTimeout_aroundBlockingWork_onAManualClock_interruptsAndTimesOut() throws Exception {
     ManualTicker ticker = new ManualTicker();
     Loop manual = Loop.builder().ticker(ticker).build();
+    CountDownLatch started = new CountDownLatch(1);
     Task<Void> reader = manual.addTask("reader", () -> {
       try {
         Tasko.withTimeout(Duration.ofSeconds(2), () -> Tasko.blocking(() -> {
           try {
+            started.countDown();
             new CountDownLatch(1).await();
           } catch (InterruptedException e) {
             log.add("work interrupted");
@@ -216,6 +218,13 @@ class BlockingTest {
       }
     });
     Thread clock = Thread.ofPlatform().start(() -> {
+      // The work must have started: a timeout that passes while it is still queued skips it, and
+      // then nothing is interrupted.
+      try {
+        started.await();
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
       awaitState(reader, Task.State.WAITING);
       ticker.advance(Duration.ofSeconds(2));
     });
