@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The engine behind a {@link Loop}: its state, the event loop itself and the hand-off of the
@@ -77,6 +78,8 @@ final class Runner {
   /** The ticker when it is a ManualTicker, whose advance() wakes this loop while it idles. */
   private final ManualTicker manualTicker;
   private final Runnable wakeHook = this::wake;
+  /** What the idle strategy polls while it spins; made once, not on every idle. */
+  private final BooleanSupplier hasWork = this::hasWork;
   private final IdleStrategy idleStrategy;
   private final FailureHandler failureHandler;
   private final boolean trace;
@@ -103,6 +106,12 @@ final class Runner {
   /** Whether the current pass has moved on to due timers, and the time it compares them with. */
   private boolean inTimerPhase;
   long passNow;
+  /**
+   * Set when {@link #next()} has just returned null because a pass it opened found nothing to run:
+   * run() then idles at once rather than open the same empty pass again (idle() looks at the inbox
+   * and the clock itself).
+   */
+  private boolean nothingDue;
   /** Set while step() runs: the baton returns to the driver at the end of the pass. */
   private boolean stepping;
   /** What a failure handler threw: the driver rethrows it as soon as it gets the baton back. */
@@ -180,9 +189,12 @@ final class Runner {
       // This 'for' is the event loop. Each turn opens a pass: if anything is ready or due, the
       // baton goes to the first task, and the tasks hand it on among themselves, pass after pass,
       // until nothing is left to do right now; then the baton comes back here and this thread idles
-      // until the next deadline or wake-up.
+      // until the next deadline or wake-up. A pass that has just found nothing to do is not opened
+      // again before idling: at one run a second, each step of the wake-up's path costs its share.
       for (;;) {
-        if (beginPass()) {
+        boolean idleNow = nothingDue;
+        nothingDue = false;
+        if (!idleNow && beginPass()) {
           interrupted |= runPass();
         } else if (!idle()) {
           return; // no task left
@@ -236,6 +248,7 @@ final class Runner {
           + driver.get());
     }
     driverThread = me;
+    nothingDue = false;
     passNow = ticker.read(); // waits begun before the first timer phase date from here
     DrivenLoops.register(this);
     Flight.loopDriven();
@@ -320,6 +333,7 @@ final class Runner {
     inbox.sleeper(null); // set by a quiet hand-back
     if (quietHandBack) {
       quietHandBack = false;
+      nothingDue = false; // it said so before the driver slept until its next deadline
       counters.idled(System.nanoTime() - quietHandBackAt);
       passNow = ticker.read(); // as after idle(): the next pass may run ready tasks without it
     }
@@ -370,6 +384,7 @@ final class Runner {
    * holder whenever it stops running (it suspends or ends). This is where passes happen.
    */
   private Task<?> next() {
+    nothingDue = false;
     for (;;) {
       if (pendingFailure != null) {
         return null; // a failure stops run() now; the rest of the pass keeps its place
@@ -425,6 +440,7 @@ final class Runner {
       //    baton goes back to the driver, which idles; on virtual time there is no waiting to do,
       //    so the clock jumps to the next deadline here too.
       if (!beginPass() && !skipToNextTimer() && !spinToNextTimer()) {
+        nothingDue = true;
         return null;
       }
     }
@@ -563,7 +579,7 @@ final class Runner {
         if (!hasDeadline || manualTime) {
           LockSupport.park(this);
         } else {
-          idleStrategy.await(ticker, deadline, this::hasWork);
+          idleStrategy.await(ticker, deadline, hasWork);
         }
       }
     } finally {
