@@ -27,7 +27,9 @@ import org.HdrHistogram.Histogram;
  * grid (tasko counts these as skipped runs; the executor never does, it replays): then lateness is
  * measured on the new grid. CPU is the process's CPU time over the whole run
  * (OperatingSystemMXBean: it includes threads that have exited, like the executor's worker; 10 ms
- * ticks are fine over seconds).
+ * ticks are fine over seconds). On a virtual machine, {@code host_steal} is the time the hypervisor
+ * kept this machine's processors from it during the run, and each grid reset is printed with the
+ * steal just before it: a reset that follows tens of milliseconds of steal is the machine's.
  */
 final class Accuracy {
   static final int JOBS = 96;
@@ -37,6 +39,46 @@ final class Accuracy {
 
   static double rate(int job) {
     return 3.0 * (job + 1) + 5;
+  }
+
+  /**
+   * The host's steal time (see {@link Measure#hostStealNanos()}), read by the slowest job at each
+   * of its runs, eight a second, so that a grid reset can tell how much of it fell around the
+   * stall: a stall of the machine, which the scheduler cannot help, rather than of the scheduler.
+   * Touched only by the threads running the jobs' bodies, one at a time.
+   */
+  private static final class Steal {
+    final long start = Measure.hostStealNanos();
+    long previous = start;
+    long previousAt = System.nanoTime();
+    long last = previous;
+    long lastAt = previousAt;
+
+    void sample() {
+      previous = last;
+      previousAt = lastAt;
+      last = Measure.hostStealNanos();
+      lastAt = System.nanoTime();
+    }
+
+    /** The steal since the latest reading taken before {@code since}, for a reset's report. */
+    String before(long since, long now) {
+      long from = lastAt - since <= 0 ? last : previous;
+      long fromAt = lastAt - since <= 0 ? lastAt : previousAt;
+      long steal = Measure.hostStealNanos();
+      if (from < 0 || steal < 0) {
+        return "";
+      }
+      return String.format(Locale.ROOT, "; host steal %.0f ms in the %.0f ms before", (steal - from)
+          / 1e6, (now - fromAt) / 1e6);
+    }
+
+    /** The steal since this measurement began, as a result; null where it cannot be read. */
+    Result total(String impl) {
+      long steal = Measure.hostStealNanos();
+      return start < 0 || steal < 0 ? null
+          : new Result(impl, "accuracy", "host_steal", (steal - start) / 1e6, "ms");
+    }
   }
 
   /** The bookkeeping of one job; touched only by the thread running that job's body. */
@@ -57,8 +99,14 @@ final class Accuracy {
      */
     BooleanSupplier gridRestarted = () -> false;
 
-    Job(double rate) {
-      this.rate = rate;
+    /** What the reset report says about the host; the slowest job also keeps it up to date. */
+    final Steal steal;
+    final boolean samplesSteal;
+
+    Job(int index, Steal steal) {
+      this.rate = rate(index);
+      this.steal = steal;
+      this.samplesSteal = index == 0;
     }
 
     /** Records one run starting at {@code now}; returns false once the window is over. */
@@ -80,11 +128,14 @@ final class Accuracy {
         // start instead would put the grid later than the scheduler's by the wait for this run,
         // and every later run of the job would look early (lateness 0).
         reset++;
-        resets.add(String.format(Locale.ROOT, "at %.3f s, %.1f intervals late",
-            (now - first) / 1e9, late / (double) interval));
+        resets.add(String.format(Locale.ROOT, "at %.3f s, %.1f intervals late%s",
+            (now - first) / 1e9, late / (double) interval, steal.before(now - late, now)));
         target = lastEnd;
       }
       runs++;
+      if (samplesSteal) {
+        steal.sample();
+      }
       target += interval;
       lastEnd = System.nanoTime(); // the clock both tasko's system ticker and the executor read
       return true;
@@ -106,11 +157,12 @@ final class Accuracy {
     Histogram lateness = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
     Job[] jobs = new Job[JOBS];
     ScheduledTask[] schedules = new ScheduledTask[JOBS];
+    Steal steal = new Steal();
     long[] ctx0 = Measure.contextSwitches();
     long cpu0 = Measure.processCpuNanos();
     long wall0 = System.nanoTime();
     for (int i = 0; i < JOBS; i++) {
-      Job job = jobs[i] = new Job(rate(i));
+      Job job = jobs[i] = new Job(i, steal);
       int k = i;
       TaskBody body = () -> {
         if (!job.run(loop.nanoTime(), window, lateness)) {
@@ -132,7 +184,7 @@ final class Accuracy {
     long wall = System.nanoTime() - wall0;
     long cpu = Measure.processCpuNanos() - cpu0;
     long[] ctx = Measure.contextSwitches();
-    List<Result> out = results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx);
+    List<Result> out = results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, steal);
     // Cross-check with the core's own statistics (log-linear histogram, ~6% precise).
     long coreP99 = 0;
     long coreMax = 0;
@@ -157,13 +209,14 @@ final class Accuracy {
     Job[] jobs = new Job[JOBS];
     ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
     CountDownLatch done = new CountDownLatch(JOBS);
+    Steal steal = new Steal();
     long[] ctx0 = Measure.contextSwitches();
     long[] ctx;
     long cpu0 = Measure.processCpuNanos();
     long wall0 = System.nanoTime();
     try {
       for (int i = 0; i < JOBS; i++) {
-        Job job = jobs[i] = new Job(rate(i));
+        Job job = jobs[i] = new Job(i, steal);
         job.interval = Math.round(1e9 / job.rate); // the same rounding as tasko's hertz
         job.first = System.nanoTime(); // the executor's grid starts at the call (initial delay 0)
         job.target = job.first;
@@ -181,11 +234,11 @@ final class Accuracy {
     }
     long wall = System.nanoTime() - wall0;
     long cpu = Measure.processCpuNanos() - cpu0;
-    return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx);
+    return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, steal);
   }
 
   private static List<Result> results(String impl, double seconds, Job[] jobs, Histogram lateness,
-      long cpuNanos, long wallNanos, long[] ctx0, long[] ctx1) {
+      long cpuNanos, long wallNanos, long[] ctx0, long[] ctx1, Steal steal) {
     double worst = 0;
     int offByMoreThanOne = 0;
     long runs = 0;
@@ -218,6 +271,10 @@ final class Accuracy {
     out.add(new Result(impl, "accuracy", "cpu", cpuNanos / 1e9, "s"));
     out.add(new Result(impl, "accuracy", "cpu_per_10s", cpuNanos / 1e9 * 10 / seconds, "s"));
     out.add(new Result(impl, "accuracy", "wall", wallNanos / 1e9, "s"));
+    Result hostSteal = steal.total(impl);
+    if (hostSteal != null) {
+      out.add(hostSteal); // the hypervisor's share of the window: stalls no scheduler can avoid
+    }
     if (ctx0[0] >= 0 && runs > 0) {
       // Each voluntary switch is a thread going to sleep, so it counts the OS wake-ups too.
       out.add(new Result(impl, "accuracy", "voluntary_switches_per_run",

@@ -1,5 +1,6 @@
 package dev.tasko.bench;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -8,7 +9,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Readings of the JVM: process CPU, thread CPU, heap after GC. */
+/** Readings of the JVM and the host: process CPU, thread CPU, heap after GC, steal time. */
 final class Measure {
   private static final com.sun.management.OperatingSystemMXBean OS =
       (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -81,6 +82,22 @@ final class Measure {
       return new long[] {-1, -1};
     }
     return new long[] {voluntary, involuntary};
+  }
+
+  /**
+   * The host's steal time so far, in nanoseconds: how long this machine's virtual processors were
+   * ready to run but the hypervisor ran something else (the {@code steal} column of
+   * {@code /proc/stat}'s first line). It moves in clock ticks, taken as 10 ms (Linux's USER_HZ of
+   * 100). Returns -1 where {@code /proc/stat} is missing or has no such column.
+   */
+  static long hostStealNanos() {
+    try (BufferedReader in = Files.newBufferedReader(Path.of("/proc/stat"))) {
+      String line = in.readLine(); // "cpu  user nice system idle iowait irq softirq steal ..."
+      String[] f = line == null ? new String[0] : line.trim().split("\\s+");
+      return f.length > 8 && f[0].equals("cpu") ? Long.parseLong(f[8]) * 10_000_000L : -1;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /** CPU time of one platform thread, in nanoseconds (-1 if unknown). */

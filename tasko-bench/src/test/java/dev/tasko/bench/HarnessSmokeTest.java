@@ -56,6 +56,9 @@ class HarnessSmokeTest {
           .isGreaterThanOrEqualTo(value(r, name + "lateness_p99"));
       assertThat(value(r, name + "lateness_p99"))
           .isGreaterThanOrEqualTo(value(r, name + "lateness_p50"));
+      if (Measure.hostStealNanos() >= 0) { // Linux: the hypervisor's share of the window
+        assertThat(value(r, name + "host_steal")).as(impl).isGreaterThanOrEqualTo(0);
+      }
     }
     assertThat(r).containsKey("tasko-java.accuracy core_skipped");
     assertThat(value(r, "tasko-java-callback.accuracy switches")).as("no thread switch").isZero();
