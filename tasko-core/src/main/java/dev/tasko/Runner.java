@@ -107,9 +107,10 @@ final class Runner {
   private boolean inTimerPhase;
   long passNow;
   /**
-   * Set when {@link #next()} has just returned null because a pass it opened found nothing to run:
-   * run() then idles at once rather than open the same empty pass again (idle() looks at the inbox
-   * and the clock itself).
+   * Set when {@link #next()} returns null because a pass it opened found nothing to run: run(),
+   * handed the baton, then idles at once rather than open the same empty pass again (idle() looks
+   * at the inbox and the clock itself). Taken back if the hand-back fails, so that it is only ever
+   * true while the baton goes back to the driver.
    */
   private boolean nothingDue;
   /** Set while step() runs: the baton returns to the driver at the end of the pass. */
@@ -384,7 +385,6 @@ final class Runner {
    * holder whenever it stops running (it suspends or ends). This is where passes happen.
    */
   private Task<?> next() {
-    nothingDue = false;
     for (;;) {
       if (pendingFailure != null) {
         return null; // a failure stops run() now; the rest of the pass keeps its place
@@ -665,6 +665,7 @@ final class Runner {
         watchdog.holder = from;
       }
       handOffFailed = next; // null for the driver: nothing to put back
+      nothingDue = false; // the pass goes on: what next() found no longer holds
       throw e;
     }
   }
