@@ -7,8 +7,10 @@ import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
 import dev.tasko.TaskBody;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -42,35 +44,94 @@ final class Accuracy {
   }
 
   /**
-   * The host's steal time (see {@link Measure#hostStealNanos()}), read by the slowest job at each
-   * of its runs, eight a second, so that a grid reset can tell how much of it fell around the
-   * stall: a stall of the machine, which the scheduler cannot help, rather than of the scheduler.
-   * Touched only by the threads running the jobs' bodies, one at a time.
+   * What the machine did around a stall: the host's steal time (see
+   * {@link Measure#hostStealNanos()}) and, with {@code threadTimes}, how long each of this
+   * process's threads ran and waited for a processor (see {@link Measure#threadTimes()}). The
+   * slowest job takes a reading at each of its runs, eight a second, so that a grid reset can be
+   * set beside the readings from just before the stall: a stall the scheduler caused, or one the
+   * machine did. Touched only by the threads running the jobs' bodies, one at a time.
    */
-  private static final class Steal {
+  private static final class Stalls {
+    private static final long SAME_STALL_NANOS = 200_000_000;
+    final boolean threadTimes;
     final long start = Measure.hostStealNanos();
     long previous = start;
     long previousAt = System.nanoTime();
+    Map<Integer, Measure.ThreadTimes> previousThreads;
     long last = previous;
     long lastAt = previousAt;
+    Map<Integer, Measure.ThreadTimes> lastThreads;
+    /** When a reset's report last read the threads: the resets of one stall share it. */
+    long reportedAt;
+    /** With threadTimes, what the threads did before each stall, numbered from 1. */
+    final List<String> threadReports = new ArrayList<>();
+
+    Stalls(boolean threadTimes) {
+      this.threadTimes = threadTimes;
+      lastThreads = previousThreads = threadTimes ? Measure.threadTimes() : Map.of();
+    }
 
     void sample() {
       previous = last;
       previousAt = lastAt;
+      previousThreads = lastThreads;
       last = Measure.hostStealNanos();
       lastAt = System.nanoTime();
+      if (threadTimes) {
+        lastThreads = Measure.threadTimes();
+      }
     }
 
-    /** The steal since the latest reading taken before {@code since}, for a reset's report. */
-    String before(long since, long now) {
-      long from = lastAt - since <= 0 ? last : previous;
-      long fromAt = lastAt - since <= 0 ? lastAt : previousAt;
+    /**
+     * What changed since the latest reading taken before {@code since}, for the report of a reset
+     * seen at {@code now}, {@code when} in the window.
+     */
+    String before(long since, long now, double when) {
+      boolean lastIsBefore = lastAt - since <= 0;
+      long from = lastIsBefore ? last : previous;
+      long fromAt = lastIsBefore ? lastAt : previousAt;
       long steal = Measure.hostStealNanos();
-      if (from < 0 || steal < 0) {
-        return "";
+      StringBuilder b = new StringBuilder();
+      if (from >= 0 && steal >= 0) {
+        b.append(String.format(Locale.ROOT, "; host steal %.0f ms in the %.0f ms before",
+            (steal - from) / 1e6, (now - fromAt) / 1e6));
       }
-      return String.format(Locale.ROOT, "; host steal %.0f ms in the %.0f ms before", (steal - from)
-          / 1e6, (now - fromAt) / 1e6);
+      if (threadTimes) {
+        if (threadReports.isEmpty() || now - reportedAt >= SAME_STALL_NANOS) {
+          reportedAt = now; // one reading per stall: reading every thread takes a while
+          threadReports.add(String.format(Locale.ROOT, "stall %d (first reset at %.3f s)%s",
+              threadReports.size() + 1, when,
+              threadsSince(lastIsBefore ? lastThreads : previousThreads, (now - fromAt) / 1e6)));
+        }
+        b.append("; stall ").append(threadReports.size());
+      }
+      return b.toString();
+    }
+
+    /** The threads that ran, and that waited for a processor, a millisecond or more since. */
+    private static String threadsSince(Map<Integer, Measure.ThreadTimes> from, double millis) {
+      List<String> ran = new ArrayList<>();
+      List<String> waited = new ArrayList<>();
+      List<Map.Entry<Integer, Measure.ThreadTimes>> now =
+          new ArrayList<>(Measure.threadTimes().entrySet());
+      now.sort(Comparator.comparingLong(e -> -e.getValue().runNanos()));
+      for (var e : now) {
+        Measure.ThreadTimes was = from.getOrDefault(e.getKey(),
+            new Measure.ThreadTimes(e.getValue().name(), 0, 0));
+        long run = e.getValue().runNanos() - was.runNanos();
+        long wait = e.getValue().waitNanos() - was.waitNanos();
+        String who = e.getValue().name() + " (" + e.getKey() + ")";
+        if (run >= 1_000_000) {
+          ran.add(String.format(Locale.ROOT, "%s %.1f", who, run / 1e6));
+        }
+        if (wait >= 1_000_000) {
+          waited.add(String.format(Locale.ROOT, "%s %.1f", who, wait / 1e6));
+        }
+      }
+      return String.format(Locale.ROOT, ", in the %.0f ms before: ran (ms): ", millis)
+          + (ran.isEmpty() ? "none" : String.join(", ", ran))
+          + "; waited for a processor (ms): " + (waited.isEmpty() ? "none"
+          : String.join(", ", waited));
     }
 
     /** The steal since this measurement began, as a result; null where it cannot be read. */
@@ -99,14 +160,14 @@ final class Accuracy {
      */
     BooleanSupplier gridRestarted = () -> false;
 
-    /** What the reset report says about the host; the slowest job also keeps it up to date. */
-    final Steal steal;
-    final boolean samplesSteal;
+    /** What the reset report says about the machine; the slowest job keeps it up to date. */
+    final Stalls stalls;
+    final boolean samplesStalls;
 
-    Job(int index, Steal steal) {
+    Job(int index, Stalls stalls) {
       this.rate = rate(index);
-      this.steal = steal;
-      this.samplesSteal = index == 0;
+      this.stalls = stalls;
+      this.samplesStalls = index == 0;
     }
 
     /** Records one run starting at {@code now}; returns false once the window is over. */
@@ -129,12 +190,13 @@ final class Accuracy {
         // and every later run of the job would look early (lateness 0).
         reset++;
         resets.add(String.format(Locale.ROOT, "at %.3f s, %.1f intervals late%s",
-            (now - first) / 1e9, late / (double) interval, steal.before(now - late, now)));
+            (now - first) / 1e9, late / (double) interval,
+            stalls.before(now - late, now, (now - first) / 1e9)));
         target = lastEnd;
       }
       runs++;
-      if (samplesSteal) {
-        steal.sample();
+      if (samplesStalls) {
+        stalls.sample();
       }
       target += interval;
       lastEnd = System.nanoTime(); // the clock both tasko's system ticker and the executor read
@@ -142,27 +204,25 @@ final class Accuracy {
     }
   }
 
-  static List<Result> tasko(String impl, IdleStrategy idle, double seconds) {
-    return tasko(impl, idle, seconds, /* callbacks= */ false);
-  }
-
   /**
    * The scenario on tasko: each job a schedule, or with {@code callbacks} a callback schedule
-   * ({@link Loop#scheduleCallback}), whose runs the loop calls without a thread switch.
+   * ({@link Loop#scheduleCallback}), whose runs the loop calls without a thread switch. With
+   * {@code threadTimes}, each grid reset also lists the threads that ran or waited around it.
    */
-  static List<Result> tasko(String impl, IdleStrategy idle, double seconds, boolean callbacks) {
+  static List<Result> tasko(String impl, IdleStrategy idle, double seconds, boolean callbacks,
+      boolean threadTimes) {
     long window = (long) (seconds * 1e9);
     // No stall watchdog, as when BENCHMARKS.md was measured: it costs a clock read per switch.
     Loop loop = Loop.builder().name(impl).idleStrategy(idle).noStallWarning().build();
     Histogram lateness = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
     Job[] jobs = new Job[JOBS];
     ScheduledTask[] schedules = new ScheduledTask[JOBS];
-    Steal steal = new Steal();
+    Stalls stalls = new Stalls(threadTimes);
     long[] ctx0 = Measure.contextSwitches();
     long cpu0 = Measure.processCpuNanos();
     long wall0 = System.nanoTime();
     for (int i = 0; i < JOBS; i++) {
-      Job job = jobs[i] = new Job(i, steal);
+      Job job = jobs[i] = new Job(i, stalls);
       int k = i;
       TaskBody body = () -> {
         if (!job.run(loop.nanoTime(), window, lateness)) {
@@ -184,7 +244,7 @@ final class Accuracy {
     long wall = System.nanoTime() - wall0;
     long cpu = Measure.processCpuNanos() - cpu0;
     long[] ctx = Measure.contextSwitches();
-    List<Result> out = results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, steal);
+    List<Result> out = results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
     // Cross-check with the core's own statistics (log-linear histogram, ~6% precise).
     long coreP99 = 0;
     long coreMax = 0;
@@ -202,21 +262,21 @@ final class Accuracy {
     return out;
   }
 
-  static List<Result> executor(double seconds) throws InterruptedException {
+  static List<Result> executor(double seconds, boolean threadTimes) throws InterruptedException {
     String impl = "stpe";
     long window = (long) (seconds * 1e9);
     Histogram lateness = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
     Job[] jobs = new Job[JOBS];
     ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
     CountDownLatch done = new CountDownLatch(JOBS);
-    Steal steal = new Steal();
+    Stalls stalls = new Stalls(threadTimes);
     long[] ctx0 = Measure.contextSwitches();
     long[] ctx;
     long cpu0 = Measure.processCpuNanos();
     long wall0 = System.nanoTime();
     try {
       for (int i = 0; i < JOBS; i++) {
-        Job job = jobs[i] = new Job(i, steal);
+        Job job = jobs[i] = new Job(i, stalls);
         job.interval = Math.round(1e9 / job.rate); // the same rounding as tasko's hertz
         job.first = System.nanoTime(); // the executor's grid starts at the call (initial delay 0)
         job.target = job.first;
@@ -234,11 +294,11 @@ final class Accuracy {
     }
     long wall = System.nanoTime() - wall0;
     long cpu = Measure.processCpuNanos() - cpu0;
-    return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, steal);
+    return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
   }
 
   private static List<Result> results(String impl, double seconds, Job[] jobs, Histogram lateness,
-      long cpuNanos, long wallNanos, long[] ctx0, long[] ctx1, Steal steal) {
+      long cpuNanos, long wallNanos, long[] ctx0, long[] ctx1, Stalls stalls) {
     double worst = 0;
     int offByMoreThanOne = 0;
     long runs = 0;
@@ -258,6 +318,9 @@ final class Accuracy {
       runs += j.runs;
       resets += j.reset;
     }
+    for (String r : stalls.threadReports) {
+      System.out.println(impl + ": " + r);
+    }
     List<Result> out = new ArrayList<>();
     out.add(new Result(impl, "accuracy", "count_error_max", worst, "runs"));
     out.add(new Result(impl, "accuracy", "jobs_off_by_more_than_1", offByMoreThanOne, "jobs"));
@@ -271,7 +334,7 @@ final class Accuracy {
     out.add(new Result(impl, "accuracy", "cpu", cpuNanos / 1e9, "s"));
     out.add(new Result(impl, "accuracy", "cpu_per_10s", cpuNanos / 1e9 * 10 / seconds, "s"));
     out.add(new Result(impl, "accuracy", "wall", wallNanos / 1e9, "s"));
-    Result hostSteal = steal.total(impl);
+    Result hostSteal = stalls.total(impl);
     if (hostSteal != null) {
       out.add(hostSteal); // the hypervisor's share of the window: stalls no scheduler can avoid
     }

@@ -29,8 +29,8 @@ import java.util.concurrent.Future;
  *
  * <pre>
  * Harness [workload...] [--seconds S] [--settle S] [--warm-up N] [--together] [--tasks N]
- *         [--rounds R] [--slack US] [--smoke] [--peers] [--tasko-src DIR] [--python python3]
- *         [--in-process]
+ *         [--rounds R] [--slack US] [--thread-times] [--smoke] [--peers] [--tasko-src DIR]
+ *         [--python python3] [--in-process]
  *
  * workloads: accuracy idle scale switch, or all (the default)
  *   accuracy  the original tasko's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko
@@ -57,6 +57,10 @@ import java.util.concurrent.Future;
  *             interval apart, so that a quiet or busy spell of the host falls on all of them. Give
  *             it a settle of a few seconds, so that no window holds another JVM's start. peers.py,
  *             with --peers, runs after them
+ * --thread-times  accuracy: print with each grid reset the threads of the JVM that ran, and
+ *             that waited for a processor, from just before the stall (read eight times a second
+ *             from /proc, which costs each implementation about 1% more CPU); the host's steal time
+ *             is printed always
  * --smoke     about a second per workload and tiny sizes (CI)
  * --peers     also runs tasko-bench/peers/peers.py for the same workloads: asyncio, and the
  *             original tasko when --tasko-src DIR is given
@@ -98,6 +102,8 @@ public final class Harness {
     String python = "python3";
     /** The slack of the "-slack" accuracy runs: lower CPU for a bounded lateness. */
     long slackMicros = 150;
+    /** accuracy: each grid reset also lists the threads that ran or waited around it. */
+    boolean threadTimes;
 
     static Options parse(String... args) {
       Options o = new Options();
@@ -111,6 +117,7 @@ public final class Harness {
           case "--rounds" -> o.rounds = Integer.parseInt(args[++i]);
           case "--slack" -> o.slackMicros = Long.parseLong(args[++i]);
           case "--smoke" -> o.smoke = true;
+          case "--thread-times" -> o.threadTimes = true;
           case "--peers" -> o.peers = true;
           case "--in-process" -> o.inProcess = true;
           case "--together" -> o.together = true;
@@ -197,6 +204,9 @@ public final class Harness {
       if (smoke) {
         a.add("--smoke");
       }
+      if (threadTimes) {
+        a.add("--thread-times");
+      }
       return a;
     }
   }
@@ -263,15 +273,17 @@ public final class Harness {
   static List<Result> runOne(String workload, String impl, Options o) throws Exception {
     double s = o.seconds(workload);
     IdleStrategy slack = IdleStrategy.lowPower(java.time.Duration.ofNanos(o.slackMicros * 1000));
+    boolean tt = o.threadTimes;
     return switch (workload + "/" + impl) {
-      case "accuracy/tasko-java" -> Accuracy.tasko(impl, IdleStrategy.lowPower(), s);
-      case "accuracy/tasko-java-slack" -> Accuracy.tasko(impl, slack, s);
-      case "accuracy/tasko-java-precise" -> Accuracy.tasko(impl, IdleStrategy.precise(), s);
+      case "accuracy/tasko-java" -> Accuracy.tasko(impl, IdleStrategy.lowPower(), s, false, tt);
+      case "accuracy/tasko-java-slack" -> Accuracy.tasko(impl, slack, s, false, tt);
+      case "accuracy/tasko-java-precise" ->
+          Accuracy.tasko(impl, IdleStrategy.precise(), s, false, tt);
       case "accuracy/tasko-java-callback" ->
-          Accuracy.tasko(impl, IdleStrategy.lowPower(), s, /* callbacks= */ true);
+          Accuracy.tasko(impl, IdleStrategy.lowPower(), s, /* callbacks= */ true, tt);
       case "accuracy/tasko-java-callback-slack" ->
-          Accuracy.tasko(impl, slack, s, /* callbacks= */ true);
-      case "accuracy/stpe" -> Accuracy.executor(s);
+          Accuracy.tasko(impl, slack, s, /* callbacks= */ true, tt);
+      case "accuracy/stpe" -> Accuracy.executor(s, tt);
       case "idle/tasko-java" -> idle(impl, o, Idle::tasko);
       case "idle/tasko-java-callback" ->
           idle(impl, o, (hz, skip, seconds) -> Idle.tasko(hz, skip, seconds, /* callback= */ true));

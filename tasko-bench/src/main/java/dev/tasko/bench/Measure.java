@@ -8,6 +8,8 @@ import java.lang.management.ThreadMXBean;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Readings of the JVM and the host: process CPU, thread CPU, heap after GC, steal time. */
 final class Measure {
@@ -98,6 +100,34 @@ final class Measure {
     } catch (IOException | RuntimeException e) {
       return -1;
     }
+  }
+
+  /** A native thread's name and times so far, from {@code /proc}: run, and waited to run. */
+  record ThreadTimes(String name, long runNanos, long waitNanos) {}
+
+  /**
+   * Every native thread of this process (JVM-internal ones included) by thread id: its name (as
+   * Linux keeps it, cut at 15 characters), the time it has run and the time it has spent ready to
+   * run but waiting for a processor ({@code /proc/self/task/<tid>/schedstat}). Empty where
+   * {@code /proc} is missing; a thread that exits while it is read is left out.
+   */
+  static Map<Integer, ThreadTimes> threadTimes() {
+    Map<Integer, ThreadTimes> out = new HashMap<>();
+    try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+      for (Path t : dir) {
+        try {
+          String[] f = Files.readString(t.resolve("schedstat")).trim().split(" ");
+          out.put(Integer.parseInt(t.getFileName().toString()), new ThreadTimes(
+              Files.readString(t.resolve("comm")).trim(), Long.parseLong(f[0]),
+              Long.parseLong(f[1])));
+        } catch (IOException | RuntimeException e) {
+          // the thread exited while we listed it
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return Map.of();
+    }
+    return out;
   }
 
   /** CPU time of one platform thread, in nanoseconds (-1 if unknown). */

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
@@ -125,6 +128,36 @@ class HarnessSmokeTest {
     org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
         .isThrownBy(() -> Harness.Options.parse("idle", "--warm-up", "-1"))
         .withMessage("warm-up < 0: -1");
+  }
+
+  @Test
+  void options_threadTimes_forwardedToChildJvms() {
+    assertThat(Harness.Options.parse("accuracy", "--thread-times").forward())
+        .contains("--thread-times");
+    assertThat(Harness.Options.parse("accuracy").forward()).doesNotContain("--thread-times");
+  }
+
+  @Test
+  void threadTimes_aRunningThread_listedWithItsName() throws Exception {
+    AtomicReference<Map<Integer, Measure.ThreadTimes>> read = new AtomicReference<>();
+    Thread probe = Thread.ofPlatform().name("times-probe").start(() -> {
+      long spinUntil = System.nanoTime() + 5_000_000;
+      while (System.nanoTime() < spinUntil) {
+        Thread.onSpinWait(); // some time run, so that the reading is not zero
+      }
+      read.set(Measure.threadTimes());
+    });
+    probe.join();
+    Map<Integer, Measure.ThreadTimes> times = read.get();
+    if (Files.isDirectory(Path.of("/proc/self/task"))) {
+      assertThat(times.values()).anySatisfy(t -> {
+        assertThat(t.name()).isEqualTo("times-probe");
+        assertThat(t.runNanos()).isPositive();
+        assertThat(t.waitNanos()).isNotNegative();
+      });
+    } else {
+      assertThat(times).isEmpty();
+    }
   }
 
   @Test
