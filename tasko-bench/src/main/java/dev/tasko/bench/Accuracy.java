@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.HdrHistogram.Histogram;
 
@@ -46,12 +47,13 @@ final class Accuracy {
   /**
    * What the machine did around a stall: the host's steal time (see
    * {@link Measure#hostStealNanos()}) and, with {@code threadTimes}, how long each of this
-   * process's threads ran and waited for a processor (see {@link Measure#threadTimes()}). The
-   * slowest job takes a reading at each of its runs, eight a second, so that a grid reset can be
-   * set beside the readings from just before the stall: a stall the scheduler caused, or one the
-   * machine did. Touched only by the threads running the jobs' bodies, one at a time.
+   * process's threads ran and waited for a processor (see {@link Measure#threadTimes()}). A thread
+   * of its own takes a reading eight times a second, so that a grid reset can be set beside the
+   * readings from just before the stall: a stall the scheduler caused, or one the machine did. (A
+   * reading of every thread takes about a millisecond: taken by a job, it made every job late.)
    */
   private static final class Stalls {
+    private static final long SAMPLE_NANOS = 125_000_000;
     private static final long SAME_STALL_NANOS = 200_000_000;
     final boolean threadTimes;
     final long start = Measure.hostStealNanos();
@@ -64,14 +66,22 @@ final class Accuracy {
     /** When a reset's report last read the threads: the resets of one stall share it. */
     long reportedAt;
     /** With threadTimes, what the threads did before each stall, numbered from 1. */
-    final List<String> threadReports = new ArrayList<>();
+    private final List<String> threadReports = new ArrayList<>();
+
+    private final Thread sampler;
 
     Stalls(boolean threadTimes) {
       this.threadTimes = threadTimes;
       lastThreads = previousThreads = threadTimes ? Measure.threadTimes() : Map.of();
+      sampler = Thread.ofPlatform().daemon().name("stall-watch").start(() -> {
+        while (!Thread.currentThread().isInterrupted()) {
+          LockSupport.parkNanos(SAMPLE_NANOS);
+          sample();
+        }
+      });
     }
 
-    void sample() {
+    private synchronized void sample() {
       previous = last;
       previousAt = lastAt;
       previousThreads = lastThreads;
@@ -86,7 +96,7 @@ final class Accuracy {
      * What changed since the latest reading taken before {@code since}, for the report of a reset
      * seen at {@code now}, {@code when} in the window.
      */
-    String before(long since, long now, double when) {
+    synchronized String before(long since, long now, double when) {
       boolean lastIsBefore = lastAt - since <= 0;
       long from = lastIsBefore ? last : previous;
       long fromAt = lastIsBefore ? lastAt : previousAt;
@@ -134,8 +144,16 @@ final class Accuracy {
           : String.join(", ", waited));
     }
 
-    /** The steal since this measurement began, as a result; null where it cannot be read. */
-    Result total(String impl) {
+    synchronized List<String> threadReports() {
+      return List.copyOf(threadReports);
+    }
+
+    /**
+     * Stops the readings; returns the steal since this measurement began as a result, or null
+     * where it cannot be read.
+     */
+    synchronized Result end(String impl) {
+      sampler.interrupt();
       long steal = Measure.hostStealNanos();
       return start < 0 || steal < 0 ? null
           : new Result(impl, "accuracy", "host_steal", (steal - start) / 1e6, "ms");
@@ -160,14 +178,12 @@ final class Accuracy {
      */
     BooleanSupplier gridRestarted = () -> false;
 
-    /** What the reset report says about the machine; the slowest job keeps it up to date. */
+    /** What the reset report says about the machine. */
     final Stalls stalls;
-    final boolean samplesStalls;
 
     Job(int index, Stalls stalls) {
       this.rate = rate(index);
       this.stalls = stalls;
-      this.samplesStalls = index == 0;
     }
 
     /** Records one run starting at {@code now}; returns false once the window is over. */
@@ -195,9 +211,6 @@ final class Accuracy {
         target = lastEnd;
       }
       runs++;
-      if (samplesStalls) {
-        stalls.sample();
-      }
       target += interval;
       lastEnd = System.nanoTime(); // the clock both tasko's system ticker and the executor read
       return true;
@@ -318,7 +331,7 @@ final class Accuracy {
       runs += j.runs;
       resets += j.reset;
     }
-    for (String r : stalls.threadReports) {
+    for (String r : stalls.threadReports()) {
       System.out.println(impl + ": " + r);
     }
     List<Result> out = new ArrayList<>();
@@ -334,7 +347,7 @@ final class Accuracy {
     out.add(new Result(impl, "accuracy", "cpu", cpuNanos / 1e9, "s"));
     out.add(new Result(impl, "accuracy", "cpu_per_10s", cpuNanos / 1e9 * 10 / seconds, "s"));
     out.add(new Result(impl, "accuracy", "wall", wallNanos / 1e9, "s"));
-    Result hostSteal = stalls.total(impl);
+    Result hostSteal = stalls.end(impl);
     if (hostSteal != null) {
       out.add(hostSteal); // the hypervisor's share of the window: stalls no scheduler can avoid
     }
