@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Readings of the JVM and the host: process CPU, thread CPU, heap after GC, steal time. */
 final class Measure {
@@ -105,11 +106,15 @@ final class Measure {
   /** A native thread's name and times so far, from {@code /proc}: run, and waited to run. */
   record ThreadTimes(String name, long runNanos, long waitNanos) {}
 
+  /** Thread names by thread id, read once each: half the files a reading would open. */
+  private static final Map<Integer, String> THREAD_NAMES = new ConcurrentHashMap<>();
+
   /**
    * Every native thread of this process (JVM-internal ones included) by thread id: its name (as
-   * Linux keeps it, cut at 15 characters), the time it has run and the time it has spent ready to
-   * run but waiting for a processor ({@code /proc/self/task/<tid>/schedstat}). Empty where
-   * {@code /proc} is missing; a thread that exits while it is read is left out.
+   * Linux keeps it, cut at 15 characters, and as it was when first read), the time it has run and
+   * the time it has spent ready to run but waiting for a processor
+   * ({@code /proc/self/task/<tid>/schedstat}). Empty where {@code /proc} is missing; a thread that
+   * exits while it is read is left out.
    */
   static Map<Integer, ThreadTimes> threadTimes() {
     Map<Integer, ThreadTimes> out = new HashMap<>();
@@ -117,9 +122,13 @@ final class Measure {
       for (Path t : dir) {
         try {
           String[] f = Files.readString(t.resolve("schedstat")).trim().split(" ");
-          out.put(Integer.parseInt(t.getFileName().toString()), new ThreadTimes(
-              Files.readString(t.resolve("comm")).trim(), Long.parseLong(f[0]),
-              Long.parseLong(f[1])));
+          int tid = Integer.parseInt(t.getFileName().toString());
+          String name = THREAD_NAMES.get(tid);
+          if (name == null) {
+            name = Files.readString(t.resolve("comm")).trim();
+            THREAD_NAMES.put(tid, name);
+          }
+          out.put(tid, new ThreadTimes(name, Long.parseLong(f[0]), Long.parseLong(f[1])));
         } catch (IOException | RuntimeException e) {
           // the thread exited while we listed it
         }
