@@ -57,10 +57,10 @@ import java.util.concurrent.Future;
  *             interval apart, so that a quiet or busy spell of the host falls on all of them. Give
  *             it a settle of a few seconds, so that no window holds another JVM's start. peers.py,
  *             with --peers, runs after them
- * --thread-times  accuracy: print with each grid reset the threads of the JVM that ran, and
- *             that waited for a processor, from just before the stall (read eight times a second
- *             from /proc, which costs each implementation about 1% more CPU); the host's steal time
- *             is printed always
+ * --thread-times  accuracy: print with each stall the threads of the JVM that ran, and that
+ *             waited for a processor, just before it (read from /proc eight times a second: a
+ *             diagnostic, which costs each implementation CPU and lateness, about a tenth more CPU
+ *             on a 2-core VM); the host's steal time is printed with each grid reset always
  * --smoke     about a second per workload and tiny sizes (CI)
  * --peers     also runs tasko-bench/peers/peers.py for the same workloads: asyncio, and the
  *             original tasko when --tasko-src DIR is given
