@@ -25,7 +25,8 @@ final class Counters {
       AtomicLongFieldUpdater.newUpdater(Counters.class, "switches");
 
   private volatile long passes;
-  private volatile long switches;
+  /** Also taken back by a hand-off that failed, in place (see Runner#handTo): no call there. */
+  volatile long switches;
   private volatile long idleNanos;
   private volatile long quietHandBacks;
 

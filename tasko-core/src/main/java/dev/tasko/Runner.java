@@ -641,8 +641,10 @@ final class Runner {
    */
   private Thread handTo(Task<?> next) {
     Task<?> from = current;
+    boolean counted = false;
     try {
       counters.switched();
+      counted = true;
       if (timeline != null && next != null) {
         timeline.turnBegan(next, ticker.read());
       }
@@ -666,6 +668,9 @@ final class Runner {
       }
       handOffFailed = next; // null for the driver: nothing to put back
       nothingDue = false; // the pass goes on: what next() found no longer holds
+      if (counted) {
+        counters.switches--; // no switch took place
+      }
       throw e;
     }
   }

@@ -79,6 +79,26 @@ class RunnerHandOffOverflowTest {
   }
 
   @Test
+  void handTo_threadFailsToStart_switchNotCounted() {
+    Loop loop = loopWithSecondThread(RunnerHandOffOverflowTest::threadThatCannotStart);
+    loop.addTask("a", () -> {
+      try {
+        Tasko.yieldNow(); // hands the processor to b, whose thread does not start
+      } catch (OutOfMemoryError e) {
+        log.add("a: " + e.getMessage());
+      }
+    });
+    loop.addTask("b", () -> log.add("b runs"));
+
+    assertTimeoutPreemptively(HUNG, loop::run);
+
+    log.assertTaken("a: no thread for this test", "b runs");
+    // driver -> a, a -> b (on a thread made anew), b -> driver; the old code counted the hand-off
+    // to the thread that never started as a fourth
+    assertThat(loop.stats().switches()).isEqualTo(3);
+  }
+
+  @Test
   void takeTurn_threadCannotBeMade_taskStaysNewAndRunsNext() {
     Loop loop = loopWithSecondThread(body -> {
       throw new OutOfMemoryError("no thread object for this test");
