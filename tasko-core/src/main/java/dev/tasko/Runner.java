@@ -698,9 +698,12 @@ final class Runner {
     long target = 0;
     if (quiet) {
       target = parkTarget();
-      quietHandBack = true; // published by the write of driverTurn
-      quietHandBackAt = System.nanoTime();
+      long at = System.nanoTime();
       inbox.sleeper(driverThread); // from here, submit() and stop() wake it, as when idle
+      // Stores only from here to the hand-off: a call that threw here (a stack overflow) would
+      // leave the flag set for a hand-back that never took place.
+      quietHandBack = true; // published by the write of driverTurn
+      quietHandBackAt = at;
     }
     driverTurn = true; // the hand-off
     // Left asleep only if it sleeps until no later than it must, and no work or stop came in:
