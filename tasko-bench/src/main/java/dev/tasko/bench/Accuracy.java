@@ -31,8 +31,9 @@ import org.HdrHistogram.Histogram;
  * measured on the new grid. CPU is the process's CPU time over the whole run
  * (OperatingSystemMXBean: it includes threads that have exited, like the executor's worker; 10 ms
  * ticks are fine over seconds). On a virtual machine, {@code host_steal} is the time the hypervisor
- * kept this machine's processors from it during the run, and each grid reset is printed with the
- * steal just before it: a reset that follows tens of milliseconds of steal is the machine's.
+ * kept this machine's processors from it during the run. Each grid reset names its stall, and each
+ * stall is reported with the steal around it: a stall with tens of milliseconds of steal is the
+ * machine's.
  */
 final class Accuracy {
   static final int JOBS = 96;
@@ -48,115 +49,151 @@ final class Accuracy {
    * What the machine did around a stall: the host's steal time (see
    * {@link Measure#hostStealNanos()}) and, with {@code threadTimes}, how long each of this
    * process's threads ran and waited for a processor (see {@link Measure#threadTimes()}). A thread
-   * of its own takes a reading eight times a second, so that a grid reset can be set beside the
-   * readings from just before the stall: a stall the scheduler caused, or one the machine did. (A
-   * reading of every thread takes about a millisecond: taken by a job, it made every job late.)
+   * of its own takes a reading eight times a second. A grid reset only notes its stall, on the
+   * job's thread, which holds the processor (a reading of every thread takes a few hundred
+   * microseconds); the first reading after it completes the stall's report against the last one
+   * taken before the stall began: a stall the scheduler caused, or one the machine did.
    */
-  private static final class Stalls {
+  private static final class Stalls implements AutoCloseable {
     private static final long SAMPLE_NANOS = 125_000_000;
+    /** Resets seen this close together are one stall's. */
     private static final long SAME_STALL_NANOS = 200_000_000;
-    final boolean threadTimes;
-    final long start = Measure.hostStealNanos();
-    long previous = start;
-    long previousAt = System.nanoTime();
-    Map<Integer, Measure.ThreadTimes> previousThreads;
-    long last = previous;
-    long lastAt = previousAt;
-    Map<Integer, Measure.ThreadTimes> lastThreads;
-    /** When a reset's report last read the threads: the resets of one stall share it. */
-    long reportedAt;
-    /** With threadTimes, what the threads did before each stall, numbered from 1. */
-    private final List<String> threadReports = new ArrayList<>();
 
+    /** A reading: when, the host's steal so far (-1 if unknown), the threads' times if asked. */
+    private record Reading(long at, long steal, Map<Integer, Measure.ThreadTimes> threads) {}
+
+    /** A stall the resets saw, reported once a reading after it has been taken. */
+    private static final class Stall {
+      final int number;
+      final double when;
+      final Reading before;
+      final long seenAt;
+      String report;
+
+      Stall(int number, double when, Reading before, long seenAt) {
+        this.number = number;
+        this.when = when;
+        this.before = before;
+        this.seenAt = seenAt;
+      }
+    }
+
+    private final boolean threadTimes;
+    private final Reading first;
+    /** The last two readings, and the stalls seen; guarded by this. */
+    private Reading previous;
+    private Reading last;
+    private final List<Stall> stalls = new ArrayList<>();
     private final Thread sampler;
 
     Stalls(boolean threadTimes) {
       this.threadTimes = threadTimes;
-      lastThreads = previousThreads = threadTimes ? Measure.threadTimes() : Map.of();
+      first = previous = last = read();
       sampler = Thread.ofPlatform().daemon().name("stall-watch").start(() -> {
         while (!Thread.currentThread().isInterrupted()) {
           LockSupport.parkNanos(SAMPLE_NANOS);
-          sample();
+          took(read()); // read outside the lock, which a reset may be waiting for
         }
       });
     }
 
-    private synchronized void sample() {
+    private Reading read() {
+      return new Reading(System.nanoTime(), Measure.hostStealNanos(),
+          threadTimes ? Measure.threadTimes() : Map.of());
+    }
+
+    private synchronized void took(Reading r) {
       previous = last;
-      previousAt = lastAt;
-      previousThreads = lastThreads;
-      last = Measure.hostStealNanos();
-      lastAt = System.nanoTime();
-      if (threadTimes) {
-        lastThreads = Measure.threadTimes();
+      last = r;
+      for (Stall st : stalls) {
+        if (st.report == null && r.at - st.seenAt > 0) {
+          st.report = describe(st, r);
+        }
       }
     }
 
     /**
-     * What changed since the latest reading taken before {@code since}, for the report of a reset
-     * seen at {@code now}, {@code when} in the window.
+     * Notes the stall behind a reset seen at {@code now}, {@code when} seconds into the window, of
+     * a run due at {@code since}; returns the text that names it. No reading: the caller may hold
+     * the processor.
      */
-    synchronized String before(long since, long now, double when) {
-      boolean lastIsBefore = lastAt - since <= 0;
-      long from = lastIsBefore ? last : previous;
-      long fromAt = lastIsBefore ? lastAt : previousAt;
-      long steal = Measure.hostStealNanos();
-      StringBuilder b = new StringBuilder();
-      if (from >= 0 && steal >= 0) {
-        b.append(String.format(Locale.ROOT, "; host steal %.0f ms in the %.0f ms before",
-            (steal - from) / 1e6, (now - fromAt) / 1e6));
+    synchronized String seen(long since, long now, double when) {
+      Stall open = stalls.isEmpty() ? null : stalls.get(stalls.size() - 1);
+      if (open == null || now - open.seenAt >= SAME_STALL_NANOS) {
+        // The last reading taken before the run fell due; the one before it if the stall is so
+        // long that the sampler read during it too (then the stretch starts earlier).
+        open = new Stall(stalls.size() + 1, when, last.at - since <= 0 ? last : previous, now);
+        stalls.add(open);
+      }
+      return "; stall " + open.number;
+    }
+
+    private String describe(Stall st, Reading after) {
+      StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+          "stall %d (first reset at %.3f s): in the %.0f ms between the readings around it",
+          st.number, st.when, (after.at - st.before.at) / 1e6));
+      if (st.before.steal >= 0 && after.steal >= 0) {
+        b.append(String.format(Locale.ROOT, ", host steal %.0f ms",
+            (after.steal - st.before.steal) / 1e6));
       }
       if (threadTimes) {
-        if (threadReports.isEmpty() || now - reportedAt >= SAME_STALL_NANOS) {
-          reportedAt = now; // one reading per stall: reading every thread takes a while
-          threadReports.add(String.format(Locale.ROOT, "stall %d (first reset at %.3f s)%s",
-              threadReports.size() + 1, when,
-              threadsSince(lastIsBefore ? lastThreads : previousThreads, (now - fromAt) / 1e6)));
-        }
-        b.append("; stall ").append(threadReports.size());
+        b.append(threads(st.before.threads, after.threads));
       }
       return b.toString();
     }
 
-    /** The threads that ran, and that waited for a processor, a millisecond or more since. */
-    private static String threadsSince(Map<Integer, Measure.ThreadTimes> from, double millis) {
+    /** The threads that ran, and that waited for a processor, a millisecond or more between. */
+    private static String threads(Map<Integer, Measure.ThreadTimes> from,
+        Map<Integer, Measure.ThreadTimes> to) {
+      record Delta(String who, long run, long waited) {}
+      List<Delta> deltas = new ArrayList<>();
+      to.forEach((tid, now) -> {
+        Measure.ThreadTimes was = from.getOrDefault(tid, new Measure.ThreadTimes(now.name(), 0, 0));
+        deltas.add(new Delta(now.name() + " (" + tid + ")", now.runNanos() - was.runNanos(),
+            now.waitNanos() - was.waitNanos()));
+      });
       List<String> ran = new ArrayList<>();
-      List<String> waited = new ArrayList<>();
-      List<Map.Entry<Integer, Measure.ThreadTimes>> now =
-          new ArrayList<>(Measure.threadTimes().entrySet());
-      now.sort(Comparator.comparingLong(e -> -e.getValue().runNanos()));
-      for (var e : now) {
-        Measure.ThreadTimes was = from.getOrDefault(e.getKey(),
-            new Measure.ThreadTimes(e.getValue().name(), 0, 0));
-        long run = e.getValue().runNanos() - was.runNanos();
-        long wait = e.getValue().waitNanos() - was.waitNanos();
-        String who = e.getValue().name() + " (" + e.getKey() + ")";
-        if (run >= 1_000_000) {
-          ran.add(String.format(Locale.ROOT, "%s %.1f", who, run / 1e6));
-        }
-        if (wait >= 1_000_000) {
-          waited.add(String.format(Locale.ROOT, "%s %.1f", who, wait / 1e6));
+      deltas.sort(Comparator.comparingLong(d -> -d.run()));
+      for (Delta d : deltas) {
+        if (d.run() >= 1_000_000) {
+          ran.add(String.format(Locale.ROOT, "%s %.1f", d.who(), d.run() / 1e6));
         }
       }
-      return String.format(Locale.ROOT, ", in the %.0f ms before: ran (ms): ", millis)
-          + (ran.isEmpty() ? "none" : String.join(", ", ran))
+      List<String> waited = new ArrayList<>();
+      deltas.sort(Comparator.comparingLong(d -> -d.waited()));
+      for (Delta d : deltas) {
+        if (d.waited() >= 1_000_000) {
+          waited.add(String.format(Locale.ROOT, "%s %.1f", d.who(), d.waited() / 1e6));
+        }
+      }
+      return "; ran (ms): " + (ran.isEmpty() ? "none" : String.join(", ", ran))
           + "; waited for a processor (ms): " + (waited.isEmpty() ? "none"
           : String.join(", ", waited));
     }
 
-    synchronized List<String> threadReports() {
-      return List.copyOf(threadReports);
+    /**
+     * Stops the readings and takes a last one, which completes the report of any stall seen since
+     * the one before. Returns each stall's report, in order.
+     */
+    List<String> end() throws InterruptedException {
+      sampler.interrupt();
+      sampler.join();
+      took(read());
+      synchronized (this) {
+        return stalls.stream().map(st -> st.report).toList();
+      }
     }
 
-    /**
-     * Stops the readings; returns the steal since this measurement began as a result, or null
-     * where it cannot be read.
-     */
-    synchronized Result end(String impl) {
+    /** The steal since this measurement began, as a result; null where it cannot be read. */
+    synchronized Result hostSteal(String impl) {
+      return first.steal < 0 || last.steal < 0 ? null
+          : new Result(impl, "accuracy", "host_steal", (last.steal - first.steal) / 1e6, "ms");
+    }
+
+    /** Stops the readings, if {@link #end()} has not (the measurement failed). */
+    @Override
+    public void close() {
       sampler.interrupt();
-      long steal = Measure.hostStealNanos();
-      return start < 0 || steal < 0 ? null
-          : new Result(impl, "accuracy", "host_steal", (steal - start) / 1e6, "ms");
     }
   }
 
@@ -207,7 +244,7 @@ final class Accuracy {
         reset++;
         resets.add(String.format(Locale.ROOT, "at %.3f s, %.1f intervals late%s",
             (now - first) / 1e9, late / (double) interval,
-            stalls.before(now - late, now, (now - first) / 1e9)));
+            stalls.seen(now - late, now, (now - first) / 1e9)));
         target = lastEnd;
       }
       runs++;
@@ -220,59 +257,61 @@ final class Accuracy {
   /**
    * The scenario on tasko: each job a schedule, or with {@code callbacks} a callback schedule
    * ({@link Loop#scheduleCallback}), whose runs the loop calls without a thread switch. With
-   * {@code threadTimes}, each grid reset also lists the threads that ran or waited around it.
+   * {@code threadTimes}, the report of each stall that reset grids also lists the threads that ran
+   * or waited for a processor around it.
    */
   static List<Result> tasko(String impl, IdleStrategy idle, double seconds, boolean callbacks,
-      boolean threadTimes) {
+      boolean threadTimes) throws InterruptedException {
     long window = (long) (seconds * 1e9);
     // No stall watchdog, as when BENCHMARKS.md was measured: it costs a clock read per switch.
     Loop loop = Loop.builder().name(impl).idleStrategy(idle).noStallWarning().build();
     Histogram lateness = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
     Job[] jobs = new Job[JOBS];
     ScheduledTask[] schedules = new ScheduledTask[JOBS];
-    Stalls stalls = new Stalls(threadTimes);
-    long[] ctx0 = Measure.contextSwitches();
-    long cpu0 = Measure.processCpuNanos();
-    long wall0 = System.nanoTime();
-    for (int i = 0; i < JOBS; i++) {
-      Job job = jobs[i] = new Job(i, stalls);
-      int k = i;
-      TaskBody body = () -> {
-        if (!job.run(loop.nanoTime(), window, lateness)) {
-          schedules[k].stop();
-        }
-      };
-      schedules[i] = callbacks ? loop.scheduleCallback("job-" + i, hz(job.rate), body)
-          : loop.schedule("job-" + i, hz(job.rate), body);
-      job.interval = schedules[i].interval().toNanos();
-      long[] skipped = {0};
-      job.gridRestarted = () -> { // the core counts skipped runs when it restarts the grid
-        long now = schedules[k].stats().skippedRuns();
-        boolean restarted = now != skipped[0];
-        skipped[0] = now;
-        return restarted;
-      };
+    try (Stalls stalls = new Stalls(threadTimes)) {
+      long[] ctx0 = Measure.contextSwitches();
+      long cpu0 = Measure.processCpuNanos();
+      long wall0 = System.nanoTime();
+      for (int i = 0; i < JOBS; i++) {
+        Job job = jobs[i] = new Job(i, stalls);
+        int k = i;
+        TaskBody body = () -> {
+          if (!job.run(loop.nanoTime(), window, lateness)) {
+            schedules[k].stop();
+          }
+        };
+        schedules[i] = callbacks ? loop.scheduleCallback("job-" + i, hz(job.rate), body)
+            : loop.schedule("job-" + i, hz(job.rate), body);
+        job.interval = schedules[i].interval().toNanos();
+        long[] skipped = {0};
+        job.gridRestarted = () -> { // the core counts skipped runs when it restarts the grid
+          long now = schedules[k].stats().skippedRuns();
+          boolean restarted = now != skipped[0];
+          skipped[0] = now;
+          return restarted;
+        };
+      }
+      loop.run(); // ends when every job has stopped itself
+      long wall = System.nanoTime() - wall0;
+      long cpu = Measure.processCpuNanos() - cpu0;
+      long[] ctx = Measure.contextSwitches();
+      List<Result> out = results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
+      // Cross-check with the core's own statistics (log-linear histogram, ~6% precise).
+      long coreP99 = 0;
+      long coreMax = 0;
+      long coreSkipped = 0;
+      for (ScheduledTask s : schedules) {
+        ScheduledTask.Stats st = s.stats();
+        coreP99 = Math.max(coreP99, st.latenessP99().toNanos());
+        coreMax = Math.max(coreMax, st.latenessMax().toNanos());
+        coreSkipped += st.skippedRuns();
+      }
+      out.add(new Result(impl, "accuracy", "core_p99_worst_job", coreP99 / 1e3, "us"));
+      out.add(new Result(impl, "accuracy", "core_lateness_max", coreMax / 1e3, "us"));
+      out.add(new Result(impl, "accuracy", "core_skipped", coreSkipped, "runs"));
+      out.add(new Result(impl, "accuracy", "switches", loop.stats().switches(), "count"));
+      return out;
     }
-    loop.run(); // ends when every job has stopped itself
-    long wall = System.nanoTime() - wall0;
-    long cpu = Measure.processCpuNanos() - cpu0;
-    long[] ctx = Measure.contextSwitches();
-    List<Result> out = results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
-    // Cross-check with the core's own statistics (log-linear histogram, ~6% precise).
-    long coreP99 = 0;
-    long coreMax = 0;
-    long coreSkipped = 0;
-    for (ScheduledTask s : schedules) {
-      ScheduledTask.Stats st = s.stats();
-      coreP99 = Math.max(coreP99, st.latenessP99().toNanos());
-      coreMax = Math.max(coreMax, st.latenessMax().toNanos());
-      coreSkipped += st.skippedRuns();
-    }
-    out.add(new Result(impl, "accuracy", "core_p99_worst_job", coreP99 / 1e3, "us"));
-    out.add(new Result(impl, "accuracy", "core_lateness_max", coreMax / 1e3, "us"));
-    out.add(new Result(impl, "accuracy", "core_skipped", coreSkipped, "runs"));
-    out.add(new Result(impl, "accuracy", "switches", loop.stats().switches(), "count"));
-    return out;
   }
 
   static List<Result> executor(double seconds, boolean threadTimes) throws InterruptedException {
@@ -282,36 +321,39 @@ final class Accuracy {
     Job[] jobs = new Job[JOBS];
     ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
     CountDownLatch done = new CountDownLatch(JOBS);
-    Stalls stalls = new Stalls(threadTimes);
-    long[] ctx0 = Measure.contextSwitches();
-    long[] ctx;
-    long cpu0 = Measure.processCpuNanos();
-    long wall0 = System.nanoTime();
-    try {
-      for (int i = 0; i < JOBS; i++) {
-        Job job = jobs[i] = new Job(i, stalls);
-        job.interval = Math.round(1e9 / job.rate); // the same rounding as tasko's hertz
-        job.first = System.nanoTime(); // the executor's grid starts at the call (initial delay 0)
-        job.target = job.first;
-        executor.scheduleAtFixedRate(() -> {
-          if (!job.run(System.nanoTime(), window, lateness)) {
-            done.countDown();
-            throw new IllegalStateException("window over"); // ends a periodic task, as documented
-          }
-        }, 0, job.interval, TimeUnit.NANOSECONDS);
+    try (Stalls stalls = new Stalls(threadTimes)) {
+      long[] ctx0 = Measure.contextSwitches();
+      long[] ctx;
+      long cpu0 = Measure.processCpuNanos();
+      long wall0 = System.nanoTime();
+      try {
+        for (int i = 0; i < JOBS; i++) {
+          Job job = jobs[i] = new Job(i, stalls);
+          job.interval = Math.round(1e9 / job.rate); // the same rounding as tasko's hertz
+          job.first = System.nanoTime(); // its grid starts at the call (initial delay 0)
+          job.target = job.first;
+          executor.scheduleAtFixedRate(() -> {
+            if (!job.run(System.nanoTime(), window, lateness)) {
+              done.countDown();
+              // ends a periodic task, as documented
+              throw new IllegalStateException("window over");
+            }
+          }, 0, job.interval, TimeUnit.NANOSECONDS);
+        }
+        done.await();
+        ctx = Measure.contextSwitches(); // before the worker thread exits with its counts
+      } finally {
+        executor.shutdownNow();
       }
-      done.await();
-      ctx = Measure.contextSwitches(); // before the worker thread exits with its counts
-    } finally {
-      executor.shutdownNow();
+      long wall = System.nanoTime() - wall0;
+      long cpu = Measure.processCpuNanos() - cpu0;
+      return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
     }
-    long wall = System.nanoTime() - wall0;
-    long cpu = Measure.processCpuNanos() - cpu0;
-    return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
   }
 
   private static List<Result> results(String impl, double seconds, Job[] jobs, Histogram lateness,
-      long cpuNanos, long wallNanos, long[] ctx0, long[] ctx1, Stalls stalls) {
+      long cpuNanos, long wallNanos, long[] ctx0, long[] ctx1, Stalls stalls)
+      throws InterruptedException {
     double worst = 0;
     int offByMoreThanOne = 0;
     long runs = 0;
@@ -331,7 +373,7 @@ final class Accuracy {
       runs += j.runs;
       resets += j.reset;
     }
-    for (String r : stalls.threadReports()) {
+    for (String r : stalls.end()) {
       System.out.println(impl + ": " + r);
     }
     List<Result> out = new ArrayList<>();
@@ -347,7 +389,7 @@ final class Accuracy {
     out.add(new Result(impl, "accuracy", "cpu", cpuNanos / 1e9, "s"));
     out.add(new Result(impl, "accuracy", "cpu_per_10s", cpuNanos / 1e9 * 10 / seconds, "s"));
     out.add(new Result(impl, "accuracy", "wall", wallNanos / 1e9, "s"));
-    Result hostSteal = stalls.end(impl);
+    Result hostSteal = stalls.hostSteal(impl);
     if (hostSteal != null) {
       out.add(hostSteal); // the hypervisor's share of the window: stalls no scheduler can avoid
     }

@@ -60,7 +60,7 @@ import java.util.concurrent.Future;
  * --thread-times  accuracy: print with each stall the threads of the JVM that ran, and that
  *             waited for a processor, just before it (read from /proc eight times a second: a
  *             diagnostic, which costs each implementation CPU and lateness, about a tenth more CPU
- *             on a 2-core VM); the host's steal time is printed with each grid reset always
+ *             on a 2-core VM); the host's steal time is reported with each stall always
  * --smoke     about a second per workload and tiny sizes (CI)
  * --peers     also runs tasko-bench/peers/peers.py for the same workloads: asyncio, and the
  *             original tasko when --tasko-src DIR is given

@@ -60,7 +60,9 @@ class HarnessSmokeTest {
       assertThat(value(r, name + "lateness_p99"))
           .isGreaterThanOrEqualTo(value(r, name + "lateness_p50"));
       if (Measure.hostStealNanos() >= 0) { // Linux: the hypervisor's share of the window
-        assertThat(value(r, name + "host_steal")).as(impl).isGreaterThanOrEqualTo(0);
+        // at most every processor's whole window, plus a tick at each end
+        double most = value(r, name + "wall") * 1e3 * Runtime.getRuntime().availableProcessors();
+        assertThat(value(r, name + "host_steal")).as(impl).isBetween(0.0, most + 20);
       }
     }
     assertThat(r).containsKey("tasko-java.accuracy core_skipped");
@@ -149,7 +151,7 @@ class HarnessSmokeTest {
     });
     probe.join();
     Map<Integer, Measure.ThreadTimes> times = read.get();
-    if (Files.isDirectory(Path.of("/proc/self/task"))) {
+    if (Files.exists(Path.of("/proc/self/schedstat"))) { // a kernel that keeps scheduler stats
       assertThat(times.values()).anySatisfy(t -> {
         assertThat(t.name()).isEqualTo("times-probe");
         assertThat(t.runNanos()).isPositive();
