@@ -9,10 +9,11 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
  *
  * <p>Written by the baton holder and read from any thread. Every field is volatile, so a reader
  * never sees a long half-written (as a plain long may be on a 32-bit JVM). Passes and switches,
- * written on the switch path, take release stores through field updaters, which pay no fence. The
- * idle time and the quiet hand-backs take plain volatile stores, whose fence is nothing beside the
- * park each of them comes with. A quiet hand-back is counted just after the baton has gone back to
- * the driver, so two of them may race and one count be lost: that count is for tests only.
+ * written on the switch path, take release stores through field updaters, which pay no fence (a
+ * hand-off that fails takes its switch back with a volatile store, in place: see Runner#handTo).
+ * The idle time and the quiet hand-backs take plain volatile stores, whose fence is nothing beside
+ * the park each of them comes with. A quiet hand-back is counted just after the baton has gone back
+ * to the driver, so two of them may race and one count be lost: that count is for tests only.
  *
  * <p>No VarHandles: compiled, a VarHandle store is the same as an updater's, but a loop that wakes
  * once a second runs this code in the interpreter for its first minutes, where each VarHandle call

@@ -79,7 +79,7 @@ final class Runner {
   private final ManualTicker manualTicker;
   private final Runnable wakeHook = this::wake;
   /** What the idle strategy polls while it spins; made once, not on every idle. */
-  private final BooleanSupplier hasWork = this::hasWork;
+  private final BooleanSupplier wakeUpCheck = this::hasWork;
   private final IdleStrategy idleStrategy;
   private final FailureHandler failureHandler;
   private final boolean trace;
@@ -534,6 +534,7 @@ final class Runner {
    */
   private boolean idle() {
     if (!inbox.isEmpty() || stopRequested) {
+      passNow = ticker.read(); // the pass that follows may run ready tasks without reading it
       return true;
     }
     // Whether there is a deadline is a flag of its own: every long, Long.MAX_VALUE included, is
@@ -579,7 +580,7 @@ final class Runner {
         if (!hasDeadline || manualTime) {
           LockSupport.park(this);
         } else {
-          idleStrategy.await(ticker, deadline, hasWork);
+          idleStrategy.await(ticker, deadline, wakeUpCheck);
         }
       }
     } finally {
