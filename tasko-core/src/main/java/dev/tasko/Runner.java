@@ -191,7 +191,7 @@ final class Runner {
       // baton goes to the first task, and the tasks hand it on among themselves, pass after pass,
       // until nothing is left to do right now; then the baton comes back here and this thread idles
       // until the next deadline or wake-up. A pass that has just found nothing to do is not opened
-      // again before idling: at one run a second, each step of the wake-up's path costs its share.
+      // again before idling (see nothingDue): idle() looks at the inbox and the clock itself.
       for (;;) {
         boolean idleNow = nothingDue;
         nothingDue = false;
