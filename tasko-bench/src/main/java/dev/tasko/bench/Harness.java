@@ -17,7 +17,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -328,23 +331,56 @@ public final class Harness {
       throws Exception {
     List<String> impls = IMPLS.get(workload);
     long staggerMillis = Math.round(1000.0 / o.idleHz() / impls.size());
-    List<Future<List<Result>>> runs = new ArrayList<>();
-    try (ExecutorService forks = Executors.newVirtualThreadPerTaskExecutor()) {
-      for (String impl : impls) {
-        if (!runs.isEmpty()) {
+    List<Callable<List<Result>>> runs = new ArrayList<>();
+    for (String impl : impls) {
+      runs.add(() -> fork(workload, impl, o, out));
+    }
+    // The child JVMs are this JVM's only child processes.
+    return together(runs, staggerMillis,
+        () -> ProcessHandle.current().children().forEach(ProcessHandle::destroy));
+  }
+
+  /**
+   * Starts each of {@code runs} on a thread of its own, {@code staggerMillis} after the one
+   * before, and returns their results in order. The first that fails ends them all: {@code
+   * stopOthers} is called (it must make the others return, as destroying their processes does),
+   * and its error is thrown once they have; the others' windows would measure nothing that could
+   * be compared.
+   */
+  static List<Result> together(List<Callable<List<Result>>> runs, long staggerMillis,
+      Runnable stopOthers) throws Exception {
+    List<Future<List<Result>>> started = new ArrayList<>();
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      CompletionService<List<Result>> done = new ExecutorCompletionService<>(threads);
+      int ended = 0;
+      for (Callable<List<Result>> run : runs) {
+        if (!started.isEmpty()) {
           Thread.sleep(staggerMillis);
         }
-        runs.add(forks.submit(() -> fork(workload, impl, o, out)));
-      }
-      List<Result> results = new ArrayList<>();
-      for (Future<List<Result>> run : runs) {
-        try {
-          results.addAll(run.get());
-        } catch (ExecutionException e) {
-          throw e.getCause() instanceof Exception x ? x : e;
+        started.add(done.submit(run));
+        Future<List<Result>> early = done.poll(); // one may have ended while the others started
+        if (early != null) {
+          ended++;
+          failed(early, stopOthers);
         }
       }
-      return results;
+      for (; ended < runs.size(); ended++) {
+        failed(done.take(), stopOthers);
+      }
+    }
+    List<Result> results = new ArrayList<>();
+    for (Future<List<Result>> run : started) {
+      results.addAll(run.resultNow());
+    }
+    return results;
+  }
+
+  /** If {@code run} failed, stops the others and throws its error; else does nothing. */
+  private static void failed(Future<List<Result>> run, Runnable stopOthers) throws Exception {
+    if (run.state() == Future.State.FAILED) {
+      stopOthers.run();
+      throw run.exceptionNow() instanceof Exception x ? x : new ExecutionException(
+          run.exceptionNow());
     }
   }
 

@@ -1,14 +1,23 @@
 package dev.tasko.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -160,6 +169,48 @@ class HarnessSmokeTest {
     } else {
       assertThat(times).isEmpty();
     }
+  }
+
+  @Test
+  void together_oneRunFails_theOthersAreStoppedAndItsErrorThrown() {
+    CountDownLatch stopped = new CountDownLatch(1);
+    List<String> log = new CopyOnWriteArrayList<>();
+    Callable<List<Result>> measures = () -> { // half a minute, unless its process is destroyed
+      log.add(stopped.await(30, TimeUnit.SECONDS) ? "stopped" : "ran to its end");
+      throw new UncheckedIOException(new IOException("exit 143")); // as a destroyed child's
+    };
+    Callable<List<Result>> fails = () -> {
+      throw new IllegalStateException("child failed");
+    };
+    Runnable stopOthers = () -> {
+      log.add("stop the others");
+      stopped.countDown();
+    };
+
+    assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
+        assertThatThrownBy(() -> Harness.together(List.of(measures, measures, fails), 1,
+            stopOthers)).isInstanceOf(IllegalStateException.class).hasMessage("child failed"));
+
+    // the old code waited for both to run to their end before it threw
+    assertThat(log).containsExactly("stop the others", "stopped", "stopped");
+  }
+
+  @Test
+  void together_allSucceed_resultsInTheOrderGivenNotTheOrderDone() throws Exception {
+    CountDownLatch lastDone = new CountDownLatch(1);
+    Callable<List<Result>> first = () -> {
+      lastDone.await(); // ends after the last one
+      return List.of(new Result("a", "idle", "runs", 1, "runs"));
+    };
+    Callable<List<Result>> second = () -> List.of(new Result("b", "idle", "runs", 2, "runs"));
+    Callable<List<Result>> last = () -> {
+      lastDone.countDown();
+      return List.of(new Result("c", "idle", "runs", 3, "runs"));
+    };
+
+    List<Result> results = Harness.together(List.of(first, second, last), 1, () -> {});
+
+    assertThat(results).extracting(Result::impl).containsExactly("a", "b", "c");
   }
 
   @Test
