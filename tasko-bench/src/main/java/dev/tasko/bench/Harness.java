@@ -58,8 +58,8 @@ import java.util.concurrent.Future;
  * --together  idle only (other workloads run one implementation at a time as usual): the JVM
  *             implementations all at once, each in its own JVM, started a quarter of the job's
  *             interval apart, so that a quiet or busy spell of the host falls on all of them. Give
- *             it a settle of a few seconds, so that no window holds another JVM's start. peers.py,
- *             with --peers, runs after them
+ *             it a settle of a few seconds, so that no window holds another JVM's start. The
+ *             first JVM that fails stops the others. peers.py, with --peers, runs after them
  * --thread-times  accuracy: print with each stall the threads of the JVM that ran, and that
  *             waited for a processor, just before it (read from /proc eight times a second: a
  *             diagnostic, which costs each implementation CPU and lateness, about a tenth more CPU
