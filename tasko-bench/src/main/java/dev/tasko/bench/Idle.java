@@ -103,7 +103,7 @@ final class Idle {
           switches0 = Measure.contextSwitches(); // read first: its own cost stays out
           cpu0 = Measure.processCpuPreciseNanos();
           ticks0 = Measure.processCpuNanos();
-          thread0 = scheduler == null ? 0 : Measure.threadCpuNanos(scheduler);
+          thread0 = Measure.threadCpuNanos(scheduler);
           carrier0 = Measure.carrierCpuNanos();
         } else {
           settleRuns++;
@@ -114,7 +114,7 @@ final class Idle {
       if (now - start >= length - length / 100) { // a 1% allowance for a run that fires early
         cpu = Measure.processCpuPreciseNanos() - cpu0;
         ticks = Measure.processCpuNanos() - ticks0;
-        thread = scheduler == null ? 0 : Measure.threadCpuNanos(scheduler) - thread0;
+        thread = Measure.threadCpuNanos(scheduler) - thread0;
         carrier = Measure.carrierCpuNanos() - carrier0;
         switches = Measure.contextSwitches();
         return false;

@@ -34,24 +34,12 @@ final class Measure {
    * share. Falls back to {@link #processCpuNanos()} where {@code /proc} is missing.
    */
   static long processCpuPreciseNanos() {
-    Path tasks = Path.of("/proc/self/task");
-    if (!Files.isDirectory(tasks)) {
-      return processCpuNanos();
-    }
-    long sum = 0;
-    try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
-      for (Path t : dir) {
-        try {
-          String s = Files.readString(t.resolve("schedstat"));
-          sum += Long.parseLong(s.substring(0, s.indexOf(' ')));
-        } catch (IOException | RuntimeException e) {
-          // the thread exited while we listed it
-        }
-      }
-    } catch (IOException e) {
-      return processCpuNanos();
-    }
-    return sum;
+    long[] sum = {0};
+    boolean read = eachThread(t -> {
+      String s = Files.readString(t.resolve("schedstat"));
+      sum[0] += Long.parseLong(s.substring(0, s.indexOf(' ')));
+    });
+    return read ? sum[0] : processCpuNanos();
   }
 
   /**
@@ -61,30 +49,17 @@ final class Measure {
    * readings loses its share. Returns {@code {-1, -1}} where {@code /proc} is missing.
    */
   static long[] contextSwitches() {
-    Path tasks = Path.of("/proc/self/task");
-    if (!Files.isDirectory(tasks)) {
-      return new long[] {-1, -1};
-    }
-    long voluntary = 0;
-    long involuntary = 0;
-    try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
-      for (Path t : dir) {
-        try {
-          for (String line : Files.readAllLines(t.resolve("status"))) {
-            if (line.startsWith("voluntary_ctxt_switches:")) {
-              voluntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-            } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
-              involuntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-            }
-          }
-        } catch (IOException | RuntimeException e) {
-          // the thread exited while we listed it
+    long[] counts = {0, 0}; // voluntary, involuntary
+    boolean read = eachThread(t -> {
+      for (String line : Files.readAllLines(t.resolve("status"))) {
+        if (line.startsWith("voluntary_ctxt_switches:")) {
+          counts[0] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+        } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+          counts[1] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
         }
       }
-    } catch (IOException e) {
-      return new long[] {-1, -1};
-    }
-    return new long[] {voluntary, involuntary};
+    });
+    return read ? counts : new long[] {-1, -1};
   }
 
   /**
@@ -118,25 +93,43 @@ final class Measure {
    */
   static Map<Integer, ThreadTimes> threadTimes() {
     Map<Integer, ThreadTimes> out = new HashMap<>();
+    boolean read = eachThread(t -> {
+      String[] f = Files.readString(t.resolve("schedstat")).trim().split(" ");
+      int tid = Integer.parseInt(t.getFileName().toString());
+      String name = THREAD_NAMES.get(tid);
+      if (name == null) {
+        name = Files.readString(t.resolve("comm")).trim();
+        THREAD_NAMES.put(tid, name);
+      }
+      out.put(tid, new ThreadTimes(name, Long.parseLong(f[0]), Long.parseLong(f[1])));
+    });
+    return read ? out : Map.of();
+  }
+
+  /** Reads what it needs from one thread's directory, {@code /proc/self/task/<tid>}. */
+  @FunctionalInterface
+  private interface ThreadReading {
+    void read(Path thread) throws IOException;
+  }
+
+  /**
+   * Calls {@code read} with the directory of each of this process's native threads, leaving out a
+   * thread that exits while it is read (its files vanish). Returns false where {@code /proc} cannot
+   * be listed.
+   */
+  private static boolean eachThread(ThreadReading read) {
     try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
       for (Path t : dir) {
         try {
-          String[] f = Files.readString(t.resolve("schedstat")).trim().split(" ");
-          int tid = Integer.parseInt(t.getFileName().toString());
-          String name = THREAD_NAMES.get(tid);
-          if (name == null) {
-            name = Files.readString(t.resolve("comm")).trim();
-            THREAD_NAMES.put(tid, name);
-          }
-          out.put(tid, new ThreadTimes(name, Long.parseLong(f[0]), Long.parseLong(f[1])));
+          read.read(t);
         } catch (IOException | RuntimeException e) {
           // the thread exited while we listed it
         }
       }
+      return true;
     } catch (IOException | RuntimeException e) {
-      return Map.of();
+      return false;
     }
-    return out;
   }
 
   /** CPU time of one platform thread, in nanoseconds (-1 if unknown). */
