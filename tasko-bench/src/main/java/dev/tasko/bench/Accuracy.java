@@ -16,6 +16,9 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
+import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -152,23 +155,18 @@ final class Accuracy {
         deltas.add(new Delta(now.name() + " (" + tid + ")", now.runNanos() - was.runNanos(),
             now.waitNanos() - was.waitNanos()));
       });
-      List<String> ran = new ArrayList<>();
-      deltas.sort(Comparator.comparingLong(d -> -d.run()));
-      for (Delta d : deltas) {
-        if (d.run() >= 1_000_000) {
-          ran.add(String.format(Locale.ROOT, "%s %.1f", d.who(), d.run() / 1e6));
-        }
-      }
-      List<String> waited = new ArrayList<>();
-      deltas.sort(Comparator.comparingLong(d -> -d.waited()));
-      for (Delta d : deltas) {
-        if (d.waited() >= 1_000_000) {
-          waited.add(String.format(Locale.ROOT, "%s %.1f", d.who(), d.waited() / 1e6));
-        }
-      }
-      return "; ran (ms): " + (ran.isEmpty() ? "none" : String.join(", ", ran))
-          + "; waited for a processor (ms): " + (waited.isEmpty() ? "none"
-          : String.join(", ", waited));
+      return "; ran (ms): " + largest(deltas, Delta::who, Delta::run)
+          + "; waited for a processor (ms): " + largest(deltas, Delta::who, Delta::waited);
+    }
+
+    /** Each of {@code items} whose {@code nanos} is a millisecond or more, largest first. */
+    private static <T> String largest(List<T> items, Function<T, String> who,
+        ToLongFunction<T> nanos) {
+      String listed = items.stream().filter(t -> nanos.applyAsLong(t) >= 1_000_000)
+          .sorted(Comparator.comparingLong(nanos).reversed())
+          .map(t -> String.format(Locale.ROOT, "%s %.1f", who.apply(t), nanos.applyAsLong(t) / 1e6))
+          .collect(Collectors.joining(", "));
+      return listed.isEmpty() ? "none" : listed;
     }
 
     /**
