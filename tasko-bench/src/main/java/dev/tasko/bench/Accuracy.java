@@ -41,6 +41,11 @@ import org.HdrHistogram.Histogram;
 final class Accuracy {
   static final int JOBS = 96;
   private static final long NONE = Long.MIN_VALUE;
+  /**
+   * The wait tasko's driving thread spins through after running callback schedules (see
+   * {@code IdleStrategy}), for a timer thread that spins as it does.
+   */
+  static final long DRIVER_SHORT_WAIT_NANOS = 20_000;
 
   private Accuracy() {}
 
@@ -347,6 +352,79 @@ final class Accuracy {
       long cpu = Measure.processCpuNanos() - cpu0;
       return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
     }
+  }
+
+  /**
+   * The least a timer thread can do: the 96 jobs on one platform thread (the caller), which keeps
+   * each job's next run in a binary heap, parks until the earliest ({@code LockSupport.parkNanos}),
+   * and runs every job that is due. It never restarts a grid (like the executor, it replays late
+   * runs), keeps no statistics and takes no commands: a floor for any scheduler that runs timers
+   * on one thread with standard JDK APIs, as the bare baton is for the switch. A wait shorter than
+   * {@code spinNanos} is spun through instead of parked, as tasko's driving thread does after
+   * callback schedules.
+   */
+  static List<Result> timerThread(String impl, double seconds, long spinNanos, boolean threadTimes)
+      throws InterruptedException {
+    long window = (long) (seconds * 1e9);
+    Histogram lateness = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
+    Job[] jobs = new Job[JOBS];
+    long[] due = new long[JOBS];
+    int[] heap = new int[JOBS];
+    try (Stalls stalls = new Stalls(threadTimes)) {
+      long[] ctx0 = Measure.contextSwitches();
+      long cpu0 = Measure.processCpuNanos();
+      long wall0 = System.nanoTime();
+      for (int i = 0; i < JOBS; i++) {
+        Job job = jobs[i] = new Job(i, stalls);
+        job.interval = Math.round(1e9 / job.rate); // the same rounding as tasko's hertz
+        job.first = job.target = due[i] = System.nanoTime(); // first run due at once
+        heap[i] = i; // in order of due time already
+      }
+      int size = JOBS;
+      while (size > 0) {
+        int j = heap[0];
+        long wait = due[j] - System.nanoTime();
+        if (wait > spinNanos) {
+          LockSupport.parkNanos(wait);
+          continue; // may return early: look again
+        }
+        while (System.nanoTime() - due[j] < 0) {
+          Thread.onSpinWait();
+        }
+        Job job = jobs[j];
+        if (job.run(System.nanoTime(), window, lateness)) {
+          due[j] += job.interval;
+        } else {
+          heap[0] = heap[--size]; // the job's window is over
+        }
+        siftDown(heap, size, due);
+      }
+      long wall = System.nanoTime() - wall0;
+      long cpu = Measure.processCpuNanos() - cpu0;
+      long[] ctx = Measure.contextSwitches();
+      return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
+    }
+  }
+
+  /** Restores the heap order of {@code heap[0..size)} by due time after its root changed. */
+  private static void siftDown(int[] heap, int size, long[] due) {
+    int i = 0;
+    int moving = heap[0];
+    while (true) {
+      int child = 2 * i + 1;
+      if (child >= size) {
+        break;
+      }
+      if (child + 1 < size && due[heap[child + 1]] - due[heap[child]] < 0) {
+        child++;
+      }
+      if (due[heap[child]] - due[moving] >= 0) {
+        break;
+      }
+      heap[i] = heap[child];
+      i = child;
+    }
+    heap[i] = moving;
   }
 
   private static List<Result> results(String impl, double seconds, Job[] jobs, Histogram lateness,

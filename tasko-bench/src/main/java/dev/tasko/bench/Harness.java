@@ -38,7 +38,9 @@ import java.util.concurrent.Future;
  * workloads: accuracy idle scale switch, or all (the default)
  *   accuracy  the original tasko's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko
  *             low-power (also with US µs of slack, default 150), tasko precise, the same with
- *             callback schedules, and a 1-thread ScheduledThreadPoolExecutor (see Accuracy)
+ *             callback schedules, a bare timer thread that parks until each deadline (and one
+ *             that spins through waits under 20 µs, as tasko's driver does), and a 1-thread
+ *             ScheduledThreadPoolExecutor (see Accuracy)
  *   idle      one job at 1 Hz for S s (default 10) after a settle (see --settle): tasko (a
  *             schedule, and a callback schedule), the executor, and a platform thread that only
  *             sleeps (see Idle)
@@ -81,7 +83,8 @@ public final class Harness {
   /** The implementations of each workload; the last one named is the JDK peer ratios refer to. */
   static final Map<String, List<String>> IMPLS = Map.of(
       "accuracy", List.of("tasko-java", "tasko-java-slack", "tasko-java-precise",
-          "tasko-java-callback", "tasko-java-callback-slack", "stpe"),
+          "tasko-java-callback", "tasko-java-callback-slack", "timer-thread",
+          "timer-thread-spin", "stpe"),
       "idle", List.of("tasko-java", "tasko-java-callback", "stpe", "jvm-sleep"),
       "scale", List.of("tasko-java", "vthreads-serial", "vthreads"),
       "switch", List.of("tasko-java", "vthreads"));
@@ -286,6 +289,9 @@ public final class Harness {
           Accuracy.tasko(impl, IdleStrategy.lowPower(), s, /* callbacks= */ true, tt);
       case "accuracy/tasko-java-callback-slack" ->
           Accuracy.tasko(impl, slack, s, /* callbacks= */ true, tt);
+      case "accuracy/timer-thread" -> Accuracy.timerThread(impl, s, 0, tt);
+      case "accuracy/timer-thread-spin" ->
+          Accuracy.timerThread(impl, s, Accuracy.DRIVER_SHORT_WAIT_NANOS, tt);
       case "accuracy/stpe" -> Accuracy.executor(s, tt);
       case "idle/tasko-java" -> idle(impl, o, Idle::tasko);
       case "idle/tasko-java-callback" ->
