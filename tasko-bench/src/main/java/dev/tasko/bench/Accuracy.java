@@ -87,6 +87,10 @@ final class Accuracy {
     }
 
     private final boolean threadTimes;
+    /** Read by one thread at a time: this one's creator, then the sampler, then end(). */
+    private final Measure.HostSteal steal = new Measure.HostSteal();
+    /** The sampler's own CPU time so far, as of its last reading. */
+    private volatile long samplerCpu;
     private final Reading first;
     /** The last two readings, and the stalls seen; guarded by this. */
     private Reading previous;
@@ -101,12 +105,13 @@ final class Accuracy {
         while (!Thread.currentThread().isInterrupted()) {
           LockSupport.parkNanos(SAMPLE_NANOS);
           took(read()); // read outside the lock, which a reset may be waiting for
+          samplerCpu = Measure.currentThreadCpuNanos();
         }
       });
     }
 
     private Reading read() {
-      return new Reading(System.nanoTime(), Measure.hostStealNanos(),
+      return new Reading(System.nanoTime(), steal.nanos(),
           threadTimes ? Measure.threadTimes() : Map.of());
     }
 
@@ -193,10 +198,27 @@ final class Accuracy {
           : new Result(impl, "accuracy", "host_steal", (last.steal - first.steal) / 1e6, "ms");
     }
 
+    /**
+     * The process's CPU time since {@code cpu0} (a {@link Measure#processCpuNanos()} reading taken
+     * after this was made), less what this sampler used: the harness's readings are not the
+     * implementation's cost. With {@code --thread-times} a reading takes a few hundred
+     * microseconds of the sampler's CPU; what it costs the implementation's threads beyond that
+     * (a processor shared, caches) stays in.
+     */
+    long processCpuSince(long cpu0) {
+      return Measure.processCpuNanos() - cpu0 - samplerCpu;
+    }
+
+    /** The sampler's own CPU so far, as a result: left out of the implementation's. */
+    Result samplerCpu(String impl) {
+      return new Result(impl, "accuracy", "sampler_cpu", samplerCpu / 1e6, "ms");
+    }
+
     /** Stops the readings, if {@link #end()} has not (the measurement failed). */
     @Override
     public void close() {
       sampler.interrupt();
+      steal.close(); // the sampler's read may fail now: it is ending anyway
     }
   }
 
@@ -296,7 +318,7 @@ final class Accuracy {
       }
       loop.run(); // ends when every job has stopped itself
       long wall = System.nanoTime() - wall0;
-      long cpu = Measure.processCpuNanos() - cpu0;
+      long cpu = stalls.processCpuSince(cpu0);
       long[] ctx = Measure.contextSwitches();
       List<Result> out = results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
       // Cross-check with the core's own statistics (log-linear histogram, ~6% precise).
@@ -349,7 +371,7 @@ final class Accuracy {
         executor.shutdownNow();
       }
       long wall = System.nanoTime() - wall0;
-      long cpu = Measure.processCpuNanos() - cpu0;
+      long cpu = stalls.processCpuSince(cpu0);
       return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
     }
   }
@@ -400,7 +422,7 @@ final class Accuracy {
         siftDown(heap, size, due);
       }
       long wall = System.nanoTime() - wall0;
-      long cpu = Measure.processCpuNanos() - cpu0;
+      long cpu = stalls.processCpuSince(cpu0);
       long[] ctx = Measure.contextSwitches();
       return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
     }
@@ -465,6 +487,7 @@ final class Accuracy {
     out.add(new Result(impl, "accuracy", "cpu", cpuNanos / 1e9, "s"));
     out.add(new Result(impl, "accuracy", "cpu_per_10s", cpuNanos / 1e9 * 10 / seconds, "s"));
     out.add(new Result(impl, "accuracy", "wall", wallNanos / 1e9, "s"));
+    out.add(stalls.samplerCpu(impl));
     Result hostSteal = stalls.hostSteal(impl);
     if (hostSteal != null) {
       out.add(hostSteal); // the hypervisor's share of the window: stalls no scheduler can avoid
