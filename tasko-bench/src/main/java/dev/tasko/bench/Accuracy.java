@@ -87,8 +87,6 @@ final class Accuracy {
     }
 
     private final boolean threadTimes;
-    /** Read by one thread at a time: this one's creator, then the sampler, then end(). */
-    private final Measure.HostSteal steal = new Measure.HostSteal();
     /** The sampler's own CPU time so far, as of its last reading. */
     private volatile long samplerCpu;
     private final Reading first;
@@ -111,7 +109,11 @@ final class Accuracy {
     }
 
     private Reading read() {
-      return new Reading(System.nanoTime(), steal.nanos(),
+      // /proc/stat opened afresh each time, through java.nio. Read instead from one file kept
+      // open (a seek and a read, half the sampler's CPU), tasko's callback schedules stalled
+      // 30-65 ms in 16 runs of 19 against 2 of 19 this way, in alternating runs on a 2-core VM;
+      // why was not found, so the reading stays as it was measured with.
+      return new Reading(System.nanoTime(), Measure.hostStealNanos(),
           threadTimes ? Measure.threadTimes() : Map.of());
     }
 
@@ -201,9 +203,9 @@ final class Accuracy {
     /**
      * The process's CPU time since {@code cpu0} (a {@link Measure#processCpuNanos()} reading taken
      * after this was made), less what this sampler used: the harness's readings are not the
-     * implementation's cost. With {@code --thread-times} a reading takes a few hundred
-     * microseconds of the sampler's CPU; what it costs the implementation's threads beyond that
-     * (a processor shared, caches) stays in.
+     * implementation's cost. On a 2-core VM that is about 0.2-0.3 s in every 10 s (3-4 ms a
+     * reading, in code too seldom run for the JIT to compile); what the readings cost the
+     * implementation's threads beyond that (a processor shared, caches) stays in.
      */
     long processCpuSince(long cpu0) {
       return Measure.processCpuNanos() - cpu0 - samplerCpu;
@@ -218,7 +220,6 @@ final class Accuracy {
     @Override
     public void close() {
       sampler.interrupt();
-      steal.close(); // the sampler's read may fail now: it is ending anyway
     }
   }
 

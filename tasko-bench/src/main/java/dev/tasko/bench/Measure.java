@@ -1,7 +1,7 @@
 package dev.tasko.bench;
 
+import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.lang.management.ThreadMXBean;
@@ -71,93 +71,15 @@ final class Measure {
    * The host's steal time so far, in nanoseconds: how long this machine's virtual processors were
    * ready to run but the hypervisor ran something else (the {@code steal} column of
    * {@code /proc/stat}'s first line). It moves in clock ticks, taken as 10 ms (Linux's USER_HZ of
-   * 100). Returns -1 where {@code /proc/stat} is missing or has no such column. To read it again
-   * and again, keep a {@link HostSteal} open.
+   * 100). Returns -1 where {@code /proc/stat} is missing or has no such column.
    */
   static long hostStealNanos() {
-    try (HostSteal steal = new HostSteal()) {
-      return steal.nanos();
-    }
-  }
-
-  /**
-   * {@code /proc/stat} kept open, for {@link #hostStealNanos()} read many times: a reading is one
-   * read from the start of the file (which the kernel writes afresh) into the same array. A
-   * sampler that opened the file through {@code java.nio} for each of its eight readings a second,
-   * too seldom for the JIT to compile that path, used about 0.3 s of CPU in every 10 s on a 2-core
-   * VM; reading this way, about 0.13 s (most of it the cost of waking a cold thread there). One
-   * thread at a time.
-   */
-  static final class HostSteal implements AutoCloseable {
-    /**
-     * Null where {@code /proc/stat} cannot be opened. Not a FileChannel: an interrupt during a
-     * channel's read closes it, and the sampler is stopped by an interrupt.
-     */
-    private final RandomAccessFile stat;
-    /** The first line is under 100 bytes; the rest of the file is not needed. */
-    private final byte[] buffer = new byte[256];
-
-    HostSteal() {
-      RandomAccessFile opened = null;
-      try {
-        opened = new RandomAccessFile("/proc/stat", "r");
-      } catch (IOException | RuntimeException e) {
-        // no /proc: nanos() answers -1
-      }
-      stat = opened;
-    }
-
-    /** The steal so far, in nanoseconds, or -1 where it cannot be read. */
-    long nanos() {
-      if (stat == null) {
-        return -1;
-      }
-      try {
-        stat.seek(0);
-        return stealOf(buffer, Math.max(0, stat.read(buffer)));
-      } catch (IOException | RuntimeException e) {
-        return -1;
-      }
-    }
-
-    /**
-     * The steal column of {@code "cpu  user nice system idle iowait irq softirq steal ..."}, the
-     * first {@code length} bytes of the file, in nanoseconds; -1 if it has no such column.
-     */
-    static long stealOf(byte[] text, int length) {
-      if (length < 4 || text[0] != 'c' || text[1] != 'p' || text[2] != 'u' || text[3] != ' ') {
-        return -1;
-      }
-      int field = 0; // "cpu" is field 0, steal field 8
-      int i = 3;
-      while (i < length && text[i] != '\n') {
-        if (text[i] == ' ') {
-          i++;
-          continue;
-        }
-        long value = 0;
-        while (i < length && text[i] >= '0' && text[i] <= '9') {
-          value = value * 10 + (text[i++] - '0');
-        }
-        if (++field == 8) {
-          return i < length && (text[i] == ' ' || text[i] == '\n') ? value * 10_000_000L : -1;
-        }
-        if (i < length && text[i] != ' ' && text[i] != '\n') {
-          return -1; // not a number
-        }
-      }
+    try (BufferedReader in = Files.newBufferedReader(Path.of("/proc/stat"))) {
+      String line = in.readLine(); // "cpu  user nice system idle iowait irq softirq steal ..."
+      String[] f = line == null ? new String[0] : line.trim().split("\\s+");
+      return f.length > 8 && f[0].equals("cpu") ? Long.parseLong(f[8]) * 10_000_000L : -1;
+    } catch (IOException | RuntimeException e) {
       return -1;
-    }
-
-    @Override
-    public void close() {
-      if (stat != null) {
-        try {
-          stat.close();
-        } catch (IOException e) {
-          // read-only: nothing lost
-        }
-      }
     }
   }
 
