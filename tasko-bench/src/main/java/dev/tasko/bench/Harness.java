@@ -51,7 +51,10 @@ import java.util.concurrent.Future;
  * --settle S  idle: seconds at the job's rate before the measured window (default 1; 0.1 with
  *             --smoke, where the job runs at 10 Hz). At 1 Hz, a few hundred still leave much of
  *             each implementation's path interpreted or compiled with profiling; --warm-up
- *             compiles it fully. The JVM implementations only: peers.py measures from its start
+ *             compiles it fully. accuracy: first runs the scenario for S s in the same JVM, its
+ *             figures dropped (default 0: the JIT's work counts, as in every figure published
+ *             before), so that the window shows the steady state. The JVM implementations only:
+ *             peers.py measures from its start
  * --warm-up N idle: first runs the same measurement with the job at 1 kHz for N runs (default
  *             0), its figures dropped, so that the JIT compiles each implementation's path fully
  *             (a method is compiled with profiling after a few hundred calls and fully after
@@ -181,7 +184,7 @@ public final class Harness {
       return smoke ? 10 : 1;
     }
 
-    /** Idle's settle before its window: 1 s, or 0.1 s in a smoke run, unless set. */
+    /** Idle's settle before its window: 1 s, or 0.1 s in a smoke run, unless set (see runOne). */
     double settle() {
       return settle != null ? settle : smoke ? 0.1 : 1.0;
     }
@@ -277,7 +280,19 @@ public final class Harness {
 
   /** Runs one implementation of one workload in this JVM. */
   static List<Result> runOne(String workload, String impl, Options o) throws Exception {
-    double s = o.seconds(workload);
+    if (workload.equals("accuracy") && o.settle != null && o.settle > 0) {
+      // The JIT's work on the implementation's path falls in a run of its own: what is left is
+      // the steady state of a program that runs for hours.
+      System.out.println(impl + ": warm-up of " + o.settle + " s, its figures dropped");
+      measure(workload, impl, o, o.settle);
+      System.out.println(impl + ": warm-up over");
+    }
+    return measure(workload, impl, o, o.seconds(workload));
+  }
+
+  /** Measures one implementation of one workload in this JVM, over {@code s} seconds. */
+  private static List<Result> measure(String workload, String impl, Options o, double s)
+      throws Exception {
     IdleStrategy slack = IdleStrategy.lowPower(java.time.Duration.ofNanos(o.slackMicros * 1000));
     boolean tt = o.threadTimes;
     return switch (workload + "/" + impl) {

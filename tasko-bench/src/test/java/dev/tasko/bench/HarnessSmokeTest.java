@@ -222,6 +222,24 @@ class HarnessSmokeTest {
   }
 
   @Test
+  void accuracy_settle_warmUpRunFirstAndItsRunsNotCounted() throws Exception {
+    PrintStream was = System.out;
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    Map<String, Result> r;
+    System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+    try {
+      r = run("accuracy", "--smoke", "--in-process", "--impl", "timer-thread", "--settle", "0.5");
+    } finally {
+      System.setOut(was);
+    }
+    assertThat(printed.toString(StandardCharsets.UTF_8)).contains(
+        "timer-thread: warm-up of 0.5 s, its figures dropped", "timer-thread: warm-up over");
+    // The window's second alone: the warm-up's 7,224 runs would take it over.
+    assertThat(value(r, "timer-thread.accuracy runs")).isPositive()
+        .isLessThanOrEqualTo(14_448.0 + 96);
+  }
+
+  @Test
   void options_settle_forwardedToChildJvmsAndNegativeRefused() {
     assertThat(Harness.Options.parse("idle", "--settle", "300").forward())
         .containsSubsequence("--settle", "300.0");
