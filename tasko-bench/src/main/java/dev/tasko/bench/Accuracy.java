@@ -111,8 +111,9 @@ final class Accuracy {
     private Reading read() {
       // /proc/stat opened afresh each time, through java.nio. Read instead from one file kept
       // open (a seek and a read, half the sampler's CPU), tasko's callback schedules stalled
-      // 30-65 ms in 16 runs of 19 against 2 of 19 this way, in alternating runs on a 2-core VM;
-      // why was not found, so the reading stays as it was measured with.
+      // 30-65 ms in 16 runs of 19 against 2 of 19 this way, in alternating runs on a busy 2-core
+      // VM (1 of 6 when it was quieter); why was not found, so the reading stays as it was
+      // measured with.
       return new Reading(System.nanoTime(), Measure.hostStealNanos(),
           threadTimes ? Measure.threadTimes() : Map.of());
     }
@@ -203,9 +204,10 @@ final class Accuracy {
     /**
      * The process's CPU time since {@code cpu0} (a {@link Measure#processCpuNanos()} reading taken
      * after this was made), less what this sampler used: the harness's readings are not the
-     * implementation's cost. On a 2-core VM that is about 0.2-0.3 s in every 10 s (3-4 ms a
-     * reading, in code too seldom run for the JIT to compile); what the readings cost the
-     * implementation's threads beyond that (a processor shared, caches) stays in.
+     * implementation's cost. On a 2-core VM that was 0.06-0.55 s in every 10 s, more when the VM
+     * was busy (most of it the cost of waking a cold thread there, the rest code run too seldom
+     * for the JIT to compile); what the readings cost the implementation's threads beyond that (a
+     * processor shared, caches) stays in.
      */
     long processCpuSince(long cpu0) {
       return Measure.processCpuNanos() - cpu0 - samplerCpu;
