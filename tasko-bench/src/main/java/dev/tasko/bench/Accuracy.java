@@ -33,10 +33,10 @@ import org.HdrHistogram.Histogram;
  * grid (tasko counts these as skipped runs; the executor never does, it replays): then lateness is
  * measured on the new grid. CPU is the process's CPU time over the whole run
  * (OperatingSystemMXBean: it includes threads that have exited, like the executor's worker; 10 ms
- * ticks are fine over seconds). On a virtual machine, {@code host_steal} is the time the hypervisor
- * kept this machine's processors from it during the run. Each grid reset names its stall, and each
- * stall is reported with the steal around it: a stall with tens of milliseconds of steal is the
- * machine's.
+ * ticks are fine over seconds), less the harness's stall sampler's own ({@code sampler_cpu}). On a
+ * virtual machine, {@code host_steal} is the time the hypervisor kept this machine's processors
+ * from it during the run. Each grid reset names its stall, and each stall is reported with the
+ * steal around it: a stall with tens of milliseconds of steal is the machine's.
  */
 final class Accuracy {
   static final int JOBS = 96;
@@ -89,6 +89,8 @@ final class Accuracy {
     private final boolean threadTimes;
     /** The sampler's own CPU time so far, as of its last reading. */
     private volatile long samplerCpu;
+    /** What {@link #processCpuSince} left out: the sampler's CPU when it was called. */
+    private long samplerCpuLeftOut;
     private final Reading first;
     /** The last two readings, and the stalls seen; guarded by this. */
     private Reading previous;
@@ -103,7 +105,7 @@ final class Accuracy {
         while (!Thread.currentThread().isInterrupted()) {
           LockSupport.parkNanos(SAMPLE_NANOS);
           took(read()); // read outside the lock, which a reset may be waiting for
-          samplerCpu = Measure.currentThreadCpuNanos();
+          samplerCpu = Math.max(0, Measure.currentThreadCpuNanos()); // -1: not supported
         }
       });
     }
@@ -205,17 +207,18 @@ final class Accuracy {
      * The process's CPU time since {@code cpu0} (a {@link Measure#processCpuNanos()} reading taken
      * after this was made), less what this sampler used: the harness's readings are not the
      * implementation's cost. On a 2-core VM that was 0.06-0.55 s in every 10 s, more when the VM
-     * was busy (most of it the cost of waking a cold thread there, the rest code run too seldom
-     * for the JIT to compile); what the readings cost the implementation's threads beyond that (a
-     * processor shared, caches) stays in.
+     * was busy (about half of it the cost of waking a cold thread there, the rest code run too
+     * seldom for the JIT to compile); what the readings cost the implementation's threads beyond
+     * that (a processor shared, caches) stays in. Called once, on the measuring thread.
      */
     long processCpuSince(long cpu0) {
-      return Measure.processCpuNanos() - cpu0 - samplerCpu;
+      samplerCpuLeftOut = samplerCpu;
+      return Measure.processCpuNanos() - cpu0 - samplerCpuLeftOut;
     }
 
-    /** The sampler's own CPU so far, as a result: left out of the implementation's. */
+    /** What {@link #processCpuSince} left out of the implementation's CPU, as a result. */
     Result samplerCpu(String impl) {
-      return new Result(impl, "accuracy", "sampler_cpu", samplerCpu / 1e6, "ms");
+      return new Result(impl, "accuracy", "sampler_cpu", samplerCpuLeftOut / 1e6, "ms");
     }
 
     /** Stops the readings, if {@link #end()} has not (the measurement failed). */
@@ -384,7 +387,7 @@ final class Accuracy {
    * each job's next run in a binary heap, parks until the earliest ({@code LockSupport.parkNanos}),
    * and runs every job that is due. It never restarts a grid (like the executor, it replays late
    * runs), keeps no statistics and takes no commands: a floor for any scheduler that runs timers
-   * on one thread with standard JDK APIs, as the bare baton is for the switch. A wait shorter than
+   * on one thread with standard JDK APIs, as the bare baton is for the switch. A wait of at most
    * {@code spinNanos} is spun through instead of parked, as tasko's driving thread does after
    * callback schedules.
    */

@@ -53,8 +53,8 @@ import java.util.concurrent.Future;
  *             each implementation's path interpreted or compiled with profiling; --warm-up
  *             compiles it fully. accuracy: first runs the scenario for S s in the same JVM, its
  *             figures dropped (default 0: the JIT's work counts, as in every figure published
- *             before), so that the window shows the steady state. The JVM implementations only:
- *             peers.py measures from its start
+ *             before), so that the window shows the steady state. With both workloads, it
+ *             applies to both. The JVM implementations only: peers.py measures from its start
  * --warm-up N idle: first runs the same measurement with the job at 1 kHz for N runs (default
  *             0), its figures dropped, so that the JIT compiles each implementation's path fully
  *             (a method is compiled with profiling after a few hundred calls and fully after
@@ -66,9 +66,11 @@ import java.util.concurrent.Future;
  *             it a settle of a few seconds, so that no window holds another JVM's start. The
  *             first JVM that fails stops the others. peers.py, with --peers, runs after them
  * --thread-times  accuracy: print with each stall the threads of the JVM that ran, and that
- *             waited for a processor, just before it (read from /proc eight times a second: a
- *             diagnostic, which costs each implementation CPU and lateness, about a tenth more CPU
- *             on a 2-core VM); the host's steal time is reported with each stall always
+ *             waited for a processor, just before it (read from /proc eight times a second by a
+ *             thread of the harness, whose own CPU is left out of each implementation's: a
+ *             diagnostic all the same, since the readings share the processors, which costs each
+ *             implementation lateness and CPU); the host's steal time is reported with each stall
+ *             always
  * --smoke     about a second per workload and tiny sizes (CI)
  * --peers     also runs tasko-bench/peers/peers.py for the same workloads: asyncio, and the
  *             original tasko when --tasko-src DIR is given
