@@ -132,10 +132,10 @@ final class Accuracy {
 
     /**
      * Notes the stall behind a reset seen at {@code now}, {@code when} seconds into the window, of
-     * a run due at {@code since}; returns the text that names it. No reading: the caller may hold
-     * the processor.
+     * a run due at {@code since}; returns the stall's number. No reading, no text: the caller
+     * holds the processor.
      */
-    synchronized String seen(long since, long now, double when) {
+    synchronized int seen(long since, long now, double when) {
       Stall open = stalls.isEmpty() ? null : stalls.get(stalls.size() - 1);
       if (open == null || now - open.seenAt >= SAME_STALL_NANOS) {
         // The last reading taken before the run fell due; the one before it if the stall is so
@@ -143,7 +143,7 @@ final class Accuracy {
         open = new Stall(stalls.size() + 1, when, last.at - since <= 0 ? last : previous, now);
         stalls.add(open);
       }
-      return "; stall " + open.number;
+      return open.number;
     }
 
     private String describe(Stall st, Reading after) {
@@ -238,8 +238,16 @@ final class Accuracy {
     long reset;
     /** When the previous run's body returned: where a scheduler that restarts its grid starts. */
     long lastEnd;
-    /** When each grid reset was seen and how late the run was: for the report. */
-    final List<String> resets = new ArrayList<>();
+    /**
+     * When each grid reset was seen, how late the run was and its stall: numbers only, put into
+     * words after the window. Text made here, on the job's thread while it is late, would make
+     * it later still: the first formatted number of a JVM costs milliseconds (12.7-16.8 ms for 96
+     * of them, measured in a cold JVM), enough to put other jobs two intervals behind.
+     */
+    final List<Reset> resets = new ArrayList<>();
+
+    /** A grid reset: nanoseconds into the window, nanoseconds late, and its stall's number. */
+    record Reset(long at, long late, int stall) {}
     /**
      * Asked only when a run is two intervals late: did the scheduler skip runs and restart its
      * grid?
@@ -273,9 +281,7 @@ final class Accuracy {
         // start instead would put the grid later than the scheduler's by the wait for this run,
         // and every later run of the job would look early (lateness 0).
         reset++;
-        resets.add(String.format(Locale.ROOT, "at %.3f s, %.1f intervals late%s",
-            (now - first) / 1e9, late / (double) interval,
-            stalls.seen(now - late, now, (now - first) / 1e9)));
+        resets.add(new Reset(now - first, late, stalls.seen(now - late, now, (now - first) / 1e9)));
         target = lastEnd;
       }
       runs++;
@@ -464,10 +470,12 @@ final class Accuracy {
     long resets = 0;
     for (int i = 0; i < jobs.length; i++) {
       Job j = jobs[i];
-      for (String r : j.resets) {
+      for (Job.Reset r : j.resets) {
         // Which schedule restarted its grid and when: set it beside a stall the executor saw too
         // (the machine) or one only tasko saw (the loop).
-        System.out.println(impl + ": grid reset of job-" + i + " (" + j.rate + " Hz) " + r);
+        System.out.println(impl + ": grid reset of job-" + i + " (" + j.rate + " Hz) "
+            + String.format(Locale.ROOT, "at %.3f s, %.1f intervals late; stall %d", r.at() / 1e9,
+                r.late() / (double) j.interval, r.stall()));
       }
       double err = Math.abs(j.runs - seconds * j.rate);
       worst = Math.max(worst, err);
