@@ -59,8 +59,10 @@ final class Accuracy {
    * process's threads ran and waited for a processor (see {@link Measure#threadTimes()}). A thread
    * of its own takes a reading eight times a second. A grid reset only notes its stall, on the
    * job's thread, which holds the processor (a reading of every thread takes a few hundred
-   * microseconds); the first reading after it completes the stall's report against the last one
-   * taken before the stall began: a stall the scheduler caused, or one the machine did.
+   * microseconds); the first reading after it is kept with the stall, and after the window the
+   * stall's report compares it with the last one taken before the stall began: a stall the
+   * scheduler caused, or one the machine did. Nothing is put into words while the jobs run: a
+   * reset waits for this object's lock, which the sampler holds only to store a reading.
    */
   private static final class Stalls implements AutoCloseable {
     private static final long SAMPLE_NANOS = 125_000_000;
@@ -70,13 +72,13 @@ final class Accuracy {
     /** A reading: when, the host's steal so far (-1 if unknown), the threads' times if asked. */
     private record Reading(long at, long steal, Map<Integer, Measure.ThreadTimes> threads) {}
 
-    /** A stall the resets saw, reported once a reading after it has been taken. */
+    /** A stall the resets saw, and the first reading taken after it (null until then). */
     private static final class Stall {
       final int number;
       final double when;
       final Reading before;
       final long seenAt;
-      String report;
+      Reading after;
 
       Stall(int number, double when, Reading before, long seenAt) {
         this.number = number;
@@ -124,8 +126,8 @@ final class Accuracy {
       previous = last;
       last = r;
       for (Stall st : stalls) {
-        if (st.report == null && r.at - st.seenAt > 0) {
-          st.report = describe(st, r);
+        if (st.after == null && r.at - st.seenAt > 0) {
+          st.after = r;
         }
       }
     }
@@ -146,7 +148,8 @@ final class Accuracy {
       return open.number;
     }
 
-    private String describe(Stall st, Reading after) {
+    private String describe(Stall st) {
+      Reading after = st.after;
       StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
           "stall %d (first reset at %.3f s): in the %.0f ms between the readings around it",
           st.number, st.when, (after.at - st.before.at) / 1e6));
@@ -193,7 +196,7 @@ final class Accuracy {
       sampler.join();
       took(read());
       synchronized (this) {
-        return stalls.stream().map(st -> st.report).toList();
+        return stalls.stream().map(this::describe).toList();
       }
     }
 
