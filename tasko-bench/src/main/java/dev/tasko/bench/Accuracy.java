@@ -208,11 +208,12 @@ final class Accuracy {
 
     /**
      * The process's CPU time since {@code cpu0} (a {@link Measure#processCpuNanos()} reading taken
-     * after this was made), less what this sampler used: the harness's readings are not the
-     * implementation's cost. On a 2-core VM that was 0.06-0.55 s in every 10 s, more when the VM
-     * was busy (about half of it the cost of waking a cold thread there, the rest code run too
-     * seldom for the JIT to compile); what the readings cost the implementation's threads beyond
-     * that (a processor shared, caches) stays in. Called once, on the measuring thread.
+     * after this was made, as {@link Start#now()} takes it), less what this sampler used: the
+     * harness's readings are not the implementation's cost. On a 2-core VM that was 0.06-0.55 s in
+     * every 10 s, more when the VM was busy (about half of it the cost of waking a cold thread
+     * there, the rest code run too seldom for the JIT to compile); what the readings cost the
+     * implementation's threads beyond that (a processor shared, caches) stays in. Called once, on
+     * the measuring thread.
      */
     long processCpuSince(long cpu0) {
       samplerCpuLeftOut = samplerCpu;
@@ -309,9 +310,7 @@ final class Accuracy {
     Job[] jobs = new Job[JOBS];
     ScheduledTask[] schedules = new ScheduledTask[JOBS];
     try (Stalls stalls = new Stalls(threadTimes)) {
-      long[] ctx0 = Measure.contextSwitches();
-      long cpu0 = Measure.processCpuNanos();
-      long wall0 = System.nanoTime();
+      Start start = Start.now();
       for (int i = 0; i < JOBS; i++) {
         Job job = jobs[i] = new Job(i, stalls);
         int k = i;
@@ -332,10 +331,10 @@ final class Accuracy {
         };
       }
       loop.run(); // ends when every job has stopped itself
-      long wall = System.nanoTime() - wall0;
-      long cpu = stalls.processCpuSince(cpu0);
+      long wall = System.nanoTime() - start.wall();
+      long cpu = stalls.processCpuSince(start.cpu());
       long[] ctx = Measure.contextSwitches();
-      List<Result> out = results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
+      List<Result> out = results(impl, seconds, jobs, lateness, start, cpu, wall, ctx, stalls);
       // Cross-check with the core's own statistics (log-linear histogram, ~6% precise).
       long coreP99 = 0;
       long coreMax = 0;
@@ -362,10 +361,8 @@ final class Accuracy {
     ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
     CountDownLatch done = new CountDownLatch(JOBS);
     try (Stalls stalls = new Stalls(threadTimes)) {
-      long[] ctx0 = Measure.contextSwitches();
+      Start start = Start.now();
       long[] ctx;
-      long cpu0 = Measure.processCpuNanos();
-      long wall0 = System.nanoTime();
       try {
         for (int i = 0; i < JOBS; i++) {
           Job job = jobs[i] = new Job(i, stalls);
@@ -385,9 +382,9 @@ final class Accuracy {
       } finally {
         executor.shutdownNow();
       }
-      long wall = System.nanoTime() - wall0;
-      long cpu = stalls.processCpuSince(cpu0);
-      return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
+      long wall = System.nanoTime() - start.wall();
+      long cpu = stalls.processCpuSince(start.cpu());
+      return results(impl, seconds, jobs, lateness, start, cpu, wall, ctx, stalls);
     }
   }
 
@@ -408,9 +405,7 @@ final class Accuracy {
     long[] due = new long[JOBS];
     int[] heap = new int[JOBS];
     try (Stalls stalls = new Stalls(threadTimes)) {
-      long[] ctx0 = Measure.contextSwitches();
-      long cpu0 = Measure.processCpuNanos();
-      long wall0 = System.nanoTime();
+      Start start = Start.now();
       for (int i = 0; i < JOBS; i++) {
         Job job = jobs[i] = new Job(i, stalls);
         job.interval = Math.round(1e9 / job.rate); // the same rounding as tasko's hertz
@@ -436,10 +431,10 @@ final class Accuracy {
         }
         siftDown(heap, size, due);
       }
-      long wall = System.nanoTime() - wall0;
-      long cpu = stalls.processCpuSince(cpu0);
+      long wall = System.nanoTime() - start.wall();
+      long cpu = stalls.processCpuSince(start.cpu());
       long[] ctx = Measure.contextSwitches();
-      return results(impl, seconds, jobs, lateness, cpu, wall, ctx0, ctx, stalls);
+      return results(impl, seconds, jobs, lateness, start, cpu, wall, ctx, stalls);
     }
   }
 
@@ -464,8 +459,20 @@ final class Accuracy {
     heap[i] = moving;
   }
 
+  /**
+   * What a measurement starts from, read in this order once its stall sampler runs: the process's
+   * context switches, its CPU time and the clock.
+   */
+  private record Start(long[] contextSwitches, long cpu, long wall) {
+    static Start now() {
+      long[] ctx = Measure.contextSwitches();
+      long cpu = Measure.processCpuNanos();
+      return new Start(ctx, cpu, System.nanoTime());
+    }
+  }
+
   private static List<Result> results(String impl, double seconds, Job[] jobs, Histogram lateness,
-      long cpuNanos, long wallNanos, long[] ctx0, long[] ctx1, Stalls stalls)
+      Start start, long cpuNanos, long wallNanos, long[] ctx1, Stalls stalls)
       throws InterruptedException {
     double worst = 0;
     int offByMoreThanOne = 0;
@@ -509,6 +516,7 @@ final class Accuracy {
     if (hostSteal != null) {
       out.add(hostSteal); // the hypervisor's share of the window: stalls no scheduler can avoid
     }
+    long[] ctx0 = start.contextSwitches();
     if (ctx0[0] >= 0 && runs > 0) {
       // Each voluntary switch is a thread going to sleep, so it counts the OS wake-ups too.
       out.add(new Result(impl, "accuracy", "voluntary_switches_per_run",
