@@ -4,8 +4,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The way into a loop from other threads: commands (a new task, a resume, a cancel, a dump) that
- * the loop runs at the start of its next pass, and the driving thread to wake when it sleeps.
+ * The way into a loop from other threads: commands (a resume, a cancel, a dump, a delayed task)
+ * that the loop runs at the start of its next pass, new tasks that it takes in then, and the
+ * driving thread to wake when it sleeps. A new task to start at once is queued as itself, not
+ * inside a command, so that a program that adds a million before {@code run()} keeps no more alive
+ * than it must; commands and tasks keep their order.
  *
  * <p>No wake-up is lost: the driver publishes itself as the sleeper before it looks at the queue a
  * last time and parks; a sender adds its command before it reads the sleeper. So either the driver
@@ -17,13 +20,20 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Lock-free; any thread may send.
  */
 final class Inbox {
-  private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
+  /** Each a {@link Runnable} command or a {@link Task} to take in. */
+  private final ConcurrentLinkedQueue<Object> entries = new ConcurrentLinkedQueue<>();
   /** The driving thread while it sleeps and must be woken for a command; else null. */
   private volatile Thread sleeper;
 
   /** Queues {@code command} for the next pass and wakes a sleeping driver. Any thread. */
   void send(Runnable command) {
-    commands.add(command);
+    entries.add(command);
+    wake();
+  }
+
+  /** Queues the new task {@code t} for the next pass and wakes a sleeping driver. Any thread. */
+  void sendTask(Task<?> t) {
+    entries.add(t);
     wake();
   }
 
@@ -37,16 +47,18 @@ final class Inbox {
 
   /** Takes {@code command} back if it has not run yet. Any thread. */
   boolean withdraw(Runnable command) {
-    return commands.remove(command);
+    return entries.remove(command);
   }
 
-  /** The next command, or null. On the loop. */
-  Runnable poll() {
-    return commands.poll();
+  /**
+   * The next entry, a {@link Runnable} command or a {@link Task} to take in, or null. On the loop.
+   */
+  Object poll() {
+    return entries.poll();
   }
 
   boolean isEmpty() {
-    return commands.isEmpty();
+    return entries.isEmpty();
   }
 
   /** Publishes (or, with null, withdraws) the driver as the thread to wake. */

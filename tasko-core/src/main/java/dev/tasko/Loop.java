@@ -457,19 +457,33 @@ public final class Loop {
       runOnLoopIfOpen(refusal, add);
       return;
     }
+    countedIntoInbox(() -> shutdownControl.submit(refusal, () -> {
+      try {
+        add.run();
+      } finally {
+        inboxTaskTakenIn();
+      }
+    }));
+  }
+
+  /**
+   * Runs {@code send}, which puts a new task or schedule in the inbox, with it counted in {@link
+   * #taskCount()} from now until the loop calls {@link #inboxTaskTakenIn()}. If {@code send} throws
+   * (refused: the loop is shut down), it is not counted.
+   */
+  private void countedIntoInbox(Runnable send) {
     inboxTasks.incrementAndGet();
     try {
-      runOnLoopIfOpen(refusal, () -> {
-        try {
-          add.run();
-        } finally {
-          inboxTasks.decrementAndGet();
-        }
-      });
+      send.run();
     } catch (RuntimeException e) {
       inboxTasks.decrementAndGet(); // refused: it never reached the inbox
       throw e;
     }
+  }
+
+  /** A task or schedule counted by {@link #countedIntoInbox} has been taken in. On the loop. */
+  void inboxTaskTakenIn() {
+    inboxTasks.decrementAndGet();
   }
 
   /**
@@ -486,9 +500,19 @@ public final class Loop {
     }
   }
 
+  private static final String NO_NEW_TASK = "it takes no new task";
+
   private <T> Task<T> spawn(String name, Object body, long startAt) {
     Task<T> t = newTask(name, body);
-    addOnLoop("it takes no new task", () -> runner.enqueue(t, startAt));
+    if (startAt == Runner.START_NOW && !runner.isOnLoop()) {
+      // Into the inbox as itself, with no command around it: a program that adds many tasks
+      // before run() keeps them all there until the first pass, and the collector copies
+      // whatever they keep alive meanwhile (with a command and its wrapper, three objects more
+      // per task).
+      countedIntoInbox(() -> shutdownControl.submitTask(NO_NEW_TASK, t));
+    } else {
+      addOnLoop(NO_NEW_TASK, () -> runner.enqueue(t, startAt));
+    }
     return t;
   }
 

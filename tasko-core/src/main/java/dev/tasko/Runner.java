@@ -352,14 +352,23 @@ final class Runner {
   }
 
   /**
-   * Opens a pass: runs the commands other threads sent, and fixes the batch of tasks this pass
-   * runs. Returns whether the pass has anything to run.
+   * Opens a pass: runs the commands other threads sent and takes in the tasks they added, in the
+   * order sent, and fixes the batch of tasks this pass runs. Returns whether the pass has anything
+   * to run.
    */
   private boolean beginPass() {
     requeueHandOffFailed();
-    Runnable command;
-    while ((command = inbox.poll()) != null) {
-      command.run();
+    Object entry;
+    while ((entry = inbox.poll()) != null) {
+      if (entry instanceof Task<?> t) {
+        try {
+          enqueue(t, START_NOW);
+        } finally {
+          loop.inboxTaskTakenIn();
+        }
+      } else {
+        ((Runnable) entry).run();
+      }
     }
     long pass = counters.passBegun();
     passRemaining = ready.size();
@@ -959,6 +968,14 @@ final class Runner {
    */
   void submit(Runnable command) {
     inbox.send(command);
+  }
+
+  /**
+   * Takes {@code t}, a new task added from another thread, in at the start of the next pass, as
+   * {@code enqueue(t, START_NOW)}; wakes the loop if idle. Any thread.
+   */
+  void submitTask(Task<?> t) {
+    inbox.sendTask(t);
   }
 
   /** Wakes the driver if it sleeps: for stop(), or a manual ticker's advance(). Any thread. */

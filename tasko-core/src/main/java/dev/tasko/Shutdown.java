@@ -47,6 +47,12 @@ final class Shutdown {
     loop.runner.submit(command);
   }
 
+  /** Like {@link #submit}, for a new task to start at the loop's next pass. */
+  synchronized void submitTask(String what, Task<?> task) {
+    checkOpen(what);
+    loop.runner.submitTask(task);
+  }
+
   synchronized void register(AutoCloseable resource) {
     if (closing) {
       throw refused("it closes nothing more (closeOnShutdown)");

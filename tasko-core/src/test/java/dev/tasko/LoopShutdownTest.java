@@ -112,6 +112,7 @@ class LoopShutdownTest {
     assertThatThrownBy(() -> loop.closeOnShutdown(() -> {}))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("loop 'loop' is shut down: it closes nothing more (closeOnShutdown)");
+    assertThat(loop.taskCount()).as("refused work is not counted").isZero();
     loop.run(); // nothing left: returns at once
     assertThat(loop.step()).isFalse();
     loop.shutdown(); // idempotent

@@ -49,6 +49,41 @@ class LoopTasksTest {
     assertThat(seen).containsExactly("added CANCELLED", "live [canceller, bystander]");
   }
 
+  @Test
+  void tasks_addedAndScheduledFromOutsideBeforeRun_takenInInTheOrderSent() {
+    // New tasks wait in the inbox as themselves, schedules inside a command: one queue, one order.
+    loop.addTask("a", () -> Tasko.sleep(Duration.ofSeconds(1)));
+    loop.schedule("s", Duration.ofSeconds(1), () -> {});
+    loop.addTask("b", () -> Tasko.sleep(Duration.ofSeconds(1)));
+    loop.runLater("c", Duration.ZERO, () -> Tasko.sleep(Duration.ofSeconds(1)));
+    loop.addTask("d", () -> Tasko.sleep(Duration.ofSeconds(1)));
+    assertThat(loop.taskCount()).isEqualTo(5);
+
+    loop.step();
+
+    assertThat(loop.tasks()).extracting(Task::name).containsExactly("a", "s", "b", "c", "d");
+    assertThat(loop.taskCount()).isEqualTo(5);
+  }
+
+  @Test
+  void cancel_fromOutsideOfATaskStillInTheInbox_neverRunsAndIsNotCounted() {
+    List<String> seen = new ArrayList<>();
+    Task<Void> dropped = loop.addTask("dropped", () -> {
+      seen.add("dropped ran");
+    });
+    loop.addTask("kept", () -> {
+      seen.add("kept ran");
+    });
+    assertThat(loop.taskCount()).isEqualTo(2);
+
+    dropped.cancel();
+    loop.run();
+
+    assertThat(seen).containsExactly("kept ran");
+    assertThat(dropped.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(loop.taskCount()).isZero();
+  }
+
   private static void joinUninterruptibly(Thread t) {
     boolean interrupted = false;
     while (t.isAlive()) {
