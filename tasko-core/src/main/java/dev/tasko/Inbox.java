@@ -4,11 +4,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The way into a loop from other threads: commands (a resume, a cancel, a dump, a delayed task)
- * that the loop runs at the start of its next pass, new tasks that it takes in then, and the
- * driving thread to wake when it sleeps. A new task to start at once is queued as itself, not
- * inside a command, so that a program that adds a million before {@code run()} keeps no more alive
- * than it must; commands and tasks keep their order.
+ * The way into a loop from other threads: commands (a resume, a cancel, a dump, a schedule or a
+ * delayed task to add) that the loop runs at the start of its next pass, new tasks that it takes in
+ * then, and the driving thread to wake when it sleeps. A new task to start at once is queued as
+ * itself, not inside a command, so that a program that adds a million before {@code run()} keeps
+ * no more alive than it must; commands and tasks keep their order.
  *
  * <p>No wake-up is lost: the driver publishes itself as the sleeper before it looks at the queue a
  * last time and parks; a sender adds its command before it reads the sleeper. So either the driver

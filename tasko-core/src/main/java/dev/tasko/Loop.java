@@ -76,6 +76,8 @@ public final class Loop {
   private static final long DEFAULT_STALL_NANOS = Duration.ofMillis(100).toNanos();
   /** Numbers the loops built without a name, process-wide: loop-1, loop-2, ... */
   private static final AtomicLong loopNames = new AtomicLong();
+  /** What a shut-down loop's refusal of a new task says. */
+  private static final String NO_NEW_TASK = "it takes no new task";
   /** How long {@link #dump()} waits for a running loop to begin a pass and answer. */
   static final long DUMP_WAIT_MILLIS = 1000;
 
@@ -457,13 +459,14 @@ public final class Loop {
       runOnLoopIfOpen(refusal, add);
       return;
     }
-    countedIntoInbox(() -> shutdownControl.submit(refusal, () -> {
+    Runnable command = () -> {
       try {
         add.run();
       } finally {
         inboxTaskTakenIn();
       }
-    }));
+    };
+    countedIntoInbox(() -> shutdownControl.submit(refusal, command));
   }
 
   /**
@@ -500,15 +503,13 @@ public final class Loop {
     }
   }
 
-  private static final String NO_NEW_TASK = "it takes no new task";
-
   private <T> Task<T> spawn(String name, Object body, long startAt) {
     Task<T> t = newTask(name, body);
     if (startAt == Runner.START_NOW && !runner.isOnLoop()) {
       // Into the inbox as itself, with no command around it: a program that adds many tasks
       // before run() keeps them all there until the first pass, and the collector copies
-      // whatever they keep alive meanwhile (with a command and its wrapper, three objects more
-      // per task).
+      // whatever they keep alive meanwhile (a command and its counting wrapper would be two
+      // objects more per task).
       countedIntoInbox(() -> shutdownControl.submitTask(NO_NEW_TASK, t));
     } else {
       addOnLoop(NO_NEW_TASK, () -> runner.enqueue(t, startAt));
