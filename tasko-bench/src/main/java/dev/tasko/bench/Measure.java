@@ -86,8 +86,11 @@ final class Measure {
   /** A native thread's name and times so far, from {@code /proc}: run, and waited to run. */
   record ThreadTimes(String name, long runNanos, long waitNanos) {}
 
-  /** Thread names by thread id, read once each: half the files a reading would open. */
-  private static final Map<Integer, String> THREAD_NAMES = new ConcurrentHashMap<>();
+  /**
+   * Thread names by thread id, read once each: half the files a reading would open. A thread id
+   * missing from a reading is dropped, since Linux gives a dead thread's id to a new thread later.
+   */
+  static final Map<Integer, String> THREAD_NAMES = new ConcurrentHashMap<>();
 
   /**
    * Every native thread of this process (JVM-internal ones included) by thread id: its name (as
@@ -108,7 +111,11 @@ final class Measure {
       }
       out.put(tid, new ThreadTimes(name, Long.parseLong(f[0]), Long.parseLong(f[1])));
     });
-    return read ? out : Map.of();
+    if (!read) {
+      return Map.of();
+    }
+    THREAD_NAMES.keySet().retainAll(out.keySet()); // ended, or exited while read
+    return out;
   }
 
   /** Reads what it needs from one thread's directory, {@code /proc/self/task/<tid>}. */

@@ -173,6 +173,27 @@ class HarnessSmokeTest {
   }
 
   @Test
+  void threadTimes_aThreadThatEnded_itsNameForgotten() throws Exception {
+    AtomicReference<Map<Integer, Measure.ThreadTimes>> read = new AtomicReference<>();
+    Thread probe = Thread.ofPlatform().name("times-ended").start(
+        () -> read.set(Measure.threadTimes()));
+    probe.join();
+    int tid = read.get().entrySet().stream()
+        .filter(e -> e.getValue().name().equals("times-ended"))
+        .mapToInt(Map.Entry::getKey).findFirst().orElse(-1);
+    if (!Files.exists(Path.of("/proc/self/schedstat"))) { // no scheduler stats: nothing read
+      assertThat(tid).isEqualTo(-1);
+      return;
+    }
+    assertThat(tid).as("the probe's own reading lists it").isPositive();
+    assertThat(Measure.THREAD_NAMES).containsKey(tid);
+
+    Measure.threadTimes(); // the probe has ended: Linux may give its id to a new thread
+
+    assertThat(Measure.THREAD_NAMES).doesNotContainKey(tid);
+  }
+
+  @Test
   void together_oneRunFails_theOthersAreStoppedAndItsErrorThrown() {
     CountDownLatch stopped = new CountDownLatch(1);
     List<String> log = new CopyOnWriteArrayList<>();
