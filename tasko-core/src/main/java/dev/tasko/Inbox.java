@@ -11,18 +11,18 @@ import java.util.concurrent.locks.LockSupport;
  * no more alive than it must; commands and tasks keep their order.
  *
  * <p>No wake-up is lost: the driver publishes itself as the sleeper before it looks at the queue a
- * last time and parks; a sender adds its command before it reads the sleeper. So either the driver
- * sees the command, or the sender sees the driver and unparks it (an unpark before the park makes
+ * last time and parks; a sender adds its entry before it reads the sleeper. So either the driver
+ * sees the entry, or the sender sees the driver and unparks it (an unpark before the park makes
  * the park return at once). The sleeper is set while the driver idles, and by a task that hands the
  * baton back to a driver left asleep (see {@code Runner.handBack}); while tasks run it is null, and
- * the tasks take commands in at their next pass.
+ * the tasks take entries in at their next pass.
  *
  * <p>Lock-free; any thread may send.
  */
 final class Inbox {
   /** Each a {@link Runnable} command or a {@link Task} to take in. */
   private final ConcurrentLinkedQueue<Object> entries = new ConcurrentLinkedQueue<>();
-  /** The driving thread while it sleeps and must be woken for a command; else null. */
+  /** The driving thread while it sleeps and must be woken for an entry; else null. */
   private volatile Thread sleeper;
 
   /** Queues {@code command} for the next pass and wakes a sleeping driver. Any thread. */
@@ -37,7 +37,7 @@ final class Inbox {
     wake();
   }
 
-  /** Wakes the driver if it sleeps (for a command, or for stop()). Any thread. */
+  /** Wakes the driver if it sleeps (for an entry, or for stop()). Any thread. */
   void wake() {
     Thread t = sleeper;
     if (t != null) {

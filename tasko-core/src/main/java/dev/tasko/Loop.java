@@ -94,7 +94,7 @@ public final class Loop {
   /** The name of the threads of tasks not given a name: one string for all of them. */
   private final String taskThreadName;
   private final AtomicLong scheduleNames = new AtomicLong();
-  /** Tasks and schedules added from outside the loop whose command is still in the inbox. */
+  /** Tasks and schedules added from outside the loop still in the inbox (as such, or commands). */
   private final AtomicInteger inboxTasks = new AtomicInteger();
   /** Refuses new work once shut down, and keeps what to close then. */
   final Shutdown shutdownControl = new Shutdown(this);

@@ -75,7 +75,7 @@ final class Shutdown {
         return;
       }
       requested = true;
-      // After every command already sent: tasks added before now are enqueued first, then
+      // After everything already in the inbox: tasks added before now are enqueued first, then
       // cancelled (a task that has not started never starts).
       loop.runner.submit(loop.runner::cancelAll);
     }

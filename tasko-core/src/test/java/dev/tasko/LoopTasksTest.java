@@ -38,6 +38,7 @@ class LoopTasksTest {
       })));
       other.start();
       joinUninterruptibly(other); // the add is in the inbox until the next pass
+      seen.add("counted " + loop.taskCount());
       added.get().cancel();
       seen.add("added " + added.get().state());
       seen.add("live " + loop.tasks().stream().map(Task::name).toList());
@@ -46,7 +47,9 @@ class LoopTasksTest {
 
     loop.run(); // ends: the cancelled task is never taken in as live
 
-    assertThat(seen).containsExactly("added CANCELLED", "live [canceller, bystander]");
+    assertThat(seen).containsExactly("counted 3", "added CANCELLED",
+        "live [canceller, bystander]");
+    assertThat(loop.taskCount()).as("the cancelled task left the count when taken out").isZero();
   }
 
   @Test
@@ -66,7 +69,7 @@ class LoopTasksTest {
   }
 
   @Test
-  void cancel_fromOutsideOfATaskStillInTheInbox_neverRunsAndIsNotCounted() {
+  void cancel_fromOutsideBeforeRun_taskNeverRunsAndLeavesTheCount() {
     List<String> seen = new ArrayList<>();
     Task<Void> dropped = loop.addTask("dropped", () -> {
       seen.add("dropped ran");
