@@ -457,8 +457,13 @@ public final class Loop {
   private void addOnLoop(String refusal, Runnable add) {
     if (runner.isOnLoop()) {
       runOnLoopIfOpen(refusal, add);
-      return;
+    } else {
+      addFromOutside(refusal, add);
     }
+  }
+
+  /** {@link #addOnLoop}'s way from outside the loop: {@code add} as a command, counted. */
+  private void addFromOutside(String refusal, Runnable add) {
     Runnable command = () -> {
       try {
         add.run();
@@ -505,14 +510,17 @@ public final class Loop {
 
   private <T> Task<T> spawn(String name, Object body, long startAt) {
     Task<T> t = newTask(name, body);
-    if (startAt == Runner.START_NOW && !runner.isOnLoop()) {
+    if (runner.isOnLoop()) {
+      shutdownControl.checkOpen(NO_NEW_TASK);
+      runner.enqueue(t, startAt);
+    } else if (startAt == Runner.START_NOW) {
       // Into the inbox as itself, with no command around it: a program that adds many tasks
       // before run() keeps them all there until the first pass, and the collector copies
       // whatever they keep alive meanwhile (a command and its counting wrapper would be two
       // objects more per task).
       countedIntoInbox(() -> shutdownControl.submitTask(NO_NEW_TASK, t));
     } else {
-      addOnLoop(NO_NEW_TASK, () -> runner.enqueue(t, startAt));
+      addFromOutside(NO_NEW_TASK, () -> runner.enqueue(t, startAt));
     }
     return t;
   }
