@@ -7,6 +7,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToLongFunction;
 
 /**
  * {@code Harness scale}'s timing run, one implementation per JVM, split at the first wake-up: the
@@ -24,7 +25,10 @@ import java.util.List;
  *
  * <p>N defaults to 1,000,000. It prints machine lines: {@code create_time} (tasko only: adding
  * the tasks before {@code run()}), {@code first_wake}, {@code total_time} and the process
- * {@code cpu}, in seconds from the first creation.
+ * {@code cpu}, in seconds from the first creation; {@code wake_time}, the wake-ups' share
+ * ({@code total_time - first_wake}); and {@code young_gc_time}, the time the JVM reports its young
+ * collections took during the run (the wake-ups allocate almost nothing, so nearly all of it comes
+ * before the first wake-up).
  *
  * <p>{@code --collect-after} then allocates short-lived arrays until the young generation has been
  * collected once more. The wake-ups allocate almost nothing, so without it no collection may come
@@ -103,6 +107,7 @@ public final class ScalePhases {
     int n = delays.length;
     long[] firstWake = new long[1];
     boolean[] woken = new boolean[1];
+    long gc0 = youngCollectionMillis();
     long cpu0 = Measure.processCpuNanos();
     long t0 = System.nanoTime();
     // No stall watchdog, as in Harness scale: it costs a clock read per switch.
@@ -121,13 +126,12 @@ public final class ScalePhases {
     loop.run();
     long done = System.nanoTime();
     long cpu = Measure.processCpuNanos() - cpu0;
+    long gc = youngCollectionMillis() - gc0;
     List<Result> out = new ArrayList<>();
     String impl = "tasko-java";
     out.add(new Result(impl, WORKLOAD, "tasks", n, "tasks"));
     out.add(new Result(impl, WORKLOAD, "create_time", (created - t0) / 1e9, "s"));
-    out.add(new Result(impl, WORKLOAD, "first_wake", (firstWake[0] - t0) / 1e9, "s"));
-    out.add(new Result(impl, WORKLOAD, "total_time", (done - t0) / 1e9, "s"));
-    out.add(new Result(impl, WORKLOAD, "cpu", cpu / 1e9, "s"));
+    phases(out, impl, firstWake[0] - t0, done - t0, cpu, gc);
     return out;
   }
 
@@ -135,11 +139,13 @@ public final class ScalePhases {
     int n = delays.length;
     long[] deadlines = new long[n];
     long[] wokeAt = new long[n];
+    long gc0 = youngCollectionMillis();
     long cpu0 = Measure.processCpuNanos();
     long t0 = System.nanoTime();
     SerialSleepers.run(delays, deadlines, wokeAt);
     long done = System.nanoTime();
     long cpu = Measure.processCpuNanos() - cpu0;
+    long gc = youngCollectionMillis() - gc0;
     long firstWake = Long.MAX_VALUE;
     for (long w : wokeAt) {
       firstWake = Math.min(firstWake, w);
@@ -147,10 +153,18 @@ public final class ScalePhases {
     List<Result> out = new ArrayList<>();
     String impl = "vthreads-serial";
     out.add(new Result(impl, WORKLOAD, "tasks", n, "tasks"));
-    out.add(new Result(impl, WORKLOAD, "first_wake", (firstWake - t0) / 1e9, "s"));
-    out.add(new Result(impl, WORKLOAD, "total_time", (done - t0) / 1e9, "s"));
-    out.add(new Result(impl, WORKLOAD, "cpu", cpu / 1e9, "s"));
+    phases(out, impl, firstWake - t0, done - t0, cpu, gc);
     return out;
+  }
+
+  /** The lines both implementations print, from nanoseconds since the first creation. */
+  private static void phases(List<Result> out, String impl, long firstWake, long total, long cpu,
+      long youngGcMillis) {
+    out.add(new Result(impl, WORKLOAD, "first_wake", firstWake / 1e9, "s"));
+    out.add(new Result(impl, WORKLOAD, "total_time", total / 1e9, "s"));
+    out.add(new Result(impl, WORKLOAD, "wake_time", (total - firstWake) / 1e9, "s"));
+    out.add(new Result(impl, WORKLOAD, "cpu", cpu / 1e9, "s"));
+    out.add(new Result(impl, WORKLOAD, "young_gc_time", youngGcMillis / 1e3, "s"));
   }
 
   /**
@@ -177,16 +191,33 @@ public final class ScalePhases {
    * when none is.
    */
   static long youngCollections() {
+    return sumOverYoungCollectors(GarbageCollectorMXBean::getCollectionCount);
+  }
+
+  /**
+   * Milliseconds the young collections took so far, as the JVM reports them (for G1, the pauses),
+   * counted as {@link #youngCollections} counts them.
+   */
+  static long youngCollectionMillis() {
+    return sumOverYoungCollectors(GarbageCollectorMXBean::getCollectionTime);
+  }
+
+  /**
+   * {@code reading} summed over the collectors named for young collections (G1's "Young
+   * Generation", Parallel's "Scavenge", Serial's "Copy", ZGC's "Minor"), or over every collector
+   * when none is; a collector that reports -1 (unknown) counts 0.
+   */
+  private static long sumOverYoungCollectors(ToLongFunction<GarbageCollectorMXBean> reading) {
     long young = 0;
     long all = 0;
     boolean named = false;
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-      long count = Math.max(0, gc.getCollectionCount());
-      all += count;
+      long value = Math.max(0, reading.applyAsLong(gc));
+      all += value;
       String name = gc.getName();
       if (name.contains("Young") || name.contains("Scavenge") || name.equals("Copy")
           || name.contains("Minor")) {
-        young += count;
+        young += value;
         named = true;
       }
     }

@@ -2,6 +2,7 @@ package dev.tasko.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.Arrays;
 import java.util.List;
@@ -34,7 +35,10 @@ class ScalePhasesSmokeTest {
     assertThat(m.get("create_time")).isPositive().isLessThan(m.get("first_wake"));
     assertThat(m.get("first_wake")).isLessThan(m.get("total_time"));
     assertThat(m.get("total_time")).isGreaterThanOrEqualTo(longestSleep());
+    assertThat(m.get("wake_time")).isPositive()
+        .isCloseTo(m.get("total_time") - m.get("first_wake"), within(1e-6));
     assertThat(m.get("cpu")).isPositive();
+    assertThat(m.get("young_gc_time")).isNotNegative().isLessThan(m.get("total_time"));
   }
 
   @Test
@@ -45,6 +49,9 @@ class ScalePhasesSmokeTest {
     assertThat(m.get("tasks")).isEqualTo(N);
     assertThat(m.get("first_wake")).isPositive().isLessThan(m.get("total_time"));
     assertThat(m.get("total_time")).isGreaterThanOrEqualTo(longestSleep());
+    assertThat(m.get("wake_time")).isPositive()
+        .isCloseTo(m.get("total_time") - m.get("first_wake"), within(1e-6));
+    assertThat(m.get("young_gc_time")).isNotNegative().isLessThan(m.get("total_time"));
   }
 
   @Test
