@@ -450,13 +450,14 @@ public final class Loop {
   }
 
   /**
-   * Like {@link #runOnLoopIfOpen}, for a new task or schedule: one sent through the inbox counts
-   * in {@link #taskCount()} from the moment this returns, though the loop takes it in only at its
-   * next pass.
+   * Like {@link #runOnLoopIfOpen}, for a new schedule: one sent through the inbox counts in {@link
+   * #taskCount()} from the moment this returns, though the loop takes it in only at its next pass.
+   * (New tasks take the same ways in {@link #spawn}, one of them without a command.)
    */
   private void addOnLoop(String refusal, Runnable add) {
     if (runner.isOnLoop()) {
-      runOnLoopIfOpen(refusal, add);
+      shutdownControl.checkOpen(refusal);
+      add.run();
     } else {
       addFromOutside(refusal, add);
     }
