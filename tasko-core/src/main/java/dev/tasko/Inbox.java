@@ -29,18 +29,22 @@ import java.util.concurrent.locks.LockSupport;
  * <p>A sender claims the first empty slot with a compare-and-set, so slots fill strictly in order
  * and the entries form an unbroken run: the loop stops at the first empty slot, and nothing is ever
  * waiting behind it. A slot never becomes empty again: a taken entry leaves a marker, a withdrawn
- * one another. Each array keeps two counts that only serve as starting points: how far senders have
+ * one another, each set by a compare-and-set, so a take and a withdrawal cannot both have the same
+ * entry. Each array keeps two counts that only serve as starting points: how far senders have
  * filled it and how far the loop has taken from it. Any value either count ever held is a slot
  * before which every slot is filled (or taken), so a stale read of one costs a longer search,
- * never a wrong answer. A call that throws (a stack overflow on a nearly exhausted stack) throws
- * before the one atomic step that adds, takes or withdraws an entry, never after it: an entry is
- * never half added or taken and lost.
+ * never a wrong answer. Adding, taking and withdrawing each change the queue in one
+ * compare-and-set, which returns a boolean: nothing is called after it, so a call that throws (a
+ * stack overflow on a nearly exhausted stack) throws before it, and an entry is never half added,
+ * or taken and lost. (A swap that returns the old entry would not do: the JDK checks the type of
+ * the reference it returns in a call made after the swap.)
  *
  * <p>Lock-free; any thread may send.
  */
 final class Inbox {
   /** Slots per array: 4 KB or so with compressed references, 8 KB without. */
   static final int SEGMENT_SLOTS = 1024;
+  private static final VarHandle TAIL;
   /** Left in a slot whose entry the loop has taken. */
   private static final Object TAKEN = new Object();
   /** Left in a slot whose command was taken back before the loop ran it. */
@@ -50,7 +54,9 @@ final class Inbox {
 
   static {
     try {
-      NEXT = MethodHandles.lookup().findVarHandle(Segment.class, "next", Segment.class);
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      NEXT = lookup.findVarHandle(Segment.class, "next", Segment.class);
+      TAIL = lookup.findVarHandle(Inbox.class, "tail", Segment.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -63,7 +69,7 @@ final class Inbox {
      * {@link #TAKEN} or {@link #WITHDRAWN}. Read and written only through {@link #SLOT}, except
      * slot 0 of a new array, written before the array is published.
      */
-    final Object[] slots = new Object[SEGMENT_SLOTS];
+    final Object[] slots;
     /** Where senders start looking for an empty slot: every slot before it is filled. Racy. */
     int filled;
     /**
@@ -73,17 +79,34 @@ final class Inbox {
     int taken;
     /** The array after this one, set once by the sender that finds this one full. */
     volatile Segment next;
+
+    Segment(int slots) {
+      this.slots = new Object[slots];
+    }
   }
 
+  private final int segmentSlots;
   /** The array the loop takes from. Written by the loop only. */
-  private volatile Segment head = new Segment();
+  private volatile Segment head;
   /**
-   * The array senders start from: the last one, or one before it (a sender that appended an array
-   * may store it here after another sender has appended the next).
+   * The array senders start from: the last one, or one before it. It only moves forward, by a
+   * compare-and-set of a sender that found it full (not by the sender that appends the next one,
+   * which has added its entry by then and must call nothing more).
    */
-  private volatile Segment tail = head;
+  private volatile Segment tail;
   /** The driving thread while it sleeps and must be woken for an entry; else null. */
   private volatile Thread sleeper;
+
+  Inbox() {
+    this(SEGMENT_SLOTS);
+  }
+
+  /** An inbox whose arrays have {@code segmentSlots} slots: small ones, for tests. */
+  Inbox(int segmentSlots) {
+    this.segmentSlots = segmentSlots;
+    head = new Segment(segmentSlots);
+    tail = head;
+  }
 
   /** Queues {@code command} for the next pass and wakes a sleeping driver. Any thread. */
   void send(Runnable command) {
@@ -102,25 +125,26 @@ final class Inbox {
     Segment s = tail;
     for (;;) {
       Object[] slots = s.slots;
-      for (int i = s.filled; i < SEGMENT_SLOTS; i++) {
-        // A plain read first: a slot never empties again, so one seen filled is skipped for good,
-        // and one seen empty may have been filled since, which the compare-and-set finds out.
-        if (slots[i] == null && SLOT.compareAndSet(slots, i, null, entry)) {
+      for (int i = s.filled; i < slots.length; i++) {
+        // A read first: a slot never empties again, so one seen filled is skipped for good, and
+        // one seen empty may have been filled since, which the compare-and-set finds out. An
+        // acquire read, so that a send that follows one seen filled is ordered after that one.
+        if (SLOT.getAcquire(slots, i) == null && SLOT.compareAndSet(slots, i, null, entry)) {
           s.filled = i + 1; // a plain store: no call between the add and the return
           return;
         }
       }
       Segment next = s.next;
       if (next == null) {
-        Segment fresh = new Segment();
+        Segment fresh = new Segment(segmentSlots);
         fresh.slots[0] = entry;
         fresh.filled = 1;
         if (NEXT.compareAndSet(s, null, fresh)) { // publishes the entry with the array
-          tail = fresh;
           return;
         }
         next = s.next;
       }
+      TAIL.compareAndSet(this, s, next); // only forward: from the array found full
       s = next;
     }
   }
@@ -139,7 +163,7 @@ final class Inbox {
    */
   boolean withdraw(Runnable command) {
     for (Segment s = head; s != null; s = s.next) {
-      for (int i = s.taken; i < SEGMENT_SLOTS; i++) {
+      for (int i = s.taken; i < s.slots.length; i++) {
         Object entry = SLOT.getVolatile(s.slots, i);
         if (entry == null) {
           return false; // the end of the queue
@@ -159,7 +183,7 @@ final class Inbox {
     Segment s = head;
     int i = s.taken;
     for (;;) {
-      if (i == SEGMENT_SLOTS) {
+      if (i == s.slots.length) {
         Segment next = s.next;
         if (next == null) {
           return null;
@@ -169,10 +193,13 @@ final class Inbox {
         i = 0;
         continue;
       }
-      if (SLOT.getAcquire(s.slots, i) == null) {
+      Object entry = SLOT.getAcquire(s.slots, i);
+      if (entry == null) {
         return null;
       }
-      Object entry = SLOT.getAndSet(s.slots, i, TAKEN); // atomic: withdraw() may race for it
+      if (entry != WITHDRAWN && !SLOT.compareAndSet(s.slots, i, entry, TAKEN)) {
+        continue; // withdrawn meanwhile: read it again
+      }
       s.taken = ++i;
       if (entry != WITHDRAWN) {
         return entry;
@@ -188,7 +215,7 @@ final class Inbox {
     Segment s = head;
     int i = s.taken;
     for (;;) {
-      for (; i < SEGMENT_SLOTS; i++) {
+      for (; i < s.slots.length; i++) {
         Object entry = SLOT.getVolatile(s.slots, i);
         if (entry == null) {
           return true;

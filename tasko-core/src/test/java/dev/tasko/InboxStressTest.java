@@ -13,11 +13,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Four threads send to one inbox while a fifth takes commands back and the taker sleeps whenever
- * the inbox looks empty, as the loop's driver does. Afterwards every entry was either taken once
- * or withdrawn, each sender's entries were taken in the order sent, and no wake-up was lost (a
- * lost one leaves the taker asleep until the timeout). Real threads, so it is kept out of the fast
- * suite:
+ * Threads send to one inbox while the taker sleeps whenever the inbox looks empty, as the loop's
+ * driver does: one sender in lockstep with the taker, so that each wake-up is the only one; then
+ * four senders while a fifth thread takes commands back. Afterwards every entry was taken once or
+ * withdrawn, each sender's entries were taken in the order sent, and no wake-up was lost (a lost
+ * one leaves the taker asleep until the timeout). Arrays of eight slots, so that senders append
+ * one often. Real threads, so it is kept out of the fast suite:
  * <pre>
  * mvn -B -pl tasko-core -am verify -Dstress=true -Dtest=InboxStressTest \
  *     -Dsurefire.failIfNoSpecifiedTests=false
@@ -35,10 +36,45 @@ class InboxStressTest {
     public void run() {}
   }
 
+  /**
+   * One sender, one entry at a time: it sends the next only once the taker has taken the last, so
+   * each send's wake-up is the only one that can wake the taker. A lost one leaves it parked.
+   */
+  @Test
+  void send_oneAtATimeToASleepingTaker_everyWakeUpArrives() throws Exception {
+    Inbox inbox = new Inbox(8);
+    int rounds = 200_000;
+    AtomicInteger takenCount = new AtomicInteger();
+    Thread taker = Thread.currentThread();
+    Thread sender = Thread.ofPlatform().start(() -> {
+      for (int i = 0; i < rounds; i++) {
+        inbox.send(new Command(0, i));
+        while (takenCount.get() <= i) {
+          Thread.onSpinWait();
+        }
+      }
+    });
+    for (int i = 0; i < rounds; i++) {
+      Object entry;
+      while ((entry = inbox.poll()) == null) {
+        inbox.sleeper(taker); // publish, look a last time, park
+        if (inbox.isEmpty()) {
+          LockSupport.park();
+        }
+        inbox.sleeper(null);
+      }
+      assertThat(((Command) entry).seq()).isEqualTo(i);
+      takenCount.set(i + 1);
+    }
+    sender.join();
+
+    assertThat(inbox.isEmpty()).isTrue();
+  }
+
   @Test
   void send_fromFourThreadsWithWithdrawals_eachEntryTakenOnceInEachSendersOrder()
       throws Exception {
-    Inbox inbox = new Inbox();
+    Inbox inbox = new Inbox(8);
     Command[][] sent = new Command[SENDERS][PER_SENDER];
     AtomicInteger published = new AtomicInteger(); // how many of sent[0] the withdrawer may read
     AtomicInteger finished = new AtomicInteger(); // senders and withdrawer done, each then wakes
