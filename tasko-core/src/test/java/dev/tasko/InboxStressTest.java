@@ -15,7 +15,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 /**
  * Threads send to one inbox while the taker sleeps whenever the inbox looks empty, as the loop's
  * driver does: one sender in lockstep with the taker, so that each wake-up is the only one; then
- * four senders while a fifth thread takes commands back. Afterwards every entry was taken once or
+ * four senders while a fifth thread takes commands back; and a thread that asks whether the inbox
+ * is empty while the taker moves through it. Afterwards every entry was taken once or
  * withdrawn, each sender's entries were taken in the order sent, and no wake-up was lost (a lost
  * one leaves the taker asleep until the timeout). Arrays of eight slots, so that senders append
  * one often. Real threads, so it is kept out of the fast suite:
@@ -68,6 +69,43 @@ class InboxStressTest {
     }
     sender.join();
 
+    assertThat(inbox.isEmpty()).isTrue();
+  }
+
+  /**
+   * A thread asks whether the inbox is empty while the taker moves from array to array: it may
+   * answer true only once the taker has begun to take the last entry. A stale read of where the
+   * taker is (the array, or the slot in it) that skipped entries would answer true too soon.
+   */
+  @Test
+  void isEmpty_fromAnotherThreadWhileTaking_neverTrueWithAnEntryLeft() throws Exception {
+    int entries = 400_000;
+    Inbox inbox = new Inbox(8);
+    for (int i = 0; i < entries; i++) {
+      inbox.send(new Command(0, i));
+    }
+    AtomicInteger started = new AtomicInteger(); // entries the taker has begun to take
+    AtomicInteger tooSoon = new AtomicInteger(-1);
+    Thread reader = Thread.ofPlatform().start(() -> {
+      while (started.get() < entries) {
+        if (inbox.isEmpty()) {
+          // Seeing the last slot taken, it sees everything the taker did before taking it.
+          int s = started.get();
+          if (s < entries) {
+            tooSoon.compareAndSet(-1, s);
+          }
+          return;
+        }
+      }
+    });
+    for (int i = 0; i < entries; i++) {
+      started.set(i + 1);
+      assertThat(((Command) inbox.poll()).seq()).isEqualTo(i);
+    }
+    reader.join();
+
+    assertThat(tooSoon.get()).as("isEmpty() true when only this many were begun")
+        .isEqualTo(-1);
     assertThat(inbox.isEmpty()).isTrue();
   }
 
