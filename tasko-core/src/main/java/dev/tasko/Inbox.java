@@ -22,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  * order they were made, rather than one node each. A garbage collector copies a chain of a million
  * nodes one after another, since each is found only through the one before it; a chain of arrays
  * gives each of its threads a thousand entries to copy at every step. (Event loops that take work
- * from other threads, such as Netty's, queue it in chained arrays for the same reasons.) Each array
+ * from other threads, such as Netty's, also queue it in chained arrays.) Each array
  * stays far below the size at which a region-based collector (G1) allocates an object as
  * "humongous", which can start a marking cycle at once.
  *
@@ -44,13 +44,13 @@ import java.util.concurrent.locks.LockSupport;
 final class Inbox {
   /** Slots per array: 4 KB or so with compressed references, 8 KB without. */
   static final int SEGMENT_SLOTS = 1024;
-  private static final VarHandle TAIL;
   /** Left in a slot whose entry the loop has taken. */
   private static final Object TAKEN = new Object();
   /** Left in a slot whose command was taken back before the loop ran it. */
   private static final Object WITHDRAWN = new Object();
   private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
   private static final VarHandle NEXT;
+  private static final VarHandle TAIL;
 
   static {
     try {
