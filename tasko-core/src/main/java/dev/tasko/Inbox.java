@@ -114,10 +114,20 @@ final class Inbox {
     wake();
   }
 
-  /** Queues the new task {@code t} for the next pass and wakes a sleeping driver. Any thread. */
-  void sendTask(Task<?> t) {
+  /**
+   * Queues {@code command} for the next pass without waking the driver: the caller wakes it. If it
+   * throws, nothing was queued. Any thread.
+   */
+  void queue(Runnable command) {
+    add(command);
+  }
+
+  /**
+   * Queues the new task {@code t} for the next pass without waking the driver: the caller wakes it.
+   * If it throws, nothing was queued. Any thread.
+   */
+  void queueTask(Task<?> t) {
     add(t);
-    wake();
   }
 
   /** Puts {@code entry} in the first empty slot. If it throws, nothing was added. */

@@ -472,22 +472,26 @@ public final class Loop {
         inboxTaskTakenIn();
       }
     };
-    countedIntoInbox(() -> shutdownControl.submit(refusal, command));
+    countedIntoInbox(() -> shutdownControl.queue(refusal, command));
   }
 
   /**
-   * Runs {@code send}, which puts a new task or schedule in the inbox, with it counted in {@link
-   * #taskCount()} from now until the loop calls {@link #inboxTaskTakenIn()}. If {@code send} throws
-   * (refused: the loop is shut down), it is not counted.
+   * Runs {@code queue}, which puts a new task or schedule in the inbox without waking the loop,
+   * with it counted in {@link #taskCount()} from now until the loop calls {@link
+   * #inboxTaskTakenIn()}; then wakes the loop. If {@code queue} throws, it queued nothing (refused
+   * because the loop is shut down, or out of memory or stack before the inbox took the entry), and
+   * it is not counted. The wake-up comes after, outside: should it throw (a stack overflow), the
+   * entry is in the inbox and stays counted.
    */
-  private void countedIntoInbox(Runnable send) {
+  private void countedIntoInbox(Runnable queue) {
     inboxTasks.incrementAndGet();
     try {
-      send.run();
-    } catch (RuntimeException e) {
-      inboxTasks.decrementAndGet(); // refused: it never reached the inbox
+      queue.run();
+    } catch (Throwable e) {
+      inboxTasks.decrementAndGet(); // it never reached the inbox
       throw e;
     }
+    runner.wake();
   }
 
   /** A task or schedule counted by {@link #countedIntoInbox} has been taken in. On the loop. */
@@ -519,7 +523,7 @@ public final class Loop {
       // before run() keeps them all there until the first pass, and the collector copies
       // whatever they keep alive meanwhile (a command and its counting wrapper would be two
       // objects more per task).
-      countedIntoInbox(() -> shutdownControl.submitTask(NO_NEW_TASK, t));
+      countedIntoInbox(() -> shutdownControl.queueTask(NO_NEW_TASK, t));
     } else {
       addFromOutside(NO_NEW_TASK, () -> runner.enqueue(t, startAt));
     }

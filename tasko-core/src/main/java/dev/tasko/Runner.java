@@ -970,12 +970,18 @@ final class Runner {
     inbox.send(command);
   }
 
+  /** Like {@link #submit}, without waking the loop (see {@link Inbox#queue}). Any thread. */
+  void queue(Runnable command) {
+    inbox.queue(command);
+  }
+
   /**
    * Takes {@code t}, a new task added from another thread, in at the start of the next pass, as
-   * {@code enqueue(t, START_NOW)}; wakes the loop if idle. Any thread.
+   * {@code enqueue(t, START_NOW)}; does not wake the loop (see {@link Inbox#queueTask}). Any
+   * thread.
    */
-  void submitTask(Task<?> t) {
-    inbox.sendTask(t);
+  void queueTask(Task<?> t) {
+    inbox.queueTask(t);
   }
 
   /** Wakes the driver if it sleeps: for stop(), or a manual ticker's advance(). Any thread. */

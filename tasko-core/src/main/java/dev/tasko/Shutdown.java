@@ -42,15 +42,24 @@ final class Shutdown {
    * down. Under the lock, so that shutdown() either refuses it or finds it in the inbox, where its
    * cancel-everything command comes after it: no task slips past a shutdown unstarted forever.
    */
-  synchronized void submit(String what, Runnable command) {
-    checkOpen(what);
-    loop.runner.submit(command);
+  void submit(String what, Runnable command) {
+    queue(what, command);
+    loop.runner.wake();
   }
 
-  /** Like {@link #submit}, for a new task to start at the loop's next pass. */
-  synchronized void submitTask(String what, Task<?> task) {
+  /**
+   * Like {@link #submit}, without waking the loop: for a caller that counts the work in once it
+   * is queued, then wakes the loop. If it throws, nothing was queued.
+   */
+  synchronized void queue(String what, Runnable command) {
     checkOpen(what);
-    loop.runner.submitTask(task);
+    loop.runner.queue(command);
+  }
+
+  /** Like {@link #queue}, for a new task to start at the loop's next pass. */
+  synchronized void queueTask(String what, Task<?> task) {
+    checkOpen(what);
+    loop.runner.queueTask(task);
   }
 
   synchronized void register(AutoCloseable resource) {

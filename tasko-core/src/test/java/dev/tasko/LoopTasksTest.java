@@ -135,4 +135,86 @@ class LoopTasksTest {
     driver.join();
     assertThat(realTime.tasks()).isEmpty();
   }
+
+  @Test
+  void addTask_fromAnotherThreadStackOverflowAtEveryDepth_countsOnlyWhatWasQueued()
+      throws Exception {
+    // A task added from another thread is counted in taskCount() before it reaches the inbox. A
+    // stack overflow on the way there (before the inbox takes it) used to leave it counted for
+    // good; one in the wake-up after it must leave it counted. In a JVM that only interprets,
+    // frames have the same size on every run, so trying every depth near the end of the stack
+    // makes the overflow strike at each call in turn.
+    String out = ChildJvm.run(List.of("-Xint"), OverflowingAdds.class);
+
+    assertThat(out).as(out).contains("miscounted: 0");
+    assertThat(out).as(out).doesNotContain("overflows inside: 0,"); // the control
+  }
+
+  /**
+   * On a thread with a small stack, adds a task to a loop that is not running, at every depth
+   * near the end of the stack; then checks that {@code taskCount()} counted it exactly when the
+   * loop then runs it, and that the count is back to 0 once the loop has run.
+   */
+  static final class OverflowingAdds {
+    private static boolean reached;
+
+    public static void main(String[] args) throws Exception {
+      int[] counts = new int[2];
+      Thread t = new Thread(null, () -> run(counts), "small-stack", 256 * 1024);
+      t.start();
+      t.join();
+      System.out.println("overflows inside: " + counts[0] + ", miscounted: " + counts[1]);
+    }
+
+    private static void run(int[] counts) {
+      int low = 0; // the add is reached at this depth
+      int high = 1 << 16; // it is not
+      while (high - low > 1) {
+        int mid = (low + high) >>> 1;
+        if (at(mid, () -> {}) != NOT_REACHED) {
+          low = mid;
+        } else {
+          high = mid;
+        }
+      }
+      for (int depth = low - 200; depth <= low; depth++) {
+        Loop loop = Loop.builder().virtualTime().noStallWarning().build();
+        int[] ran = new int[1];
+        if (at(depth, () -> loop.addTask(() -> ran[0]++)) == OVERFLOWED_INSIDE) {
+          counts[0]++;
+        }
+        int counted = loop.taskCount();
+        loop.run();
+        if (counted != ran[0] || loop.taskCount() != 0) {
+          counts[1]++;
+          System.out.println("depth " + depth + ": counted " + counted + ", ran " + ran[0]
+              + ", left " + loop.taskCount());
+        }
+      }
+    }
+
+    private static final int NOT_REACHED = 0;
+    private static final int DONE = 1;
+    private static final int OVERFLOWED_INSIDE = 2;
+
+    /** Runs {@code op} {@code depth} frames down; returns whether it was reached, and ended. */
+    private static int at(int depth, Runnable op) {
+      reached = false;
+      try {
+        recurse(depth, op);
+        return DONE;
+      } catch (StackOverflowError e) {
+        return reached ? OVERFLOWED_INSIDE : NOT_REACHED;
+      }
+    }
+
+    private static void recurse(int depth, Runnable op) {
+      if (depth > 0) {
+        recurse(depth - 1, op);
+        return;
+      }
+      reached = true;
+      op.run();
+    }
+  }
 }
