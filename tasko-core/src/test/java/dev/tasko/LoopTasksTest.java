@@ -156,31 +156,19 @@ class LoopTasksTest {
    * loop then runs it, and that the count is back to 0 once the loop has run.
    */
   static final class OverflowingAdds {
-    private static boolean reached;
-
     public static void main(String[] args) throws Exception {
       int[] counts = new int[2];
-      Thread t = new Thread(null, () -> run(counts), "small-stack", 256 * 1024);
-      t.start();
-      t.join();
+      StackEdge.onSmallStack(() -> run(counts));
       System.out.println("overflows inside: " + counts[0] + ", miscounted: " + counts[1]);
     }
 
     private static void run(int[] counts) {
-      int low = 0; // the add is reached at this depth
-      int high = 1 << 16; // it is not
-      while (high - low > 1) {
-        int mid = (low + high) >>> 1;
-        if (at(mid, () -> {}) != NOT_REACHED) {
-          low = mid;
-        } else {
-          high = mid;
-        }
-      }
+      int low = StackEdge.deepestReachable();
       for (int depth = low - 200; depth <= low; depth++) {
         Loop loop = Loop.builder().virtualTime().noStallWarning().build();
         int[] ran = new int[1];
-        if (at(depth, () -> loop.addTask(() -> ran[0]++)) == OVERFLOWED_INSIDE) {
+        if (StackEdge.at(depth, () -> loop.addTask(() -> ran[0]++))
+            == StackEdge.OVERFLOWED_INSIDE) {
           counts[0]++;
         }
         int counted = loop.taskCount();
@@ -191,30 +179,6 @@ class LoopTasksTest {
               + ", left " + loop.taskCount());
         }
       }
-    }
-
-    private static final int NOT_REACHED = 0;
-    private static final int DONE = 1;
-    private static final int OVERFLOWED_INSIDE = 2;
-
-    /** Runs {@code op} {@code depth} frames down; returns whether it was reached, and ended. */
-    private static int at(int depth, Runnable op) {
-      reached = false;
-      try {
-        recurse(depth, op);
-        return DONE;
-      } catch (StackOverflowError e) {
-        return reached ? OVERFLOWED_INSIDE : NOT_REACHED;
-      }
-    }
-
-    private static void recurse(int depth, Runnable op) {
-      if (depth > 0) {
-        recurse(depth - 1, op);
-        return;
-      }
-      reached = true;
-      op.run();
     }
   }
 }

@@ -185,27 +185,14 @@ class TimersTest {
       long deadline; // the test's copy: the queue keeps it in its own array
     }
 
-    private static boolean reached;
-
     public static void main(String[] args) throws Exception {
       int[] counts = new int[2];
-      Thread t = new Thread(null, () -> run(counts), "small-stack", 256 * 1024);
-      t.start();
-      t.join();
+      StackEdge.onSmallStack(() -> run(counts));
       System.out.println("overflows inside: " + counts[0] + ", broken heaps: " + counts[1]);
     }
 
     private static void run(int[] counts) {
-      int low = 0; // the operation is reached at this depth
-      int high = 1 << 16; // it is not
-      while (high - low > 1) {
-        int mid = (low + high) >>> 1;
-        if (at(mid, () -> {}) != NOT_REACHED) {
-          low = mid;
-        } else {
-          high = mid;
-        }
-      }
+      int low = StackEdge.deepestReachable();
       for (int depth = low - 150; depth <= low; depth++) {
         // Ops 0-2 on a small heap; 3-4 remove or poll on a heap whose arrays that removal halves.
         for (int op = 0; op < 5; op++) {
@@ -233,14 +220,14 @@ class TimersTest {
             }
           }
           int which = op;
-          int outcome = at(depth, () -> {
+          int outcome = StackEdge.at(depth, () -> {
             switch (which) {
               case 0 -> timers.add(extra, extra.deadline);
               case 1, 3 -> timers.remove(entries[7]);
               default -> timers.pollDue(Long.MAX_VALUE);
             }
           });
-          if (outcome == OVERFLOWED_INSIDE) {
+          if (outcome == StackEdge.OVERFLOWED_INSIDE) {
             counts[0]++; // and the heap must be as it was: the caller got an error, not a timer
           } else {
             switch (which) {
@@ -255,30 +242,6 @@ class TimersTest {
           }
         }
       }
-    }
-
-    private static final int NOT_REACHED = 0;
-    private static final int DONE = 1;
-    private static final int OVERFLOWED_INSIDE = 2;
-
-    /** Runs {@code op} {@code depth} frames down; returns whether it was reached, and ended. */
-    private static int at(int depth, Runnable op) {
-      reached = false;
-      try {
-        recurse(depth, op);
-        return DONE;
-      } catch (StackOverflowError e) {
-        return reached ? OVERFLOWED_INSIDE : NOT_REACHED;
-      }
-    }
-
-    private static void recurse(int depth, Runnable op) {
-      if (depth > 0) {
-        recurse(depth - 1, op);
-        return;
-      }
-      reached = true;
-      op.run();
     }
 
     private static boolean drainsTo(Timers timers, Set<TimerEntry> expected) {
