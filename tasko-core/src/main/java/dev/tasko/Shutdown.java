@@ -39,8 +39,9 @@ final class Shutdown {
 
   /**
    * Sends {@code command} (new work) to the loop from a thread outside it, unless the loop is shut
-   * down. Under the lock, so that shutdown() either refuses it or finds it in the inbox, where its
-   * cancel-everything command comes after it: no task slips past a shutdown unstarted forever.
+   * down, then wakes the loop. Queued under the lock, so that shutdown() either refuses it or finds
+   * it in the inbox, where its cancel-everything command comes after it: no task slips past a
+   * shutdown unstarted forever.
    */
   void submit(String what, Runnable command) {
     queue(what, command);
