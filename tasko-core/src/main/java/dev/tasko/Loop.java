@@ -481,7 +481,8 @@ public final class Loop {
    * #inboxTaskTakenIn()}; then wakes the loop. If {@code queue} throws, it queued nothing (refused
    * because the loop is shut down, or out of memory or stack before the inbox took the entry), and
    * it is not counted. The wake-up comes after, outside: should it throw (a stack overflow), the
-   * entry is in the inbox and stays counted.
+   * entry is in the inbox and stays counted until the loop takes it in at a later pass (an idle
+   * loop that waits for nothing but the inbox waits for another wake-up).
    */
   private void countedIntoInbox(Runnable queue) {
     inboxTasks.incrementAndGet();

@@ -984,7 +984,10 @@ final class Runner {
     inbox.queueTask(t);
   }
 
-  /** Wakes the driver if it sleeps: for stop(), or a manual ticker's advance(). Any thread. */
+  /**
+   * Wakes the driver if it sleeps: for stop(), a manual ticker's advance(), or work queued without
+   * a wake-up (see {@link #queue}). Any thread.
+   */
   void wake() {
     inbox.wake();
   }

@@ -49,8 +49,9 @@ final class Shutdown {
   }
 
   /**
-   * Like {@link #submit}, without waking the loop: for a caller that counts the work in once it
-   * is queued, then wakes the loop. If it throws, nothing was queued.
+   * Like {@link #submit}, without waking the loop: for a caller that counts the work in before it
+   * is queued, takes the count back if this throws (then nothing was queued), and wakes the loop
+   * after.
    */
   synchronized void queue(String what, Runnable command) {
     checkOpen(what);
