@@ -66,8 +66,9 @@ final class Inbox {
   private static final class Segment {
     /**
      * Each null (empty), an entry ({@link Runnable} command or {@link Task} to take in),
-     * {@link #TAKEN} or {@link #WITHDRAWN}. Read and written only through {@link #SLOT}, except
-     * slot 0 of a new array, written before the array is published.
+     * {@link #TAKEN} or {@link #WITHDRAWN}. Changed only through {@link #SLOT}, except slot 0 of a
+     * new array, written before the array is published; read plainly by {@link #poll} and
+     * {@link #isEmpty} (see {@link #added}).
      */
     final Object[] slots;
     /** Where senders start looking for an empty slot: every slot before it is filled. Racy. */
@@ -96,6 +97,14 @@ final class Inbox {
   private volatile Segment tail;
   /** The driving thread while it sleeps and must be woken for an entry; else null. */
   private volatile Thread sleeper;
+  /**
+   * Written after every add, and read before {@link #isEmpty} looks at any slot: every add whose
+   * write comes before that read is then seen by plain reads of the slots, and the loop's idle
+   * path, which asks several times per wake-up, runs no VarHandle call on an empty inbox (in code
+   * the JIT has not compiled yet, such a call costs several times a field read). The value says
+   * nothing.
+   */
+  private volatile boolean added;
 
   Inbox() {
     this(SEGMENT_SLOTS);
@@ -140,7 +149,8 @@ final class Inbox {
         // one seen empty may have been filled since, which the compare-and-set finds out. An
         // acquire read, so that a send that follows one seen filled is ordered after that one.
         if (SLOT.getAcquire(slots, i) == null && SLOT.compareAndSet(slots, i, null, entry)) {
-          s.filled = i + 1; // a plain store: no call between the add and the return
+          s.filled = i + 1; // stores only: no call between the add and the return
+          added = true;
           return;
         }
       }
@@ -150,6 +160,7 @@ final class Inbox {
         fresh.slots[0] = entry;
         fresh.filled = 1;
         if (NEXT.compareAndSet(s, null, fresh)) { // publishes the entry with the array
+          added = true;
           return;
         }
         next = s.next;
@@ -203,7 +214,10 @@ final class Inbox {
         i = 0;
         continue;
       }
-      Object entry = SLOT.getAcquire(s.slots, i);
+      // A plain read: an entry it misses is taken at the next pass (a sender wakes the loop after
+      // it adds, and isEmpty() reads in order); one it sees is taken by the compare-and-set, which
+      // also makes what the sender wrote before adding it visible here.
+      Object entry = s.slots[i];
       if (entry == null) {
         return null;
       }
@@ -222,11 +236,12 @@ final class Inbox {
    * it returns, as any answer is.
    */
   boolean isEmpty() {
+    boolean ordered = added; // see there: the plain reads below see every add written before it
     Segment s = head;
     int i = s.taken;
     for (;;) {
       for (; i < s.slots.length; i++) {
-        Object entry = SLOT.getVolatile(s.slots, i);
+        Object entry = s.slots[i];
         if (entry == null) {
           return true;
         }
