@@ -98,11 +98,11 @@ final class Inbox {
   /** The driving thread while it sleeps and must be woken for an entry; else null. */
   private volatile Thread sleeper;
   /**
-   * Written after every add, and read before {@link #isEmpty} looks at any slot: every add whose
-   * write comes before that read is then seen by plain reads of the slots, and the loop's idle
-   * path, which asks several times per wake-up, runs no VarHandle call on an empty inbox (in code
-   * the JIT has not compiled yet, such a call costs several times a field read). The value says
-   * nothing.
+   * Written after every add, and read before {@link #isEmpty} and {@link #poll} look at any slot:
+   * every add whose write comes before that read is then seen by plain reads of the slots, and
+   * the loop's idle path, which asks several times per wake-up, runs no VarHandle call on an
+   * empty inbox (in code the JIT has not compiled yet, such a call costs several times a field
+   * read). False only until the first add.
    */
   private volatile boolean added;
 
@@ -201,6 +201,9 @@ final class Inbox {
    * The next entry, a {@link Runnable} command or a {@link Task} to take in, or null. On the loop.
    */
   Object poll() {
+    if (!added) { // as in isEmpty(): read before the slots, so that no add stays unseen for long
+      return null;
+    }
     Segment s = head;
     int i = s.taken;
     for (;;) {
@@ -236,7 +239,9 @@ final class Inbox {
    * it returns, as any answer is.
    */
   boolean isEmpty() {
-    boolean ordered = added; // see there: the plain reads below see every add written before it
+    if (!added) { // read first: the plain reads below see every add whose write of it came before
+      return true; // nothing was ever added
+    }
     Segment s = head;
     int i = s.taken;
     for (;;) {
