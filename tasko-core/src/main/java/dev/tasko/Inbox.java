@@ -86,7 +86,6 @@ final class Inbox {
     }
   }
 
-  private final int segmentSlots;
   /** The array the loop takes from. Written by the loop only. */
   private volatile Segment head;
   /**
@@ -112,7 +111,6 @@ final class Inbox {
 
   /** An inbox whose arrays have {@code segmentSlots} slots: small ones, for tests. */
   Inbox(int segmentSlots) {
-    this.segmentSlots = segmentSlots;
     head = new Segment(segmentSlots);
     tail = head;
   }
@@ -156,7 +154,7 @@ final class Inbox {
       }
       Segment next = s.next;
       if (next == null) {
-        Segment fresh = new Segment(segmentSlots);
+        Segment fresh = new Segment(slots.length); // every array as long as the first
         fresh.slots[0] = entry;
         fresh.filled = 1;
         if (NEXT.compareAndSet(s, null, fresh)) { // publishes the entry with the array
