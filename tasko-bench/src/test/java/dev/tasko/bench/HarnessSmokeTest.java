@@ -188,7 +188,13 @@ class HarnessSmokeTest {
     assertThat(tid).as("the probe's own reading lists it").isPositive();
     assertThat(Measure.THREAD_NAMES).containsKey(tid);
 
-    Measure.threadTimes(); // the probe has ended: Linux may give its id to a new thread
+    // join() returns once the Java thread has ended, which is before its native thread exits and
+    // leaves /proc; reading before that would still, rightly, list it.
+    Path entry = Path.of("/proc/self/task/" + tid);
+    while (Files.exists(entry)) {
+      Thread.onSpinWait();
+    }
+    Measure.threadTimes(); // the probe has exited: Linux may give its id to a new thread
 
     assertThat(Measure.THREAD_NAMES).doesNotContainKey(tid);
   }
