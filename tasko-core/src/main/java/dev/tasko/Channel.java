@@ -275,12 +275,12 @@ public final class Channel<T> implements Iterable<T> {
   }
 
   /**
-   * Like {@link #take()}, but gives up after {@code timeout}.
+   * Like {@link #take()}, but gives up after {@code timeout}. A timeout too long for a long of
+   * nanoseconds (over 292 years) counts as the longest that fits.
    *
    * @return the oldest element, or null if the timeout passed first
    * @throws NullPointerException if {@code timeout} is null
-   * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
-   *     nanoseconds
+   * @throws IllegalArgumentException if {@code timeout} is negative
    * @throws ChannelClosedException if the channel is closed and every element has been taken
    * @throws IllegalStateException if not called from a task of a running loop, or
    *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
@@ -288,7 +288,7 @@ public final class Channel<T> implements Iterable<T> {
    *     or while it waits; no element is lost
    */
   public T poll(Duration timeout) {
-    long nanos = Durations.nonNegativeNanos(timeout, "timeout");
+    long nanos = Durations.waitNanos(timeout, "timeout");
     return take0(DrivenLoops.requireCurrentTask("poll"), nanos);
   }
 

@@ -2,6 +2,7 @@ package dev.tasko;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Checks and conversions for the durations of the public API. Messages name the parameter
@@ -18,6 +19,20 @@ final class Durations {
     } catch (ArithmeticException e) {
       throw new IllegalArgumentException(name + " does not fit in a long of nanoseconds: " + d, e);
     }
+  }
+
+  /**
+   * A wait or a timeout in nanoseconds: rejects null and negative durations ({@code "timeout < 0:
+   * PT-1S"}); one too long for a long of nanoseconds (over 292 years) is taken as the longest that
+   * fits, as {@link Thread#sleep(Duration)} takes it. A deadline that far away is never reached on
+   * the system clock; virtual time jumps to it once no earlier deadline is left.
+   */
+  public static long waitNanos(Duration d, String name) {
+    Objects.requireNonNull(d, () -> name + " == null");
+    if (d.isNegative()) {
+      throw new IllegalArgumentException(name + " < 0: " + d);
+    }
+    return TimeUnit.NANOSECONDS.convert(d); // saturates at Long.MAX_VALUE
   }
 
   /** Like {@link #toNanos} but also rejects negative durations: {@code "delay < 0: PT-1S"}. */

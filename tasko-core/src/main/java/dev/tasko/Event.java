@@ -111,19 +111,19 @@ public final class Event {
   }
 
   /**
-   * Like {@link #await()}, but gives up after {@code timeout}.
+   * Like {@link #await()}, but gives up after {@code timeout}. A timeout too long for a long of
+   * nanoseconds (over 292 years) counts as the longest that fits.
    *
    * @return true if the event is set, false if the timeout passed first
    * @throws NullPointerException if {@code timeout} is null
-   * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
-   *     nanoseconds
+   * @throws IllegalArgumentException if {@code timeout} is negative
    * @throws IllegalStateException if not called from a task of a running loop, or
    *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
    *     or while it waits
    */
   public boolean await(Duration timeout) {
-    long nanos = Durations.nonNegativeNanos(timeout, "timeout");
+    long nanos = Durations.waitNanos(timeout, "timeout");
     Task<?> self = DrivenLoops.requireCurrentTask("await");
     Traps.checkCancelled(self);
     Suspension s;

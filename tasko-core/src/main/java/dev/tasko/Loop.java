@@ -288,12 +288,12 @@ public final class Loop {
 
   /**
    * Adds a task that starts once, after {@code delay}. The start time is fixed now, when this is
-   * called, not when the loop gets to it. A zero delay starts it at the next pass's timer phase.
-   * May be called from any thread.
+   * called, not when the loop gets to it. A zero delay starts it at the next pass's timer phase;
+   * one too long for a long of nanoseconds (over 292 years) counts as the longest that fits. May be
+   * called from any thread.
    *
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code delay} is negative or overflows a long of
-   *     nanoseconds
+   * @throws IllegalArgumentException if {@code delay} is negative
    */
   public Task<Void> runLater(Duration delay, TaskBody body) {
     return runLater0(null, delay, body);
@@ -305,7 +305,7 @@ public final class Loop {
   }
 
   private Task<Void> runLater0(String name, Duration delay, TaskBody body) {
-    long nanos = Durations.nonNegativeNanos(delay, "delay");
+    long nanos = Durations.waitNanos(delay, "delay");
     return spawn(name, requireBody(body), Durations.saturatedAdd(runner.ticker.read(), nanos));
   }
 

@@ -31,14 +31,14 @@ public final class ManualTicker implements Ticker {
   }
 
   /**
-   * Moves the time forward.
+   * Moves the time forward. The time stops at {@code Long.MAX_VALUE} nanoseconds (about 292 years)
+   * instead of wrapping around to a time before zero.
    *
    * @throws NullPointerException if {@code duration} is null
-   * @throws IllegalArgumentException if {@code duration} is negative or does not fit in a long of
-   *     nanoseconds
+   * @throws IllegalArgumentException if {@code duration} is negative
    */
   public void advance(Duration duration) {
-    nanos.getAndAdd(Durations.nonNegativeNanos(duration, "duration"));
+    nanos.accumulateAndGet(Durations.waitNanos(duration, "duration"), Durations::saturatedAdd);
     waiters.forEach(Runnable::run);
   }
 

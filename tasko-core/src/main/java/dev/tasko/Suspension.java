@@ -81,18 +81,18 @@ public final class Suspension {
   /**
    * Like {@link #await()}, but gives up after {@code timeout}: suspends the calling task until
    * {@link #resume()} is called or the timeout passes, whichever comes first. A timed-out
-   * suspension is finished: a later {@code resume()} returns false and does nothing.
+   * suspension is finished: a later {@code resume()} returns false and does nothing. A timeout too
+   * long for a long of nanoseconds (over 292 years) counts as the longest that fits.
    *
    * @return true if resumed, false if the timeout passed first
    * @throws NullPointerException if {@code timeout} is null
-   * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
-   *     nanoseconds
+   * @throws IllegalArgumentException if {@code timeout} is negative
    * @throws IllegalStateException if the caller is not the task that created this suspension, or
    *     if this suspension was awaited before, even if that wait timed out (it is one-shot)
    * @throws CancellationException if the task is cancelled before or while it waits
    */
   public boolean await(Duration timeout) {
-    long nanos = Durations.nonNegativeNanos(timeout, "timeout");
+    long nanos = Durations.waitNanos(timeout, "timeout");
     checkCaller("await");
     return Traps.await(this, nanos);
   }

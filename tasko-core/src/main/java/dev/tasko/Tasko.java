@@ -33,17 +33,18 @@ public final class Tasko {
   /**
    * Suspends the calling task for {@code duration}; other tasks run meanwhile. It becomes ready
    * once the loop's ticker has passed now + {@code duration}. {@code Duration.ZERO} is the same as
-   * {@link #yieldNow()}.
+   * {@link #yieldNow()}. A duration too long for a long of nanoseconds (over 292 years, such as
+   * {@code ChronoUnit.FOREVER.getDuration()}) sleeps for the longest one that fits, as
+   * {@link Thread#sleep(Duration)} does: until cancelled, in practice.
    *
    * @throws NullPointerException if {@code duration} is null
-   * @throws IllegalArgumentException if {@code duration} is negative or overflows a long of
-   *     nanoseconds
+   * @throws IllegalArgumentException if {@code duration} is negative
    * @throws IllegalStateException if not called from a task of a running loop, or
    *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    * @throws CancellationException if the task is cancelled before or while it sleeps
    */
   public static void sleep(Duration duration) {
-    long nanos = Durations.nonNegativeNanos(duration, "duration");
+    long nanos = Durations.waitNanos(duration, "duration");
     Task<?> self = DrivenLoops.requireCurrentTask("sleep");
     if (nanos == 0) {
       Traps.yieldNow(self);
@@ -108,7 +109,8 @@ public final class Tasko {
    * If the body catches the timeout's exception and returns anyway, {@code withTimeout} returns its
    * value. The timeout is a timer of its own, separate from the task's sleeps; it is removed when
    * {@code withTimeout} returns or throws, so a body that finishes in time leaves nothing behind.
-   * {@code Duration.ZERO} expires at the body's first suspension point.
+   * {@code Duration.ZERO} expires at the body's first suspension point. A timeout too long for a
+   * long of nanoseconds (over 292 years) counts as the longest that fits.
    *
    * @return what {@code body} returned
    * @throws TimeoutException if {@code timeout} passed before {@code body} returned
@@ -116,13 +118,12 @@ public final class Tasko {
    * @throws TaskFailedException wrapping a checked exception thrown by {@code body}; unchecked ones
    *     pass through unchanged
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
-   *     nanoseconds
+   * @throws IllegalArgumentException if {@code timeout} is negative
    * @throws IllegalStateException if not called from a task of a running loop, or
    *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    */
   public static <T> T withTimeout(Duration timeout, Callable<T> body) {
-    long nanos = Durations.nonNegativeNanos(timeout, "timeout");
+    long nanos = Durations.waitNanos(timeout, "timeout");
     java.util.Objects.requireNonNull(body, "body == null");
     Task<?> self = DrivenLoops.requireCurrentTask("withTimeout");
     TimeoutScope scope = new TimeoutScope(self, timeout);
@@ -159,8 +160,7 @@ public final class Tasko {
    * @throws CancellationException if the task is cancelled, or an enclosing timeout passed
    * @throws TaskFailedException wrapping a checked exception thrown by {@code body}
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code timeout} is negative or overflows a long of
-   *     nanoseconds
+   * @throws IllegalArgumentException if {@code timeout} is negative
    * @throws IllegalStateException if not called from a task of a running loop, or
    *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -464,5 +465,16 @@ class ChannelTest {
     loop.run();
     log.assertTaken("checked");
     assertThat(ch.dropped()).isZero();
+  }
+
+  @Test
+  void poll_timeoutLongerThanALongOfNanoseconds_waitsForTheElement() {
+    Channel<String> ch = Channel.create(1);
+    loop.addTask(() -> log.add("took " + ch.poll(ChronoUnit.FOREVER.getDuration())));
+    loop.runLater(Duration.ofDays(365L * 200), () -> ch.put("late"));
+
+    loop.run();
+
+    log.assertTaken("took late");
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import org.junit.jupiter.api.Test;
 
 class DurationsTest {
@@ -20,5 +21,27 @@ class DurationsTest {
     assertThatThrownBy(() -> Durations.positiveNanos(Duration.ofDays(400L * 365), "interval"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("interval does not fit in a long of nanoseconds: PT3504000H");
+  }
+
+  @Test
+  void waitNanos_longerThanALong_takenAsTheLongest() {
+    assertThat(Durations.waitNanos(Duration.ofDays(400L * 365), "timeout"))
+        .isEqualTo(Long.MAX_VALUE);
+    assertThat(Durations.waitNanos(ChronoUnit.FOREVER.getDuration(), "timeout"))
+        .isEqualTo(Long.MAX_VALUE);
+    assertThat(Durations.waitNanos(Duration.ofNanos(Long.MAX_VALUE), "timeout"))
+        .isEqualTo(Long.MAX_VALUE);
+    assertThat(Durations.waitNanos(Duration.ofMillis(3), "timeout")).isEqualTo(3_000_000);
+  }
+
+  @Test
+  void waitNanos_negativeOrNull_rejectedWithValue() {
+    assertThatThrownBy(() -> Durations.waitNanos(Duration.ofSeconds(-1), "timeout"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("timeout < 0: PT-1S");
+    assertThatThrownBy(() -> Durations.waitNanos(ChronoUnit.FOREVER.getDuration().negated(),
+        "timeout")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("timeout < 0: PT-");
+    assertThatThrownBy(() -> Durations.waitNanos(null, "timeout"))
+        .isInstanceOf(NullPointerException.class).hasMessage("timeout == null");
   }
 }

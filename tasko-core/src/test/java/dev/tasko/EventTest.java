@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.Test;
 
@@ -184,5 +185,16 @@ class EventTest {
     });
     loop.run();
     log.assertTaken("checked");
+  }
+
+  @Test
+  void await_timeoutLongerThanALongOfNanoseconds_waitsForTheSet() {
+    Event event = Event.create();
+    loop.addTask(() -> log.add("set: " + event.await(ChronoUnit.FOREVER.getDuration())));
+    loop.runLater(Duration.ofDays(365L * 200), event::set);
+
+    loop.run();
+
+    log.assertTaken("set: true");
   }
 }

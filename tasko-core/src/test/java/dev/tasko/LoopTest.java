@@ -324,9 +324,6 @@ class LoopTest {
         .isInstanceOf(NullPointerException.class).hasMessage("rate == null");
     assertThatThrownBy(() -> loop.schedule(Rate.hz(10), null))
         .isInstanceOf(NullPointerException.class).hasMessage("body == null");
-    assertThatThrownBy(() -> loop.runLater(Duration.ofDays(365L * 1000), () -> {}))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("delay does not fit"
-            + " in a long of nanoseconds");
     assertThatThrownBy(() -> loop.addTask((String) null, () -> {}))
         .isInstanceOf(NullPointerException.class).hasMessage("name == null");
 
@@ -445,5 +442,15 @@ class LoopTest {
     long b = Long.parseLong(second.name().substring("loop-".length()));
     assertThat(b).as("numbered in the order they are built").isGreaterThan(a);
     assertThat(Loop.builder().name("robot").build().name()).isEqualTo("robot");
+  }
+
+  @Test
+  void runLater_delayLongerThanALongOfNanoseconds_startsAtTheLastNanosecond() {
+    Loop virtual = Loop.builder().virtualTime().build();
+    virtual.runLater(Duration.ofDays(365L * 1000), () -> log.add("at " + virtual.nanoTime()));
+
+    virtual.run();
+
+    log.assertTaken("at " + Long.MAX_VALUE);
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Tag;
@@ -194,5 +195,20 @@ class SuspensionTest {
 
     interrupt.join();
     log.assertTaken("woken");
+  }
+
+  @Test
+  void await_timeoutLongerThanALongOfNanoseconds_waitsForTheResume() {
+    Loop virtual = Loop.builder().virtualTime().build();
+    Suspension[] s = new Suspension[1];
+    virtual.addTask(() -> {
+      s[0] = Tasko.suspend();
+      log.add("resumed: " + s[0].await(ChronoUnit.FOREVER.getDuration()));
+    });
+    virtual.runLater(Duration.ofDays(365L * 200), () -> s[0].resume());
+
+    virtual.run();
+
+    log.assertTaken("resumed: true");
   }
 }

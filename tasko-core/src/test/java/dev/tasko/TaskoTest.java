@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tasko.testsupport.EventLog;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -79,5 +81,26 @@ class TaskoTest {
         IdleStrategy.class, Tasko.class, TaskFailedException.class, DeadlockException.class)) {
       assertThat(Modifier.isFinal(c.getModifiers())).as(c.getName()).isTrue();
     }
+  }
+
+  @Test
+  void sleep_longerThanALongOfNanoseconds_sleepsUntilCancelled() {
+    Loop loop = Loop.builder().virtualTime().build();
+    EventLog log = new EventLog();
+    Task<Void> sleeper = loop.addTask(() -> {
+      try {
+        Tasko.sleep(ChronoUnit.FOREVER.getDuration());
+        log.add("woke");
+      } catch (CancellationException e) {
+        log.add("cancelled after " + Duration.ofNanos(loop.nanoTime()).toDays() + " days");
+        throw e;
+      }
+    });
+    loop.runLater(Duration.ofDays(365L * 200), sleeper::cancel);
+
+    loop.run();
+
+    log.assertTaken("cancelled after 73000 days");
+    assertThat(sleeper.state()).isEqualTo(Task.State.CANCELLED);
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.Test;
 
@@ -355,5 +356,17 @@ class TimeoutTest {
     assertThatThrownBy(() -> Tasko.withTimeout(Duration.ofSeconds(1), () -> 1))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("withTimeout() must be called from a task of a running loop");
+  }
+
+  @Test
+  void withTimeout_longerThanALongOfNanoseconds_neverPasses() {
+    loop.addTask(() -> log.add(Tasko.withTimeout(ChronoUnit.FOREVER.getDuration(), () -> {
+      Tasko.sleep(Duration.ofDays(365L * 200));
+      return "returned";
+    })));
+
+    loop.run();
+
+    log.assertTaken("returned");
   }
 }
