@@ -7,8 +7,10 @@ import dev.tasko.testsupport.EventLog;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class TaskoTest {
@@ -102,5 +104,36 @@ class TaskoTest {
 
     log.assertTaken("cancelled after 73000 days");
     assertThat(sleeper.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  @Tag("realtime")
+  void sleep_longerThanALongOfNanosecondsOnTheSystemClock_endsWhenCancelledFromAnotherThread()
+      throws Exception {
+    Loop real = Loop.create();
+    EventLog log = new EventLog();
+    CountDownLatch started = new CountDownLatch(1);
+    Task<Void> sleeper = real.addTask(() -> {
+      started.countDown();
+      try {
+        Tasko.sleep(ChronoUnit.FOREVER.getDuration());
+      } catch (CancellationException e) {
+        log.add("cancelled");
+        throw e;
+      }
+    });
+    Thread canceller = Thread.ofPlatform().start(() -> {
+      try {
+        started.await();
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+      sleeper.cancel();
+    });
+
+    real.run(); // idles until the last timer, at the end of time, or the cancel
+
+    canceller.join();
+    log.assertTaken("cancelled");
   }
 }
