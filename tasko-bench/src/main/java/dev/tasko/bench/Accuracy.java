@@ -378,7 +378,7 @@ final class Accuracy {
           }, 0, job.interval, TimeUnit.NANOSECONDS);
         }
         done.await();
-        ctx = Measure.contextSwitches(); // before the worker thread exits with its counts
+        ctx = Measure.contextSwitches(); // before the worker thread exits: its last switches
       } finally {
         executor.shutdownNow();
       }

@@ -32,39 +32,96 @@ final class Measure {
   }
 
   /**
+   * A sum over threads that only grows: each thread's counters as last read, by thread id, plus
+   * what the threads no longer listed had reached when last read. A sum over the live threads
+   * alone drops a thread's whole count when it exits, so that the difference of two readings
+   * could be less than what the process did between them, or negative. Linux may give an ended
+   * thread's id to a new thread: a count found lower than last read is a new thread's.
+   */
+  static final class GrowingSum {
+    private final Map<Long, long[]> last = new HashMap<>();
+    private final long[] departed;
+
+    GrowingSum(int counters) {
+      departed = new long[counters];
+    }
+
+    /** Takes in one reading of every live thread ({@code now}) and returns the sums. */
+    synchronized long[] sum(Map<Long, long[]> now) {
+      for (Map.Entry<Long, long[]> e : last.entrySet()) {
+        long[] was = e.getValue();
+        long[] is = now.get(e.getKey());
+        if (is == null || isLower(is, was)) { // ended, or its id now names a new thread
+          for (int i = 0; i < departed.length; i++) {
+            departed[i] += was[i];
+          }
+        }
+      }
+      last.clear();
+      last.putAll(now);
+      long[] total = departed.clone();
+      for (long[] counts : now.values()) {
+        for (int i = 0; i < total.length; i++) {
+          total[i] += counts[i];
+        }
+      }
+      return total;
+    }
+
+    private static boolean isLower(long[] is, long[] was) {
+      for (int i = 0; i < is.length; i++) {
+        if (is[i] < was[i]) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  private static final GrowingSum THREAD_CPU = new GrowingSum(1);
+  private static final GrowingSum SWITCHES = new GrowingSum(2);
+  private static final GrowingSum CARRIER_CPU = new GrowingSum(1);
+
+  /**
    * CPU time of the whole process in nanoseconds, summed from every native thread's
    * {@code /proc/self/task/<tid>/schedstat} (JVM-internal threads — GC, JIT, VM — included).
    * Precise to the nanosecond, where {@link #processCpuNanos()} moves in 10 ms clock ticks on
-   * Linux, too coarse for the idle workload; but a thread that exits between two readings loses its
-   * share. Falls back to {@link #processCpuNanos()} where {@code /proc} is missing.
+   * Linux, too coarse for the idle workload. A thread that has exited counts with its time as last
+   * read here (see {@link GrowingSum}), so a difference of two readings is never negative; what it
+   * ran after that reading is lost. Falls back to {@link #processCpuNanos()} where {@code /proc} is
+   * missing.
    */
   static long processCpuPreciseNanos() {
-    long[] sum = {0};
+    Map<Long, long[]> now = new HashMap<>();
     boolean read = eachThread(t -> {
       String s = Files.readString(t.resolve("schedstat"));
-      sum[0] += Long.parseLong(s.substring(0, s.indexOf(' ')));
+      now.put(Long.parseLong(t.getFileName().toString()),
+          new long[] {Long.parseLong(s.substring(0, s.indexOf(' ')))});
     });
-    return read ? sum[0] : processCpuNanos();
+    return read ? THREAD_CPU.sum(now)[0] : processCpuNanos();
   }
 
   /**
    * Context switches of the whole process so far: the voluntary ones (a thread blocked or parked:
    * each is a sleep that some wake-up must end) and the involuntary ones (preempted), summed over
-   * every live thread's {@code /proc/self/task/<tid>/status}. A thread that exits between two
-   * readings loses its share. Returns {@code {-1, -1}} where {@code /proc} is missing.
+   * every thread's {@code /proc/self/task/<tid>/status}. A thread that has exited counts with its
+   * switches as last read here (see {@link GrowingSum}). Returns {@code {-1, -1}} where
+   * {@code /proc} is missing.
    */
   static long[] contextSwitches() {
-    long[] counts = {0, 0}; // voluntary, involuntary
+    Map<Long, long[]> now = new HashMap<>();
     boolean read = eachThread(t -> {
+      long[] counts = {0, 0}; // voluntary, involuntary
       for (String line : Files.readAllLines(t.resolve("status"))) {
         if (line.startsWith("voluntary_ctxt_switches:")) {
-          counts[0] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+          counts[0] = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
         } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
-          counts[1] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+          counts[1] = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
         }
       }
+      now.put(Long.parseLong(t.getFileName().toString()), counts);
     });
-    return read ? counts : new long[] {-1, -1};
+    return read ? SWITCHES.sum(now) : new long[] {-1, -1};
   }
 
   /**
@@ -151,19 +208,20 @@ final class Measure {
 
   /**
    * Summed CPU time of the virtual-thread carriers (the default scheduler's ForkJoinPool workers),
-   * which is where tasko's tasks run; the JVM cannot report a virtual thread's own CPU time.
+   * which is where tasko's tasks run; the JVM cannot report a virtual thread's own CPU time. A
+   * carrier that has ended (the pool lets an idle one go) counts with its time as last read here.
    */
   static long carrierCpuNanos() {
-    long sum = 0;
+    Map<Long, long[]> now = new HashMap<>();
     for (var info : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
       if (info != null && info.getThreadName().startsWith("ForkJoinPool-")) {
         long c = THREADS.getThreadCpuTime(info.getThreadId());
         if (c > 0) {
-          sum += c;
+          now.put(info.getThreadId(), new long[] {c});
         }
       }
     }
-    return sum;
+    return CARRIER_CPU.sum(now)[0];
   }
 
   /** Heap in use after full collections, in bytes. */
