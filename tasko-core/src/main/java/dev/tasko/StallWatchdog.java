@@ -64,10 +64,15 @@ final class StallWatchdog {
     if (holder != h) {
       return; // the turn changed while we read: it may be another's start; look again next time
     }
+    if (h == lastStallReported && turnStart == lastStallTurn) {
+      return;
+    }
     // Time spent loading classes is not the program's doing: count from when it was last seen.
-    boolean warmedUp = h == warmUpTask && turnStart == warmUpTurn;
-    long held = now - (warmedUp ? warmUpSeenAt : turnStart);
-    if (held < stallNanos || (h == lastStallReported && turnStart == lastStallTurn)) {
+    // While a turn is known to load classes, every check looks at its stack, so that when the
+    // loading ends the count starts from at most one check earlier, not from a stale sighting.
+    boolean warmingUp = h == warmUpTask && turnStart == warmUpTurn;
+    long held = now - (warmingUp ? warmUpSeenAt : turnStart);
+    if (held < stallNanos && !warmingUp) {
       return;
     }
     StackTraceElement[] stack = h.stackTrace();
@@ -82,6 +87,9 @@ final class StallWatchdog {
       warmUpTurn = turnStart;
       warmUpSeenAt = now;
       return;
+    }
+    if (held < stallNanos) {
+      return; // loading classes until lately: its own time is still short
     }
     lastStallReported = h;
     lastStallTurn = turnStart;
