@@ -122,7 +122,8 @@ public final class Task<T> extends TimerEntry {
   /**
    * Cancellations thrown at its suspension points (see Traps.deliverCancellation); a task that
    * meets another after one was thrown has swallowed it. Whoever catches a cancellation on
-   * purpose, as its own handled outcome, must take its delivery back off this count. A byte,
+   * purpose, as its own handled outcome, must take its deliveries back off this count, as leaving
+   * a timeout scope does (see Traps.closeTimeout). A byte,
    * which stops at 127: past the first few, the count only sets a wait, which stops growing at
    * the fourteenth (see Traps.deliverCancellation).
    */

@@ -134,8 +134,7 @@ public final class Tasko {
       if (e.scope != scope) {
         throw e; // an enclosing timeout's: its own withTimeout turns it into a TimeoutException
       }
-      // Handled here, not swallowed: a later cancellation is a first delivery, not a re-delivery.
-      self.cancelDeliveries = (byte) Math.max(0, self.cancelDeliveries - 1);
+      // Handled here, not swallowed: leaving the scope (finally, below) takes back its deliveries.
       if (self.cancelRequested) {
         throw self.cancelled(); // cancelled as well: the cancel wins
       }

@@ -18,12 +18,18 @@ final class TimeoutScope extends TimerEntry {
   final Duration timeout;
   /** The scope this one is nested in, or null. */
   final TimeoutScope outer;
+  /**
+   * The task's count of delivered cancellations when the scope was opened: leaving the scope takes
+   * it back there (see {@link Traps#closeTimeout}).
+   */
+  final byte deliveriesBefore;
   boolean expired;
 
   TimeoutScope(Task<?> task, Duration timeout) {
     this.task = task;
     this.timeout = timeout;
     this.outer = task.timeouts;
+    this.deliveriesBefore = task.cancelDeliveries;
   }
 
   /**

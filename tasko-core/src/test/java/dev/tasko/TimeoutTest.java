@@ -42,6 +42,88 @@ class TimeoutTest {
   }
 
   @Test
+  void withTimeout_timeoutsThrownTwiceEachOnTheWayOut_noWaitBeforeTheNextAndNoWarning() {
+    // A task group closed on the way out meets the expiry again: two deliveries per timeout, all
+    // of them handled by the withTimeout that catches its own.
+    try (LogCapture warnings = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      Task<Integer> t = loop.addTask(() -> {
+        int timedOut = 0;
+        for (int i = 0; i < 8; i++) {
+          try {
+            Tasko.withTimeout(Duration.ofMillis(10), () -> {
+              try (TaskGroup reads = TaskGroup.open("reads")) {
+                reads.add("slow", () -> Tasko.sleep(Duration.ofSeconds(1)));
+                Tasko.sleep(Duration.ofSeconds(1));
+              }
+            });
+          } catch (TimeoutException e) {
+            timedOut++;
+          }
+        }
+        return timedOut;
+      });
+
+      loop.run();
+
+      assertThat(t.join()).isEqualTo(8);
+      assertThat(now()).isEqualTo("PT0.08S");
+      assertThat(warnings.messages(java.util.logging.Level.WARNING)).isEmpty();
+    }
+  }
+
+  @Test
+  void withTimeout_bodyCatchesItsTimeoutAndReturns_noWaitBeforeTheNextNorBeforeACancel() {
+    Task<Void> t = loop.addTask(() -> {
+      for (int i = 0; i < 16; i++) {
+        int r = Tasko.withTimeout(Duration.ofMillis(10), () -> {
+          try {
+            Tasko.sleep(Duration.ofSeconds(1));
+            return 1;
+          } catch (CancellationException e) {
+            return -1; // allowed: withTimeout returns the body's value
+          }
+        });
+        log.add(r + "@" + now());
+      }
+      Tasko.sleep(Duration.ofSeconds(1)); // then a real cancel, which must take effect at once
+    });
+    loop.runLater(Duration.ofMillis(200), t::cancel);
+
+    loop.run();
+
+    assertThat(log.take()).hasSize(16).last().isEqualTo("-1@PT0.16S");
+    assertThat(t.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(now()).isEqualTo("PT0.2S");
+  }
+
+  @Test
+  void withTimeout_bodySwallowsItsTimeoutOverAndOver_namedInAWarningAndTheLoopStops() {
+    // Inside the scope, a timeout caught and met again and again is a swallowed cancellation,
+    // as an outside cancel would be: thrown again after a growing wait, with a warning.
+    try (LogCapture warnings = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      int[] swallowed = {0};
+      loop.addTask("swallower", () -> Tasko.withTimeout(Duration.ofMillis(10), () -> {
+        for (int i = 0; i < 1_000; i++) {
+          try {
+            Tasko.sleep(Duration.ofSeconds(1));
+          } catch (CancellationException e) {
+            swallowed[0]++;
+          }
+        }
+        return null;
+      }));
+      loop.runLater(Duration.ofSeconds(2), loop::stop);
+
+      loop.run(); // returns: the swallower waits longer and longer, and stop() works
+
+      assertThat(warnings.messages(java.util.logging.Level.WARNING))
+          .filteredOn(m -> m.contains("'swallower'") && m.contains("swallowed the"))
+          .hasSize(1);
+      assertThat(swallowed[0]).isBetween(4, 20); // three at once, then 1 ms, 2 ms, 4 ms, ...
+    }
+  }
+
+  @Test
   void withTimeout_bodyFinishesInTime_returnsItsValueAndLeavesNoTimer() {
     Task<Integer> t = loop.addTask(() -> Tasko.withTimeout(Duration.ofHours(1), () -> {
       Tasko.sleep(Duration.ofSeconds(1));
