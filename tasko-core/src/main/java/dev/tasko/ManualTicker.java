@@ -31,14 +31,23 @@ public final class ManualTicker implements Ticker {
   }
 
   /**
-   * Moves the time forward. The time stops at {@code Long.MAX_VALUE} nanoseconds (about 292 years)
-   * instead of wrapping around to a time before zero.
+   * Moves the time forward.
    *
    * @throws NullPointerException if {@code duration} is null
-   * @throws IllegalArgumentException if {@code duration} is negative
+   * @throws IllegalArgumentException if {@code duration} is negative, or would move the time past
+   *     {@code Long.MAX_VALUE} nanoseconds (about 292 years), where it would wrap round to a time
+   *     before zero; the time is then left as it was
    */
   public void advance(Duration duration) {
-    nanos.accumulateAndGet(Durations.waitNanos(duration, "duration"), Durations::saturatedAdd);
+    long d = Durations.nonNegativeNanos(duration, "duration");
+    long before;
+    do {
+      before = nanos.get();
+      if (Long.MAX_VALUE - before < d) {
+        throw new IllegalArgumentException("duration would move the time past Long.MAX_VALUE "
+            + "nanoseconds: " + duration + " from " + Duration.ofNanos(before));
+      }
+    } while (!nanos.compareAndSet(before, before + d));
     waiters.forEach(Runnable::run);
   }
 

@@ -20,14 +20,19 @@ class ManualTickerTest {
   }
 
   @Test
-  void advance_pastTheLongestTime_stopsThereInsteadOfWrapping() {
+  void advance_pastTheLongestTime_rejectedInsteadOfWrapping() {
     ManualTicker ticker = new ManualTicker();
-
     ticker.advance(Duration.ofDays(365L * 200));
-    ticker.advance(Duration.ofDays(365L * 200)); // 400 years: past Long.MAX_VALUE nanoseconds
 
-    assertThat(ticker.read()).isEqualTo(Long.MAX_VALUE);
-    ticker.advance(ChronoUnit.FOREVER.getDuration());
+    // 400 years: past Long.MAX_VALUE nanoseconds, where the time used to wrap to before zero
+    assertThatThrownBy(() -> ticker.advance(Duration.ofDays(365L * 200)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("duration would move the time past Long.MAX_VALUE nanoseconds: PT1752000H"
+            + " from PT1752000H");
+    assertThatThrownBy(() -> ticker.advance(ChronoUnit.FOREVER.getDuration()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(ticker.read()).isEqualTo(Duration.ofDays(365L * 200).toNanos());
+    ticker.advance(Duration.ofNanos(Long.MAX_VALUE - ticker.read())); // up to the last one
     assertThat(ticker.read()).isEqualTo(Long.MAX_VALUE);
   }
 
