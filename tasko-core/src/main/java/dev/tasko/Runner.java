@@ -223,7 +223,7 @@ final class Runner {
       if (beginPass()) {
         interrupted = runPass();
       }
-      return live.size() > 0 || !inbox.isEmpty();
+      return hasWorkLeft();
     } finally {
       stepping = false;
       interruptRequested = false;
@@ -244,9 +244,10 @@ final class Runner {
           + calling.loop.name() + "': a task must never drive a loop");
     }
     Thread me = Thread.currentThread();
-    if (!driver.compareAndSet(null, me)) {
+    Thread other = driver.compareAndExchange(null, me);
+    if (other != null) { // the thread that was driving it then, never null (as a second read was)
       throw new IllegalStateException(op + "(): loop '" + name + "' is already driven by "
-          + driver.get());
+          + other);
     }
     driverThread = me;
     nothingDue = false;
@@ -1038,6 +1039,11 @@ final class Runner {
   boolean hasEnded() {
     return driver.get() == null
         && ((live.size() == 0 && inbox.isEmpty()) || loop.isShutdown());
+  }
+
+  /** Whether a task is left, or work waits in the inbox. On the loop, or while none drives it. */
+  boolean hasWorkLeft() {
+    return live.size() > 0 || !inbox.isEmpty();
   }
 
   /** The thread driving the loop now (inside run() or step()), or null. Any thread. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * How a loop ends for good ({@link Loop#shutdown()}): it refuses new work, cancels its tasks,
@@ -93,14 +94,31 @@ final class Shutdown {
     Throwable failure = null;
     // Drive the cancelled tasks until each has ended: their finally blocks and try-with-resources
     // run, and Task closes the leases they forgot. Failures in cleanup do not stop the shutdown.
-    // No pass limit: a cancelled task cannot park (every suspension point throws at once), so a
-    // task that ignores its cancellation holds the processor like any busy loop would.
-    for (boolean more = true; more; ) {
-      try {
-        more = loop.step();
-      } catch (RuntimeException | Error e) {
-        failure = chain(failure, e);
+    // Driven by run(), which idles while no task can go on (a task waiting, shielded, for blocking
+    // work to end; a task that swallowed its cancellation, waiting to have it thrown again) and
+    // keeps the loop driven throughout; it returns once no task is left, or early after a
+    // failure, a stop() or an interrupt, and then drives again. An interrupt is kept for after.
+    boolean interrupted = Thread.interrupted();
+    Runner runner = loop.runner;
+    while (runner.hasWorkLeft()) {
+      if (runner.driver() != null) {
+        // Misuse: another thread called run() or step() meanwhile, and drives the cancelled
+        // tasks itself. Wait for it to let go rather than count its refusals as failures.
+        LockSupport.parkNanos(this, 1_000_000);
+        continue;
       }
+      try {
+        runner.run();
+      } catch (RuntimeException | Error e) {
+        Thread other = runner.driver();
+        if (other == null || other == Thread.currentThread()) { // not a refusal: see above
+          failure = chain(failure, e);
+        }
+      }
+      interrupted |= Thread.interrupted();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
     List<Map.Entry<AutoCloseable, Long>> closing;
     synchronized (this) {

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class LoopShutdownTest {
@@ -206,5 +209,48 @@ class LoopShutdownTest {
 
     log.assertTaken("sensor low", "sensor high");
     assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  @Tag("realtime") // blocking work on a real thread
+  void shutdown_whileBlockingWorkRuns_waitsForItWithoutSpinning() throws Exception {
+    Loop real = Loop.create();
+    CountDownLatch working = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    real.addTask("reader", () -> {
+      try {
+        Tasko.blocking(() -> {
+          working.countDown();
+          for (;;) { // work that ignores the cancel's interrupt
+            try {
+              release.await();
+              return null;
+            } catch (InterruptedException e) {
+              // ignored on purpose
+            }
+          }
+        });
+      } finally {
+        log.add("reader cleans up");
+      }
+    });
+    real.step(); // the work is handed to its thread
+    working.await();
+    Thread releaser = Thread.ofPlatform().start(() -> {
+      while (!real.isShutdown()) {
+        Thread.onSpinWait();
+      }
+      LockSupport.parkNanos(200_000_000); // the shutdown waits this long for the work
+      release.countDown();
+    });
+    long passesBefore = real.stats().passes();
+
+    real.shutdown();
+
+    releaser.join();
+    log.assertTaken("reader cleans up");
+    // Waiting for the work is idling: a few passes, where a shutdown that polled spun through
+    // hundreds of thousands in those 200 ms.
+    assertThat(real.stats().passes() - passesBefore).isLessThan(100);
   }
 }
