@@ -11,9 +11,10 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
  * never sees a long half-written (as a plain long may be on a 32-bit JVM). Passes and switches,
  * written on the switch path, take release stores through field updaters, which pay no fence (a
  * hand-off that fails takes its switch back with a volatile store, in place: see Runner#handTo).
- * The idle time and the quiet hand-backs take plain volatile stores, whose fence is nothing beside
- * the park each of them comes with. A quiet hand-back is counted just after the baton has gone back
- * to the driver, so two of them may race and one count be lost: that count is for tests only.
+ * The idle time (its total, and when the current idle period began) and the quiet hand-backs take
+ * plain volatile stores, whose fence is nothing beside the park each of them comes with. A quiet
+ * hand-back is counted just after the baton has gone back to the driver, so two of them may race
+ * and one count be lost: that count is for tests only.
  *
  * <p>No VarHandles: compiled, a VarHandle store is the same as an updater's, but a loop that wakes
  * once a second runs this code in the interpreter for its first minutes, where each VarHandle call
@@ -25,10 +26,21 @@ final class Counters {
   private static final AtomicLongFieldUpdater<Counters> SWITCHES =
       AtomicLongFieldUpdater.newUpdater(Counters.class, "switches");
 
+  /** {@link #idleSince} while the driving thread is not idle. */
+  static final long NOT_IDLE = Long.MIN_VALUE;
+
   private volatile long passes;
   /** Also taken back by a hand-off that failed, in place (see Runner#handTo): no call there. */
   volatile long switches;
+  /** Idle periods that have ended, added up. */
   private volatile long idleNanos;
+  /**
+   * When the driving thread's current idle period began ({@code System.nanoTime()}), or
+   * {@link #NOT_IDLE}: stats() adds the period so far, so a loop that has idled for an hour does
+   * not read zero until it wakes. Set by a store in place where no call may be made (see
+   * Runner#handBack).
+   */
+  volatile long idleSince = NOT_IDLE;
   private volatile long quietHandBacks;
 
   /** Counts a pass begun; returns its number. On the baton. */
@@ -43,9 +55,23 @@ final class Counters {
     SWITCHES.lazySet(this, switches + 1);
   }
 
-  /** Adds time the driving thread spent waiting. On the baton. */
-  void idled(long nanos) {
-    idleNanos = idleNanos + nanos;
+  /** Notes that the driver begins to wait, at {@code now} (System.nanoTime). On the baton. */
+  void idleBegan(long now) {
+    idleSince = now;
+  }
+
+  /**
+   * Adds the idle period that ends at {@code now} (System.nanoTime). On the baton. The period is
+   * taken off {@code idleSince} before it is added to the total, so that a reader who sees the new
+   * total also sees it no longer running (see stats()), and never counts it twice.
+   */
+  void idleEnded(long now) {
+    long since = idleSince;
+    if (since == NOT_IDLE) {
+      return;
+    }
+    idleSince = NOT_IDLE;
+    idleNanos = idleNanos + Math.max(0, now - since);
   }
 
   /** Counts a hand-back that left the driver asleep. On the baton. */
@@ -58,8 +84,16 @@ final class Counters {
     return quietHandBacks;
   }
 
-  /** The counters, each a value it really had. Any thread. */
+  /**
+   * The counters, each a value it really had, and the idle time up to now: an idle period in
+   * progress counts as far as it has gone. Any thread.
+   */
   Loop.Stats stats() {
-    return new Loop.Stats(passes, switches, Duration.ofNanos(idleNanos));
+    long idle = idleNanos; // first: see idleEnded()
+    long since = idleSince;
+    if (since != NOT_IDLE) {
+      idle += Math.max(0, System.nanoTime() - since);
+    }
+    return new Loop.Stats(passes, switches, Duration.ofNanos(idle));
   }
 }

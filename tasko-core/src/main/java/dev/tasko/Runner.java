@@ -155,9 +155,8 @@ final class Runner {
   private volatile boolean driverWakesItself;
   /** When the driver's timed park ends; read after driverWakesItself, written before it. */
   private long driverWakeAt;
-  /** Set by a hand-back that left the driver asleep: when, for the idle-time counter. */
+  /** Set by a hand-back that left the driver asleep (its idle period began then: see Counters). */
   private boolean quietHandBack;
-  private long quietHandBackAt;
   private volatile boolean stopRequested;
   /** The driving thread was interrupted while tasks ran: end the pass as stop() would. */
   private volatile boolean interruptRequested;
@@ -336,7 +335,7 @@ final class Runner {
     if (quietHandBack) {
       quietHandBack = false;
       nothingDue = false; // it said so before the driver slept until its next deadline
-      counters.idled(System.nanoTime() - quietHandBackAt);
+      counters.idleEnded(System.nanoTime());
       passNow = ticker.read(); // as after idle(): the next pass may run ready tasks without it
     }
     return interrupted;
@@ -577,12 +576,12 @@ final class Runner {
       LOG.log(Level.DEBUG, "{0}: idle until {1}", name,
           !hasDeadline ? "a wake-up" : "+" + Duration.ofNanos(deadline - ticker.read()));
     }
-    long start = System.nanoTime();
     long idleFrom = timeline == null ? 0 : ticker.read();
     inbox.sleeper(driverThread);
     if (manualTicker != null) {
       manualTicker.addWaiter(wakeHook); // only while idle: the ticker keeps no loop that is gone
     }
+    counters.idleBegan(System.nanoTime());
     try {
       // Checked after the sleeper is published: work submitted from now on unparks us, and work
       // submitted before is seen here. The same goes for a manual ticker's advance().
@@ -598,7 +597,7 @@ final class Runner {
         manualTicker.removeWaiter(wakeHook);
       }
       inbox.sleeper(null);
-      counters.idled(System.nanoTime() - start);
+      counters.idleEnded(System.nanoTime());
       passNow = ticker.read(); // the pass that follows may run ready tasks without reading it
       if (timeline != null) {
         timeline.idled(idleFrom, passNow);
@@ -714,7 +713,7 @@ final class Runner {
       // Stores only from here to the hand-off: a call that threw here (a stack overflow) would
       // leave the flag set for a hand-back that never took place.
       quietHandBack = true; // published by the write of driverTurn
-      quietHandBackAt = at;
+      counters.idleSince = at;
     }
     driverTurn = true; // the hand-off
     // Left asleep only if it sleeps until no later than it must, and no work or stop came in:

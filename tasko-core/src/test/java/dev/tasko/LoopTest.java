@@ -453,4 +453,24 @@ class LoopTest {
 
     log.assertTaken("at " + Long.MAX_VALUE);
   }
+
+  @Test
+  @Tag("realtime")
+  void stats_whileTheLoopIdles_countTheIdlingSoFar() throws Exception {
+    Loop real = Loop.create();
+    real.runLater(Duration.ofHours(1), () -> {});
+    Thread driver = Thread.ofPlatform().start(real::run);
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    Duration seen = Duration.ZERO;
+    while (seen.isZero() && System.nanoTime() < deadline) { // the idling counts as it goes
+      seen = real.stats().idleTime();
+      Thread.onSpinWait();
+    }
+
+    real.stop();
+    driver.join();
+
+    assertThat(seen).as("idle time read while idle, an hour before the idling ends").isPositive();
+    assertThat(real.stats().idleTime()).isGreaterThanOrEqualTo(seen);
+  }
 }
