@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * makes the schedule late: the next run starts at once, but only after yielding once so the loop's
  * other tasks get a turn. If the schedule falls two intervals or more behind, its grid is reset to
  * the current time: missed runs are skipped (and counted, see {@link #stats()}), not replayed in a
- * burst.
+ * burst. A schedule whose next target would lie past the end of the loop's clock
+ * ({@code Long.MAX_VALUE} nanoseconds, which only virtual time reaches, by jumping to a wait of
+ * more than 292 years) stops after its run, as {@link #stop()} would stop it.
  *
  * <h2>Changing rate</h2>
  * {@link #changeRate(Rate)} takes effect from the next target computed after the current run;
@@ -323,7 +325,13 @@ public final class ScheduledTask {
   private void runAndAdvance(Task<?> self, long now) {
     runOnce(self, now - target);
     now = loop.nanoTime();
+    long previous = target;
     target = nextTarget(target, now);
+    if (target <= previous) {
+      // No later target exists: the clock has reached Long.MAX_VALUE, where every deadline
+      // saturates, and a run due at once after every run would take the processor for good.
+      stopped = true;
+    }
     // Late, or restarted by a start() during the run: the next run comes after one yield, so
     // the others get a turn (a body that stops and starts its own schedule must not hog the
     // loop).

@@ -572,4 +572,20 @@ class ScheduledTaskTest {
 
     log.assertTaken("sensor low", "run", "sensor high", "sensor low", "run", "sensor high");
   }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void schedule_clockAtTheEndOfALong_runsOnceThenStops(Kind kind) {
+    at(Long.MAX_VALUE); // where every later deadline saturates: no later target exists
+    AtomicInteger runs = new AtomicInteger();
+    ScheduledTask s = kind.make(loop, "tick", Duration.ofSeconds(1), runs::incrementAndGet);
+
+    for (int i = 0; i < 5; i++) {
+      loop.step(); // before: a run in every pass, each due at once
+    }
+
+    assertThat(runs).hasValue(1);
+    assertThat(s.isScheduled()).isFalse();
+    assertThat(loop.taskCount()).isZero();
+  }
 }
