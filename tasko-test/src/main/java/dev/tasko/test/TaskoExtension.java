@@ -1,9 +1,9 @@
 package dev.tasko.test;
 
-import java.lang.reflect.Method;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
@@ -44,10 +44,21 @@ public final class TaskoExtension implements ParameterResolver, AfterEachCallbac
     return parameter.getParameter().getType() == TestLoop.class;
   }
 
-  /** The test's {@link TestLoop}, made at the first request. */
+  /**
+   * The test's {@link TestLoop}, made at the first request.
+   *
+   * @throws ParameterResolutionException if asked for outside a test: by a constructor or a
+   *     {@code @BeforeAll} method, which would share one loop among all the tests, unchecked
+   */
   @Override
   public TestLoop resolveParameter(ParameterContext parameter, ExtensionContext context) {
-    String name = context.getTestMethod().map(Method::getName).orElse("test");
+    if (context.getTestMethod().isEmpty()) {
+      throw new ParameterResolutionException("a TestLoop is made for each test: take it as a"
+          + " parameter of the test method, or of a @BeforeEach or @AfterEach method, not of "
+          + parameter.getDeclaringExecutable() + "; for a loop in a field, register a TestLoop"
+          + " with @RegisterExtension");
+    }
+    String name = context.getTestMethod().get().getName();
     return context.getStore(NAMESPACE)
         .getOrComputeIfAbsent(TestLoop.class, key -> new TestLoop(name), TestLoop.class);
   }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -68,6 +69,13 @@ public final class TestLoop implements AfterEachCallback {
   private final Loop loop;
   /** Failures nobody observed yet; added by the loop's tasks, taken by the test's thread. */
   private final List<TaskFailedException> unobserved = new ArrayList<>();
+  /**
+   * Set by {@link #verify()} when another thread still drives the loop after the test has ended
+   * (a test that timed out on a thread of its own, which JUnit leaves running): that thread's
+   * {@link #runFor} gives up once the loop's run() returns, so that the loop can be checked and
+   * its tasks cancelled.
+   */
+  private volatile boolean abandoned;
 
   /** A loop on virtual time named {@code "test"}. */
   public TestLoop() {
@@ -108,21 +116,36 @@ public final class TestLoop implements AfterEachCallback {
    * it counts in {@link Loop#taskCount()} while this method runs, and is gone when it returns.
    *
    * <p>A task that keeps the loop busy without ever sleeping (it yields in a loop) keeps virtual
-   * time from moving, so this method would not return; the test's timeout ends it.
+   * time from moving, so this method would not return; the test's timeout ends it: interrupted
+   * (JUnit's {@code @Timeout} interrupts the test's thread), it throws, naming the tasks, and
+   * leaves the interrupt set.
    *
    * @throws NullPointerException if {@code duration} is null
-   * @throws IllegalArgumentException if {@code duration} is negative
-   * @throws IllegalStateException if called from a task, or while another thread drives the loop
+   * @throws IllegalArgumentException if {@code duration} is negative, or would take the clock past
+   *     {@code Long.MAX_VALUE} nanoseconds (about 292 years)
+   * @throws IllegalStateException if called from a task, or while another thread drives the loop,
+   *     or if the calling thread is interrupted before the end
    */
   public void runFor(Duration duration) {
     requireNotNegative(duration);
+    requireFits(duration);
     if (duration.isZero()) {
       runUntilIdle();
       return;
     }
     Task<Void> alarm = loop.runLater("runFor", duration, loop::stop);
-    while (!alarm.isDone()) {
-      loop.run(); // returns at the alarm's stop(), or earlier at a stop() of the program's own
+    try {
+      while (!alarm.isDone()) {
+        loop.run(); // returns at the alarm's stop(), or earlier at a stop() of the program's own
+        if (Thread.currentThread().isInterrupted() || abandoned) {
+          throw new IllegalStateException("runFor(" + duration + ") of loop '" + loop.name()
+              + "' " + (abandoned ? "given up, the test having ended," : "interrupted")
+              + " at " + now() + " (a task that never sleeps keeps virtual time still?); tasks: "
+              + describe(loop.tasks()));
+        }
+      }
+    } finally {
+      alarm.cancel(); // thrown or interrupted: the loop keeps no task of this method's
     }
     runUntilIdle();
   }
@@ -156,11 +179,13 @@ public final class TestLoop implements AfterEachCallback {
    * {@link #runFor} instead.
    *
    * @throws NullPointerException if {@code duration} is null
-   * @throws IllegalArgumentException if {@code duration} is negative
+   * @throws IllegalArgumentException if {@code duration} is negative, or would take the clock past
+   *     {@code Long.MAX_VALUE} nanoseconds (about 292 years)
    * @throws IllegalStateException as {@link #runUntilIdle()} does
    */
   public void advanceBy(Duration duration) {
     requireNotNegative(duration);
+    requireFits(duration);
     clock.advance(duration);
     runUntilIdle();
   }
@@ -196,18 +221,28 @@ public final class TestLoop implements AfterEachCallback {
 
   /**
    * Checks that the test left the loop clean: no task unfinished and no failure unobserved (see the
-   * class comment). Unfinished tasks are cancelled and the loop is run until idle, so that their
-   * threads end, before this throws. Called after each test by JUnit; call it yourself when using
-   * a {@code TestLoop} without JUnit.
+   * class comment). It first runs the loop until idle, without moving its clock, so that what the
+   * test did last from outside the loop (a {@link Task#cancel()}, a schedule's stop) takes effect;
+   * a task added after the loop last ran is reported even if it then ends. Unfinished tasks are
+   * cancelled and the loop is run until idle, so that their threads end, before this throws. If
+   * another thread still drives the loop (a test that timed out on a thread of its own), its
+   * {@link #runFor} is made to give up, and waited for a few seconds. Called after each test by
+   * JUnit; call it yourself when using a {@code TestLoop} without JUnit.
    *
-   * @throws AssertionError naming the unfinished tasks and the unobserved failures (attached as
-   *     suppressed exceptions, the first also as the cause)
-   * @throws IllegalStateException if called from a task, or while another thread drives the loop
+   * @throws AssertionError naming the unfinished tasks, each with its state and what it waits for,
+   *     the tasks added after the loop last ran, and the unobserved failures (attached as
+   *     suppressed exceptions, the first also as the cause); or if another thread drives the loop
+   *     for good
+   * @throws IllegalStateException if called from a task
    */
   public void verify() {
+    int notTakenIn = loop.taskCount() - tasksOnceNotDriven().size();
+    // What the test did last from outside the loop (a cancel, a stop) takes effect at the loop's
+    // next pass: run it, at the same instant, before anything is counted as left behind.
+    runQuietly();
     List<Task<?>> left = loop.tasks();
     List<TaskFailedException> failures = takeFailures();
-    if (left.isEmpty() && failures.isEmpty()) {
+    if (left.isEmpty() && failures.isEmpty() && notTakenIn <= 0) {
       return;
     }
     StringBuilder message = new StringBuilder("loop '").append(loop.name()).append("' at ")
@@ -215,6 +250,11 @@ public final class TestLoop implements AfterEachCallback {
     if (!left.isEmpty()) {
       message.append("\n  ").append(left.size()).append(" task(s) still unfinished, now cancelled"
           + " (cancel them, or let them end, before the test does): ").append(describe(left));
+    }
+    if (notTakenIn > 0) {
+      message.append("\n  ").append(notTakenIn).append(" task(s) or schedule(s) added after the"
+          + " loop last ran, never started, now cancelled (run the loop after adding them, or do"
+          + " not add them)");
     }
     if (!failures.isEmpty()) {
       message.append("\n  ").append(failures.size()).append(" task failure(s) nobody observed"
@@ -255,21 +295,63 @@ public final class TestLoop implements AfterEachCallback {
    */
   private void cancelAll(List<Task<?>> left) {
     left.forEach(Task::cancel);
+    runQuietly();
+    takeFailures(); // what the cancelled tasks threw on their way out is no news
+  }
+
+  /** {@link #runUntilIdle()}, for the check after a test, which reports what is left itself. */
+  private void runQuietly() {
     try {
       runUntilIdle();
     } catch (IllegalStateException stillBusy) {
       // reported through the assertion error's list of unfinished tasks
     }
-    takeFailures(); // what the cancelled tasks threw on their way out is no news
   }
 
+  /**
+   * The loop's tasks, once no other thread drives it: a test that timed out on a thread of its
+   * own may still be driving it. That thread is asked to give up (it does at its next pass) and
+   * waited for, a few seconds at most.
+   */
+  private List<Task<?>> tasksOnceNotDriven() {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    for (;;) {
+      try {
+        return loop.tasks();
+      } catch (IllegalStateException driven) {
+        if (System.nanoTime() - deadline > 0) {
+          throw new AssertionError("loop '" + loop.name() + "' is still driven by another thread"
+              + " after the test ended (a test that timed out on a thread of its own?)", driven);
+        }
+        abandoned = true;
+        loop.stop();
+        LockSupport.parkNanos(1_000_000);
+      }
+    }
+  }
+
+  /** Each task's name and state, and what it waits for: {@code 'fan' (WAITING for ...)}. */
   private static String describe(List<Task<?>> tasks) {
     StringBuilder s = new StringBuilder();
     for (Task<?> t : tasks) {
+      // Task.toString() is "Task[<name> <state>< for what it waits>]"
+      String shown = t.toString();
+      String detail = shown.startsWith("Task[" + t.name() + " ") && shown.endsWith("]")
+          ? shown.substring(("Task[" + t.name() + " ").length(), shown.length() - 1)
+          : String.valueOf(t.state());
       s.append(s.isEmpty() ? "" : ", ").append('\'').append(t.name()).append("' (")
-          .append(t.state()).append(')');
+          .append(detail).append(')');
     }
     return s.toString();
+  }
+
+  /** Rejects a duration that would take the clock past the end of a long of nanoseconds. */
+  private void requireFits(Duration duration) {
+    long now = clock.read();
+    if (duration.compareTo(Duration.ofNanos(Long.MAX_VALUE - now)) > 0) {
+      throw new IllegalArgumentException("duration would take the clock past Long.MAX_VALUE"
+          + " nanoseconds: " + duration + " from " + now());
+    }
   }
 
   private static void requireNotNegative(Duration duration) {

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -87,6 +88,41 @@ final class ExtensionSamples {
     void stop(TestLoop test) {
       tick.cancel();
       test.runUntilIdle();
+    }
+  }
+
+  /** Asks for a TestLoop in its constructor, which all its tests would share. */
+  @Disabled(RUN_BY)
+  @ExtendWith(TaskoExtension.class)
+  static class LoopInConstructor {
+    final TestLoop test;
+
+    LoopInConstructor(TestLoop test) {
+      this.test = test;
+    }
+
+    @Test
+    void anything() {
+      test.runUntilIdle();
+    }
+  }
+
+  /**
+   * Times out on a thread of its own while a task keeps virtual time still; JUnit leaves that
+   * thread running.
+   */
+  @Disabled(RUN_BY)
+  @ExtendWith(TaskoExtension.class)
+  static class TimesOutOnItsOwnThread {
+    @Test
+    @Timeout(value = 1, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void busy(TestLoop test) {
+      test.loop().addTask("spinner", () -> {
+        while (true) {
+          Tasko.yieldNow();
+        }
+      });
+      test.runFor(Duration.ofSeconds(1));
     }
   }
 }

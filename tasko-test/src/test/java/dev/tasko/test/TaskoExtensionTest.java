@@ -6,6 +6,11 @@ import static org.junit.platform.testkit.engine.EventConditions.finishedWithFail
 import static org.junit.platform.testkit.engine.EventConditions.test;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.instanceOf;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
+import static org.junit.platform.testkit.engine.TestExecutionResultConditions.suppressed;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.time.Duration;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
 
 import org.junit.jupiter.api.Test;
 import org.junit.platform.testkit.engine.EngineTestKit;
@@ -49,6 +54,27 @@ class TaskoExtensionTest {
     assertThat(ExtensionSamples.SharedWithLifecycleMethods.seenBefore)
         .isNotNull()
         .isSameAs(ExtensionSamples.SharedWithLifecycleMethods.seenInTest);
+  }
+
+  @Test
+  void parameter_ofAConstructor_refusedSayingWhere() {
+    Events tests = run(ExtensionSamples.LoopInConstructor.class);
+
+    tests.assertStatistics(stats -> stats.failed(1));
+    tests.assertThatEvents().haveExactly(1, finishedWithFailure(
+        instanceOf(ParameterResolutionException.class),
+        message(m -> m.contains("a TestLoop is made for each test"))));
+  }
+
+  @Test
+  void timeoutOnAThreadOfItsOwn_reportedAndTheLoopCheckedNamingTheTask() {
+    Events tests = assertTimeoutPreemptively(Duration.ofSeconds(60),
+        () -> run(ExtensionSamples.TimesOutOnItsOwnThread.class)); // before: never returned
+
+    tests.assertStatistics(stats -> stats.started(1).failed(1));
+    tests.assertThatEvents().haveExactly(1, finishedWithFailure(
+        instanceOf(java.util.concurrent.TimeoutException.class),
+        suppressed(0, message(m -> m.contains("'spinner'")))));
   }
 
   private static Events run(Class<?> testClass) {

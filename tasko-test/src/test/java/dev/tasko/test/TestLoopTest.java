@@ -2,7 +2,10 @@ package dev.tasko.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.tasko.Handle;
+import dev.tasko.ManagedResource;
 import dev.tasko.ScheduledTask;
 import dev.tasko.Task;
 import dev.tasko.TaskFailedException;
@@ -241,5 +244,102 @@ class TestLoopTest {
 
     assertThat(runs).containsExactly(Duration.ofSeconds(1));
     assertThat(test.takeFailures()).hasSize(1);
+  }
+
+  @Test
+  void runFor_interruptedWhileATaskNeverSleeps_throwsNamingItAndLeavesNoAlarm() {
+    Task<Void> spinner = test.loop().addTask("spinner", () -> {
+      while (true) {
+        Tasko.yieldNow(); // keeps virtual time still
+      }
+    });
+
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      Thread.currentThread().interrupt(); // as JUnit's @Timeout does when the test runs too long
+      assertThatThrownBy(() -> test.runFor(Duration.ofSeconds(1)))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("interrupted at PT0S")
+          .hasMessageContaining("'spinner'");
+      assertThat(Thread.interrupted()).as("the interrupt is left set").isTrue();
+    });
+
+    spinner.cancel();
+    test.runUntilIdle();
+    test.verify(); // no task of runFor's own left behind
+  }
+
+  @Test
+  void runFor_calledFromATask_refusedAndLeavesNoAlarm() {
+    test.loop().addTask("inner", () -> test.runFor(Duration.ofSeconds(1)));
+    test.runUntilIdle();
+
+    assertThat(test.takeFailures()).singleElement()
+        .satisfies(f -> assertThat(f.getCause()).hasMessageContaining("a task must never drive"));
+    test.verify();
+  }
+
+  @Test
+  void runFor_pastTheEndOfALongOfNanoseconds_throwsNamingTheValue() {
+    assertThatThrownBy(() -> test.runFor(Duration.ofDays(365L * 400)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("duration would take the clock past Long.MAX_VALUE nanoseconds: PT3504000H"
+            + " from PT0S");
+    assertThatThrownBy(() -> test.advanceBy(Duration.ofDays(365L * 400)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(test.now()).isZero();
+  }
+
+  @Test
+  void verify_taskCancelledAtTheEndOfTheTest_passes() {
+    ScheduledTask blink = test.loop().schedule("blink", Duration.ofMillis(500), () -> {});
+    test.runFor(Duration.ofSeconds(2));
+
+    blink.cancel(); // not yet taken effect: the loop has not run since
+
+    test.verify();
+  }
+
+  @Test
+  void verify_taskAddedAfterTheLoopLastRan_failsSayingItNeverStarted() {
+    test.runUntilIdle();
+    test.loop().addTask("forgotten", () -> {});
+
+    assertThatThrownBy(test::verify)
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("1 task(s) or schedule(s) added after the loop last ran");
+    assertThat(test.loop().taskCount()).isZero();
+    test.verify(); // clean now
+  }
+
+  @Test
+  void verify_tasksDeadlocked_namesWhatEachWaitsFor() {
+    ManagedResource<String, String> i2c = ManagedResource.of("i2c-1", "i2c-1", x -> {}, x -> {});
+    ManagedResource<String, String> spi = ManagedResource.of("spi-0", "spi-0", x -> {}, x -> {});
+    Handle<String> fanOnSpi = spi.handle("fan");
+    Handle<String> fanOnI2c = i2c.handle("fan");
+    Handle<String> readerOnI2c = i2c.handle("reader");
+    Handle<String> readerOnSpi = spi.handle("reader");
+    test.loop().addTask("fan", () -> {
+      try (var a = fanOnSpi.acquire()) {
+        Tasko.sleep(Duration.ofMillis(1));
+        try (var b = fanOnI2c.acquire()) {
+          // never
+        }
+      }
+    });
+    test.loop().addTask("reader", () -> {
+      try (var a = readerOnI2c.acquire()) {
+        Tasko.sleep(Duration.ofMillis(1));
+        try (var b = readerOnSpi.acquire()) {
+          // never
+        }
+      }
+    });
+    test.runFor(Duration.ofSeconds(1));
+
+    assertThatThrownBy(test::verify)
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("'fan' (WAITING for resource 'i2c-1'")
+        .hasMessageContaining("'reader' (WAITING for resource 'spi-0'");
   }
 }
