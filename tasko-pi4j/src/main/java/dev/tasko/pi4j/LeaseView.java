@@ -4,6 +4,9 @@ import com.pi4j.io.i2c.I2CRegister;
 import dev.tasko.Lease;
 import dev.tasko.Task;
 import dev.tasko.Tasko;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -18,9 +21,11 @@ import java.util.function.Supplier;
  * ({@link Task#isRunningBlockingWorkOn}), and refuses everything else with
  * {@link IllegalStateException}.
  * Objects reached through a view are views too: a fluent setter's result is the view itself, a
- * register is a view of the register. The device's life belongs to its Pi4J context, never to a
- * lease: {@code close()}, {@code open()}, {@code initialize()} and {@code shutdown()} are refused
- * with {@link UnsupportedOperationException}.
+ * register is a view of the register, and a stream ({@code out()}, {@code in()} and their
+ * {@code get...Stream()} forms) checks the lease at every call as the view does. The device's life
+ * belongs to its Pi4J context, never to a lease: {@code close()}, {@code open()},
+ * {@code initialize()} and {@code shutdown()} are refused with
+ * {@link UnsupportedOperationException}, and closing a stream closes nothing.
  */
 final class LeaseView implements InvocationHandler {
   /** Methods that would end (or restart) the shared device for every lease to come. */
@@ -83,23 +88,7 @@ final class LeaseView implements InvocationHandler {
           + device + "' belongs to its Pi4J context, which opens and closes it; close the lease"
           + " instead");
     }
-    Task<?> caller = Tasko.currentTask();
-    // The holder itself, or the blocking work it waits for (Tasko.blocking): the holder is
-    // suspended meanwhile, so the device still has one user at a time. Any other thread, even one
-    // running another task's blocking work, is refused.
-    boolean holderOrItsWork = caller == holder
-        || (caller == null && holder.isRunningBlockingWorkOn(Thread.currentThread()));
-    if (!holderOrItsWork || !lease.isOpen()) {
-      String who = caller == null ? "thread " + Thread.currentThread()
-          : "task '" + caller.name() + "'";
-      String why = lease.isOpen()
-          ? "which does not hold that lease (task '" + holder.name() + "' does)"
-          : "after that lease was closed (" + busState.get() + ")";
-      throw new IllegalStateException(call + " on " + busName + " through the lease of device '"
-          + device + "' by " + who + ", " + why
-          + ": use what a lease hands out only inside that lease, in its task or its"
-          + " blocking work");
-    }
+    checkCaller(call);
     Object result;
     try {
       result = method.invoke(target, args);
@@ -113,6 +102,119 @@ final class LeaseView implements InvocationHandler {
       return proxy(I2CRegister.class,
           new LeaseView(register, "I2CRegister", lease, holder, device, busName, busState));
     }
+    // A stream writes to the device, or reads from it, through the object it came from: kept past
+    // the lease, it would reach whichever device holds the bus then.
+    if (result instanceof OutputStream out) {
+      return new GuardedOut(out, call);
+    }
+    if (result instanceof InputStream in) {
+      return new GuardedIn(in, call);
+    }
     return result;
+  }
+
+  /**
+   * Throws unless the calling task holds this view's lease, open, or runs the blocking work that
+   * task waits for (Tasko.blocking): the holder is suspended meanwhile, so the device still has
+   * one user at a time. Any other thread, even one running another task's blocking work, is
+   * refused.
+   */
+  private void checkCaller(String call) {
+    Task<?> caller = Tasko.currentTask();
+    boolean holderOrItsWork = caller == holder
+        || (caller == null && holder.isRunningBlockingWorkOn(Thread.currentThread()));
+    if (!holderOrItsWork || !lease.isOpen()) {
+      String who = caller == null ? "thread " + Thread.currentThread()
+          : "task '" + caller.name() + "'";
+      String why = lease.isOpen()
+          ? "which does not hold that lease (task '" + holder.name() + "' does)"
+          : "after that lease was closed (" + busState.get() + ")";
+      throw new IllegalStateException(call + " on " + busName + " through the lease of device '"
+          + device + "' by " + who + ", " + why
+          + ": use what a lease hands out only inside that lease, in its task or its"
+          + " blocking work");
+    }
+  }
+
+  /** The stream a view's {@code out()} returns: every call checked as the view's own are. */
+  private final class GuardedOut extends OutputStream {
+    private final OutputStream out;
+    private final String from;
+
+    GuardedOut(OutputStream out, String from) {
+      this.out = out;
+      this.from = from;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      checkCaller("the stream of " + from + ": write()");
+      out.write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      checkCaller("the stream of " + from + ": write()");
+      out.write(b, off, len);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      checkCaller("the stream of " + from + ": flush()");
+      out.flush();
+    }
+
+    /** Closes only this handle: the device belongs to its Pi4J context. */
+    @Override
+    public void close() {}
+
+    @Override
+    public String toString() {
+      return "stream of " + from + " of device '" + device + "' on " + busName;
+    }
+  }
+
+  /** The stream a view's {@code in()} returns: every call checked as the view's own are. */
+  private final class GuardedIn extends InputStream {
+    private final InputStream in;
+    private final String from;
+
+    GuardedIn(InputStream in, String from) {
+      this.in = in;
+      this.from = from;
+    }
+
+    @Override
+    public int read() throws IOException {
+      checkCaller("the stream of " + from + ": read()");
+      return in.read();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      checkCaller("the stream of " + from + ": read()");
+      return in.read(b, off, len);
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      checkCaller("the stream of " + from + ": skip()");
+      return in.skip(n);
+    }
+
+    @Override
+    public int available() throws IOException {
+      checkCaller("the stream of " + from + ": available()");
+      return in.available();
+    }
+
+    /** Closes only this handle: the device belongs to its Pi4J context. */
+    @Override
+    public void close() {}
+
+    @Override
+    public String toString() {
+      return "stream of " + from + " of device '" + device + "' on " + busName;
+    }
   }
 }

@@ -63,9 +63,11 @@ import java.util.WeakHashMap;
  *       lease is closed (even by the same task, even while it holds the bus for another device),
  *       from another task, from another task's blocking work or from any other thread throws
  *       {@link IllegalStateException} and sends nothing;
- *   <li>what it returns that could reach the device is guarded the same way: a fluent setter
- *       ({@code name}, {@code description}) returns the view itself, and {@code register(r)} /
- *       {@code getRegister(r)} return an {@code I2CRegister} bound to the same lease;
+ *   <li>what it returns that could reach the device is guarded the same way: a stream
+ *       ({@code out()}, {@code in()}, a register's too) checks the lease at every call; a fluent
+ *       setter ({@code name}, {@code description}) returns the view itself, and
+ *       {@code register(r)} / {@code getRegister(r)} return an {@code I2CRegister} bound to the
+ *       same lease;
  *   <li>{@code close()}, {@code initialize(..)} and {@code shutdown(..)} throw
  *       {@link UnsupportedOperationException}: the Pi4J context owns the device, and a view in a
  *       try-with-resources must not close it for every later lease;

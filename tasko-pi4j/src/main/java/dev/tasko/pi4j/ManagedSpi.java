@@ -52,7 +52,8 @@ import java.util.Set;
  * the bus); a call after the lease is closed, from another task, from another task's blocking work
  * or from any other thread throws {@link IllegalStateException} and sends nothing, so a kept
  * {@code Spi} can never talk to whichever device is selected now. A fluent setter returns
- * the view itself. {@code close()}, {@code open()}, {@code initialize(..)} and
+ * the view itself, and a stream it hands out ({@code out()}, {@code in()}) checks the lease in
+ * the same way at every call. {@code close()}, {@code open()}, {@code initialize(..)} and
  * {@code shutdown(..)} throw {@link UnsupportedOperationException}: the Pi4J context owns the
  * bus. {@code toString}, {@code equals} and {@code hashCode} answer anywhere.
  *

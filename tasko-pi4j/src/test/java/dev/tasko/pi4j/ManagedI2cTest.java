@@ -256,6 +256,34 @@ class ManagedI2cTest {
   }
 
   @Test
+  void register_streamKeptPastItsLease_throwsAndTheOtherDeviceGetsNothing() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    Handle<I2C> display = bus.handle(0x3c);
+    loop.addTask("app", () -> {
+      java.io.OutputStream out;
+      java.io.InputStream in;
+      try (Lease<I2C> l = sensor.acquire()) {
+        out = l.resource().register(0x10).out();
+        in = l.resource().in();
+      }
+      try (Lease<I2C> l = display.acquire()) {
+        assertThatThrownBy(() -> out.write(0x55)).isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("the stream of I2CRegister.out(): write() on i2c-1 through the"
+                + " lease of device 'i2c-1-0x44' by task 'app', after that lease was closed");
+        assertThatThrownBy(in::read).isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("the stream of I2C.in(): read() on i2c-1");
+        log.add("refused");
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("refused");
+    assertThat(((MockI2C) bus.resource().contextOf(display)).read()).isNegative();
+    assertThat(((MockI2C) bus.resource().contextOf(sensor)).read()).isNegative();
+  }
+
+  @Test
   void resource_eachLease_ownViewOfItsOwnDevice() {
     Handle<I2C> sensor = bus.handle(0x44);
     Handle<I2C> display = bus.handle(0x3c);

@@ -257,6 +257,40 @@ class ManagedSpiTest {
   }
 
   @Test
+  void resource_streamKeptPastItsLease_throwsAndSendsNothing() {
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
+    Handle<Spi> a = bus.csHandle(csA);
+    Handle<Spi> b = bus.csHandle(csB);
+    log.take();
+    AtomicReference<java.io.OutputStream> kept = new AtomicReference<>();
+    loop.addTask("a", () -> {
+      try (Lease<Spi> lease = a.acquire()) {
+        java.io.OutputStream out = lease.resource().out();
+        out.write(1); // inside the lease: sent while a is selected
+        kept.set(out);
+      }
+      try (Lease<Spi> lease = b.acquire()) {
+        assertThatThrownBy(() -> kept.get().write(0x42)).isInstanceOf(IllegalStateException.class)
+            .hasMessage("the stream of Spi.out(): write() on spi 'spi' through the lease of device"
+                + " 'a' by task 'a', after that lease was closed (task 'a' holds the bus for"
+                + " device 'b'): use what a lease hands out only inside that lease, in its task"
+                + " or its blocking work");
+        log.add("a's stream refused while b is selected");
+        lease.resource().getOutputStream().write(2); // b's own stream, inside b's lease: sent
+      }
+    });
+
+    loop.run();
+
+    assertThatThrownBy(() -> kept.get().write(new byte[] {3})) // from a thread of no task
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining(" by thread ");
+    log.assertTaken("a=LOW", "a=HIGH", "b=LOW", "a's stream refused while b is selected",
+        "b=HIGH");
+    assertThat(((MockSpi) spi).readEntireMockBuffer()).containsExactly(1, 2); // never 0x42 or 3
+  }
+
+  @Test
   void close_onSpiView_refusedBusStaysOpen() {
     Handle<Spi> a = bus.csHandle(MockPi.loggedOutput(pi4j, "a", 5, log));
     boolean openBefore = spi.isOpen(); // the mock's own answer, whatever it is
