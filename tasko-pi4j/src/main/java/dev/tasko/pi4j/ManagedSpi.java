@@ -8,8 +8,12 @@ import dev.tasko.Loop;
 import dev.tasko.ManagedResource;
 import dev.tasko.Task;
 import dev.tasko.Tasko;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -73,6 +77,14 @@ import java.util.Set;
  * that loop has ended or been {@linkplain Loop#shutdown() shut down}.
  */
 public final class ManagedSpi {
+  /**
+   * The buses shared so far, weakly: one ManagedSpi per Spi object, found by identity, so that
+   * two parts of a program that each share the same Spi still exclude each other. Guarded by
+   * itself.
+   */
+  private static final List<WeakReference<ManagedSpi>> SHARED = new ArrayList<>();
+
+  private final Spi spi;
   private final ManagedResource<Spi, DigitalOutput> resource;
   /** The handle of each chip-select pin, by identity. Guarded by itself: any thread makes them. */
   private final Map<DigitalOutput, Handle<Spi>> handles = new IdentityHashMap<>();
@@ -87,29 +99,53 @@ public final class ManagedSpi {
   private volatile Task<?> selectedBy;
 
   private ManagedSpi(String name, Spi spi) {
+    this.spi = spi;
     this.resource = ManagedResource.withLeaseViews(name, this::select, this::deselect,
         (cs, lease) -> LeaseView.of(Spi.class, spi, lease, cs.id(), name, this::describeHolder));
   }
 
   /**
-   * Shares {@code spi}, named after its Pi4J id ({@code "spi 'SPI-0-0'"}).
+   * Shares {@code spi}, named after its Pi4J id ({@code "spi 'SPI-0-0'"}). There is one managed bus
+   * per {@code Spi}: a second call with the same {@code Spi} returns the same one, so that its
+   * devices exclude each other's. May be called from any thread.
    *
    * @throws NullPointerException if {@code spi} is null
    */
   public static ManagedSpi of(Spi spi) {
-    Objects.requireNonNull(spi, "spi == null");
-    return new ManagedSpi("spi '" + spi.id() + "'", spi);
+    return of0(null, Objects.requireNonNull(spi, "spi == null"));
   }
 
   /**
-   * Shares {@code spi} under {@code name}, which shows in deadlock reports and errors.
+   * Like {@link #of(Spi)}, named {@code name} in deadlock reports and errors.
    *
    * @throws NullPointerException if an argument is null
+   * @throws IllegalStateException if {@code spi} is shared already under another name
    */
   public static ManagedSpi of(String name, Spi spi) {
     Objects.requireNonNull(name, "name == null");
-    Objects.requireNonNull(spi, "spi == null");
-    return new ManagedSpi(name, spi);
+    return of0(name, Objects.requireNonNull(spi, "spi == null"));
+  }
+
+  /** The bus already shared for {@code spi}, or a new one; null name: any name. */
+  private static ManagedSpi of0(String name, Spi spi) {
+    synchronized (SHARED) {
+      for (Iterator<WeakReference<ManagedSpi>> i = SHARED.iterator(); i.hasNext(); ) {
+        ManagedSpi m = i.next().get();
+        if (m == null) {
+          i.remove(); // dropped by the program
+        } else if (m.spi == spi) {
+          if (name != null && !m.name().equals(name)) {
+            throw new IllegalStateException("Spi '" + spi.id() + "' is shared already as '"
+                + m.name() + "', not '" + name + "': use that ManagedSpi, so that its devices"
+                + " exclude each other");
+          }
+          return m;
+        }
+      }
+      ManagedSpi created = new ManagedSpi(name != null ? name : "spi '" + spi.id() + "'", spi);
+      SHARED.add(new WeakReference<>(created));
+      return created;
+    }
   }
 
   /**

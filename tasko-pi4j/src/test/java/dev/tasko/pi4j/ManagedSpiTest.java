@@ -213,8 +213,39 @@ class ManagedSpiTest {
 
   @Test
   void name_default_isSpiId() {
+    Spi display = pi4j.create(Spi.newConfigBuilder(pi4j).id("display")
+        .bus(com.pi4j.io.spi.SpiBus.BUS_0).channel(1).baud(1_000_000));
+
     assertThat(bus.name()).isEqualTo("spi 'spi'");
-    assertThat(ManagedSpi.of("display bus", spi).name()).isEqualTo("display bus");
+    assertThat(ManagedSpi.of("display bus", display).name()).isEqualTo("display bus");
+  }
+
+  @Test
+  void of_sameSpiTwice_sameBusSoItsDevicesExcludeEachOther() {
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
+    Handle<Spi> a = ManagedSpi.of(spi).csHandle(csA); // two parts of a program, each sharing spi
+    Handle<Spi> b = ManagedSpi.of(spi).csHandle(csB);
+    log.take();
+    loop.addTask("a", () -> {
+      try (Lease<Spi> lease = a.acquire()) {
+        Tasko.sleep(Duration.ofMillis(10));
+      }
+    });
+    loop.addTask("b", () -> {
+      try (Lease<Spi> lease = b.acquire()) {
+        log.add("b selected while a is " + csA.state());
+      }
+    });
+
+    loop.run();
+
+    assertThat(ManagedSpi.of(spi)).isSameAs(bus);
+    log.assertTaken("a=LOW", "a=HIGH", "b=LOW", "b selected while a is HIGH", "b=HIGH");
+    assertThatThrownBy(() -> ManagedSpi.of("another name", spi))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("Spi 'spi' is shared already as 'spi 'spi'', not 'another name': use that"
+            + " ManagedSpi, so that its devices exclude each other");
   }
 
   // ---- A kept Spi never reaches the bus outside its lease ----
