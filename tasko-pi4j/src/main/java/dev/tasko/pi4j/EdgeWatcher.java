@@ -197,7 +197,7 @@ public final class EdgeWatcher implements AutoCloseable {
     this.edges = Channel.create("edges of " + input.id(), capacity);
     this.lastQueued = levelNow(input);
     this.lastLevel = lastQueued;
-    this.link = new Link(this, input, contextOf(input));
+    this.link = new Link(this, input, contextOf(input), edges);
     this.cleanable = CLEANER.register(this, link::dropped);
   }
 
@@ -677,14 +677,20 @@ public final class EdgeWatcher implements AutoCloseable {
     private final WeakReference<EdgeWatcher> watcher;
     private final DigitalInput input;
     private final Context context;
+    /**
+     * The watcher's channel, which a reader may hold without the watcher: closed when the watcher
+     * is dropped, so that the reader sees the end instead of waiting for edges that never come.
+     */
+    private final Channel<Edge> edges;
     // ---- guarded by 'this' ----
     private boolean detached;
     private Loop loop;
 
-    Link(EdgeWatcher watcher, DigitalInput input, Context context) {
+    Link(EdgeWatcher watcher, DigitalInput input, Context context, Channel<Edge> edges) {
       this.watcher = new WeakReference<>(watcher);
       this.input = input;
       this.context = context;
+      this.edges = edges;
     }
 
     void attach() {
@@ -736,6 +742,7 @@ public final class EdgeWatcher implements AutoCloseable {
         w.closeBecause(why);
       } else {
         detach();
+        edges.close();
       }
     }
 
@@ -747,8 +754,10 @@ public final class EdgeWatcher implements AutoCloseable {
         }
       }
       LOG.log(Level.WARNING, "a watcher of input ''{0}'' was dropped without being closed; its"
-          + " listener is removed now. Close watchers when done (try-with-resources)", input.id());
+          + " listener is removed and its edges closed now. Close watchers when done"
+          + " (try-with-resources)", input.id());
       detach();
+      edges.close(); // a task still reading them sees their end
     }
 
     void detach() {

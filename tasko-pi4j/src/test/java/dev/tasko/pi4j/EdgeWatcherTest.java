@@ -395,8 +395,35 @@ class EdgeWatcherTest {
     synchronized (warnings) {
       assertThat(warnings).filteredOn(w -> w.contains("'door'")).hasSize(2_000)
           .allMatch(w -> w.equals("a watcher of input 'door' was dropped without being closed; its"
-              + " listener is removed now. Close watchers when done (try-with-resources)"));
+              + " listener is removed and its edges closed now. Close watchers when done"
+              + " (try-with-resources)"));
     }
+  }
+
+  @Test
+  void watcherDroppedWhileItsEdgesAreKept_edgesClosedSoAReaderSeesTheEnd() {
+    MockDigitalInput bell = MockPi.input(pi4j, "bell", 26); // its own id, apart from other tests
+    dev.tasko.Channel<EdgeWatcher.Edge> edges = EdgeWatcher.of(bell).edges(); // watcher dropped
+    // Garbage collection is the only way to learn of a dropped object: ask for it until the
+    // Cleaner has seen the watcher (a bound, not a speed requirement).
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (!edges.isClosed() && System.nanoTime() < giveUp) {
+      System.gc();
+      long next = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+      while (!edges.isClosed() && System.nanoTime() < Math.min(next, giveUp)) {
+        Thread.yield();
+      }
+    }
+
+    assertThat(edges.isClosed()).as("closed once the watcher was dropped").isTrue();
+    loop.addTask("reader", () -> {
+      for (EdgeWatcher.Edge e : edges) {
+        log.add("edge " + e);
+      }
+      log.add("the end");
+    });
+    loop.run();
+    log.assertTaken("the end");
   }
 
   @Test
