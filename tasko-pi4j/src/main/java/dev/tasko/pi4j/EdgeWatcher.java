@@ -119,7 +119,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       listener): a task waiting on it then wakes and throws {@link IllegalStateException} saying
  *       so, instead of waiting for a change that can no longer come;
  *   <li>when the program drops the last reference to a watcher still open: its listener is removed
- *       from the input at the next garbage collection, with a {@code WARNING} in the log
+ *       from the input at the next garbage collection, and its {@link #edges()} closed (a task
+ *       still reading them sees their end), with a {@code WARNING} in the log
  *       ({@code dev.tasko.pi4j.EdgeWatcher}), so forgotten watchers neither pile up on the input
  *       nor go unnoticed.
  * </ul>
