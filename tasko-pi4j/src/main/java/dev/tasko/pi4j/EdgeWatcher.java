@@ -466,8 +466,8 @@ public final class EdgeWatcher implements AutoCloseable {
 
   /**
    * How many changes debouncing ignored: each burst's changes but the one accepted, or all of them
-   * when the input came back to its level. Always 0 without a debounce interval. May be called from
-   * any thread.
+   * when the input came back to its level, or when the watcher was closed before the burst
+   * settled. Always 0 without a debounce interval. May be called from any thread.
    */
   public synchronized long bounces() {
     return bounces;
@@ -516,6 +516,8 @@ public final class EdgeWatcher implements AutoCloseable {
         return;
       }
       closedBecause = why;
+      bounces += burst; // a burst cut short: never settled, but counted (nothing lost silently)
+      burst = 0;
     }
     link.detach();
     cleanable.clean(); // nothing left to warn about

@@ -150,7 +150,7 @@ class EdgeWatcherButtonTest {
   }
 
   @Test
-  void debounce_closedWhileSettling_queuesNothing() {
+  void debounce_closedWhileSettling_queuesNothingAndCountsTheBurstAsBounces() {
     EdgeWatcher w = EdgeWatcher.builder(button).loop(loop).debounce(DEBOUNCE).build();
     bounce(100, HIGH);
     loop.runLater(Duration.ofMillis(110), w::close);
@@ -159,6 +159,9 @@ class EdgeWatcherButtonTest {
 
     assertThat(w.pending()).isZero();
     assertThat(w.received()).isEqualTo(1);
+    // nothing lost silently: received = taken + pending + dropped + bounces + skipped
+    assertThat(w.bounces()).isEqualTo(1);
+    assertThat(w.dropped() + w.skipped()).isZero();
   }
 
   @Test
