@@ -243,18 +243,20 @@ final class Traps {
   /**
    * Closes the task's innermost scope, {@code scope}: its timer, if still queued, goes too. Unless
    * the task has been cancelled from outside, every cancellation delivered inside the scope was a
-   * timeout's, this scope's or an enclosing one's, and leaving the scope has handled it: the
-   * task's count of deliveries goes back to what it was when the scope was opened. Without that, a
-   * timeout thrown more than once on the way out (a task group's close, a finally that suspends)
-   * or caught by the body would count as a swallowed cancellation, and each later one would wait
-   * longer before it is thrown. An enclosing scope's expiry goes on being thrown, and counted,
-   * from there.
+   * timeout's, and unless an enclosing scope has expired too, this scope's: leaving it has
+   * handled it, and the task's count of deliveries goes back to what it was when the scope was
+   * opened. Without that, a timeout thrown more than once on the way out (a task group's close, a
+   * finally that suspends) or caught by the body would count as a swallowed cancellation, and each
+   * later one would wait longer before it is thrown.
    */
   static void closeTimeout(TimeoutScope scope) {
     Task<?> t = scope.task;
     t.loop.runner.timers.remove(scope);
     t.timeouts = scope.outer;
-    if (!t.cancelRequested && t.cancelDeliveries > scope.deliveriesBefore) {
+    // Not while an enclosing scope has expired: its expiry goes on being thrown, and a body that
+    // swallows it again and again must still meet the back-off.
+    if (!t.cancelRequested && t.cancelDeliveries > scope.deliveriesBefore
+        && (t.timeouts == null || TimeoutScope.expiredScope(t) == null)) {
       t.cancelDeliveries = scope.deliveriesBefore;
     }
   }

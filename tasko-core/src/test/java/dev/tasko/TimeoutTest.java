@@ -124,6 +124,33 @@ class TimeoutTest {
   }
 
   @Test
+  void withTimeout_innerScopesSwallowAnExpiredOuterOne_stillMeetTheBackOff() {
+    // Each inner withTimeout that the outer expiry passes through is left, but the expiry is the
+    // outer scope's, still pending: leaving the inner scope must not take its deliveries back.
+    try (LogCapture warnings = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      int[] swallowed = {0};
+      loop.addTask("swallower", () -> Tasko.withTimeout(Duration.ofMillis(50), () -> {
+        for (int i = 0; i < 1_000; i++) {
+          try {
+            Tasko.withTimeout(Duration.ofMillis(100), () -> Tasko.sleep(Duration.ofMillis(10)));
+          } catch (RuntimeException e) {
+            swallowed[0]++; // the outer expiry too, on purpose
+          }
+        }
+        return null;
+      }));
+      loop.runLater(Duration.ofSeconds(2), loop::stop);
+
+      loop.run();
+
+      assertThat(warnings.messages(java.util.logging.Level.WARNING))
+          .filteredOn(m -> m.contains("'swallower'") && m.contains("swallowed the"))
+          .hasSize(1);
+      assertThat(swallowed[0]).isBetween(4, 40); // not the thousand of a task never held back
+    }
+  }
+
+  @Test
   void withTimeout_bodyFinishesInTime_returnsItsValueAndLeavesNoTimer() {
     Task<Integer> t = loop.addTask(() -> Tasko.withTimeout(Duration.ofHours(1), () -> {
       Tasko.sleep(Duration.ofSeconds(1));
