@@ -37,10 +37,16 @@ final class Counters {
   /**
    * When the driving thread's current idle period began ({@code System.nanoTime()}), or
    * {@link #NOT_IDLE}: stats() adds the period so far, so a loop that has idled for an hour does
-   * not read zero until it wakes. Set by a store in place where no call may be made (see
-   * Runner#handBack).
+   * not read zero until it wakes. Set by stores in place where no call may be made (see
+   * Runner#handBack), with {@link #idleSeq} around them.
    */
   volatile long idleSince = NOT_IDLE;
+  /**
+   * A sequence lock over {@link #idleNanos} and {@link #idleSince}, which change together: odd
+   * while they are being changed. One writer at a time (the baton holder); stats() reads both
+   * again if it changed meanwhile, so that a period just ended is never missing from both.
+   */
+  volatile int idleSeq;
   private volatile long quietHandBacks;
 
   /** Counts a pass begun; returns its number. On the baton. */
@@ -57,21 +63,21 @@ final class Counters {
 
   /** Notes that the driver begins to wait, at {@code now} (System.nanoTime). On the baton. */
   void idleBegan(long now) {
+    idleSeq++;
     idleSince = now;
+    idleSeq++;
   }
 
-  /**
-   * Adds the idle period that ends at {@code now} (System.nanoTime). On the baton. The period is
-   * taken off {@code idleSince} before it is added to the total, so that a reader who sees the new
-   * total also sees it no longer running (see stats()), and never counts it twice.
-   */
+  /** Adds the idle period that ends at {@code now} (System.nanoTime). On the baton. */
   void idleEnded(long now) {
     long since = idleSince;
     if (since == NOT_IDLE) {
       return;
     }
+    idleSeq++;
     idleSince = NOT_IDLE;
     idleNanos = idleNanos + Math.max(0, now - since);
+    idleSeq++;
   }
 
   /** Counts a hand-back that left the driver asleep. On the baton. */
@@ -89,8 +95,17 @@ final class Counters {
    * progress counts as far as it has gone. Any thread.
    */
   Loop.Stats stats() {
-    long idle = idleNanos; // first: see idleEnded()
-    long since = idleSince;
+    long idle;
+    long since;
+    for (;;) {
+      int seq = idleSeq;
+      idle = idleNanos;
+      since = idleSince;
+      if ((seq & 1) == 0 && idleSeq == seq) {
+        break; // both from between two changes
+      }
+      Thread.onSpinWait(); // a change in progress: a few stores long
+    }
     if (since != NOT_IDLE) {
       idle += Math.max(0, System.nanoTime() - since);
     }

@@ -713,7 +713,9 @@ final class Runner {
       // Stores only from here to the hand-off: a call that threw here (a stack overflow) would
       // leave the flag set for a hand-back that never took place.
       quietHandBack = true; // published by the write of driverTurn
+      counters.idleSeq++; // Counters.idleBegan(at), in stores
       counters.idleSince = at;
+      counters.idleSeq++;
     }
     driverTurn = true; // the hand-off
     // Left asleep only if it sleeps until no later than it must, and no work or stop came in:
