@@ -187,15 +187,18 @@ public final class Loop {
    *
    * <p>Call it from a thread that is not a task, while no other thread drives the loop: after
    * {@code run()} has returned or thrown (for instance when a task failed and left others parked
-   * holding a bus), or instead of running it further. It does not wait for time to pass: sleeping
-   * tasks are woken by the cancellation. Failures do not stop it: an exception escaping a task's
-   * cleanup, or thrown by a registered resource's {@code close()}, is rethrown once everything else
-   * is done (a checked one wrapped in {@code IllegalStateException}), further ones added as
-   * suppressed. A task that catches {@link java.util.concurrent.CancellationException} and goes on
-   * forever never gives the processor back (in a cancelled task every suspension point throws at
-   * once), so {@code shutdown()} does not return, as {@code run()} would not; a
-   * {@linkplain Builder#stallWarning stall warning} names it. Idempotent: a second call returns at
-   * once.
+   * holding a bus), or instead of running it further. Sleeping tasks need no time to pass: the
+   * cancellation wakes them. What cannot be cut short, it waits for, idling as {@code run()} does:
+   * blocking work that must end before its task can unwind ({@link Tasko#blocking}), and the
+   * growing wait before a swallowed cancellation is thrown again (on a {@link ManualTicker}
+   * without virtual time, until the ticker is advanced). Failures do not stop it: an exception
+   * escaping a task's cleanup, or thrown by a registered resource's {@code close()}, is rethrown
+   * once everything else is done (a checked one wrapped in {@code IllegalStateException}), further
+   * ones added as suppressed. A task that catches
+   * {@link java.util.concurrent.CancellationException} and goes on forever never ends, so
+   * {@code shutdown()} does not return, as {@code run()} would not; the loop logs a warning naming
+   * it. An interrupt of the calling thread does not end it: it is set again when
+   * {@code shutdown()} returns. Idempotent: a second call returns at once.
    *
    * @throws IllegalStateException if called from a task, or while another thread drives the loop
    * @throws TaskFailedException if a task failed during its cleanup (under the default failure

@@ -104,6 +104,7 @@ final class Shutdown {
       if (runner.driver() != null) {
         // Misuse: another thread called run() or step() meanwhile, and drives the cancelled
         // tasks itself. Wait for it to let go rather than count its refusals as failures.
+        interrupted |= Thread.interrupted(); // else the park returns at once, again and again
         LockSupport.parkNanos(this, 1_000_000);
         continue;
       }

@@ -9,8 +9,8 @@ package dev.tasko;
  * for tests and simulations, and {@link Loop.Builder#virtualTime()} drives one automatically.
  *
  * <p>Implementations must be thread-safe and must never go backwards, as numbers: the loop compares
- * readings and deadlines with {@code <}, not by their difference, so a reading must not wrap round
- * past {@code Long.MAX_VALUE} (a deadline that would is kept at {@code Long.MAX_VALUE}). An origin
+ * readings and deadlines with {@code <}, so a reading must not wrap round past
+ * {@code Long.MAX_VALUE} (a deadline that would is kept at {@code Long.MAX_VALUE}). An origin
  * near zero leaves about 292 years; {@link System#nanoTime()} counts from the machine's start on
  * Linux and never gets near. They must not throw nor block either: the loop reads its ticker
  * inside its own bookkeeping, on whichever task holds the processor, and does not contain a
