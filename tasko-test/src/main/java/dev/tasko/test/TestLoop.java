@@ -70,12 +70,12 @@ public final class TestLoop implements AfterEachCallback {
   /** Failures nobody observed yet; added by the loop's tasks, taken by the test's thread. */
   private final List<TaskFailedException> unobserved = new ArrayList<>();
   /**
-   * Set by {@link #verify()} when another thread still drives the loop after the test has ended
-   * (a test that timed out on a thread of its own, which JUnit leaves running): that thread's
-   * {@link #runFor} gives up once the loop's run() returns, so that the loop can be checked and
-   * its tasks cancelled.
+   * Moved on by {@link #verify()} when another thread still drives the loop after the test has
+   * ended (a test that timed out on a thread of its own, which JUnit leaves running): a
+   * {@link #runFor} begun before gives up once the loop's run() returns, so that the loop can be
+   * checked and its tasks cancelled. One begun later is not affected.
    */
-  private volatile boolean abandoned;
+  private volatile int abandonments;
 
   /** A loop on virtual time named {@code "test"}. */
   public TestLoop() {
@@ -133,10 +133,12 @@ public final class TestLoop implements AfterEachCallback {
       runUntilIdle();
       return;
     }
+    int abandonedBefore = abandonments;
     Task<Void> alarm = loop.runLater("runFor", duration, loop::stop);
     try {
       while (!alarm.isDone()) {
         loop.run(); // returns at the alarm's stop(), or earlier at a stop() of the program's own
+        boolean abandoned = abandonments != abandonedBefore;
         if (Thread.currentThread().isInterrupted() || abandoned) {
           throw new IllegalStateException("runFor(" + duration + ") of loop '" + loop.name()
               + "' " + (abandoned ? "given up, the test having ended," : "interrupted")
@@ -236,7 +238,8 @@ public final class TestLoop implements AfterEachCallback {
    * @throws IllegalStateException if called from a task
    */
   public void verify() {
-    int notTakenIn = loop.taskCount() - tasksOnceNotDriven().size();
+    List<Task<?>> live = tasksOnceNotDriven();
+    int notTakenIn = loop.taskCount() - live.size();
     // What the test did last from outside the loop (a cancel, a stop) takes effect at the loop's
     // next pass: run it, at the same instant, before anything is counted as left behind.
     runQuietly();
@@ -253,8 +256,8 @@ public final class TestLoop implements AfterEachCallback {
     }
     if (notTakenIn > 0) {
       message.append("\n  ").append(notTakenIn).append(" task(s) or schedule(s) added after the"
-          + " loop last ran, never started, now cancelled (run the loop after adding them, or do"
-          + " not add them)");
+          + " loop last ran, so the test never ran them (run the loop after adding them, or do not"
+          + " add them); run now, after the test, then cancelled");
     }
     if (!failures.isEmpty()) {
       message.append("\n  ").append(failures.size()).append(" task failure(s) nobody observed"
@@ -323,7 +326,7 @@ public final class TestLoop implements AfterEachCallback {
           throw new AssertionError("loop '" + loop.name() + "' is still driven by another thread"
               + " after the test ended (a test that timed out on a thread of its own?)", driven);
         }
-        abandoned = true;
+        abandonments++; // only this thread writes it
         loop.stop();
         LockSupport.parkNanos(1_000_000);
       }
