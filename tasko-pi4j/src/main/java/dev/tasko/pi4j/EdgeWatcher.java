@@ -539,6 +539,10 @@ public final class EdgeWatcher implements AutoCloseable {
           accept(level, clock.read());
           return;
         }
+        if (closedBecause != null) {
+          bounces++; // closed since the check above: no burst will settle now, but it counts
+          return;
+        }
         long now = clock.read();
         if (settling && now - burstTime >= debounceNanos) {
           // The level before this change was kept for the interval already; its task just has
@@ -581,6 +585,8 @@ public final class EdgeWatcher implements AutoCloseable {
     synchronized (this) {
       if (closedBecause != null) {
         settling = false;
+        bounces += burst; // (close() counted the burst already; this is for one that came since)
+        burst = 0;
         return;
       }
       long quiet = clock.read() - burstTime;
