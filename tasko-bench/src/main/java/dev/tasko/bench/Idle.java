@@ -135,7 +135,8 @@ final class Idle {
       out.add(new Result(impl, "idle", "runs", runs, "runs"));
       // Each voluntary switch is a thread going to sleep: the process's wake-ups, the JVM's own
       // threads' included (a thread that ended in the window counts as last read).
-      if (switches0 != null && switches != null && switches0[0] >= 0 && runs > 0) {
+      if (switches0 != null && switches != null && switches0[0] >= 0 && switches[0] >= 0
+          && runs > 0) {
         out.add(new Result(impl, "idle", "voluntary_switches_per_run",
             (switches[0] - switches0[0]) / (double) runs, "count"));
       }
