@@ -1,5 +1,6 @@
 package dev.tasko.examples.demo;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -71,9 +72,9 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
         if (i + 1 == args.length) {
           throw new IllegalArgumentException("--timeline needs a file, e.g. --timeline out.svg");
         }
-        timelines.add(Path.of(args[++i]));
+        timelines.add(timelineFile(args[++i]));
       } else if (arg.startsWith("--timeline=")) {
-        timelines.add(Path.of(arg.substring("--timeline=".length())));
+        timelines.add(timelineFile(arg.substring("--timeline=".length())));
       } else if (arg.equals("--plain")) {
         plain = true;
       } else if (arg.equals("--real")) {
@@ -88,9 +89,30 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
   }
 
   /**
-   * Parses "500ms", "5s", "1.5s", "2m", "1h", or ISO-8601 ("PT5S").
+   * A file to write the timeline to, checked now rather than when the demo ends: its name ends in
+   * .json or .svg, and its directory exists.
+   */
+  static Path timelineFile(String text) {
+    String name = text.toLowerCase(Locale.ROOT);
+    if (!name.endsWith(".json") && !name.endsWith(".svg")) {
+      throw new IllegalArgumentException("--timeline: '" + text + "' ends in neither .json nor"
+          + " .svg");
+    }
+    Path file = Path.of(text);
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("--timeline: no directory " + dir + " to write '" + text
+          + "' in");
+    }
+    return file;
+  }
+
+  /**
+   * Parses "500ms", "5s", "1.5s", "2m", "1h", or ISO-8601 ("PT5S"), from 1 ms up to about 292
+   * years.
    *
-   * @throws IllegalArgumentException if {@code text} is none of those, or not positive
+   * @throws IllegalArgumentException if {@code text} is none of those, not positive, under 1 ms
+   *     (shown as 0 ms) or too long for a long of nanoseconds
    */
   static Duration parseDuration(String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);
@@ -104,7 +126,11 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
         case "m" -> 60_000_000_000L;
         default -> 3_600_000_000_000L;
       };
-      d = Duration.ofNanos(Math.round(amount * unitNanos));
+      double nanos = amount * unitNanos;
+      if (nanos >= Long.MAX_VALUE) {
+        throw new IllegalArgumentException("duration too long: '" + text + "'");
+      }
+      d = Duration.ofNanos(Math.round(nanos));
     } else {
       try {
         d = Duration.parse(text.trim());
@@ -115,6 +141,9 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
     }
     if (d.isNegative() || d.isZero()) {
       throw new IllegalArgumentException("duration <= 0: '" + text + "'");
+    }
+    if (d.compareTo(Duration.ofMillis(1)) < 0) {
+      throw new IllegalArgumentException("duration < 1 ms: '" + text + "'");
     }
     return d;
   }

@@ -53,5 +53,20 @@ class OptionsTest {
         .hasMessage("duration <= 0: '0s'");
     assertThatThrownBy(() -> Options.parse("--fast")).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("unknown option: '--fast'");
+    assertThatThrownBy(() -> Options.parse("--duration", "0.0001s"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("duration < 1 ms: '0.0001s'");
+    assertThatThrownBy(() -> Options.parse("--duration", "1000000000000000h"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("duration too long: '1000000000000000h'");
+  }
+
+  @Test
+  void parse_timelineThatCannotBeWritten_refusedAtOnce() {
+    assertThatThrownBy(() -> Options.parse("--timeline", "out.txt"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--timeline: 'out.txt' ends in neither .json nor .svg");
+    assertThatThrownBy(() -> Options.parse("--timeline=/no/such/dir/out.svg"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--timeline: no directory /no/such/dir to write '/no/such/dir/out.svg' in");
   }
 }
