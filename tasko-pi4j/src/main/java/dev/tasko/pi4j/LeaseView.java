@@ -136,6 +136,11 @@ final class LeaseView implements InvocationHandler {
     }
   }
 
+  /** A guarded stream's name, for people to read: {@code "stream of Spi.out() of device ..."}. */
+  private String streamName(String from) {
+    return "stream of " + from + " of device '" + device + "' on " + busName;
+  }
+
   /** The stream a view's {@code out()} returns: every call checked as the view's own are. */
   private final class GuardedOut extends OutputStream {
     private final OutputStream out;
@@ -170,7 +175,7 @@ final class LeaseView implements InvocationHandler {
 
     @Override
     public String toString() {
-      return "stream of " + from + " of device '" + device + "' on " + busName;
+      return streamName(from);
     }
   }
 
@@ -214,7 +219,7 @@ final class LeaseView implements InvocationHandler {
 
     @Override
     public String toString() {
-      return "stream of " + from + " of device '" + device + "' on " + busName;
+      return streamName(from);
     }
   }
 }
