@@ -237,13 +237,18 @@ public final class Greenhouse implements AutoCloseable {
   public static void main(String[] args) throws InterruptedException {
     Duration runFor = null;
     if (args.length > 0) {
+      long seconds = -1;
       try {
-        runFor = Duration.ofSeconds(Long.parseUnsignedLong(args[0]));
+        seconds = Long.parseLong(args[0]);
       } catch (NumberFormatException e) {
-        System.err.println("usage: Greenhouse [seconds to run] [log file]; not a number of"
-            + " seconds: '" + args[0] + "'");
+        // reported below
+      }
+      if (seconds < 0) {
+        System.err.println("usage: Greenhouse [seconds to run] [log file]; not a whole number of"
+            + " seconds from 0 to " + Long.MAX_VALUE + ": '" + args[0] + "'");
         System.exit(2);
       }
+      runFor = Duration.ofSeconds(seconds);
     }
     Path logFile = Path.of(args.length > 1 ? args[1] : "greenhouse.log");
     Context pi4j = MockBoard.context(); // on a Raspberry Pi: Pi4J.newAutoContext()
