@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -236,21 +235,23 @@ class LoopShutdownTest {
     });
     real.step(); // the work is handed to its thread
     working.await();
+    long passesBefore = real.stats().passes();
     Thread releaser = Thread.ofPlatform().start(() -> {
-      while (!real.isShutdown()) {
+      // The work ends once the shutdown waits for it idling, as run() does, or once it has spun
+      // through a hundred thousand passes instead.
+      while (real.stats().idleTime().isZero()
+          && real.stats().passes() - passesBefore < 100_000) {
         Thread.onSpinWait();
       }
-      LockSupport.parkNanos(200_000_000); // the shutdown waits this long for the work
       release.countDown();
     });
-    long passesBefore = real.stats().passes();
 
     real.shutdown();
 
     releaser.join();
     log.assertTaken("reader cleans up");
     // Waiting for the work is idling: a few passes, where a shutdown that polled spun through
-    // hundreds of thousands in those 200 ms.
+    // hundreds of thousands.
     assertThat(real.stats().passes() - passesBefore).isLessThan(100);
   }
 }
