@@ -9,7 +9,9 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** Readings of the JVM and the host: process CPU, thread CPU, heap after GC, steal time. */
@@ -36,7 +38,9 @@ final class Measure {
    * what the threads no longer listed had reached when last read. A sum over the live threads
    * alone drops a thread's whole count when it exits, so that the difference of two readings
    * could be less than what the process did between them, or negative. Linux may give an ended
-   * thread's id to a new thread: a count found lower than last read is a new thread's.
+   * thread's id to a new thread: a count found lower than last read is a new thread's. A thread
+   * still listed whose reading failed keeps its last count, and is not taken for ended: counted
+   * as ended, it would count twice once read again.
    */
   static final class GrowingSum {
     private final Map<Long, long[]> last = new HashMap<>();
@@ -46,8 +50,18 @@ final class Measure {
       departed = new long[counters];
     }
 
-    /** Takes in one reading of every live thread ({@code now}) and returns the sums. */
-    synchronized long[] sum(Map<Long, long[]> now) {
+    /**
+     * Takes in one reading of every live thread ({@code read}) and the ids of the threads listed
+     * but not read ({@code unread}), and returns the sums.
+     */
+    synchronized long[] sum(Map<Long, long[]> read, Set<Long> unread) {
+      Map<Long, long[]> now = new HashMap<>(read);
+      for (Long id : unread) {
+        long[] was = last.get(id);
+        if (was != null) {
+          now.putIfAbsent(id, was);
+        }
+      }
       for (Map.Entry<Long, long[]> e : last.entrySet()) {
         long[] was = e.getValue();
         long[] is = now.get(e.getKey());
@@ -93,12 +107,13 @@ final class Measure {
    */
   static long processCpuPreciseNanos() {
     Map<Long, long[]> now = new HashMap<>();
-    boolean read = eachThread(t -> {
+    Set<Long> unread = new HashSet<>();
+    boolean read = eachThread(unread, t -> {
       String s = Files.readString(t.resolve("schedstat"));
       now.put(Long.parseLong(t.getFileName().toString()),
           new long[] {Long.parseLong(s.substring(0, s.indexOf(' ')))});
     });
-    return read ? THREAD_CPU.sum(now)[0] : processCpuNanos();
+    return read ? THREAD_CPU.sum(now, unread)[0] : processCpuNanos();
   }
 
   /**
@@ -110,7 +125,8 @@ final class Measure {
    */
   static long[] contextSwitches() {
     Map<Long, long[]> now = new HashMap<>();
-    boolean read = eachThread(t -> {
+    Set<Long> unread = new HashSet<>();
+    boolean read = eachThread(unread, t -> {
       long[] counts = {0, 0}; // voluntary, involuntary
       for (String line : Files.readAllLines(t.resolve("status"))) {
         if (line.startsWith("voluntary_ctxt_switches:")) {
@@ -121,7 +137,7 @@ final class Measure {
       }
       now.put(Long.parseLong(t.getFileName().toString()), counts);
     });
-    return read ? SWITCHES.sum(now) : new long[] {-1, -1};
+    return read ? SWITCHES.sum(now, unread) : new long[] {-1, -1};
   }
 
   /**
@@ -158,7 +174,7 @@ final class Measure {
    */
   static Map<Integer, ThreadTimes> threadTimes() {
     Map<Integer, ThreadTimes> out = new HashMap<>();
-    boolean read = eachThread(t -> {
+    boolean read = eachThread(new HashSet<>(), t -> {
       String[] f = Files.readString(t.resolve("schedstat")).trim().split(" ");
       int tid = Integer.parseInt(t.getFileName().toString());
       String name = THREAD_NAMES.get(tid);
@@ -182,17 +198,21 @@ final class Measure {
   }
 
   /**
-   * Calls {@code read} with the directory of each of this process's native threads, leaving out a
-   * thread that exits while it is read (its files vanish). Returns false where {@code /proc} cannot
-   * be listed.
+   * Calls {@code read} with the directory of each of this process's native threads, and adds to
+   * {@code unread} the id of each thread whose reading failed: most often, it exited while it was
+   * read (its files vanish). Returns false where {@code /proc} cannot be listed.
    */
-  private static boolean eachThread(ThreadReading read) {
+  private static boolean eachThread(Set<Long> unread, ThreadReading read) {
     try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
       for (Path t : dir) {
         try {
           read.read(t);
         } catch (IOException | RuntimeException e) {
-          // the thread exited while we listed it
+          try {
+            unread.add(Long.parseLong(t.getFileName().toString()));
+          } catch (NumberFormatException notAThread) {
+            // not a thread's directory: nothing to keep
+          }
         }
       }
       return true;
@@ -221,7 +241,7 @@ final class Measure {
         }
       }
     }
-    return CARRIER_CPU.sum(now)[0];
+    return CARRIER_CPU.sum(now, Set.of())[0];
   }
 
   /** Heap in use after full collections, in bytes. */

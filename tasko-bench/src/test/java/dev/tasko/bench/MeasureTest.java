@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Tag;
@@ -16,19 +17,31 @@ class MeasureTest {
   void growingSum_aThreadEnds_keepsItsLastCount() {
     Measure.GrowingSum sum = new Measure.GrowingSum(1);
 
-    assertThat(sum.sum(Map.of(1L, new long[] {5}))[0]).isEqualTo(5);
-    assertThat(sum.sum(Map.of(1L, new long[] {7}, 2L, new long[] {3}))[0]).isEqualTo(10);
-    assertThat(sum.sum(Map.of(2L, new long[] {4}))[0]).isEqualTo(11); // thread 1 ended at 7
-    assertThat(sum.sum(Map.of())[0]).isEqualTo(11);
+    assertThat(sum.sum(Map.of(1L, new long[] {5}), Set.of())[0]).isEqualTo(5);
+    assertThat(sum.sum(Map.of(1L, new long[] {7}, 2L, new long[] {3}), Set.of())[0])
+        .isEqualTo(10);
+    // thread 1 ended at 7
+    assertThat(sum.sum(Map.of(2L, new long[] {4}), Set.of())[0]).isEqualTo(11);
+    assertThat(sum.sum(Map.of(), Set.of())[0]).isEqualTo(11);
+  }
+
+  @Test
+  void growingSum_aLiveThreadReadOnceInVain_countsOnce() {
+    Measure.GrowingSum sum = new Measure.GrowingSum(1);
+
+    assertThat(sum.sum(Map.of(1L, new long[] {5}), Set.of())[0]).isEqualTo(5);
+    assertThat(sum.sum(Map.of(), Set.of(1L))[0]).isEqualTo(5); // listed, its reading failed
+    assertThat(sum.sum(Map.of(1L, new long[] {7}), Set.of())[0]).isEqualTo(7);
+    assertThat(sum.sum(Map.of(), Set.of())[0]).isEqualTo(7); // now it has ended
   }
 
   @Test
   void growingSum_anIdGivenToANewThread_countsBoth() {
     Measure.GrowingSum sum = new Measure.GrowingSum(2);
 
-    assertThat(sum.sum(Map.of(1L, new long[] {100, 10}))).containsExactly(100, 10);
+    assertThat(sum.sum(Map.of(1L, new long[] {100, 10}), Set.of())).containsExactly(100, 10);
     // lower than last read: the id now names a new thread, and the old one's count stays
-    assertThat(sum.sum(Map.of(1L, new long[] {2, 10}))).containsExactly(102, 20);
+    assertThat(sum.sum(Map.of(1L, new long[] {2, 10}), Set.of())).containsExactly(102, 20);
   }
 
   @Test
