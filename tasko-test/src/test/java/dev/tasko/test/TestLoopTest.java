@@ -13,6 +13,8 @@ import dev.tasko.Tasko;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class TestLoopTest {
@@ -266,6 +268,38 @@ class TestLoopTest {
     spinner.cancel();
     test.runUntilIdle();
     test.verify(); // no task of runFor's own left behind
+  }
+
+  @Test
+  void verify_whileAnotherThreadDrives_thatRunForGivesUpAndALaterOneRuns() throws Exception {
+    CountDownLatch spinning = new CountDownLatch(1);
+    test.loop().addTask("spinner", () -> {
+      spinning.countDown();
+      while (true) {
+        Tasko.yieldNow(); // keeps virtual time still, so the other thread's runFor never ends
+      }
+    });
+    AtomicReference<Throwable> otherThread = new AtomicReference<>();
+    Thread timedOut = Thread.ofPlatform().name("timed-out test").start(() -> {
+      try {
+        test.runFor(Duration.ofSeconds(1));
+      } catch (Throwable t) {
+        otherThread.set(t);
+      }
+    });
+    spinning.await();
+
+    assertThatThrownBy(test::verify).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("'spinner'");
+    assertThat(timedOut.join(Duration.ofSeconds(30))).as("the other runFor returned").isTrue();
+    assertThat(otherThread.get()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("given up");
+
+    // the same loop, kept for the next test (a static field, or one instance per class)
+    Task<Void> next = test.loop().runLater(Duration.ofMillis(10), () -> {});
+    test.runFor(Duration.ofSeconds(1));
+    assertThat(next.isDone()).isTrue();
+    test.verify();
   }
 
   @Test
