@@ -5,9 +5,10 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
 
-/** A Pi4J input that knows how many listeners are registered on it right now. */
+/** A Pi4J input that knows which listeners are registered on it right now. */
 final class CountedInput {
   final DigitalInput input;
   private final Set<Object> listeners =
@@ -35,5 +36,12 @@ final class CountedInput {
 
   int listeners() {
     return listeners.size();
+  }
+
+  /** The listeners registered on it right now. */
+  List<Object> registered() {
+    synchronized (listeners) {
+      return List.copyOf(listeners);
+    }
   }
 }

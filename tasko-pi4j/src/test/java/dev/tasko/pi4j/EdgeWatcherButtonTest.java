@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.pi4j.context.Context;
 import com.pi4j.io.gpio.digital.DigitalState;
+import com.pi4j.io.gpio.digital.DigitalStateChangeEvent;
+import com.pi4j.io.gpio.digital.DigitalStateChangeListener;
 import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalInput;
 import dev.tasko.Loop;
 import dev.tasko.testsupport.EventLog;
@@ -162,6 +164,29 @@ class EdgeWatcherButtonTest {
     // nothing lost silently: received = taken + pending + dropped + bounces + skipped
     assertThat(w.bounces()).isEqualTo(1);
     assertThat(w.dropped() + w.skipped()).isZero();
+  }
+
+  @Test
+  void debounce_changeRacingWithClose_countedAsABounce() {
+    CountedInput counted = new CountedInput(button);
+    EdgeWatcher w = EdgeWatcher.builder(counted.input).loop(loop).debounce(DEBOUNCE).build();
+    var listener = (DigitalStateChangeListener) counted.registered().get(0);
+    // Pi4J calls the listener on a thread of its own; the watcher is closed while it reads the
+    // event, after its check that the watcher is open
+    listener.onDigitalStateChange(new DigitalStateChangeEvent<>(button, HIGH) {
+      @Override
+      public DigitalState state() {
+        w.close();
+        return super.state();
+      }
+    });
+
+    loop.run();
+
+    assertThat(w.received()).isEqualTo(1);
+    // nothing lost silently: received = taken + pending + dropped + bounces + skipped
+    assertThat(w.bounces()).isEqualTo(1);
+    assertThat(w.pending() + w.dropped() + w.skipped()).isZero();
   }
 
   @Test
