@@ -62,7 +62,7 @@ final class Idle {
   }
 
   /** Readings taken at the start and at the end of the steady-state window. */
-  private static final class Window {
+  static final class Window {
     final long skip;
     final long length;
     long first = Long.MIN_VALUE;
