@@ -10,21 +10,38 @@ import java.util.function.IntConsumer;
 import org.jline.terminal.Attributes;
 import org.jline.terminal.TerminalBuilder;
 import org.jline.utils.NonBlockingReader;
+import org.jline.utils.OSUtils;
 
 /**
  * The terminal the demo runs in, if any, through JLine: on Linux, macOS and Windows alike it reads
  * single keys without Enter (raw mode), tells the width, and turns Ctrl-C into a call the demo
  * handles itself. {@link #close()} puts the terminal back as it found it; JLine also restores it
  * from a shutdown hook if the JVM ends some other way (a signal, {@code System.exit}).
+ *
+ * <p>On Linux and macOS the terminal's settings go through {@code stty} (JLine's "exec" provider),
+ * not JLine's native providers (FFM, JNI): those, in JLine 3.30, write the settings back with a
+ * {@code struct termios} that holds only the flags JLine knows, so every change (raw mode, and
+ * putting the terminal back) also set the line speed to 0 ({@code stty -a}: "speed 0 baud"), which
+ * on a serial line hangs it up. {@code stty} changes only the flags it is given.
  */
 final class Terminal implements AutoCloseable {
   /** The JLine terminal, or null when output goes to a pipe, a file or CI. */
   private final org.jline.terminal.Terminal terminal;
   /** The terminal's settings before raw mode, or null while they are untouched. */
   private Attributes saved;
+  /**
+   * The width in columns, 0 if unknown: read when the terminal is opened and again when it is
+   * resized (SIGWINCH), not at each redraw, as through {@code stty} a read starts a process.
+   */
+  private volatile int width;
 
   private Terminal(org.jline.terminal.Terminal terminal) {
     this.terminal = terminal;
+    if (terminal != null) {
+      width = readWidth(terminal);
+      terminal.handle(org.jline.terminal.Terminal.Signal.WINCH,
+          signal -> width = readWidth(terminal));
+    }
   }
 
   /** Plain output and no keys: for pipes, files, CI, and {@code --plain}. */
@@ -42,12 +59,14 @@ final class Terminal implements AutoCloseable {
       return none();
     }
     try {
-      org.jline.terminal.Terminal t = TerminalBuilder.builder()
+      TerminalBuilder builder = TerminalBuilder.builder()
           .name("tasko demo")
           .system(true)
-          .dumb(false) // no terminal JLine can drive: plain output instead
-          .build();
-      return new Terminal(t);
+          .dumb(false); // no terminal JLine can drive: plain output instead
+      if (!OSUtils.IS_WINDOWS) {
+        builder.provider("exec"); // stty: see the class comment (Windows consoles have no termios)
+      }
+      return new Terminal(builder.build());
     } catch (IOException | RuntimeException e) {
       return none();
     }
@@ -114,14 +133,15 @@ final class Terminal implements AutoCloseable {
   }
 
   /**
-   * The terminal's width in columns, read afresh each time so that a resize shows at the next
+   * The terminal's width in columns, kept up to date on resizes so that one shows at the next
    * redraw; 0 if unknown or not a terminal. The view cuts its lines to fit: a line that wrapped
    * would break the redraw in place.
    */
   int columns() {
-    if (terminal == null) {
-      return 0;
-    }
+    return width;
+  }
+
+  private static int readWidth(org.jline.terminal.Terminal terminal) {
     try {
       return Math.max(0, terminal.getWidth());
     } catch (RuntimeException e) {
