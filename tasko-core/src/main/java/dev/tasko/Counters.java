@@ -68,13 +68,16 @@ final class Counters {
     idleSeq++;
   }
 
-  /** Adds the idle period that ends at {@code now} (System.nanoTime). On the baton. */
-  void idleEnded(long now) {
+  /** Adds the idle period that ends now. On the baton. */
+  void idleEnded() {
     long since = idleSince;
     if (since == NOT_IDLE) {
       return;
     }
     idleSeq++;
+    // Read after the sequence moved on: a reader that saw the period still in progress read its
+    // clock before that, so what it counted is no more than what is added here.
+    long now = System.nanoTime();
     idleSince = NOT_IDLE;
     idleNanos = idleNanos + Math.max(0, now - since);
     idleSeq++;
@@ -97,7 +100,11 @@ final class Counters {
   Loop.Stats stats() {
     long idle;
     long since;
+    long now;
     for (;;) {
+      // The clock first: a period in progress then counts no further than idleEnded() will add
+      // once it ends, so a later reading is never lower.
+      now = System.nanoTime();
       int seq = idleSeq;
       idle = idleNanos;
       since = idleSince;
@@ -107,7 +114,7 @@ final class Counters {
       Thread.onSpinWait(); // a change in progress: a few stores long
     }
     if (since != NOT_IDLE) {
-      idle += Math.max(0, System.nanoTime() - since);
+      idle += Math.max(0, now - since);
     }
     return new Loop.Stats(passes, switches, Duration.ofNanos(idle));
   }

@@ -335,7 +335,7 @@ final class Runner {
     if (quietHandBack) {
       quietHandBack = false;
       nothingDue = false; // it said so before the driver slept until its next deadline
-      counters.idleEnded(System.nanoTime());
+      counters.idleEnded();
       passNow = ticker.read(); // as after idle(): the next pass may run ready tasks without it
     }
     return interrupted;
@@ -597,7 +597,7 @@ final class Runner {
         manualTicker.removeWaiter(wakeHook);
       }
       inbox.sleeper(null);
-      counters.idleEnded(System.nanoTime());
+      counters.idleEnded();
       passNow = ticker.read(); // the pass that follows may run ready tasks without reading it
       if (timeline != null) {
         timeline.idled(idleFrom, passNow);
