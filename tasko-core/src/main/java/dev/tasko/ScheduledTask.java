@@ -46,7 +46,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * An exception thrown by a run is handed to the loop's {@link FailureHandler} and the schedule goes
  * on: under the default handler, that failure stops {@link Loop#run()}, and the schedule resumes
  * if the loop is run again. {@link #start()} resumes a stopped schedule, with a new grid starting
- * at once, and never doubles a schedule that is still queued.
+ * at once (after a cancel, once the cancelled run has ended), and never doubles a schedule that is
+ * still queued.
  *
  * <h2>Callback schedules</h2>
  * A schedule made by {@link Loop#scheduleCallback} keeps time, counts, fails, stops and reports
@@ -89,6 +90,11 @@ public final class ScheduledTask {
   private volatile Task<Void> runner;
   /** Set by a start() after a stop() while the runner still lives: its grid restarts. */
   private volatile boolean restart;
+  /**
+   * Set by a start() while a cancelled runner still lives (its cancellation not yet thrown, or its
+   * cleanup still running): once it has ended, a new runner starts. On the loop.
+   */
+  private boolean startAfterEnd;
   /** Lateness of each run against its target, in nanoseconds: since the schedule was made... */
   private final Histogram lateness = new Histogram();
   /** ...and since the last recentStats(), swapped for a fresh one at each read. */
@@ -154,9 +160,10 @@ public final class ScheduledTask {
    * Resumes a stopped schedule: the next run starts at the loop's next pass (or, if the previous
    * run is still in progress, once it has ended and the loop's other tasks have had a turn), and
    * the grid restarts from there, also when the
-   * schedule was stopped while it slept towards its next target. Does nothing if the schedule is
-   * not stopped; never makes two runs alive at once. From another thread, {@code stop()} then
-   * {@code start()} take effect in that order.
+   * schedule was stopped while it slept towards its next target. After {@link #cancel()}, the
+   * next run starts once the cancelled run has ended. Does nothing if the schedule is not stopped;
+   * never makes two runs alive at once. From another thread, {@code stop()} or {@code cancel()}
+   * then {@code start()} take effect in that order.
    *
    * @throws IllegalStateException if the loop is {@linkplain Loop#shutdown() shut down}
    */
@@ -251,6 +258,10 @@ public final class ScheduledTask {
     boolean wasStopped = stopped;
     stopped = false;
     Task<Void> r = runner;
+    if (r != null && r.cancelRequested) {
+      startAfterEnd = true; // it is ending: a new runner follows it, never two alive at once
+      return;
+    }
     if (r != null) {
       // Still queued or running: it goes on, never doubled. If it had been stopped, its grid
       // restarts at once, as start() promises; a runner asleep until its old target wakes now.
@@ -273,7 +284,13 @@ public final class ScheduledTask {
     }
     t.onEnd = () -> {
       runner = null;
-      stopped = true; // also when the task ended by cancel() or an Error
+      if (startAfterEnd && !loop.shutdownControl.isRequested()) {
+        startAfterEnd = false;
+        startOnLoop(AT_FIRST_TURN); // a start() that came after cancel()
+      } else {
+        startAfterEnd = false;
+        stopped = true; // also when the task ended by cancel() or an Error
+      }
     };
     t.schedule = this;
     runner = t;
@@ -282,6 +299,7 @@ public final class ScheduledTask {
 
   private void stopOnLoop() {
     stopped = true;
+    startAfterEnd = false;
     Task<Void> r = runner;
     if (r != null && !running) {
       Traps.wakeEarly(r); // between runs: end now rather than at the next target

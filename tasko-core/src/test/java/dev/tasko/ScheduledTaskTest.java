@@ -391,6 +391,46 @@ class ScheduledTaskTest {
         "flaky: run 4");
   }
 
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void start_rightAfterCancel_runsAgainOnceTheCancelledRunHasEnded(Kind kind) {
+    Loop v = Loop.builder().virtualTime().build();
+    int[] runs = {0};
+    ScheduledTask s = kind.make(v, "s", Duration.ofMillis(10), () -> runs[0]++);
+    v.runLater(Duration.ofMillis(15), () -> {
+      s.cancel(); // the schedule's task has not ended yet when start() comes
+      s.start();
+    });
+    v.runLater(Duration.ofMillis(100), v::stop);
+
+    v.run();
+
+    // runs at 0 and 10 ms; after the restart at 15 ms, at 15, 25, ... 95 ms
+    assertThat(runs[0]).isEqualTo(2 + 9);
+    assertThat(s.isScheduled()).isTrue();
+    s.cancel();
+    v.run();
+    assertThat(v.taskCount()).isZero();
+  }
+
+  @Test
+  void start_afterCancelThenStop_staysStopped() {
+    Loop v = Loop.builder().virtualTime().build();
+    int[] runs = {0};
+    ScheduledTask s = v.schedule("s", Duration.ofMillis(10), () -> runs[0]++);
+    v.runLater(Duration.ofMillis(15), () -> {
+      s.cancel();
+      s.start();
+      s.stop(); // the last word
+    });
+
+    v.run();
+
+    assertThat(runs[0]).isEqualTo(2);
+    assertThat(s.isScheduled()).isFalse();
+    assertThat(v.taskCount()).isZero();
+  }
+
   @Test
   void cancel_duringRun_cancelsItAndEndsSchedule() {
     Loop v = Loop.builder().virtualTime().build();
