@@ -215,7 +215,12 @@ public final class Task<T> extends TimerEntry {
     return state >= State.SUCCEEDED.ordinal();
   }
 
-  /** Whether {@link #cancel()} has been called before the task ended. */
+  /**
+   * Whether a {@link #cancel()} has taken effect before the task ended: at once when it was called
+   * on the loop, at the loop's next pass when it was called from another thread (until then this
+   * reads false, though {@code cancel()} returned true). A task cancelled this way may still have
+   * ended otherwise, if it finished before its next suspension point.
+   */
   public boolean isCancelled() {
     return cancelRequested;
   }

@@ -440,6 +440,19 @@ class TaskTest {
   }
 
   @Test
+  void isCancelled_cancelFromOutside_trueFromTheLoopsNextPass() {
+    Task<Void> sleeper = loop.addTask(() -> Tasko.sleep(Duration.ofSeconds(1)));
+    loop.step(); // asleep; no thread drives the loop now, so this test's thread is outside it
+
+    assertThat(sleeper.cancel()).isTrue();
+
+    assertThat(sleeper.isCancelled()).as("before the loop's next pass").isFalse();
+    loop.step();
+    assertThat(sleeper.isCancelled()).isTrue();
+    assertThat(sleeper.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
   void cancel_doneTask_returnsFalse() {
     Task<Void> t = loop.addTask(() -> {});
     loop.run();
