@@ -31,6 +31,12 @@ public final class Suspension {
   private static final int AWAITING = 1;
   private static final int RESUMED = 2;
   private static final int CANCELLED = 3;
+  /**
+   * Reserved for a resume to come, before or after the task began to await: no cancel, timeout or
+   * expiry can end the wait any more (see {@link #reserve()}).
+   */
+  private static final int RESERVED_NEW = 4;
+  private static final int RESERVED_AWAITING = 5;
   private static final VarHandle STATE;
 
   static {
@@ -123,6 +129,15 @@ public final class Suspension {
           Traps.resumed(this);
           return true;
         }
+      } else if (s == RESERVED_NEW) {
+        if (STATE.compareAndSet(this, RESERVED_NEW, RESUMED)) {
+          return true;
+        }
+      } else if (s == RESERVED_AWAITING) {
+        if (STATE.compareAndSet(this, RESERVED_AWAITING, RESUMED)) {
+          Traps.resumed(this);
+          return true;
+        }
       } else {
         return false;
       }
@@ -150,13 +165,38 @@ public final class Suspension {
    * for.
    */
   boolean beginAwait() {
-    return STATE.compareAndSet(this, NEW, AWAITING);
+    return STATE.compareAndSet(this, NEW, AWAITING)
+        || STATE.compareAndSet(this, RESERVED_NEW, RESERVED_AWAITING);
+  }
+
+  /**
+   * Promises a {@link #resume()} to come: from here, a cancel, a timeout or an expiry can no longer
+   * end the wait, and the task waits for that resume. For whoever decides, before it resumes, that
+   * the waiting task will see something (a joined task's failure, which is then not reported
+   * elsewhere): were the wait cancelled in between, by another thread, nobody would see it. True
+   * if it is reserved now (or was already); false if it was resumed or cancelled before.
+   */
+  boolean reserve() {
+    for (;;) {
+      int s = state;
+      if (s == NEW) {
+        if (STATE.compareAndSet(this, NEW, RESERVED_NEW)) {
+          return true;
+        }
+      } else if (s == AWAITING) {
+        if (STATE.compareAndSet(this, AWAITING, RESERVED_AWAITING)) {
+          return true;
+        }
+      } else {
+        return s == RESERVED_NEW || s == RESERVED_AWAITING;
+      }
+    }
   }
 
   /** Whether nothing has ended it yet: not resumed, not timed out, not cancelled. */
   boolean isPending() {
     int s = state;
-    return s == NEW || s == AWAITING;
+    return s == NEW || s == AWAITING || s == RESERVED_NEW || s == RESERVED_AWAITING;
   }
 
   /**

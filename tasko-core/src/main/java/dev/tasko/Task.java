@@ -585,7 +585,10 @@ public final class Task<T> extends TimerEntry {
     finish();
   }
 
-  /** Whether anyone waits for this task, and so receives its failure through join(). */
+  /**
+   * Whether anyone waits for this task, and so receives its failure through join(). Called once,
+   * for a failure: a joiner of another loop that counts is reserved for it (see below).
+   */
   private boolean hasObservers() {
     // Only joiners still waiting count: one whose wait was cancelled may not have left the list
     // yet (it leaves when it next runs), and it will never see this failure.
@@ -596,10 +599,12 @@ public final class Task<T> extends TimerEntry {
         }
       }
     }
+    // A joiner of another loop may be cancelled by that loop at any moment: one that counts here is
+    // reserved, so that no cancel can end its wait before finish() resumes it with the failure.
     ConcurrentLinkedQueue<Suspension> foreign = foreignJoiners;
     if (foreign != null) {
       for (Suspension s : foreign) {
-        if (s.isPending()) {
+        if (s.reserve()) {
           return true;
         }
       }

@@ -120,13 +120,22 @@ final class Traps {
   private static boolean await(Suspension s, long timeoutNanos, boolean resumeWins) {
     Task<?> self = s.task;
     Runner r = self.loop.runner;
-    if (cancelPending(self)) {
-      s.cancel();
+    // A cancel already pending ends the wait before it begins, unless the suspension was resumed or
+    // reserved for a resume first and the resume wins (a join handed its target's failure): then
+    // the wait ends with the resume, and the cancellation comes at the next suspension point.
+    if (cancelPending(self) && (s.cancel() || !resumeWins)) {
       checkCancelled(self);
     }
     s.markAwaited(); // one-shot: a second await throws
     if (!s.beginAwait()) {
-      yieldNow(self); // resumed before it was awaited: return, but still as a switch point
+      // resumed before it was awaited: return, but still as a switch point
+      if (resumeWins && s.isResumed()) {
+        self.setState(Task.State.READY);
+        r.ready.add(self);
+        r.park(self); // a yield that leaves a pending cancellation for the next suspension point
+      } else {
+        yieldNow(self);
+      }
       return true;
     }
     self.waitingOn = s;

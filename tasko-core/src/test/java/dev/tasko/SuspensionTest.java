@@ -211,4 +211,65 @@ class SuspensionTest {
 
     log.assertTaken("resumed: true");
   }
+
+  @Test
+  void reserve_pendingSuspension_noCancelEndsItAndTheResumeStillCounts() {
+    Task<Void> t = loop.addTask(() -> {});
+    Suspension s = new Suspension(t, "a joined task", /* external= */ true);
+
+    assertThat(s.reserve()).isTrue();
+
+    assertThat(s.cancel()).isFalse();
+    assertThat(s.isPending()).isTrue();
+    assertThat(s.reserve()).as("already reserved").isTrue();
+    assertThat(s.resume()).isTrue();
+    assertThat(s.isResumed()).isTrue();
+    assertThat(s.reserve()).as("resumed").isFalse();
+  }
+
+  @Test
+  void reserve_whileTheTaskAwaits_cancelLeavesItWaitingForTheResume() {
+    Suspension[] s = new Suspension[1];
+    Task<Void> joiner = loop.addTask("joiner", () -> {
+      s[0] = new Suspension(Tasko.currentTask(), "a joined task", /* external= */ true);
+      Traps.awaitJoin(s[0]);
+      log.add("resumed");
+      Tasko.yieldNow(); // the cancellation comes here
+      log.add("not reached");
+    });
+    loop.step(); // awaiting
+    assertThat(s[0].reserve()).isTrue();
+
+    joiner.cancel();
+    loop.step();
+    assertThat(joiner.state()).isEqualTo(Task.State.WAITING);
+
+    s[0].resume();
+    loop.step();
+    loop.step();
+    log.assertTaken("resumed");
+    assertThat(joiner.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  void awaitJoin_resumedBeforeTheWaitWithACancelPending_returnsAndCancelsAtTheNextPoint() {
+    // A joined task of another loop ended, and resumed its joiner with its failure, between the
+    // joiner's registration and its wait, while the joiner was being cancelled: the resume wins.
+    Task<Void> joiner = loop.addTask("joiner", () -> {
+      Task<?> self = Tasko.currentTask();
+      Suspension s = new Suspension(self, "a joined task", /* external= */ true);
+      s.reserve(); // the joined task counted on this joiner to see its failure
+      self.cancel();
+      s.resume();
+      Traps.awaitJoin(s);
+      log.add("resumed");
+      Tasko.yieldNow();
+      log.add("not reached");
+    });
+
+    loop.run();
+
+    log.assertTaken("resumed");
+    assertThat(joiner.state()).isEqualTo(Task.State.CANCELLED);
+  }
 }
