@@ -38,7 +38,7 @@ public final class Event {
   private final String name;
   private volatile boolean set;
   /** Guarded by {@code this}: the suspensions of the tasks waiting, oldest first. */
-  private List<Suspension> waiters = new ArrayList<>();
+  private final List<Suspension> waiters = new ArrayList<>();
 
   private Event(String name) {
     this.name = name;
@@ -60,20 +60,26 @@ public final class Event {
 
   /** Sets the event and wakes every task waiting for it. Idempotent. Any thread. */
   public void set() {
-    List<Suspension> woken;
+    Suspension[] woken;
     synchronized (this) {
-      if (set) {
+      // Waiters left while set: a set() that threw on the way (a caller with no stack left) left
+      // them, and this one wakes them.
+      if (set && waiters.isEmpty()) {
         return;
       }
       set = true;
       if (waiters.isEmpty()) {
         return;
       }
-      woken = waiters;
-      waiters = new ArrayList<>();
+      woken = waiters.toArray(new Suspension[0]);
     }
     for (Suspension s : woken) {
       s.resume(); // outside the lock: resume() may call into a loop
+    }
+    // Only now, once every one is woken, do they leave: were a resume to throw, those not woken
+    // would stay, for the next set(). (A second resume of one already woken does nothing.)
+    synchronized (this) {
+      waiters.removeIf(s -> !s.isPending());
     }
   }
 

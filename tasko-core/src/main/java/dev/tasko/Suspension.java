@@ -126,7 +126,7 @@ public final class Suspension {
         }
       } else if (s == AWAITING) {
         if (STATE.compareAndSet(this, AWAITING, RESUMED)) {
-          Traps.resumed(this);
+          wakeOrTakeBack(AWAITING);
           return true;
         }
       } else if (s == RESERVED_NEW) {
@@ -135,12 +135,27 @@ public final class Suspension {
         }
       } else if (s == RESERVED_AWAITING) {
         if (STATE.compareAndSet(this, RESERVED_AWAITING, RESUMED)) {
-          Traps.resumed(this);
+          wakeOrTakeBack(RESERVED_AWAITING);
           return true;
         }
       } else {
         return false;
       }
+    }
+  }
+
+  /**
+   * Sends the waiting task its wake-up; if that throws (a caller on another thread with no stack
+   * left, inside the send), the resume did not happen, and the state goes back to {@code was}, so
+   * that a later resume() wakes the task. A plain store, no call: with no stack left, a call here
+   * could throw too. Nothing else leaves RESUMED, so nothing is overwritten.
+   */
+  private void wakeOrTakeBack(int was) {
+    try {
+      Traps.resumed(this);
+    } catch (Throwable e) {
+      state = was;
+      throw e;
     }
   }
 
