@@ -18,12 +18,28 @@ final class StallReport {
         .append("loop '").append(loop).append("': task '").append(task)
         .append("' has held the processor for ").append(DurationText.approximate(heldNanos))
         .append(" without reaching a suspension point, so every other task of the loop waits. ");
-    if (line >= 0) {
-      m.append("It is at ").append(where(stack[line])).append(", ");
+    if (line >= 0 && stack[line].getClassName().equals(Runner.class.getName())) {
+      // Still parked in the loop's own switch: handed the processor, but its thread has not run.
+      int own = line;
+      while (line < stack.length && (isJdk(stack[line].getClassName())
+          || isLoops(stack[line].getClassName()))) {
+        line++;
+      }
+      m.append(line < stack.length ? "It is at " + where(stack[line]) + ", in " : "It is in ")
+          .append(waitName(stack, own)).append(", whose wait has ended: its turn came, but no"
+              + " carrier thread has run it since. The JVM's virtual threads share a few carrier"
+              + " threads (one per processor by default), and they are all busy: other virtual"
+              + " threads computing for long, or pinned while they block (in native code, say)."
+              + " Run such work on platform threads or an executor of its own, or give the JVM"
+              + " more carriers with -Djdk.virtualThreadScheduler.parallelism.");
     } else {
-      m.append("It is ");
+      if (line >= 0) {
+        m.append("It is at ").append(where(stack[line])).append(", ");
+      } else {
+        m.append("It is ");
+      }
+      m.append(diagnosis(stack, line));
     }
-    m.append(diagnosis(stack, line));
     m.append(" (Loop.builder().stallWarning(threshold) sets when this warning comes; "
         + "noStallWarning() turns it off.) Stack:");
     for (StackTraceElement frame : stack) {
@@ -95,6 +111,27 @@ final class StallReport {
       }
     }
     return -1;
+  }
+
+  /**
+   * The loop's wait the task was in, as the program called it ({@code "Tasko.sleep"}): the
+   * outermost of the loop's frames from {@code own} on, before the program's.
+   */
+  private static String waitName(StackTraceElement[] stack, int own) {
+    int i = own;
+    while (i + 1 < stack.length && isLoops(stack[i + 1].getClassName())) {
+      i++;
+    }
+    String c = stack[i].getClassName();
+    return c.substring(c.lastIndexOf('.') + 1) + "." + stack[i].getMethodName();
+  }
+
+  /**
+   * A class of the loop's package, {@code dev.tasko}, not of a program's package below it: a
+   * program never puts classes in the library's own package (its tests aside).
+   */
+  private static boolean isLoops(String className) {
+    return className.startsWith("dev.tasko.") && className.indexOf('.', "dev.tasko.".length()) < 0;
   }
 
   private static boolean isJdk(String className) {

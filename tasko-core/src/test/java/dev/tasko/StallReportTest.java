@@ -55,6 +55,24 @@ class StallReportTest {
   }
 
   @Test
+  void message_turnGivenButThreadNotYetRun_saysTheCarriersAreBusy() {
+    // The task's wait ended and the loop handed it the processor, but no carrier thread has run
+    // its virtual thread since: it is still parked inside the loop's own switch.
+    StackTraceElement[] stack = {jdk("jdk.internal.vm.Continuation", "yield"),
+        jdk("java.lang.VirtualThread", "park"),
+        jdk("java.util.concurrent.locks.LockSupport", "park"),
+        new StackTraceElement("dev.tasko.Runner", "park", "Runner.java", 810),
+        new StackTraceElement("dev.tasko.Tasko", "sleep", "Tasko.java", 50), PROGRAM, LOOP};
+
+    String m = StallReport.message("loop-1", "pinger", 104_000_000, stack);
+
+    assertThat(m).contains("It is at greenhouse.Fan.check(Fan.java:42), in Tasko.sleep, whose "
+        + "wait has ended: its turn came, but no carrier thread has run it since")
+        .contains("-Djdk.virtualThreadScheduler.parallelism")
+        .doesNotContain("blocking call such as I/O");
+  }
+
+  @Test
   void isWarmingUp_classInitialiserOrLoaderOnStack_trueElseFalse() {
     StackTraceElement[] init = {jdk("java.lang.Thread", "sleep"),
         new StackTraceElement("greenhouse.Tables", "<clinit>", "Tables.java", 9), PROGRAM, LOOP};
