@@ -176,8 +176,8 @@ public final class Suspension {
   }
 
   /**
-   * NEW to AWAITING; false if it was resumed (or cancelled) before, so there is nothing to wait
-   * for.
+   * NEW to AWAITING (or reserved and new to reserved and awaiting); false if it was resumed (or
+   * cancelled) before, so there is nothing to wait for.
    */
   boolean beginAwait() {
     return STATE.compareAndSet(this, NEW, AWAITING)
@@ -215,7 +215,8 @@ public final class Suspension {
   }
 
   /**
-   * Ends the wait by cancellation. False if a resume got there first (the task is already ready).
+   * Ends the wait by cancellation. False if a resume got there first (the task is ready, or will
+   * be once a resume reserved for it comes).
    */
   boolean cancel() {
     if (shielded) {

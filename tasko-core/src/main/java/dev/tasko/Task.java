@@ -255,7 +255,8 @@ public final class Task<T> extends TimerEntry {
    * and this task goes on unaffected. If this task had already ended and woken the caller when
    * the cancel came, the join returns this task's outcome (its result, or the
    * {@link TaskFailedException}), and the cancellation is thrown at the caller's next suspension
-   * point: a failure handed to a joiner is never lost.
+   * point: a failure handed to a joiner is never lost. The same holds for a caller on another loop
+   * once this task, failing, has counted on it to see the failure.
    *
    * @return the value returned by the task's body; null for a {@link TaskBody}
    * @throws TaskFailedException if the task failed, with the original exception as its cause
@@ -277,6 +278,10 @@ public final class Task<T> extends TimerEntry {
       // A task of another loop. Not through this loop's inbox: this loop may have finished its
       // run() already, and then nobody would read it. The caller's loop keeps waiting (the
       // suspension is external) until our finish() resumes it.
+      if (isDone()) {
+        Traps.yieldNow(caller); // as on the same loop: a cancel that came first is thrown here
+        return outcome();
+      }
       Suspension s = new Suspension(caller, this, /* external= */ true);
       foreignJoiners().add(s);
       if (isDone()) {

@@ -108,10 +108,11 @@ final class Traps {
   }
 
   /**
-   * Awaits a join's suspension. A join that was resumed (its task ended and woke the caller)
-   * before a cancel of the caller arrived returns, so the caller receives the outcome it was
-   * handed (a failure counted as seen by it would otherwise be lost); the cancellation is thrown
-   * at the caller's next suspension point.
+   * Awaits a join's suspension. A join whose suspension was resumed (its task ended and woke the
+   * caller), or reserved for that resume (its task, of another loop, failed counting on this
+   * caller to see it), before the caller's cancellation could end the wait returns, so the caller
+   * receives the outcome it was handed (a failure counted as seen by it would otherwise be lost);
+   * the cancellation is thrown at the caller's next suspension point.
    */
   static void awaitJoin(Suspension s) {
     await(s, -1, /* resumeWins= */ true);

@@ -309,6 +309,25 @@ class TaskTest {
   }
 
   @Test
+  void join_endedTaskOfAnotherLoopByACancelledTask_throwsCancellation() {
+    Loop other = Loop.builder().virtualTime().build();
+    Task<String> remote = other.addTask(() -> "remote");
+    other.run();
+    Loop here = Loop.builder().virtualTime().build();
+    Task<Void> poller = here.addTask(() -> {
+      Tasko.currentTask().cancel(); // the cancel comes before the join
+      for (int i = 0; i < 3; i++) {
+        log.add("joined " + remote.join());
+      }
+    });
+
+    here.run();
+
+    log.assertTaken();
+    assertThat(poller.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
   void cancel_sleepingTask_throwsAtSleep_runsFinally_joinThrowsCancellation() {
     Task<Void> sleeper = loop.addTask("sleeper", () -> {
       try {
