@@ -77,9 +77,16 @@ final class Counters {
     idleSeq++;
     // Read after the sequence moved on: a reader that saw the period still in progress read its
     // clock before that, so what it counted is no more than what is added here.
-    long now = System.nanoTime();
+    long now;
+    try {
+      now = System.nanoTime();
+    } catch (Throwable e) { // a stack overflow: leave the period in progress, the sequence even
+      idleSeq++;
+      throw e;
+    }
+    long idle = now - since;
     idleSince = NOT_IDLE;
-    idleNanos = idleNanos + Math.max(0, now - since);
+    idleNanos = idleNanos + (idle > 0 ? idle : 0); // no call between the two moves of idleSeq
     idleSeq++;
   }
 

@@ -18,20 +18,13 @@ final class StallReport {
         .append("loop '").append(loop).append("': task '").append(task)
         .append("' has held the processor for ").append(DurationText.approximate(heldNanos))
         .append(" without reaching a suspension point, so every other task of the loop waits. ");
-    if (line >= 0 && stack[line].getClassName().equals(Runner.class.getName())) {
-      // Still parked in the loop's own switch: handed the processor, but its thread has not run.
-      int own = line;
-      while (line < stack.length && (isJdk(stack[line].getClassName())
-          || isLoops(stack[line].getClassName()))) {
-        line++;
-      }
-      m.append(line < stack.length ? "It is at " + where(stack[line]) + ", in " : "It is in ")
-          .append(waitName(stack, own)).append(", whose wait has ended: its turn came, but no"
-              + " carrier thread has run it since. The JVM's virtual threads share a few carrier"
-              + " threads (one per processor by default), and they are all busy: other virtual"
-              + " threads computing for long, or pinned while they block (in native code, say)."
-              + " Run such work on platform threads or an executor of its own, or give the JVM"
-              + " more carriers with -Djdk.virtualThreadScheduler.parallelism.");
+    if (line >= 0 && isParkedInSwitch(stack[line])) {
+      m.append(waitEnded(stack, line)).append(": its turn came, but no carrier thread has run it"
+          + " since. The JVM's virtual threads share a few carrier threads (one per processor by"
+          + " default), and they are all busy: other virtual threads computing for long, or"
+          + " pinned while they block (in native code, say). Run such work on platform threads"
+          + " or an executor of its own, or give the JVM more carriers with"
+          + " -Djdk.virtualThreadScheduler.parallelism.");
     } else {
       if (line >= 0) {
         m.append("It is at ").append(where(stack[line])).append(", ");
@@ -114,16 +107,43 @@ final class StallReport {
   }
 
   /**
-   * The loop's wait the task was in, as the program called it ({@code "Tasko.sleep"}): the
-   * outermost of the loop's frames from {@code own} on, before the program's.
+   * Whether the task is still parked in the loop's switch ({@code Runner.park} and the waits it
+   * calls, or the wait for a first turn): handed the processor, but its thread has not run since.
    */
-  private static String waitName(StackTraceElement[] stack, int own) {
-    int i = own;
-    while (i + 1 < stack.length && isLoops(stack[i + 1].getClassName())) {
-      i++;
+  private static boolean isParkedInSwitch(StackTraceElement f) {
+    return f.getClassName().equals(Runner.class.getName())
+        && (f.getMethodName().equals("park") || f.getMethodName().startsWith("await"));
+  }
+
+  /**
+   * Which wait of the task's has ended, from the frames below the switch at {@code own}: {@code
+   * "It is at greenhouse.Fan.check(Fan.java:42), in Tasko.sleep, whose wait has ended"}.
+   */
+  private static String waitEnded(StackTraceElement[] stack, int own) {
+    int call = own;
+    while (call < stack.length && (isJdk(stack[call].getClassName())
+        || stack[call].getClassName().equals(Runner.class.getName())
+        || stack[call].getClassName().equals(Traps.class.getName()))) {
+      call++;
     }
-    String c = stack[i].getClassName();
-    return c.substring(c.lastIndexOf('.') + 1) + "." + stack[i].getMethodName();
+    if (call == stack.length) {
+      return "It is in the loop's switch, its wait ended";
+    }
+    String c = stack[call].getClassName();
+    if (c.equals(ScheduledTask.class.getName())) {
+      return "It is between two runs of its schedule, and the next one is due";
+    }
+    if (c.startsWith(Task.class.getName() + "$")) {
+      return "It has not started yet, and its first turn has come";
+    }
+    int program = call + 1;
+    while (program < stack.length && (isJdk(stack[program].getClassName())
+        || isLoops(stack[program].getClassName()))) {
+      program++;
+    }
+    return (program < stack.length ? "It is at " + where(stack[program]) + ", in " : "It is in ")
+        + c.substring(c.lastIndexOf('.') + 1) + "." + stack[call].getMethodName()
+        + ", whose wait has ended";
   }
 
   /**

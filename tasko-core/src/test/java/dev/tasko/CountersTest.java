@@ -2,6 +2,7 @@ package dev.tasko;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Tag;
@@ -16,9 +17,11 @@ class CountersTest {
     AtomicBoolean done = new AtomicBoolean();
     AtomicLong decreases = new AtomicLong();
     AtomicLong reads = new AtomicLong();
+    CountDownLatch reading = new CountDownLatch(2);
     Runnable reader = () -> {
       long last = 0;
       long n = 0;
+      reading.countDown();
       while (!done.get()) {
         long idle = counters.stats().idleTime().toNanos();
         if (idle < last) {
@@ -30,6 +33,7 @@ class CountersTest {
       reads.addAndGet(n);
     };
     Thread[] readers = {Thread.ofPlatform().start(reader), Thread.ofPlatform().start(reader)};
+    reading.await(); // both read while the periods below begin and end
 
     for (int i = 0; i < 300_000; i++) { // the driving thread: idle, awake, idle, ...
       counters.idleBegan(System.nanoTime());

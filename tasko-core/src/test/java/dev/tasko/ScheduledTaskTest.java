@@ -398,7 +398,9 @@ class ScheduledTaskTest {
     int[] runs = {0};
     ScheduledTask s = kind.make(v, "s", Duration.ofMillis(10), () -> runs[0]++);
     v.runLater(Duration.ofMillis(15), () -> {
-      s.cancel(); // the schedule's task has not ended yet when start() comes
+      // A task schedule's task, asleep until its next run, has not ended yet when start() comes
+      // (a callback schedule's ends at once: both must run again)
+      s.cancel();
       s.start();
     });
     v.runLater(Duration.ofMillis(100), v::stop);

@@ -73,6 +73,31 @@ class StallReportTest {
   }
 
   @Test
+  void message_scheduleDueButItsThreadNotYetRun_saysSoAndThatTheCarriersAreBusy() {
+    StackTraceElement[] stack = {jdk("java.lang.VirtualThread", "park"),
+        jdk("java.util.concurrent.locks.LockSupport", "park"),
+        new StackTraceElement("dev.tasko.Runner", "park", "Runner.java", 810),
+        new StackTraceElement("dev.tasko.Traps", "sleepUntil", "Traps.java", 90),
+        new StackTraceElement("dev.tasko.ScheduledTask", "runLoop", "ScheduledTask.java", 420),
+        LOOP, jdk("java.lang.VirtualThread", "run")};
+
+    String m = StallReport.message("loop-1", "blink", 104_000_000, stack);
+
+    assertThat(m).contains("It is between two runs of its schedule, and the next one is due: its"
+        + " turn came, but no carrier thread has run it since");
+  }
+
+  @Test
+  void message_loopCodeOtherThanTheSwitchOnTop_isNotBlamedOnTheCarriers() {
+    StackTraceElement[] stack = {new StackTraceElement("dev.tasko.Runner", "handTo", "Runner.java",
+        700), new StackTraceElement("dev.tasko.Runner", "park", "Runner.java", 810), PROGRAM, LOOP};
+
+    String m = StallReport.message("loop-1", "busy", 150_000_000, stack);
+
+    assertThat(m).doesNotContain("carrier");
+  }
+
+  @Test
   void isWarmingUp_classInitialiserOrLoaderOnStack_trueElseFalse() {
     StackTraceElement[] init = {jdk("java.lang.Thread", "sleep"),
         new StackTraceElement("greenhouse.Tables", "<clinit>", "Tables.java", 9), PROGRAM, LOOP};
