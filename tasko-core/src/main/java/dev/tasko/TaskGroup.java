@@ -30,14 +30,18 @@ import java.util.concurrent.CancellationException;
  * failure once all have ended, with the failures of the others {@linkplain
  * Throwable#getSuppressed() suppressed} in it; a checked exception is wrapped in a {@link
  * TaskFailedException} naming the child. Failures of children are reported by {@code close()} and
- * not to the loop's {@link FailureHandler}, so always close the group (try-with-resources).
+ * not to the loop's {@link FailureHandler} (unless the opener is cancelled, below), so always close
+ * the group (try-with-resources).
  * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure.
  *
  * <h2>Cancellation</h2>
  * When the opener is cancelled (or a {@link Tasko#withTimeout} around the group passes), its
- * {@code close()} cancels every child, waits until all have ended, and then throws the
- * {@link CancellationException}. Code inside the try block that throws does not cancel the
- * children: {@code close()} cannot see that exception and waits for them as usual; call
+ * {@code close()} cancels every child (and any child added meanwhile), waits until all have ended,
+ * and then throws the {@link CancellationException}. A child's failure, before the cancel or in
+ * its cleanup after it, then goes to the loop's {@link FailureHandler}: the cancellation is what
+ * the opener throws, and a try-with-resources whose body the cancellation ended would only keep
+ * close()'s exception as a suppressed one. Code inside the try block that throws does not cancel
+ * the children: {@code close()} cannot see that exception and waits for them as usual; call
  * {@link #cancel()} first if they should stop.
  *
  * <h2>Deadlocks</h2>
@@ -55,6 +59,8 @@ public final class TaskGroup implements AutoCloseable {
   // ---- guarded by the loop's baton ----
   private final List<Task<?>> children = new ArrayList<>();
   private boolean closed;
+  /** Set once close() cancels the children for the owner's cancellation: later ones never start. */
+  private boolean cancelling;
   private Throwable failure;
   private Task<?> failedChild;
   /** The owner's wait in close(), while it waits. */
@@ -122,8 +128,8 @@ public final class TaskGroup implements AutoCloseable {
     child.onEnd = () -> childEnded(child);
     children.add(child);
     loop.runner.enqueue(child, Runner.START_NOW);
-    if (failure != null) {
-      Traps.cancel(child); // the group is failing: it never starts
+    if (failure != null || cancelling) {
+      Traps.cancel(child); // the group is failing, or its owner cancelled: it never starts
     }
     return child;
   }
@@ -147,7 +153,8 @@ public final class TaskGroup implements AutoCloseable {
    * @throws RuntimeException or {@link Error}: the first child's failure, others suppressed in it
    * @throws TaskFailedException if that failure is a checked exception
    * @throws CancellationException if the owner is cancelled (or an enclosing timeout passes) before
-   *     or while it waits: every child has then been cancelled and has ended
+   *     or while it waits: every child has then been cancelled and has ended, and a child's
+   *     failure has gone to the loop's {@link FailureHandler}
    * @throws IllegalStateException if not called by the task that opened the group
    */
   @Override
@@ -161,6 +168,7 @@ public final class TaskGroup implements AutoCloseable {
     if (closed) {
       return;
     }
+    CancellationException cancelled = null;
     try {
       Traps.checkCancelled(owner); // a cancellation point even with no child left
       while (!children.isEmpty()) {
@@ -168,18 +176,30 @@ public final class TaskGroup implements AutoCloseable {
         Traps.await(closing, -1);
       }
     } catch (CancellationException e) {
+      cancelled = e;
+      cancelling = true;
+      // The owner throws its cancellation, not a child's failure: from here on, a child's failure
+      // (in its cleanup, say) goes to the handler, by the child's own end.
+      for (Task<?> c : children) {
+        c.failureObserved = false;
+      }
       cancelChildren();
       while (!children.isEmpty()) { // the owner cannot outlive its children
         closing = new Suspension(owner, this, /* external= */ false, /* shielded= */ true);
         Traps.awaitShielded(closing);
       }
-      if (failure != null) {
-        e.addSuppressed(failure);
-      }
-      throw e;
     } finally {
       closing = null;
       closed = true;
+    }
+    if (cancelled != null) {
+      if (failure != null) {
+        // A child failed before the cancel: thrown as the cancellation's suppressed exception
+        // only, nobody would see it (a cancelled task's end reports nothing).
+        owner.loop.runner.reportFailure(failedChild, failure);
+        cancelled.addSuppressed(failure);
+      }
+      throw cancelled;
     }
     if (failure instanceof RuntimeException r) {
       throw r;
@@ -195,7 +215,7 @@ public final class TaskGroup implements AutoCloseable {
   /** On the loop, as the child's last act. */
   private void childEnded(Task<?> child) {
     children.remove(child);
-    if (child.state() == Task.State.FAILED) {
+    if (child.state() == Task.State.FAILED && !cancelling) { // (if cancelling: reported at its end)
       Throwable f = child.failure();
       if (failure == null) {
         failure = f;

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -143,6 +145,86 @@ class TaskGroupTest {
     loop.run();
 
     log.assertTaken("a cancelled@PT2S", "owner out@PT2S");
+  }
+
+  @Test
+  void ownerCancelled_aChildFailsInItsCleanup_failureGoesToTheHandler() {
+    List<Throwable> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+    Task<Void> owner = v.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("devices")) {
+        g.add("fan", () -> {
+          try {
+            Tasko.sleep(Duration.ofHours(1));
+          } finally {
+            throw new IllegalStateException("fan did not close");
+          }
+        });
+        Tasko.sleep(Duration.ofHours(2));
+      }
+    });
+    v.runLater(Duration.ofSeconds(1), owner::cancel);
+
+    v.run();
+
+    assertThat(owner.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(handled).singleElement().satisfies(f ->
+        assertThat(f).isInstanceOf(IllegalStateException.class).hasMessage("fan did not close"));
+  }
+
+  @Test
+  void ownerCancelledWhileInClose_aChildFailedJustBefore_failureGoesToTheHandler() {
+    List<Throwable> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+    Task<?>[] owner = new Task<?>[1];
+    owner[0] = v.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("devices")) {
+        g.add("pump", () -> Tasko.sleep(Duration.ofHours(1)));
+        g.add("valve", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          throw new IllegalStateException("valve stuck");
+        });
+        Tasko.yieldNow(); // the children set their timers first
+        // due at the same instant as the valve's failure, just after it: the owner, woken by the
+        // group's failure, is cancelled before it runs
+        v.runLater(Duration.ofSeconds(1), () -> owner[0].cancel());
+      }
+    });
+
+    v.run();
+
+    log.add("owner " + owner[0].state());
+    log.assertTaken("owner CANCELLED");
+    assertThat(handled).singleElement().satisfies(f ->
+        assertThat(f).isInstanceOf(IllegalStateException.class).hasMessage("valve stuck"));
+  }
+
+  @Test
+  void withTimeoutAroundAGroup_childAddedWhileCloseCancels_cancelledTooAndTimeoutOnTime() {
+    TaskGroup[] group = new TaskGroup[1];
+    loop.addTask("owner", () -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(2), () -> {
+          try (TaskGroup g = TaskGroup.open("workers")) {
+            group[0] = g;
+            g.add("first", read("first", 3600));
+          }
+        });
+      } catch (TimeoutException e) {
+        log.add("timed out@" + now());
+      }
+    });
+    Task<?>[] late = new Task<?>[1];
+    loop.addTask("supervisor", () -> {
+      Tasko.sleep(Duration.ofSeconds(2)); // the timeout's instant, after it
+      Tasko.yieldNow();
+      late[0] = group[0].add("late", read("late", 3600)); // the group is still open: allowed
+    });
+
+    loop.run();
+
+    log.assertTaken("first cancelled@PT2S", "timed out@PT2S"); // the late one never started
+    assertThat(late[0].state()).isEqualTo(Task.State.CANCELLED);
   }
 
   @Test
