@@ -160,7 +160,12 @@ public final class Channel<T> implements Iterable<T> {
   public synchronized T poll() {
     T x = items.poll();
     if (x != null) {
-      grantSlots();
+      try {
+        grantSlots();
+      } catch (Throwable e) { // a stack overflow waking a putter: this poll did not happen
+        items.addFirst(x);
+        throw e;
+      }
     }
     return x;
   }
@@ -172,15 +177,21 @@ public final class Channel<T> implements Iterable<T> {
    * thread.
    */
   public synchronized void close() {
-    if (closed) {
-      return;
-    }
     closed = true;
-    for (Waiter<T> w; (w = takers.poll()) != null; ) {
-      w.suspension.resume(); // not granted: it finds the channel closed
-    }
-    for (Waiter<T> w; (w = putters.poll()) != null; ) {
-      w.suspension.resume();
+    // Once closed, nobody begins to wait; a waiter still listed is one a close() that overflowed
+    // the stack of its thread did not wake, and this one wakes it.
+    wakeAll(takers); // not granted: they find the channel closed
+    wakeAll(putters);
+  }
+
+  /**
+   * Wakes every waiter of {@code queue}, taking each off only once woken: a resume that overflows
+   * the stack of its thread leaves its waiter first in line, waiting, for the next call.
+   */
+  private static <T> void wakeAll(ArrayDeque<Waiter<T>> queue) {
+    for (Waiter<T> w; (w = queue.peek()) != null; ) {
+      w.suspension.resume(); // false if already resumed, timed out or cancelled: it goes all the same
+      queue.poll();
     }
   }
 
@@ -392,15 +403,31 @@ public final class Channel<T> implements Iterable<T> {
   }
 
   private boolean handToTaker(T x) {
-    for (Waiter<T> t; (t = takers.poll()) != null; ) {
+    for (Waiter<T> t; (t = takers.peek()) != null; ) {
+      if (!t.suspension.isPending()) {
+        // timed out or cancelled just now, and on its way out; or handed an element by a call
+        // that then overflowed the stack of its thread before it took it off: skip it
+        takers.poll();
+        continue;
+      }
       t.item = x;
       t.granted = true;
-      if (t.suspension.resume()) {
+      boolean resumed;
+      try {
+        resumed = t.suspension.resume();
+      } catch (Throwable e) { // a stack overflow: not handed, it waits on, first in line
+        t.item = null;
+        t.granted = false;
+        throw e;
+      }
+      if (resumed) {
         handedOver++;
+        takers.poll();
         return true;
       }
-      t.item = null; // it timed out or was cancelled just now, and is on its way out: skip it
+      t.item = null; // it timed out or was cancelled just now: skip it
       t.granted = false;
+      takers.poll();
     }
     return false;
   }
@@ -416,19 +443,30 @@ public final class Channel<T> implements Iterable<T> {
   /** Closed and nothing left, nor on its way: tasks still waiting to take are woken to throw. */
   private void wakeTakersIfDrained() {
     if (closed && items.isEmpty() && handedOver == 0) {
-      for (Waiter<T> w; (w = takers.poll()) != null; ) {
-        w.suspension.resume();
-      }
+      wakeAll(takers);
     }
   }
 
   /** Hands each free slot to the longest-waiting putter. */
   private void grantSlots() {
     while (!putters.isEmpty() && items.size() + reservedSlots < capacity) {
-      Waiter<T> p = putters.poll();
+      Waiter<T> p = putters.peek();
+      if (!p.suspension.isPending()) { // as in handToTaker
+        putters.poll();
+        continue;
+      }
       p.granted = true;
       reservedSlots++;
-      if (!p.suspension.resume()) {
+      boolean resumed;
+      try {
+        resumed = p.suspension.resume();
+      } catch (Throwable e) { // a stack overflow: no slot granted, it waits on, first in line
+        p.granted = false;
+        reservedSlots--;
+        throw e;
+      }
+      putters.poll();
+      if (!resumed) {
         p.granted = false; // cancelled or timed out just now: skip it
         reservedSlots--;
       }

@@ -124,38 +124,29 @@ public final class Suspension {
         if (STATE.compareAndSet(this, NEW, RESUMED)) {
           return true;
         }
-      } else if (s == AWAITING) {
-        if (STATE.compareAndSet(this, AWAITING, RESUMED)) {
-          wakeOrTakeBack(AWAITING);
+      } else if (s == AWAITING || s == RESERVED_AWAITING) {
+        if (STATE.compareAndSet(this, s, RESUMED)) {
+          // Sends the waiting task its wake-up. If that throws (a caller on another thread with
+          // no stack left, inside the send or at the call itself), the resume did not happen:
+          // the state goes back, so that a later resume() wakes the task. A plain store, no
+          // call, in this very frame: with no stack left, a call could throw too. Nothing else
+          // leaves RESUMED, so nothing is overwritten; a wake-up that did reach the inbox finds
+          // the suspension not resumed, and does nothing (Traps.wakeFrom).
+          try {
+            Traps.resumed(this);
+          } catch (Throwable e) {
+            state = s;
+            throw e;
+          }
           return true;
         }
       } else if (s == RESERVED_NEW) {
         if (STATE.compareAndSet(this, RESERVED_NEW, RESUMED)) {
           return true;
         }
-      } else if (s == RESERVED_AWAITING) {
-        if (STATE.compareAndSet(this, RESERVED_AWAITING, RESUMED)) {
-          wakeOrTakeBack(RESERVED_AWAITING);
-          return true;
-        }
       } else {
         return false;
       }
-    }
-  }
-
-  /**
-   * Sends the waiting task its wake-up; if that throws (a caller on another thread with no stack
-   * left, inside the send), the resume did not happen, and the state goes back to {@code was}, so
-   * that a later resume() wakes the task. A plain store, no call: with no stack left, a call here
-   * could throw too. Nothing else leaves RESUMED, so nothing is overwritten.
-   */
-  private void wakeOrTakeBack(int was) {
-    try {
-      Traps.resumed(this);
-    } catch (Throwable e) {
-      state = was;
-      throw e;
     }
   }
 
