@@ -190,7 +190,7 @@ public final class Channel<T> implements Iterable<T> {
    */
   private static <T> void wakeAll(ArrayDeque<Waiter<T>> queue) {
     for (Waiter<T> w; (w = queue.peek()) != null; ) {
-      w.suspension.resume(); // false if already resumed, timed out or cancelled: it goes all the same
+      w.suspension.resume(); // false if resumed, timed out or cancelled already: it goes anyway
       queue.poll();
     }
   }
