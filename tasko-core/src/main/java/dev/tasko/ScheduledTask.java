@@ -91,10 +91,10 @@ public final class ScheduledTask {
   /** Set by a start() after a stop() while the runner still lives: its grid restarts. */
   private volatile boolean restart;
   /**
-   * Set by a start() while a cancelled runner still lives (its cancellation not yet thrown, or its
-   * cleanup still running): once it has ended, a new runner starts. On the loop.
+   * Made by a start() while a cancelled runner still lives (its cancellation not yet thrown, or its
+   * cleanup still running): the runner that starts once that one has ended. On the loop.
    */
-  private boolean startAfterEnd;
+  private Task<Void> next;
   /** Lateness of each run against its target, in nanoseconds: since the schedule was made... */
   private final Histogram lateness = new Histogram();
   /** ...and since the last recentStats(), swapped for a fresh one at each read. */
@@ -259,7 +259,11 @@ public final class ScheduledTask {
     stopped = false;
     Task<Void> r = runner;
     if (r != null && r.cancelRequested) {
-      startAfterEnd = true; // it is ending: a new runner follows it, never two alive at once
+      // It is ending: a new runner follows it, never two alive at once. Made now, so that the
+      // old one's end, which must not fail, only queues it.
+      if (next == null) {
+        next = newRunner();
+      }
       return;
     }
     if (r != null) {
@@ -273,8 +277,11 @@ public final class ScheduledTask {
       }
       return;
     }
-    target = firstTarget;
-    yieldFirst = false;
+    launch(newRunner(), firstTarget);
+  }
+
+  /** The schedule's task, not yet queued. */
+  private Task<Void> newRunner() {
     Task<Void> t;
     if (callback) {
       t = loop.newTask(name, body); // never called as a task's body: see runTurn
@@ -282,24 +289,37 @@ public final class ScheduledTask {
     } else {
       t = loop.newTask(name, (TaskBody) this::runLoop);
     }
-    t.onEnd = () -> {
-      runner = null;
-      if (startAfterEnd && !loop.shutdownControl.isRequested()) {
-        startAfterEnd = false;
-        startOnLoop(AT_FIRST_TURN); // a start() that came after cancel()
-      } else {
-        startAfterEnd = false;
-        stopped = true; // also when the task ended by cancel() or an Error
-      }
-    };
+    t.onEnd = this::runnerEnded;
     t.schedule = this;
+    return t;
+  }
+
+  private void launch(Task<Void> t, long firstTarget) {
+    target = firstTarget;
+    yieldFirst = false;
     runner = t;
     loop.runner.enqueue(t, firstTarget == AT_FIRST_TURN ? Runner.START_NOW : firstTarget);
   }
 
+  /**
+   * The runner's end hook, on the loop as the task ends: it may make no call that could fail (an
+   * out-of-memory error here would end the task's thread while it holds the processor), so a
+   * runner that follows it was made beforehand.
+   */
+  private void runnerEnded() {
+    runner = null;
+    Task<Void> t = next;
+    next = null;
+    if (t != null && !loop.shutdownControl.isRequested()) {
+      launch(t, AT_FIRST_TURN); // a start() that came after cancel()
+    } else {
+      stopped = true; // also when the task ended by cancel() or an Error
+    }
+  }
+
   private void stopOnLoop() {
     stopped = true;
-    startAfterEnd = false;
+    next = null;
     Task<Void> r = runner;
     if (r != null && !running) {
       Traps.wakeEarly(r); // between runs: end now rather than at the next target
