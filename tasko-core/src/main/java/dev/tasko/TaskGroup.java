@@ -37,10 +37,12 @@ import java.util.concurrent.CancellationException;
  * <h2>Cancellation</h2>
  * When the opener is cancelled (or a {@link Tasko#withTimeout} around the group passes), its
  * {@code close()} cancels every child (and any child added meanwhile), waits until all have ended,
- * and then throws the {@link CancellationException}. A child's failure, before the cancel or in
- * its cleanup after it, then goes to the loop's {@link FailureHandler}: the cancellation is what
- * the opener throws, and a try-with-resources whose body the cancellation ended would only keep
- * close()'s exception as a suppressed one. Code inside the try block that throws does not cancel
+ * and then throws the {@link CancellationException}, with the failure of a child that failed
+ * before the cancel {@linkplain Throwable#getSuppressed() suppressed} in it. A child that fails in
+ * its cleanup after the cancel is reported like any task that nobody joined, to the loop's
+ * {@link FailureHandler}: the cancellation is what the opener throws, and a try-with-resources
+ * whose body the cancellation ended would keep close()'s exception only as a suppressed one. Code
+ * inside the try block that throws does not cancel
  * the children: {@code close()} cannot see that exception and waits for them as usual; call
  * {@link #cancel()} first if they should stop.
  *
@@ -153,8 +155,9 @@ public final class TaskGroup implements AutoCloseable {
    * @throws RuntimeException or {@link Error}: the first child's failure, others suppressed in it
    * @throws TaskFailedException if that failure is a checked exception
    * @throws CancellationException if the owner is cancelled (or an enclosing timeout passes) before
-   *     or while it waits: every child has then been cancelled and has ended, and a child's
-   *     failure has gone to the loop's {@link FailureHandler}
+   *     or while it waits: every child has then been cancelled and has ended; a child's failure
+   *     from before the cancel is suppressed in it, one in a child's cleanup after the cancel has
+   *     gone to the loop's {@link FailureHandler}
    * @throws IllegalStateException if not called by the task that opened the group
    */
   @Override
@@ -179,7 +182,7 @@ public final class TaskGroup implements AutoCloseable {
       cancelled = e;
       cancelling = true;
       // The owner throws its cancellation, not a child's failure: from here on, a child's failure
-      // (in its cleanup, say) goes to the handler, by the child's own end.
+      // (in its cleanup, say) is reported by the child's own end, to its joiners or the handler.
       for (Task<?> c : children) {
         c.failureObserved = false;
       }
@@ -194,9 +197,8 @@ public final class TaskGroup implements AutoCloseable {
     }
     if (cancelled != null) {
       if (failure != null) {
-        // A child failed before the cancel: thrown as the cancellation's suppressed exception
-        // only, nobody would see it (a cancelled task's end reports nothing).
-        owner.loop.runner.reportFailure(failedChild, failure);
+        // A child failed before the cancel: the cancellation carries it. Not to the handler: the
+        // opener or a sibling may have joined that child and handled it already.
         cancelled.addSuppressed(failure);
       }
       throw cancelled;

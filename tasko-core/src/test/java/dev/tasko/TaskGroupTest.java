@@ -173,7 +173,7 @@ class TaskGroupTest {
   }
 
   @Test
-  void ownerCancelledWhileInClose_aChildFailedJustBefore_failureGoesToTheHandler() {
+  void ownerCancelledWhileInClose_aChildFailedJustBefore_cancellationCarriesItNotTheHandler() {
     List<Throwable> handled = new ArrayList<>();
     Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
     Task<?>[] owner = new Task<?>[1];
@@ -188,15 +188,19 @@ class TaskGroupTest {
         // due at the same instant as the valve's failure, just after it: the owner, woken by the
         // group's failure, is cancelled before it runs
         v.runLater(Duration.ofSeconds(1), () -> owner[0].cancel());
+      } catch (CancellationException e) {
+        for (Throwable s : e.getSuppressed()) {
+          log.add("suppressed: " + s.getMessage());
+        }
+        throw e;
       }
     });
 
     v.run();
 
-    log.add("owner " + owner[0].state());
-    log.assertTaken("owner CANCELLED");
-    assertThat(handled).singleElement().satisfies(f ->
-        assertThat(f).isInstanceOf(IllegalStateException.class).hasMessage("valve stuck"));
+    log.assertTaken("suppressed: valve stuck");
+    assertThat(owner[0].state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(handled).as("the opener may have handled it: not the handler's").isEmpty();
   }
 
   @Test
