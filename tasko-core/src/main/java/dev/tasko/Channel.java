@@ -177,11 +177,15 @@ public final class Channel<T> implements Iterable<T> {
    * thread.
    */
   public synchronized void close() {
-    closed = true;
-    // Once closed, nobody begins to wait; a waiter still listed is one a close() that overflowed
-    // the stack of its thread did not wake, and this one wakes it.
+    if (closed) {
+      return;
+    }
+    // Closed only once every waiter is woken (they run after this lock is let go, and find it
+    // closed): a close() that overflowed the stack of its thread on the way leaves the channel
+    // open, and the next close() wakes the rest.
     wakeAll(takers); // not granted: they find the channel closed
     wakeAll(putters);
+    closed = true;
   }
 
   /**

@@ -295,6 +295,7 @@ public final class ScheduledTask {
   }
 
   private void launch(Task<Void> t, long firstTarget) {
+    stopped = false; // (an old runner that ended at the end of the clock may have set it)
     target = firstTarget;
     yieldFirst = false;
     runner = t;
@@ -302,9 +303,9 @@ public final class ScheduledTask {
   }
 
   /**
-   * The runner's end hook, on the loop as the task ends: it may make no call that could fail (an
-   * out-of-memory error here would end the task's thread while it holds the processor), so a
-   * runner that follows it was made beforehand.
+   * The runner's end hook, on the loop as the task ends, where an error (out of memory) would end
+   * the task's thread while it holds the processor: so a runner that follows it was made
+   * beforehand, and the hook only queues it (which allocates only if the ready queue must grow).
    */
   private void runnerEnded() {
     runner = null;
