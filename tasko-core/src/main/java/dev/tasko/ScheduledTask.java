@@ -305,7 +305,8 @@ public final class ScheduledTask {
   /**
    * The runner's end hook, on the loop as the task ends, where an error (out of memory) would end
    * the task's thread while it holds the processor: so a runner that follows it was made
-   * beforehand, and the hook only queues it (which allocates only if the ready queue must grow).
+   * beforehand, and the hook only queues it (which allocates only if the ready queue must grow, or
+   * to log with tracing on).
    */
   private void runnerEnded() {
     runner = null;

@@ -130,8 +130,9 @@ public final class Suspension {
           // no stack left, inside the send or at the call itself), the resume did not happen:
           // the state goes back, so that a later resume() wakes the task. A plain store, no
           // call, in this very frame: with no stack left, a call could throw too. Nothing else
-          // leaves RESUMED, so nothing is overwritten; a wake-up that did reach the inbox finds
-          // the suspension not resumed, and does nothing (Traps.wakeFrom).
+          // leaves RESUMED, so nothing is overwritten; a wake-up that did reach the inbox and is
+          // read after this finds the suspension not resumed, and does nothing (Traps.wakeFrom;
+          // docs/design.md says what a loop that reads it before this does).
           try {
             Traps.resumed(this);
           } catch (Throwable e) {

@@ -30,20 +30,20 @@ import java.util.concurrent.CancellationException;
  * failure once all have ended, with the failures of the others {@linkplain
  * Throwable#getSuppressed() suppressed} in it; a checked exception is wrapped in a {@link
  * TaskFailedException} naming the child. Failures of children are reported by {@code close()} and
- * not to the loop's {@link FailureHandler} (unless the opener is cancelled, below), so always close
- * the group (try-with-resources).
+ * not to the loop's {@link FailureHandler} (but for a failure in a child's cleanup after the
+ * opener's cancel, below), so always close the group (try-with-resources).
  * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure.
  *
  * <h2>Cancellation</h2>
  * When the opener is cancelled (or a {@link Tasko#withTimeout} around the group passes), its
  * {@code close()} cancels every child (and any child added meanwhile), waits until all have ended,
  * and then throws the {@link CancellationException}, with the failure of a child that failed
- * before the cancel {@linkplain Throwable#getSuppressed() suppressed} in it. A child that fails in
- * its cleanup after the cancel is reported like any task that nobody joined, to the loop's
- * {@link FailureHandler}: the cancellation is what the opener throws, and a try-with-resources
- * whose body the cancellation ended would keep close()'s exception only as a suppressed one. Code
- * inside the try block that throws does not cancel
- * the children: {@code close()} cannot see that exception and waits for them as usual; call
+ * before the cancel {@linkplain Throwable#getSuppressed() suppressed} in it (look there: the loop
+ * reports nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
+ * {@code close()}'s exception only as a suppressed one of the body's). A failure in a child's
+ * cleanup after the cancel is reported as any task's is: to the tasks that join that child, else
+ * to the loop's {@link FailureHandler}. Code inside the try block that throws does not cancel the
+ * children: {@code close()} cannot see that exception and waits for them as usual; call
  * {@link #cancel()} first if they should stop.
  *
  * <h2>Deadlocks</h2>
@@ -157,7 +157,7 @@ public final class TaskGroup implements AutoCloseable {
    * @throws CancellationException if the owner is cancelled (or an enclosing timeout passes) before
    *     or while it waits: every child has then been cancelled and has ended; a child's failure
    *     from before the cancel is suppressed in it, one in a child's cleanup after the cancel has
-   *     gone to the loop's {@link FailureHandler}
+   *     been reported as any task's is (to its joiners, else the loop's {@link FailureHandler})
    * @throws IllegalStateException if not called by the task that opened the group
    */
   @Override

@@ -305,7 +305,8 @@ final class Traps {
    * Readies the suspension's task if it is still parked on it. The check makes a wake-up that
    * arrives late through the inbox harmless: by then the task may have been woken by its timeout or
    * a cancel, and be running, or waiting on something else; or the resume that sent it was taken
-   * back (it overflowed the stack of its thread after the send), and the task waits on.
+   * back (it overflowed the stack of its thread after the send) before this ran, and the task
+   * waits on.
    */
   private static void wakeFrom(Suspension s) {
     Task<?> t = s.task;
