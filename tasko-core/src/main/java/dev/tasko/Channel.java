@@ -234,43 +234,49 @@ public final class Channel<T> implements Iterable<T> {
     Objects.requireNonNull(element, "element == null");
     Task<?> self = DrivenLoops.requireCurrentTask("put");
     Traps.checkCancelled(self);
-    Waiter<T> w;
-    synchronized (this) {
-      if (closed) {
-        throw closedForPut();
-      }
-      if (deliver(element)) {
-        return;
-      }
-      w = new Waiter<>(self, this);
-      putters.add(w);
-    }
-    try {
-      Traps.await(w.suspension, -1);
-    } catch (CancellationException e) {
+    for (;;) {
+      Waiter<T> w;
       synchronized (this) {
-        if (w.granted) {
-          reservedSlots--; // hand the slot we were given to the next in line
-          grantSlots();
-        } else {
-          putters.remove(w);
+        if (closed) {
+          throw closedForPut();
         }
+        if (deliver(element)) {
+          return;
+        }
+        w = new Waiter<>(self, this);
+        putters.add(w);
       }
-      throw e;
-    }
-    synchronized (this) {
-      if (!w.granted) {
-        throw closedForPut(); // woken by close()
+      try {
+        Traps.await(w.suspension, -1);
+      } catch (CancellationException e) {
+        synchronized (this) {
+          if (w.granted) {
+            reservedSlots--; // hand the slot we were given to the next in line
+            grantSlots();
+          } else {
+            putters.remove(w);
+          }
+        }
+        throw e;
       }
-      reservedSlots--;
-      if (closed) {
-        grantSlots();
-        throw closedForPut();
-      }
-      if (handToTaker(element)) {
-        grantSlots(); // our reserved slot stayed empty: it is free for the next putter
-      } else {
-        items.add(element); // into the slot reserved for us
+      synchronized (this) {
+        if (!w.granted) {
+          if (closed) {
+            throw closedForPut(); // woken by close()
+          }
+          continue; // woken by a close() that overflowed its thread's stack before it closed
+        }
+        reservedSlots--;
+        if (closed) {
+          grantSlots();
+          throw closedForPut();
+        }
+        if (handToTaker(element)) {
+          grantSlots(); // our reserved slot stayed empty: it is free for the next putter
+        } else {
+          items.add(element); // into the slot reserved for us
+        }
+        return;
       }
     }
   }
