@@ -7,7 +7,12 @@ package dev.tasko;
 public final class Permit implements AutoCloseable {
   private final Semaphore semaphore;
   final Task<?> holder;
-  private boolean closed; // guarded by the loop's baton
+  /**
+   * Set once the permit has passed on (see Semaphore.release), not before: a close() that throws
+   * on the way (a task with no stack left) leaves it open, for the next close(). Guarded by the
+   * loop's baton.
+   */
+  boolean closed;
 
   Permit(Semaphore semaphore, Task<?> holder) {
     this.semaphore = semaphore;
@@ -32,7 +37,6 @@ public final class Permit implements AutoCloseable {
     if (closed) {
       return;
     }
-    closed = true;
     semaphore.release(this);
   }
 

@@ -96,8 +96,9 @@ public final class Semaphore {
     bindTo(self.loop);
     Traps.checkCancelled(self);
     if (free > 0 && waiters.isEmpty()) {
+      Permit p = grant(self); // first: were it to throw (no stack left), no permit is taken
       free--;
-      return grant(self);
+      return p;
     }
     Waiter w = new Waiter(self, this);
     waiters.add(w);
@@ -105,13 +106,18 @@ public final class Semaphore {
       Traps.await(w.suspension, -1);
     } catch (CancellationException e) {
       if (w.granted) {
-        passOn(); // handed to us just before the cancel: hand it on untouched
+        passOn(null); // handed to us just before the cancel: hand it on untouched
       } else {
         waiters.remove(w);
       }
       throw e;
     }
-    return grant(self); // handed to us by the task that released it
+    try {
+      return grant(self); // handed to us by the task that released it
+    } catch (Throwable e) { // no stack left to take it: hand it on
+      passOn(null);
+      throw e;
+    }
   }
 
   /**
@@ -126,8 +132,9 @@ public final class Semaphore {
     Task<?> self = DrivenLoops.requireLoopCaller("tryAcquire");
     bindTo(self.loop);
     if (free > 0 && waiters.isEmpty()) {
+      Permit p = grant(self); // first, as in acquire()
       free--;
-      return grant(self);
+      return p;
     }
     return null;
   }
@@ -145,19 +152,45 @@ public final class Semaphore {
 
   /** A permit was closed: it goes to the longest waiter still waiting, or becomes free. */
   void release(Permit p) {
-    p.holder.released(p);
-    passOn();
+    passOn(p);
+    p.holder.released(p); // after: closed already, a permit still listed is not closed again
   }
 
-  private void passOn() {
-    for (Waiter w; (w = waiters.poll()) != null; ) {
+  /**
+   * Hands a permit to the longest waiter still waiting, or frees it; marks {@code from}, the permit
+   * released, closed once it has passed on (null: a permit handed to a waiter that was cancelled).
+   * A call that throws on the way (a task with no stack left) leaves each waiter first in line,
+   * waiting, and the permit where it was; once it has passed on, only stores follow, but taking
+   * the woken waiter off the line: a later call skips it.
+   */
+  private void passOn(Permit from) {
+    for (Waiter w; (w = waiters.peek()) != null; ) {
+      if (!w.suspension.isPending()) { // cancelled and on its way out, or already woken: skip it
+        waiters.poll();
+        continue;
+      }
       w.granted = true;
-      if (w.suspension.resume()) {
+      boolean resumed;
+      try {
+        resumed = w.suspension.resume();
+      } catch (Throwable e) {
+        w.granted = false;
+        throw e;
+      }
+      if (resumed) {
+        if (from != null) {
+          from.closed = true;
+        }
+        waiters.poll();
         return;
       }
       w.granted = false; // that waiter was cancelled and is on its way out: skip it
+      waiters.poll();
     }
     free++;
+    if (from != null) {
+      from.closed = true;
+    }
   }
 
   void checkOnLoop(String op) {
