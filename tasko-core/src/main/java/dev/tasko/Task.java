@@ -163,8 +163,16 @@ public final class Task<T> extends TimerEntry {
 
   /** Leases and permits the task holds, so that any it forgets to close are closed when it ends. */
   private List<AutoCloseable> leases;
-  /** Set when a {@link TaskGroup} rethrows this task's failure: the loop must not report it too. */
-  boolean failureObserved;
+  /**
+   * Who sees the task's failure, as flags: {@link #GROUP_REPORTS}, {@link #HANDED_OVER}. A byte of
+   * flags, not two booleans: a task is no larger than with one. Written on the loop, and by a join
+   * from another thread once the task has ended (a plain store of a flag the loop no longer sets).
+   */
+  byte failureFlags;
+  /** A {@link TaskGroup} rethrows this task's failure: the loop must not report it too. */
+  static final byte GROUP_REPORTS = 1;
+  /** The failure has reached a joiner, which threw it (see {@link #outcome()}). */
+  static final byte HANDED_OVER = 2;
 
   /** Set once, when a task of another loop first joins; drained when the task ends. */
   private volatile ConcurrentLinkedQueue<Suspension> foreignJoiners;
@@ -325,7 +333,10 @@ public final class Task<T> extends TimerEntry {
   private T outcome() {
     return switch (state()) {
       case SUCCEEDED -> (T) outcome;
-      case FAILED -> throw new TaskFailedException(this, (Throwable) outcome);
+      case FAILED -> {
+        failureFlags |= HANDED_OVER;
+        throw new TaskFailedException(this, (Throwable) outcome);
+      }
       case CANCELLED -> throw cancelled();
       default -> throw new AssertionError("not done: " + this);
     };
@@ -583,8 +594,12 @@ public final class Task<T> extends TimerEntry {
     }
     // The failure handler runs while the task is still live, in the task, so it may suspend
     // (log over a busy bus); joiners and join() see the task end only once it has returned.
-    if (end == State.FAILED && !hasObservers() && !failureObserved) {
-      loop.runner.reportFailure(this, (Throwable) outcome);
+    if (end == State.FAILED) {
+      if (hasObservers()) {
+        failureFlags |= HANDED_OVER;
+      } else if ((failureFlags & GROUP_REPORTS) == 0) {
+        loop.runner.reportFailure(this, (Throwable) outcome);
+      }
     }
     state = end.ordinal();
     finish();

@@ -30,20 +30,21 @@ import java.util.concurrent.CancellationException;
  * failure once all have ended, with the failures of the others {@linkplain
  * Throwable#getSuppressed() suppressed} in it; a checked exception is wrapped in a {@link
  * TaskFailedException} naming the child. Failures of children are reported by {@code close()} and
- * not to the loop's {@link FailureHandler} (but for a failure in a child's cleanup after the
- * opener's cancel, below), so always close the group (try-with-resources).
+ * not to the loop's {@link FailureHandler} (unless the opener is cancelled, below), so always close
+ * the group (try-with-resources).
  * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure.
  *
  * <h2>Cancellation</h2>
  * When the opener is cancelled (or a {@link Tasko#withTimeout} around the group passes), its
  * {@code close()} cancels every child (and any child added meanwhile), waits until all have ended,
  * and then throws the {@link CancellationException}, with the failure of a child that failed
- * before the cancel {@linkplain Throwable#getSuppressed() suppressed} in it (look there: the loop
- * reports nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
- * {@code close()}'s exception only as a suppressed one of the body's). A failure in a child's
- * cleanup after the cancel is reported as any task's is: to the tasks that join that child, else
- * to the loop's {@link FailureHandler}. Code inside the try block that throws does not cancel the
- * children: {@code close()} cannot see that exception and waits for them as usual; call
+ * before the cancel {@linkplain Throwable#getSuppressed() suppressed} in it. The loop reports
+ * nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
+ * {@code close()}'s exception only as a suppressed one of the body's, so that failure also goes to
+ * the loop's {@link FailureHandler}, from {@code close()}, unless a task joined that child and was
+ * thrown it. A failure in a child's cleanup after the cancel is reported as any task's is: to the
+ * tasks that join that child, else to the handler. Code inside the try block that throws does not
+ * cancel the children: {@code close()} cannot see that exception and waits for them as usual; call
  * {@link #cancel()} first if they should stop.
  *
  * <h2>Deadlocks</h2>
@@ -126,7 +127,7 @@ public final class TaskGroup implements AutoCloseable {
     }
     Loop loop = owner.loop;
     Task<T> child = loop.newTask(name, body);
-    child.failureObserved = true; // close() rethrows it
+    child.failureFlags |= Task.GROUP_REPORTS; // close() rethrows it
     child.onEnd = () -> childEnded(child);
     children.add(child);
     loop.runner.enqueue(child, Runner.START_NOW);
@@ -156,8 +157,9 @@ public final class TaskGroup implements AutoCloseable {
    * @throws TaskFailedException if that failure is a checked exception
    * @throws CancellationException if the owner is cancelled (or an enclosing timeout passes) before
    *     or while it waits: every child has then been cancelled and has ended; a child's failure
-   *     from before the cancel is suppressed in it, one in a child's cleanup after the cancel has
-   *     been reported as any task's is (to its joiners, else the loop's {@link FailureHandler})
+   *     from before the cancel is suppressed in it and, unless a joiner of that child was thrown
+   *     it, given to the loop's {@link FailureHandler}; one in a child's cleanup after the cancel
+   *     has been reported as any task's is (to its joiners, else the handler)
    * @throws IllegalStateException if not called by the task that opened the group
    */
   @Override
@@ -184,7 +186,7 @@ public final class TaskGroup implements AutoCloseable {
       // The owner throws its cancellation, not a child's failure: from here on, a child's failure
       // (in its cleanup, say) is reported by the child's own end, to its joiners or the handler.
       for (Task<?> c : children) {
-        c.failureObserved = false;
+        c.failureFlags &= ~Task.GROUP_REPORTS;
       }
       cancelChildren();
       while (!children.isEmpty()) { // the owner cannot outlive its children
@@ -197,9 +199,14 @@ public final class TaskGroup implements AutoCloseable {
     }
     if (cancelled != null) {
       if (failure != null) {
-        // A child failed before the cancel: the cancellation carries it. Not to the handler: the
-        // opener or a sibling may have joined that child and handled it already.
+        // A child failed before the cancel. The cancellation carries it, but the loop reports
+        // nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
+        // close()'s exception only as a suppressed one: unless a task joined that child and was
+        // thrown its failure, the handler gets it, from here, the child having ended.
         cancelled.addSuppressed(failure);
+        if ((failedChild.failureFlags & Task.HANDED_OVER) == 0) {
+          owner.loop.runner.reportFailure(failedChild, failure);
+        }
       }
       throw cancelled;
     }

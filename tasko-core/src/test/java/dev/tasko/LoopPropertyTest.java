@@ -209,6 +209,8 @@ class LoopPropertyTest {
     final Set<Task<?>> observedByJoiner = Collections.newSetFromMap(new IdentityHashMap<>());
     final Map<Task<?>, Throwable> thrownBy = new IdentityHashMap<>();
     final List<Throwable> scheduleThrown = new ArrayList<>();
+    /** Failures of children whose group's opener was cancelled: they go to the handler. */
+    final List<Throwable> cancelledGroupFailures = new ArrayList<>();
     final boolean[] swallowed;
     boolean ending;
     // ---- the coordination toolkit's shared objects, and what the program did with them ----
@@ -470,8 +472,14 @@ class LoopPropertyTest {
           }));
         }
       } catch (CancellationException e) {
-        throw e; // this task was cancelled: not the group's failure (a CancellationException is
-                 // an IllegalStateException too)
+        // this task was cancelled: not the group's failure (a CancellationException is an
+        // IllegalStateException too); a child's failure goes to the handler instead
+        for (Task<?> child : children) {
+          if (child.state() == Task.State.FAILED) {
+            cancelledGroupFailures.add(child.failure()); // (a join would throw here)
+          }
+        }
+        throw e;
       } catch (IllegalStateException e) {
         boom = e; // handled here, like a supervisor would
       } finally {
@@ -588,6 +596,14 @@ class LoopPropertyTest {
         int n = handled.getOrDefault(e, 0);
         if (n != 1) {
           violation("a schedule's failure reached the handler " + n + " times: " + e);
+        }
+      }
+      for (Throwable e : cancelledGroupFailures) {
+        expected.add(e);
+        int n = handled.getOrDefault(e, 0);
+        if (n != 1) {
+          violation("a failure in the group of a cancelled task reached the handler " + n
+              + " times: " + e);
         }
       }
       synchronized (handled) {

@@ -173,7 +173,7 @@ class TaskGroupTest {
   }
 
   @Test
-  void ownerCancelledWhileInClose_aChildFailedJustBefore_cancellationCarriesItNotTheHandler() {
+  void ownerCancelledWhileInClose_aChildFailedJustBefore_handlerGetsItTheCancellationCarriesIt() {
     List<Throwable> handled = new ArrayList<>();
     Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
     Task<?>[] owner = new Task<?>[1];
@@ -200,7 +200,57 @@ class TaskGroupTest {
 
     log.assertTaken("suppressed: valve stuck");
     assertThat(owner[0].state()).isEqualTo(Task.State.CANCELLED);
-    assertThat(handled).as("the opener may have handled it: not the handler's").isEmpty();
+    assertThat(handled).singleElement().satisfies(f ->
+        assertThat(f).hasMessage("valve stuck"));
+  }
+
+  @Test
+  void ownerCancelledInItsBody_aChildFailedBefore_failureGoesToTheHandler() {
+    List<Throwable> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+    Task<Void> owner = v.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("devices")) {
+        g.add("valve", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          throw new IllegalStateException("valve stuck");
+        });
+        Tasko.sleep(Duration.ofSeconds(10)); // still working when it is cancelled
+      }
+    });
+    v.runLater(Duration.ofSeconds(5), owner::cancel);
+
+    v.run();
+
+    assertThat(owner.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(handled).singleElement().satisfies(f ->
+        assertThat(f).hasMessage("valve stuck"));
+  }
+
+  @Test
+  void ownerCancelled_aChildFailedBeforeAndTheOwnerHandledIt_notToTheHandler() {
+    List<Throwable> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+    Task<Void> owner = v.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("devices")) {
+        Task<Void> valve = g.add("valve", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          throw new IllegalStateException("valve stuck");
+        });
+        try {
+          valve.join();
+        } catch (TaskFailedException e) {
+          log.add("owner saw " + e.getCause().getMessage());
+        }
+        Tasko.sleep(Duration.ofSeconds(10));
+      }
+    });
+    v.runLater(Duration.ofSeconds(5), owner::cancel);
+
+    v.run();
+
+    log.assertTaken("owner saw valve stuck");
+    assertThat(owner.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(handled).as("the owner handled it").isEmpty();
   }
 
   @Test
