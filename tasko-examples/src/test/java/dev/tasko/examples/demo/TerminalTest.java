@@ -3,6 +3,7 @@ package dev.tasko.examples.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +26,8 @@ class TerminalTest {
   @Tag("realtime") // the demo runs for a second of real time
   @EnabledOnOs(OS.LINUX)
   void close_demoOnAPseudoTerminal_putsEverySettingBack(@TempDir Path dir) throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "needs util-linux's script");
+    Path script = onPath("script");
+    assumeTrue(script != null, "needs util-linux's script on the PATH");
     String java = ProcessHandle.current().info().command().orElseThrow();
     String classPath = System.getProperty("surefire.test.class.path",
         System.getProperty("java.class.path"));
@@ -36,7 +38,7 @@ class TerminalTest {
         quote(classPath), Demo.class.getName(), "--duration", "1s");
     String shell = "stty -a > " + quote(before.toString()) + " && " + demo + "; echo $? > "
         + quote(status.toString()) + "; stty -a > " + quote(after.toString());
-    ProcessBuilder builder = new ProcessBuilder("/usr/bin/script", "-qec", shell, "/dev/null")
+    ProcessBuilder builder = new ProcessBuilder(script.toString(), "-qec", shell, "/dev/null")
         .redirectErrorStream(true).redirectOutput(dir.resolve("screen").toFile());
     builder.environment().put("TERM", "xterm");
     builder.environment().remove("JAVA_TOOL_OPTIONS");
@@ -53,6 +55,17 @@ class TerminalTest {
     List<String> was = Files.readAllLines(before);
     assertThat(was.get(0)).startsWith("speed ").doesNotStartWith("speed 0 ");
     assertThat(Files.readAllLines(after)).isEqualTo(was);
+  }
+
+  /** The program {@code name} as found on the PATH, or null. */
+  private static Path onPath(String name) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      Path candidate = Path.of(dir.isEmpty() ? "." : dir, name);
+      if (Files.isExecutable(candidate)) {
+        return candidate;
+      }
+    }
+    return null;
   }
 
   private static String quote(String s) {
