@@ -67,11 +67,7 @@ class StallWarningTest {
   /** Stands for a first call that loads slow classes (the locale data of a first printf, say). */
   private static final class SlowToInitialise {
     static {
-      try {
-        Thread.sleep(300);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      busyFor(300);
     }
 
     static void touch() {}
@@ -83,10 +79,7 @@ class StallWarningTest {
       Loop loop = Loop.builder().stallWarning(Duration.ofMillis(100)).build();
       loop.addTask("first-call", () -> {
         SlowerToInitialise.touch(); // 290 ms in a static initialiser: not the program's doing
-        long end = System.nanoTime() + 40_000_000;
-        while (System.nanoTime() < end) {
-          Thread.onSpinWait(); // then 40 ms of its own, under the 100 ms threshold
-        }
+        busyFor(40); // then 40 ms of its own, under the 100 ms threshold
       });
 
       loop.run();
@@ -101,11 +94,7 @@ class StallWarningTest {
   /** Like {@link SlowToInitialise}, for a test of its own (a class initialises once). */
   private static final class SlowerToInitialise {
     static {
-      try {
-        Thread.sleep(290);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      busyFor(290);
     }
 
     static void touch() {}
@@ -118,5 +107,13 @@ class StallWarningTest {
         .hasMessage("threshold <= 0: PT0S (noStallWarning() turns stall warnings off)");
     assertThatThrownBy(() -> Loop.builder().stallWarning(null))
         .isInstanceOf(NullPointerException.class).hasMessage("threshold == null");
+  }
+
+  /** Keeps the calling thread busy for {@code millis}: the workload of a slow first call. */
+  private static void busyFor(long millis) {
+    long end = System.nanoTime() + millis * 1_000_000;
+    while (System.nanoTime() < end) {
+      Thread.onSpinWait();
+    }
   }
 }
