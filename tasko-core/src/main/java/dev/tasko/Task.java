@@ -171,7 +171,10 @@ public final class Task<T> extends TimerEntry {
   byte failureFlags;
   /** A {@link TaskGroup} rethrows this task's failure: the loop must not report it too. */
   static final byte GROUP_REPORTS = 1;
-  /** The failure has reached a joiner, which threw it (see {@link #outcome()}). */
+  /**
+   * The failure goes to a joiner: set when the task ends with joiners waiting (they will be thrown
+   * it), and when a join throws it (see {@link #outcome()}).
+   */
   static final byte HANDED_OVER = 2;
 
   /** Set once, when a task of another loop first joins; drained when the task ends. */

@@ -36,11 +36,21 @@ final class Traps {
 
   static void yieldNow(Task<?> self) {
     checkCancelled(self);
+    // yieldUnchecked's body, written out: this is every yield's path, and a call of its own would
+    // be one more frame in each yielding task's stack wherever the JIT does not inline it
     self.setState(Task.State.READY);
     Runner r = self.loop.runner;
     r.ready.add(self);
     r.park(self);
     checkCancelled(self);
+  }
+
+  /** Lets the other ready tasks run once; a cancellation pending stays for the next point. */
+  private static void yieldUnchecked(Task<?> self) {
+    self.setState(Task.State.READY);
+    Runner r = self.loop.runner;
+    r.ready.add(self);
+    r.park(self);
   }
 
   /**
@@ -131,9 +141,7 @@ final class Traps {
     if (!s.beginAwait()) {
       // resumed before it was awaited: return, but still as a switch point
       if (resumeWins && s.isResumed()) {
-        self.setState(Task.State.READY);
-        r.ready.add(self);
-        r.park(self); // a yield that leaves a pending cancellation for the next suspension point
+        yieldUnchecked(self); // the resume wins: a pending cancellation waits for the next point
       } else {
         yieldNow(self);
       }
