@@ -47,7 +47,8 @@ import java.util.concurrent.Future;
  *   scale     N tasks (default 100,000) sleeping once 0–1 s: tasko, plain virtual threads run one
  *             at a time by a bare baton (see SerialSleepers), and plain virtual threads
  *   switch    100 tasks yielding in turn, R rounds (default 5) over S s (default 5): tasko and the
- *             virtual-thread baton
+ *             virtual-thread baton; wall time and process CPU per switch, and the process's
+ *             context switches per 1,000 switches (see SwitchLoop)
  * --settle S  idle: seconds at the job's rate before the measured window (default 1; 0.1 with
  *             --smoke, where the job runs at 10 Hz). At 1 Hz, a few hundred still leave much of
  *             each implementation's path interpreted or compiled with profiling; --warm-up

@@ -324,6 +324,23 @@ class HarnessSmokeTest {
   }
 
   @Test
+  void switch_smoke_cpuAndContextSwitchesPerSwitchBesideTheTime() throws Exception {
+    Map<String, Result> r = run("switch", "--smoke", "--in-process");
+    for (String impl : List.of("tasko-java", "vthreads")) {
+      assertThat(value(r, impl + ".switch switch_ns_median")).as(impl).isPositive();
+      assertThat(value(r, impl + ".switch switch_cpu_ns_median")).as(impl).isPositive();
+      if (Files.isDirectory(Path.of("/proc/self/task"))) {
+        assertThat(value(r, impl + ".switch voluntary_switches_per_1000")).as(impl)
+            .isGreaterThanOrEqualTo(0);
+        assertThat(value(r, impl + ".switch involuntary_switches_per_1000")).as(impl)
+            .isGreaterThanOrEqualTo(0);
+      } else {
+        assertThat(r).as(impl).doesNotContainKey(impl + ".switch voluntary_switches_per_1000");
+      }
+    }
+  }
+
+  @Test
   void switch_smokeWithPythonPeers_printsEveryImplementationSideBySide() throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue(runs(PYTHON), () -> "skipped: '" + PYTHON
         + "' does not run here, and the asyncio peer needs it (install Python 3.8+ to run this)");
