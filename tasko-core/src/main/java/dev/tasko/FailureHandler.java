@@ -15,8 +15,11 @@ package dev.tasko;
  * whose failure is handled on the loop's turn, where a suspending call throws
  * {@link IllegalStateException}), for example to log over a busy {@link ManagedResource}: the
  * failed task is still live while it runs (other tasks run meanwhile), and it ends, {@link
- * Task.State#FAILED}, with its joiners woken, once the handler returns or throws. If that task is
- * cancelled while its handler waits, the waiting call throws {@link
+ * Task.State#FAILED}, with its joiners woken, once the handler returns or throws. A cancellation
+ * that came before the handler was called (a task that failed in its cleanup after a {@link
+ * Task#cancel()}, or a cancelled task whose {@link TaskGroup#close()} reports a child's failure) is
+ * held back while the handler runs, so that it can still wait; {@link Task#isCancelled()} stays
+ * true. If the task is cancelled while its handler waits, the waiting call throws {@link
  * java.util.concurrent.CancellationException}, which stops {@code run()} like any exception
  * thrown by the handler.
  *

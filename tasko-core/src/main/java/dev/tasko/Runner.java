@@ -117,6 +117,11 @@ final class Runner {
   private boolean stepping;
   /** What a failure handler threw: the driver rethrows it as soon as it gets the baton back. */
   private Throwable pendingFailure;
+  /**
+   * Tasks running the failure handler whose cancellation came before it: held back from the
+   * handler's suspension points until a new cancel (see reportFailure). Almost always null.
+   */
+  private ArrayDeque<Task<?>> shielded;
   /** Tasks awaiting a suspension that a thread outside the loop may resume. */
   int externalWaiters;
   /** Tasko.blocking calls in flight: while any is, virtual time does not jump. */
@@ -927,10 +932,46 @@ final class Runner {
       // A failure whose getMessage() or toString() throws still goes to the handler: recording
       // it must not end the task outside its own end (its thread would die holding the baton).
     }
+    // A task cancelled before the failure (one that failed in its cleanup, or a cancelled task
+    // group opener reporting a child's failure) would otherwise throw its cancellation at the
+    // handler's first suspension point, and the handler could not log over a busy bus: the
+    // failure would be lost and run() would throw a cancellation instead.
+    Task<?> running = DrivenLoops.currentTask();
+    boolean shield = running != null && running.loop == loop && running.cancelRequested
+        && !isShielded(running);
+    if (shield) {
+      if (shielded == null) {
+        shielded = new ArrayDeque<>(2);
+      }
+      shielded.add(running);
+    }
     try {
       failureHandler.taskFailed(task, failure);
     } catch (Throwable e) {
       addPendingFailure(e);
+    } finally {
+      if (shield) {
+        unshield(running);
+      }
+    }
+  }
+
+  /** Whether {@code t}'s cancellation is held back while it runs the failure handler. */
+  boolean isShielded(Task<?> t) {
+    if (shielded != null) {
+      for (Task<?> s : shielded) {
+        if (s == t) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Lets {@code t}'s cancellation through again: its handler returned, or a new cancel came. */
+  void unshield(Task<?> t) {
+    if (shielded != null) {
+      shielded.removeIf(s -> s == t);
     }
   }
 

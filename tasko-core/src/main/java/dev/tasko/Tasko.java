@@ -135,7 +135,7 @@ public final class Tasko {
         throw e; // an enclosing timeout's: its own withTimeout turns it into a TimeoutException
       }
       // Handled here, not swallowed: leaving the scope (finally, below) takes back its deliveries.
-      if (self.cancelRequested) {
+      if (Traps.cancelRequested(self)) {
         throw self.cancelled(); // cancelled as well: the cancel wins
       }
       throw new TimeoutException(timeout, e);

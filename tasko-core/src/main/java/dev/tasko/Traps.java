@@ -59,7 +59,7 @@ final class Traps {
    * outside cancel comes first, so it is never taken for a timeout.
    */
   static void checkCancelled(Task<?> self) {
-    if (self.cancelRequested) {
+    if (cancelRequested(self)) {
       throw deliverCancellation(self, self.cancelled());
     }
     if (self.timeouts != null) {
@@ -72,8 +72,16 @@ final class Traps {
 
   /** Whether {@link #checkCancelled} would throw. */
   static boolean cancelPending(Task<?> self) {
-    return self.cancelRequested
+    return cancelRequested(self)
         || (self.timeouts != null && TimeoutScope.expiredScope(self) != null);
+  }
+
+  /**
+   * Whether an outside cancel is to be thrown at the task's suspension points: requested, and not
+   * held back while the task runs the failure handler (see {@link Runner#reportFailure}).
+   */
+  static boolean cancelRequested(Task<?> self) {
+    return self.cancelRequested && !self.loop.runner.isShielded(self);
   }
   /**
    * Returns {@code e} for the caller to throw at a suspension point. The first deliveries are at
@@ -232,6 +240,7 @@ final class Traps {
       return;
     }
     t.cancelRequested = true;
+    t.loop.runner.unshield(t); // a cancel while its failure handler waits is thrown there
     if (t.thread == null) {
       t.loop.runner.endUnstarted(t);
       return;
@@ -273,7 +282,7 @@ final class Traps {
     t.timeouts = scope.outer;
     // Not while an enclosing scope has expired: its expiry goes on being thrown, and a body that
     // swallows it again and again must still meet the back-off.
-    if (!t.cancelRequested && t.cancelDeliveries > scope.deliveriesBefore
+    if (!cancelRequested(t) && t.cancelDeliveries > scope.deliveriesBefore
         && (t.timeouts == null || TimeoutScope.expiredScope(t) == null)) {
       t.cancelDeliveries = scope.deliveriesBefore;
     }

@@ -169,6 +169,86 @@ class LoopFaultTest {
     assertThat(loop.taskCount()).isZero();
   }
 
+  @Test
+  void failureHandler_taskCancelledBeforeItFailed_handlerMaySuspendAndTheLoopGoesOn() {
+    ManagedResource<String, Object> logBus = ManagedResource.of("log-bus");
+    Handle<String> logger = logBus.handle(null);
+    Loop loop = virtualLoop((task, failure) -> {
+      try (Lease<String> l = logger.acquire()) { // busy: the handler waits its turn
+        log.add(task.name() + " failed: " + failure.getMessage() + ", logged at "
+            + Duration.ofNanos(Tasko.currentTask().loop().nanoTime()).toMillis());
+      }
+    });
+    loop.addTask("holder", () -> {
+      try (Lease<String> l = logger.acquire()) {
+        Tasko.sleep(Duration.ofSeconds(1));
+      }
+    });
+    Task<Void> failing = loop.addTask("failing", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        throw new IllegalStateException("cleanup failed"); // after the cancel
+      }
+    });
+    loop.runLater(Duration.ofMillis(10), failing::cancel);
+
+    loop.run(); // the old code threw the cancellation here, and the failure reached nobody
+
+    log.assertTaken("failing failed: cleanup failed, logged at 1000");
+    assertThat(failing.state()).isEqualTo(Task.State.FAILED);
+    assertThat(failing.isCancelled()).isTrue();
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void failureHandler_cancelledAgainWhileItWaits_theWaitThrowsTheCancellation() {
+    Loop loop = virtualLoop((task, failure) -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } catch (CancellationException e) {
+        log.add("handler cancelled at " + Duration.ofNanos(task.loop().nanoTime()).toMillis());
+        throw e;
+      }
+    });
+    Task<Void> failing = loop.addTask("failing", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        throw new IllegalStateException("cleanup failed");
+      }
+    });
+    loop.runLater(Duration.ofMillis(10), failing::cancel);
+    loop.runLater(Duration.ofSeconds(5), failing::cancel);
+
+    assertThatThrownBy(loop::run).isInstanceOf(CancellationException.class);
+
+    log.assertTaken("handler cancelled at 5000");
+    assertThat(failing.state()).isEqualTo(Task.State.FAILED);
+  }
+
+  @Test
+  void failureHandler_cancelledTaskGroupOpenerReportsAChildsFailure_handlerMaySuspend() {
+    Loop loop = virtualLoop((task, failure) -> {
+      Tasko.sleep(Duration.ofMillis(5)); // a suspending handler, run in the cancelled opener
+      log.add(task.name() + " failed: " + failure.getMessage());
+    });
+    Task<Void> opener = loop.addTask("opener", () -> {
+      try (TaskGroup group = TaskGroup.open()) {
+        group.add("child", () -> {
+          throw new IllegalStateException("child failed");
+        });
+        Tasko.sleep(Duration.ofHours(1));
+      }
+    });
+    loop.runLater(Duration.ofMillis(10), opener::cancel);
+
+    loop.run();
+
+    log.assertTaken("child failed: child failed");
+    assertThat(opener.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
   // ---- A swallowed cancellation ----
 
   @Test
