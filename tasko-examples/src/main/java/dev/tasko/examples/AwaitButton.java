@@ -23,8 +23,7 @@ import java.util.Optional;
  * afterwards.
  *
  * <p>Run it, then press Enter to press the (mock) button; Ctrl-C to stop:
- * <pre>mvn -q -pl tasko-examples -am compile exec:exec
- * -Ddemo.main=dev.tasko.examples.AwaitButton</pre>
+ * <pre>./demo --example AwaitButton</pre>
  */
 public final class AwaitButton {
   private AwaitButton() {}

@@ -18,8 +18,7 @@ import java.time.Duration;
  * second, and a press starts a sensor read one second later — while the button keeps being read.
  *
  * <p>Run it, then press Enter to press the (mock) button; Ctrl-C to stop:
- * <pre>mvn -q -pl tasko-examples -am compile exec:exec
- * -Ddemo.main=dev.tasko.examples.RunLater</pre>
+ * <pre>./demo --example RunLater</pre>
  */
 public final class RunLater {
   private final Loop loop;

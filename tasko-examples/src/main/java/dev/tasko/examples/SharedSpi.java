@@ -25,8 +25,7 @@ import java.util.List;
  * when it has not.
  *
  * <p>Run it (Ctrl-C to stop):
- * <pre>mvn -q -pl tasko-examples -am compile exec:exec
- * -Ddemo.main=dev.tasko.examples.SharedSpi</pre>
+ * <pre>./demo --example SharedSpi</pre>
  */
 public final class SharedSpi {
   private static final byte READ_TEMPERATURE = 0x50;

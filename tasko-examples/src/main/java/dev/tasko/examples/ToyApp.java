@@ -20,7 +20,7 @@ import java.time.Duration;
  * loop, no state machines. The sensor and the display of the beach ball share one I2C bus.
  *
  * <p>Run it (Ctrl-C to stop):
- * <pre>mvn -q -pl tasko-examples -am compile exec:exec -Ddemo.main=dev.tasko.examples.ToyApp</pre>
+ * <pre>./demo --example ToyApp</pre>
  */
 public final class ToyApp {
   private static final byte[] MEASURE = {0x24, 0x00};

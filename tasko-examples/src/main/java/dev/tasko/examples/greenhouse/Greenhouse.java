@@ -52,8 +52,7 @@ import java.util.Locale;
  *
  * <p>Run it on Pi4J's mock platform, with a simulated greenhouse (it warms in the sun, the fan
  * cools it); Enter presses the button:
- * <pre>mvn -q -pl tasko-examples -am compile exec:exec
- * -Ddemo.main=dev.tasko.examples.greenhouse.Greenhouse -Ddemo.args="60 greenhouse.log"</pre>
+ * <pre>./demo --example greenhouse.Greenhouse 60 greenhouse.log</pre>
  */
 public final class Greenhouse implements AutoCloseable {
   /** The fan switches on at this inside temperature or above, in °C. */
