@@ -13,8 +13,17 @@ package dev.tasko;
 public final class Lease<R> extends TimerEntry implements AutoCloseable {
   final Handle<R> handle;
   final Task<?> holder;
-  /** Written by the holder on the loop; volatile so that any thread may ask isOpen(). */
+  /**
+   * Set once the release has begun ({@code onRelease} runs at most once). Written by the holder on
+   * the loop; volatile so that any thread may ask isOpen().
+   */
   private volatile boolean closed;
+  /** Set while {@code onRelease} runs: a close() from inside it does nothing, as before. */
+  boolean inOnRelease;
+  /** Whether the release has passed the resource on: set by the resource, on the loop. */
+  boolean passedOn;
+  /** Whether the release is over and the lease unlisted from its task: close() does nothing. */
+  boolean released;
   /** What resource() returns: the resource, or this lease's own view of it. Set at acquire. */
   R view;
   /** Loop time, to within a pass, at which acquire() returned it: for dumps and hold limits. */
@@ -49,14 +58,16 @@ public final class Lease<R> extends TimerEntry implements AutoCloseable {
   /**
    * Releases the resource: runs {@code onRelease} with the handle's context, then passes the
    * resource to the next waiting task, if any (which runs at the loop's next pass). Never suspends;
-   * works in a cancelled task. Idempotent.
+   * works in a cancelled task. Idempotent. If a call fails part way (a {@link StackOverflowError}
+   * in a task deep in a recursion), calling again, or the loop when the task ends, finishes the
+   * release without running {@code onRelease} twice.
    *
    * @throws IllegalStateException if called by a task other than the one that acquired it
    * @throws RuntimeException whatever {@code onRelease} throws; the resource has been passed on
    */
   @Override
   public void close() {
-    if (closed) {
+    if (released) {
       return;
     }
     Task<?> current = DrivenLoops.currentTask();
@@ -65,12 +76,15 @@ public final class Lease<R> extends TimerEntry implements AutoCloseable {
           + "' and must be closed by it; current: "
           + (current == null ? Thread.currentThread() : current));
     }
-    closed = true;
     handle.resource.release(this);
   }
 
   boolean isClosed() {
     return closed;
+  }
+
+  void markClosed() {
+    closed = true;
   }
 
   @Override

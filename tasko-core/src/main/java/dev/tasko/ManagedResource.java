@@ -304,38 +304,75 @@ public final class ManagedResource<R, C> {
     return lease;
   }
 
+  /**
+   * Releases {@code lease} for {@link Lease#close()}. A call that fails part way (a stack overflow
+   * in a task deep in a recursion) leaves the lease listed by its task, so that calling again, or
+   * the loop at the task's end, finishes the release: {@code onRelease} runs once, and the
+   * resource is passed on once.
+   */
   void release(Lease<R> lease) {
     Handle<R> handle = lease.handle;
+    if (lease.isClosed()) {
+      if (!lease.inOnRelease) { // onRelease has run: only the rest is left
+        finishRelease(lease);
+      }
+      return;
+    }
     Loop l = lease.holder.loop;
     long now = holdLimitNanos != 0 ? l.nanoTime() : l.runner.passTime(); // precise when limited
     l.runner.stopHoldTimer(lease);
     noteHold(now - lease.acquiredAt);
     Flight.endLeaseHold(lease.holdEvent, l.name(), name, handle.name(), lease.holder.name());
+    lease.markClosed();
+    lease.inOnRelease = true;
     try {
       handle.onRelease.run();
     } finally {
-      handle.active = false;
-      lease.holder.released(lease);
-      passOn();
+      lease.inOnRelease = false;
+      finishRelease(lease);
     }
+  }
+
+  /** Passes the resource on from {@code lease}, unless done before, and unlists the lease. */
+  private void finishRelease(Lease<R> lease) {
+    lease.handle.active = false;
+    if (!lease.passedOn) {
+      passOn(lease);
+    }
+    lease.holder.released(lease); // last: until here, the task's end would finish the release
+    lease.released = true;
   }
 
   /** Gives the resource to the longest waiter still waiting, or frees it. */
   private void passOn() {
+    passOn(null);
+  }
+
+  /**
+   * Gives the resource to the longest waiter still waiting, or frees it, then marks {@code from}
+   * (if any) passed on. A waiter stays first in line until it has been woken: a wake-up that
+   * fails (a stack overflow; {@link Suspension#resume()} takes it back) changes nothing, so the
+   * call can be made again.
+   */
+  private void passOn(Lease<R> from) {
+    for (Waiter<R> w; (w = waiters.peek()) != null; ) {
+      if (w.suspension.isPending() && w.suspension.resume()) {
+        owner = w.task; // no call from here to the return: it runs only once woken
+        ownerHandle = w.handle;
+        heldLease = null;
+        if (from != null) {
+          from.passedOn = true;
+        }
+        waiters.poll();
+        return;
+      }
+      waiters.poll(); // that waiter was cancelled and is on its way out: skip it
+    }
+    owner = null;
+    ownerHandle = null;
     heldLease = null;
-    for (;;) {
-      Waiter<R> w = waiters.poll();
-      if (w == null) {
-        owner = null;
-        ownerHandle = null;
-        return;
-      }
-      owner = w.task;
-      ownerHandle = w.handle;
-      if (w.suspension.resume()) {
-        return;
-      }
-      // That waiter was cancelled and is on its way out: skip it.
+    if (from != null) {
+      from.passedOn = true;
     }
   }
 

@@ -1,0 +1,107 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A task deep in a recursion may run out of stack inside {@link Lease#close()}. The call then
+ * throws {@link StackOverflowError}, but the resource is neither kept nor handed on twice, and
+ * {@code onRelease} runs once: calling again (as a program that caught the error would), or the
+ * loop at the task's end, finishes the release. In a JVM that only interprets, frames have the
+ * same size on every run, so trying every depth near the end of a task's stack makes the overflow
+ * strike at each call on the way in turn.
+ */
+class ManagedResourceOverflowTest {
+
+  @Test
+  void close_stackOverflowAtEveryDepth_resourcePassedOnOnceAndOnReleaseRunOnce() throws Exception {
+    String out = ChildJvm.run(List.of("-Xint", "-Xss256k"), OverflowingLeases.class);
+
+    assertThat(out).as(out).contains("broken: 0").contains("finished");
+    // The controls: at some depths the overflow struck inside the call, at others it returned.
+    assertThat(out).as(out).doesNotContain("overflows inside: 0,").doesNotContain("returned: 0,");
+  }
+
+  /** Closes a lease another task waits for, at each depth in turn. */
+  static final class OverflowingLeases {
+    static int inside;
+    static int returned;
+    static int broken;
+
+    public static void main(String[] args) {
+      Loop probe = Loop.builder().virtualTime().noStallWarning().build();
+      int[] low = new int[1];
+      probe.addTask(() -> low[0] = StackEdge.deepestReachable()); // on a task's own stack
+      probe.run();
+      tryAt(-1, true); // at a shallow depth first: classes, lambdas and handles set up
+      inside = 0;
+      returned = 0;
+      for (int depth = low[0] - 300; depth <= low[0]; depth++) {
+        tryAt(depth, true);
+        tryAt(depth, false);
+      }
+      System.out.println("overflows inside: " + inside + ", returned: " + returned + ", broken: "
+          + broken + ", finished");
+    }
+
+    /**
+     * Closes the holder's lease at {@code depth} (at once for -1) while a waiter waits; after an
+     * overflow, closes it again if {@code retry}, else ends and leaves it to the loop.
+     */
+    static void tryAt(int depth, boolean retry) {
+      Loop loop = Loop.builder().virtualTime().noStallWarning().build();
+      int[] releases = new int[1];
+      ManagedResource<String, String> bus = ManagedResource.of("bus", "bus", cs -> {},
+          cs -> releases[0]++);
+      boolean[] waiterGotIt = new boolean[1];
+      loop.addTask("holder", () -> {
+        Lease<String> lease = bus.handle("a").acquire();
+        Tasko.yieldNow(); // the waiter waits now
+        if (at(depth, lease::close) && retry) {
+          lease.close();
+        }
+      });
+      loop.addTask("waiter", () -> {
+        try (Lease<String> lease = bus.handle("b").acquire()) {
+          waiterGotIt[0] = true;
+        }
+      });
+      String deadlock = "";
+      try {
+        loop.run();
+      } catch (DeadlockException e) { // the waiter never woken: the old code's failure
+        deadlock = ", deadlocked";
+      }
+      int tasksLeft = loop.taskCount();
+      boolean[] free = new boolean[1];
+      if (deadlock.isEmpty()) {
+        loop.addTask("check", () -> free[0] = bus.holder().isEmpty()); // holder() is the loop's
+        loop.run();
+      }
+      if (!deadlock.isEmpty() || tasksLeft != 0 || !waiterGotIt[0] || releases[0] != 2
+          || !free[0]) {
+        broken++;
+        System.out.println("close at depth " + depth + (retry ? ", closed again" : ", left")
+            + ": waiter got it " + waiterGotIt[0] + ", " + releases[0] + " releases, free "
+            + free[0] + ", " + tasksLeft + " tasks left" + deadlock);
+      }
+    }
+
+    /** Runs {@code op} at {@code depth} (at once for -1); true if it did not return. */
+    static boolean at(int depth, Runnable op) {
+      if (depth < 0) {
+        op.run();
+        return false;
+      }
+      int outcome = StackEdge.at(depth, op);
+      if (outcome == StackEdge.OVERFLOWED_INSIDE) {
+        inside++;
+      } else if (outcome == StackEdge.DONE) {
+        returned++;
+      }
+      return outcome != StackEdge.DONE;
+    }
+  }
+}
