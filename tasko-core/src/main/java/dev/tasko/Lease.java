@@ -18,6 +18,16 @@ public final class Lease<R> extends TimerEntry implements AutoCloseable {
    * the loop; volatile so that any thread may ask isOpen().
    */
   private volatile boolean closed;
+  /** Listed by its task, in acquire(), before the resource was its (see stage). */
+  static final int LISTED = 0;
+  /** acquire() has run onAcquire: giving the resource back runs onRelease. */
+  static final int ACTIVE = 1;
+  /** acquire() has returned the lease. */
+  static final int HELD = 2;
+  /** How far acquire() got: LISTED, ACTIVE or HELD. On the loop. */
+  int stage;
+  /** The lease's place in the resource's queue while its acquire() waited, or null. */
+  Object waiter;
   /** Set while {@code onRelease} runs: a close() from inside it does nothing, as before. */
   boolean inOnRelease;
   /** Whether the release has passed the resource on: set by the resource, on the loop. */

@@ -183,6 +183,9 @@ public record LoopDump(String loop, Instant takenAt, long time, boolean complete
     }
     List<String> holds = new ArrayList<>();
     for (AutoCloseable l : t.heldLeases()) {
+      if (l instanceof Lease<?> lease && lease.stage != Lease.HELD) {
+        continue; // listed by an acquire() still waiting, or one that failed: not held
+      }
       holds.add(l instanceof Lease<?> lease ? "lease of " + lease.handle + " for "
           + DurationText.approximate(Math.max(0, now - lease.acquiredAt)) : l.toString());
     }

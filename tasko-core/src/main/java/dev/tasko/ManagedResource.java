@@ -243,65 +243,93 @@ public final class ManagedResource<R, C> {
     Task<?> me = DrivenLoops.requireCurrentTask("acquire");
     bindTo(me);
     Traps.checkCancelled(me);
+    Lease<?> unfinished = me.unfinishedLease(this);
+    if (unfinished != null) {
+      @SuppressWarnings("unchecked") // a lease of this resource
+      Lease<R> mine = (Lease<R>) unfinished;
+      abandon(mine, null); // an earlier acquire() failed part way, and so did its clean-up
+    }
     if (owner == me) {
       throw new IllegalStateException("task '" + me.name() + "' already holds resource '" + name
           + "' through " + ownerHandle + "; acquiring it again would wait forever");
     }
-    if (owner == null) {
-      owner = me; // free: charge right on through, no yield
-      ownerHandle = handle;
-    } else {
-      Waiter<R> w = new Waiter<>(this, handle, me);
-      waiters.add(w);
-      Object waitEvent = Flight.beginLeaseWait();
-      try {
-        w.suspension.await();
-        Flight.endLeaseWait(waitEvent, me.loop.name(), name, handle.name(), me.name());
-      } catch (Throwable e) { // a cancel, or an error (a stack overflow) at the suspension point
-        w.suspension.cancel(); // never to be handed the resource now
-        if (owner == me) {
-          passOn(); // handed to us just before the cancel: hand it on untouched
-        } else {
-          waiters.remove(w);
-        }
-        throw e;
-      }
-      // Ownership was handed to us by the releasing task.
-    }
-    handle.active = true;
-    try {
-      handle.onAcquire.run();
-    } catch (RuntimeException | Error e) {
-      handle.active = false;
-      passOn();
-      throw e;
-    }
+    // Listed by the task before the resource can be its: should anything below fail, and its
+    // clean-up fail too (a task deep in a recursion, out of stack), the lease is there for the
+    // loop to give the resource back when the task ends, or for the task's next acquire.
     Lease<R> lease = new Lease<>(handle, me);
+    me.holding(lease);
     try {
-      lease.view = viewFor(lease);
-    } catch (RuntimeException | Error e) {
-      try {
-        handle.onRelease.run();
-      } catch (RuntimeException | Error suppressed) {
-        e.addSuppressed(suppressed);
-      } finally {
-        handle.active = false;
-        passOn();
+      if (owner == null) {
+        owner = me; // free: charge right on through, no yield
+        ownerHandle = handle;
+      } else {
+        Waiter<R> w = new Waiter<>(this, handle, me);
+        lease.waiter = w;
+        waiters.add(w);
+        Object waitEvent = Flight.beginLeaseWait();
+        w.suspension.await(); // a cancel, or an error here: abandon() withdraws the wait
+        Flight.endLeaseWait(waitEvent, me.loop.name(), name, handle.name(), me.name());
+        // Ownership was handed to us by the releasing task.
       }
+      handle.active = true;
+      handle.onAcquire.run();
+      lease.stage = Lease.ACTIVE; // from here, giving the resource back runs onRelease
+      lease.view = viewFor(lease);
+      long limit = holdLimitNanos;
+      if (limit == 0) {
+        // no clock read: the dump needs no more precision
+        lease.acquiredAt = me.loop.runner.passTime();
+      } else {
+        lease.acquiredAt = me.loop.nanoTime();
+        me.loop.runner.startHoldTimer(lease, Durations.saturatedAdd(lease.acquiredAt, limit));
+      }
+      lease.holdEvent = Flight.beginLeaseHold();
+    } catch (Throwable e) {
+      abandon(lease, e);
       throw e;
     }
-    long limit = holdLimitNanos;
-    if (limit == 0) {
-      // no clock read: the dump needs no more precision
-      lease.acquiredAt = me.loop.runner.passTime();
-    } else {
-      lease.acquiredAt = me.loop.nanoTime();
-      me.loop.runner.startHoldTimer(lease, Durations.saturatedAdd(lease.acquiredAt, limit));
-    }
-    heldLease = lease;
-    lease.holdEvent = Flight.beginLeaseHold();
-    me.holding(lease);
+    heldLease = lease; // stores only, from the last call to the return
+    lease.stage = Lease.HELD;
     return lease;
+  }
+
+  /**
+   * Undoes an acquire that failed part way, by its task, on the loop: withdraws its wait, or, if
+   * the resource became its, runs {@code onRelease} (once {@code onAcquire} has returned) and
+   * passes the resource on; then unlists the lease. What {@code onRelease} throws is added to
+   * {@code failure} as suppressed, or thrown when there is none. Calling it again (it failed part
+   * way itself) does only what is left.
+   */
+  private void abandon(Lease<R> lease, Throwable failure) {
+    @SuppressWarnings("unchecked") // set by acquire() of this resource
+    Waiter<R> w = (Waiter<R>) lease.waiter;
+    if (w != null) {
+      w.suspension.cancel(); // never to be handed the resource now
+    }
+    if (owner == lease.holder) {
+      try {
+        if (lease.stage == Lease.ACTIVE && !lease.isClosed()) {
+          lease.holder.loop.runner.stopHoldTimer(lease);
+          lease.markClosed();
+          lease.handle.onRelease.run();
+        }
+      } catch (Throwable e) {
+        if (failure == null) {
+          throw e;
+        }
+        if (e != failure) {
+          failure.addSuppressed(e);
+        }
+      } finally {
+        finishRelease(lease); // handed to us just before a cancel: handed on untouched
+      }
+    } else {
+      if (w != null) {
+        waiters.remove(w);
+      }
+      lease.holder.released(lease);
+      lease.released = true;
+    }
   }
 
   /**
@@ -312,6 +340,10 @@ public final class ManagedResource<R, C> {
    */
   void release(Lease<R> lease) {
     Handle<R> handle = lease.handle;
+    if (lease.stage != Lease.HELD) { // its acquire failed part way: the loop's sweep, or a retry
+      abandon(lease, null);
+      return;
+    }
     if (lease.isClosed()) {
       if (!lease.inOnRelease) { // onRelease has run: only the rest is left
         finishRelease(lease);

@@ -399,6 +399,22 @@ public final class Task<T> extends TimerEntry {
   }
 
   /**
+   * A lease of {@code resource} that this task's acquire() listed and did not return (it failed
+   * part way, and so did its clean-up), or null. No allocation: called by every acquire().
+   */
+  Lease<?> unfinishedLease(ManagedResource<?, ?> resource) {
+    if (leases != null) {
+      for (int i = 0; i < leases.size(); i++) {
+        if (leases.get(i) instanceof Lease<?> l && l.handle.resource == resource
+            && l.stage != Lease.HELD) {
+          return l;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
    * How many leases the task holds now: a mark for {@link #releaseLeasesSince}. A schedule takes
    * one before each run of its body, so that what a run opens does not outlive it.
    */

@@ -6,17 +6,19 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A task deep in a recursion may run out of stack inside {@link Lease#close()}. The call then
- * throws {@link StackOverflowError}, but the resource is neither kept nor handed on twice, and
- * {@code onRelease} runs once: calling again (as a program that caught the error would), or the
- * loop at the task's end, finishes the release. In a JVM that only interprets, frames have the
- * same size on every run, so trying every depth near the end of a task's stack makes the overflow
- * strike at each call on the way in turn.
+ * A task deep in a recursion may run out of stack inside {@link Lease#close()} or
+ * {@link Handle#acquire()}. The call then throws {@link StackOverflowError}, but the resource is
+ * neither kept nor handed on twice, and {@code onRelease} runs once for each {@code onAcquire}:
+ * calling again (as a program that caught the error would), or the loop at the task's end,
+ * finishes the release or gives back what the acquire took. In a JVM that only interprets, frames
+ * have the same size on every run, so trying every depth near the end of a task's stack makes the
+ * overflow strike at each call on the way in turn.
  */
 class ManagedResourceOverflowTest {
 
   @Test
-  void close_stackOverflowAtEveryDepth_resourcePassedOnOnceAndOnReleaseRunOnce() throws Exception {
+  void closeAndAcquire_stackOverflowAtEveryDepth_resourceNeverKeptNorHandedOnTwice()
+      throws Exception {
     String out = ChildJvm.run(List.of("-Xint", "-Xss256k"), OverflowingLeases.class);
 
     assertThat(out).as(out).contains("broken: 0").contains("finished");
@@ -24,7 +26,7 @@ class ManagedResourceOverflowTest {
     assertThat(out).as(out).doesNotContain("overflows inside: 0,").doesNotContain("returned: 0,");
   }
 
-  /** Closes a lease another task waits for, at each depth in turn. */
+  /** Closes a lease another task waits for, and acquires a resource, at each depth in turn. */
   static final class OverflowingLeases {
     static int inside;
     static int returned;
@@ -36,11 +38,16 @@ class ManagedResourceOverflowTest {
       probe.addTask(() -> low[0] = StackEdge.deepestReachable()); // on a task's own stack
       probe.run();
       tryAt(-1, true); // at a shallow depth first: classes, lambdas and handles set up
+      acquireAt(-1, true, true);
       inside = 0;
       returned = 0;
       for (int depth = low[0] - 300; depth <= low[0]; depth++) {
         tryAt(depth, true);
         tryAt(depth, false);
+        acquireAt(depth, true, true);
+        acquireAt(depth, true, false);
+        acquireAt(depth, false, true);
+        acquireAt(depth, false, false);
       }
       System.out.println("overflows inside: " + inside + ", returned: " + returned + ", broken: "
           + broken + ", finished");
@@ -86,6 +93,57 @@ class ManagedResourceOverflowTest {
         System.out.println("close at depth " + depth + (retry ? ", closed again" : ", left")
             + ": waiter got it " + waiterGotIt[0] + ", " + releases[0] + " releases, free "
             + free[0] + ", " + tasksLeft + " tasks left" + deadlock);
+      }
+    }
+
+    /**
+     * Acquires at {@code depth} a resource that is free, or that another task holds for a while
+     * ({@code contended}); after an overflow, acquires again if {@code retry}, else ends. Then
+     * another task acquires it.
+     */
+    static void acquireAt(int depth, boolean contended, boolean retry) {
+      Loop loop = Loop.builder().virtualTime().noStallWarning().build();
+      int[] acquires = new int[1];
+      int[] releases = new int[1];
+      ManagedResource<String, String> bus = ManagedResource.of("bus", "bus",
+          cs -> acquires[0]++, cs -> releases[0]++);
+      boolean[] laterGotIt = new boolean[1];
+      if (contended) {
+        loop.addTask("holder", () -> {
+          try (Lease<String> lease = bus.handle("h").acquire()) {
+            Tasko.sleep(java.time.Duration.ofMillis(1));
+          }
+        });
+      }
+      loop.addTask("taker", () -> {
+        Handle<String> h = bus.handle("t");
+        @SuppressWarnings("unchecked")
+        Lease<String>[] got = new Lease[1];
+        if (at(depth, () -> got[0] = h.acquire()) && retry) {
+          got[0] = h.acquire();
+        }
+        if (got[0] != null) {
+          got[0].close();
+        }
+      });
+      loop.runLater(java.time.Duration.ofMillis(5), () -> loop.addTask("later", () -> {
+        try (Lease<String> lease = bus.handle("l").acquire()) {
+          laterGotIt[0] = true;
+        }
+      }));
+      String deadlock = "";
+      try {
+        loop.run();
+      } catch (DeadlockException e) {
+        deadlock = ", deadlocked";
+      }
+      if (!deadlock.isEmpty() || loop.taskCount() != 0 || !laterGotIt[0]
+          || acquires[0] != releases[0]) {
+        broken++;
+        System.out.println("acquire at depth " + depth + (contended ? ", contended" : ", free")
+            + (retry ? ", again" : ", left") + ": later got it " + laterGotIt[0] + ", "
+            + acquires[0] + " acquires, " + releases[0] + " releases, " + loop.taskCount()
+            + " tasks left" + deadlock);
       }
     }
 
