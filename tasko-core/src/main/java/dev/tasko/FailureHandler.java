@@ -19,9 +19,13 @@ package dev.tasko;
  * that came before the handler was called (a task that failed in its cleanup after a {@link
  * Task#cancel()}, or a cancelled task whose {@link TaskGroup#close()} reports a child's failure) is
  * held back while the handler runs, so that it can still wait; {@link Task#isCancelled()} stays
- * true. If the task is cancelled while its handler waits, the waiting call throws {@link
- * java.util.concurrent.CancellationException}, which stops {@code run()} like any exception
- * thrown by the handler.
+ * true. So is an expired {@link Tasko#withTimeout} the task is in (a task group's opener past its
+ * timeout); a timeout the handler opens itself works as anywhere. If the task is cancelled while
+ * its handler waits, the waiting call throws {@link java.util.concurrent.CancellationException},
+ * which stops {@code run()} like any exception thrown by the handler. An exception the handler
+ * throws carries the failure it was handed, as a suppressed exception (unless it is its cause).
+ * Leases and permits the handler leaves open are released when it returns or throws, with a
+ * warning, as a task's are when it ends.
  *
  * <p>A failure is handed to this handler only if nobody waits for the task: when a task that fails
  * is being {@linkplain Task#join() joined}, its joiners receive the failure instead.

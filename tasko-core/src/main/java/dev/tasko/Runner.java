@@ -118,10 +118,11 @@ final class Runner {
   /** What a failure handler threw: the driver rethrows it as soon as it gets the baton back. */
   private Throwable pendingFailure;
   /**
-   * Tasks running the failure handler whose cancellation came before it: held back from the
-   * handler's suspension points until a new cancel (see reportFailure). Almost always null.
+   * Tasks running the failure handler whose cancellation or expired timeouts came before it: held
+   * back from the handler's suspension points until a new cancel (see reportFailure). Almost
+   * always null.
    */
-  private ArrayDeque<Task<?>> shielded;
+  private ArrayDeque<Shield> shielded;
   /** Tasks awaiting a suspension that a thread outside the loop may resume. */
   int externalWaiters;
   /** Tasko.blocking calls in flight: while any is, virtual time does not jump. */
@@ -933,34 +934,94 @@ final class Runner {
       // it must not end the task outside its own end (its thread would die holding the baton).
     }
     // A task cancelled before the failure (one that failed in its cleanup, or a cancelled task
-    // group opener reporting a child's failure) would otherwise throw its cancellation at the
+    // group opener reporting a child's failure), or past a timeout, would otherwise throw at the
     // handler's first suspension point, and the handler could not log over a busy bus: the
     // failure would be lost and run() would throw a cancellation instead.
     Task<?> running = DrivenLoops.currentTask();
-    boolean shield = running != null && running.loop == loop && running.cancelRequested
-        && !isShielded(running);
+    boolean ours = running != null && running.loop == loop;
+    boolean shield = ours && shieldOf(running) == null && (running.cancelRequested
+        || (running.timeouts != null && TimeoutScope.expiredScope(running, null) != null));
     if (shield) {
       if (shielded == null) {
         shielded = new ArrayDeque<>(2);
       }
-      shielded.add(running);
+      shielded.add(new Shield(running, running.timeouts));
     }
+    int leaseMark = ours ? running.leaseMark() : 0;
     try {
       failureHandler.taskFailed(task, failure);
     } catch (Throwable e) {
+      // Cut off (a cancel while it waited) or failing itself, the handler must not hide the
+      // failure it was handed.
+      if (!hasInChain(e, failure)) {
+        e.addSuppressed(failure);
+      }
       addPendingFailure(e);
     } finally {
       if (shield) {
         unshield(running);
       }
+      // What the handler acquired and did not close (it threw, or forgot): the task's own leases
+      // were released before it ran, and nothing else would release these.
+      if (ours && running.leaseMark() > leaseMark) {
+        Throwable released = running.releaseLeasesSince(leaseMark,
+            "the failure handler in task '" + running.name() + "'");
+        if (released != null) {
+          addPendingFailure(released);
+        }
+      }
     }
+  }
+
+  private static boolean hasInChain(Throwable e, Throwable x) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t == x) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A task running the failure handler whose cancellation, or expired timeouts, came before it:
+   * held back from the handler's suspension points until a new cancel. {@code boundary} is the
+   * task's innermost timeout scope when the handler was called: it and the scopes around it are
+   * held back, those the handler opens are not.
+   */
+  private record Shield(Task<?> task, TimeoutScope boundary) {}
+
+  /** {@code t}'s shield while it runs the failure handler (see reportFailure), or null. */
+  private Shield shieldOf(Task<?> t) {
+    if (shielded != null) {
+      for (Shield s : shielded) {
+        if (s.task == t) {
+          return s;
+        }
+      }
+    }
+    return null;
   }
 
   /** Whether {@code t}'s cancellation is held back while it runs the failure handler. */
   boolean isShielded(Task<?> t) {
-    if (shielded != null) {
-      for (Task<?> s : shielded) {
-        if (s == t) {
+    return shielded != null && shieldOf(t) != null;
+  }
+
+  /**
+   * The outermost expired timeout scope whose expiry {@code t} is to throw at its suspension
+   * points, or null: any expired one, except those held back while it runs the failure handler.
+   */
+  TimeoutScope expiredScope(Task<?> t) {
+    Shield s = shielded == null ? null : shieldOf(t);
+    return TimeoutScope.expiredScope(t, s == null ? null : s.boundary);
+  }
+
+  /** Whether {@code scope}'s expiry is held back while its task runs the failure handler. */
+  boolean isHeldBack(TimeoutScope scope) {
+    Shield s = shielded == null ? null : shieldOf(scope.task);
+    if (s != null) {
+      for (TimeoutScope b = s.boundary; b != null; b = b.outer) {
+        if (b == scope) {
           return true;
         }
       }
@@ -971,7 +1032,7 @@ final class Runner {
   /** Lets {@code t}'s cancellation through again: its handler returned, or a new cancel came. */
   void unshield(Task<?> t) {
     if (shielded != null) {
-      shielded.removeIf(s -> s == t);
+      shielded.removeIf(s -> s.task == t);
     }
   }
 

@@ -140,9 +140,9 @@ public final class Timeline {
   private static String endOf(Task<?> t) {
     Suspension s = t.waitingOn;
     if (s != null) {
-      return s.isResumed() ? "resume" : t.cancelRequested ? "cancellation" : "timeout";
+      return s.isResumed() ? "resume" : Traps.cancelRequested(t) ? "cancellation" : "timeout";
     }
-    return t.cancelRequested ? "cancellation" : null;
+    return Traps.cancelRequested(t) ? "cancellation" : null;
   }
 
   // ---- writing out ----

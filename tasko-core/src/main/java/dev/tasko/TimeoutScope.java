@@ -33,13 +33,13 @@ final class TimeoutScope extends TimerEntry {
   }
 
   /**
-   * The outermost expired scope the task is in, or null. The outermost wins: when an outer deadline
-   * has passed, the whole body of that outer {@code withTimeout} must unwind, inner scopes
-   * included.
+   * The outermost expired scope the task is in, inside {@code stopAt} (null: all of them), or
+   * null. The outermost wins: when an outer deadline has passed, the whole body of that outer
+   * {@code withTimeout} must unwind, inner scopes included.
    */
-  static TimeoutScope expiredScope(Task<?> task) {
+  static TimeoutScope expiredScope(Task<?> task, TimeoutScope stopAt) {
     TimeoutScope found = null;
-    for (TimeoutScope s = task.timeouts; s != null; s = s.outer) {
+    for (TimeoutScope s = task.timeouts; s != null && s != stopAt; s = s.outer) {
       if (s.expired) {
         found = s;
       }

@@ -63,7 +63,7 @@ final class Traps {
       throw deliverCancellation(self, self.cancelled());
     }
     if (self.timeouts != null) {
-      TimeoutScope expired = TimeoutScope.expiredScope(self);
+      TimeoutScope expired = self.loop.runner.expiredScope(self);
       if (expired != null) {
         throw deliverCancellation(self, new TimeoutScope.Expired(expired));
       }
@@ -73,7 +73,7 @@ final class Traps {
   /** Whether {@link #checkCancelled} would throw. */
   static boolean cancelPending(Task<?> self) {
     return cancelRequested(self)
-        || (self.timeouts != null && TimeoutScope.expiredScope(self) != null);
+        || (self.timeouts != null && self.loop.runner.expiredScope(self) != null);
   }
 
   /**
@@ -283,7 +283,7 @@ final class Traps {
     // Not while an enclosing scope has expired: its expiry goes on being thrown, and a body that
     // swallows it again and again must still meet the back-off.
     if (!cancelRequested(t) && t.cancelDeliveries > scope.deliveriesBefore
-        && (t.timeouts == null || TimeoutScope.expiredScope(t) == null)) {
+        && (t.timeouts == null || t.loop.runner.expiredScope(t) == null)) {
       t.cancelDeliveries = scope.deliveriesBefore;
     }
   }
@@ -294,7 +294,9 @@ final class Traps {
    */
   static void expire(TimeoutScope scope) {
     scope.expired = true;
-    wakeToThrow(scope.task);
+    if (!scope.task.loop.runner.isHeldBack(scope)) { // else thrown once the failure handler returns
+      wakeToThrow(scope.task);
+    }
   }
 
   /**

@@ -221,7 +221,10 @@ class LoopFaultTest {
     loop.runLater(Duration.ofMillis(10), failing::cancel);
     loop.runLater(Duration.ofSeconds(5), failing::cancel);
 
-    assertThatThrownBy(loop::run).isInstanceOf(CancellationException.class);
+    // the failure it was handling is kept (the old code lost it)
+    assertThatThrownBy(loop::run).isInstanceOf(CancellationException.class)
+        .satisfies(e -> assertThat(e.getSuppressed()).singleElement().satisfies(f ->
+            assertThat(f).isInstanceOf(IllegalStateException.class).hasMessage("cleanup failed")));
 
     log.assertTaken("handler cancelled at 5000");
     assertThat(failing.state()).isEqualTo(Task.State.FAILED);
@@ -247,6 +250,127 @@ class LoopFaultTest {
 
     log.assertTaken("child failed: child failed");
     assertThat(opener.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  void failureHandler_openerPastItsTimeoutReportsAChildsFailure_handlerMaySuspend() {
+    Loop loop = virtualLoop((task, failure) -> {
+      Tasko.sleep(Duration.ofMillis(5)); // the old code threw the expired timeout here
+      log.add(task.name() + " failed: " + failure.getMessage());
+    });
+    loop.addTask("opener", () -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(1), () -> {
+          try (TaskGroup group = TaskGroup.open()) {
+            group.add("child", () -> {
+              Tasko.sleep(Duration.ofMillis(100));
+              throw new IllegalStateException("sensor not answering");
+            });
+            Tasko.sleep(Duration.ofSeconds(5));
+          }
+        });
+      } catch (TimeoutException e) {
+        log.add("opener timed out at " + Duration.ofNanos(Tasko.currentTask().loop().nanoTime())
+            .toMillis());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("child failed: sensor not answering", "opener timed out at 1005");
+  }
+
+  @Test
+  void failureHandler_itsOwnTimeoutPassesWhileItsTaskIsCancelled_timeoutException() {
+    Loop loop = virtualLoop((task, failure) -> {
+      try {
+        Tasko.withTimeout(Duration.ofMillis(5), () -> Tasko.sleep(Duration.ofHours(1)));
+      } catch (TimeoutException e) {
+        log.add("handler timed out at " + Duration.ofNanos(task.loop().nanoTime()).toMillis());
+      }
+    });
+    Task<Void> failing = loop.addTask("failing", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        throw new IllegalStateException("cleanup failed");
+      }
+    });
+    loop.runLater(Duration.ofMillis(10), failing::cancel);
+
+    loop.run();
+
+    log.assertTaken("handler timed out at 15");
+  }
+
+  @Test
+  void failureHandler_scheduleCancelledInItsRunThenFails_handlerWaitsThenTheCancelEndsIt() {
+    Loop loop = virtualLoop((task, failure) -> {
+      Tasko.sleep(Duration.ofMillis(5)); // may wait: the cancel came before the failure
+      log.add("handled " + failure.getMessage());
+    });
+    loop.schedule("tick", Duration.ofMillis(100), () -> {
+      Tasko.currentTask().cancel();
+      throw new IllegalStateException("run failed");
+    });
+    loop.runLater(Duration.ofSeconds(1), loop::stop); // only if the cancellation were lost
+
+    loop.run();
+
+    // Once the handler has returned, the held-back cancellation ends the schedule.
+    log.assertTaken("handled run failed");
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void failureHandler_acquiresAndDoesNotClose_releasedWhenItEnds() {
+    ManagedResource<String, Object> bus = ManagedResource.of("spi");
+    Handle<String> logger = bus.handle("log", null);
+    Loop loop = virtualLoop((task, failure) -> {
+      logger.acquire(); // forgotten
+      log.add("logged " + failure.getMessage());
+    });
+    loop.addTask("failing", () -> {
+      throw new IllegalStateException("boom");
+    });
+    loop.runLater("later", Duration.ofSeconds(1), () -> {
+      try (Lease<String> l = bus.handle("device", null).acquire()) {
+        log.add("later got the bus");
+      }
+    });
+
+    try (LogCapture logs = new LogCapture(Level.WARNING, r -> {})) {
+      loop.run(); // the old code: DeadlockException, the bus held by the ended task
+
+      assertThat(logs.messages(Level.WARNING)).anySatisfy(m ->
+          assertThat(m).contains("failure handler").contains("releasing it"));
+    }
+    log.assertTaken("logged boom", "later got the bus");
+  }
+
+  @Test
+  void failureHandler_acquiresAndThrows_leaseReleasedAndTheFailureKept() {
+    ManagedResource<String, Object> bus = ManagedResource.of("spi");
+    Handle<String> logger = bus.handle("log", null);
+    Loop loop = virtualLoop((task, failure) -> {
+      Lease<String> l = logger.acquire();
+      throw new IllegalStateException("log write failed");
+    });
+    loop.addTask("failing", () -> {
+      throw new IllegalStateException("boom");
+    });
+    loop.runLater("later", Duration.ofSeconds(1), () -> {
+      try (Lease<String> l = bus.handle("device", null).acquire()) {
+        log.add("later got the bus");
+      }
+    });
+
+    assertThatThrownBy(loop::run).hasMessage("log write failed")
+        .satisfies(e -> assertThat(e.getSuppressed()).extracting(Throwable::getMessage)
+            .containsExactly("boom"));
+    loop.run();
+
+    log.assertTaken("later got the bus");
   }
 
   // ---- A swallowed cancellation ----

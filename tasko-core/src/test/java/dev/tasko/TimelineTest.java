@@ -107,6 +107,29 @@ class TimelineTest {
   }
 
   @Test
+  void writeTraceJson_sleepInAFailureHandlerOfACancelledTask_endedByItsTimer() throws Exception {
+    Timeline timeline = Timeline.ofLast(1000);
+    Loop loop = Loop.builder().virtualTime().noStallWarning().timeline(timeline)
+        .failureHandler((task, failure) -> Tasko.sleep(Duration.ofMillis(5))).build();
+    Task<?> failing = loop.addTask("failing", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        throw new IllegalStateException("cleanup failed");
+      }
+    });
+    loop.runLater("canceller", Duration.ofMillis(7), failing::cancel);
+    loop.run();
+
+    StringWriter json = new StringWriter();
+    timeline.writeTraceJson(json);
+
+    // The handler's sleep, its task's cancellation held back, ended as a sleep does.
+    assertThat(json.toString()).contains("\"ts\":7000.000,\"ph\":\"X\",\"dur\":5000.000,"
+        + "\"args\":{\"endedBy\":\"timer\"}}");
+  }
+
+  @Test
   void writeSvg_knownProgram_isWellFormedWithOneLanePerTask(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("timeline.svg");
     knownProgram().write(file);
