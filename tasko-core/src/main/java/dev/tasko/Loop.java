@@ -197,7 +197,10 @@ public final class Loop {
    * ones added as suppressed. A task that catches
    * {@link java.util.concurrent.CancellationException} and goes on forever never ends, so
    * {@code shutdown()} does not return, as {@code run()} would not; the loop logs a warning naming
-   * it. An interrupt of the calling thread does not end it: it is set again when
+   * it. Cancelled tasks that wait for each other (a failure handler, which runs with its task's
+   * cancellation held back, waiting for a bus that a task waiting in a group's {@code close()}
+   * holds) are cancelled again, which ends the handler's wait; a deadlock that outlasts that is
+   * thrown. An interrupt of the calling thread does not end it: it is set again when
    * {@code shutdown()} returns. Idempotent: a second call returns at once.
    *
    * @throws IllegalStateException if called from a task, or while another thread drives the loop

@@ -100,6 +100,7 @@ final class Shutdown {
     // failure, a stop() or an interrupt, and then drives again. An interrupt is kept for after.
     boolean interrupted = Thread.interrupted();
     Runner runner = loop.runner;
+    int deadlockedTasks = -1; // the task count at the last deadlock, while no other came between
     while (runner.hasWorkLeft()) {
       if (runner.driver() != null) {
         // Misuse: another thread called run() or step() meanwhile, and drives the cancelled
@@ -110,7 +111,20 @@ final class Shutdown {
       }
       try {
         runner.run();
+        deadlockedTasks = -1;
+      } catch (DeadlockException e) {
+        // Cancelled tasks that wait for each other: a failure handler that runs for a cancelled
+        // task waits with the cancellation held back (for a bus that a task waiting in a task
+        // group's close() holds, say). Cancelling again lifts that; a deadlock that outlasts it
+        // is thrown rather than driven again and again.
+        if (deadlockedTasks == loop.taskCount()) {
+          failure = chain(failure, e);
+          break;
+        }
+        deadlockedTasks = loop.taskCount();
+        runner.submit(runner::cancelAll);
       } catch (RuntimeException | Error e) {
+        deadlockedTasks = -1;
         Thread other = runner.driver();
         if (other == null || other == Thread.currentThread()) { // not a refusal: see above
           failure = chain(failure, e);

@@ -44,6 +44,43 @@ class LoopShutdownTest {
   }
 
   @Test
+  // The old code drove the deadlock again and again, for ever; shutdown() keeps an interrupt, so
+  // the test runs on a thread of its own, which the timeout abandons.
+  @org.junit.jupiter.api.Timeout(value = 30,
+      threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  void shutdown_handlerWaitsForABusItsGroupOpenerHolds_cancelledAgainAndEnds() {
+    // A child fails in its cleanup after the cancel; the handler, its cancellation held back,
+    // waits for the bus, which the opener holds while it waits in the group's close().
+    ManagedResource<String, String> bus = ManagedResource.of("i2c", "i2c", cs -> {}, cs -> {});
+    Loop withHandler = Loop.builder().name("loop").virtualTime().failureHandler((t, f) -> {
+      try (Lease<String> l = bus.handle("log").acquire()) {
+        log.add("logged " + f.getMessage());
+      }
+    }).build();
+    withHandler.addTask("opener", () -> {
+      try (Lease<String> l = bus.handle("ctl").acquire(); TaskGroup g = TaskGroup.open()) {
+        g.add("worker", () -> {
+          try {
+            Tasko.sleep(Duration.ofHours(1));
+          } finally {
+            throw new IllegalStateException("power-down failed");
+          }
+        });
+        Tasko.sleep(Duration.ofHours(1));
+      }
+    });
+    withHandler.runLater(Duration.ofSeconds(1), withHandler::stop);
+    withHandler.run();
+
+    // Cancelled again, the handler's wait throws, carrying the failure it was handling.
+    assertThatThrownBy(withHandler::shutdown).isInstanceOf(
+        java.util.concurrent.CancellationException.class).satisfies(e ->
+            assertThat(e.getSuppressed()).extracting(Throwable::getMessage)
+                .contains("power-down failed"));
+    assertThat(withHandler.taskCount()).isZero();
+  }
+
+  @Test
   void shutdown_forgottenLease_isReleased() {
     ManagedResource<String, String> bus = ManagedResource.of("spi", "spi",
         cs -> log.add(cs + " low"), cs -> log.add(cs + " high"));
