@@ -32,8 +32,11 @@ public final class Lease<R> extends TimerEntry implements AutoCloseable {
   boolean inOnRelease;
   /** Whether the release has passed the resource on: set by the resource, on the loop. */
   boolean passedOn;
-  /** Whether the release is over and the lease unlisted from its task: close() does nothing. */
-  boolean released;
+  /**
+   * Whether the release is over and the lease unlisted from its task: close() does nothing.
+   * Volatile, as close() reads it first, from any thread.
+   */
+  volatile boolean released;
   /** What resource() returns: the resource, or this lease's own view of it. Set at acquire. */
   R view;
   /** Loop time, to within a pass, at which acquire() returned it: for dumps and hold limits. */

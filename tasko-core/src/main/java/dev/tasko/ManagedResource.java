@@ -367,8 +367,8 @@ public final class ManagedResource<R, C> {
 
   /** Passes the resource on from {@code lease}, unless done before, and unlists the lease. */
   private void finishRelease(Lease<R> lease) {
-    lease.handle.active = false;
-    if (!lease.passedOn) {
+    if (!lease.passedOn) { // else the handle may be active again, for the task it went to
+      lease.handle.active = false;
       passOn(lease);
     }
     lease.holder.released(lease); // last: until here, the task's end would finish the release
@@ -389,13 +389,13 @@ public final class ManagedResource<R, C> {
   private void passOn(Lease<R> from) {
     for (Waiter<R> w; (w = waiters.peek()) != null; ) {
       if (w.suspension.isPending() && w.suspension.resume()) {
-        owner = w.task; // no call from here to the return: it runs only once woken
+        owner = w.task; // it runs only once woken, after these stores
         ownerHandle = w.handle;
         heldLease = null;
         if (from != null) {
           from.passedOn = true;
         }
-        waiters.poll();
+        waiters.poll(); // should it throw, the next call skips that waiter: it is woken already
         return;
       }
       waiters.poll(); // that waiter was cancelled and is on its way out: skip it

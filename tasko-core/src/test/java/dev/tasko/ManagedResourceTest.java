@@ -606,4 +606,38 @@ class ManagedResourceTest {
     assertThatThrownBy(() -> spi.handle(null, "cs")).isInstanceOf(NullPointerException.class)
         .hasMessage("name == null");
   }
+  @Test
+  void close_releaseFinishedAfterThePassOn_passesNothingOnAgainNorDeactivatesTheHandle() {
+    // The state a stack overflow in a release's last step leaves, set by hand (a sweep of stack
+    // depths does not stop a close() exactly there): the resource passed on, the lease still
+    // listed by its task, which then closes it again (or ends, and the loop does).
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, String> bus = ManagedResource.of("spi", "spi", cs -> {}, cs -> {});
+    Handle<String> sd = bus.handle("sd");
+    loop.addTask("holder", () -> {
+      Lease<String> lease = sd.acquire();
+      Tasko.yieldNow(); // the others wait
+      lease.close(); // passed on to "second"
+      Tasko.yieldNow(); // "second" acquires, through the same handle
+      lease.released = false;
+      lease.holder.holding(lease);
+      lease.close();
+      log.add("after the second close: active " + sd.isActive());
+    });
+    loop.addTask("second", () -> {
+      try (Lease<String> lease = sd.acquire()) {
+        Tasko.yieldNow();
+        log.add("second done");
+      }
+    });
+    loop.addTask("third", () -> {
+      try (Lease<String> lease = bus.handle("x").acquire()) {
+        log.add("third got it");
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("after the second close: active true", "second done", "third got it");
+  }
 }
