@@ -490,13 +490,13 @@ public final class Harness {
           .put(r.impl(), r);
     }
     out.println("== " + workload);
-    StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "   %-28s", "metric"));
+    StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "   %-38s", "metric"));
     for (String i : impls) {
       head.append(String.format(Locale.ROOT, " %18s", i));
     }
     out.println(head);
     for (var e : byMetric.entrySet()) {
-      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "   %-28s", e.getKey()));
+      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "   %-38s", e.getKey()));
       for (String i : impls) {
         Result r = e.getValue().get(i);
         row.append(String.format(Locale.ROOT, " %18s", r == null ? "-" : Result.format(r.value())));

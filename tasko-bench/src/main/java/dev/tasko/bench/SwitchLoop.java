@@ -44,12 +44,12 @@ final class SwitchLoop {
         });
       }
       long[] ctx0 = Measure.contextSwitches();
-      long cpu0 = Measure.processCpuNanos();
+      long cpu0 = Measure.processCpuPreciseNanos();
       long t0 = System.nanoTime();
       end[0] = t0 + roundNanos;
       loop.run();
       long t1 = System.nanoTime();
-      long cpu1 = Measure.processCpuNanos();
+      long cpu1 = Measure.processCpuPreciseNanos();
       long switches = loop.stats().switches();
       ns[r] = (double) (t1 - t0) / switches;
       cpu[r] = (double) (cpu1 - cpu0) / switches;
@@ -70,11 +70,11 @@ final class SwitchLoop {
     switches = (int) Math.max(10_000, Math.min(50_000_000, roundNanos / perSwitch));
     for (int r = 0; r < rounds; r++) {
       long[] ctx0 = Measure.contextSwitches();
-      long cpu0 = Measure.processCpuNanos();
+      long cpu0 = Measure.processCpuPreciseNanos();
       long t0 = System.nanoTime();
       long done = Baton.run(TASKS, switches);
       long t1 = System.nanoTime();
-      long cpu1 = Measure.processCpuNanos();
+      long cpu1 = Measure.processCpuPreciseNanos();
       ns[r] = (double) (t1 - t0) / done;
       cpu[r] = (double) (cpu1 - cpu0) / done;
       count(counted, done, ctx0, Measure.contextSwitches());
