@@ -3,27 +3,11 @@ rem tasko's main demo on Windows: the same as ./demo (see there). Needs Maven an
 rem   demo                    until q or Ctrl-C; the space bar presses the button
 rem   demo --duration 5s      stops by itself and prints a summary
 rem   demo --help
-rem   demo --example ToyApp   another example instead, with any arguments after its name
+rem   demo --example ToyApp   another example instead, its arguments after its name
 rem The first run builds the examples with Maven; later runs start the demo with java at once.
 rem After changing a source, delete tasko-examples\target\demo-launch to build again.
 setlocal
 cd /d "%~dp0"
-set "MAIN=dev.tasko.examples.demo.Demo"
-if /i not "%~1"=="--example" goto build
-if "%~2"=="" (
-  echo demo: --example needs an example's name, such as ToyApp or greenhouse.Greenhouse 1>&2
-  exit /b 2
-)
-set "MAIN=dev.tasko.examples.%~2"
-shift
-shift
-set "REST="
-:rest
-if "%~1"=="" goto build
-set REST=%REST% %1
-shift
-goto rest
-:build
 set "LAUNCH=tasko-examples\target\demo-launch"
 if not exist "%LAUNCH%" (
   echo demo: building the examples with Maven ^(the first time, this downloads what they need^)... 1>&2
@@ -38,9 +22,5 @@ rem The launch file's first line is the JDK's java, the second the class path.
   set /p "JAVA="
   set /p "CLASSPATH_LINE="
 ) < "%LAUNCH%"
-if "%MAIN%"=="dev.tasko.examples.demo.Demo" (
-  "%JAVA%" --enable-native-access=ALL-UNNAMED -cp "%CLASSPATH_LINE%" %MAIN% %*
-) else (
-  "%JAVA%" --enable-native-access=ALL-UNNAMED -cp "%CLASSPATH_LINE%" %MAIN% %REST%
-)
+"%JAVA%" --enable-native-access=ALL-UNNAMED -cp "%CLASSPATH_LINE%" dev.tasko.examples.demo.Demo %*
 exit /b %ERRORLEVEL%

@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * ./demo --duration 5s            # stops by itself, then prints a summary
  * ./demo --real                   # on a Raspberry Pi: real GPIO and SPI
  * ./demo --timeline out.svg       # also writes what ran when (out.json: Perfetto)
+ * ./demo --example ToyApp          # another example (--help lists them)
  * </pre>
  * ({@code ./demo} builds the examples once with Maven, then runs this class with {@code java}.)
  *
@@ -62,9 +63,19 @@ public final class Demo {
   /**
    * Runs the demo; see the class comment for the options ({@code --help} lists them). Exits with
    * status 2 for a bad command line (the usage on standard error), 1 if a task failed, 130 when
-   * ended by Ctrl-C (as a shell reports a program it interrupted), and 0 otherwise.
+   * ended by Ctrl-C (as a shell reports a program it interrupted), and 0 otherwise. With
+   * {@code --example NAME} first, runs that example instead (see {@link Examples}).
    */
-  public static void main(String[] args) {
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--example")) {
+      try {
+        Examples.run(args); // another example, as if java had started it
+      } catch (IllegalArgumentException e) {
+        System.err.println("demo: " + e.getMessage());
+        System.exit(2);
+      }
+      return;
+    }
     Options options;
     try {
       options = Options.parse(args);

@@ -24,13 +24,17 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
     List<Path> timelines) {
   static final String USAGE = """
       usage: demo [--duration <time>] [--plain] [--real] [--timeline <file>] [--help]
+             demo --example <name> [<argument>...]
         --duration <time>  stop after this long, e.g. 500ms, 5s, 2m, 1h (default: until Ctrl-C or q)
         --plain            print plain status lines every second, even on a terminal
         --real             use Pi4J's detected platform: a real Raspberry Pi's GPIO and SPI
                            (SPI 0, chip selects on GPIO 5 and 6, a button on GPIO 17)
         --timeline <file>  record what ran when, and write it when the demo ends: out.json
                            (Perfetto, chrome://tracing) or out.svg (a picture); may be repeated
-        --help             print this and exit""";
+        --help             print this and exit
+        --example <name>   first on the command line: run another example instead, with the
+                           arguments after its name; one of
+                           %s""".formatted(String.join(", ", Examples.NAMES));
 
   /** The options without a timeline. */
   Options(Duration duration, boolean plain, boolean real, boolean help) {
