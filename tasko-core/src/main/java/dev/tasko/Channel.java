@@ -248,7 +248,7 @@ public final class Channel<T> implements Iterable<T> {
       }
       try {
         Traps.await(w.suspension, -1);
-      } catch (CancellationException e) {
+      } catch (Throwable e) { // a cancel, or no stack left after the wake-up
         synchronized (this) {
           if (w.granted) {
             reservedSlots--; // hand the slot we were given to the next in line
@@ -322,7 +322,12 @@ public final class Channel<T> implements Iterable<T> {
       synchronized (this) {
         T x = items.poll();
         if (x != null) {
-          grantSlots();
+          try {
+            grantSlots();
+          } catch (Throwable e) { // no stack left to wake a putter (a task deep in a recursion)
+            items.addFirst(x); // not taken, so not lost: a second take() takes it
+            throw e;
+          }
           return x;
         }
         if (closed && handedOver == 0) {
@@ -335,7 +340,7 @@ public final class Channel<T> implements Iterable<T> {
       boolean resumed;
       try {
         resumed = Traps.await(w.suspension, wait);
-      } catch (CancellationException e) {
+      } catch (Throwable e) { // a cancel, or no stack left after the wake-up
         synchronized (this) {
           if (w.granted) {
             giveBack(w.item);
@@ -352,7 +357,12 @@ public final class Channel<T> implements Iterable<T> {
         }
         if (w.granted) {
           handedOver--;
-          wakeTakersIfDrained();
+          try {
+            wakeTakersIfDrained();
+          } catch (Throwable e) { // no stack left to wake the others: the element is not lost
+            items.addFirst(w.item);
+            throw e;
+          }
           return w.item;
         }
         // Woken by close(), or because the last hand-off ended after it: look again.
@@ -445,7 +455,14 @@ public final class Channel<T> implements Iterable<T> {
   /** A taker cancelled after it was handed {@code x}: the next taker gets it, or the head. */
   private void giveBack(T x) {
     handedOver--;
-    if (!handToTaker(x)) {
+    boolean handed;
+    try {
+      handed = handToTaker(x);
+    } catch (Throwable e) { // a stack overflow: not handed, then
+      items.addFirst(x);
+      throw e;
+    }
+    if (!handed) {
       items.addFirst(x);
     }
   }
