@@ -32,7 +32,13 @@ import java.util.concurrent.CancellationException;
  * TaskFailedException} naming the child. Failures of children are reported by {@code close()} and
  * not to the loop's {@link FailureHandler} (unless the opener is cancelled, below), so always close
  * the group (try-with-resources).
- * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure.
+ * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure. A
+ * child's failure does not interrupt the opener's own code in the try block: the opener meets it
+ * at {@code close()} (or in a {@link Task#join()} of that child). A block that waits for something
+ * only the children would give (a {@link Channel} they fill) waits on after one has failed, so
+ * give such a wait a timeout, or do it in a child: unlike trio's nurseries and Kotlin's
+ * {@code coroutineScope}, a try-with-resources cannot put a child's failure in place of the
+ * exception its block throws.
  *
  * <h2>Cancellation</h2>
  * When the opener is cancelled (or a {@link Tasko#withTimeout} around the group passes), its
