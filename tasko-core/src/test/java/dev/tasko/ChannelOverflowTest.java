@@ -1,7 +1,5 @@
 package dev.tasko;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -19,9 +17,7 @@ class ChannelOverflowTest {
   void take_stackOverflowAtEveryDepth_nothingLostAndThePutterWoken() throws Exception {
     String out = ChildJvm.run(List.of("-Xint", "-Xss256k"), OverflowingTakes.class);
 
-    assertThat(out).as(out).contains("broken: 0").contains("finished");
-    // The controls: at some depths the overflow struck inside the call, at others it returned.
-    assertThat(out).as(out).doesNotContain("overflows inside: 0,").doesNotContain("returned: 0,");
+    TaskStackSweep.check(out);
   }
 
   /**
@@ -29,25 +25,13 @@ class ChannelOverflowTest {
    * right after, while another taker waits.
    */
   static final class OverflowingTakes {
-    static int inside;
-    static int returned;
-    static int broken;
+    static final TaskStackSweep SWEEP = new TaskStackSweep();
 
     public static void main(String[] args) {
-      Loop probe = Loop.builder().virtualTime().noStallWarning().build();
-      int[] low = new int[1];
-      probe.addTask(() -> low[0] = StackEdge.deepestReachable()); // on a task's own stack
-      probe.run();
-      tryAt(-1, false); // at a shallow depth first: classes, lambdas and handles set up
-      tryAt(-1, true);
-      inside = 0;
-      returned = 0;
-      for (int depth = low[0] - 300; depth <= low[0]; depth++) {
+      SWEEP.run(depth -> {
         tryAt(depth, false);
         tryAt(depth, true);
-      }
-      System.out.println("overflows inside: " + inside + ", returned: " + returned + ", broken: "
-          + broken + ", finished");
+      });
     }
 
     /**
@@ -65,7 +49,7 @@ class ChannelOverflowTest {
           Tasko.yieldNow(); // the putter has filled the channel and waits now
         }
         String[] got = new String[1];
-        if (at(depth, () -> got[0] = channel.take())) {
+        if (SWEEP.at(depth, () -> got[0] = channel.take())) {
           got[0] = channel.take();
         }
         seen.add(got[0]);
@@ -105,25 +89,10 @@ class ChannelOverflowTest {
       List<String> expected = closing ? List.of("a") : List.of("a", "left b");
       if (!deadlock.isEmpty() || loop.taskCount() != 0 || !seen.equals(expected)
           || (closing && !otherSawClose[0])) {
-        broken++;
-        System.out.println("take at depth " + depth + (closing ? ", closed" : ", full") + ": "
+        SWEEP.broken("take at depth " + depth + (closing ? ", closed" : ", full") + ": "
             + seen + ", " + loop.taskCount() + " tasks left" + deadlock);
       }
     }
 
-    /** Runs {@code op} at {@code depth} (at once for -1); true if it did not return. */
-    static boolean at(int depth, Runnable op) {
-      if (depth < 0) {
-        op.run();
-        return false;
-      }
-      int outcome = StackEdge.at(depth, op);
-      if (outcome == StackEdge.OVERFLOWED_INSIDE) {
-        inside++;
-      } else if (outcome == StackEdge.DONE) {
-        returned++;
-      }
-      return outcome != StackEdge.DONE;
-    }
   }
 }

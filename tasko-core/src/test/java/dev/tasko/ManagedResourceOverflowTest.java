@@ -1,7 +1,5 @@
 package dev.tasko;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -21,36 +19,22 @@ class ManagedResourceOverflowTest {
       throws Exception {
     String out = ChildJvm.run(List.of("-Xint", "-Xss256k"), OverflowingLeases.class);
 
-    assertThat(out).as(out).contains("broken: 0").contains("finished");
-    // The controls: at some depths the overflow struck inside the call, at others it returned.
-    assertThat(out).as(out).doesNotContain("overflows inside: 0,").doesNotContain("returned: 0,");
+    TaskStackSweep.check(out);
   }
 
   /** Closes a lease another task waits for, and acquires a resource, at each depth in turn. */
   static final class OverflowingLeases {
-    static int inside;
-    static int returned;
-    static int broken;
+    static final TaskStackSweep SWEEP = new TaskStackSweep();
 
     public static void main(String[] args) {
-      Loop probe = Loop.builder().virtualTime().noStallWarning().build();
-      int[] low = new int[1];
-      probe.addTask(() -> low[0] = StackEdge.deepestReachable()); // on a task's own stack
-      probe.run();
-      tryAt(-1, true); // at a shallow depth first: classes, lambdas and handles set up
-      acquireAt(-1, true, true);
-      inside = 0;
-      returned = 0;
-      for (int depth = low[0] - 300; depth <= low[0]; depth++) {
+      SWEEP.run(depth -> {
         tryAt(depth, true);
         tryAt(depth, false);
         acquireAt(depth, true, true);
         acquireAt(depth, true, false);
         acquireAt(depth, false, true);
         acquireAt(depth, false, false);
-      }
-      System.out.println("overflows inside: " + inside + ", returned: " + returned + ", broken: "
-          + broken + ", finished");
+      });
     }
 
     /**
@@ -66,7 +50,7 @@ class ManagedResourceOverflowTest {
       loop.addTask("holder", () -> {
         Lease<String> lease = bus.handle("a").acquire();
         Tasko.yieldNow(); // the waiter waits now
-        if (at(depth, lease::close) && retry) {
+        if (SWEEP.at(depth, lease::close) && retry) {
           lease.close();
         }
       });
@@ -89,8 +73,7 @@ class ManagedResourceOverflowTest {
       }
       if (!deadlock.isEmpty() || tasksLeft != 0 || !waiterGotIt[0] || releases[0] != 2
           || !free[0]) {
-        broken++;
-        System.out.println("close at depth " + depth + (retry ? ", closed again" : ", left")
+        SWEEP.broken("close at depth " + depth + (retry ? ", closed again" : ", left")
             + ": waiter got it " + waiterGotIt[0] + ", " + releases[0] + " releases, free "
             + free[0] + ", " + tasksLeft + " tasks left" + deadlock);
       }
@@ -119,7 +102,7 @@ class ManagedResourceOverflowTest {
         Handle<String> h = bus.handle("t");
         @SuppressWarnings("unchecked")
         Lease<String>[] got = new Lease[1];
-        if (at(depth, () -> got[0] = h.acquire()) && retry) {
+        if (SWEEP.at(depth, () -> got[0] = h.acquire()) && retry) {
           got[0] = h.acquire();
         }
         if (got[0] != null) {
@@ -139,27 +122,12 @@ class ManagedResourceOverflowTest {
       }
       if (!deadlock.isEmpty() || loop.taskCount() != 0 || !laterGotIt[0]
           || acquires[0] != releases[0]) {
-        broken++;
-        System.out.println("acquire at depth " + depth + (contended ? ", contended" : ", free")
+        SWEEP.broken("acquire at depth " + depth + (contended ? ", contended" : ", free")
             + (retry ? ", again" : ", left") + ": later got it " + laterGotIt[0] + ", "
             + acquires[0] + " acquires, " + releases[0] + " releases, " + loop.taskCount()
             + " tasks left" + deadlock);
       }
     }
 
-    /** Runs {@code op} at {@code depth} (at once for -1); true if it did not return. */
-    static boolean at(int depth, Runnable op) {
-      if (depth < 0) {
-        op.run();
-        return false;
-      }
-      int outcome = StackEdge.at(depth, op);
-      if (outcome == StackEdge.OVERFLOWED_INSIDE) {
-        inside++;
-      } else if (outcome == StackEdge.DONE) {
-        returned++;
-      }
-      return outcome != StackEdge.DONE;
-    }
   }
 }
