@@ -169,6 +169,19 @@ class LoopFaultTest {
     assertThat(loop.taskCount()).isZero();
   }
 
+  /** A task that sleeps, is cancelled at 10 ms, and throws "cleanup failed" in its finally. */
+  private static Task<Void> failsInCleanupAfterACancelAt10Ms(Loop loop) {
+    Task<Void> failing = loop.addTask("failing", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        throw new IllegalStateException("cleanup failed"); // after the cancel
+      }
+    });
+    loop.runLater(Duration.ofMillis(10), failing::cancel);
+    return failing;
+  }
+
   @Test
   void failureHandler_taskCancelledBeforeItFailed_handlerMaySuspendAndTheLoopGoesOn() {
     ManagedResource<String, Object> logBus = ManagedResource.of("log-bus");
@@ -184,14 +197,7 @@ class LoopFaultTest {
         Tasko.sleep(Duration.ofSeconds(1));
       }
     });
-    Task<Void> failing = loop.addTask("failing", () -> {
-      try {
-        Tasko.sleep(Duration.ofHours(1));
-      } finally {
-        throw new IllegalStateException("cleanup failed"); // after the cancel
-      }
-    });
-    loop.runLater(Duration.ofMillis(10), failing::cancel);
+    Task<Void> failing = failsInCleanupAfterACancelAt10Ms(loop);
 
     loop.run(); // the old code threw the cancellation here, and the failure reached nobody
 
@@ -211,14 +217,7 @@ class LoopFaultTest {
         throw e;
       }
     });
-    Task<Void> failing = loop.addTask("failing", () -> {
-      try {
-        Tasko.sleep(Duration.ofHours(1));
-      } finally {
-        throw new IllegalStateException("cleanup failed");
-      }
-    });
-    loop.runLater(Duration.ofMillis(10), failing::cancel);
+    Task<Void> failing = failsInCleanupAfterACancelAt10Ms(loop);
     loop.runLater(Duration.ofSeconds(5), failing::cancel);
 
     // the failure it was handling is kept (the old code lost it)
@@ -289,14 +288,7 @@ class LoopFaultTest {
         log.add("handler timed out at " + Duration.ofNanos(task.loop().nanoTime()).toMillis());
       }
     });
-    Task<Void> failing = loop.addTask("failing", () -> {
-      try {
-        Tasko.sleep(Duration.ofHours(1));
-      } finally {
-        throw new IllegalStateException("cleanup failed");
-      }
-    });
-    loop.runLater(Duration.ofMillis(10), failing::cancel);
+    Task<Void> failing = failsInCleanupAfterACancelAt10Ms(loop);
 
     loop.run();
 
