@@ -25,7 +25,8 @@ package dev.tasko;
  * which stops {@code run()} like any exception thrown by the handler. An exception the handler
  * throws carries the failure it was handed, as a suppressed exception (unless it is its cause).
  * Leases and permits the handler leaves open are released when it returns or throws, with a
- * warning, as a task's are when it ends.
+ * warning, as a task's are when it ends; what their {@code onRelease} throws stops {@code run()}
+ * as the handler's own exception would.
  *
  * <p>A failure is handed to this handler only if nobody waits for the task: when a task that fails
  * is being {@linkplain Task#join() joined}, its joiners receive the failure instead.

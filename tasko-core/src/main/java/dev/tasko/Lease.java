@@ -26,8 +26,10 @@ public final class Lease<R> extends TimerEntry implements AutoCloseable {
   static final int HELD = 2;
   /** How far acquire() got: LISTED, ACTIVE or HELD. On the loop. */
   int stage;
-  /** The lease's place in the resource's queue while its acquire() waited, or null. */
+  /** The lease's place in the resource's queue while its acquire() waits, or null. */
   Object waiter;
+  /** Set when its acquire() threw: what it took is given back, by it or by the task's next. */
+  boolean failed;
   /** Set while {@code onRelease} runs: a close() from inside it does nothing, as before. */
   boolean inOnRelease;
   /** Whether the release has passed the resource on: set by the resource, on the loop. */

@@ -199,13 +199,16 @@ public final class Loop {
    * {@code shutdown()} does not return, as {@code run()} would not; the loop logs a warning naming
    * it. Cancelled tasks that wait for each other (a failure handler, which runs with its task's
    * cancellation held back, waiting for a bus that a task waiting in a group's {@code close()}
-   * holds) are cancelled again, which ends the handler's wait; a deadlock that outlasts that is
-   * thrown. An interrupt of the calling thread does not end it: it is set again when
-   * {@code shutdown()} returns. Idempotent: a second call returns at once.
+   * holds) are cancelled again, which ends the handler's wait; a deadlock in which no task runs
+   * even then is thrown, its tasks left where they wait. An interrupt of the calling thread does
+   * not end it: it is set again when {@code shutdown()} returns. Idempotent: a second call returns
+   * at once.
    *
    * @throws IllegalStateException if called from a task, or while another thread drives the loop
    * @throws TaskFailedException if a task failed during its cleanup (under the default failure
    *     handler; whatever another {@link FailureHandler} throws otherwise)
+   * @throws DeadlockException if cancelled tasks wait for each other and cancelling them again lets
+   *     none of them run
    */
   public void shutdown() {
     Task<?> calling = DrivenLoops.currentTask();

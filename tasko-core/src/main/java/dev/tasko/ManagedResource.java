@@ -247,7 +247,7 @@ public final class ManagedResource<R, C> {
     if (unfinished != null) {
       @SuppressWarnings("unchecked") // a lease of this resource
       Lease<R> mine = (Lease<R>) unfinished;
-      abandon(mine, null); // an earlier acquire() failed part way, and so did its clean-up
+      abandon(mine, null); // an earlier acquire() failed, and so did its clean-up
     }
     if (owner == me) {
       throw new IllegalStateException("task '" + me.name() + "' already holds resource '" + name
@@ -285,9 +285,11 @@ public final class ManagedResource<R, C> {
       }
       lease.holdEvent = Flight.beginLeaseHold();
     } catch (Throwable e) {
+      lease.failed = true; // a store first: the next acquire() finds it even if abandon() fails
       abandon(lease, e);
       throw e;
     }
+    lease.waiter = null; // the wait is over: keep nothing of it through the hold
     heldLease = lease; // stores only, from the last call to the return
     lease.stage = Lease.HELD;
     return lease;

@@ -100,7 +100,7 @@ final class Shutdown {
     // failure, a stop() or an interrupt, and then drives again. An interrupt is kept for after.
     boolean interrupted = Thread.interrupted();
     Runner runner = loop.runner;
-    int deadlockedTasks = -1; // the task count at the last deadlock, while no other came between
+    long switchesAtDeadlock = -1; // the loop's switch count at the last deadlock, or -1
     while (runner.hasWorkLeft()) {
       if (runner.driver() != null) {
         // Misuse: another thread called run() or step() meanwhile, and drives the cancelled
@@ -111,20 +111,21 @@ final class Shutdown {
       }
       try {
         runner.run();
-        deadlockedTasks = -1;
+        switchesAtDeadlock = -1;
       } catch (DeadlockException e) {
         // Cancelled tasks that wait for each other: a failure handler that runs for a cancelled
         // task waits with the cancellation held back (for a bus that a task waiting in a task
         // group's close() holds, say). Cancelling again lifts that; a deadlock that outlasts it
-        // is thrown rather than driven again and again.
-        if (deadlockedTasks == loop.taskCount()) {
+        // is thrown rather than driven again and again: one where no task has run since the last.
+        long switches = loop.stats().switches();
+        if (switches == switchesAtDeadlock) {
           failure = chain(failure, e);
           break;
         }
-        deadlockedTasks = loop.taskCount();
+        switchesAtDeadlock = switches;
         runner.submit(runner::cancelAll);
       } catch (RuntimeException | Error e) {
-        deadlockedTasks = -1;
+        switchesAtDeadlock = -1;
         Thread other = runner.driver();
         if (other == null || other == Thread.currentThread()) { // not a refusal: see above
           failure = chain(failure, e);

@@ -399,14 +399,14 @@ public final class Task<T> extends TimerEntry {
   }
 
   /**
-   * A lease of {@code resource} that this task's acquire() listed and did not return (it failed
-   * part way, and so did its clean-up), or null. No allocation: called by every acquire().
+   * A lease of {@code resource} whose acquire() by this task threw and whose clean-up failed too,
+   * or null; not one whose acquire() is still running (an acquire() from inside onAcquire). No
+   * allocation: called by every acquire().
    */
   Lease<?> unfinishedLease(ManagedResource<?, ?> resource) {
     if (leases != null) {
       for (int i = 0; i < leases.size(); i++) {
-        if (leases.get(i) instanceof Lease<?> l && l.handle.resource == resource
-            && l.stage != Lease.HELD) {
+        if (leases.get(i) instanceof Lease<?> l && l.handle.resource == resource && l.failed) {
           return l;
         }
       }

@@ -81,6 +81,48 @@ class LoopShutdownTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(value = 30,
+      threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  void shutdown_aSecondDeadlockAfterTheFirstWasBroken_cancelledAgainAndEnds() {
+    // Two nested groups, each with a child that failed before the cancel; the handler logs over
+    // a bus the outer opener holds, and falls back when cut off. Each cancel ends one handler's
+    // wait, and the next group's close() then reports its child under a new hold.
+    ManagedResource<String, String> bus = ManagedResource.of("i2c", "i2c", cs -> {}, cs -> {});
+    Loop withHandler = Loop.builder().name("loop").virtualTime().failureHandler((t, f) -> {
+      try (Lease<String> l = bus.handle("log").acquire()) {
+        log.add("logged " + f.getMessage());
+      } catch (java.util.concurrent.CancellationException e) {
+        log.add("fallback " + f.getMessage());
+      }
+    }).build();
+    withHandler.addTask("opener", () -> {
+      try (Lease<String> l = bus.handle("ctl").acquire(); TaskGroup g = TaskGroup.open()) {
+        g.add("p", () -> {
+          try (TaskGroup g2 = TaskGroup.open()) {
+            g2.add("c2", () -> {
+              throw new IllegalStateException("c2 failed");
+            });
+            try (TaskGroup g1 = TaskGroup.open()) {
+              g1.add("c1", () -> {
+                throw new IllegalStateException("c1 failed");
+              });
+              Tasko.sleep(Duration.ofHours(1));
+            }
+          }
+        });
+        Tasko.sleep(Duration.ofHours(1));
+      }
+    });
+    withHandler.runLater(Duration.ofSeconds(1), withHandler::stop);
+    withHandler.run();
+
+    withHandler.shutdown(); // a version that gave up at the second deadlock threw it here
+
+    log.assertTaken("fallback c1 failed", "fallback c2 failed");
+    assertThat(withHandler.taskCount()).isZero();
+  }
+
+  @Test
   void shutdown_forgottenLease_isReleased() {
     ManagedResource<String, String> bus = ManagedResource.of("spi", "spi",
         cs -> log.add(cs + " low"), cs -> log.add(cs + " high"));

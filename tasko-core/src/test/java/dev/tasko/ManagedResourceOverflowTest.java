@@ -1,5 +1,7 @@
 package dev.tasko;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -20,11 +22,14 @@ class ManagedResourceOverflowTest {
     String out = ChildJvm.run(List.of("-Xint", "-Xss256k"), OverflowingLeases.class);
 
     TaskStackSweep.check(out);
+    assertThat(out).as(out).doesNotContain("acquire overflows inside: 0\n");
   }
 
   /** Closes a lease another task waits for, and acquires a resource, at each depth in turn. */
   static final class OverflowingLeases {
     static final TaskStackSweep SWEEP = new TaskStackSweep();
+    /** Depths at which the overflow struck inside acquire(): a control of its own. */
+    static int acquireOverflows;
 
     public static void main(String[] args) {
       SWEEP.run(depth -> {
@@ -35,6 +40,7 @@ class ManagedResourceOverflowTest {
         acquireAt(depth, false, true);
         acquireAt(depth, false, false);
       });
+      System.out.println("acquire overflows inside: " + acquireOverflows);
     }
 
     /**
@@ -102,7 +108,11 @@ class ManagedResourceOverflowTest {
         Handle<String> h = bus.handle("t");
         @SuppressWarnings("unchecked")
         Lease<String>[] got = new Lease[1];
-        if (SWEEP.at(depth, () -> got[0] = h.acquire()) && retry) {
+        boolean failed = SWEEP.at(depth, () -> got[0] = h.acquire());
+        if (depth >= 0 && SWEEP.lastOutcome == StackEdge.OVERFLOWED_INSIDE) {
+          acquireOverflows++;
+        }
+        if (failed && retry) {
           got[0] = h.acquire();
         }
         if (got[0] != null) {

@@ -15,6 +15,8 @@ final class TaskStackSweep {
   private int inside;
   private int returned;
   private int broken;
+  /** What the last {@link #at} call's operation did: a {@link StackEdge} outcome. */
+  int lastOutcome;
 
   /**
    * Calls {@code tryAt} with -1 (not deep: classes, lambdas and handles are set up), then with each
@@ -39,9 +41,11 @@ final class TaskStackSweep {
   boolean at(int depth, Runnable op) {
     if (depth < 0) {
       op.run();
+      lastOutcome = StackEdge.DONE;
       return false;
     }
     int outcome = StackEdge.at(depth, op);
+    lastOutcome = outcome;
     if (outcome == StackEdge.OVERFLOWED_INSIDE) {
       inside++;
     } else if (outcome == StackEdge.DONE) {

@@ -68,12 +68,15 @@ public final class Demo {
    */
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("--example")) {
+      java.lang.reflect.Method main;
       try {
-        Examples.run(args); // another example, as if java had started it
+        main = Examples.mainOf(args);
       } catch (IllegalArgumentException e) {
         System.err.println("demo: " + e.getMessage());
         System.exit(2);
+        return;
       }
+      Examples.run(main, args); // another example, as if java had started it
       return;
     }
     Options options;

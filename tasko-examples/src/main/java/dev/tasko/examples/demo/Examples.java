@@ -40,18 +40,24 @@ final class Examples {
   }
 
   /**
-   * Runs {@code --example}'s arguments: {@code args[0]} is {@code --example}, {@code args[1]} the
-   * name; the rest go to the example. Returns when its {@code main} returns; throws what it
-   * throws.
+   * The {@code main} that {@code --example}'s arguments name: {@code args[0]} is
+   * {@code --example}, {@code args[1]} the name.
    *
    * @throws IllegalArgumentException if the name is missing or names no example
    */
-  static void run(String[] args) throws Exception {
+  static Method mainOf(String[] args) {
     if (args.length < 2) {
       throw new IllegalArgumentException("--example needs an example's name: "
           + String.join(", ", NAMES));
     }
-    Method main = mainOf(args[1]);
+    return mainOf(args[1]);
+  }
+
+  /**
+   * Runs {@code main} with the arguments after {@code --example} and its name. Returns when it
+   * returns; throws what it throws.
+   */
+  static void run(Method main, String[] args) throws Exception {
     try {
       main.invoke(null, (Object) Arrays.copyOfRange(args, 2, args.length));
     } catch (InvocationTargetException e) {

@@ -28,8 +28,9 @@ class ExamplesTest {
   }
 
   @Test
-  void run_noName_refused() {
-    assertThatIllegalArgumentException().isThrownBy(() -> Examples.run(new String[] {"--example"}))
+  void mainOf_noName_refused() {
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> Examples.mainOf(new String[] {"--example"}))
         .withMessageStartingWith("--example needs an example's name: ToyApp, ");
   }
 
