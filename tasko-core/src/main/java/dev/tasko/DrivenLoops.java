@@ -63,9 +63,20 @@ final class DrivenLoops {
     Task<?> t = currentTask();
     if (t == null) {
       throw new IllegalStateException(op + "() must be called from a task of a running loop; "
-          + "current thread: " + Thread.currentThread());
+          + "current thread: " + Thread.currentThread() + insteadOutsideATask(op));
     }
     return t;
+  }
+
+  /** What a thread that is not a task may call instead of {@code op}, as a sentence, or "". */
+  private static String insteadOutsideATask(String op) {
+    return switch (op) {
+      case "put" -> ". Another thread may call offer(), which never waits";
+      case "take", "poll" -> ". Another thread may call poll(), which never waits";
+      case "sleep", "yieldNow", "withTimeout", "suspend", "blocking" -> ". Run the code in a task "
+          + "(loop.addTask), or later on the loop (loop.runLater)";
+      default -> "";
+    };
   }
 
   /** What a callback schedule's body gets when it calls {@code op}, which would suspend it. */

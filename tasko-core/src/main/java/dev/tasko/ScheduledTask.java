@@ -27,7 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <h2>Changing rate</h2>
  * {@link #changeRate(Rate)} takes effect from the next target computed after the current run;
- * a run that is already due still happens at its old time.
+ * the target already computed is kept, due or not: a schedule of one an hour sped up to one a
+ * second between two runs runs once more at the hour, then every second. To take the new rate at
+ * once, {@link #stop()} and {@link #start()} it: the next run comes at the loop's next pass, and
+ * the grid restarts from there.
  *
  * <h2>Leases</h2>
  * What one run opens belongs to that run: a {@link Lease} it acquired and did not close (a body

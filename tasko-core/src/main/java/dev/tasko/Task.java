@@ -260,7 +260,9 @@ public final class Task<T> extends TimerEntry {
    * Called from any other thread, it blocks that thread: never call it from the thread that should
    * be running this task's loop. That wait is not interruptible, like
    * {@link java.util.concurrent.CompletableFuture#join()}: an interrupt does not end it, and the
-   * thread's interrupt status is set again when it returns.
+   * thread's interrupt status is set again when it returns; but an interrupt that comes while no
+   * thread runs the loop (a test's timeout, when nothing was going to run it) ends it with
+   * {@link IllegalStateException}.
    *
    * <p>If the calling task is cancelled while it waits, this throws {@link CancellationException}
    * and this task goes on unaffected. If this task had already ended and woken the caller when
@@ -273,7 +275,8 @@ public final class Task<T> extends TimerEntry {
    * @throws TaskFailedException if the task failed, with the original exception as its cause
    * @throws CancellationException if the task was cancelled, or the calling task is cancelled
    * @throws IllegalStateException if a task joins itself, or if called from the body of a
-   *     {@linkplain Loop#scheduleCallback callback schedule}, which may not wait
+   *     {@linkplain Loop#scheduleCallback callback schedule}, which may not wait, or if a thread
+   *     that is not a task is interrupted while it waits and no thread runs the loop
    */
   public T join() {
     Task<?> caller = DrivenLoops.currentTask();
@@ -324,6 +327,14 @@ public final class Task<T> extends TimerEntry {
         latch.await();
       } catch (InterruptedException e) {
         interrupted = true;
+        if (loop.runner.driver() == null && !isDone()) {
+          // Nothing runs the loop: the wait could end only if another thread ran it later. An
+          // interrupt (a test's timeout) ends it rather than leave the thread waiting for good.
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("join() of task '" + name() + "' from "
+              + Thread.currentThread() + " was interrupted while no thread runs loop '"
+              + loop.name() + "'; run the loop (loop.run(), TestLoop.runFor), then join");
+        }
       }
     }
     if (interrupted) {

@@ -15,8 +15,8 @@ public final class TimeoutException extends RuntimeException {
 
   private final Duration timeout;
 
-  TimeoutException(Duration timeout, Throwable cause) {
-    super("timed out after " + timeout, cause);
+  TimeoutException(Duration timeout, TimeoutScope.Expired cause) {
+    super("task '" + cause.scope.task.name() + "' timed out after " + timeout, cause);
     this.timeout = timeout;
   }
 

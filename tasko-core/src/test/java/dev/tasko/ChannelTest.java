@@ -451,9 +451,11 @@ class ChannelTest {
     assertThatThrownBy(() -> ch.offer(null)).isInstanceOf(NullPointerException.class)
         .hasMessage("element == null");
     assertThatThrownBy(ch::take).isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("take() must be called from a task of a running loop");
+        .hasMessageStartingWith("take() must be called from a task of a running loop")
+        .hasMessageEndingWith(". Another thread may call poll(), which never waits");
     assertThatThrownBy(() -> ch.put("x")).isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("put() must be called from a task of a running loop");
+        .hasMessageStartingWith("put() must be called from a task of a running loop")
+        .hasMessageEndingWith(". Another thread may call offer(), which never waits");
     loop.addTask(() -> {
       assertThatThrownBy(() -> ch.put(null)).isInstanceOf(NullPointerException.class)
           .hasMessage("element == null");

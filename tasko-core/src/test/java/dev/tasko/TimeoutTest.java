@@ -212,7 +212,7 @@ class TimeoutTest {
     assertThatThrownBy(lenient::run).isInstanceOf(TaskFailedException.class)
         .cause().isInstanceOf(TimeoutException.class)
         .isNotInstanceOf(CancellationException.class)
-        .hasMessage("timed out after PT1S");
+        .hasMessage("task 'reader' timed out after PT1S");
     assertThat(t.state()).isEqualTo(Task.State.FAILED);
     assertThat(t.isCancelled()).isFalse();
   }
@@ -464,7 +464,9 @@ class TimeoutTest {
 
     assertThatThrownBy(() -> Tasko.withTimeout(Duration.ofSeconds(1), () -> 1))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("withTimeout() must be called from a task of a running loop");
+        .hasMessageStartingWith("withTimeout() must be called from a task of a running loop")
+        .hasMessageEndingWith(". Run the code in a task (loop.addTask), or later on the loop "
+            + "(loop.runLater)");
   }
 
   @Test
