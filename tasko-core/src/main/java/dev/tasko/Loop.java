@@ -260,6 +260,11 @@ public final class Loop {
    * Adds a task that runs {@code body}; it first runs at the loop's next pass. May be called from
    * any thread.
    *
+   * <p>A method reference to a method with overloads ({@code ready::await}, where
+   * {@link Event#await()} has a timed twin) may fit both this method and
+   * {@link #addTask(Callable)}, and javac then calls the call ambiguous: write a lambda,
+   * {@code () -> ready.await()}. The same holds for {@link Tasko#withTimeout}.
+   *
    * @return the task, to join, cancel or inspect
    * @throws NullPointerException if {@code body} is null
    */

@@ -4,6 +4,7 @@ import dev.tasko.Loop;
 import dev.tasko.ManualTicker;
 import dev.tasko.Task;
 import dev.tasko.TaskFailedException;
+import dev.tasko.Tasko;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,10 +124,15 @@ public final class TestLoop implements AfterEachCallback {
    * @throws NullPointerException if {@code duration} is null
    * @throws IllegalArgumentException if {@code duration} is negative, or would take the clock past
    *     {@code Long.MAX_VALUE} nanoseconds (about 292 years)
-   * @throws IllegalStateException if called from a task, or while another thread drives the loop,
-   *     or if the calling thread is interrupted before the end
+   * @throws IllegalStateException if called from a task, after the loop's shutdown, or while
+   *     another thread drives the loop, or if the calling thread is interrupted before the end
    */
   public void runFor(Duration duration) {
+    requireNotFromATask("runFor");
+    if (loop.isShutdown()) { // the loop's own message would speak of the task runFor adds
+      throw new IllegalStateException("runFor() of loop '" + loop.name()
+          + "' after shutdown(): a loop that is shut down runs no more");
+    }
     requireNotNegative(duration);
     requireFits(duration);
     if (duration.isZero()) {
@@ -152,6 +158,15 @@ public final class TestLoop implements AfterEachCallback {
     runUntilIdle();
   }
 
+  /** Throws, naming {@code op}, if a task calls it (the loop's own message would name run()). */
+  private static void requireNotFromATask(String op) {
+    Task<?> calling = Tasko.currentTask();
+    if (calling != null) {
+      throw new IllegalStateException(op + "() called from task '" + calling.name() + "' of loop '"
+          + calling.loop().name() + "': call it from the test's own code, which drives the loop");
+    }
+  }
+
   /**
    * Runs the loop, without moving its clock, until no task is ready and no timer is due: every
    * task added or woken so far has run up to its next wait.
@@ -161,6 +176,7 @@ public final class TestLoop implements AfterEachCallback {
    *     while another thread drives the loop
    */
   public void runUntilIdle() {
+    requireNotFromATask("runUntilIdle");
     for (int pass = 0; pass < MAX_PASSES_AT_ONE_INSTANT; pass++) {
       long switches = loop.stats().switches();
       loop.step();

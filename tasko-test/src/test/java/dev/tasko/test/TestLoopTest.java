@@ -308,8 +308,19 @@ class TestLoopTest {
     test.runUntilIdle();
 
     assertThat(test.takeFailures()).singleElement()
-        .satisfies(f -> assertThat(f.getCause()).hasMessageContaining("a task must never drive"));
+        .satisfies(f -> assertThat(f.getCause()).hasMessageStartingWith(
+            "runFor() called from task 'inner'")); // the old message named run()
     test.verify();
+  }
+
+  @Test
+  void runFor_afterShutdown_refusedNamingIt() {
+    test.loop().shutdown();
+
+    // The old message spoke of a new task, which the program had not added.
+    assertThatThrownBy(() -> test.runFor(Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("runFor() of loop '").hasMessageContaining("after shutdown()");
   }
 
   @Test
