@@ -712,13 +712,16 @@ public final class Task<T> extends TimerEntry {
 
   /**
    * The task's name and state and, while it waits, what for: {@code "Task[reader WAITING for
-   * channel 'lines' (empty)]"}. From another thread, a snapshot.
+   * channel 'lines' (empty)]"}, {@code "Task[blinker WAITING for a timer]"} (a sleep, or a
+   * schedule's next run). From another thread, a snapshot.
    */
   @Override
   public String toString() {
     Suspension s = waitingOn;
     State st = state();
-    return "Task[" + name() + " " + st
-        + (s != null && st == State.WAITING ? " for " + DeadlockException.describe(s) : "") + "]";
+    String waitsFor = st != State.WAITING ? ""
+        : s != null ? " for " + DeadlockException.describe(s)
+        : heapIndex >= 0 ? " for a timer" : ""; // a sleep, or a schedule's next run (a snapshot)
+    return "Task[" + name() + " " + st + waitsFor + "]";
   }
 }

@@ -31,7 +31,8 @@ class TaskoExtensionTest {
 
     tests.assertStatistics(stats -> stats.started(1).failed(1));
     tests.assertThatEvents().haveExactly(1, finishedWithFailure(instanceOf(AssertionError.class),
-        message(m -> m.contains("loop 'blink' at PT3S") && m.contains("'blinker' (WAITING)"))));
+        message(m -> m.contains("loop 'blink' at PT3S")
+            && m.contains("'blinker' (WAITING for a timer)"))));
   }
 
   @Test

@@ -155,7 +155,7 @@ class TestLoopTest {
     assertThatThrownBy(test::verify)
         .isInstanceOf(AssertionError.class)
         .hasMessageContaining("1 task(s) still unfinished")
-        .hasMessageContaining("'waiter' (WAITING)");
+        .hasMessageContaining("'waiter' (WAITING for a timer)");
     assertThat(waiter.isDone()).isTrue();
     assertThat(waiter.isCancelled()).isTrue();
     test.verify(); // clean now
