@@ -260,9 +260,7 @@ public final class Task<T> extends TimerEntry {
    * Called from any other thread, it blocks that thread: never call it from the thread that should
    * be running this task's loop. That wait is not interruptible, like
    * {@link java.util.concurrent.CompletableFuture#join()}: an interrupt does not end it, and the
-   * thread's interrupt status is set again when it returns; but an interrupt that comes while no
-   * thread runs the loop (a test's timeout, when nothing was going to run it) ends it with
-   * {@link IllegalStateException}.
+   * thread's interrupt status is set again when it returns.
    *
    * <p>If the calling task is cancelled while it waits, this throws {@link CancellationException}
    * and this task goes on unaffected. If this task had already ended and woken the caller when
@@ -275,8 +273,7 @@ public final class Task<T> extends TimerEntry {
    * @throws TaskFailedException if the task failed, with the original exception as its cause
    * @throws CancellationException if the task was cancelled, or the calling task is cancelled
    * @throws IllegalStateException if a task joins itself, or if called from the body of a
-   *     {@linkplain Loop#scheduleCallback callback schedule}, which may not wait, or if a thread
-   *     that is not a task is interrupted while it waits and no thread runs the loop
+   *     {@linkplain Loop#scheduleCallback callback schedule}, which may not wait
    */
   public T join() {
     Task<?> caller = DrivenLoops.currentTask();
@@ -327,14 +324,6 @@ public final class Task<T> extends TimerEntry {
         latch.await();
       } catch (InterruptedException e) {
         interrupted = true;
-        if (loop.runner.driver() == null && !isDone()) {
-          // Nothing runs the loop: the wait could end only if another thread ran it later. An
-          // interrupt (a test's timeout) ends it rather than leave the thread waiting for good.
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("join() of task '" + name() + "' from "
-              + Thread.currentThread() + " was interrupted while no thread runs loop '"
-              + loop.name() + "'; run the loop (loop.run(), TestLoop.runFor), then join");
-        }
       }
     }
     if (interrupted) {
@@ -362,7 +351,25 @@ public final class Task<T> extends TimerEntry {
   }
 
   CancellationException cancelled() {
-    return new CancellationException("task '" + name() + "' was cancelled");
+    CancellationException e = new CancellationException("task '" + name() + "' was cancelled");
+    if (outcome instanceof SiblingFailed why) {
+      e.initCause(why.failure); // cancelled by its group: see cancelledBecause
+    }
+    return e;
+  }
+
+  /** Why a task group cancelled this task, kept in the outcome until the task ends. */
+  private record SiblingFailed(Throwable failure) {}
+
+  /**
+   * Notes why this task's group cancels it: a sibling failed with {@code siblingFailure}, which
+   * its cancellation then carries as its cause (for the tasks that join it, and in its own body).
+   * Kept in the outcome, unused until the task ends; on the loop.
+   */
+  void cancelledBecause(Throwable siblingFailure) {
+    if (!isDone() && outcome == null) {
+      outcome = new SiblingFailed(siblingFailure);
+    }
   }
 
   // ---- called by the loop, holding the baton ----
@@ -565,6 +572,7 @@ public final class Task<T> extends TimerEntry {
         }
         if (t.body instanceof TaskBody b) {
           b.run();
+          t.outcome = null; // a group's reason for a cancel that the body outlived
         } else {
           t.outcome = ((Callable<?>) t.body).call();
         }

@@ -32,7 +32,9 @@ import java.util.concurrent.CancellationException;
  * TaskFailedException} naming the child. Failures of children are reported by {@code close()} and
  * not to the loop's {@link FailureHandler} (unless the opener is cancelled, below), so always close
  * the group (try-with-resources).
- * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure. A
+ * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure; the
+ * {@link CancellationException} they throw, and that a {@link Task#join()} of them throws, has the
+ * failure that cancelled them as its {@linkplain Throwable#getCause() cause}. A
  * child's failure does not interrupt the opener's own code in the try block: the opener meets it
  * at {@code close()} (or in a {@link Task#join()} of that child). A block that waits for something
  * only the children would give (a {@link Channel} they fill) waits on after one has failed, so
@@ -138,6 +140,9 @@ public final class TaskGroup implements AutoCloseable {
     children.add(child);
     loop.runner.enqueue(child, Runner.START_NOW);
     if (failure != null || cancelling) {
+      if (failure != null) {
+        child.cancelledBecause(failure);
+      }
       Traps.cancel(child); // the group is failing, or its owner cancelled: it never starts
     }
     return child;
@@ -235,6 +240,9 @@ public final class TaskGroup implements AutoCloseable {
       if (failure == null) {
         failure = f;
         failedChild = child;
+        for (Task<?> c : children) {
+          c.cancelledBecause(f);
+        }
         cancelChildren();
       } else if (f != failure) {
         failure.addSuppressed(f);

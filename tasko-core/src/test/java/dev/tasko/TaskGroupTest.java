@@ -96,6 +96,68 @@ class TaskGroupTest {
   }
 
   @Test
+  void siblingCancelledByTheFirstFailure_itsCancellationCarriesThatFailure() {
+    IOException unplugged = new IOException("sensor a not answering");
+    loop.addTask("owner", () -> {
+      try (TaskGroup reads = TaskGroup.open("reads")) {
+        reads.add("a", () -> {
+          Tasko.sleep(Duration.ofMillis(10));
+          throw unplugged;
+        });
+        Task<Void> b = reads.add("b", () -> {
+          try {
+            Tasko.sleep(Duration.ofHours(1));
+          } catch (CancellationException e) {
+            log.add("b's own: caused by " + e.getCause().getMessage());
+            throw e;
+          }
+        });
+        try {
+          b.join();
+        } catch (CancellationException e) {
+          // the old code: a bare "task 'b' was cancelled", the reason nowhere in it
+          log.add("b.join(): " + e.getMessage() + ", caused by " + e.getCause().getMessage());
+        }
+      } catch (TaskFailedException e) {
+        log.add("close threw " + e.getCause().getMessage());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("b's own: caused by sensor a not answering",
+        "b.join(): task 'b' was cancelled, caused by sensor a not answering",
+        "close threw sensor a not answering");
+  }
+
+  @Test
+  void childThatOutlivesItsGroupsCancel_succeeds_joinReturnsNull() {
+    loop.addTask("owner", () -> {
+      try (TaskGroup reads = TaskGroup.open("reads")) {
+        reads.add("a", () -> {
+          Tasko.sleep(Duration.ofMillis(10)); // the other has started and sleeps
+          throw new IllegalStateException("a failed");
+        });
+        Task<Void> stubborn = reads.add("stubborn", () -> {
+          try {
+            Tasko.sleep(Duration.ofHours(1));
+          } catch (CancellationException e) {
+            // swallowed: the body ends normally
+          }
+        });
+        Tasko.sleep(Duration.ofSeconds(1));
+        log.add("stubborn " + stubborn.state() + ", join " + stubborn.join());
+      } catch (IllegalStateException e) {
+        log.add("close threw " + e.getMessage());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("stubborn SUCCEEDED, join null", "close threw a failed");
+  }
+
+  @Test
   void checkedFailure_wrappedInTaskFailedExceptionNamingTheChild() {
     loop.addTask("owner", () -> {
       try (TaskGroup g = TaskGroup.open()) {

@@ -273,42 +273,6 @@ class TaskTest {
   }
 
   @Test
-  @org.junit.jupiter.api.Timeout(value = 30,
-      threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
-  void join_fromOutsideInterruptedWhileNothingRunsTheLoop_illegalStateNotAHang()
-      throws Exception {
-    Loop idle = Loop.builder().virtualTime().build();
-    Task<Integer> reader = idle.addTask("reader", () -> {
-      Tasko.sleep(Duration.ofSeconds(1));
-      return 42;
-    });
-    java.util.concurrent.atomic.AtomicReference<Throwable> thrown =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    boolean[] interruptKept = new boolean[1];
-    Thread joiner = Thread.ofPlatform().start(() -> {
-      try {
-        reader.join(); // nothing runs the loop: the old code waited for good
-      } catch (Throwable e) {
-        thrown.set(e);
-        interruptKept[0] = Thread.currentThread().isInterrupted();
-      }
-    });
-    while (joiner.getState() != Thread.State.WAITING) { // blocked in the join
-      Thread.onSpinWait();
-    }
-
-    joiner.interrupt();
-    joiner.join();
-
-    assertThat(thrown.get()).isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("join() of task 'reader'")
-        .hasMessageContaining("no thread runs loop");
-    assertThat(interruptKept[0]).isTrue();
-    idle.run(); // the loop is untouched
-    assertThat(reader.join()).isEqualTo(42);
-  }
-
-  @Test
   @Tag("realtime")
   void join_taskOfAnotherLoop_waitsWithoutBlockingOwnLoop() throws Exception {
     Loop other = Loop.create();
