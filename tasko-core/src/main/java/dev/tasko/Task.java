@@ -367,7 +367,7 @@ public final class Task<T> extends TimerEntry {
    * Kept in the outcome, unused until the task ends; on the loop.
    */
   void cancelledBecause(Throwable siblingFailure) {
-    if (!isDone() && outcome == null) {
+    if (!isDone() && !cancelRequested && outcome == null) { // not if cancelled for another reason
       outcome = new SiblingFailed(siblingFailure);
     }
   }

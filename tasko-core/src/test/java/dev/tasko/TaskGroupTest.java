@@ -131,6 +131,32 @@ class TaskGroupTest {
   }
 
   @Test
+  void childCancelledBeforeASiblingFails_itsCancellationCarriesNoSiblingFailure() {
+    // From review: the first version blamed every later failure for any cancel not yet ended.
+    loop.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("g")) {
+        Task<Void> b = g.add("b", () -> Tasko.sleep(Duration.ofHours(1)));
+        Tasko.sleep(Duration.ofMillis(1)); // b sleeps
+        g.add("a", () -> {
+          throw new IllegalStateException("a failed");
+        });
+        b.cancel(); // the owner's own cancel, before a has run
+        try {
+          b.join();
+        } catch (CancellationException e) {
+          log.add("b.join cause: " + e.getCause());
+        }
+      } catch (IllegalStateException e) {
+        log.add("close threw " + e.getMessage());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("b.join cause: null", "close threw a failed");
+  }
+
+  @Test
   void childThatOutlivesItsGroupsCancel_succeeds_joinReturnsNull() {
     loop.addTask("owner", () -> {
       try (TaskGroup reads = TaskGroup.open("reads")) {
