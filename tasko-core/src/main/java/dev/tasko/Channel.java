@@ -455,15 +455,13 @@ public final class Channel<T> implements Iterable<T> {
   /** A taker cancelled after it was handed {@code x}: the next taker gets it, or the head. */
   private void giveBack(T x) {
     handedOver--;
-    boolean handed;
+    boolean handed = false;
     try {
       handed = handToTaker(x);
-    } catch (Throwable e) { // a stack overflow: not handed, then
-      items.addFirst(x);
-      throw e;
-    }
-    if (!handed) {
-      items.addFirst(x);
+    } finally {
+      if (!handed) { // no taker, or no stack left to wake one: back to the head
+        items.addFirst(x);
+      }
     }
   }
 

@@ -329,8 +329,7 @@ public final class ManagedResource<R, C> {
       if (w != null) {
         waiters.remove(w);
       }
-      lease.holder.released(lease);
-      lease.released = true;
+      unlist(lease);
     }
   }
 
@@ -373,20 +372,20 @@ public final class ManagedResource<R, C> {
       lease.handle.active = false;
       passOn(lease);
     }
-    lease.holder.released(lease); // last: until here, the task's end would finish the release
-    lease.released = true;
+    unlist(lease); // last: until here, the task's end would finish the release
   }
 
-  /** Gives the resource to the longest waiter still waiting, or frees it. */
-  private void passOn() {
-    passOn(null);
+  /** Takes {@code lease} off its task's list: close() and the loop's sweep are done with it. */
+  private static void unlist(Lease<?> lease) {
+    lease.holder.released(lease);
+    lease.released = true;
   }
 
   /**
    * Gives the resource to the longest waiter still waiting, or frees it, then marks {@code from}
-   * (if any) passed on. A waiter stays first in line until it has been woken: a wake-up that
-   * fails (a stack overflow; {@link Suspension#resume()} takes it back) changes nothing, so the
-   * call can be made again.
+   * passed on. A waiter stays first in line until it has been woken: a wake-up that fails (a
+   * stack overflow; {@link Suspension#resume()} takes it back) changes nothing, so the call can be
+   * made again.
    */
   private void passOn(Lease<R> from) {
     for (Waiter<R> w; (w = waiters.peek()) != null; ) {
@@ -394,9 +393,7 @@ public final class ManagedResource<R, C> {
         owner = w.task; // it runs only once woken, after these stores
         ownerHandle = w.handle;
         heldLease = null;
-        if (from != null) {
-          from.passedOn = true;
-        }
+        from.passedOn = true;
         waiters.poll(); // should it throw, the next call skips that waiter: it is woken already
         return;
       }
@@ -405,9 +402,7 @@ public final class ManagedResource<R, C> {
     owner = null;
     ownerHandle = null;
     heldLease = null;
-    if (from != null) {
-      from.passedOn = true;
-    }
+    from.passedOn = true;
   }
 
   private void bindTo(Task<?> me) {

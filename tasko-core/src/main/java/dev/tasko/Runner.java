@@ -1004,7 +1004,7 @@ final class Runner {
 
   /** Whether {@code t}'s cancellation is held back while it runs the failure handler. */
   boolean isShielded(Task<?> t) {
-    return shielded != null && shieldOf(t) != null;
+    return shieldOf(t) != null;
   }
 
   /**
@@ -1012,13 +1012,13 @@ final class Runner {
    * points, or null: any expired one, except those held back while it runs the failure handler.
    */
   TimeoutScope expiredScope(Task<?> t) {
-    Shield s = shielded == null ? null : shieldOf(t);
+    Shield s = shieldOf(t);
     return TimeoutScope.expiredScope(t, s == null ? null : s.boundary);
   }
 
   /** Whether {@code scope}'s expiry is held back while its task runs the failure handler. */
   boolean isHeldBack(TimeoutScope scope) {
-    Shield s = shielded == null ? null : shieldOf(scope.task);
+    Shield s = shieldOf(scope.task);
     if (s != null) {
       for (TimeoutScope b = s.boundary; b != null; b = b.outer) {
         if (b == scope) {
