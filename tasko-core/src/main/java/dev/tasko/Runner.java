@@ -118,7 +118,7 @@ final class Runner {
   /** What a failure handler threw: the driver rethrows it as soon as it gets the baton back. */
   private Throwable pendingFailure;
   /**
-   * Tasks running the failure handler whose cancellation or expired timeouts came before it: held
+   * Tasks running the failure handler whose cancellation or cancelled scopes came before it: held
    * back from the handler's suspension points until a new cancel (see reportFailure). Almost
    * always null.
    */
@@ -437,8 +437,8 @@ final class Runner {
         }
         return t;
       }
-      if (due instanceof TimeoutScope scope) {
-        Traps.expire(scope); // may ready its task, for the next pass
+      if (due instanceof CancelScope scope) {
+        Traps.cancelScope(scope); // may ready its task, for the next pass
         continue;
       }
       if (due != null) {
@@ -940,12 +940,12 @@ final class Runner {
     Task<?> running = DrivenLoops.currentTask();
     boolean ours = running != null && running.loop == loop;
     boolean shield = ours && shieldOf(running) == null && (running.cancelRequested
-        || (running.timeouts != null && TimeoutScope.expiredScope(running, null) != null));
+        || (running.scopes != null && CancelScope.cancelledScope(running, null) != null));
     if (shield) {
       if (shielded == null) {
         shielded = new ArrayDeque<>(2);
       }
-      shielded.add(new Shield(running, running.timeouts));
+      shielded.add(new Shield(running, running.scopes));
     }
     int leaseMark = ours ? running.leaseMark() : 0;
     try {
@@ -983,12 +983,12 @@ final class Runner {
   }
 
   /**
-   * A task running the failure handler whose cancellation, or expired timeouts, came before it:
+   * A task running the failure handler whose cancellation, or cancelled scopes, came before it:
    * held back from the handler's suspension points until a new cancel. {@code boundary} is the
-   * task's innermost timeout scope when the handler was called: it and the scopes around it are
+   * task's innermost cancel scope when the handler was called: it and the scopes around it are
    * held back, those the handler opens are not.
    */
-  private record Shield(Task<?> task, TimeoutScope boundary) {}
+  private record Shield(Task<?> task, CancelScope boundary) {}
 
   /** {@code t}'s shield while it runs the failure handler (see reportFailure), or null. */
   private Shield shieldOf(Task<?> t) {
@@ -1008,19 +1008,19 @@ final class Runner {
   }
 
   /**
-   * The outermost expired timeout scope whose expiry {@code t} is to throw at its suspension
-   * points, or null: any expired one, except those held back while it runs the failure handler.
+   * The outermost cancelled scope whose cancellation {@code t} is to throw at its suspension
+   * points, or null: any cancelled one, except those held back while it runs the failure handler.
    */
-  TimeoutScope expiredScope(Task<?> t) {
+  CancelScope cancelledScope(Task<?> t) {
     Shield s = shieldOf(t);
-    return TimeoutScope.expiredScope(t, s == null ? null : s.boundary);
+    return CancelScope.cancelledScope(t, s == null ? null : s.boundary);
   }
 
-  /** Whether {@code scope}'s expiry is held back while its task runs the failure handler. */
-  boolean isHeldBack(TimeoutScope scope) {
+  /** Whether {@code scope}'s cancellation is held back while its task runs the failure handler. */
+  boolean isHeldBack(CancelScope scope) {
     Shield s = shieldOf(scope.task);
     if (s != null) {
-      for (TimeoutScope b = s.boundary; b != null; b = b.outer) {
+      for (CancelScope b = s.boundary; b != null; b = b.outer) {
         if (b == scope) {
           return true;
         }

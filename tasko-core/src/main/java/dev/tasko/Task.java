@@ -123,7 +123,7 @@ public final class Task<T> extends TimerEntry {
    * Cancellations thrown at its suspension points (see Traps.deliverCancellation); a task that
    * meets another after one was thrown has swallowed it. Whoever catches a cancellation on
    * purpose, as its own handled outcome, must take its deliveries back off this count, as leaving
-   * a timeout scope does (see Traps.closeTimeout). A byte,
+   * a cancel scope does (see Traps.leaveScope). A byte,
    * which stops at 127: past the first few, the count only sets a wait, which stops growing at
    * the fourteenth (see Traps.deliverCancellation).
    */
@@ -136,10 +136,11 @@ public final class Task<T> extends TimerEntry {
   /** The suspension this task awaits, or null. */
   Suspension waitingOn;
   /**
-   * The innermost {@link Tasko#withTimeout} scope the task is in, or null (its own sleep timer is
-   * the task itself, see {@link TimerEntry}).
+   * The innermost {@link CancelScope} the task is in (a {@link Tasko#withTimeout} body, a
+   * {@link TaskGroup}'s block), or null. Its own sleep timer is the task itself, see
+   * {@link TimerEntry}.
    */
-  TimeoutScope timeouts;
+  CancelScope scopes;
   /** Suspensions of tasks joining this one; resumed when it ends. */
   private List<Suspension> joiners;
   /** Links of the loop's list of live tasks, for deadlock reports. */

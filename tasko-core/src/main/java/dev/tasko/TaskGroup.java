@@ -9,7 +9,7 @@ import java.util.concurrent.CancellationException;
 /**
  * Tasks that start together and end together, as trio's nurseries and asyncio's {@code TaskGroup}:
  * the task that opens a group cannot get past its {@link #close()} until every child has ended, and
- * a failure of one child stops the others and reaches the opener.
+ * a failure of one child stops the others and the opener's block, and reaches the opener.
  *
  * <pre>{@code
  * try (TaskGroup reads = TaskGroup.open("reads")) {
@@ -34,20 +34,30 @@ import java.util.concurrent.CancellationException;
  * the group (try-with-resources).
  * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure; the
  * {@link CancellationException} they throw, and that a {@link Task#join()} of them throws, has the
- * failure that cancelled them as its {@linkplain Throwable#getCause() cause}. A
- * child's failure does not interrupt the opener's own code in the try block: the opener meets it
- * at {@code close()} (or in a {@link Task#join()} of that child). A block that waits for something
- * only the children would give (a {@link Channel} they fill) waits on after one has failed, so
- * give such a wait a timeout, or do it in a child: unlike trio's nurseries and Kotlin's
- * {@code coroutineScope}, a try-with-resources cannot put a child's failure in place of the
- * exception its block throws.
+ * failure that cancelled them as its {@linkplain Throwable#getCause() cause}.
+ *
+ * <p>The failure cancels the opener's block too, the code inside the try statement, as a
+ * {@link Tasko#withTimeout} body is cut off when its time is up: the suspension point it waits at,
+ * or its next one, throws a {@code CancellationException} ("the block of task group 'reads' was
+ * cancelled: child 'temperature' failed") with the failure as its cause, so that a block waiting
+ * for something only the children would give (a {@link Channel} they fill) does not wait for
+ * ever. That exception leaves the block, {@code close()} waits for the children and throws the
+ * failure, and the try statement, as any try-with-resources whose block threw, throws the block's
+ * exception with {@code close()}'s {@linkplain Throwable#getSuppressed() suppressed} in it. So
+ * what a failed child makes the try statement throw depends on where the opener was: its failure
+ * (from {@code close()}) when the block had no wait left, or the block's cancellation caused by it;
+ * unlike trio's nurseries and Kotlin's {@code coroutineScope}, a try-with-resources cannot put the
+ * child's failure in place of the exception its block throws. Either way the failure is not lost:
+ * a block that catches its cancellation and ends normally still gets it from {@code close()}, and
+ * an opener that lets the cancellation through fails with it. Code in the block that does not
+ * suspend runs on until it does; a {@link Task#join()} of the failed child throws its failure.
  *
  * <h2>Cancellation</h2>
- * When the opener is cancelled (or a {@link Tasko#withTimeout} around the group passes), its
- * {@code close()} cancels every child (and any child added meanwhile), waits until all have ended,
- * and then throws the {@link CancellationException}, with the failure of a child that failed
- * before the cancel {@linkplain Throwable#getSuppressed() suppressed} in it. The loop reports
- * nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
+ * When the opener is cancelled (or a {@link Tasko#withTimeout} or another group's block around the
+ * group is), its {@code close()} cancels every child (and any child added meanwhile), waits until
+ * all have ended, and then throws the {@link CancellationException}, with the failure of a child
+ * that failed before the cancel {@linkplain Throwable#getSuppressed() suppressed} in it. The loop
+ * reports nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
  * {@code close()}'s exception only as a suppressed one of the body's, so that failure also goes to
  * the loop's {@link FailureHandler}, from {@code close()}, unless a task joined that child and was
  * thrown it. A failure in a child's cleanup after the cancel is reported as any task's is: to the
@@ -66,6 +76,8 @@ import java.util.concurrent.CancellationException;
 public final class TaskGroup implements AutoCloseable {
   private final String name;
   private final Task<?> owner;
+  /** The owner's block, from open() to close(): cancelled when a child fails. */
+  private final CancelScope block;
 
   // ---- guarded by the loop's baton ----
   private final List<Task<?>> children = new ArrayList<>();
@@ -80,6 +92,8 @@ public final class TaskGroup implements AutoCloseable {
   private TaskGroup(String name, Task<?> owner) {
     this.name = name;
     this.owner = owner;
+    this.block = new CancelScope(owner, this);
+    Traps.openScope(block);
   }
 
   /**
@@ -166,11 +180,12 @@ public final class TaskGroup implements AutoCloseable {
    *
    * @throws RuntimeException or {@link Error}: the first child's failure, others suppressed in it
    * @throws TaskFailedException if that failure is a checked exception
-   * @throws CancellationException if the owner is cancelled (or an enclosing timeout passes) before
-   *     or while it waits: every child has then been cancelled and has ended; a child's failure
-   *     from before the cancel is suppressed in it and, unless a joiner of that child was thrown
-   *     it, given to the loop's {@link FailureHandler}; one in a child's cleanup after the cancel
-   *     has been reported as any task's is (to its joiners, else the handler)
+   * @throws CancellationException if the owner is cancelled (or an enclosing timeout passes, or an
+   *     enclosing group's block is cancelled) before or while it waits: every child has then been
+   *     cancelled and has ended; a child's failure from before the cancel is suppressed in it and,
+   *     unless a joiner of that child was thrown it, given to the loop's {@link FailureHandler};
+   *     one in a child's cleanup after the cancel has been reported as any task's is (to its
+   *     joiners, else the handler)
    * @throws IllegalStateException if not called by the task that opened the group
    */
   @Override
@@ -184,6 +199,9 @@ public final class TaskGroup implements AutoCloseable {
     if (closed) {
       return;
     }
+    // The block is over: a child's failure from now on is close()'s to throw, and one that
+    // cancelled the block has been thrown there (or is thrown from here, below).
+    Traps.leaveScope(block);
     CancellationException cancelled = null;
     try {
       Traps.checkCancelled(owner); // a cancellation point even with no child left
@@ -244,6 +262,10 @@ public final class TaskGroup implements AutoCloseable {
           c.cancelledBecause(f);
         }
         cancelChildren();
+        if (block.isOpen()) { // the owner is still in its block: it stops there too
+          block.reason = f;
+          Traps.cancelScope(block);
+        }
       } else if (f != failure) {
         failure.addSuppressed(f);
       }
@@ -269,12 +291,25 @@ public final class TaskGroup implements AutoCloseable {
   }
 
   /**
+   * Why the owner's block throws: {@code "the block of task group 'reads' was cancelled: child
+   * 'temperature' failed"}.
+   */
+  String whyBlockCancelled() {
+    return "the block of " + describe() + " was cancelled: child '" + failedChild.name()
+        + "' failed";
+  }
+
+  private String describe() {
+    return name == null ? "task group" : "task group '" + name + "'";
+  }
+
+  /**
    * {@code "task group 'reads' (2 children running)"}: what the owner waiting in {@code close()}
    * shows in diagnostics. A snapshot from another thread.
    */
   @Override
   public String toString() {
-    String what = name == null ? "task group" : "task group '" + name + "'";
+    String what = describe();
     if (closed) {
       return what + " (closed)";
     }

@@ -105,7 +105,8 @@ public final class Tasko {
    * Timeouts nest: when an inner one passes, only the inner {@code withTimeout} throws
    * {@code TimeoutException} (the outer body may catch it and go on); when an outer one passes,
    * the inner body unwinds too and only the outer {@code withTimeout} throws. An outside
-   * {@link Task#cancel()} is never turned into a timeout: it stays a {@code CancellationException}.
+   * {@link Task#cancel()} is never turned into a timeout: it stays a {@code CancellationException},
+   * as does the cancellation of an enclosing {@link TaskGroup}'s block when a child fails.
    * If the body catches the timeout's exception and returns anyway, {@code withTimeout} returns its
    * value. The timeout is a timer of its own, separate from the task's sleeps; it is removed when
    * {@code withTimeout} returns or throws, so a body that finishes in time leaves nothing behind.
@@ -114,7 +115,8 @@ public final class Tasko {
    *
    * @return what {@code body} returned
    * @throws TimeoutException if {@code timeout} passed before {@code body} returned
-   * @throws CancellationException if the task is cancelled, or an enclosing timeout passed
+   * @throws CancellationException if the task is cancelled, an enclosing timeout passed, or an
+   *     enclosing task group's block was cancelled
    * @throws TaskFailedException wrapping a checked exception thrown by {@code body}; unchecked ones
    *     pass through unchanged
    * @throws NullPointerException if an argument is null
@@ -126,13 +128,13 @@ public final class Tasko {
     long nanos = Durations.waitNanos(timeout, "timeout");
     java.util.Objects.requireNonNull(body, "body == null");
     Task<?> self = DrivenLoops.requireCurrentTask("withTimeout");
-    TimeoutScope scope = new TimeoutScope(self, timeout);
-    Traps.openTimeout(scope, nanos);
+    CancelScope scope = new CancelScope(self, timeout);
+    Traps.openScope(scope, nanos);
     try {
       return body.call();
-    } catch (TimeoutScope.Expired e) {
+    } catch (CancelScope.Cancelled e) {
       if (e.scope != scope) {
-        throw e; // an enclosing timeout's: its own withTimeout turns it into a TimeoutException
+        throw e; // an enclosing scope's: a timeout's withTimeout turns it into a TimeoutException
       }
       // Handled here, not swallowed: leaving the scope (finally, below) takes back its deliveries.
       if (Traps.cancelRequested(self)) {
@@ -144,7 +146,7 @@ public final class Tasko {
     } catch (Exception e) {
       throw new TaskFailedException(self, e);
     } finally {
-      Traps.closeTimeout(scope);
+      Traps.leaveScope(scope);
     }
   }
 
@@ -156,7 +158,8 @@ public final class Tasko {
    * }</pre>
    *
    * @throws TimeoutException if {@code timeout} passed before {@code body} returned
-   * @throws CancellationException if the task is cancelled, or an enclosing timeout passed
+   * @throws CancellationException if the task is cancelled, an enclosing timeout passed, or an
+   *     enclosing task group's block was cancelled
    * @throws TaskFailedException wrapping a checked exception thrown by {@code body}
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code timeout} is negative

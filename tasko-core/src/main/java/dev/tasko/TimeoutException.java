@@ -15,7 +15,7 @@ public final class TimeoutException extends RuntimeException {
 
   private final Duration timeout;
 
-  TimeoutException(Duration timeout, TimeoutScope.Expired cause) {
+  TimeoutException(Duration timeout, CancelScope.Cancelled cause) {
     super("task '" + cause.scope.task.name() + "' timed out after " + timeout, cause);
     this.timeout = timeout;
   }

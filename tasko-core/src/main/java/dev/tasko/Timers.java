@@ -3,7 +3,7 @@ package dev.tasko;
 import java.util.Arrays;
 
 /**
- * The loop's timer queue: tasks that sleep until a deadline, and {@linkplain TimeoutScope timeout
+ * The loop's timer queue: tasks that sleep until a deadline, and {@linkplain CancelScope timeout
  * scopes} that expire at one, in a min-heap ordered by deadline, then by insertion (so equal
  * deadlines fire first come, first served). O(log n) to add, to take the earliest and to remove any
  * entry; no allocation per timer, because each entry carries its own heap position and sequence
@@ -18,7 +18,7 @@ import java.util.Arrays;
  * only then.
  *
  * <p>Indexes: the children of {@code k} are {@code 4k+1..4k+4}, which stays within an int while
- * there are fewer than 2^29 timers. Each timer is a task or a timeout scope of 100 bytes or more,
+ * there are fewer than 2^29 timers. Each timer is a task or a cancel scope of 100 bytes or more,
  * so 2^29 of them would take over 50 GB.
  *
  * <p>Guarded by the loop's baton: only the thread that runs the loop touches it.

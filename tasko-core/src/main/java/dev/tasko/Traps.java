@@ -7,10 +7,10 @@ import java.util.concurrent.CancellationException;
 /**
  * The suspension points: what {@link Tasko#sleep}, {@link Tasko#yieldNow},
  * {@link Suspension#await}, {@link Task#join} and {@link Tasko#withTimeout} do on the loop, and
- * how a cancellation, an expired timeout or a resume reaches a task. Each runs on the task that
- * holds the baton (a resume may come from any thread, and reaches the loop through its inbox): it
- * puts the task where it waits (a timer, the ready queue, a suspension), then parks it with
- * {@link Runner#park}, which hands the processor on.
+ * how a cancellation, a cancelled scope (a timeout, a failed task group) or a resume reaches a
+ * task. Each runs on the task that holds the baton (a resume may come from any thread, and
+ * reaches the loop through its inbox): it puts the task where it waits (a timer, the ready queue,
+ * a suspension), then parks it with {@link Runner#park}, which hands the processor on.
  */
 final class Traps {
   /** Back-off before a cancellation is thrown again to a task that swallowed it. */
@@ -55,17 +55,17 @@ final class Traps {
 
   /**
    * Throws if the task has a pending cancellation: an outside cancel
-   * ({@link CancellationException}) or an expired timeout scope ({@link TimeoutScope.Expired}). An
+   * ({@link CancellationException}) or a cancelled scope ({@link CancelScope.Cancelled}). An
    * outside cancel comes first, so it is never taken for a timeout.
    */
   static void checkCancelled(Task<?> self) {
     if (cancelRequested(self)) {
       throw deliverCancellation(self, self.cancelled());
     }
-    if (self.timeouts != null) {
-      TimeoutScope expired = self.loop.runner.expiredScope(self);
-      if (expired != null) {
-        throw deliverCancellation(self, new TimeoutScope.Expired(expired));
+    if (self.scopes != null) {
+      CancelScope cancelled = self.loop.runner.cancelledScope(self);
+      if (cancelled != null) {
+        throw deliverCancellation(self, new CancelScope.Cancelled(cancelled));
       }
     }
   }
@@ -73,7 +73,7 @@ final class Traps {
   /** Whether {@link #checkCancelled} would throw. */
   static boolean cancelPending(Task<?> self) {
     return cancelRequested(self)
-        || (self.timeouts != null && self.loop.runner.expiredScope(self) != null);
+        || (self.scopes != null && self.loop.runner.cancelledScope(self) != null);
   }
 
   /**
@@ -190,7 +190,7 @@ final class Traps {
   }
 
   /**
-   * Parks the suspension's task until it is resumed, whatever a cancel or an expired timeout says
+   * Parks the suspension's task until it is resumed, whatever a cancel or a cancelled scope says
    * meanwhile: for waits a task must not walk away from (its task group's children, its blocking
    * work). The suspension must be shielded, so that neither can claim it.
    */
@@ -258,42 +258,60 @@ final class Traps {
     }
   }
 
-  // ---- Timeout scopes (Tasko.withTimeout): entries of their own in the timer queue. ----
+  // ---- Cancel scopes: withTimeout bodies (entries of their own in the timer queue), task group
+  // blocks. ----
 
-  /** Opens {@code scope} for its task, expiring {@code timeoutNanos} from now. */
-  static void openTimeout(TimeoutScope scope, long timeoutNanos) {
-    scope.task.timeouts = scope;
+  /** Opens {@code scope}, a timeout's, for its task, expiring {@code timeoutNanos} from now. */
+  static void openScope(CancelScope scope, long timeoutNanos) {
+    scope.task.scopes = scope;
     Runner r = scope.task.loop.runner;
     r.timers.add(scope, Durations.saturatedAdd(r.ticker.read(), timeoutNanos));
   }
 
+  /** Opens {@code scope}, a task group's block, for its task. */
+  static void openScope(CancelScope scope) {
+    scope.task.scopes = scope;
+  }
+
   /**
-   * Closes the task's innermost scope, {@code scope}: its timer, if still queued, goes too. Unless
-   * the task has been cancelled from outside, every cancellation delivered inside the scope was a
-   * timeout's, and unless an enclosing scope has expired too, this scope's: leaving it has
-   * handled it, and the task's count of deliveries goes back to what it was when the scope was
+   * Leaves {@code scope}: its timer, if still queued, goes too. Unless the task has been cancelled
+   * from outside, every cancellation delivered inside the scope was the scope's own (a timeout's,
+   * a task group's), and unless an enclosing scope has been cancelled too, this scope's: leaving it
+   * has handled it, and the task's count of deliveries goes back to what it was when the scope was
    * opened. Without that, a timeout thrown more than once on the way out (a task group's close, a
    * finally that suspends) or caught by the body would count as a swallowed cancellation, and each
    * later one would wait longer before it is thrown.
+   *
+   * <p>A scope left while scopes opened inside it are still open (a task group closed inside a
+   * {@code withTimeout} body it was not opened in) cancels nothing more, and goes when they do.
    */
-  static void closeTimeout(TimeoutScope scope) {
+  static void leaveScope(CancelScope scope) {
     Task<?> t = scope.task;
     t.loop.runner.timers.remove(scope);
-    t.timeouts = scope.outer;
-    // Not while an enclosing scope has expired: its expiry goes on being thrown, and a body that
-    // swallows it again and again must still meet the back-off.
+    scope.left = true;
+    if (t.scopes != scope) {
+      return;
+    }
+    CancelScope outer = scope.outer;
+    while (outer != null && outer.left) {
+      outer = outer.outer;
+    }
+    t.scopes = outer;
+    // Not while an enclosing scope has been cancelled: its cancellation goes on being thrown, and
+    // a body that swallows it again and again must still meet the back-off.
     if (!cancelRequested(t) && t.cancelDeliveries > scope.deliveriesBefore
-        && (t.timeouts == null || t.loop.runner.expiredScope(t) == null)) {
+        && (t.scopes == null || t.loop.runner.cancelledScope(t) == null)) {
       t.cancelDeliveries = scope.deliveriesBefore;
     }
   }
 
   /**
-   * A timeout scope's deadline has come: its task throws at its suspension point. Woken as by
-   * {@link #cancel}, but the task's cancel flag stays as it was.
+   * Cancels {@code scope} (its deadline has come, or its task group's child failed): its task
+   * throws at its suspension point. Woken as by {@link #cancel}, but the task's cancel flag stays
+   * as it was.
    */
-  static void expire(TimeoutScope scope) {
-    scope.expired = true;
+  static void cancelScope(CancelScope scope) {
+    scope.cancelled = true;
     if (!scope.task.loop.runner.isHeldBack(scope)) { // else thrown once the failure handler returns
       wakeToThrow(scope.task);
     }

@@ -235,20 +235,22 @@ class LoopFaultTest {
       Tasko.sleep(Duration.ofMillis(5)); // a suspending handler, run in the cancelled opener
       log.add(task.name() + " failed: " + failure.getMessage());
     });
-    Task<Void> opener = loop.addTask("opener", () -> {
+    Task<?>[] opener = new Task<?>[1];
+    opener[0] = loop.addTask("opener", () -> {
       try (TaskGroup group = TaskGroup.open()) {
         group.add("child", () -> {
+          Tasko.sleep(Duration.ofMillis(10));
           throw new IllegalStateException("child failed");
         });
-        Tasko.sleep(Duration.ofHours(1));
-      }
+        Tasko.yieldNow(); // the child's timer first, then the cancel's, due at the same instant
+        loop.runLater(Duration.ofMillis(10), () -> opener[0].cancel());
+      } // close() waits; the child fails, then the opener is cancelled before it runs
     });
-    loop.runLater(Duration.ofMillis(10), opener::cancel);
 
     loop.run();
 
     log.assertTaken("child failed: child failed");
-    assertThat(opener.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(opener[0].state()).isEqualTo(Task.State.CANCELLED);
   }
 
   @Test
@@ -258,16 +260,15 @@ class LoopFaultTest {
       log.add(task.name() + " failed: " + failure.getMessage());
     });
     loop.addTask("opener", () -> {
+      TaskGroup group = TaskGroup.open();
+      group.add("child", () -> {
+        Tasko.sleep(Duration.ofSeconds(1));
+        throw new IllegalStateException("sensor not answering");
+      });
+      Tasko.yieldNow(); // the child's timer first, then the timeout's, due at the same instant
       try {
-        Tasko.withTimeout(Duration.ofSeconds(1), () -> {
-          try (TaskGroup group = TaskGroup.open()) {
-            group.add("child", () -> {
-              Tasko.sleep(Duration.ofMillis(100));
-              throw new IllegalStateException("sensor not answering");
-            });
-            Tasko.sleep(Duration.ofSeconds(5));
-          }
-        });
+        // the child fails, then the timeout passes before the opener, in close(), runs
+        Tasko.withTimeout(Duration.ofSeconds(1), group::close);
       } catch (TimeoutException e) {
         log.add("opener timed out at " + Duration.ofNanos(Tasko.currentTask().loop().nanoTime())
             .toMillis());

@@ -98,6 +98,7 @@ class TaskGroupTest {
   @Test
   void siblingCancelledByTheFirstFailure_itsCancellationCarriesThatFailure() {
     IOException unplugged = new IOException("sensor a not answering");
+    List<Task<Void>> children = new ArrayList<>();
     loop.addTask("owner", () -> {
       try (TaskGroup reads = TaskGroup.open("reads")) {
         reads.add("a", () -> {
@@ -112,11 +113,11 @@ class TaskGroupTest {
             throw e;
           }
         });
+        children.add(b);
         try {
           b.join();
-        } catch (CancellationException e) {
-          // the old code: a bare "task 'b' was cancelled", the reason nowhere in it
-          log.add("b.join(): " + e.getMessage() + ", caused by " + e.getCause().getMessage());
+        } catch (CancellationException e) { // the group's block is cancelled too
+          log.add("owner's join: " + e.getMessage() + ", caused by " + e.getCause().getMessage());
         }
       } catch (TaskFailedException e) {
         log.add("close threw " + e.getCause().getMessage());
@@ -126,26 +127,195 @@ class TaskGroupTest {
     loop.run();
 
     log.assertTaken("b's own: caused by sensor a not answering",
-        "b.join(): task 'b' was cancelled, caused by sensor a not answering",
+        "owner's join: task 'owner': the block of task group 'reads' was cancelled: child 'a' "
+            + "failed, caused by sensor a not answering",
         "close threw sensor a not answering");
+    // the old code: a bare "task 'b' was cancelled", the reason nowhere in it
+    assertThatThrownBy(children.get(0)::join).isInstanceOf(CancellationException.class)
+        .hasMessage("task 'b' was cancelled").hasCause(unplugged);
+  }
+
+  @Test
+  void childFails_ownerWaitsInItsBlockForWhatOnlyTheChildGives_blockCancelledOwnerFailsWithIt() {
+    // The old code: the owner waited on the channel for ever (run() reported a deadlock).
+    List<Throwable> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+    IllegalStateException unplugged = new IllegalStateException("sensor not answering");
+    Task<Void> owner = v.addTask("owner", () -> {
+      Channel<Double> readings = Channel.create(4);
+      try (TaskGroup g = TaskGroup.open("sensors")) {
+        g.add("sensor", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          throw unplugged; // before its first put
+        });
+        readings.take();
+        log.add("took a reading");
+      } finally {
+        log.add("owner out@" + Duration.ofNanos(v.nanoTime()));
+      }
+    });
+
+    v.run();
+
+    log.assertTaken("owner out@PT1S");
+    assertThat(owner.state()).isEqualTo(Task.State.FAILED);
+    assertThat(handled).singleElement().satisfies(f -> {
+      assertThat(f).isInstanceOf(CancellationException.class)
+          .hasMessage("task 'owner': the block of task group 'sensors' was cancelled: child "
+              + "'sensor' failed")
+          .hasCause(unplugged);
+      assertThat(f.getSuppressed()).as("what close() threw").containsExactly(unplugged);
+    });
+  }
+
+  @Test
+  void childFails_blockCatchesItsCancellationAndEnds_closeStillThrowsTheFailure() {
+    loop.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open()) {
+        g.add("bad", () -> {
+          throw new IllegalStateException("bad");
+        });
+        try {
+          Tasko.sleep(Duration.ofSeconds(5));
+        } catch (CancellationException e) {
+          log.add("block: " + e.getMessage() + "@" + now());
+        }
+      } catch (IllegalStateException e) {
+        log.add("close threw " + e.getMessage());
+      }
+      Tasko.sleep(Duration.ofSeconds(1)); // not counted as a swallowed cancellation: on time
+      log.add("slept@" + now());
+    });
+
+    loop.run();
+
+    log.assertTaken("block: task 'owner': the block of task group was cancelled: child 'bad' "
+        + "failed@PT0S", "close threw bad", "slept@PT1S");
+  }
+
+  @Test
+  void childFails_ownerInAWithTimeoutInItsBlock_theGroupsCancellationPassesThrough() {
+    loop.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("g")) {
+        g.add("bad", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          throw new IllegalStateException("bad");
+        });
+        Tasko.withTimeout(Duration.ofSeconds(2), () -> Tasko.sleep(Duration.ofSeconds(3)));
+      } catch (TimeoutException e) {
+        log.add("timed out");
+      } catch (CancellationException e) {
+        log.add(e.getMessage() + "@" + now());
+      }
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(2), () -> Tasko.sleep(Duration.ofSeconds(3)));
+      } catch (TimeoutException e) {
+        log.add("a later timeout still works: " + e.getMessage() + "@" + now());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("task 'owner': the block of task group 'g' was cancelled: child 'bad' "
+        + "failed@PT1S", "a later timeout still works: task 'owner' timed out after PT2S@PT3S");
+  }
+
+  @Test
+  void nestedGroups_outerChildFails_innerChildrenCancelledInnerCloseThrowsTheOuterCancellation() {
+    loop.addTask("owner", () -> {
+      try (TaskGroup outer = TaskGroup.open("outer")) {
+        outer.add("bad", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          throw new IllegalStateException("bad");
+        });
+        try (TaskGroup inner = TaskGroup.open("inner")) {
+          inner.add("worker", read("worker", 10));
+          Tasko.sleep(Duration.ofSeconds(10));
+        } catch (CancellationException e) {
+          log.add("inner: " + e.getMessage() + "@" + now());
+          throw e;
+        }
+      } catch (CancellationException e) {
+        Throwable[] suppressed = e.getSuppressed(); // the inner close()'s, then the outer's
+        log.add("outer threw the same: " + e.getMessage() + ", last suppressed "
+            + suppressed[suppressed.length - 1].getMessage());
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("worker cancelled@PT1S",
+        "inner: task 'owner': the block of task group 'outer' was cancelled: child 'bad' "
+            + "failed@PT1S",
+        "outer threw the same: task 'owner': the block of task group 'outer' was cancelled: "
+            + "child 'bad' failed, last suppressed bad");
+  }
+
+  @Test
+  void groupLeftOpenByTheWithTimeoutItWasOpenedIn_stillCancelledByAChildAndClosedLater() {
+    loop.addTask("owner", () -> {
+      TaskGroup g = Tasko.withTimeout(Duration.ofSeconds(1), () -> {
+        TaskGroup opened = TaskGroup.open("g");
+        opened.add("bad", () -> {
+          Tasko.sleep(Duration.ofSeconds(5));
+          throw new IllegalStateException("bad");
+        });
+        return opened; // the owner is in the group's block until it closes it
+      });
+      try {
+        Tasko.sleep(Duration.ofSeconds(10)); // past the timeout, which it has left: no timeout
+      } catch (CancellationException e) {
+        log.add(e.getMessage() + "@" + now());
+      }
+      try {
+        g.close();
+      } catch (IllegalStateException e) {
+        log.add("close threw " + e.getMessage());
+      }
+      Tasko.sleep(Duration.ofSeconds(1));
+      log.add("slept@" + now());
+    });
+
+    loop.run();
+
+    log.assertTaken("task 'owner': the block of task group 'g' was cancelled: child 'bad' "
+        + "failed@PT5S", "close threw bad", "slept@PT6S");
+  }
+
+  @Test
+  void groupClosedInsideAWithTimeoutItWasNotOpenedIn_timeoutStillPassesOnTime() {
+    loop.addTask("owner", () -> {
+      TaskGroup g = TaskGroup.open("g");
+      g.add("slow", read("slow", 10));
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(2), () -> {
+          g.close(); // leaves the group's block, which the timeout's scope is inside
+        });
+      } catch (TimeoutException e) {
+        log.add("timed out@" + now());
+      }
+      Tasko.sleep(Duration.ofSeconds(1));
+      log.add("slept@" + now());
+    });
+
+    loop.run();
+
+    log.assertTaken("slow cancelled@PT2S", "timed out@PT2S", "slept@PT3S");
   }
 
   @Test
   void childCancelledBeforeASiblingFails_itsCancellationCarriesNoSiblingFailure() {
     // From review: the first version blamed every later failure for any cancel not yet ended.
+    List<Task<Void>> children = new ArrayList<>();
     loop.addTask("owner", () -> {
       try (TaskGroup g = TaskGroup.open("g")) {
         Task<Void> b = g.add("b", () -> Tasko.sleep(Duration.ofHours(1)));
+        children.add(b);
         Tasko.sleep(Duration.ofMillis(1)); // b sleeps
         g.add("a", () -> {
           throw new IllegalStateException("a failed");
         });
         b.cancel(); // the owner's own cancel, before a has run
-        try {
-          b.join();
-        } catch (CancellationException e) {
-          log.add("b.join cause: " + e.getCause());
-        }
       } catch (IllegalStateException e) {
         log.add("close threw " + e.getMessage());
       }
@@ -153,11 +323,14 @@ class TaskGroupTest {
 
     loop.run();
 
-    log.assertTaken("b.join cause: null", "close threw a failed");
+    log.assertTaken("close threw a failed");
+    assertThatThrownBy(children.get(0)::join).isInstanceOf(CancellationException.class)
+        .hasNoCause();
   }
 
   @Test
   void childThatOutlivesItsGroupsCancel_succeeds_joinReturnsNull() {
+    List<Task<Void>> children = new ArrayList<>();
     loop.addTask("owner", () -> {
       try (TaskGroup reads = TaskGroup.open("reads")) {
         reads.add("a", () -> {
@@ -171,8 +344,7 @@ class TaskGroupTest {
             // swallowed: the body ends normally
           }
         });
-        Tasko.sleep(Duration.ofSeconds(1));
-        log.add("stubborn " + stubborn.state() + ", join " + stubborn.join());
+        children.add(stubborn);
       } catch (IllegalStateException e) {
         log.add("close threw " + e.getMessage());
       }
@@ -180,7 +352,10 @@ class TaskGroupTest {
 
     loop.run();
 
-    log.assertTaken("stubborn SUCCEEDED, join null", "close threw a failed");
+    log.assertTaken("close threw a failed");
+    Task<Void> stubborn = children.get(0);
+    assertThat(stubborn.state()).isEqualTo(Task.State.SUCCEEDED);
+    assertThat(stubborn.join()).isNull();
   }
 
   @Test
@@ -296,20 +471,24 @@ class TaskGroupTest {
   void ownerCancelledInItsBody_aChildFailedBefore_failureGoesToTheHandler() {
     List<Throwable> handled = new ArrayList<>();
     Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
-    Task<Void> owner = v.addTask("owner", () -> {
+    Task<?>[] owner = new Task<?>[1];
+    owner[0] = v.addTask("owner", () -> {
       try (TaskGroup g = TaskGroup.open("devices")) {
         g.add("valve", () -> {
           Tasko.sleep(Duration.ofSeconds(1));
           throw new IllegalStateException("valve stuck");
         });
+        Tasko.yieldNow(); // the valve sets its timer first
+        // due at the same instant as the valve's failure, just after it: the owner, woken by the
+        // failure in its block, is cancelled before it runs, and the cancel wins
+        v.runLater(Duration.ofSeconds(1), () -> owner[0].cancel());
         Tasko.sleep(Duration.ofSeconds(10)); // still working when it is cancelled
       }
     });
-    v.runLater(Duration.ofSeconds(5), owner::cancel);
 
     v.run();
 
-    assertThat(owner.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(owner[0].state()).isEqualTo(Task.State.CANCELLED);
     assertThat(handled).singleElement().satisfies(f ->
         assertThat(f).hasMessage("valve stuck"));
   }
@@ -318,26 +497,28 @@ class TaskGroupTest {
   void ownerCancelled_aChildFailedBeforeAndTheOwnerHandledIt_notToTheHandler() {
     List<Throwable> handled = new ArrayList<>();
     Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
-    Task<Void> owner = v.addTask("owner", () -> {
+    Task<?>[] owner = new Task<?>[1];
+    owner[0] = v.addTask("owner", () -> {
       try (TaskGroup g = TaskGroup.open("devices")) {
         Task<Void> valve = g.add("valve", () -> {
           Tasko.sleep(Duration.ofSeconds(1));
           throw new IllegalStateException("valve stuck");
         });
+        Tasko.yieldNow(); // the valve sets its timer first
+        v.runLater(Duration.ofSeconds(1), () -> owner[0].cancel()); // just after the failure
         try {
-          valve.join();
+          valve.join(); // resumed by the valve's end before the cancel: throws its failure
         } catch (TaskFailedException e) {
           log.add("owner saw " + e.getCause().getMessage());
         }
         Tasko.sleep(Duration.ofSeconds(10));
       }
     });
-    v.runLater(Duration.ofSeconds(5), owner::cancel);
 
     v.run();
 
     log.assertTaken("owner saw valve stuck");
-    assertThat(owner.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(owner[0].state()).isEqualTo(Task.State.CANCELLED);
     assertThat(handled).as("the owner handled it").isEmpty();
   }
 
@@ -431,14 +612,13 @@ class TaskGroupTest {
 
   @Test
   void addAfterAFailure_childCancelledBeforeItStarts() {
-    ownerAddsLateAfterAFailure(late -> {
-      Tasko.yieldNow();
-      log.add("late " + late.state());
-    });
+    List<Task<Void>> late = new ArrayList<>();
+    ownerAddsLateAfterAFailure(late::add);
 
     loop.run();
 
-    log.assertTaken("late CANCELLED", "close threw bad");
+    log.assertTaken("block cancelled by bad", "close threw bad");
+    assertThat(late.get(0).state()).isEqualTo(Task.State.CANCELLED);
   }
 
   @Test
@@ -449,12 +629,12 @@ class TaskGroupTest {
 
     loop.run();
 
-    log.assertTaken("live [owner, bystander]", "close threw bad");
+    log.assertTaken("block cancelled by bad", "live [owner, bystander]", "close threw bad");
   }
 
   /**
-   * Adds task 'owner', which opens a group whose child 'bad' fails, then a second later adds the
-   * child 'late' and runs {@code then} with it; logs what close() throws.
+   * Adds task 'owner', which opens a group whose child 'bad' fails, catches the cancellation of its
+   * block, then adds the child 'late' and runs {@code then} with it; logs what close() throws.
    */
   private void ownerAddsLateAfterAFailure(Consumer<Task<Void>> then) {
     loop.addTask("owner", () -> {
@@ -462,7 +642,11 @@ class TaskGroupTest {
         g.add("bad", () -> {
           throw new IllegalStateException("bad");
         });
-        Tasko.sleep(Duration.ofSeconds(1));
+        try {
+          Tasko.sleep(Duration.ofSeconds(1));
+        } catch (CancellationException e) {
+          log.add("block cancelled by " + e.getCause().getMessage());
+        }
         then.accept(g.add("late", () -> log.add("late ran")));
       } catch (IllegalStateException e) {
         log.add("close threw " + e.getMessage());
