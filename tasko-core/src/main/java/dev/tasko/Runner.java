@@ -151,6 +151,8 @@ final class Runner {
   private final Inbox inbox = new Inbox();
   /** The thread inside run() or step(), if any. */
   private final AtomicReference<Thread> driver = new AtomicReference<>();
+  /** Entries into run() or step(): a thread joining from outside tells a step-driven loop by it. */
+  private volatile int drives;
   private volatile boolean driverTurn;
   /**
    * Set by the driver while it waits for the baton in a timed park that ends by
@@ -242,6 +244,19 @@ final class Runner {
     wake();
   }
 
+  /**
+   * Whether a thread drives the loop now, or has entered {@code run()} or {@code step()} since
+   * {@link #drives()} returned {@code mark}. Any thread.
+   */
+  boolean drivenSince(int mark) {
+    return driver.get() != null || drives != mark;
+  }
+
+  /** How many times {@code run()} or {@code step()} has been entered. Any thread. */
+  int drives() {
+    return drives;
+  }
+
   private void enter(String op) {
     Task<?> calling = DrivenLoops.currentTask();
     if (calling != null) {
@@ -255,6 +270,7 @@ final class Runner {
           + other);
     }
     driverThread = me;
+    drives++; // only the thread that won the driver's place writes it
     nothingDue = false;
     passNow = ticker.read(); // waits begun before the first timer phase date from here
     DrivenLoops.register(this);

@@ -2,12 +2,14 @@ package dev.tasko;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 
@@ -72,6 +74,11 @@ public final class Task<T> extends TimerEntry {
   private static final VarHandle TURN;
   private static final VarHandle FOREIGN_JOINERS;
   private static final VarHandle DONE_LATCH;
+  /**
+   * How long a thread that is not a task waits in {@link #join()} before it checks whether any
+   * thread has run the loop meanwhile, and warns once if none has. Not final: tests shorten it.
+   */
+  static volatile long outsideJoinWarningNanos = TimeUnit.SECONDS.toNanos(10);
 
   static {
     try {
@@ -259,7 +266,9 @@ public final class Task<T> extends TimerEntry {
    * <p>Called from a task of a loop, it suspends that task (it is always a switch point, even when
    * this task has already finished) and other tasks run meanwhile; a task cannot join itself.
    * Called from any other thread, it blocks that thread: never call it from the thread that should
-   * be running this task's loop. That wait is not interruptible, like
+   * be running this task's loop (when that wait has lasted 10 s and no thread has run the loop
+   * meanwhile, the loop's logger warns once, naming the thread and the task, and the wait goes on).
+   * That wait is not interruptible, like
    * {@link java.util.concurrent.CompletableFuture#join()}: an interrupt does not end it, and the
    * thread's interrupt status is set again when it returns.
    *
@@ -320,9 +329,23 @@ public final class Task<T> extends TimerEntry {
     // The loop sets the final state before it reads doneLatch, and we set doneLatch before we read
     // the state (both volatile), so one side always sees the other: no lost wake-up.
     boolean interrupted = false;
+    boolean warned = false;
     while (!isDone()) {
       try {
-        latch.await();
+        int drives = loop.runner.drives();
+        if (warned) {
+          latch.await();
+        } else if (!latch.await(outsideJoinWarningNanos, TimeUnit.NANOSECONDS) && !isDone()
+            && !loop.runner.drivenSince(drives)) {
+          // A wait nothing will end unless some thread runs the loop: most often the thread that
+          // should run it, joining first. Said once, and the wait goes on: run() may yet come.
+          Loop.LOG.log(System.Logger.Level.WARNING, "loop ''{0}'': thread ''{1}'' has waited "
+              + "{2} in join() of task ''{3}'', which has not ended, and no thread runs the loop. "
+              + "Run it (loop.run() on another thread), or join after run() has returned.",
+              loop.name(), Thread.currentThread().getName(),
+              DurationText.approximate(Duration.ofNanos(outsideJoinWarningNanos)), name());
+          warned = true;
+        }
       } catch (InterruptedException e) {
         interrupted = true;
       }

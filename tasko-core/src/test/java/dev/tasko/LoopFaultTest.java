@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -608,6 +609,33 @@ class LoopFaultTest {
 
     assertThat(got.get()).isEqualTo("done");
     assertThat(flagKept).isTrue();
+  }
+
+  @Test
+  void join_fromPlainThreadWhileNoThreadRunsTheLoop_warnsOnceThenReturnsOnceItRuns()
+      throws Exception {
+    // The old code waited without a word: a thread that should run the loop, joining first, hung.
+    long before = Task.outsideJoinWarningNanos;
+    Task.outsideJoinWarningNanos = Duration.ofMillis(1).toNanos();
+    CountDownLatch warned = new CountDownLatch(1);
+    try (LogCapture logs = new LogCapture(Level.WARNING, r -> warned.countDown())) {
+      Loop loop = virtualLoop(FailureHandler.stopLoop());
+      Task<String> t = loop.addTask("reading", () -> "done");
+      AtomicReference<String> got = new AtomicReference<>();
+      Thread waiter = Thread.ofPlatform().name("waiter").start(() -> got.set(t.join()));
+
+      assertThat(warned.await(1, TimeUnit.MINUTES)).isTrue(); // no run() yet: it warns
+      loop.run();
+      waiter.join();
+
+      assertThat(got.get()).isEqualTo("done");
+      assertThat(logs.messages(Level.WARNING)).containsExactly(
+          "loop 'fault': thread 'waiter' has waited 1 ms in join() of task 'reading', which has "
+              + "not ended, and no thread runs the loop. Run it (loop.run() on another thread), or "
+              + "join after run() has returned.");
+    } finally {
+      Task.outsideJoinWarningNanos = before;
+    }
   }
 
   // ---- step() on virtual time ----
