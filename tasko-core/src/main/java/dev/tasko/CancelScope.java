@@ -34,8 +34,9 @@ final class CancelScope extends TimerEntry {
   /** What cancelled a task group's block (a child's failure): the cause of what it throws. */
   Throwable reason;
   /**
-   * Left, though scopes inside it are still open (a group closed inside a {@code withTimeout} it
-   * was not opened in): it cancels nothing, and goes when they do.
+   * Left, though scopes inside it may still be open (a group closed inside a {@code withTimeout}
+   * it was not opened in): it cancels nothing, and goes when they do, its deliveries taken back
+   * with theirs.
    */
   boolean left;
 
@@ -72,7 +73,10 @@ final class CancelScope extends TimerEntry {
     return found;
   }
 
-  /** Whether the task is in this scope: it has not left it, nor an enclosing one. */
+  /**
+   * Whether the task is in this scope: it has not left it, and the scope is still in its chain (a
+   * {@code withTimeout} around it, left first, takes it out).
+   */
   boolean isOpen() {
     for (CancelScope s = task.scopes; s != null; s = s.outer) {
       if (s == this) {

@@ -227,8 +227,9 @@ public final class Channel<T> implements Iterable<T> {
    *     element is not added)
    * @throws IllegalStateException if not called from a task of a running loop, or
    *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
-   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
-   *     or while it waits; the element is not added
+   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes, or a
+   *     child of an enclosing task group fails) before or while it waits; the element is not
+   *     added
    */
   public void put(T element) {
     Objects.requireNonNull(element, "element == null");
@@ -288,8 +289,8 @@ public final class Channel<T> implements Iterable<T> {
    * @throws ChannelClosedException if the channel is closed and every element has been taken
    * @throws IllegalStateException if not called from a task of a running loop, or
    *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
-   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
-   *     or while it waits; no element is lost
+   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes, or a
+   *     child of an enclosing task group fails) before or while it waits; no element is lost
    */
   public T take() {
     return take0(DrivenLoops.requireCurrentTask("take"), -1);
@@ -305,8 +306,8 @@ public final class Channel<T> implements Iterable<T> {
    * @throws ChannelClosedException if the channel is closed and every element has been taken
    * @throws IllegalStateException if not called from a task of a running loop, or
    *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
-   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
-   *     or while it waits; no element is lost
+   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes, or a
+   *     child of an enclosing task group fails) before or while it waits; no element is lost
    */
   public T poll(Duration timeout) {
     long nanos = Durations.waitNanos(timeout, "timeout");

@@ -99,8 +99,8 @@ public final class Event {
    *
    * @throws IllegalStateException if not called from a task of a running loop, or
    *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
-   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
-   *     or while it waits
+   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes, or a
+   *     child of an enclosing task group fails) before or while it waits
    */
   public void await() {
     Task<?> self = DrivenLoops.requireCurrentTask("await");
@@ -125,8 +125,8 @@ public final class Event {
    * @throws IllegalArgumentException if {@code timeout} is negative
    * @throws IllegalStateException if not called from a task of a running loop, or
    *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
-   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
-   *     or while it waits
+   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes, or a
+   *     child of an enclosing task group fails) before or while it waits
    */
   public boolean await(Duration timeout) {
     long nanos = Durations.waitNanos(timeout, "timeout");

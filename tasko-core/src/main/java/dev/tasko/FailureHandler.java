@@ -20,7 +20,8 @@ package dev.tasko;
  * Task#cancel()}, or a cancelled task whose {@link TaskGroup#close()} reports a child's failure) is
  * held back while the handler runs, so that it can still wait; {@link Task#isCancelled()} stays
  * true. So is an expired {@link Tasko#withTimeout} the task is in (a task group's opener past its
- * timeout); a timeout the handler opens itself works as anywhere. If the task is cancelled while
+ * timeout), or a {@link TaskGroup}'s block cut off by a failed child; a timeout the handler opens
+ * itself works as anywhere. If the task is cancelled while
  * its handler waits, the waiting call throws {@link java.util.concurrent.CancellationException},
  * which stops {@code run()} like any exception thrown by the handler. An exception the handler
  * throws carries the failure it was handed, as a suppressed exception (unless it is its cause).

@@ -88,8 +88,9 @@ public final class Semaphore {
    * @throws IllegalStateException if not called from a task of a running loop (a callback
    *     schedule's body may not wait: see {@link Loop#scheduleCallback}), or if the semaphore
    *     belongs to another loop
-   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes) before
-   *     or while it waits; it then neither holds nor waits for a permit
+   * @throws CancellationException if the task is cancelled (or an enclosing timeout passes, or a
+   *     child of an enclosing task group fails) before or while it waits; it then neither holds
+   *     nor waits for a permit
    */
   public Permit acquire() {
     Task<?> self = DrivenLoops.requireCurrentTask("acquire");

@@ -49,8 +49,18 @@ import java.util.concurrent.CancellationException;
  * unlike trio's nurseries and Kotlin's {@code coroutineScope}, a try-with-resources cannot put the
  * child's failure in place of the exception its block throws. Either way the failure is not lost:
  * a block that catches its cancellation and ends normally still gets it from {@code close()}, and
- * an opener that lets the cancellation through fails with it. Code in the block that does not
- * suspend runs on until it does; a {@link Task#join()} of the failed child throws its failure.
+ * an opener that lets the cancellation through fails with it, as any task that throws. Code in the
+ * block that does not suspend runs on until it does; a {@link Task#join()} of the failed child that
+ * was waiting when it failed throws its failure, one called after that throws the block's
+ * cancellation, as every suspension point in the block does.
+ *
+ * <p>Two things to keep in mind when handling it. {@code CancellationException} extends
+ * {@link IllegalStateException}: a {@code catch (IllegalStateException e)} after the try
+ * statement, meant for a child's failure, catches the block's cancellation too. And do not rethrow
+ * the cause from inside the block: {@code close()} throws that same exception, which a
+ * try-with-resources cannot add to itself as suppressed (it throws an
+ * {@link IllegalArgumentException}, "Self-suppression not permitted", with the failure as its
+ * cause); let the cancellation leave the block and look at its cause after the try statement.
  *
  * <h2>Cancellation</h2>
  * When the opener is cancelled (or a {@link Tasko#withTimeout} or another group's block around the
@@ -179,6 +189,8 @@ public final class TaskGroup implements AutoCloseable {
    * a second call does nothing.
    *
    * @throws RuntimeException or {@link Error}: the first child's failure, others suppressed in it
+   *     (a {@link CancellationException} if that child let through the cancellation of a task
+   *     group block of its own, cut off by a failed child of that group)
    * @throws TaskFailedException if that failure is a checked exception
    * @throws CancellationException if the owner is cancelled (or an enclosing timeout passes, or an
    *     enclosing group's block is cancelled) before or while it waits: every child has then been

@@ -292,16 +292,19 @@ final class Traps {
     if (t.scopes != scope) {
       return;
     }
+    // Scopes around it already left go too, and what they delivered counts as handled as well.
+    byte before = scope.deliveriesBefore;
     CancelScope outer = scope.outer;
     while (outer != null && outer.left) {
+      before = (byte) Math.min(before, outer.deliveriesBefore);
       outer = outer.outer;
     }
     t.scopes = outer;
     // Not while an enclosing scope has been cancelled: its cancellation goes on being thrown, and
     // a body that swallows it again and again must still meet the back-off.
-    if (!cancelRequested(t) && t.cancelDeliveries > scope.deliveriesBefore
+    if (!cancelRequested(t) && t.cancelDeliveries > before
         && (t.scopes == null || t.loop.runner.cancelledScope(t) == null)) {
-      t.cancelDeliveries = scope.deliveriesBefore;
+      t.cancelDeliveries = before;
     }
   }
 

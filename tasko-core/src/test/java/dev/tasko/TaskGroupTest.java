@@ -283,6 +283,41 @@ class TaskGroupTest {
   }
 
   @Test
+  void groupCutOffThenClosedInsideAWithTimeout_again_neverTakenForASwallowedCancellation() {
+    // From review: the first version took back what the block delivered only when the block was
+    // left last, so each round here added one to the count and the sixth met the back-off.
+    try (LogCapture warnings = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      loop.addTask("supervisor", () -> {
+        for (int i = 0; i < 6; i++) {
+          TaskGroup g = TaskGroup.open("g" + i);
+          long start = loop.nanoTime();
+          try {
+            g.add("bad", () -> {
+              Tasko.sleep(Duration.ofSeconds(1));
+              throw new IllegalStateException("bad");
+            });
+            Tasko.sleep(Duration.ofSeconds(10));
+          } catch (CancellationException e) {
+            log.add("cut off after " + Duration.ofNanos(loop.nanoTime() - start));
+          } finally {
+            try {
+              Tasko.withTimeout(Duration.ofSeconds(2), g::close); // give the children 2 s
+            } catch (IllegalStateException e) {
+              // the child's failure, handled
+            }
+          }
+        }
+      });
+
+      loop.run();
+
+      assertThat(warnings.messages(java.util.logging.Level.WARNING)).isEmpty();
+    }
+    log.assertTaken("cut off after PT1S", "cut off after PT1S", "cut off after PT1S",
+        "cut off after PT1S", "cut off after PT1S", "cut off after PT1S");
+  }
+
+  @Test
   void groupClosedInsideAWithTimeoutItWasNotOpenedIn_timeoutStillPassesOnTime() {
     loop.addTask("owner", () -> {
       TaskGroup g = TaskGroup.open("g");
