@@ -21,7 +21,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * makes the schedule late: the next run starts at once, but only after yielding once so the loop's
  * other tasks get a turn. If the schedule falls two intervals or more behind, its grid is reset to
  * the current time: missed runs are skipped (and counted, see {@link #stats()}), not replayed in a
- * burst. A schedule whose next target would lie past the end of the loop's clock
+ * burst. So a run that starts two intervals or more after its target (the loop was held up, or
+ * its clock jumped) is the one catch-up run, and the next comes one interval after its start; a
+ * run that itself takes two intervals or more is followed by the next at once, on a grid that
+ * restarts there. A schedule whose next target would lie past the end of the loop's clock
  * ({@code Long.MAX_VALUE} nanoseconds, which only virtual time reaches, by jumping to a wait of
  * more than 292 years) stops after its run, as {@link #stop()} would stop it.
  *
@@ -366,10 +369,11 @@ public final class ScheduledTask {
 
   /** Runs the body once, late by {@code now - target}, then moves to the next target. */
   private void runAndAdvance(Task<?> self, long now) {
-    runOnce(self, now - target);
+    long start = now;
+    runOnce(self, start - target);
     now = loop.nanoTime();
     long previous = target;
-    target = nextTarget(target, now);
+    target = nextTarget(target, start, now);
     if (target <= previous) {
       // No later target exists: the clock has reached Long.MAX_VALUE, where every deadline
       // saturates, and a run due at once after every run would take the processor for good.
@@ -398,21 +402,33 @@ public final class ScheduledTask {
   }
 
   /**
-   * The target after {@code target}, once its run is over at {@code now}: one interval on, or
-   * {@code now} if the schedule has fallen two intervals or more behind (the runs in between are
-   * skipped and counted).
+   * The target after {@code target}, once its run, started at {@code start}, is over at
+   * {@code now}: one interval on; or, if the run started two intervals or more late (the loop's
+   * clock jumped, or the loop was held up), one interval after that start, the run having been
+   * the one catch-up run; or {@code now} if the schedule is still two intervals or more behind
+   * (the run itself took that long). The targets passed over are skipped and counted.
    */
-  private long nextTarget(long target, long now) {
+  private long nextTarget(long target, long start, long now) {
     long interval = rate.intervalNanos();
-    long next = Durations.saturatedAdd(target, interval);
+    long base = target;
+    long late = start - target;
+    if (late > 0 && late / interval >= 2) { // (no 2 * interval: it could overflow)
+      skip(late / interval, late);
+      base = start;
+    }
+    long next = Durations.saturatedAdd(base, interval);
     long behind = now - next;
-    if (behind > 0 && behind / interval >= 2) { // (no 2 * interval: it could overflow)
-      skippedRuns += behind / interval;
-      recentSkippedRuns.addAndGet(behind / interval);
-      Flight.scheduleSkipped(loop.name(), name, behind / interval, behind);
+    if (behind > 0 && behind / interval >= 2) {
+      skip(behind / interval, behind);
       return now;
     }
     return next;
+  }
+
+  private void skip(long targets, long behindNanos) {
+    skippedRuns += targets;
+    recentSkippedRuns.addAndGet(targets);
+    Flight.scheduleSkipped(loop.name(), name, targets, behindNanos);
   }
 
   /**

@@ -177,6 +177,50 @@ class ScheduledTaskTest {
   }
 
   @Test
+  void schedule_loopHeldUpTwoAndAHalfIntervals_oneCatchUpRunThenTheGridRestartsFromIt() {
+    // The old code replayed every missed target at once: runs at 0, 3500, 3500, 3500.
+    ManualTicker clock = new ManualTicker();
+    Loop loop = Loop.builder().ticker(clock).build();
+    List<Long> at = new ArrayList<>();
+    ScheduledTask s = loop.schedule("s", Duration.ofSeconds(1),
+        () -> at.add(loop.nanoTime() / 1_000_000));
+    loop.step();
+    clock.advance(Duration.ofMillis(3500)); // the 1000 target is passed by 2.5 intervals
+    stepTenTimes(loop);
+    clock.advance(Duration.ofMillis(999));
+    stepTenTimes(loop);
+    clock.advance(Duration.ofMillis(1));
+    stepTenTimes(loop);
+
+    assertThat(at).containsExactly(0L, 3500L, 4500L);
+    assertThat(s.stats().skippedRuns()).isEqualTo(2); // the 2000 and 3000 targets
+  }
+
+  @Test
+  void schedule_loopHeldUpTenIntervals_runsOnceNotTwiceAtTheSameInstant() {
+    // The old code ran the late run, reset its grid to that instant, and ran again at once.
+    ManualTicker clock = new ManualTicker();
+    Loop loop = Loop.builder().ticker(clock).build();
+    List<Long> at = new ArrayList<>();
+    ScheduledTask s = loop.schedule("s", Duration.ofSeconds(1),
+        () -> at.add(loop.nanoTime() / 1_000_000));
+    loop.step();
+    clock.advance(Duration.ofMillis(10_500));
+    stepTenTimes(loop);
+    clock.advance(Duration.ofSeconds(1));
+    stepTenTimes(loop);
+
+    assertThat(at).containsExactly(0L, 10_500L, 11_500L);
+    assertThat(s.stats().skippedRuns()).isEqualTo(9);
+  }
+
+  private static void stepTenTimes(Loop loop) {
+    for (int i = 0; i < 10; i++) {
+      loop.step();
+    }
+  }
+
+  @Test
   void schedule_fallsTwoIntervalsBehind_resetsGridAndSkipsMissedRuns() {
     Loop v = Loop.builder().virtualTime().build();
     List<Long> starts = new ArrayList<>();
