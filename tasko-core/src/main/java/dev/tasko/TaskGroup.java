@@ -61,6 +61,31 @@ import java.util.concurrent.CancellationException;
  * try-with-resources cannot add to itself as suppressed (it throws an
  * {@link IllegalArgumentException}, "Self-suppression not permitted", with the failure as its
  * cause); let the cancellation leave the block and look at its cause after the try statement.
+ * Cleanup that must wait (acquire a bus to stop the motors) cannot run in the block once it is cut
+ * off, as in a {@code withTimeout} body past its time: its waits throw too. Put it after the try
+ * statement, which {@code close()} has left.
+ *
+ * <p>A loop that restarts a group when a child fails asks the group, with {@link #failed()},
+ * whether the exception is its own: the cancellation of an enclosing group's block, a timeout or a
+ * cancel of the task also end the block, and those must go on up.
+ *
+ * <pre>{@code
+ * while (true) {
+ *   TaskGroup readers = TaskGroup.open("readers");
+ *   try (readers) {
+ *     readers.add("imu", imu::run);
+ *     for (Reading r : readings) {   // a Channel the readers fill
+ *       steer(r);
+ *     }
+ *   } catch (RuntimeException e) {
+ *     if (!readers.failed()) {
+ *       throw e;                     // not the readers': a cancel, a timeout, an enclosing group
+ *     }
+ *     LOG.log(WARNING, "readers failed; restarting in 1 s", e);
+ *     Tasko.sleep(Duration.ofSeconds(1));
+ *   }
+ * }
+ * }</pre>
  *
  * <h2>Cancellation</h2>
  * When the opener is cancelled (or a {@link Tasko#withTimeout} or another group's block around the
@@ -70,7 +95,8 @@ import java.util.concurrent.CancellationException;
  * reports nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
  * {@code close()}'s exception only as a suppressed one of the body's, so that failure also goes to
  * the loop's {@link FailureHandler}, from {@code close()}, unless a task joined that child and was
- * thrown it. A failure in a child's cleanup after the cancel is reported as any task's is: to the
+ * thrown it, or the block was thrown the cancellation it caused, whose cause it is. A failure in a
+ * child's cleanup after the cancel is reported as any task's is: to the
  * tasks that join that child, else to the handler. Code inside the try block that throws does not
  * cancel the children: {@code close()} cannot see that exception and waits for them as usual; call
  * {@link #cancel()} first if they should stop.
@@ -173,6 +199,19 @@ public final class TaskGroup implements AutoCloseable {
   }
 
   /**
+   * Whether a child has failed: the failure that cancels the other children and the owner's block,
+   * and that {@link #close()} throws. What tells a group's own failure from anything else that
+   * ends its block (a cancel, a timeout, an enclosing group's failure), for a loop that restarts
+   * the group (see the class comment). Does not suspend.
+   *
+   * @throws IllegalStateException if not called from a task of the group's loop
+   */
+  public boolean failed() {
+    checkOnLoop("failed");
+    return failure != null;
+  }
+
+  /**
    * Cancels every child still running; {@link #close()} still waits for them to end. Does not
    * suspend.
    *
@@ -195,7 +234,8 @@ public final class TaskGroup implements AutoCloseable {
    * @throws CancellationException if the owner is cancelled (or an enclosing timeout passes, or an
    *     enclosing group's block is cancelled) before or while it waits: every child has then been
    *     cancelled and has ended; a child's failure from before the cancel is suppressed in it and,
-   *     unless a joiner of that child was thrown it, given to the loop's {@link FailureHandler};
+   *     unless a joiner of that child was thrown it (or the block was thrown the cancellation it
+   *     caused), given to the loop's {@link FailureHandler};
    *     one in a child's cleanup after the cancel has been reported as any task's is (to its
    *     joiners, else the handler)
    * @throws IllegalStateException if not called by the task that opened the group
@@ -243,9 +283,10 @@ public final class TaskGroup implements AutoCloseable {
         // A child failed before the cancel. The cancellation carries it, but the loop reports
         // nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
         // close()'s exception only as a suppressed one: unless a task joined that child and was
-        // thrown its failure, the handler gets it, from here, the child having ended.
+        // thrown its failure, or the block was thrown the cancellation it caused (whose cause it
+        // is), the handler gets it, from here, the child having ended.
         cancelled.addSuppressed(failure);
-        if ((failedChild.failureFlags & Task.HANDED_OVER) == 0) {
+        if ((failedChild.failureFlags & Task.HANDED_OVER) == 0 && !block.thrown) {
           owner.loop.runner.reportFailure(failedChild, failure);
         }
       }

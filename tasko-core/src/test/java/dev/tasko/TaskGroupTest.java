@@ -339,6 +339,91 @@ class TaskGroupTest {
   }
 
   @Test
+  void blockCutOffByAFailure_thenATimeoutPassesWhileCloseWaits_failureNotReportedAgain() {
+    // From a hostile test: close(), cut off by the timeout while a child was still ending, gave
+    // the handler the failure the block had been thrown as a cause, and the default handler
+    // stopped run() although the owner had handled everything.
+    loop.addTask("owner", () -> {
+      try {
+        Tasko.withTimeout(Duration.ofMillis(1100), () -> {
+          try (TaskGroup g = TaskGroup.open("g")) {
+            g.add("bad", () -> {
+              Tasko.sleep(Duration.ofSeconds(1));
+              throw new IllegalStateException("bad");
+            });
+            g.add("motor", TaskGroupTest::slowToStop); // still stopping when the timeout passes
+            Tasko.sleep(Duration.ofSeconds(100));
+          }
+        });
+      } catch (CancellationException e) {
+        log.add("owner handled: " + e.getMessage() + ", caused by " + e.getCause().getMessage());
+      }
+    });
+
+    loop.run(); // the default handler would throw here
+
+    log.assertTaken("owner handled: task 'owner': the block of task group 'g' was cancelled: "
+        + "child 'bad' failed, caused by bad");
+  }
+
+  @Test
+  void restartLoop_askingFailed_restartsOnItsGroupsFailuresAndStopsOnAnEnclosingOnes() {
+    // From a hostile test: a restart loop that told its group's failure by the exception's cause
+    // restarted for ever once an enclosing group cancelled it, since that cancel has a cause too.
+    List<Throwable> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+    v.addTask("main", () -> {
+      try (TaskGroup robot = TaskGroup.open("robot")) {
+        robot.add("supervisor", () -> {
+          while (true) {
+            TaskGroup readers = TaskGroup.open("readers");
+            try (readers) {
+              readers.add("imu", () -> {
+                Tasko.sleep(Duration.ofSeconds(1));
+                throw new IllegalStateException("imu not answering");
+              });
+              Tasko.sleep(Duration.ofHours(1));
+            } catch (RuntimeException e) {
+              if (!readers.failed()) {
+                log.add("supervisor stops@" + Duration.ofNanos(v.nanoTime()));
+                throw e;
+              }
+              log.add("restart@" + Duration.ofNanos(v.nanoTime()));
+            }
+          }
+        });
+        robot.add("gps", () -> {
+          Tasko.sleep(Duration.ofMillis(2500));
+          throw new IllegalStateException("gps gone");
+        });
+      } catch (IllegalStateException e) {
+        log.add("robot: " + e.getMessage());
+      }
+    });
+
+    v.run();
+
+    log.assertTaken("restart@PT1S", "restart@PT2S", "supervisor stops@PT2.5S", "robot: gps gone");
+    assertThat(handled).isEmpty();
+  }
+
+  /** A child that takes 2 s of loop time to stop once cancelled (a motor winding down). */
+  private static void slowToStop() {
+    try {
+      Tasko.sleep(Duration.ofHours(1));
+    } catch (CancellationException e) {
+      for (int i = 0; i < 10; i++) {
+        try {
+          Tasko.sleep(Duration.ofMillis(200));
+        } catch (CancellationException again) {
+          // still winding down: each later wait comes after a back-off on the loop's clock
+        }
+      }
+      throw e;
+    }
+  }
+
+  @Test
   void childCancelledBeforeASiblingFails_itsCancellationCarriesNoSiblingFailure() {
     // From review: the first version blamed every later failure for any cancel not yet ended.
     List<Task<Void>> children = new ArrayList<>();
