@@ -284,9 +284,11 @@ public final class TaskGroup implements AutoCloseable {
         // nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
         // close()'s exception only as a suppressed one: unless a task joined that child and was
         // thrown its failure, or the block was thrown the cancellation it caused (whose cause it
-        // is), the handler gets it, from here, the child having ended.
+        // is) and no cancel of the owner will make its end discard that, the handler gets it,
+        // from here, the child having ended.
         cancelled.addSuppressed(failure);
-        if ((failedChild.failureFlags & Task.HANDED_OVER) == 0 && !block.thrown) {
+        boolean seen = block.thrown && !owner.cancelRequested;
+        if ((failedChild.failureFlags & Task.HANDED_OVER) == 0 && !seen) {
           owner.loop.runner.reportFailure(failedChild, failure);
         }
       }

@@ -367,6 +367,30 @@ class TaskGroupTest {
   }
 
   @Test
+  void blockCutOffByAFailure_thenTheOwnerCancelledWhileCloseWaits_failureGoesToTheHandler() {
+    // The owner's end discards the block's cancellation, failure and all, once it is cancelled:
+    // close() must report it. (A first version of the rule above reported it in neither case.)
+    List<Throwable> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+    Task<Void> owner = v.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("g")) {
+        g.add("bad", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          throw new IllegalStateException("bad");
+        });
+        g.add("motor", TaskGroupTest::slowToStop);
+        Tasko.sleep(Duration.ofSeconds(100));
+      }
+    });
+    v.runLater(Duration.ofMillis(1100), owner::cancel); // close() waits for the motor then
+
+    v.run();
+
+    assertThat(owner.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(handled).singleElement().satisfies(f -> assertThat(f).hasMessage("bad"));
+  }
+
+  @Test
   void restartLoop_askingFailed_restartsOnItsGroupsFailuresAndStopsOnAnEnclosingOnes() {
     // From a hostile test: a restart loop that told its group's failure by the exception's cause
     // restarted for ever once an enclosing group cancelled it, since that cancel has a cause too.
@@ -407,7 +431,11 @@ class TaskGroupTest {
     assertThat(handled).isEmpty();
   }
 
-  /** A child that takes 2 s of loop time to stop once cancelled (a motor winding down). */
+  /**
+   * A child that takes about a quarter of a second of loop time to stop once cancelled (a motor
+   * winding down): it swallows its cancellation nine more times, and from the fourth the loop
+   * waits 1 ms, then 2, 4, ... 128, before throwing it again.
+   */
   private static void slowToStop() {
     try {
       Tasko.sleep(Duration.ofHours(1));
