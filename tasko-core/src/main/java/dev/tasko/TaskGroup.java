@@ -95,9 +95,10 @@ import java.util.concurrent.CancellationException;
  * reports nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
  * {@code close()}'s exception only as a suppressed one of the body's, so that failure also goes to
  * the loop's {@link FailureHandler}, from {@code close()}, unless a task joined that child and was
- * thrown it, or the block was thrown the cancellation it caused, whose cause it is. A failure in a
- * child's cleanup after the cancel is reported as any task's is: to the
- * tasks that join that child, else to the handler. Code inside the try block that throws does not
+ * thrown it, or the block was thrown the cancellation it caused, whose cause it is (when the
+ * opener is not itself cancelled: its end would discard that). A failure in a child's cleanup
+ * after the cancel is reported as any task's is: to the tasks that join that child, else to the
+ * handler. Code inside the try block that throws does not
  * cancel the children: {@code close()} cannot see that exception and waits for them as usual; call
  * {@link #cancel()} first if they should stop.
  *
@@ -234,8 +235,8 @@ public final class TaskGroup implements AutoCloseable {
    * @throws CancellationException if the owner is cancelled (or an enclosing timeout passes, or an
    *     enclosing group's block is cancelled) before or while it waits: every child has then been
    *     cancelled and has ended; a child's failure from before the cancel is suppressed in it and,
-   *     unless a joiner of that child was thrown it (or the block was thrown the cancellation it
-   *     caused), given to the loop's {@link FailureHandler};
+   *     unless a joiner of that child was thrown it (or, the owner not being cancelled, the block
+   *     was thrown the cancellation it caused), given to the loop's {@link FailureHandler};
    *     one in a child's cleanup after the cancel has been reported as any task's is (to its
    *     joiners, else the handler)
    * @throws IllegalStateException if not called by the task that opened the group
