@@ -123,25 +123,29 @@ class TestLoopTest {
 
     test.advanceBy(Duration.ofMillis(5500));
 
-    // The run due at 1 s starts 4.5 s late; the schedule is then 3.5 intervals behind, so it skips
-    // the runs due at 2, 3 and 4 s and starts a new grid now, at 5.5 s.
+    // The run due at 1 s starts 4.5 s late, two intervals or more: it is the one catch-up run,
+    // the runs due at 2, 3, 4 and 5 s are skipped, and a new grid starts from it, at 5.5 s.
     ScheduledTask.Stats stats = tick.stats();
     assertThat(test.now()).isEqualTo(Duration.ofMillis(5500));
-    assertThat(stats.runs()).isEqualTo(3);
-    assertThat(stats.skippedRuns()).isEqualTo(3);
+    assertThat(stats.runs()).isEqualTo(2);
+    assertThat(stats.skippedRuns()).isEqualTo(4);
     assertThat(stats.latenessMax()).isEqualTo(Duration.ofMillis(4500));
+    test.advanceBy(Duration.ofMillis(999));
+    assertThat(tick.stats().runs()).isEqualTo(2);
+    test.advanceBy(Duration.ofMillis(1));
+    assertThat(tick.stats().runs()).isEqualTo(3); // at 6.5 s
     tick.cancel();
     test.runUntilIdle();
   }
 
   @Test
-  void advanceBy_jumpLessThanTwoIntervalsBehind_scheduleCatchesUpRunByRun() {
+  void advanceBy_jumpLessThanTwoIntervalsPastATarget_scheduleCatchesUpRunByRun() {
     ScheduledTask tick = test.loop().schedule(Duration.ofSeconds(1), () -> {});
     test.runUntilIdle();
 
-    test.advanceBy(Duration.ofMillis(3500));
+    test.advanceBy(Duration.ofMillis(2500)); // the run due at 1 s is 1.5 intervals late
 
-    assertThat(tick.stats().runs()).isEqualTo(4); // at 0, then the ones due at 1, 2 and 3 s
+    assertThat(tick.stats().runs()).isEqualTo(3); // at 0, then the ones due at 1 and 2 s
     assertThat(tick.stats().skippedRuns()).isZero();
     tick.cancel();
     test.runUntilIdle();
