@@ -168,6 +168,20 @@ public final class TestLoop implements AfterEachCallback {
   }
 
   /**
+   * Whether a task waits for its next turn: a callback schedule's run is not a switch, so a pass
+   * with only those may have readied a task (a channel's reader) or added one.
+   */
+  private boolean anyToRun() {
+    for (Task<?> t : loop.tasks()) {
+      Task.State s = t.state();
+      if (s == Task.State.NEW || s == Task.State.READY) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * Runs the loop, without moving its clock, until no task is ready and no timer is due: every
    * task added or woken so far has run up to its next wait.
    *
@@ -180,8 +194,8 @@ public final class TestLoop implements AfterEachCallback {
     for (int pass = 0; pass < MAX_PASSES_AT_ONE_INSTANT; pass++) {
       long switches = loop.stats().switches();
       loop.step();
-      if (loop.stats().switches() == switches) {
-        return; // a pass in which no task ran: nothing was ready or due
+      if (loop.stats().switches() == switches && !anyToRun()) {
+        return; // a pass in which no task ran, and none is left to run: nothing was ready or due
       }
     }
     throw new IllegalStateException("loop '" + loop.name() + "' still busy at " + now() + " after "

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.tasko.Channel;
 import dev.tasko.Handle;
 import dev.tasko.ManagedResource;
 import dev.tasko.ScheduledTask;
@@ -96,6 +97,60 @@ class TestLoopTest {
     assertThat(test.now()).isEqualTo(Duration.ZERO);
     test.runFor(Duration.ofSeconds(1));
     assertThat(log).containsExactly("before sleep", "after sleep");
+  }
+
+  @Test
+  void runUntilIdle_callbackScheduleFeedsATask_theTaskRunsToo() {
+    // From a hostile test: a pass in which only a callback schedule ran counted as idle, and the
+    // reader it had woken was left READY.
+    Channel<Long> samples = Channel.create("samples", 16);
+    List<Long> seen = new ArrayList<>();
+    test.loop().addTask("reader", () -> {
+      for (long v : samples) {
+        seen.add(v);
+      }
+    });
+    test.runUntilIdle();
+    ScheduledTask encoder = test.loop().scheduleCallback("encoder", Duration.ofMillis(10),
+        () -> samples.offer(test.now().toMillis()));
+
+    test.runUntilIdle();
+    assertThat(seen).containsExactly(0L);
+    test.advanceBy(Duration.ofMillis(10));
+    assertThat(seen).containsExactly(0L, 10L);
+
+    encoder.cancel();
+    samples.close();
+    test.runUntilIdle();
+    test.verify();
+  }
+
+  @Test
+  void runUntilIdle_callbackAddsATask_theTaskRunsToo() {
+    List<String> log = new ArrayList<>();
+    ScheduledTask once = test.loop().scheduleCallback("spawner", Duration.ofSeconds(1),
+        () -> test.loop().addTask("spawned", () -> log.add("spawned ran")));
+
+    test.runUntilIdle();
+
+    assertThat(log).containsExactly("spawned ran");
+    once.cancel();
+    test.runUntilIdle();
+    test.verify();
+  }
+
+  @Test
+  void advanceBy_callbackScheduleAloneLessThanTwoIntervalsLate_catchesUpAsATaskScheduleDoes() {
+    List<Long> at = new ArrayList<>();
+    ScheduledTask tick = test.loop().scheduleCallback("tick", Duration.ofSeconds(1),
+        () -> at.add(test.now().toMillis()));
+    test.runUntilIdle();
+
+    test.advanceBy(Duration.ofMillis(2500));
+
+    assertThat(at).containsExactly(0L, 2500L, 2500L); // the runs due at 1 and 2 s
+    tick.cancel();
+    test.runUntilIdle();
   }
 
   @Test
