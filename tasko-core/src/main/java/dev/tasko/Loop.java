@@ -158,6 +158,9 @@ public final class Loop {
    * {@code while (loop.step());} does not get past a sleep; {@link #run()} (or the test kit's
    * {@code TestLoop.runFor}) runs a program to its end there.
    *
+   * <p>A {@link #stop()} during the pass is not used up by it: the next {@code run()} returns after
+   * its first pass.
+   *
    * @return true while any task remains (running, ready, sleeping or waiting)
    * @throws TaskFailedException under the default failure handler, when an exception escapes a task
    * @throws IllegalStateException if called from a task, or while another thread drives this loop
@@ -734,6 +737,14 @@ public final class Loop {
      * {@link #ticker(Ticker) ticker} if it is a {@code ManualTicker}, else a new one starting at
      * zero; {@link #build()} throws {@link IllegalStateException} if another kind of ticker was
      * set.
+     *
+     * <p>Only {@link Tasko#blocking} work holds the clock still while it is in flight. A task that
+     * waits for another thread to resume it ({@link Suspension#resume()}, {@link Event#set()},
+     * {@link Channel#offer}) does not: while it waits, the clock jumps from one deadline of the
+     * other tasks to the next, as fast as they run, and a 1 Hz schedule beside it may run a
+     * million times before the other thread acts. On virtual time, have such a wake-up come from
+     * a task or a {@code runLater} (a simulated interrupt), or drive the loop with
+     * {@code step()} and move the clock yourself.
      */
     public Builder virtualTime() {
       this.virtualTime = true;
