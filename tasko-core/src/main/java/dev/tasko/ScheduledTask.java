@@ -21,12 +21,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * makes the schedule late: the next run starts at once, but only after yielding once so the loop's
  * other tasks get a turn. If the schedule falls two intervals or more behind, its grid is reset to
  * the current time: missed runs are skipped (and counted, see {@link #stats()}), not replayed in a
- * burst. So a run that starts two intervals or more after its target (the loop was held up, or
- * its clock jumped) is the one catch-up run, and the next comes one interval after its start; a
- * run that itself takes two intervals or more is followed by the next at once, on a grid that
- * restarts there. A schedule whose next target would lie past the end of the loop's clock
- * ({@code Long.MAX_VALUE} nanoseconds, which only virtual time reaches, by jumping to a wait of
- * more than 292 years) stops after its run, as {@link #stop()} would stop it.
+ * burst. "Behind" is judged when a run ends, against the next target: a schedule held up for
+ * less than three intervals (a long task, a pause of the machine) catches up run by run, each
+ * after one yield, so that no run is lost to a short stall. Held up longer, the late run is the
+ * one catch-up run and the next comes one interval after its start; a run that itself takes that
+ * long is followed by the next at once, on a grid that restarts there. A schedule whose next
+ * target would lie past the end of the loop's clock ({@code Long.MAX_VALUE} nanoseconds, which
+ * only virtual time reaches, by jumping to a wait of more than 292 years) stops after its run, as
+ * {@link #stop()} would stop it.
  *
  * <h2>Changing rate</h2>
  * {@link #changeRate(Rate)} takes effect from the next target computed after the current run;
@@ -403,23 +405,24 @@ public final class ScheduledTask {
 
   /**
    * The target after {@code target}, once its run, started at {@code start}, is over at
-   * {@code now}: one interval on; or, if the run started two intervals or more late (the loop's
-   * clock jumped, or the loop was held up), one interval after that start, the run having been
-   * the one catch-up run; or {@code now} if the schedule is still two intervals or more behind
-   * (the run itself took that long). The targets passed over are skipped and counted.
+   * {@code now}: one interval on; or, if that lies two intervals or more in the past, a new grid
+   * (the targets passed over are skipped and counted). The new grid starts one interval after
+   * the run's start if that is still ahead: the run started late (the loop was held up, or its
+   * clock jumped) and was itself the catch-up run, so no second one comes at once. Otherwise the
+   * run took that long, and the new grid starts now, with a run at once in place of the missed
+   * ones.
    */
   private long nextTarget(long target, long start, long now) {
     long interval = rate.intervalNanos();
-    long base = target;
-    long late = start - target;
-    if (late > 0 && late / interval >= 2) { // (no 2 * interval: it could overflow)
-      skip(late / interval, late);
-      base = start;
-    }
-    long next = Durations.saturatedAdd(base, interval);
+    long next = Durations.saturatedAdd(target, interval);
     long behind = now - next;
-    if (behind > 0 && behind / interval >= 2) {
-      skip(behind / interval, behind);
+    if (behind > 0 && behind / interval >= 2) { // (no 2 * interval: it could overflow)
+      long resume = Durations.saturatedAdd(start, interval);
+      if (resume > now) { // every target from next to now was missed, and none is run for it
+        skip(behind / interval + 1, behind);
+        return resume;
+      }
+      skip(behind / interval, behind); // the run at once stands for the last one missed
       return now;
     }
     return next;

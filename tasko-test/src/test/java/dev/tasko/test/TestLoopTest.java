@@ -178,8 +178,9 @@ class TestLoopTest {
 
     test.advanceBy(Duration.ofMillis(5500));
 
-    // The run due at 1 s starts 4.5 s late, two intervals or more: it is the one catch-up run,
-    // the runs due at 2, 3, 4 and 5 s are skipped, and a new grid starts from it, at 5.5 s.
+    // The run due at 1 s starts 4.5 s late; the schedule is then 3.5 intervals behind: that run
+    // was the one catch-up run, the runs due at 2, 3, 4 and 5 s are skipped, and a new grid
+    // starts from it, one interval on.
     ScheduledTask.Stats stats = tick.stats();
     assertThat(test.now()).isEqualTo(Duration.ofMillis(5500));
     assertThat(stats.runs()).isEqualTo(2);
@@ -194,13 +195,13 @@ class TestLoopTest {
   }
 
   @Test
-  void advanceBy_jumpLessThanTwoIntervalsPastATarget_scheduleCatchesUpRunByRun() {
+  void advanceBy_jumpLessThanTwoIntervalsBehind_scheduleCatchesUpRunByRun() {
     ScheduledTask tick = test.loop().schedule(Duration.ofSeconds(1), () -> {});
     test.runUntilIdle();
 
-    test.advanceBy(Duration.ofMillis(2500)); // the run due at 1 s is 1.5 intervals late
+    test.advanceBy(Duration.ofMillis(3500));
 
-    assertThat(tick.stats().runs()).isEqualTo(3); // at 0, then the ones due at 1 and 2 s
+    assertThat(tick.stats().runs()).isEqualTo(4); // at 0, then the ones due at 1, 2 and 3 s
     assertThat(tick.stats().skippedRuns()).isZero();
     tick.cancel();
     test.runUntilIdle();
