@@ -178,43 +178,49 @@ class ScheduledTaskTest {
 
   @Test
   void schedule_loopHeldUpTwoAndAHalfIntervals_catchesUpRunByRunLosingNone() {
-    ManualTicker clock = new ManualTicker();
-    Loop loop = Loop.builder().ticker(clock).build();
-    List<Long> at = new ArrayList<>();
-    ScheduledTask s = loop.schedule("s", Duration.ofSeconds(1),
-        () -> at.add(loop.nanoTime() / 1_000_000));
-    loop.step();
-    clock.advance(Duration.ofMillis(3500)); // the 1000 target is passed by 2.5 intervals
-    stepTenTimes(loop);
-    clock.advance(Duration.ofMillis(500));
-    stepTenTimes(loop);
+    HeldUp s = new HeldUp(); // a 1 s schedule, run once at 0
+
+    s.jump(Duration.ofMillis(3500)); // the 1000 target is passed by 2.5 intervals
+    s.jump(Duration.ofMillis(500));
 
     // The runs due at 1000, 2000 and 3000, each after one yield; then the grid goes on.
-    assertThat(at).containsExactly(0L, 3500L, 3500L, 3500L, 4000L);
-    assertThat(s.stats().skippedRuns()).isZero();
+    assertThat(s.at).containsExactly(0L, 3500L, 3500L, 3500L, 4000L);
+    assertThat(s.schedule.stats().skippedRuns()).isZero();
   }
 
   @Test
   void schedule_loopHeldUpTenIntervals_runsOnceNotTwiceAtTheSameInstant() {
     // The old code ran the late run, reset its grid to that instant, and ran again at once.
-    ManualTicker clock = new ManualTicker();
-    Loop loop = Loop.builder().ticker(clock).build();
-    List<Long> at = new ArrayList<>();
-    ScheduledTask s = loop.schedule("s", Duration.ofSeconds(1),
-        () -> at.add(loop.nanoTime() / 1_000_000));
-    loop.step();
-    clock.advance(Duration.ofMillis(10_500));
-    stepTenTimes(loop);
-    clock.advance(Duration.ofSeconds(1));
-    stepTenTimes(loop);
+    HeldUp s = new HeldUp();
 
-    assertThat(at).containsExactly(0L, 10_500L, 11_500L);
-    assertThat(s.stats().skippedRuns()).isEqualTo(9); // the 2000 to 10000 targets
+    s.jump(Duration.ofMillis(10_500));
+    s.jump(Duration.ofSeconds(1));
+
+    assertThat(s.at).containsExactly(0L, 10_500L, 11_500L);
+    assertThat(s.schedule.stats().skippedRuns()).isEqualTo(9); // the 2000 to 10000 targets
   }
 
-  private static void stepTenTimes(Loop loop) {
-    for (int i = 0; i < 10; i++) {
+  /**
+   * A 1 s schedule on a loop driven by hand, which notes the millisecond of each run: the loop held
+   * up (a long task, a pause of the machine) is its clock jumping between two passes.
+   */
+  private static final class HeldUp {
+    final ManualTicker clock = new ManualTicker();
+    final Loop loop = Loop.builder().ticker(clock).build();
+    final List<Long> at = new ArrayList<>();
+    final ScheduledTask schedule = loop.schedule("s", Duration.ofSeconds(1),
+        () -> at.add(loop.nanoTime() / 1_000_000));
+
+    HeldUp() {
       loop.step();
+    }
+
+    /** Moves the clock by {@code d}, then runs enough passes for every catch-up run. */
+    void jump(Duration d) {
+      clock.advance(d);
+      for (int i = 0; i < 10; i++) {
+        loop.step();
+      }
     }
   }
 
