@@ -7,8 +7,11 @@ import dev.tasko.TaskFailedException;
 import dev.tasko.Tasko;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -65,6 +68,8 @@ public final class TestLoop implements AfterEachCallback {
    * second.
    */
   static final int MAX_PASSES_AT_ONE_INSTANT = 100_000;
+  /** How many rounds of new tasks {@link #cancelAll()} cancels before it gives up. */
+  static final int MAX_CANCEL_ROUNDS = 1_000;
 
   private final ManualTicker clock = new ManualTicker();
   private final Loop loop;
@@ -168,13 +173,20 @@ public final class TestLoop implements AfterEachCallback {
   }
 
   /**
-   * Whether a task waits for its next turn: a callback schedule's run is not a switch, so a pass
-   * with only those may have readied a task (a channel's reader) or added one.
+   * Whether the loop's tasks differ from {@code tasks} in {@code states} (one added or ended, or in
+   * another state), or one is ready: a callback schedule's run is not a switch, so a pass with
+   * only those may have readied a task (a channel's reader), added one, or readied the schedule
+   * itself for a catch-up run. A task not started yet is no sign of work by itself: it may wait
+   * for its {@code runLater} delay.
    */
-  private boolean anyToRun() {
-    for (Task<?> t : loop.tasks()) {
-      Task.State s = t.state();
-      if (s == Task.State.NEW || s == Task.State.READY) {
+  private boolean changedOrReady(List<Task<?>> tasks, List<Task.State> states) {
+    List<Task<?>> now = loop.tasks();
+    if (now.size() != tasks.size()) {
+      return true;
+    }
+    for (int i = 0; i < now.size(); i++) {
+      Task.State s = now.get(i).state();
+      if (now.get(i) != tasks.get(i) || s != states.get(i) || s == Task.State.READY) {
         return true;
       }
     }
@@ -183,7 +195,9 @@ public final class TestLoop implements AfterEachCallback {
 
   /**
    * Runs the loop, without moving its clock, until no task is ready and no timer is due: every
-   * task added or woken so far has run up to its next wait.
+   * task added or woken so far has run up to its next wait. Work a task hands to
+   * {@link Tasko#blocking} is not waited for (its task stays waiting for it, on another thread);
+   * {@link #runFor} waits for it, as the loop's {@code run()} does.
    *
    * @throws IllegalStateException if tasks are still ready after a great many passes (they yield
    *     to each other in a loop without ever waiting), naming them; or if called from a task, or
@@ -193,9 +207,11 @@ public final class TestLoop implements AfterEachCallback {
     requireNotFromATask("runUntilIdle");
     for (int pass = 0; pass < MAX_PASSES_AT_ONE_INSTANT; pass++) {
       long switches = loop.stats().switches();
+      List<Task<?>> tasks = loop.tasks();
+      List<Task.State> states = tasks.stream().map(Task::state).toList();
       loop.step();
-      if (loop.stats().switches() == switches && !anyToRun()) {
-        return; // a pass in which no task ran, and none is left to run: nothing was ready or due
+      if (loop.stats().switches() == switches && !changedOrReady(tasks, states)) {
+        return; // a pass in which nothing ran, nor changed: nothing was ready or due
       }
     }
     throw new IllegalStateException("loop '" + loop.name() + "' still busy at " + now() + " after "
@@ -206,9 +222,10 @@ public final class TestLoop implements AfterEachCallback {
   /**
    * Moves the clock {@code duration} forward in one jump, as if the loop's thread had been held up
    * that long, then {@linkplain #runUntilIdle() runs until idle}: every timer that fell due
-   * meanwhile runs now, late, in deadline order, and schedules see the lateness (and skip runs as
-   * {@link dev.tasko.ScheduledTask} says). To let time pass with every task running on time, use
-   * {@link #runFor} instead.
+   * meanwhile runs now, late, in deadline order, and schedules see the lateness (a schedule's
+   * catch-up runs each come after one yield, so after the timers due before their turn; and skip
+   * runs as {@link dev.tasko.ScheduledTask} says). To let time pass with every task running on
+   * time, use {@link #runFor} instead.
    *
    * @throws NullPointerException if {@code duration} is null
    * @throws IllegalArgumentException if {@code duration} is negative, or would take the clock past
@@ -223,18 +240,32 @@ public final class TestLoop implements AfterEachCallback {
 
   /**
    * Cancels every unfinished task and runs the loop until idle, so that the cancellations take
-   * effect: the end of a test of a program meant to run forever, as its shutdown would be. Like
-   * any cancellation, it cannot end a task that catches the {@link
+   * effect: the end of a test of a program meant to run forever, as its shutdown would be. Tasks
+   * that the cancelled ones start on their way out (a {@code finally} that adds a task, a schedule
+   * started again) are cancelled in turn, until every task left has been cancelled. Like any
+   * cancellation, it cannot end a task that catches the {@link
    * java.util.concurrent.CancellationException} and goes on; {@link #verify()} then names it.
    *
    * @return the tasks that were cancelled, oldest first
-   * @throws IllegalStateException as {@link #runUntilIdle()} does
+   * @throws IllegalStateException as {@link #runUntilIdle()} does, or if the tasks it cancels go
+   *     on starting new ones after a great many rounds, naming them
    */
   public List<Task<?>> cancelAll() {
-    List<Task<?>> left = loop.tasks();
-    left.forEach(Task::cancel);
-    runUntilIdle();
-    return left;
+    List<Task<?>> cancelled = new ArrayList<>();
+    Set<Task<?>> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (int round = 0; round < MAX_CANCEL_ROUNDS; round++) {
+      List<Task<?>> fresh = new ArrayList<>(loop.tasks());
+      fresh.removeIf(t -> !seen.add(t)); // cancelled in an earlier round: once is enough
+      if (fresh.isEmpty()) {
+        return cancelled;
+      }
+      fresh.forEach(Task::cancel);
+      cancelled.addAll(fresh);
+      runUntilIdle();
+    }
+    throw new IllegalStateException("cancelAll() of loop '" + loop.name() + "': the tasks it "
+        + "cancelled still start new ones after " + MAX_CANCEL_ROUNDS + " rounds; tasks: "
+        + describe(loop.tasks()));
   }
 
   /**

@@ -154,6 +154,51 @@ class TestLoopTest {
   }
 
   @Test
+  void runUntilIdleAndRunFor_runLaterAndScheduleLaterPending_notTakenForBusy() {
+    // From a hostile test: the first version of the callback fix counted a task not started yet
+    // as one to run, and a pending runLater made every helper throw "still busy".
+    List<String> log = new ArrayList<>();
+    test.loop().runLater("alarm", Duration.ofMinutes(1), () -> log.add("alarm"));
+    ScheduledTask later = test.loop().scheduleLater(Duration.ofSeconds(2), () -> log.add("tick"));
+
+    test.runUntilIdle();
+    test.runFor(Duration.ofSeconds(1));
+    test.advanceBy(Duration.ofMillis(10));
+
+    assertThat(log).isEmpty();
+    test.runFor(Duration.ofSeconds(1));
+    assertThat(log).containsExactly("tick");
+    later.cancel();
+    test.cancelAll();
+    test.verify();
+  }
+
+  @Test
+  void cancelAll_aCancelledTaskStartsAnotherOnItsWayOut_thatOneIsCancelledToo() {
+    List<String> log = new ArrayList<>();
+    test.loop().addTask("motor", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        test.loop().addTask("brake", () -> {
+          try {
+            Tasko.sleep(Duration.ofMillis(1));
+          } finally {
+            log.add("brake ended");
+          }
+        });
+      }
+    });
+    test.runUntilIdle();
+
+    List<Task<?>> cancelled = test.cancelAll();
+
+    assertThat(cancelled).extracting(Task::name).containsExactly("motor", "brake");
+    assertThat(log).containsExactly("brake ended");
+    test.verify();
+  }
+
+  @Test
   void runUntilIdle_taskYieldsForever_throwsNamingIt() {
     Task<Void> spinner = test.loop().addTask("spinner", () -> {
       while (true) {
