@@ -33,8 +33,6 @@ final class CancelScope extends TimerEntry {
   boolean cancelled;
   /** What cancelled a task group's block (a child's failure): the cause of what it throws. */
   Throwable reason;
-  /** Its cancellation has been thrown at a suspension point: the task has seen the reason. */
-  boolean thrown;
   /**
    * Left, though scopes inside it may still be open (a group closed inside a {@code withTimeout}
    * it was not opened in): it cancels nothing, and goes when they do, its deliveries taken back

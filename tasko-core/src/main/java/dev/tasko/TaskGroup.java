@@ -95,11 +95,11 @@ import java.util.concurrent.CancellationException;
  * reports nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
  * {@code close()}'s exception only as a suppressed one of the body's, so that failure also goes to
  * the loop's {@link FailureHandler}, from {@code close()}, unless a task joined that child and was
- * thrown it, or the block was thrown the cancellation it caused, whose cause it is (when the
- * opener is not itself cancelled: its end would discard that). A failure in a child's cleanup
- * after the cancel is reported as any task's is: to the tasks that join that child, else to the
- * handler. Code inside the try block that throws does not
- * cancel the children: {@code close()} cannot see that exception and waits for them as usual; call
+ * thrown it; also when the block was thrown the cancellation that failure caused, as its cause,
+ * so that a block that let that through sees it twice, there and in the handler. A failure in a
+ * child's cleanup after the cancel is reported as any task's is: to the tasks that join that
+ * child, else to the handler. Code inside the try block that throws does not cancel the
+ * children: {@code close()} cannot see that exception and waits for them as usual; call
  * {@link #cancel()} first if they should stop.
  *
  * <h2>Deadlocks</h2>
@@ -235,8 +235,7 @@ public final class TaskGroup implements AutoCloseable {
    * @throws CancellationException if the owner is cancelled (or an enclosing timeout passes, or an
    *     enclosing group's block is cancelled) before or while it waits: every child has then been
    *     cancelled and has ended; a child's failure from before the cancel is suppressed in it and,
-   *     unless a joiner of that child was thrown it (or, the owner not being cancelled, the block
-   *     was thrown the cancellation it caused), given to the loop's {@link FailureHandler};
+   *     unless a joiner of that child was thrown it, given to the loop's {@link FailureHandler};
    *     one in a child's cleanup after the cancel has been reported as any task's is (to its
    *     joiners, else the handler)
    * @throws IllegalStateException if not called by the task that opened the group
@@ -284,12 +283,12 @@ public final class TaskGroup implements AutoCloseable {
         // A child failed before the cancel. The cancellation carries it, but the loop reports
         // nothing of a cancelled task, and a try-with-resources whose body the cancel ended keeps
         // close()'s exception only as a suppressed one: unless a task joined that child and was
-        // thrown its failure, or the block was thrown the cancellation it caused (whose cause it
-        // is) and no cancel of the owner will make its end discard that, the handler gets it,
-        // from here, the child having ended.
+        // thrown its failure, the handler gets it, from here, the child having ended. Even if the
+        // block was thrown the cancellation the failure caused: nothing tells whether that is
+        // what leaves the try statement, or whether the block caught it and ended normally, and
+        // a failure reported twice is better than one lost.
         cancelled.addSuppressed(failure);
-        boolean seen = block.thrown && !owner.cancelRequested;
-        if ((failedChild.failureFlags & Task.HANDED_OVER) == 0 && !seen) {
+        if ((failedChild.failureFlags & Task.HANDED_OVER) == 0) {
           owner.loop.runner.reportFailure(failedChild, failure);
         }
       }

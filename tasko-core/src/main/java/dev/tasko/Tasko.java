@@ -106,7 +106,10 @@ public final class Tasko {
    * {@code TimeoutException} (the outer body may catch it and go on); when an outer one passes,
    * the inner body unwinds too and only the outer {@code withTimeout} throws. An outside
    * {@link Task#cancel()} is never turned into a timeout: it stays a {@code CancellationException},
-   * as does the cancellation of an enclosing {@link TaskGroup}'s block when a child fails.
+   * as does the cancellation of an enclosing {@link TaskGroup}'s block when a child fails. So does
+   * the cancellation of a task group's block inside the body, when the body lets it through: it
+   * is the body's exception even if the timeout passed meanwhile, while that group's
+   * {@code close()} waited.
    * If the body catches the timeout's exception and returns anyway, {@code withTimeout} returns its
    * value. The timeout is a timer of its own, separate from the task's sleeps; it is removed when
    * {@code withTimeout} returns or throws, so a body that finishes in time leaves nothing behind.

@@ -65,7 +65,6 @@ final class Traps {
     if (self.scopes != null) {
       CancelScope cancelled = self.loop.runner.cancelledScope(self);
       if (cancelled != null) {
-        cancelled.thrown = true;
         throw deliverCancellation(self, new CancelScope.Cancelled(cancelled));
       }
     }
