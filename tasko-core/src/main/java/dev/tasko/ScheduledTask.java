@@ -19,13 +19,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * At most one run of a schedule is alive at a time: a run may suspend (sleep, wait for a resource)
  * and the next one starts only after it has finished. A run that ends after the next target is due
  * makes the schedule late: the next run starts at once, but only after yielding once so the loop's
- * other tasks get a turn. If the schedule falls two intervals or more behind, its grid is reset to
- * the current time: missed runs are skipped (and counted, see {@link #stats()}), not replayed in a
- * burst. "Behind" is judged when a run ends, against the next target: a schedule held up for
- * less than three intervals (a long task, a pause of the machine) catches up run by run, each
- * after one yield, so that no run is lost to a short stall. Held up longer, the late run is the
- * one catch-up run and the next comes one interval after its start; a run that itself takes that
- * long is followed by the next at once, on a grid that restarts there. A schedule whose next
+ * other tasks get a turn. If the schedule falls two intervals or more behind, missed runs are
+ * skipped (and counted, see {@link #stats()}), not replayed in a burst. "Behind" is judged when
+ * a run ends, against the next target: a schedule held up for less than three intervals (a long
+ * task, a pause of the machine) catches up run by run, each after one yield, so that no run is
+ * lost to a short stall. Held up longer, the late run is the one catch-up run, and the next comes
+ * at the first target of the same grid at least one interval after it; a run that itself takes
+ * that long is followed by the next at once, on a grid that restarts there. A schedule whose next
  * target would lie past the end of the loop's clock ({@code Long.MAX_VALUE} nanoseconds, which
  * only virtual time reaches, by jumping to a wait of more than 292 years) stops after its run, as
  * {@link #stop()} would stop it.
@@ -405,12 +405,13 @@ public final class ScheduledTask {
 
   /**
    * The target after {@code target}, once its run, started at {@code start}, is over at
-   * {@code now}: one interval on; or, if that lies two intervals or more in the past, a new grid
-   * (the targets passed over are skipped and counted). The new grid starts one interval after
-   * the run's start if that is still ahead: the run started late (the loop was held up, or its
-   * clock jumped) and was itself the catch-up run, so no second one comes at once. Otherwise the
-   * run took that long, and the new grid starts now, with a run at once in place of the missed
-   * ones.
+   * {@code now}: one interval on; or, if that lies two intervals or more in the past, a later one
+   * (the targets passed over are skipped and counted). If the run started late (the loop was held
+   * up, or its clock jumped) and was short, it was itself the catch-up run: the next is the first
+   * target of the same grid at least one interval after its start, so no second run comes at
+   * once and the runs and skipped targets still add up to the targets passed. Otherwise the run
+   * took that long, and the grid restarts now, with a run at once in place of the last target
+   * missed.
    */
   private long nextTarget(long target, long start, long now) {
     long interval = rate.intervalNanos();
@@ -418,9 +419,11 @@ public final class ScheduledTask {
     long behind = now - next;
     if (behind > 0 && behind / interval >= 2) { // (no 2 * interval: it could overflow)
       long resume = Durations.saturatedAdd(start, interval);
-      if (resume > now) { // every target from next to now was missed, and none is run for it
-        skip(behind / interval + 1, behind);
-        return resume;
+      if (resume > now) {
+        // The first target at or after resume: resume plus its distance to the grid.
+        long onGrid = Durations.saturatedAdd(resume, Math.floorMod(target - resume, interval));
+        skip((onGrid - next) / interval, behind);
+        return onGrid;
       }
       skip(behind / interval, behind); // the run at once stands for the last one missed
       return now;

@@ -224,18 +224,39 @@ class TestLoopTest {
     test.advanceBy(Duration.ofMillis(5500));
 
     // The run due at 1 s starts 4.5 s late; the schedule is then 3.5 intervals behind: that run
-    // was the one catch-up run, the runs due at 2, 3, 4 and 5 s are skipped, and a new grid
-    // starts from it, one interval on.
+    // was the one catch-up run, and the next is the first target at least an interval after it,
+    // at 7 s; the ones due at 2, 3, 4, 5 and 6 s are skipped.
     ScheduledTask.Stats stats = tick.stats();
     assertThat(test.now()).isEqualTo(Duration.ofMillis(5500));
     assertThat(stats.runs()).isEqualTo(2);
-    assertThat(stats.skippedRuns()).isEqualTo(4);
+    assertThat(stats.skippedRuns()).isEqualTo(5);
     assertThat(stats.latenessMax()).isEqualTo(Duration.ofMillis(4500));
-    test.advanceBy(Duration.ofMillis(999));
+    test.advanceBy(Duration.ofMillis(1499));
     assertThat(tick.stats().runs()).isEqualTo(2);
     test.advanceBy(Duration.ofMillis(1));
-    assertThat(tick.stats().runs()).isEqualTo(3); // at 6.5 s
+    assertThat(tick.stats().runs()).isEqualTo(3); // at 7 s
     tick.cancel();
+    test.runUntilIdle();
+  }
+
+  @Test
+  void advanceBy_lateRunThatAlsoOverrunsATarget_runsAndSkippedAddUpToTheTargetsPassed() {
+    // From a hostile test: a first version restarted the grid one interval after the late run,
+    // off the old grid, and counted one target too many.
+    ScheduledTask s = test.loop().schedule("x", Duration.ofMillis(10), () -> {
+      if (test.now().equals(Duration.ofMillis(45))) {
+        Tasko.sleep(Duration.ofMillis(7)); // the late run ends past the 50 target
+      }
+    });
+    test.runUntilIdle();
+
+    test.advanceBy(Duration.ofMillis(45));
+    test.runFor(Duration.ofMillis(110));
+
+    ScheduledTask.Stats stats = s.stats(); // at 155 ms: the targets 0 to 150 have passed
+    assertThat(stats.runs() + stats.skippedRuns()).isEqualTo(16);
+    assertThat(stats.skippedRuns()).isEqualTo(4); // 20, 30, 40, 50: the next run was at 60
+    s.cancel();
     test.runUntilIdle();
   }
 
