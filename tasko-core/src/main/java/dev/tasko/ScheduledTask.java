@@ -194,7 +194,8 @@ public final class ScheduledTask {
   /**
    * Whether the schedule will run again: started and not stopped. True from the moment
    * {@link Loop#schedule} returns, even when called from another thread before the loop has taken
-   * the schedule in.
+   * the schedule in. A {@link #stop()} or {@link #start()} called from outside a task of the loop
+   * shows here only once the loop has taken it in, at its next pass.
    */
   public boolean isScheduled() {
     return !stopped;
