@@ -237,6 +237,8 @@ public final class ScheduledTask {
    *
    * @param runs runs started
    * @param skippedRuns targets skipped because the schedule fell two or more intervals behind
+   *     (with {@code runs}, every target passed; one less than an interval after a catch-up run
+   *     is counted as soon as it is skipped, before its time)
    * @param latenessP50 median delay between a run's target and its start (about 6% precise)
    * @param latenessP99 99th percentile of that delay (about 6% precise)
    * @param latenessMax the largest delay, exact
