@@ -343,22 +343,7 @@ class TaskGroupTest {
     // close() cannot tell this block from the next test's: the failure goes to the handler too.
     List<Throwable> handled = new ArrayList<>();
     Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
-    v.addTask("owner", () -> {
-      try {
-        Tasko.withTimeout(Duration.ofMillis(1100), () -> {
-          try (TaskGroup g = TaskGroup.open("g")) {
-            g.add("bad", () -> {
-              Tasko.sleep(Duration.ofSeconds(1));
-              throw new IllegalStateException("bad");
-            });
-            g.add("motor", TaskGroupTest::slowToStop); // still stopping when the timeout passes
-            Tasko.sleep(Duration.ofSeconds(100));
-          }
-        });
-      } catch (CancellationException e) { // the block's, not a TimeoutException: see withTimeout
-        log.add("owner handled: " + e.getMessage() + ", caused by " + e.getCause().getMessage());
-      }
-    });
+    ownerCutOffThenTimedOutInClose(v, /* blockCatches= */ false);
 
     v.run();
 
@@ -373,26 +358,7 @@ class TaskGroupTest {
     // here, where the block caught its cancellation and the owner handled the timeout.
     List<Throwable> handled = new ArrayList<>();
     Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
-    v.addTask("owner", () -> {
-      try {
-        Tasko.withTimeout(Duration.ofMillis(1100), () -> {
-          try (TaskGroup g = TaskGroup.open("g")) {
-            g.add("bad", () -> {
-              Tasko.sleep(Duration.ofSeconds(1));
-              throw new IllegalStateException("bad");
-            });
-            g.add("motor", TaskGroupTest::slowToStop);
-            try {
-              Tasko.sleep(Duration.ofSeconds(100));
-            } catch (CancellationException e) {
-              log.add("block cut off");
-            }
-          }
-        });
-      } catch (TimeoutException e) {
-        log.add("owner timed out");
-      }
-    });
+    ownerCutOffThenTimedOutInClose(v, /* blockCatches= */ true);
 
     v.run();
 
@@ -463,6 +429,40 @@ class TaskGroupTest {
 
     log.assertTaken("restart@PT1S", "restart@PT2S", "supervisor stops@PT2.5S", "robot: gps gone");
     assertThat(handled).isEmpty();
+  }
+
+  /**
+   * Adds task 'owner': in a 1.1 s timeout, a group whose child 'bad' fails at 1 s, cutting off the
+   * block, and whose 'motor' takes until past the timeout to stop, so that the timeout passes
+   * while close() waits. The block catches its cancellation or lets it through; the owner logs
+   * what reaches it.
+   */
+  private void ownerCutOffThenTimedOutInClose(Loop v, boolean blockCatches) {
+    v.addTask("owner", () -> {
+      try {
+        Tasko.withTimeout(Duration.ofMillis(1100), () -> {
+          try (TaskGroup g = TaskGroup.open("g")) {
+            g.add("bad", () -> {
+              Tasko.sleep(Duration.ofSeconds(1));
+              throw new IllegalStateException("bad");
+            });
+            g.add("motor", TaskGroupTest::slowToStop);
+            try {
+              Tasko.sleep(Duration.ofSeconds(100));
+            } catch (CancellationException e) {
+              if (!blockCatches) {
+                throw e;
+              }
+              log.add("block cut off");
+            }
+          }
+        });
+      } catch (TimeoutException e) {
+        log.add("owner timed out");
+      } catch (CancellationException e) { // the block's, not a TimeoutException: see withTimeout
+        log.add("owner handled: " + e.getMessage() + ", caused by " + e.getCause().getMessage());
+      }
+    });
   }
 
   /**
