@@ -114,7 +114,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * in the task that uses it. It is also closed, so that it never outlives what it serves:
  * <ul>
  *   <li>by {@link Loop#shutdown()} of its loop: the loop it was made for, or of the task that
- *       created it, or else of the first task that waited on it;
+ *       created it, or else of the first task that waited on it or called {@link #edges()};
  *   <li>when its input's Pi4J context shuts down ({@code pi4j.shutdown()}, which drops every
  *       listener): a task waiting on it then wakes and throws {@link IllegalStateException} saying
  *       so, instead of waiting for a change that can no longer come;
@@ -360,9 +360,15 @@ public final class EdgeWatcher implements AutoCloseable {
   /**
    * The channel of changes, oldest first: take from it in a task ({@code take}, {@code poll} with a
    * timeout, or {@code for (Edge e : watcher.edges())}, which ends once the watcher is closed and
-   * drained), or {@code poll()} it from any thread. Closing the watcher closes it.
+   * drained), or {@code poll()} it from any thread. Closing the watcher closes it. Called from a
+   * task, it ties a watcher that has no loop yet to that task's loop, as a first wait does (see
+   * "Closing").
    */
   public Channel<Edge> edges() {
+    Task<?> t = Tasko.currentTask();
+    if (t != null) {
+      link.bindTo(t.loop());
+    }
     return edges;
   }
 

@@ -73,6 +73,15 @@ import java.util.Set;
  * leave the channel's CE line unconnected (or give it to a device that is never used through this
  * bus).
  *
+ * <h2>One physical bus, one {@code Spi}</h2>
+ * Devices exclude each other only through one managed bus, and there is one managed bus per
+ * {@code Spi} object. Two {@code Spi} objects on the same wires (one per channel, or one per SPI
+ * mode or speed a device needs) make two managed buses that do not exclude each other: a device of
+ * each may be selected at once, and the bytes sent for one then reach the other too. Create one
+ * {@code Spi} per physical bus and share it among all the bus's devices; devices that need
+ * different modes or speeds (which Pi4J fixes when it creates the {@code Spi}) cannot share a bus
+ * through this class yet.
+ *
  * <p>Like its resource, a managed bus belongs to the loop of the first task that uses it, until
  * that loop has ended or been {@linkplain Loop#shutdown() shut down}.
  */

@@ -335,6 +335,26 @@ class EdgeWatcherTest {
   }
 
   @Test
+  void shutdown_ofLoopThatReadWatcherMadeOutsideThroughEdges_closesIt() {
+    // From a hostile test: only await() tied a watcher made outside a task to a loop, and a task
+    // that read its edges() as the README shows left it listening after the loop's shutdown.
+    CountedInput counted = new CountedInput(button);
+    EdgeWatcher w = EdgeWatcher.of(counted.input);
+    loop.addTask("reader", () -> {
+      for (EdgeWatcher.Edge e : w.edges()) {
+        log.add("edge " + e.state());
+      }
+    });
+    loop.runLater(Duration.ofMillis(5), loop::stop);
+    loop.run();
+
+    loop.shutdown();
+
+    assertThat(w.isClosed()).isTrue();
+    assertThat(counted.listeners()).isZero();
+  }
+
+  @Test
   @Timeout(value = 10, unit = TimeUnit.SECONDS) // the old watcher waited forever
   void pi4jShutdown_whileTaskWaits_wakesItWithClearException() {
     loop.addTask("waiter", () -> {

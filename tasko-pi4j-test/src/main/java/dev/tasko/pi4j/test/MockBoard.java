@@ -86,7 +86,9 @@ public final class MockBoard {
   }
 
   /**
-   * Plays an I2C device: after each write to {@code device}, the next reads return
+   * Plays an I2C device: after each write to {@code device} ({@code write} of one byte or many, or
+   * {@code writeRegister} of a register number and its data, which the device sees as the
+   * register's address byte and then the data), the next reads return
    * {@code answer.apply(whatWasWritten)} (or nothing, when it returns null). Works on devices of
    * a {@link #context()}.
    *
@@ -154,18 +156,54 @@ public final class MockBoard {
 
     @Override
     public int write(byte[] data, int offset, int length) {
-      UnaryOperator<byte[]> a = answer;
-      if (a == null) {
+      if (answer == null) {
         return super.write(data, offset, length);
       }
-      raw.clear(); // a command replaces an unread answer
-      byte[] reply = a.apply(Arrays.copyOfRange(data, offset, offset + length));
+      loadAnswer(Arrays.copyOfRange(data, offset, offset + length));
+      return length;
+    }
+
+    @Override
+    public int write(byte b) {
+      if (answer == null) {
+        return super.write(b);
+      }
+      loadAnswer(new byte[] {b});
+      return 1;
+    }
+
+    // A register write is the register's address, then the data, on the wire.
+
+    @Override
+    public int writeRegister(int register, byte b) {
+      if (answer == null) {
+        return super.writeRegister(register, b);
+      }
+      loadAnswer(new byte[] {(byte) register, b});
+      return 1;
+    }
+
+    @Override
+    public int writeRegister(int register, byte[] data, int offset, int length) {
+      if (answer == null) {
+        return super.writeRegister(register, data, offset, length);
+      }
+      byte[] written = new byte[length + 1];
+      written[0] = (byte) register;
+      System.arraycopy(data, offset, written, 1, length);
+      loadAnswer(written);
+      return length;
+    }
+
+    /** Loads the answer to {@code written} for the next reads; a command replaces an unread one. */
+    private void loadAnswer(byte[] written) {
+      raw.clear();
+      byte[] reply = answer.apply(written);
       if (reply != null) {
         for (byte b : reply) {
           raw.add(b);
         }
       }
-      return length;
     }
   }
 

@@ -53,6 +53,28 @@ class MockBoardTest {
   }
 
   @Test
+  void answerAfterWrite_oneByteAndRegisterWrites_answeredToo() {
+    // From a hostile test: only write(byte[]) was answered; a driver that sent its command with
+    // write(byte) or writeRegister read a stale answer or the register's echo.
+    I2C sensor = pi4j.create(I2C.newConfigBuilder(pi4j).id("sensor").bus(1).device(0x44));
+    List<String> written = new ArrayList<>();
+    MockBoard.answerAfterWrite(sensor, command -> {
+      written.add(java.util.Arrays.toString(command));
+      return new byte[] {(byte) written.size()};
+    });
+
+    sensor.write((byte) 0x24);
+    int first = sensor.read();
+    sensor.writeRegister(0x2c, (byte) 6);
+    int second = sensor.read();
+    sensor.writeRegister(0x30, new byte[] {1, 2, 3}, 1, 2);
+    int third = sensor.read();
+
+    assertThat(written).containsExactly("[36]", "[44, 6]", "[48, 2, 3]");
+    assertThat(List.of(first, second, third)).containsExactly(1, 2, 3);
+  }
+
+  @Test
   void answerAfterWrite_deviceOfAnotherContext_throwsNamingIt() {
     I2C plain = new com.pi4j.plugin.mock.provider.i2c.MockI2C(null,
         I2C.newConfigBuilder(pi4j).id("plain").bus(1).device(0x10).build());
