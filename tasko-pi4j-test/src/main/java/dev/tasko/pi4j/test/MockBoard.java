@@ -86,9 +86,9 @@ public final class MockBoard {
   }
 
   /**
-   * Plays an I2C device: after each write to {@code device} ({@code write} of one byte or many, or
-   * {@code writeRegister} of a register number and its data, which the device sees as the
-   * register's address byte and then the data), the next reads return
+   * Plays an I2C device: after each write to {@code device} (any {@code write}, or any
+   * {@code writeRegister}, which the device sees as the register's address and then the data),
+   * the next reads return
    * {@code answer.apply(whatWasWritten)} (or nothing, when it returns null). Works on devices of
    * a {@link #context()}.
    *
@@ -163,36 +163,65 @@ public final class MockBoard {
       return length;
     }
 
+    // The other writes return what Pi4J's mock returns for them; what the answer sees is what a
+    // device sees on the wire: a register write is the register's address, then the data.
+
     @Override
     public int write(byte b) {
-      if (answer == null) {
-        return super.write(b);
-      }
-      loadAnswer(new byte[] {b});
-      return 1;
+      int n = super.write(b);
+      answerIfPlayed(new byte[] {b});
+      return n;
     }
 
-    // A register write is the register's address, then the data, on the wire.
+    @Override
+    public int write(Charset charset, CharSequence text) {
+      int n = super.write(charset, text);
+      answerIfPlayed(text.toString().getBytes(charset));
+      return n;
+    }
 
     @Override
     public int writeRegister(int register, byte b) {
-      if (answer == null) {
-        return super.writeRegister(register, b);
-      }
-      loadAnswer(new byte[] {(byte) register, b});
-      return 1;
+      int n = super.writeRegister(register, b);
+      answerIfPlayed(new byte[] {(byte) register, b});
+      return n;
     }
 
     @Override
     public int writeRegister(int register, byte[] data, int offset, int length) {
+      int n = super.writeRegister(register, data, offset, length);
+      answerIfPlayed(concat(new byte[] {(byte) register}, data, offset, length));
+      return n;
+    }
+
+    @Override
+    public int writeRegister(int register, Charset charset, CharSequence text) {
+      int n = super.writeRegister(register, charset, text);
+      byte[] bytes = text.toString().getBytes(charset);
+      answerIfPlayed(concat(new byte[] {(byte) register}, bytes, 0, bytes.length));
+      return n;
+    }
+
+    @Override
+    public int writeRegister(byte[] register, byte[] data, int offset, int length) {
       if (answer == null) {
         return super.writeRegister(register, data, offset, length);
       }
-      byte[] written = new byte[length + 1];
-      written[0] = (byte) register;
-      System.arraycopy(data, offset, written, 1, length);
-      loadAnswer(written);
+      // Not through Pi4J's mock, whose version of this call fails on its own buffer.
+      loadAnswer(concat(register, data, offset, length));
       return length;
+    }
+
+    private void answerIfPlayed(byte[] written) {
+      if (answer != null) {
+        loadAnswer(written);
+      }
+    }
+
+    private static byte[] concat(byte[] head, byte[] data, int offset, int length) {
+      byte[] all = Arrays.copyOf(head, head.length + length);
+      System.arraycopy(data, offset, all, head.length, length);
+      return all;
     }
 
     /** Loads the answer to {@code written} for the next reads; a command replaces an unread one. */

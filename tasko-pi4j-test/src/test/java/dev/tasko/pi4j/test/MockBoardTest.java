@@ -10,6 +10,7 @@ import com.pi4j.io.gpio.digital.DigitalState;
 import com.pi4j.io.i2c.I2C;
 import com.pi4j.io.spi.Spi;
 import com.pi4j.io.spi.SpiBus;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -53,7 +54,7 @@ class MockBoardTest {
   }
 
   @Test
-  void answerAfterWrite_oneByteAndRegisterWrites_answeredToo() {
+  void answerAfterWrite_oneByteAndRegisterWrites_answeredToo() throws java.io.IOException {
     // From a hostile test: only write(byte[]) was answered; a driver that sent its command with
     // write(byte) or writeRegister read a stale answer or the register's echo.
     I2C sensor = pi4j.create(I2C.newConfigBuilder(pi4j).id("sensor").bus(1).device(0x44));
@@ -63,15 +64,34 @@ class MockBoardTest {
       return new byte[] {(byte) written.size()};
     });
 
-    sensor.write((byte) 0x24);
-    int first = sensor.read();
-    sensor.writeRegister(0x2c, (byte) 6);
-    int second = sensor.read();
-    sensor.writeRegister(0x30, new byte[] {1, 2, 3}, 1, 2);
-    int third = sensor.read();
+    I2C plain = new com.pi4j.plugin.mock.provider.i2c.MockI2C(null,
+        I2C.newConfigBuilder(pi4j).id("plain").bus(1).device(0x45).build());
+    List<Integer> returned = new ArrayList<>();
+    List<Integer> plainReturned = new ArrayList<>();
+    List<Integer> read = new ArrayList<>();
 
-    assertThat(written).containsExactly("[36]", "[44, 6]", "[48, 2, 3]");
-    assertThat(List.of(first, second, third)).containsExactly(1, 2, 3);
+    returned.add(sensor.write((byte) 0x24));
+    plainReturned.add(plain.write((byte) 0x24));
+    read.add(sensor.read());
+    returned.add(sensor.writeRegister(0x2c, (byte) 6));
+    plainReturned.add(plain.writeRegister(0x2c, (byte) 6));
+    read.add(sensor.read());
+    returned.add(sensor.writeRegister(0x30, new byte[] {1, 2, 3}, 1, 2));
+    plainReturned.add(plain.writeRegister(0x30, new byte[] {1, 2, 3}, 1, 2));
+    read.add(sensor.read());
+    returned.add(sensor.write(StandardCharsets.US_ASCII, "AB"));
+    plainReturned.add(plain.write(StandardCharsets.US_ASCII, "AB"));
+    read.add(sensor.read());
+    returned.add(sensor.writeRegister(0x31, StandardCharsets.US_ASCII, "C"));
+    plainReturned.add(plain.writeRegister(0x31, StandardCharsets.US_ASCII, "C"));
+    read.add(sensor.read());
+    sensor.writeRegister(new byte[] {0x01, 0x02}, new byte[] {7}, 0, 1); // Pi4J's mock fails here
+    read.add(sensor.read());
+
+    assertThat(written).containsExactly("[36]", "[44, 6]", "[48, 2, 3]", "[65, 66]", "[49, 67]",
+        "[1, 2, 7]");
+    assertThat(read).containsExactly(1, 2, 3, 4, 5, 6);
+    assertThat(returned).isEqualTo(plainReturned); // what Pi4J's own mock returns
   }
 
   @Test
