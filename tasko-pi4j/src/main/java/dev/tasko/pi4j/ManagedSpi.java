@@ -73,50 +73,41 @@ import java.util.Set;
  * leave the channel's CE line unconnected (or give it to a device that is never used through this
  * bus).
  *
- * <h2>One physical bus, one {@code Spi}</h2>
- * Devices exclude each other only through one managed bus, and there is one managed bus per
- * {@code Spi} object. Two {@code Spi} objects on the same wires (one per channel, or one per SPI
- * mode or speed a device needs) make two managed buses that do not exclude each other: a device of
- * each may be selected at once, and the bytes sent for one then reach the other too. Create one
- * {@code Spi} per physical bus and share it among all the bus's devices; devices that need
- * different modes or speeds (which Pi4J fixes when it creates the {@code Spi}) cannot share a bus
- * through this class yet.
+ * <h2>Several {@code Spi}s on one bus</h2>
+ * Devices that need different SPI modes or speeds (which Pi4J fixes when it creates an
+ * {@code Spi}) each get an {@code Spi} of their own on the same wires. Their managed buses, one
+ * per {@code Spi}, share one exclusion: {@link #of(Spi)} finds the physical bus by the
+ * {@code Spi}'s Pi4J provider and bus number, so a device of one is never selected while a
+ * device of another holds the bus, and each lease talks through its own device's {@code Spi}.
+ * They share the bus's name and {@link #resource()}.
  *
  * <p>Like its resource, a managed bus belongs to the loop of the first task that uses it, until
  * that loop has ended or been {@linkplain Loop#shutdown() shut down}.
  */
 public final class ManagedSpi {
   /**
-   * The buses shared so far, weakly: one ManagedSpi per Spi object, found by identity, so that
-   * two parts of a program that each share the same Spi still exclude each other. Guarded by
-   * itself.
+   * The physical buses shared so far, weakly: one per Pi4J provider and bus number, found by those,
+   * so that two parts of a program that each share the same bus, through the same {@code Spi} or
+   * another one on the same wires, still exclude each other. A bus stays while any of its handles
+   * or managed buses is reachable. Guarded by itself.
    */
-  private static final List<WeakReference<ManagedSpi>> SHARED = new ArrayList<>();
+  private static final List<WeakReference<Wires>> SHARED = new ArrayList<>();
 
   private final Spi spi;
-  private final ManagedResource<Spi, DigitalOutput> resource;
-  /** The handle of each chip-select pin, by identity. Guarded by itself: any thread makes them. */
-  private final Map<DigitalOutput, Handle<Spi>> handles = new IdentityHashMap<>();
+  private final Wires wires;
 
-  // ---- Guarded by the loop's baton: touched only by the callbacks and the shutdown hook. ----
-  /** Pins whose high() or low() threw: maybe low, to drive high before any pin goes low. */
-  private final Set<DigitalOutput> maybeLow = Collections.newSetFromMap(new IdentityHashMap<>());
-  /** The loop whose shutdown drives maybe-low pins high; registered at the first select in it. */
-  private Loop registeredWith;
-  /** The pin of the device holding the bus, and its task, for errors; null while it is free. */
-  private volatile DigitalOutput selectedPin;
-  private volatile Task<?> selectedBy;
-
-  private ManagedSpi(String name, Spi spi) {
+  private ManagedSpi(Spi spi, Wires wires) {
     this.spi = spi;
-    this.resource = ManagedResource.withLeaseViews(name, this::select, this::deselect,
-        (cs, lease) -> LeaseView.of(Spi.class, spi, lease, cs.id(), name, this::describeHolder));
+    this.wires = wires;
   }
 
   /**
    * Shares {@code spi}, named after its Pi4J id ({@code "spi 'SPI-0-0'"}). There is one managed bus
-   * per {@code Spi}: a second call with the same {@code Spi} returns the same one, so that its
-   * devices exclude each other's. May be called from any thread.
+   * per {@code Spi}, and one exclusion per physical bus: a second call with the same {@code Spi}
+   * returns the same managed bus, and one with another {@code Spi} on the same bus (the same
+   * Pi4J provider and bus number: another channel, mode or speed) a managed bus of its own whose
+   * devices exclude the first one's, each lease talking through its own device's {@code Spi}.
+   * May be called from any thread.
    *
    * @throws NullPointerException if {@code spi} is null
    */
@@ -125,60 +116,77 @@ public final class ManagedSpi {
   }
 
   /**
-   * Like {@link #of(Spi)}, named {@code name} in deadlock reports and errors.
+   * Like {@link #of(Spi)}, named {@code name} in deadlock reports and errors (a name of the
+   * physical bus, which every {@code Spi} on it shares).
    *
    * @throws NullPointerException if an argument is null
-   * @throws IllegalStateException if {@code spi} is shared already under another name
+   * @throws IllegalStateException if {@code spi}'s bus is shared already under another name
    */
   public static ManagedSpi of(String name, Spi spi) {
     Objects.requireNonNull(name, "name == null");
     return of0(name, Objects.requireNonNull(spi, "spi == null"));
   }
 
-  /** The bus already shared for {@code spi}, or a new one; null name: any name. */
+  /** The managed bus already made for {@code spi}, or a new one; null name: any name. */
   private static ManagedSpi of0(String name, Spi spi) {
     synchronized (SHARED) {
-      for (Iterator<WeakReference<ManagedSpi>> i = SHARED.iterator(); i.hasNext(); ) {
-        ManagedSpi m = i.next().get();
-        if (m == null) {
+      Wires found = null;
+      for (Iterator<WeakReference<Wires>> i = SHARED.iterator(); i.hasNext(); ) {
+        Wires w = i.next().get();
+        if (w == null) {
           i.remove(); // dropped by the program
-        } else if (m.spi == spi) {
-          if (name != null && !m.name().equals(name)) {
-            throw new IllegalStateException("Spi '" + spi.id() + "' is shared already as '"
-                + m.name() + "', not '" + name + "': use that ManagedSpi, so that its devices"
-                + " exclude each other");
-          }
-          return m;
+        } else if (w.provider == spi.provider() && w.number == spi.config().bus()) {
+          found = w;
+          break;
         }
       }
-      ManagedSpi created = new ManagedSpi(name != null ? name : "spi '" + spi.id() + "'", spi);
-      SHARED.add(new WeakReference<>(created));
-      return created;
+      if (found == null) {
+        found = new Wires(name != null ? name : "spi '" + spi.id() + "'", spi.provider(),
+            spi.config().bus());
+        SHARED.add(new WeakReference<>(found));
+      } else if (name != null && !found.resource.name().equals(name)) {
+        throw new IllegalStateException("Spi '" + spi.id() + "' is on a bus shared already as '"
+            + found.resource.name() + "', not '" + name + "': use that name, so that its devices"
+            + " exclude each other");
+      }
+      return found.managedBusOf(spi);
     }
   }
 
   /**
-   * Returns the handle for the device selected by {@code chipSelect}. The first call for a pin
-   * drives it high (inactive) and makes its handle; a later call returns that same handle and
-   * leaves the pin alone (its device may hold the bus right now). Reports and errors name the
-   * handle by its pin: {@code "cs sensor (GPIO 5) on spi 'SPI-0-0'"}. May be called from any
-   * thread.
+   * Returns the handle for the device selected by {@code chipSelect}, which talks through this
+   * managed bus's {@code Spi}. The first call for a pin drives it high (inactive) and makes its
+   * handle; a later call returns that same handle and leaves the pin alone (its device may hold
+   * the bus right now). Reports and errors name the handle by its pin:
+   * {@code "cs sensor (GPIO 5) on spi 'SPI-0-0'"}. May be called from any thread.
    *
    * @throws NullPointerException if {@code chipSelect} is null
+   * @throws IllegalStateException if the pin selects a device through another {@code Spi} of the
+   *     same bus already
    * @throws RuntimeException whatever Pi4J throws while driving the pin (no handle is made then)
    */
   public Handle<Spi> csHandle(DigitalOutput chipSelect) {
     Objects.requireNonNull(chipSelect, "chipSelect == null");
-    synchronized (handles) {
-      Handle<Spi> known = handles.get(chipSelect);
-      if (known != null) {
-        return known;
-      }
-      chipSelect.high();
-      Handle<Spi> h = resource.handle(csName(chipSelect), chipSelect);
-      handles.put(chipSelect, h);
-      return h;
-    }
+    return wires.csHandle(chipSelect, spi);
+  }
+
+  /**
+   * The resource underneath, which every {@code Spi} on the same physical bus shares: for
+   * {@link ManagedResource#holder()} and {@link ManagedResource#waiting()}, whose handles'
+   * {@linkplain ManagedResource#contextOf context} is the chip-select pin.
+   */
+  public ManagedResource<Spi, DigitalOutput> resource() {
+    return wires.resource;
+  }
+
+  /** The bus's name. */
+  public String name() {
+    return wires.resource.name();
+  }
+
+  @Override
+  public String toString() {
+    return "ManagedSpi[" + wires.resource.name() + "]";
   }
 
   /** A device's name in reports and errors, its chip-select pin: {@code "cs sensor (GPIO 5)"}. */
@@ -188,103 +196,148 @@ public final class ManagedSpi {
   }
 
   /**
-   * The resource underneath: for {@link ManagedResource#holder()} and
-   * {@link ManagedResource#waiting()}, whose handles'
-   * {@linkplain ManagedResource#contextOf context} is the chip-select pin.
+   * One physical bus: its resource, its chip selects and the {@code Spi} each talks through. The
+   * resource's callbacks reach it, so it lives as long as any of its handles.
    */
-  public ManagedResource<Spi, DigitalOutput> resource() {
-    return resource;
-  }
+  private static final class Wires {
+    final Object provider;
+    final Object number;
+    final ManagedResource<Spi, DigitalOutput> resource;
+    /** The managed bus of each Spi on these wires, by identity. Guarded by SHARED. */
+    private final Map<Spi, ManagedSpi> managed = new IdentityHashMap<>();
+    /** Guarded by itself: any thread makes handles. */
+    private final Map<DigitalOutput, Handle<Spi>> handles = new IdentityHashMap<>();
+    /** The Spi each pin's device talks through. Guarded by handles. */
+    private final Map<DigitalOutput, Spi> spiOfPin = new IdentityHashMap<>();
 
-  /** The bus's name. */
-  public String name() {
-    return resource.name();
-  }
+    // ---- Guarded by the loop's baton: touched only by the callbacks and the shutdown hook. ----
+    /** Pins whose high() or low() threw: maybe low, to drive high before any pin goes low. */
+    private final Set<DigitalOutput> maybeLow =
+        Collections.newSetFromMap(new IdentityHashMap<>());
+    /** The loop whose shutdown drives maybe-low pins high; registered at the first select in it. */
+    private Loop registeredWith;
+    /** The pin of the device holding the bus, and its task, for errors; null while it is free. */
+    private volatile DigitalOutput selectedPin;
+    private volatile Task<?> selectedBy;
 
-  // ---- callbacks of the resource, in the task that acquires or releases ----
-
-  private void select(DigitalOutput cs) {
-    registerWithLoop();
-    raiseMaybeLow(cs);
-    try {
-      cs.low();
-    } catch (RuntimeException | Error e) {
-      maybeLow.add(cs); // it may have gone low before it threw: raised before the next select
-      throw e;
+    Wires(String name, Object provider, Object number) {
+      this.provider = provider;
+      this.number = number;
+      this.resource = ManagedResource.withLeaseViews(name, this::select, this::deselect,
+          (cs, lease) -> LeaseView.of(Spi.class, spiOf(cs), lease, cs.id(), name,
+              this::describeHolder));
     }
-    selectedPin = cs;
-    selectedBy = Tasko.currentTask();
-  }
 
-  private void deselect(DigitalOutput cs) {
-    selectedPin = null;
-    selectedBy = null;
-    try {
-      cs.high();
-    } catch (RuntimeException | Error e) {
-      maybeLow.add(cs);
-      throw e;
+    ManagedSpi managedBusOf(Spi spi) {
+      return managed.computeIfAbsent(spi, s -> new ManagedSpi(s, this));
     }
-  }
 
-  /**
-   * Drives high every pin that may have stayed low, before {@code next} is selected: two devices
-   * must never listen at once. Throws if a pin still cannot be driven high.
-   */
-  private void raiseMaybeLow(DigitalOutput next) {
-    for (DigitalOutput pin : maybeLow.toArray(DigitalOutput[]::new)) {
-      try {
-        pin.high();
-        maybeLow.remove(pin);
-      } catch (RuntimeException | Error e) {
-        throw new IllegalStateException("chip select '" + pin.id() + "' of " + resource.name()
-            + " may still be low (driving it high threw); '" + next.id() + "' is not selected, so"
-            + " that two devices never listen at once", e);
+    Handle<Spi> csHandle(DigitalOutput chipSelect, Spi spi) {
+      synchronized (handles) {
+        Handle<Spi> known = handles.get(chipSelect);
+        if (known != null) {
+          Spi through = spiOfPin.get(chipSelect);
+          if (through != spi) {
+            throw new IllegalStateException("chip select '" + chipSelect.id() + "' selects a "
+                + "device through Spi '" + through.id() + "' of " + resource.name()
+                + " already, not through Spi '" + spi.id() + "'");
+          }
+          return known;
+        }
+        chipSelect.high();
+        spiOfPin.put(chipSelect, spi);
+        Handle<Spi> h = resource.handle(csName(chipSelect), chipSelect);
+        handles.put(chipSelect, h);
+        return h;
       }
     }
-  }
 
-  /** Has the loop's shutdown drive maybe-low pins high, once per loop the bus is used in. */
-  private void registerWithLoop() {
-    Task<?> t = Tasko.currentTask();
-    Loop l = t == null ? null : t.loop();
-    if (l != null && l != registeredWith) {
-      registeredWith = l;
-      l.closeOnShutdown(this::raiseAllOnShutdown);
+    private Spi spiOf(DigitalOutput cs) {
+      synchronized (handles) {
+        return spiOfPin.get(cs);
+      }
     }
-  }
 
-  /** On shutdown, once the loop's tasks have ended: no task holds the bus any more. */
-  private void raiseAllOnShutdown() {
-    IllegalStateException failure = null;
-    for (DigitalOutput pin : maybeLow.toArray(DigitalOutput[]::new)) {
+    // ---- callbacks of the resource, in the task that acquires or releases ----
+
+    private void select(DigitalOutput cs) {
+      registerWithLoop();
+      raiseMaybeLow(cs);
       try {
-        pin.high();
-        maybeLow.remove(pin);
-      } catch (RuntimeException e) {
-        if (failure == null) {
-          failure = new IllegalStateException("chip select '" + pin.id() + "' of " + resource.name()
-              + " may still be low: driving it high threw", e);
-        } else {
-          failure.addSuppressed(e);
+        cs.low();
+      } catch (RuntimeException | Error e) {
+        maybeLow.add(cs); // it may have gone low before it threw: raised before the next select
+        throw e;
+      }
+      selectedPin = cs;
+      selectedBy = Tasko.currentTask();
+    }
+
+    private void deselect(DigitalOutput cs) {
+      selectedPin = null;
+      selectedBy = null;
+      try {
+        cs.high();
+      } catch (RuntimeException | Error e) {
+        maybeLow.add(cs);
+        throw e;
+      }
+    }
+
+    /**
+     * Drives high every pin that may have stayed low, before {@code next} is selected: two devices
+     * must never listen at once. Throws if a pin still cannot be driven high.
+     */
+    private void raiseMaybeLow(DigitalOutput next) {
+      for (DigitalOutput pin : maybeLow.toArray(DigitalOutput[]::new)) {
+        try {
+          pin.high();
+          maybeLow.remove(pin);
+        } catch (RuntimeException | Error e) {
+          throw new IllegalStateException("chip select '" + pin.id() + "' of " + resource.name()
+              + " may still be low (driving it high threw); '" + next.id() + "' is not selected,"
+              + " so that two devices never listen at once", e);
         }
       }
     }
-    if (failure != null) {
-      throw failure;
+
+    /** Has the loop's shutdown drive maybe-low pins high, once per loop the bus is used in. */
+    private void registerWithLoop() {
+      Task<?> t = Tasko.currentTask();
+      Loop l = t == null ? null : t.loop();
+      if (l != null && l != registeredWith) {
+        registeredWith = l;
+        l.closeOnShutdown(this::raiseAllOnShutdown);
+      }
     }
-  }
 
-  /** Who holds the bus now, for errors; a snapshot when read outside the loop. */
-  private String describeHolder() {
-    DigitalOutput pin = selectedPin;
-    Task<?> by = selectedBy;
-    return pin == null || by == null ? "the bus is free"
-        : "task '" + by.name() + "' holds the bus for device '" + pin.id() + "'";
-  }
+    /** On shutdown, once the loop's tasks have ended: no task holds the bus any more. */
+    private void raiseAllOnShutdown() {
+      IllegalStateException failure = null;
+      for (DigitalOutput pin : maybeLow.toArray(DigitalOutput[]::new)) {
+        try {
+          pin.high();
+          maybeLow.remove(pin);
+        } catch (RuntimeException e) {
+          if (failure == null) {
+            failure = new IllegalStateException("chip select '" + pin.id() + "' of "
+                + resource.name() + " may still be low: driving it high threw", e);
+          } else {
+            failure.addSuppressed(e);
+          }
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+    }
 
-  @Override
-  public String toString() {
-    return "ManagedSpi[" + resource.name() + "]";
+    /** Who holds the bus now, for errors; a snapshot when read outside the loop. */
+    private String describeHolder() {
+      DigitalOutput pin = selectedPin;
+      Task<?> by = selectedBy;
+      return pin == null || by == null ? "the bus is free"
+          : "task '" + by.name() + "' holds the bus for device '" + pin.id() + "'";
+    }
   }
 }

@@ -214,7 +214,7 @@ class ManagedSpiTest {
   @Test
   void name_default_isSpiId() {
     Spi display = pi4j.create(Spi.newConfigBuilder(pi4j).id("display")
-        .bus(com.pi4j.io.spi.SpiBus.BUS_0).channel(1).baud(1_000_000));
+        .bus(com.pi4j.io.spi.SpiBus.BUS_1).channel(1).baud(1_000_000)); // a bus of its own
 
     assertThat(bus.name()).isEqualTo("spi 'spi'");
     assertThat(ManagedSpi.of("display bus", display).name()).isEqualTo("display bus");
@@ -244,8 +244,47 @@ class ManagedSpiTest {
     log.assertTaken("a=LOW", "a=HIGH", "b=LOW", "b selected while a is HIGH", "b=HIGH");
     assertThatThrownBy(() -> ManagedSpi.of("another name", spi))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("Spi 'spi' is shared already as 'spi 'spi'', not 'another name': use that"
-            + " ManagedSpi, so that its devices exclude each other");
+        .hasMessage("Spi 'spi' is on a bus shared already as 'spi 'spi'', not 'another name':"
+            + " use that name, so that its devices exclude each other");
+  }
+
+  @Test
+  void of_twoSpisOnTheSameBus_theirDevicesExcludeEachOtherEachTalkingThroughItsOwn() {
+    // From a hostile test: one managed bus per Spi object, so two Spi objects on the same wires
+    // (one per channel, or per mode a device needs) selected a device of each at once.
+    Spi modeThree = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi-mode-3")
+        .bus(com.pi4j.io.spi.SpiBus.BUS_0).channel(1).baud(500_000));
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
+    Handle<Spi> a = bus.csHandle(csA);
+    Handle<Spi> b = ManagedSpi.of(modeThree).csHandle(csB);
+    log.take();
+    loop.addTask("a", () -> {
+      try (Lease<Spi> lease = a.acquire()) {
+        lease.resource().write((byte) 1);
+        Tasko.sleep(Duration.ofMillis(5));
+        lease.resource().write((byte) 2);
+      }
+    });
+    loop.addTask("b", () -> {
+      try (Lease<Spi> lease = b.acquire()) {
+        log.add("b selected while a is " + csA.state());
+        lease.resource().write((byte) 3);
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("a=LOW", "a=HIGH", "b=LOW", "b selected while a is HIGH", "b=HIGH");
+    assertThat(((com.pi4j.plugin.mock.provider.spi.MockSpi) spi).readEntireMockBuffer())
+        .containsExactly(1, 2);
+    assertThat(((com.pi4j.plugin.mock.provider.spi.MockSpi) modeThree).readEntireMockBuffer())
+        .containsExactly(3);
+    assertThat(ManagedSpi.of(modeThree).resource()).isSameAs(bus.resource());
+    assertThatThrownBy(() -> ManagedSpi.of(modeThree).csHandle(csA))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("chip select 'a' selects a device through Spi 'spi' of spi 'spi' already,"
+            + " not through Spi 'spi-mode-3'");
   }
 
   // ---- A kept Spi never reaches the bus outside its lease ----
