@@ -2,6 +2,7 @@ package dev.tasko.pi4j;
 
 import com.pi4j.io.gpio.digital.DigitalOutput;
 import com.pi4j.io.spi.Spi;
+import com.pi4j.io.spi.SpiBus;
 import dev.tasko.Handle;
 import dev.tasko.Lease;
 import dev.tasko.Loop;
@@ -102,7 +103,8 @@ public final class ManagedSpi {
   }
 
   /**
-   * Shares {@code spi}, named after its Pi4J id ({@code "spi 'SPI-0-0'"}). There is one managed bus
+   * Shares {@code spi}, named after the Pi4J id of the first {@code Spi} shared on its bus
+   * ({@code "spi 'SPI-0-0'"}). There is one managed bus
    * per {@code Spi}, and one exclusion per physical bus: a second call with the same {@code Spi}
    * returns the same managed bus, and one with another {@code Spi} on the same bus (the same
    * Pi4J provider and bus number: another channel, mode or speed) a managed bus of its own whose
@@ -135,14 +137,13 @@ public final class ManagedSpi {
         Wires w = i.next().get();
         if (w == null) {
           i.remove(); // dropped by the program
-        } else if (w.provider == spi.provider() && w.number == spi.config().bus()) {
+        } else if (w.provider == spi.provider() && w.bus == spi.config().bus()) {
           found = w;
           break;
         }
       }
       if (found == null) {
-        found = new Wires(name != null ? name : "spi '" + spi.id() + "'", spi.provider(),
-            spi.config().bus());
+        found = new Wires(name != null ? name : "spi '" + spi.id() + "'", spi);
         SHARED.add(new WeakReference<>(found));
       } else if (name != null && !found.resource.name().equals(name)) {
         throw new IllegalStateException("Spi '" + spi.id() + "' is on a bus shared already as '"
@@ -201,14 +202,24 @@ public final class ManagedSpi {
    */
   private static final class Wires {
     final Object provider;
-    final Object number;
+    final SpiBus bus;
+    /** The Spi the bus was first shared through: that of a pin with a handle made elsewhere. */
+    final Spi first;
     final ManagedResource<Spi, DigitalOutput> resource;
-    /** The managed bus of each Spi on these wires, by identity. Guarded by SHARED. */
-    private final Map<Spi, ManagedSpi> managed = new IdentityHashMap<>();
+    /**
+     * The managed bus of each Spi on these wires, weakly (a program may drop an Spi it no longer
+     * uses; its handles keep what they need). Guarded by SHARED.
+     */
+    private final List<WeakReference<ManagedSpi>> managed = new ArrayList<>();
     /** Guarded by itself: any thread makes handles. */
     private final Map<DigitalOutput, Handle<Spi>> handles = new IdentityHashMap<>();
-    /** The Spi each pin's device talks through. Guarded by handles. */
-    private final Map<DigitalOutput, Spi> spiOfPin = new IdentityHashMap<>();
+    /**
+     * The Spi each pin's device talks through. A lock of its own, held only to read or write it:
+     * the loop reads it at every acquire, while a thread making a handle holds {@code handles}
+     * as long as Pi4J takes to drive the pin.
+     */
+    private final Map<DigitalOutput, Spi> spiOfPin =
+        Collections.synchronizedMap(new IdentityHashMap<>());
 
     // ---- Guarded by the loop's baton: touched only by the callbacks and the shutdown hook. ----
     /** Pins whose high() or low() threw: maybe low, to drive high before any pin goes low. */
@@ -220,23 +231,34 @@ public final class ManagedSpi {
     private volatile DigitalOutput selectedPin;
     private volatile Task<?> selectedBy;
 
-    Wires(String name, Object provider, Object number) {
-      this.provider = provider;
-      this.number = number;
+    Wires(String name, Spi first) {
+      this.provider = first.provider();
+      this.bus = first.config().bus();
+      this.first = first;
       this.resource = ManagedResource.withLeaseViews(name, this::select, this::deselect,
           (cs, lease) -> LeaseView.of(Spi.class, spiOf(cs), lease, cs.id(), name,
               this::describeHolder));
     }
 
     ManagedSpi managedBusOf(Spi spi) {
-      return managed.computeIfAbsent(spi, s -> new ManagedSpi(s, this));
+      for (Iterator<WeakReference<ManagedSpi>> i = managed.iterator(); i.hasNext(); ) {
+        ManagedSpi m = i.next().get();
+        if (m == null) {
+          i.remove();
+        } else if (m.spi == spi) {
+          return m;
+        }
+      }
+      ManagedSpi created = new ManagedSpi(spi, this);
+      managed.add(new WeakReference<>(created));
+      return created;
     }
 
     Handle<Spi> csHandle(DigitalOutput chipSelect, Spi spi) {
       synchronized (handles) {
         Handle<Spi> known = handles.get(chipSelect);
         if (known != null) {
-          Spi through = spiOfPin.get(chipSelect);
+          Spi through = spiOf(chipSelect);
           if (through != spi) {
             throw new IllegalStateException("chip select '" + chipSelect.id() + "' selects a "
                 + "device through Spi '" + through.id() + "' of " + resource.name()
@@ -252,10 +274,10 @@ public final class ManagedSpi {
       }
     }
 
+    /** The pin's Spi; the first one for a pin whose handle was made on the resource itself. */
     private Spi spiOf(DigitalOutput cs) {
-      synchronized (handles) {
-        return spiOfPin.get(cs);
-      }
+      Spi spi = spiOfPin.get(cs);
+      return spi != null ? spi : first;
     }
 
     // ---- callbacks of the resource, in the task that acquires or releases ----

@@ -287,6 +287,24 @@ class ManagedSpiTest {
             + " not through Spi 'spi-mode-3'");
   }
 
+  @Test
+  void resourceHandle_pinWithoutCsHandle_talksThroughTheBussFirstSpi() {
+    // From a review: a first version of the shared bus gave such a handle's lease a view of no Spi
+    // at all, which selected the device and then threw a NullPointerException on the first write.
+    DigitalOutput cs = MockPi.loggedOutput(pi4j, "x", 7, log);
+    Handle<Spi> raw = bus.resource().handle("x", cs);
+    loop.addTask("x", () -> {
+      try (Lease<Spi> lease = raw.acquire()) {
+        lease.resource().write((byte) 9);
+      }
+    });
+
+    loop.run();
+
+    assertThat(((com.pi4j.plugin.mock.provider.spi.MockSpi) spi).readEntireMockBuffer())
+        .containsExactly(9);
+  }
+
   // ---- A kept Spi never reaches the bus outside its lease ----
 
   @Test
