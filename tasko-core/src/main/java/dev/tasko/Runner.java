@@ -955,8 +955,7 @@ final class Runner {
     // failure would be lost and run() would throw a cancellation instead.
     Task<?> running = DrivenLoops.currentTask();
     boolean ours = running != null && running.loop == loop;
-    boolean shield = ours && shieldOf(running) == null && (running.cancelRequested
-        || (running.scopes != null && CancelScope.cancelledScope(running, null) != null));
+    boolean shield = ours && !isShielded(running) && Traps.cancelPending(running);
     if (shield) {
       if (shielded == null) {
         shielded = new ArrayDeque<>(2);

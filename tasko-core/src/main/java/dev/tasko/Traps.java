@@ -263,7 +263,7 @@ final class Traps {
 
   /** Opens {@code scope}, a timeout's, for its task, expiring {@code timeoutNanos} from now. */
   static void openScope(CancelScope scope, long timeoutNanos) {
-    scope.task.scopes = scope;
+    openScope(scope);
     Runner r = scope.task.loop.runner;
     r.timers.add(scope, Durations.saturatedAdd(r.ticker.read(), timeoutNanos));
   }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * One Pi4J {@link Spi} bus shared by several devices, each selected by its own chip-select
@@ -132,16 +133,8 @@ public final class ManagedSpi {
   /** The managed bus already made for {@code spi}, or a new one; null name: any name. */
   private static ManagedSpi of0(String name, Spi spi) {
     synchronized (SHARED) {
-      Wires found = null;
-      for (Iterator<WeakReference<Wires>> i = SHARED.iterator(); i.hasNext(); ) {
-        Wires w = i.next().get();
-        if (w == null) {
-          i.remove(); // dropped by the program
-        } else if (w.provider == spi.provider() && w.bus == spi.config().bus()) {
-          found = w;
-          break;
-        }
-      }
+      Wires found = live(SHARED,
+          w -> w.provider == spi.provider() && w.bus == spi.config().bus());
       if (found == null) {
         found = new Wires(name != null ? name : "spi '" + spi.id() + "'", spi);
         SHARED.add(new WeakReference<>(found));
@@ -188,6 +181,22 @@ public final class ManagedSpi {
   @Override
   public String toString() {
     return "ManagedSpi[" + wires.resource.name() + "]";
+  }
+
+  /**
+   * The first object of {@code refs} still reachable that {@code matches}, or null; drops the
+   * references of those the program has dropped. The caller holds the list's lock.
+   */
+  private static <T> T live(List<WeakReference<T>> refs, Predicate<T> matches) {
+    for (Iterator<WeakReference<T>> i = refs.iterator(); i.hasNext(); ) {
+      T t = i.next().get();
+      if (t == null) {
+        i.remove();
+      } else if (matches.test(t)) {
+        return t;
+      }
+    }
+    return null;
   }
 
   /** A device's name in reports and errors, its chip-select pin: {@code "cs sensor (GPIO 5)"}. */
@@ -241,13 +250,9 @@ public final class ManagedSpi {
     }
 
     ManagedSpi managedBusOf(Spi spi) {
-      for (Iterator<WeakReference<ManagedSpi>> i = managed.iterator(); i.hasNext(); ) {
-        ManagedSpi m = i.next().get();
-        if (m == null) {
-          i.remove();
-        } else if (m.spi == spi) {
-          return m;
-        }
+      ManagedSpi known = live(managed, m -> m.spi == spi);
+      if (known != null) {
+        return known;
       }
       ManagedSpi created = new ManagedSpi(spi, this);
       managed.add(new WeakReference<>(created));
