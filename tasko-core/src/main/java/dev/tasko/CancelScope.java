@@ -30,6 +30,12 @@ final class CancelScope extends TimerEntry {
    * it back there (see {@link Traps#leaveScope}).
    */
   final byte deliveriesBefore;
+  /**
+   * Whether a cancellation was already pending when the scope was opened (an outside cancel, or an
+   * enclosing scope cancelled): then what is delivered inside it may be a swallowed one met again,
+   * and leaving it counts nothing as handled (see {@link Traps#leaveScope}).
+   */
+  final boolean openedCancelled;
   boolean cancelled;
   /** What cancelled a task group's block (a child's failure): the cause of what it throws. */
   Throwable reason;
@@ -56,6 +62,7 @@ final class CancelScope extends TimerEntry {
     this.group = group;
     this.outer = task.scopes;
     this.deliveriesBefore = task.cancelDeliveries;
+    this.openedCancelled = Traps.cancelPending(task);
   }
 
   /**

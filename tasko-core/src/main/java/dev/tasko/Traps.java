@@ -280,7 +280,8 @@ final class Traps {
    * has handled it, and the task's count of deliveries goes back to what it was when the scope was
    * opened. Without that, a timeout thrown more than once on the way out (a task group's close, a
    * finally that suspends) or caught by the body would count as a swallowed cancellation, and each
-   * later one would wait longer before it is thrown.
+   * later one would wait longer before it is thrown. When the cancellation goes on past the scope,
+   * what it met inside counts as one delivery, unless it was already pending when the scope opened.
    *
    * <p>A scope left while scopes opened inside it are still open (a task group closed inside a
    * {@code withTimeout} body it was not opened in) cancels nothing more, and goes when they do.
@@ -305,6 +306,14 @@ final class Traps {
     if (!cancelRequested(t) && t.cancelDeliveries > before
         && (t.scopes == null || t.loop.runner.cancelledScope(t) == null)) {
       t.cancelDeliveries = before;
+    } else if (!scope.openedCancelled && t.cancelDeliveries > scope.deliveriesBefore + 1) {
+      // The cancellation that goes on being thrown (an outside cancel, an enclosing scope's) came
+      // while the task was in this scope: what it met in here (the body's wait, a task group's
+      // close()) was one exception unwinding, which counts once. Else every scope nested around a
+      // wait would count one more, and the fourth would meet the back-off and its warning. A scope
+      // opened with the cancellation already pending counts everything: a loop that catches the
+      // cancellation and opens a new scope each time has swallowed it.
+      t.cancelDeliveries = (byte) (scope.deliveriesBefore + 1);
     }
   }
 

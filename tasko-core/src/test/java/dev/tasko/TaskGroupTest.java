@@ -465,6 +465,85 @@ class TaskGroupTest {
     });
   }
 
+  // ---- Nested groups: one cancellation unwinding through them is not a swallowed one ----
+
+  /** Opens {@code depth} groups one inside the other around a long sleep; logs each close. */
+  private void nested(int depth) throws InterruptedException {
+    if (depth == 0) {
+      Tasko.sleep(Duration.ofHours(1));
+      return;
+    }
+    try (TaskGroup g = TaskGroup.open("level " + depth)) {
+      nested(depth - 1);
+    } finally {
+      log.add("left level " + depth + "@" + now());
+    }
+  }
+
+  @Test
+  void close_fiveNestedGroupsOuterChildFails_unwindsAtOnceWithoutSwallowWarning() {
+    loop.addTask("owner", () -> {
+      try (TaskGroup outer = TaskGroup.open("outer")) {
+        outer.add("bad", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          throw new IllegalStateException("bad");
+        });
+        nested(5);
+      } catch (CancellationException e) { // the block's, caused by the failure (see TaskGroup)
+        log.add("owner caught " + e.getCause().getMessage() + "@" + now());
+      }
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      loop.run();
+
+      assertThat(logs.messages(java.util.logging.Level.WARNING)).isEmpty();
+    }
+    log.assertTaken("left level 1@PT1S", "left level 2@PT1S", "left level 3@PT1S",
+        "left level 4@PT1S", "left level 5@PT1S", "owner caught bad@PT1S");
+  }
+
+  @Test
+  void close_fiveNestedGroupsOwnerCancelled_unwindsAtOnceWithoutSwallowWarning() {
+    Task<Void> owner = loop.addTask("owner", () -> nested(5));
+    loop.runLater(Duration.ofSeconds(1), owner::cancel);
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      loop.run();
+
+      assertThat(logs.messages(java.util.logging.Level.WARNING)).isEmpty();
+    }
+    log.assertTaken("left level 1@PT1S", "left level 2@PT1S", "left level 3@PT1S",
+        "left level 4@PT1S", "left level 5@PT1S");
+    assertThat(owner.isCancelled()).isTrue();
+  }
+
+  @Test
+  void open_newGroupEachTimeACancellationIsSwallowed_stillMeetsTheBackOff() {
+    int[] swallowed = new int[1];
+    Task<Void> owner = loop.addTask("owner", () -> {
+      while (true) {
+        try (TaskGroup g = TaskGroup.open("again")) {
+          Tasko.sleep(Duration.ofHours(1));
+        } catch (CancellationException e) {
+          if (++swallowed[0] == 10) {
+            throw e;
+          }
+        }
+      }
+    });
+    loop.runLater(Duration.ofSeconds(1), owner::cancel);
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      loop.run();
+
+      assertThat(logs.messages(java.util.logging.Level.WARNING))
+          .filteredOn(m -> m.contains("swallowed the CancellationException")).hasSize(1);
+    }
+    assertThat(owner.isCancelled()).isTrue();
+    assertThat(loop.nanoTime()).isGreaterThan(Duration.ofSeconds(1).toNanos()); // backed off
+  }
+
   /**
    * A child that takes about a quarter of a second of loop time to stop once cancelled (a motor
    * winding down): it swallows its cancellation nine more times, and from the fourth the loop

@@ -19,6 +19,48 @@ class TimeoutTest {
     return Duration.ofNanos(loop.nanoTime()).toString();
   }
 
+  /**
+   * {@code depth} timeouts of an hour, one inside the other, around a long sleep; each level's
+   * cleanup suspends (a device put back in a safe state), and so meets the cancellation again.
+   */
+  private void nestedWithCleanup(int depth) throws Exception {
+    if (depth == 0) {
+      Tasko.sleep(Duration.ofHours(2));
+      return;
+    }
+    Tasko.withTimeout(Duration.ofHours(1), () -> {
+      try {
+        nestedWithCleanup(depth - 1);
+      } finally {
+        log.add("cleanup " + depth + "@" + now());
+        Tasko.yieldNow(); // throws the pending cancellation again
+      }
+      return null;
+    });
+  }
+
+  @Test
+  void withTimeout_fiveNestedOuterExpires_cleanupsMeetItAgainWithoutSwallowWarning() {
+    loop.addTask("owner", () -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(1), () -> {
+          nestedWithCleanup(5);
+          return null;
+        });
+      } catch (TimeoutException e) {
+        log.add("timed out@" + now());
+      }
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      loop.run();
+
+      assertThat(logs.messages(java.util.logging.Level.WARNING)).isEmpty();
+    }
+    log.assertTaken("cleanup 1@PT1S", "cleanup 2@PT1S", "cleanup 3@PT1S", "cleanup 4@PT1S",
+        "cleanup 5@PT1S", "timed out@PT1S");
+  }
+
   @Test
   void withTimeout_manyHandledTimeoutsInARow_noWaitBeforeTheNext() {
     // Each expiry is thrown into the task and caught by withTimeout: a handled outcome, not a
