@@ -48,12 +48,35 @@ class HistogramTest {
     assertThat(h.quantile(0.5)).isZero();
     assertThat(h.max()).isEqualTo(Long.MAX_VALUE);
     assertThat(h.quantile(1.0)).isEqualTo(Histogram.lowerBound(Histogram.index(Long.MAX_VALUE)));
+    assertThat(h.quantile(1.0)).isGreaterThan(Long.MAX_VALUE / 16 * 15);
+  }
+
+  @Test
+  void quantile_hoursLate_within7PercentBelow() {
+    // From a hostile test: every value from 2^41 ns (36.6 minutes) up read as 35.5 minutes.
+    long hour = 3_600_000_000_000L;
+    for (long v : new long[] {hour, 5 * hour, 24 * 365 * hour}) {
+      Histogram h = new Histogram();
+      h.record(v);
+      assertThat(h.quantile(0.5)).as("%d ns", v).isBetween((long) (v * 0.93), v);
+      assertThat(h.quantile(0.99)).as("%d ns", v).isBetween((long) (v * 0.93), v);
+    }
+  }
+
+  @Test
+  void quantile_mostRunsOnTimeAFewHoursLate_p99SeesTheLateOnes() {
+    Histogram h = new Histogram();
+    h.record(50_000, 980);
+    h.record(7_200_000_000_000L, 20);
+
+    assertThat(h.quantile(0.5)).isBetween(47_000L, 50_000L);
+    assertThat(h.quantile(0.99)).isBetween(6_700_000_000_000L, 7_200_000_000_000L);
   }
 
   @Test
   void index_lowerBound_roundTripForEveryBucket() {
     long previous = -1;
-    for (int i = 0; i < Histogram.index(1L << 40); i++) {
+    for (int i = 0; i <= Histogram.index(Long.MAX_VALUE); i++) {
       long lower = Histogram.lowerBound(i);
       assertThat(lower).isGreaterThan(previous);
       assertThat(Histogram.index(lower)).isEqualTo(i);
