@@ -47,7 +47,9 @@ final class FlightEvents {
     @Label("Loop") String loop;
     @Label("Schedule") String schedule;
     @Label("Skipped Runs") long skippedRuns;
-    @Label("Behind") @Timespan(Timespan.NANOSECONDS) long behind;
+    @Label("Behind")
+    @Description("How far the end of the late run was past the target after its own")
+    @Timespan(Timespan.NANOSECONDS) long behind;
   }
 
   @Name("dev.tasko.TaskFailure")

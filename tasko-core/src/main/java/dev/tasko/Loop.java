@@ -663,8 +663,8 @@ public final class Loop {
    * @param passes passes begun
    * @param switches hand-offs of the processor from one task (or the driver) to another
    * @param idleTime real time the driving thread has spent waiting for a deadline or a wake-up, a
-   *     wait in progress included as far as it has gone (zero on virtual time, which never waits
-   *     for a deadline)
+   *     wait in progress included as far as it has gone (on virtual time, which never waits for a
+   *     deadline, only the waits for another thread: {@link Tasko#blocking} work, a resume)
    */
   public record Stats(long passes, long switches, Duration idleTime) {
     /** The counts and the idle time for people to read: {@code "Stats[..., idleTime=1.23 s]"}. */

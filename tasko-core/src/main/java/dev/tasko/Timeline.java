@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * A recorder of what a loop ran when, keeping the last events in a ring of fixed size: each
@@ -29,7 +30,8 @@ import java.util.Map;
  *
  * <h2>What it shows</h2>
  * One lane per task name (tasks of the same name, such as the runs of a {@code runLater} made
- * again and again, share a lane), and a lane {@code "(idle)"} for the loop. On a task's lane a
+ * again and again, share a lane), and a lane {@code "(idle)"} for the loop (a task of that name has
+ * a lane of its own). On a task's lane a
  * slice {@code "run"} is a turn: from the moment it was handed the processor until it gave it up;
  * the slice that follows, until its next turn, is named after what it waited for ({@code
  * "sleep"}, {@code "yield"}, or what a deadlock report would say: a resource and its holder, a
@@ -40,7 +42,9 @@ import java.util.Map;
  *
  * <h2>Cost</h2>
  * Memory: a fixed ring of {@code capacity} events (about 40 bytes each, plus the strings waits are
- * described with), taken at {@link #ofLast}; the oldest events are overwritten. Time: while a loop
+ * described with and the name of each task in it), taken at {@link #ofLast}; the oldest events are
+ * overwritten. It keeps no task reachable: a task that has ended, and its result, go as soon as
+ * nothing else holds them. Time: while a loop
  * records, each switch reads the loop's clock once and takes this recorder's lock (uncontended),
  * and describes the wait of the task giving up the processor. A loop without a timeline pays one
  * field read per switch.
@@ -55,19 +59,28 @@ public final class Timeline {
   private static final byte RUN = 4;
 
   private final int capacity;
-  // The ring, guarded by this. Event i: kind, time (loop nanos), task, text, value.
+  // The ring, guarded by this. Event i: kind, time (loop nanos), task (its number here and its
+  // name: not the task, which would keep its result reachable), text, value.
   private final byte[] kinds;
   private final long[] times;
-  private final Task<?>[] tasks;
+  private final int[] taskIds;
+  private final String[] taskNames;
   private final String[] texts;
   private final long[] values;
   private long count;
+  /** A number for each task recorded, from 1: how events of one task are told apart. */
+  private final Map<Task<?>, TaskId> ids = new WeakHashMap<>();
+  private int nextId = 1;
+
+  /** A task's number in this timeline, and its name (made once, for a task not given one). */
+  private record TaskId(int id, String name) {}
 
   private Timeline(int capacity) {
     this.capacity = capacity;
     kinds = new byte[capacity];
     times = new long[capacity];
-    tasks = new Task<?>[capacity];
+    taskIds = new int[capacity];
+    taskNames = new String[capacity];
     texts = new String[capacity];
     values = new long[capacity];
   }
@@ -118,10 +131,19 @@ public final class Timeline {
   }
 
   private void add(byte kind, long time, Task<?> task, String text, long value) {
+    TaskId id = null;
+    if (task != null) {
+      id = ids.get(task);
+      if (id == null) {
+        id = new TaskId(nextId++, task.name());
+        ids.put(task, id);
+      }
+    }
     int i = (int) (count++ % capacity);
     kinds[i] = kind;
     times[i] = time;
-    tasks[i] = task;
+    taskIds[i] = id == null ? 0 : id.id();
+    taskNames[i] = id == null ? null : id.name();
     texts[i] = text;
     values[i] = value;
   }
@@ -147,24 +169,34 @@ public final class Timeline {
 
   // ---- writing out ----
 
-  /** A slice of a lane: a turn, a wait or an idle period; or an instant (end == start). */
+  /**
+   * A slice of a lane (a task's name; null for the loop's idle lane, which a task named
+   * {@code "(idle)"} does not share): a turn, a wait or an idle period; or an instant (end ==
+   * start).
+   */
   record Slice(String lane, String name, long start, long end, String endedBy, long lateness) {}
+
+  /** What a lane is called in the output. */
+  static String label(String lane) {
+    return lane == null ? "(idle)" : lane;
+  }
 
   /**
    * The slices the events make, in the order they end, and the lanes in the order they first
-   * appear (the idle lane first). Events whose start fell out of the ring are left out.
+   * appear (the idle lane, null, first). Events whose start fell out of the ring are left out.
    */
   synchronized List<Slice> slices(List<String> lanes) {
-    lanes.add("(idle)");
+    lanes.add(null);
     List<Slice> out = new ArrayList<>();
-    Map<Task<?>, long[]> turnStart = new HashMap<>();
-    Map<Task<?>, Object[]> waitStart = new HashMap<>(); // {Long start, String what}
+    Map<Integer, long[]> turnStart = new HashMap<>();
+    Map<Integer, Object[]> waitStart = new HashMap<>(); // {Long start, String what}
     long first = Math.max(0, count - capacity);
     for (long n = first; n < count; n++) {
       int i = (int) (n % capacity);
-      Task<?> t = tasks[i];
-      if (t != null && !lanes.contains(t.name())) {
-        lanes.add(t.name());
+      Integer t = taskIds[i];
+      String name = taskNames[i];
+      if (name != null && !lanes.contains(name)) {
+        lanes.add(name);
       }
       long time = times[i];
       switch (kinds[i]) {
@@ -174,21 +206,21 @@ public final class Timeline {
             String what = (String) w[1];
             String endedBy = texts[i] != null ? texts[i]
                 : what.equals("sleep") ? "timer" : "turn";
-            out.add(new Slice(t.name(), what, (Long) w[0], time, endedBy, 0));
+            out.add(new Slice(name, what, (Long) w[0], time, endedBy, 0));
           }
           turnStart.put(t, new long[] {time});
         }
         case TURN_END -> {
           long[] s = turnStart.remove(t);
           if (s != null) {
-            out.add(new Slice(t.name(), "run", s[0], time, null, 0));
+            out.add(new Slice(name, "run", s[0], time, null, 0));
           }
           if (texts[i] != null) {
             waitStart.put(t, new Object[] {time, texts[i]});
           }
         }
-        case IDLE -> out.add(new Slice("(idle)", "idle", time, values[i], null, 0));
-        case RUN -> out.add(new Slice(t.name(), "scheduled run", time, time, null, values[i]));
+        case IDLE -> out.add(new Slice(null, "idle", time, values[i], null, 0));
+        case RUN -> out.add(new Slice(name, "scheduled run", time, time, null, values[i]));
         default -> throw new AssertionError(kinds[i]);
       }
     }
@@ -227,11 +259,11 @@ public final class Timeline {
         + "\"args\":{\"name\":\"tasko loop\"}}");
     for (String lane : lanes) {
       out.write(",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" + tid.get(lane)
-          + ",\"args\":{\"name\":" + json(lane) + "}}");
+          + ",\"args\":{\"name\":" + json(label(lane)) + "}}");
     }
     for (Slice s : slices) {
       out.write(",\n{\"name\":" + json(s.name()) + ",\"cat\":\""
-          + (s.lane().equals("(idle)") ? "idle" : s.name().equals("run") ? "turn"
+          + (s.lane() == null ? "idle" : s.name().equals("run") ? "turn"
               : s.name().equals("scheduled run") ? "schedule" : "wait")
           + "\",\"pid\":1,\"tid\":" + tid.get(s.lane()) + ",\"ts\":" + micros(s.start()));
       if (s.name().equals("scheduled run")) {
@@ -285,8 +317,8 @@ public final class Timeline {
         .append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
     for (String lane : lanes) {
       int y = top + (row.get(lane) - 1) * laneHeight;
-      b.append("<g class=\"lane\" data-lane=\"").append(xml(lane)).append("\">")
-          .append("<text x=\"4\" y=\"").append(y + 15).append("\">").append(xml(lane))
+      b.append("<g class=\"lane\" data-lane=\"").append(xml(label(lane))).append("\">")
+          .append("<text x=\"4\" y=\"").append(y + 15).append("\">").append(xml(label(lane)))
           .append("</text><line x1=\"").append(label).append("\" x2=\"").append(label + plot)
           .append("\" y1=\"").append(y + laneHeight - 1).append("\" y2=\"")
           .append(y + laneHeight - 1).append("\" stroke=\"#eee\"/></g>\n");
@@ -305,7 +337,7 @@ public final class Timeline {
             .append(xml(DurationText.approximate(s.lateness()))).append("</title></line>\n");
         continue;
       }
-      String fill = s.lane().equals("(idle)") ? "#cfd8dc" : s.name().equals("run") ? "#1b5e20"
+      String fill = s.lane() == null ? "#cfd8dc" : s.name().equals("run") ? "#1b5e20"
           : s.name().equals("sleep") ? "#e0e0e0" : s.name().equals("yield") ? "#fff9c4"
           : s.name().startsWith("resource") ? "#ffcc80" : "#bbdefb";
       int h = s.name().equals("run") ? laneHeight - 6 : laneHeight - 12;
@@ -320,7 +352,8 @@ public final class Timeline {
         .append("\" y1=\"").append(axis).append("\" y2=\"").append(axis)
         .append("\" stroke=\"black\"/>\n");
     long step = niceStep(span / 8);
-    for (long t = 0; t <= span; t += step) {
+    // t + step may pass Long.MAX_VALUE on a span of centuries (virtual time): stop before.
+    for (long t = 0; ; t += step) {
       double x = label + t * (double) plot / span;
       b.append("<line x1=\"").append(fmt(x)).append("\" x2=\"").append(fmt(x)).append("\" y1=\"")
           .append(axis).append("\" y2=\"").append(axis + 5).append("\" stroke=\"black\"/>")
@@ -328,16 +361,22 @@ public final class Timeline {
           .append("\" text-anchor=\"middle\">")
           .append(t == 0 ? "0" : "+" + xml(DurationText.approximate(t)))
           .append("</text>\n");
+      if (t > span - step) {
+        break;
+      }
     }
     b.append("</svg>\n");
     out.write(b.toString());
     out.flush();
   }
 
-  /** 1, 2 or 5 times a power of ten nanoseconds, at least {@code rough}. */
-  private static long niceStep(long rough) {
+  /**
+   * 1, 2 or 5 times a power of ten nanoseconds, at least {@code rough} (at most an eighth of
+   * Long.MAX_VALUE, so that no step overflows).
+   */
+  static long niceStep(long rough) {
     long p = 1;
-    while (p * 10 <= Math.max(1, rough)) {
+    while (p <= Math.max(1, rough) / 10) {
       p *= 10;
     }
     return rough <= p ? p : rough <= 2 * p ? 2 * p : rough <= 5 * p ? 5 * p : 10 * p;
@@ -379,9 +418,33 @@ public final class Timeline {
     return b.append('"').toString();
   }
 
-  private static String xml(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        .replace("\"", "&quot;");
+  /**
+   * {@code s} as XML text or attribute value: markup escaped, and each character XML 1.0 does not
+   * allow (a control character in a task's name, a lone surrogate) replaced by U+FFFD.
+   */
+  static String xml(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '&' -> b.append("&amp;");
+        case '<' -> b.append("&lt;");
+        case '>' -> b.append("&gt;");
+        case '"' -> b.append("&quot;");
+        default -> {
+          if (Character.isHighSurrogate(c) && i + 1 < s.length()
+              && Character.isLowSurrogate(s.charAt(i + 1))) {
+            b.append(c).append(s.charAt(++i));
+          } else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+              || Character.isSurrogate(c) || c == 0xFFFE || c == 0xFFFF) {
+            b.append('\uFFFD');
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    return b.toString();
   }
 
   @Override

@@ -9,6 +9,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.StringReader;
 import java.io.StringWriter;
+import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +17,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -162,6 +165,99 @@ class TimelineTest {
     assertThat(timeline.slices(lanes)).hasSizeLessThanOrEqualTo(8);
     assertThat(timeline).hasToString("Timeline[8 of the last 8 events, "
         + timeline.recorded() + " recorded]");
+  }
+
+  @Test
+  void record_tasksThatEnded_notKeptReachableNorTheirResults() {
+    // From a hostile test: the ring held each task, and so each result, 100 MB in that test.
+    Timeline timeline = Timeline.ofLast(1000);
+    Loop loop = Loop.builder().virtualTime().noStallWarning().timeline(timeline).build();
+    List<WeakReference<byte[]>> results = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      loop.addTask("big", () -> {
+        byte[] result = new byte[1_000_000];
+        results.add(new WeakReference<>(result));
+        return result;
+      });
+    }
+    loop.run();
+
+    for (int i = 0; i < 5 && results.stream().anyMatch(r -> r.get() != null); i++) {
+      System.gc();
+    }
+    assertThat(results).hasSize(3).allSatisfy(r -> assertThat(r.get()).isNull());
+    assertThat(timeline.slices(new ArrayList<>())).extracting(Timeline.Slice::name)
+        .contains("run"); // still recorded
+  }
+
+  @Test
+  void writeSvg_sleepOfCenturies_axisEndsWithAFewTicks() throws Exception {
+    // From a hostile test: the axis loop overflowed and ran out of memory.
+    for (Duration sleep : new Duration[] {Duration.ofDays(102_200), Duration.ofDays(146_000)}) {
+      Timeline timeline = Timeline.ofLast(100);
+      Loop loop = Loop.builder().virtualTime().noStallWarning().timeline(timeline).build();
+      loop.addTask("forever", () -> Tasko.sleep(sleep));
+      loop.run();
+
+      StringWriter svg = new StringWriter();
+      timeline.writeSvg(svg);
+
+      List<String> ticks = new ArrayList<>();
+      Matcher m = Pattern.compile("text-anchor=\"middle\">([^<]*)<").matcher(svg.toString());
+      while (m.find()) {
+        ticks.add(m.group(1));
+      }
+      assertThat(ticks).as("%s", sleep).hasSizeBetween(4, 11).first().isEqualTo("0");
+      assertThat(ticks).as("%s", sleep).noneMatch(t -> t.contains("-"));
+    }
+  }
+
+  @Test
+  void niceStep_anyRoughStep_atLeastItAndPositive() {
+    for (long rough : new long[] {0, 1, 7, 999, 1_000, 123_456_789, Long.MAX_VALUE / 8}) {
+      assertThat(Timeline.niceStep(rough)).as("%d", rough).isPositive()
+          .isGreaterThanOrEqualTo(rough);
+    }
+  }
+
+  @Test
+  void writeSvg_controlCharacterInATaskName_isWellFormed() throws Exception {
+    Timeline timeline = Timeline.ofLast(100);
+    Loop loop = Loop.builder().virtualTime().noStallWarning().timeline(timeline).build();
+    loop.addTask("sensor\u0007bell \ud83d\ude80 <&>", () -> Tasko.sleep(Duration.ofMillis(5)));
+    loop.run();
+    StringWriter svg = new StringWriter();
+    timeline.writeSvg(svg);
+
+    Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+        .parse(new InputSource(new StringReader(svg.toString())));
+    NodeList groups = doc.getElementsByTagName("g");
+    assertThat(((Element) groups.item(1)).getAttribute("data-lane"))
+        .isEqualTo("sensor\ufffdbell \ud83d\ude80 <&>");
+  }
+
+  @Test
+  void writeTraceJson_taskNamedIdle_hasALaneOfItsOwn() throws Exception {
+    Timeline timeline = Timeline.ofLast(100);
+    Loop loop = Loop.builder().virtualTime().noStallWarning().timeline(timeline).build();
+    loop.addTask("(idle)", () -> Tasko.sleep(Duration.ofMillis(5)));
+    loop.run();
+    StringWriter json = new StringWriter();
+    timeline.writeTraceJson(json);
+
+    JsonArray events = JsonParser.parseReader(new StringReader(json.toString())).getAsJsonObject()
+        .getAsJsonArray("traceEvents");
+    Map<String, Integer> catTid = new HashMap<>();
+    for (JsonElement e : events) {
+      JsonObject o = e.getAsJsonObject();
+      if (o.has("cat")) {
+        Integer other = catTid.put(o.get("cat").getAsString(), o.get("tid").getAsInt());
+        assertThat(other == null || other == o.get("tid").getAsInt()).isTrue();
+      }
+    }
+    assertThat(catTid).containsOnlyKeys("idle", "turn", "wait");
+    assertThat(catTid.get("idle")).isNotEqualTo(catTid.get("turn"));
+    assertThat(catTid.get("wait")).isEqualTo(catTid.get("turn"));
   }
 
   @Test
