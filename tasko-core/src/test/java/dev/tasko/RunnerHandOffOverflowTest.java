@@ -158,7 +158,7 @@ class RunnerHandOffOverflowTest {
     // a ran, ran on after the failed hand-off, and after its sleep. The old code showed only its
     // first turn, its sleep and its last turn: nothing of a between the hand-off and the sleep.
     List<Timeline.Slice> a = timeline.slices(new ArrayList<>()).stream()
-        .filter(s -> s.lane().equals("a")).toList();
+        .filter(s -> "a".equals(s.lane())).toList();
     assertThat(a).extracting(Timeline.Slice::name).containsExactly("run", "yield", "run",
         "sleep", "run");
   }
