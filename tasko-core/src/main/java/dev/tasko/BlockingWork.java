@@ -18,6 +18,9 @@ final class BlockingWork<T> implements Runnable {
   static final Executor VIRTUAL_THREAD =
       r -> Thread.ofVirtual().name("tasko-blocking-work").start(r);
 
+  /** The task whose work the calling thread runs now, if any: see {@link #taskOfCaller()}. */
+  private static final ThreadLocal<Task<?>> WORKING_FOR = new ThreadLocal<>();
+
   private static final int QUEUED = 0;
   private static final int RUNNING = 1;
   private static final int ENDED = 2;
@@ -72,6 +75,14 @@ final class BlockingWork<T> implements Runnable {
     return w.result;
   }
 
+  /**
+   * The task whose {@link Tasko#blocking} work the calling thread is running, or null: a thread
+   * that task waits for, which must not itself wait for the task (see {@link Loop#shutdown()}).
+   */
+  static Task<?> taskOfCaller() {
+    return WORKING_FOR.get();
+  }
+
   /** On the work's thread. */
   @Override
   public void run() {
@@ -85,10 +96,12 @@ final class BlockingWork<T> implements Runnable {
       task.blockingWorkThread = runner;
     }
     try {
+      WORKING_FOR.set(task);
       result = work.call();
     } catch (Throwable t) {
       failure = t;
     } finally {
+      WORKING_FOR.remove();
       Suspension waiting;
       synchronized (this) {
         phase = ENDED;

@@ -185,8 +185,9 @@ public final class Loop {
    * closes what was registered with {@link #closeOnShutdown(AutoCloseable)}, newest first. From
    * the moment it is called, the loop refuses new work: {@code addTask}, {@code runLater},
    * {@code schedule}, {@code scheduleLater}, {@link ScheduledTask#start()} and
-   * {@code closeOnShutdown} throw {@link IllegalStateException}; {@link #run()} and
-   * {@link #step()} return at once, no task being left.
+   * {@link TaskGroup#add} throw {@link IllegalStateException} (the tasks' cleanup may still
+   * register resources with {@code closeOnShutdown}, until the closing begins). Once it has
+   * returned, {@link #run()} and {@link #step()} return at once, no task being left.
    *
    * <p>Call it from a thread that is not a task, while no other thread drives the loop: after
    * {@code run()} has returned or thrown (for instance when a task failed and left others parked
@@ -204,10 +205,14 @@ public final class Loop {
    * cancellation held back, waiting for a bus that a task waiting in a group's {@code close()}
    * holds) are cancelled again, which ends the handler's wait; a deadlock in which no task runs
    * even then is thrown, its tasks left where they wait. An interrupt of the calling thread does
-   * not end it: it is set again when {@code shutdown()} returns. Idempotent: a second call returns
-   * at once.
+   * not end it: it is set again when {@code shutdown()} returns. Idempotent: a call made while
+   * another thread's {@code shutdown()} is under way (a shutdown hook's and the main thread's)
+   * waits until that one has returned, and then returns, whatever that one throws; a later call,
+   * or one from inside the shutdown (a registered resource's {@code close()}), returns at once.
    *
-   * @throws IllegalStateException if called from a task, or while another thread drives the loop
+   * @throws IllegalStateException if called from a task or from a task's {@link Tasko#blocking}
+   *     work (the shutdown would wait for the task, which waits for the work), or while another
+   *     thread drives the loop
    * @throws TaskFailedException if a task failed during its cleanup (under the default failure
    *     handler; whatever another {@link FailureHandler} throws otherwise)
    * @throws DeadlockException if cancelled tasks wait for each other and cancelling them again lets
@@ -219,6 +224,16 @@ public final class Loop {
       throw new IllegalStateException("shutdown() called from task '" + calling.name()
           + "' of loop '" + calling.loop.name
           + "': call stop() from a task, and shutdown() once run() has returned");
+    }
+    Task<?> working = BlockingWork.taskOfCaller();
+    if (working != null && working.loop == this) {
+      throw new IllegalStateException("shutdown() called from the blocking work of task '"
+          + working.name() + "' of loop '" + name + "': the shutdown would wait for that task, "
+          + "which waits for this work to end; return from the work (the task may call stop()), "
+          + "and shut the loop down once run() has returned");
+    }
+    if (shutdownControl.awaitIfRequested()) {
+      return; // another call's, ended or under way
     }
     Thread d = runner.driver();
     if (d != null) {

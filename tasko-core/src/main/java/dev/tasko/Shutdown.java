@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -22,6 +23,10 @@ final class Shutdown {
   /** What to close on shutdown, with the order it was registered in (closed newest first). */
   private final Map<AutoCloseable, Long> toClose = new IdentityHashMap<>();
   private long registrations;
+  /** The thread that runs the shutdown, from the moment it is requested. */
+  private Thread shuttingDown;
+  /** Opened when the shutdown has returned or thrown: later calls wait for it. */
+  private final CountDownLatch done = new CountDownLatch(1);
 
   Shutdown(Loop loop) {
     this.loop = loop;
@@ -80,17 +85,67 @@ final class Shutdown {
     return new IllegalStateException("loop '" + loop.name() + "' is shut down: " + what);
   }
 
-  /** The body of {@link Loop#shutdown()}, on a thread that is not a task. */
-  void run() {
+  /**
+   * If a shutdown has been requested, waits until it has returned or thrown, unless the calling
+   * thread is the one running it (a registered resource's close() that shuts the loop down), and
+   * returns true; else returns false. An interrupt does not end the wait; it is set again after.
+   */
+  boolean awaitIfRequested() {
     synchronized (this) {
-      if (requested) {
-        return;
+      if (!requested) {
+        return false;
       }
-      requested = true;
-      // After everything already in the inbox: tasks added before now are enqueued first, then
-      // cancelled (a task that has not started never starts).
-      loop.runner.submit(loop.runner::cancelAll);
+      if (shuttingDown == Thread.currentThread()) {
+        return true;
+      }
     }
+    boolean interrupted = false;
+    while (true) {
+      try {
+        done.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    return true;
+  }
+
+  /**
+   * The body of {@link Loop#shutdown()}, on a thread that is not a task: the shutdown, or, if
+   * another thread's call has begun it meanwhile, a wait for that one (see
+   * {@link #awaitIfRequested}).
+   */
+  void run() {
+    if (!begin()) {
+      awaitIfRequested();
+      return;
+    }
+    try {
+      shutDown();
+    } finally {
+      done.countDown();
+    }
+  }
+
+  /** Requests the shutdown, unless another call has; returns whether this one did. */
+  private synchronized boolean begin() {
+    if (requested) {
+      return false;
+    }
+    // After everything already in the inbox: tasks added before now are enqueued first, then
+    // cancelled (a task that has not started never starts). Sent first: should it throw, nothing
+    // has been requested, and no later call waits for a shutdown that never ends.
+    loop.runner.submit(loop.runner::cancelAll);
+    requested = true;
+    shuttingDown = Thread.currentThread();
+    return true;
+  }
+
+  private void shutDown() {
     Throwable failure = null;
     // Drive the cancelled tasks until each has ended: their finally blocks and try-with-resources
     // run, and Task closes the leases they forgot. Failures in cleanup do not stop the shutdown.

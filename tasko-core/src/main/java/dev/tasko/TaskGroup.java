@@ -159,8 +159,8 @@ public final class TaskGroup implements AutoCloseable {
    * Starts a child task that computes a value; {@link Task#join()} returns it.
    *
    * @throws NullPointerException if an argument is null
-   * @throws IllegalStateException if not called from a task of the group's loop, or if the group
-   *     is closed
+   * @throws IllegalStateException if not called from a task of the group's loop, if the group
+   *     is closed, or if the loop is {@linkplain Loop#shutdown() shut down}
    */
   public <T> Task<T> add(String name, Callable<T> body) {
     return add0(name, body);
@@ -170,8 +170,8 @@ public final class TaskGroup implements AutoCloseable {
    * Starts a child task that returns nothing.
    *
    * @throws NullPointerException if an argument is null
-   * @throws IllegalStateException if not called from a task of the group's loop, or if the group
-   *     is closed
+   * @throws IllegalStateException if not called from a task of the group's loop, if the group
+   *     is closed, or if the loop is {@linkplain Loop#shutdown() shut down}
    */
   public Task<Void> add(String name, TaskBody body) {
     return add0(name, body);
@@ -185,6 +185,8 @@ public final class TaskGroup implements AutoCloseable {
       throw new IllegalStateException("add(\"" + name + "\"): " + this + " is closed");
     }
     Loop loop = owner.loop;
+    // As addTask: a child added after shutdown() has cancelled every task would run uncancelled.
+    loop.shutdownControl.checkOpen("it takes no new task (add(\"" + name + "\") to " + this + ")");
     Task<T> child = loop.newTask(name, body);
     child.failureFlags |= Task.GROUP_REPORTS; // close() rethrows it
     child.onEnd = () -> childEnded(child);

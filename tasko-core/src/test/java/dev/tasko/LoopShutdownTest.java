@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class LoopShutdownTest {
   private final EventLog log = new EventLog();
@@ -332,5 +334,170 @@ class LoopShutdownTest {
     // Waiting for the work is idling: a few passes, where a shutdown that polled spun through
     // hundreds of thousands.
     assertThat(real.stats().passes() - passesBefore).isLessThan(100);
+  }
+
+  // ---- A second shutdown(), shutdown() from blocking work, a group's child during shutdown ----
+
+  /** Waits, without sleeping, until {@code t} waits (in a latch) or has ended. */
+  private static void awaitWaitingOrEnded(Thread t) {
+    while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TERMINATED) {
+      Thread.onSpinWait();
+    }
+  }
+
+  @Test
+  @Tag("realtime") // blocking work and two shutdown() calls on real threads
+  void shutdown_secondCallWhileTheFirstDrivesTheCleanup_waitsForItAndReturns() throws Exception {
+    // From a hostile test: the second call (a shutdown hook's, say) threw "is driven by".
+    Loop real = Loop.create();
+    AtomicBoolean done = new AtomicBoolean();
+    CountDownLatch interrupted = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    real.addTask("reader", () -> {
+      try {
+        Tasko.blocking(() -> {
+          for (;;) { // work that takes a while to stop once interrupted
+            try {
+              release.await();
+              return null;
+            } catch (InterruptedException e) {
+              interrupted.countDown();
+            }
+          }
+        });
+      } finally {
+        log.add("reader cleans up");
+        done.set(true);
+      }
+    });
+    real.step(); // the work is handed to its thread
+    Thread first = Thread.ofPlatform().start(real::shutdown);
+    interrupted.await(); // the first shutdown drives the cancelled task
+    AtomicReference<Object> second = new AtomicReference<>();
+    Thread secondCaller = Thread.ofPlatform().start(() -> {
+      try {
+        real.shutdown();
+        second.set("returned, cleaned up: " + done.get());
+      } catch (Throwable e) {
+        second.set(e);
+      }
+    });
+    awaitWaitingOrEnded(secondCaller);
+    release.countDown();
+    first.join();
+    secondCaller.join();
+
+    assertThat(second.get()).isEqualTo("returned, cleaned up: true");
+    log.assertTaken("reader cleans up");
+  }
+
+  @Test
+  @Tag("realtime") // a registered resource's close() on a real thread
+  void shutdown_secondCallWhileTheFirstClosesResources_returnsOnceTheyAreClosed()
+      throws Exception {
+    CountDownLatch closing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean done = new AtomicBoolean();
+    loop.closeOnShutdown(() -> {
+      closing.countDown();
+      release.await();
+      log.add("closed");
+      done.set(true);
+    });
+    Thread first = Thread.ofPlatform().start(loop::shutdown);
+    closing.await();
+    AtomicReference<Object> second = new AtomicReference<>();
+    Thread secondCaller = Thread.ofPlatform().start(() -> {
+      loop.shutdown();
+      second.set("returned, closed: " + done.get());
+    });
+    awaitWaitingOrEnded(secondCaller);
+    release.countDown();
+    first.join();
+    secondCaller.join();
+
+    assertThat(second.get()).isEqualTo("returned, closed: true");
+    log.assertTaken("closed");
+  }
+
+  @Test
+  void shutdown_fromARegisteredResourcesClose_returnsAtOnce() {
+    loop.closeOnShutdown(() -> {
+      loop.shutdown(); // the shutdown's own thread: no wait for itself
+      log.add("closed");
+    });
+
+    loop.shutdown();
+
+    log.assertTaken("closed");
+  }
+
+  @Test
+  @Tag("realtime") // blocking work on a real thread
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a hang fails
+  void shutdown_fromItsTasksBlockingWork_throwsInsteadOfWaitingForEver() throws Exception {
+    // From a hostile test: with run() returned, the shutdown waited for the task, which waited
+    // for the work that called it, for ever.
+    Loop real = Loop.create();
+    CountDownLatch inWork = new CountDownLatch(1);
+    CountDownLatch runReturned = new CountDownLatch(1);
+    CountDownLatch workDone = new CountDownLatch(1);
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    real.addTask("io", () -> Tasko.blocking(() -> {
+      inWork.countDown();
+      runReturned.await();
+      try {
+        real.shutdown(); // a fatal I/O error, say
+      } catch (IllegalStateException e) {
+        thrown.set(e);
+      } finally {
+        workDone.countDown();
+      }
+      return null;
+    }));
+    real.addTask("stopper", () -> {
+      Tasko.blocking(() -> {
+        inWork.await();
+        return null;
+      });
+      real.stop();
+    });
+    real.run(); // stopped while the work runs
+    runReturned.countDown();
+    workDone.await();
+
+    assertThat(thrown.get()).hasMessageStartingWith("shutdown() called from the blocking work of "
+        + "task 'io' of loop '" + real.name() + "'");
+    assertThat(real.isShutdown()).isFalse();
+    real.shutdown(); // from outside, once run() has returned
+    assertThat(real.isShutdown()).isTrue();
+  }
+
+  @Test
+  void shutdown_cleanupOpensATaskGroup_addRefusedAndNothingRunsUncancelled() {
+    // From a hostile test: a child added during shutdown was never cancelled and ran for hours.
+    AtomicReference<Throwable> refused = new AtomicReference<>();
+    loop.addTask("owner", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        try (TaskGroup g = TaskGroup.open("cleanup")) {
+          g.add("child", () -> {
+            log.add("child ran");
+            Tasko.sleep(Duration.ofHours(5));
+          });
+        } catch (IllegalStateException e) {
+          refused.set(e);
+        }
+      }
+    });
+    loop.step();
+
+    loop.shutdown();
+
+    assertThat(refused.get()).hasMessage("loop 'loop' is shut down: it takes no new task "
+        + "(add(\"child\") to task group 'cleanup' (0 children running))");
+    assertThat(loop.nanoTime()).isZero();
+    log.assertTaken();
   }
 }
