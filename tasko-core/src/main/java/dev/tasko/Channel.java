@@ -31,9 +31,10 @@ import java.util.concurrent.CancellationException;
  *
  * <h2>Fairness</h2>
  * Strictly first come, first served, with no barging. An element put while tasks wait to take goes
- * straight to the one that has waited longest. A slot freed while tasks wait to put goes to the one
- * that has waited longest, and nobody else can fill it first (an {@code offer} from another thread
- * is refused meanwhile). Elements come out in the order they went in.
+ * straight to the one that has waited longest. A slot freed while tasks wait to put is filled at
+ * once with the element of the one that has waited longest, which is woken to return: no later
+ * {@code put}, nor an {@code offer} from another thread, comes before it. Elements come out in the
+ * order their puts and offers began.
  *
  * <h2>Threads</h2>
  * {@link #offer}, {@link #poll()}, {@link #close()}, {@link #size()}, {@link #dropped()} and
@@ -55,9 +56,10 @@ import java.util.concurrent.CancellationException;
  * <h2>Cancellation</h2>
  * A task cancelled (or timed out, see {@link Tasko#withTimeout}) while it waits leaves the queue
  * and throws {@link CancellationException}, and nothing is lost: a waiting {@code put} has not
- * added its element; a {@code take} that had just been handed an element gives it back to the head
- * of the channel (or to the next task waiting), even if that briefly puts the channel one past its
- * capacity.
+ * added its element (one whose element went into a freed slot as the cancel came returns, and the
+ * cancellation is thrown at the task's next suspension point); a {@code take} that had just been
+ * handed an element gives it back to the head of the channel (or to the next task waiting), even
+ * if that briefly puts the channel one past its capacity.
  *
  * @param <T> the element type
  */
@@ -69,10 +71,11 @@ public final class Channel<T> implements Iterable<T> {
   private final ArrayDeque<T> items = new ArrayDeque<>();
   /** Tasks waiting to take, longest first; each is handed an element directly. */
   private final ArrayDeque<Waiter<T>> takers = new ArrayDeque<>();
-  /** Tasks waiting to put, longest first; each is handed a free slot, which it then fills. */
+  /**
+   * Tasks waiting to put, longest first, each with its element: a freed slot takes the element of
+   * the first at once (see {@link #grantSlots}), so no later put can come before it.
+   */
   private final ArrayDeque<Waiter<T>> putters = new ArrayDeque<>();
-  /** Slots handed to woken putters that have not yet filled them: not free for anyone else. */
-  private int reservedSlots;
   /**
    * Elements handed to woken takers that have not yet returned them from take(). A closed channel
    * is drained only when this is zero too: a cancelled taker gives its element back.
@@ -245,39 +248,29 @@ public final class Channel<T> implements Iterable<T> {
           return;
         }
         w = new Waiter<>(self, this);
+        w.item = element;
         putters.add(w);
       }
       try {
-        Traps.await(w.suspension, -1);
+        // Once granted, the element is in the channel: the put has happened, and a cancel that
+        // came meanwhile is thrown at the next suspension point.
+        Traps.awaitResumeWins(w.suspension);
       } catch (Throwable e) { // a cancel, or no stack left after the wake-up
         synchronized (this) {
-          if (w.granted) {
-            reservedSlots--; // hand the slot we were given to the next in line
-            grantSlots();
-          } else {
+          if (!w.granted) {
             putters.remove(w);
-          }
+          } // granted: its element is in the channel, in its place in line, and stays there
         }
         throw e;
       }
       synchronized (this) {
-        if (!w.granted) {
-          if (closed) {
-            throw closedForPut(); // woken by close()
-          }
-          continue; // woken by a close() that overflowed its thread's stack before it closed
+        if (w.granted) {
+          return; // its element went into a freed slot
         }
-        reservedSlots--;
         if (closed) {
-          grantSlots();
-          throw closedForPut();
+          throw closedForPut(); // woken by close()
         }
-        if (handToTaker(element)) {
-          grantSlots(); // our reserved slot stayed empty: it is free for the next putter
-        } else {
-          items.add(element); // into the slot reserved for us
-        }
-        return;
+        // woken by a close() that overflowed its thread's stack before it closed: wait again
       }
     }
   }
@@ -416,7 +409,7 @@ public final class Channel<T> implements Iterable<T> {
     if (handToTaker(x)) {
       return true;
     }
-    if (putters.isEmpty() && items.size() + reservedSlots < capacity) {
+    if (putters.isEmpty() && items.size() < capacity) {
       items.add(x);
       return true;
     }
@@ -473,28 +466,32 @@ public final class Channel<T> implements Iterable<T> {
     }
   }
 
-  /** Hands each free slot to the longest-waiting putter. */
+  /**
+   * Fills each free slot with the element of the longest-waiting putter, and wakes it: its put has
+   * happened. The element goes in here, not when the putter runs, so that nothing put or offered
+   * meanwhile comes before it.
+   */
   private void grantSlots() {
-    while (!putters.isEmpty() && items.size() + reservedSlots < capacity) {
+    while (!putters.isEmpty() && items.size() < capacity) {
       Waiter<T> p = putters.peek();
       if (!p.suspension.isPending()) { // as in handToTaker
         putters.poll();
         continue;
       }
+      items.add(p.item);
       p.granted = true;
-      reservedSlots++;
       boolean resumed;
       try {
         resumed = p.suspension.resume();
-      } catch (Throwable e) { // a stack overflow: no slot granted, it waits on, first in line
+      } catch (Throwable e) { // a stack overflow: not added, it waits on, first in line
+        items.removeLast();
         p.granted = false;
-        reservedSlots--;
         throw e;
       }
       putters.poll();
-      if (!resumed) {
-        p.granted = false; // cancelled or timed out just now: skip it
-        reservedSlots--;
+      if (!resumed) { // cancelled just now: its element is not added
+        items.removeLast();
+        p.granted = false;
       }
     }
   }
@@ -534,9 +531,9 @@ public final class Channel<T> implements Iterable<T> {
   /** A task waiting to take or to put. Its fields are guarded by the channel's lock. */
   private static final class Waiter<T> {
     final Suspension suspension;
-    /** Whether it was handed an element (a taker) or a slot (a putter). */
+    /** Whether it was handed an element (a taker), or its element went in (a putter). */
     boolean granted;
-    /** A taker's element, once granted. */
+    /** A taker's element, once granted; a putter's element. */
     T item;
 
     Waiter(Task<?> task, Channel<T> channel) {

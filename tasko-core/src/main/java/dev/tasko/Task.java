@@ -310,7 +310,7 @@ public final class Task<T> extends TimerEntry {
         s.resume();
       }
       try {
-        Traps.awaitJoin(s);
+        Traps.awaitResumeWins(s);
       } catch (Throwable e) { // a cancelled joiner no longer observes this task's failure
         s.cancel();
         foreignJoiners.remove(s);

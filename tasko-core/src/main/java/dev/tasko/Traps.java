@@ -126,13 +126,15 @@ final class Traps {
   }
 
   /**
-   * Awaits a join's suspension. A join whose suspension was resumed (its task ended and woke the
-   * caller), or reserved for that resume (its task, of another loop, failed counting on this
-   * caller to see it), before the caller's cancellation could end the wait returns, so the caller
-   * receives the outcome it was handed (a failure counted as seen by it would otherwise be lost);
-   * the cancellation is thrown at the caller's next suspension point.
+   * Parks the suspension's task until it is resumed or cancelled, for a wait whose resume hands the
+   * task something it must not walk away from. A wait resumed (or reserved for that resume) before
+   * the task's cancellation could end it returns, and the cancellation is thrown at the task's next
+   * suspension point. A join: its target ended and handed the caller its outcome (or, of another
+   * loop, failed counting on this caller to see it), which would otherwise be lost. A channel's
+   * put: its element went into the channel, which would otherwise hold an element its put threw
+   * for.
    */
-  static void awaitJoin(Suspension s) {
+  static void awaitResumeWins(Suspension s) {
     await(s, -1, /* resumeWins= */ true);
   }
 
@@ -226,7 +228,7 @@ final class Traps {
     Suspension s = new Suspension(caller, target, /* external= */ false);
     target.addJoiner(s);
     try {
-      awaitJoin(s);
+      awaitResumeWins(s);
     } catch (Throwable e) { // a cancel, or an error at the suspension point: no longer a joiner
       s.cancel();
       target.removeJoiner(s);

@@ -69,8 +69,8 @@ class ChannelTest {
       log.add("p2 put c@" + now());
     });
     loop.runLater(Duration.ofSeconds(1), () -> {
-      log.add("took " + ch.take()); // frees the slot for p1
-      ch.offer("late"); // refused: the freed slot is promised to p1
+      log.add("took " + ch.take()); // frees the slot, which p1's b fills at once
+      ch.offer("late"); // refused: full again
       log.add("size " + ch.size() + ", dropped " + ch.dropped());
     });
     loop.runLater(Duration.ofSeconds(2), () -> {
@@ -83,8 +83,9 @@ class ChannelTest {
 
     loop.run();
 
-    log.assertTaken("took a", "size 0, dropped 1", "p1 put b@PT1S", "p2 put c@PT2S",
-        "then [b, c]");
+    // p2's c goes in at the first take of the second batch; p2 runs on once that task yields.
+    log.assertTaken("took a", "size 1, dropped 1", "p1 put b@PT1S", "then [b, c]",
+        "p2 put c@PT2S");
   }
 
   @Test
@@ -346,21 +347,102 @@ class ChannelTest {
   }
 
   @Test
-  void put_cancelledJustAfterBeingHandedASlot_passesTheSlotOn() {
+  void put_cancelledAfterItsElementWentIntoAFreedSlot_returnsElementStaysCancelThrownNext() {
+    // As trio's channels: the put has happened, so it returns; the cancel comes at the next
+    // suspension point. (Before, the element went in only when the putter ran, and a cancel
+    // meanwhile passed the slot on: see put_waitingPutterGrantedASlot_laterOfferCannotOvertakeIt.)
     Channel<String> ch = Channel.create(1);
     ch.offer("a");
-    Task<Void> victim = loop.addTask("victim", () -> ch.put("v"));
+    Task<Void> victim = loop.addTask("victim", () -> {
+      ch.put("v");
+      log.add("put returned");
+      Tasko.yieldNow(); // the cancellation comes here
+      log.add("not reached");
+    });
     loop.addTask("next", () -> ch.put("b"));
     loop.runLater(Duration.ofSeconds(1), () -> {
-      log.add(ch.take()); // the slot goes to the victim...
-      victim.cancel(); // ...which is cancelled before it fills it
+      log.add(ch.take()); // v goes into the freed slot...
+      victim.cancel(); // ...before the victim runs again
     });
     loop.runLater(Duration.ofSeconds(2), () -> log.add(ch.poll() + ", then " + ch.poll()));
 
     loop.run();
 
-    log.assertTaken("a", "b, then null");
+    log.assertTaken("a", "put returned", "v, then b");
     assertThat(victim.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  void put_waitingPutterGrantedASlot_laterOfferCannotOvertakeIt() {
+    // From a hostile test: the freed slot was only reserved for the woken putter, whose element
+    // went in when it ran; an offer from another thread meanwhile was queued before it.
+    Channel<String> ch = Channel.create("c", 1);
+    loop.addTask("p1", () -> {
+      ch.put("a");
+      ch.put("b"); // waits: full
+    });
+    loop.addTask("consumer", () -> {
+      for (int i = 0; i < 3; i++) {
+        log.add(ch.take()); // the first frees the slot, which b fills
+      }
+    });
+    loop.step(); // p1 put a and waits; the consumer took a and waits
+
+    boolean accepted = ch.offer("o"); // from this thread, not a task
+    loop.run();
+
+    assertThat(accepted).isTrue(); // b went in at the take, and the consumer took it since
+    log.assertTaken("a", "b", "o");
+  }
+
+  @Test
+  void put_waitingPutterGrantedASlot_laterPutHandedToATakerCannotOvertakeIt() {
+    Channel<String> ch = Channel.create(1);
+    loop.addTask("p1", () -> {
+      ch.put("a");
+      ch.put("b"); // waits from 0 s
+      ch.put("d");
+    });
+    loop.addTask("consumer", () -> {
+      Tasko.sleep(Duration.ofMillis(10));
+      for (int i = 0; i < 4; i++) {
+        log.add(ch.take());
+      }
+    });
+    loop.addTask("p2", () -> {
+      Tasko.sleep(Duration.ofMillis(10));
+      ch.put("c");
+    });
+
+    loop.run();
+
+    log.assertTaken("a", "b", "c", "d");
+  }
+
+  @Test
+  void put_waitingPutterGrantedASlotNoTakerWaiting_laterPutCannotOvertakeIt() {
+    Channel<String> ch = Channel.create(2);
+    loop.addTask("p1", () -> {
+      ch.put("a");
+      ch.put("c");
+      ch.put("b"); // waits from 0 s
+    });
+    loop.addTask("consumer", () -> {
+      Tasko.sleep(Duration.ofMillis(10));
+      log.add(ch.take());
+      log.add(ch.take());
+      Tasko.sleep(Duration.ofMillis(10));
+      log.add(ch.take());
+      log.add(ch.take());
+    });
+    loop.addTask("p2", () -> {
+      Tasko.sleep(Duration.ofMillis(10));
+      ch.put("x");
+    });
+
+    loop.run();
+
+    log.assertTaken("a", "c", "b", "x");
   }
 
   /**

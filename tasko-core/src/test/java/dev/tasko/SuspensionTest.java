@@ -232,7 +232,7 @@ class SuspensionTest {
     Suspension[] s = new Suspension[1];
     Task<Void> joiner = loop.addTask("joiner", () -> {
       s[0] = new Suspension(Tasko.currentTask(), "a joined task", /* external= */ true);
-      Traps.awaitJoin(s[0]);
+      Traps.awaitResumeWins(s[0]);
       log.add("resumed");
       Tasko.yieldNow(); // the cancellation comes here
       log.add("not reached");
@@ -252,7 +252,7 @@ class SuspensionTest {
   }
 
   @Test
-  void awaitJoin_resumedBeforeTheWaitWithACancelPending_returnsAndCancelsAtTheNextPoint() {
+  void awaitResumeWins_resumedBeforeTheWaitWithACancelPending_returnsAndCancelsAtTheNextPoint() {
     // A joined task of another loop ended, and resumed its joiner with its failure, between the
     // joiner's registration and its wait, while the joiner was being cancelled: the resume wins.
     Task<Void> joiner = loop.addTask("joiner", () -> {
@@ -261,7 +261,7 @@ class SuspensionTest {
       s.reserve(); // the joined task counted on this joiner to see its failure
       self.cancel();
       s.resume();
-      Traps.awaitJoin(s);
+      Traps.awaitResumeWins(s);
       log.add("resumed");
       Tasko.yieldNow();
       log.add("not reached");
