@@ -31,11 +31,11 @@ final class CancelScope extends TimerEntry {
    */
   final byte deliveriesBefore;
   /**
-   * Whether a cancellation was already pending when the scope was opened (an outside cancel, or an
-   * enclosing scope cancelled): then what is delivered inside it may be a swallowed one met again,
-   * and leaving it counts nothing as handled (see {@link Traps#leaveScope}).
+   * Whether a cancellation pending when the scope was opened (an outside cancel, or an enclosing
+   * scope cancelled) had already been thrown: then the task caught it and went on, and what is
+   * delivered inside the scope counts in full (see {@link Traps#leaveScope}).
    */
-  final boolean openedCancelled;
+  final boolean openedAfterCancelThrown;
   boolean cancelled;
   /** What cancelled a task group's block (a child's failure): the cause of what it throws. */
   Throwable reason;
@@ -62,7 +62,7 @@ final class CancelScope extends TimerEntry {
     this.group = group;
     this.outer = task.scopes;
     this.deliveriesBefore = task.cancelDeliveries;
-    this.openedCancelled = Traps.cancelPending(task);
+    this.openedAfterCancelThrown = task.cancelDeliveries > 0 && Traps.cancelPending(task);
   }
 
   /**

@@ -18,6 +18,11 @@ final class Traps {
   /** Deliveries thrown at once, before a task counts as swallowing its cancellation. */
   private static final int IMMEDIATE_DELIVERIES = 3;
   private static final long REDELIVERY_MAX_NANOS = 1_000_000_000L;
+  /**
+   * Deliveries inside a scope that one cancellation unwinding through it makes: the wait it cut
+   * off, and one cleanup that suspends (see {@link #leaveScope}).
+   */
+  private static final int UNWINDING_DELIVERIES = 2;
 
   private Traps() {}
 
@@ -283,7 +288,7 @@ final class Traps {
    * opened. Without that, a timeout thrown more than once on the way out (a task group's close, a
    * finally that suspends) or caught by the body would count as a swallowed cancellation, and each
    * later one would wait longer before it is thrown. When the cancellation goes on past the scope,
-   * what it met inside counts as one delivery, unless it was already pending when the scope opened.
+   * the two deliveries of its unwinding inside (see below) count as one.
    *
    * <p>A scope left while scopes opened inside it are still open (a task group closed inside a
    * {@code withTimeout} body it was not opened in) cancels nothing more, and goes when they do.
@@ -308,13 +313,14 @@ final class Traps {
     if (!cancelRequested(t) && t.cancelDeliveries > before
         && (t.scopes == null || t.loop.runner.cancelledScope(t) == null)) {
       t.cancelDeliveries = before;
-    } else if (!scope.openedCancelled && t.cancelDeliveries > scope.deliveriesBefore + 1) {
-      // The cancellation that goes on being thrown (an outside cancel, an enclosing scope's) came
-      // while the task was in this scope: what it met in here (the body's wait, a task group's
-      // close()) was one exception unwinding, which counts once. Else every scope nested around a
-      // wait would count one more, and the fourth would meet the back-off and its warning. A scope
-      // opened with the cancellation already pending counts everything: a loop that catches the
-      // cancellation and opens a new scope each time has swallowed it.
+    } else if (!scope.openedAfterCancelThrown
+        && t.cancelDeliveries - scope.deliveriesBefore == UNWINDING_DELIVERIES) {
+      // The cancellation that goes on being thrown (an outside cancel, an enclosing scope's) was
+      // first thrown in this scope, and met twice here: the wait it cut off, and a cleanup that
+      // suspended or a task group's close(). That is one exception unwinding, which counts once.
+      // Else every scope nested around a wait would count one more, and the fourth would meet the
+      // back-off and its warning. Met more often in here, it was caught and swallowed; and a scope
+      // opened after it was thrown is one a loop that swallows it opens again: both count in full.
       t.cancelDeliveries = (byte) (scope.deliveriesBefore + 1);
     }
   }

@@ -544,6 +544,104 @@ class TaskGroupTest {
     assertThat(loop.nanoTime()).isGreaterThan(Duration.ofSeconds(1).toNanos()); // backed off
   }
 
+  @Test
+  void close_joinWonOverACancelThenNestedGroups_unwindsAtOnceWithoutSwallowWarning() {
+    // From a review: the cancel was pending, not yet thrown, when the groups opened.
+    Task<Integer> worker = loop.addTask("worker", () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      return 42;
+    });
+    Task<Void> owner = loop.addTask("owner", () -> {
+      worker.join(); // its result wins over the cancel that comes in the same pass
+      nested(3);
+    });
+    loop.addTask("canceller", () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      owner.cancel();
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      loop.run();
+
+      assertThat(logs.messages(java.util.logging.Level.WARNING)).isEmpty();
+    }
+    log.assertTaken("left level 1@PT1S", "left level 2@PT1S", "left level 3@PT1S");
+  }
+
+  private int swallowed;
+
+  /** Swallows the cancellation at each of {@code depth} nested groups, twice. */
+  private void swallowAtEachLevel(int depth) throws InterruptedException {
+    if (depth == 0) {
+      Tasko.sleep(Duration.ofHours(1));
+      return;
+    }
+    try (TaskGroup g = TaskGroup.open()) {
+      swallowAtEachLevel(depth - 1);
+    } catch (CancellationException e) {
+      swallowed++;
+    }
+    try {
+      Tasko.yieldNow();
+    } catch (CancellationException e) {
+      swallowed++;
+    }
+  }
+
+  @Test
+  void close_cancellationSwallowedAtEveryNestedLevel_stillMeetsTheBackOff() {
+    // From a review of the credit for nested scopes: 200 levels swallowed 400 times unchecked.
+    Task<Void> owner = loop.addTask("owner", () -> swallowAtEachLevel(200));
+    loop.runLater(Duration.ofSeconds(1), owner::cancel);
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      loop.run();
+
+      assertThat(logs.messages(java.util.logging.Level.WARNING))
+          .filteredOn(m -> m.contains("swallowed the CancellationException")).hasSize(1);
+    }
+    assertThat(swallowed).isEqualTo(400);
+    assertThat(loop.nanoTime()).isGreaterThan(Duration.ofSeconds(2).toNanos()); // backed off
+  }
+
+  @Test
+  void close_groupLeftAfterSwallowingInside_backOffGoesOnGrowing() {
+    // From a review: leaving the group took the count back, so the back-off began again at 1 ms.
+    Task<Void> owner = loop.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("g")) {
+        for (int i = 0; i < 8; i++) {
+          try {
+            Tasko.sleep(Duration.ofHours(1));
+          } catch (CancellationException e) {
+            // swallowed
+          }
+        }
+      } catch (CancellationException e) {
+        // thrown again by close(), and swallowed
+      }
+      long before = loop.nanoTime();
+      for (int i = 0; i < 3; i++) {
+        try {
+          Tasko.yieldNow();
+        } catch (CancellationException e) {
+          // swallowed
+        }
+      }
+      log.add("three more took " + Duration.ofNanos(loop.nanoTime() - before));
+    });
+    loop.runLater(Duration.ofSeconds(1), owner::cancel);
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      loop.run();
+
+      assertThat(logs.messages(java.util.logging.Level.WARNING))
+          .filteredOn(m -> m.contains("swallowed the CancellationException")).hasSize(1);
+    }
+    // Eight deliveries in the group, the ninth from close(): these are the tenth to twelfth, after
+    // waits of 64, 128 and 256 ms (1 ms from the fourth, doubling), not 1, 2 and 4 ms again.
+    log.assertTaken("three more took PT0.448S");
+  }
+
   /**
    * A child that takes about a quarter of a second of loop time to stop once cancelled (a motor
    * winding down): it swallows its cancellation nine more times, and from the fourth the loop
