@@ -205,10 +205,9 @@ public final class Loop {
    * cancellation held back, waiting for a bus that a task waiting in a group's {@code close()}
    * holds) are cancelled again, which ends the handler's wait; a deadlock in which no task runs
    * even then is thrown, its tasks left where they wait. An interrupt of the calling thread does
-   * not end it: it is set again when {@code shutdown()} returns. Idempotent: a call made while
-   * another thread's {@code shutdown()} is under way (a shutdown hook's and the main thread's)
-   * waits until that one has returned, and then returns, whatever that one throws; a later call,
-   * or one from inside the shutdown (a registered resource's {@code close()}), returns at once.
+   * not end it: it is set again when {@code shutdown()} returns. Idempotent: a second call
+   * returns at once, also while the first is still under way on another thread (a shutdown hook's
+   * beside the main thread's); {@link #awaitShutdown} waits for that one to finish.
    *
    * @throws IllegalStateException if called from a task or from a task's {@link Tasko#blocking}
    *     work (the shutdown would wait for the task, which waits for the work), or while another
@@ -232,15 +231,51 @@ public final class Loop {
           + "which waits for this work to end; return from the work (the task may call stop()), "
           + "and shut the loop down once run() has returned");
     }
-    if (shutdownControl.awaitIfRequested()) {
+    Thread d = runner.driver();
+    // Read after the driver: a shutdown that drives the loop was requested before it began to.
+    if (shutdownControl.isRequested()) {
       return; // another call's, ended or under way
     }
-    Thread d = runner.driver();
     if (d != null) {
       throw new IllegalStateException("shutdown(): loop '" + name + "' is driven by " + d
           + "; call stop() and shut it down once run() has returned");
     }
     shutdownControl.run();
+  }
+
+  /**
+   * Waits until {@link #shutdown()} has returned (or thrown), for at most {@code timeout}: for a
+   * JVM shutdown hook that must not let the JVM end while another thread's {@code shutdown()} still
+   * runs the tasks' cleanup (motors still to stop). Returns at once if it has already returned;
+   * waits for one to be called otherwise. Bounded, because the cleanup may itself wait for the
+   * calling thread: a failure handler that calls {@code System.exit}, which waits for the
+   * shutdown hooks, would otherwise never let either return.
+   *
+   * <pre>{@code
+   * Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+   *   loop.stop();                                    // run() returns on the main thread...
+   *   loop.awaitShutdown(Duration.ofSeconds(5));      // ...which then calls shutdown()
+   * }));
+   * }</pre>
+   *
+   * @return true if a shutdown has returned or thrown, false if the timeout passed first
+   * @throws NullPointerException if {@code timeout} is null
+   * @throws IllegalArgumentException if {@code timeout} is negative
+   * @throws IllegalStateException if called from a task, or from a task's {@link Tasko#blocking}
+   *     work, of this loop: the shutdown waits for that task
+   * @throws InterruptedException if the calling thread is interrupted while it waits
+   */
+  public boolean awaitShutdown(Duration timeout) throws InterruptedException {
+    long nanos = Durations.waitNanos(timeout, "timeout");
+    Task<?> calling = DrivenLoops.currentTask();
+    if (calling == null) {
+      calling = BlockingWork.taskOfCaller();
+    }
+    if (calling != null && calling.loop == this) {
+      throw new IllegalStateException("awaitShutdown() called from task '" + calling.name()
+          + "' of loop '" + name + "' (or its blocking work): the shutdown waits for that task");
+    }
+    return shutdownControl.await(nanos);
   }
 
 

@@ -5,6 +5,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -23,9 +24,7 @@ final class Shutdown {
   /** What to close on shutdown, with the order it was registered in (closed newest first). */
   private final Map<AutoCloseable, Long> toClose = new IdentityHashMap<>();
   private long registrations;
-  /** The thread that runs the shutdown, from the moment it is requested. */
-  private Thread shuttingDown;
-  /** Opened when the shutdown has returned or thrown: later calls wait for it. */
+  /** Opened when the shutdown has returned or thrown: see {@link Loop#awaitShutdown}. */
   private final CountDownLatch done = new CountDownLatch(1);
 
   Shutdown(Loop loop) {
@@ -86,42 +85,20 @@ final class Shutdown {
   }
 
   /**
-   * If a shutdown has been requested, waits until it has returned or thrown, unless the calling
-   * thread is the one running it (a registered resource's close() that shuts the loop down), and
-   * returns true; else returns false. An interrupt does not end the wait; it is set again after.
+   * Waits until a shutdown has returned or thrown, for at most {@code nanos}; returns whether it
+   * has. See {@link Loop#awaitShutdown}.
    */
-  boolean awaitIfRequested() {
-    synchronized (this) {
-      if (!requested) {
-        return false;
-      }
-      if (shuttingDown == Thread.currentThread()) {
-        return true;
-      }
-    }
-    boolean interrupted = false;
-    while (true) {
-      try {
-        done.await();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    return true;
+  boolean await(long nanos) throws InterruptedException {
+    return done.await(nanos, TimeUnit.NANOSECONDS);
   }
 
   /**
-   * The body of {@link Loop#shutdown()}, on a thread that is not a task: the shutdown, or, if
-   * another thread's call has begun it meanwhile, a wait for that one (see
-   * {@link #awaitIfRequested}).
+   * The body of {@link Loop#shutdown()}, on a thread that is not a task: the shutdown, unless
+   * another call has begun it (then it returns at once: waiting for it here could wait for ever
+   * for a thread that the shutdown itself waits for).
    */
   void run() {
     if (!begin()) {
-      awaitIfRequested();
       return;
     }
     try {
@@ -141,7 +118,6 @@ final class Shutdown {
     // has been requested, and no later call waits for a shutdown that never ends.
     loop.runner.submit(loop.runner::cancelAll);
     requested = true;
-    shuttingDown = Thread.currentThread();
     return true;
   }
 
