@@ -63,23 +63,23 @@ public final class Timeline {
   // name: not the task, which would keep its result reachable), text, value.
   private final byte[] kinds;
   private final long[] times;
-  private final int[] taskIds;
+  private final long[] taskIds;
   private final String[] taskNames;
   private final String[] texts;
   private final long[] values;
   private long count;
   /** A number for each task recorded, from 1: how events of one task are told apart. */
   private final Map<Task<?>, TaskId> ids = new WeakHashMap<>();
-  private int nextId = 1;
+  private long nextId = 1;
 
   /** A task's number in this timeline, and its name (made once, for a task not given one). */
-  private record TaskId(int id, String name) {}
+  private record TaskId(long id, String name) {}
 
   private Timeline(int capacity) {
     this.capacity = capacity;
     kinds = new byte[capacity];
     times = new long[capacity];
-    taskIds = new int[capacity];
+    taskIds = new long[capacity];
     taskNames = new String[capacity];
     texts = new String[capacity];
     values = new long[capacity];
@@ -188,12 +188,12 @@ public final class Timeline {
   synchronized List<Slice> slices(List<String> lanes) {
     lanes.add(null);
     List<Slice> out = new ArrayList<>();
-    Map<Integer, long[]> turnStart = new HashMap<>();
-    Map<Integer, Object[]> waitStart = new HashMap<>(); // {Long start, String what}
+    Map<Long, long[]> turnStart = new HashMap<>();
+    Map<Long, Object[]> waitStart = new HashMap<>(); // {Long start, String what}
     long first = Math.max(0, count - capacity);
     for (long n = first; n < count; n++) {
       int i = (int) (n % capacity);
-      Integer t = taskIds[i];
+      Long t = taskIds[i];
       String name = taskNames[i];
       if (name != null && !lanes.contains(name)) {
         lanes.add(name);
@@ -370,16 +370,14 @@ public final class Timeline {
     out.flush();
   }
 
-  /**
-   * 1, 2 or 5 times a power of ten nanoseconds, at least {@code rough} (at most an eighth of
-   * Long.MAX_VALUE, so that no step overflows).
-   */
+  /** 1, 2 or 5 times a power of ten nanoseconds, at least {@code rough}; at most Long.MAX_VALUE. */
   static long niceStep(long rough) {
     long p = 1;
     while (p <= Math.max(1, rough) / 10) {
       p *= 10;
     }
-    return rough <= p ? p : rough <= 2 * p ? 2 * p : rough <= 5 * p ? 5 * p : 10 * p;
+    return rough <= p ? p : rough <= 2 * p ? 2 * p : rough <= 5 * p ? 5 * p
+        : p > Long.MAX_VALUE / 10 ? Long.MAX_VALUE : 10 * p;
   }
 
   private static Map<String, Integer> lanes(List<String> lanes) {

@@ -214,7 +214,8 @@ class TimelineTest {
 
   @Test
   void niceStep_anyRoughStep_atLeastItAndPositive() {
-    for (long rough : new long[] {0, 1, 7, 999, 1_000, 123_456_789, Long.MAX_VALUE / 8}) {
+    for (long rough : new long[] {0, 1, 7, 999, 1_000, 123_456_789, Long.MAX_VALUE / 8,
+        Long.MAX_VALUE}) {
       assertThat(Timeline.niceStep(rough)).as("%d", rough).isPositive()
           .isGreaterThanOrEqualTo(rough);
     }
