@@ -224,17 +224,17 @@ public final class Loop {
           + "' of loop '" + calling.loop.name
           + "': call stop() from a task, and shutdown() once run() has returned");
     }
+    Thread d = runner.driver();
+    // Read after the driver: a shutdown that drives the loop was requested before it began to.
+    if (shutdownControl.isRequested()) {
+      return; // another call's, ended or under way
+    }
     Task<?> working = BlockingWork.taskOfCaller();
     if (working != null && working.loop == this) {
       throw new IllegalStateException("shutdown() called from the blocking work of task '"
           + working.name() + "' of loop '" + name + "': the shutdown would wait for that task, "
           + "which waits for this work to end; return from the work (the task may call stop()), "
           + "and shut the loop down once run() has returned");
-    }
-    Thread d = runner.driver();
-    // Read after the driver: a shutdown that drives the loop was requested before it began to.
-    if (shutdownControl.isRequested()) {
-      return; // another call's, ended or under way
     }
     if (d != null) {
       throw new IllegalStateException("shutdown(): loop '" + name + "' is driven by " + d

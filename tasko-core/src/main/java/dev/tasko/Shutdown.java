@@ -115,7 +115,7 @@ final class Shutdown {
     }
     // After everything already in the inbox: tasks added before now are enqueued first, then
     // cancelled (a task that has not started never starts). Sent first: should it throw, nothing
-    // has been requested, and no later call waits for a shutdown that never ends.
+    // has been requested, and a later call can still shut the loop down.
     loop.runner.submit(loop.runner::cancelAll);
     requested = true;
     return true;
