@@ -473,6 +473,35 @@ class LoopShutdownTest {
   }
 
   @Test
+  @Tag("realtime") // blocking work on a real thread
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a hang fails
+  void shutdown_fromBlockingWorkWhileAShutdownIsUnderWay_returnsAtOnce() throws Exception {
+    Loop real = Loop.create();
+    CountDownLatch working = new CountDownLatch(1);
+    AtomicReference<Object> second = new AtomicReference<>();
+    real.addTask("io", () -> Tasko.blocking(() -> {
+      working.countDown();
+      try {
+        Thread.sleep(Long.MAX_VALUE); // ends when the shutdown interrupts the work
+      } catch (InterruptedException e) {
+        try {
+          real.shutdown(); // under way already: nothing to wait for
+          second.set("returned");
+        } catch (Throwable t) {
+          second.set(t);
+        }
+      }
+      return null;
+    }));
+    real.step(); // the work is handed to its thread
+    working.await();
+
+    real.shutdown();
+
+    assertThat(second.get()).isEqualTo("returned");
+  }
+
+  @Test
   void shutdown_cleanupOpensATaskGroup_addRefusedAndNothingRunsUncancelled() {
     // From a hostile test: a child added during shutdown was never cancelled and ran for hours.
     AtomicReference<Throwable> refused = new AtomicReference<>();
