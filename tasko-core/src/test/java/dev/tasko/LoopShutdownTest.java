@@ -482,7 +482,7 @@ class LoopShutdownTest {
     real.addTask("io", () -> Tasko.blocking(() -> {
       working.countDown();
       try {
-        Thread.sleep(Long.MAX_VALUE); // ends when the shutdown interrupts the work
+        new CountDownLatch(1).await(); // a blocking call the shutdown's interrupt ends
       } catch (InterruptedException e) {
         try {
           real.shutdown(); // under way already: nothing to wait for
