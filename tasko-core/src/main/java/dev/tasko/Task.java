@@ -637,11 +637,17 @@ public final class Task<T> extends TimerEntry {
   }
 
   /**
-   * The end every task comes to, on the loop: closes the leases it forgot (an onRelease that throws
-   * fails it), reports a failure nobody waits for, then sets {@code end} (the outcome so far) and
-   * wakes its joiners.
+   * The end every task comes to, on the loop: closes, as far as it can, the task groups it never
+   * closed, and the leases it forgot (an onRelease that throws fails it), reports a failure nobody
+   * waits for, then sets {@code end} (the outcome so far) and wakes its joiners.
    */
   private void conclude(State end) {
+    for (CancelScope s = scopes; s != null; s = s.outer) {
+      if (s.group != null && !s.left) {
+        s.group.ownerEnded(); // a group it never closed
+      }
+    }
+    scopes = null;
     Throwable releaseFailure = leases == null || leases.isEmpty() ? null
         : releaseLeasesSince(0, "task '" + name() + "'");
     if (releaseFailure != null) {

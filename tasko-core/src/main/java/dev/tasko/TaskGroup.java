@@ -31,7 +31,8 @@ import java.util.concurrent.CancellationException;
  * Throwable#getSuppressed() suppressed} in it; a checked exception is wrapped in a {@link
  * TaskFailedException} naming the child. Failures of children are reported by {@code close()} and
  * not to the loop's {@link FailureHandler} (unless the opener is cancelled, below), so always close
- * the group (try-with-resources).
+ * the group (try-with-resources). An opener that ends without closing it gets a warning, and its
+ * children are cancelled; their failures, and one caught before, then go to the failure handler.
  * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure; the
  * {@link CancellationException} they throw, and that a {@link Task#join()} of them throws, has the
  * failure that cancelled them as its {@linkplain Throwable#getCause() cause}.
@@ -330,6 +331,32 @@ public final class TaskGroup implements AutoCloseable {
     Suspension s = closing;
     if (s != null && children.isEmpty()) {
       s.resume();
+    }
+  }
+
+  /**
+   * Its owner has ended without calling {@code close()} (no try-with-resources): as the loop closes
+   * a lease its task forgot, it closes the group as far as an ended task can, without waiting.
+   * Warns, cancels the children, and has each one's failure reported as any task's is, from now
+   * on, to its joiners or the failure handler; a child's failure caught before, which only
+   * {@code close()} was to throw, goes to the handler now. On the loop, as the owner ends.
+   */
+  void ownerEnded() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    cancelling = true;
+    Loop.LOG.log(System.Logger.Level.WARNING, "loop ''{0}'': task ''{1}'' ended with {2} open: "
+        + "open a task group with try-with-resources, so that close() waits for its children and"
+        + " throws their failure; its children are cancelled", owner.loop.name(), owner.name(),
+        this);
+    for (Task<?> c : children) {
+      c.failureFlags &= ~Task.GROUP_REPORTS;
+    }
+    cancelChildren();
+    if (failure != null && (failedChild.failureFlags & Task.HANDED_OVER) == 0) {
+      owner.loop.runner.reportFailure(failedChild, failure);
     }
   }
 

@@ -642,6 +642,75 @@ class TaskGroupTest {
     log.assertTaken("three more took PT0.448S");
   }
 
+  // ---- A group its owner never closed ----
+
+  @Test
+  void ownerEndsWithoutClose_childrenCancelledAndAWarningNamesTheGroup() {
+    List<Task<Void>> children = new ArrayList<>();
+    loop.addTask("owner", () -> {
+      TaskGroup g = TaskGroup.open("pumps"); // no try-with-resources
+      children.add(g.add("pump", () -> Tasko.sleep(Duration.ofHours(1))));
+      Tasko.sleep(Duration.ofSeconds(1));
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      loop.run();
+
+      assertThat(logs.messages(java.util.logging.Level.WARNING)).singleElement().asString()
+          .contains("task 'owner' ended with task group 'pumps'").contains("try-with-resources");
+    }
+    assertThat(children.get(0).state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(loop.nanoTime()).isEqualTo(Duration.ofSeconds(1).toNanos()); // not an hour later
+  }
+
+  @Test
+  void ownerEndsWithoutClose_childFailedMeanwhile_failureGoesToTheHandler() {
+    // Before, close() was to throw it, and with no close() nobody ever saw it.
+    List<Throwable> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+    v.addTask("owner", () -> {
+      TaskGroup g = TaskGroup.open("pumps");
+      g.add("pump", () -> {
+        throw new IllegalStateException("pump jammed");
+      });
+      try {
+        Tasko.sleep(Duration.ofSeconds(1)); // cut off by the failure
+      } catch (CancellationException e) {
+        // handled, and the owner ends normally, its group still open
+      }
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      v.run();
+    }
+
+    assertThat(handled).extracting(Throwable::getMessage).containsExactly("pump jammed");
+  }
+
+  @Test
+  void ownerEndsWithoutClose_childFailsWhileCancelled_failureGoesToTheHandler() {
+    List<Throwable> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+    v.addTask("owner", () -> {
+      TaskGroup g = TaskGroup.open("pumps");
+      g.add("pump", () -> {
+        try {
+          Tasko.sleep(Duration.ofHours(1));
+        } finally {
+          throw new IllegalStateException("valve stuck on the way out");
+        }
+      });
+      Tasko.sleep(Duration.ofSeconds(1));
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      v.run();
+    }
+
+    assertThat(handled).extracting(Throwable::getMessage)
+        .containsExactly("valve stuck on the way out");
+  }
+
   /**
    * A child that takes about a quarter of a second of loop time to stop once cancelled (a motor
    * winding down): it swallows its cancellation nine more times, and from the fourth the loop
