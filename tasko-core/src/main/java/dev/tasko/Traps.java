@@ -18,11 +18,6 @@ final class Traps {
   /** Deliveries thrown at once, before a task counts as swallowing its cancellation. */
   private static final int IMMEDIATE_DELIVERIES = 3;
   private static final long REDELIVERY_MAX_NANOS = 1_000_000_000L;
-  /**
-   * Deliveries inside a scope that one cancellation unwinding through it makes: the wait it cut
-   * off, and one cleanup that suspends (see {@link #leaveScope}).
-   */
-  private static final int UNWINDING_DELIVERIES = 2;
 
   private Traps() {}
 
@@ -288,7 +283,7 @@ final class Traps {
    * opened. Without that, a timeout thrown more than once on the way out (a task group's close, a
    * finally that suspends) or caught by the body would count as a swallowed cancellation, and each
    * later one would wait longer before it is thrown. When the cancellation goes on past the scope,
-   * the two deliveries of its unwinding inside (see below) count as one.
+   * what its unwinding met inside counts as one delivery (see below).
    *
    * <p>A scope left while scopes opened inside it are still open (a task group closed inside a
    * {@code withTimeout} body it was not opened in) cancels nothing more, and goes when they do.
@@ -313,14 +308,16 @@ final class Traps {
     if (!cancelRequested(t) && t.cancelDeliveries > before
         && (t.scopes == null || t.loop.runner.cancelledScope(t) == null)) {
       t.cancelDeliveries = before;
-    } else if (!scope.openedAfterCancelThrown
-        && t.cancelDeliveries - scope.deliveriesBefore == UNWINDING_DELIVERIES) {
+    } else if (!scope.openedAfterCancelThrown && t.cancelDeliveries <= IMMEDIATE_DELIVERIES
+        && t.cancelDeliveries > scope.deliveriesBefore + 1) {
       // The cancellation that goes on being thrown (an outside cancel, an enclosing scope's) was
-      // first thrown in this scope, and met twice here: the wait it cut off, and a cleanup that
-      // suspended or a task group's close(). That is one exception unwinding, which counts once.
-      // Else every scope nested around a wait would count one more, and the fourth would meet the
-      // back-off and its warning. Met more often in here, it was caught and swallowed; and a scope
-      // opened after it was thrown is one a loop that swallows it opens again: both count in full.
+      // first thrown in this scope, and what it met in here (the wait it cut off, a cleanup that
+      // suspended, an inner group's close()) is one exception unwinding, which counts once. Else
+      // every scope nested around a wait would count one more, and the fourth would meet the
+      // back-off and its warning. Not once the back-off has begun: the task swallowed it. Nor in a
+      // scope opened after it was thrown, which a loop that swallows it opens again and again. So
+      // a task can hide a swallow or two only in each scope it was in when first cancelled: a
+      // bounded number, and one that swallows for ever still meets the back-off.
       t.cancelDeliveries = (byte) (scope.deliveriesBefore + 1);
     }
   }
