@@ -572,7 +572,8 @@ class TaskGroupTest {
   void close_swallowedForEverInsideNestedGroups_stillMeetsTheBackOff() {
     int[] swallowed = new int[1];
     Task<Void> owner = loop.addTask("owner", () -> {
-      try (TaskGroup a = TaskGroup.open("a"); TaskGroup b = TaskGroup.open("b");
+      try (TaskGroup a = TaskGroup.open("a");
+          TaskGroup b = TaskGroup.open("b");
           TaskGroup c = TaskGroup.open("c")) {
         while (swallowed[0] < 20) {
           try {
