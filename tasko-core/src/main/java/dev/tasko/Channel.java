@@ -34,7 +34,8 @@ import java.util.concurrent.CancellationException;
  * straight to the one that has waited longest. A slot freed while tasks wait to put is filled at
  * once with the element of the one that has waited longest, which is woken to return: no later
  * {@code put}, nor an {@code offer} from another thread, comes before it. Elements come out in the
- * order their puts and offers began.
+ * order their puts and offers began, except one that a cancelled taker gives back (below), which
+ * goes back to the head.
  *
  * <h2>Threads</h2>
  * {@link #offer}, {@link #poll()}, {@link #close()}, {@link #size()}, {@link #dropped()} and
@@ -267,6 +268,10 @@ public final class Channel<T> implements Iterable<T> {
         if (w.granted) {
           return; // its element went into a freed slot
         }
+      }
+      // Woken without its element going in: a cancel that came meanwhile wins, as in any wait.
+      Traps.checkCancelled(self);
+      synchronized (this) {
         if (closed) {
           throw closedForPut(); // woken by close()
         }

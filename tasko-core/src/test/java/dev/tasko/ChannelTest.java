@@ -373,6 +373,28 @@ class ChannelTest {
   }
 
   @Test
+  void put_wokenByCloseThenCancelledBeforeItRuns_throwsCancellation() {
+    // From a review: the put's resume-wins wait let close()'s wake-up win over the cancel, and the
+    // task failed with ChannelClosedException instead of ending cancelled.
+    Channel<String> ch = Channel.create(1);
+    Task<Void> p = loop.addTask("p", () -> {
+      ch.put("a");
+      ch.put("b"); // waits: full
+    });
+    loop.addTask("closer", () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      ch.close(); // wakes p, its element not added
+      p.cancel(); // before p runs
+    });
+
+    loop.run();
+
+    assertThat(p.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(ch.poll()).isEqualTo("a");
+    assertThat(ch.poll()).isNull();
+  }
+
+  @Test
   void put_waitingPutterGrantedASlot_laterOfferCannotOvertakeIt() {
     // From a hostile test: the freed slot was only reserved for the woken putter, whose element
     // went in when it ran; an offer from another thread meanwhile was queued before it.
