@@ -254,8 +254,17 @@ public final class Loop {
    * <pre>{@code
    * Runtime.getRuntime().addShutdownHook(new Thread(() -> {
    *   loop.stop();                                    // run() returns on the main thread...
-   *   loop.awaitShutdown(Duration.ofSeconds(5));      // ...which then calls shutdown()
+   *   try {
+   *     loop.awaitShutdown(Duration.ofSeconds(5));    // ...which then calls shutdown()
+   *   } catch (InterruptedException e) {
+   *     Thread.currentThread().interrupt();
+   *   }
    * }));
+   * try {
+   *   loop.run();
+   * } finally {
+   *   loop.shutdown();                                // also when run() throws
+   * }
    * }</pre>
    *
    * @return true if a shutdown has returned or thrown, false if the timeout passed first
