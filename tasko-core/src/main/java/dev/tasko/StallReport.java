@@ -13,6 +13,16 @@ final class StallReport {
    * {@code heldNanos} and is at {@code stack} (innermost frame first; not empty).
    */
   static String message(String loop, String task, long heldNanos, StackTraceElement[] stack) {
+    return message(loop, task, heldNanos, stack, Thread.State.RUNNABLE);
+  }
+
+  /**
+   * {@link #message(String, String, long, StackTraceElement[])}, knowing the state its thread was
+   * in when the stack was taken: BLOCKED or WAITING, it waits, whatever frame it is in (a virtual
+   * thread blocked entering a monitor shows the frame of the monitor's code).
+   */
+  static String message(String loop, String task, long heldNanos, StackTraceElement[] stack,
+      Thread.State state) {
     int line = firstProgramFrame(stack);
     StringBuilder m = new StringBuilder()
         .append("loop '").append(loop).append("': task '").append(task)
@@ -31,7 +41,7 @@ final class StallReport {
       } else {
         m.append("It is ");
       }
-      m.append(diagnosis(stack, line));
+      m.append(diagnosis(stack, line, state != Thread.State.RUNNABLE || isWaiting(stack[0])));
     }
     m.append(" (Loop.builder().stallWarning(threshold) sets when this warning comes; "
         + "noStallWarning() turns it off.) Stack:");
@@ -57,8 +67,11 @@ final class StallReport {
     return false;
   }
 
-  /** The likely cause, from the frames above the program's own line, and its fix. */
-  private static String diagnosis(StackTraceElement[] stack, int line) {
+  /**
+   * The likely cause, from the frames above the program's own line, and its fix; {@code waiting}
+   * tells a call that blocks from one that works.
+   */
+  private static String diagnosis(StackTraceElement[] stack, int line, boolean waiting) {
     int end = line >= 0 ? line : stack.length;
     for (int i = 0; i < end; i++) {
       if (stack[i].getClassName().equals("java.lang.Thread")
@@ -70,13 +83,33 @@ final class StallReport {
     if (line != 0) {
       // The JDK frame the program called, not the innermost one (a park deep in the JDK).
       StackTraceElement called = stack[end - 1];
-      return "in a call that has not returned (" + called.getClassName() + "."
-          + called.getMethodName() + "), most likely a blocking call such as I/O or a lock: "
+      String call = "in a call that has not returned (" + called.getClassName() + "."
+          + called.getMethodName() + "), ";
+      if (!waiting) {
+        return call + "which is working, not waiting: a long computation, much work asked for in"
+            + " one turn (an array grown to hold it, say), or the machine holding the loop up"
+            + " (garbage collection, a busy processor); call Tasko.yieldNow() now and then, or"
+            + " move the work off the loop.";
+      }
+      return call + "most likely a blocking call such as I/O or a lock: "
           + "move blocking work off the loop, onto a thread of its own whose result the task "
           + "awaits without blocking (a Suspension), or use Tasko.sleep to wait.";
     }
     return "computing: a long computation or a busy-wait loop holds the loop; wait with "
         + "Tasko.sleep, call Tasko.yieldNow() now and then, or move the work off the loop.";
+  }
+
+  /**
+   * Whether the innermost frame is one a thread waits in: native code (a read, a pinned wait), or
+   * where a virtual thread parks (a lock, a blocking call it unmounts in) or an object's monitor
+   * waits. A task caught anywhere else is working, not blocked (a copy growing an array).
+   */
+  private static boolean isWaiting(StackTraceElement top) {
+    String c = top.getClassName();
+    return top.isNativeMethod() || c.equals("java.lang.VirtualThread")
+        || c.equals("jdk.internal.vm.Continuation") || c.equals("jdk.internal.misc.Unsafe")
+        || c.equals("java.util.concurrent.locks.LockSupport")
+        || (c.equals("java.lang.Object") && top.getMethodName().startsWith("wait"));
   }
 
   /** The line of the program the task is on, as {@link #where} prints it, or its innermost. */

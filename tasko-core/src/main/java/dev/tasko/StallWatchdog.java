@@ -76,6 +76,8 @@ final class StallWatchdog {
       return;
     }
     StackTraceElement[] stack = h.stackTrace();
+    Thread t = h.thread;
+    Thread.State state = t == null ? Thread.State.RUNNABLE : t.getState();
     if (stack.length == 0) {
       return; // its thread is only starting: look again at the next check
     }
@@ -93,7 +95,7 @@ final class StallWatchdog {
     }
     lastStallReported = h;
     lastStallTurn = turnStart;
-    Loop.LOG.log(Level.WARNING, StallReport.message(loopName, h.name(), held, stack));
+    Loop.LOG.log(Level.WARNING, StallReport.message(loopName, h.name(), held, stack, state));
     Flight.stall(loopName, h.name(), held, StallReport.programLine(stack));
   }
 }

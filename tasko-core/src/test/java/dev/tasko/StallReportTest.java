@@ -45,6 +45,40 @@ class StallReportTest {
   }
 
   @Test
+  void message_workingInAJdkCall_saysWorkingNotBlocked() {
+    // From a hostile test: a task caught while the loop grew its timer array under load was
+    // said to be "most likely" in a blocking call such as I/O.
+    StackTraceElement[] stack = {jdk("java.util.Arrays", "copyOf"),
+        new StackTraceElement("dev.tasko.Timers", "resize", "Timers.java", 161), PROGRAM, LOOP};
+
+    String m = StallReport.message("loop-1", "spawner", 150_000_000, stack);
+
+    assertThat(m).contains("in a call that has not returned (java.util.Arrays.copyOf), which is "
+        + "working, not waiting").doesNotContain("blocking call");
+  }
+
+  @Test
+  void message_threadBlockedOnAMonitorInAJdkCall_saysBlockingCall() {
+    StackTraceElement[] stack = {jdk("java.io.PrintStream", "writeln"),
+        jdk("java.io.PrintStream", "println"), PROGRAM, LOOP};
+
+    String m = StallReport.message("loop-1", "printer", 2_000_000_000L, stack,
+        Thread.State.BLOCKED);
+
+    assertThat(m).contains("(java.io.PrintStream.println), most likely a blocking call");
+  }
+
+  @Test
+  void message_nativeReadOnTop_saysBlockingCall() {
+    StackTraceElement[] stack = {new StackTraceElement("sun.nio.ch.SocketDispatcher", "read0",
+        null, -2), jdk("java.net.Socket$SocketInputStream", "read"), PROGRAM, LOOP};
+
+    String m = StallReport.message("loop-1", "modem", 2_000_000_000L, stack);
+
+    assertThat(m).contains("(java.net.Socket$SocketInputStream.read), most likely a blocking call");
+  }
+
+  @Test
   void message_programFrameOnTop_saysComputingAndYield() {
     StackTraceElement[] stack = {PROGRAM, LOOP};
 
