@@ -231,6 +231,7 @@ public final class EdgeWatcher implements AutoCloseable {
    *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code capacity} is zero or negative
+   * @throws IllegalStateException if {@code loop} is shut down
    */
   public static EdgeWatcher of(Loop loop, DigitalInput input, int capacity) {
     Objects.requireNonNull(loop, "loop == null");
@@ -328,8 +329,9 @@ public final class EdgeWatcher implements AutoCloseable {
      * Starts watching. May be called from any thread; with a debounce interval, from a task or
      * with a {@link #loop(Loop)} given.
      *
-     * @throws IllegalStateException if a debounce interval is set but there is no loop to time it:
-     *     none given, and not called from a task
+     * @throws IllegalStateException if a debounce interval is set but there is no loop to time it
+     *     (none given, and not called from a task), or if the loop is shut down: its shutdown
+     *     could not close the watcher, which would listen on the input for nobody
      */
     public EdgeWatcher build() {
       Loop l = loop;
@@ -342,11 +344,20 @@ public final class EdgeWatcher implements AutoCloseable {
         throw new IllegalStateException("a debounce interval (" + debounce + ") needs a loop to"
             + " time it: build the watcher in a task, or give the loop with loop(..)");
       }
+      if (l != null && l.isShutdown()) {
+        throw new IllegalStateException("loop '" + l.name() + "' is shut down: it takes no new "
+            + "watcher (input '" + input.id() + "')");
+      }
       EdgeWatcher w = new EdgeWatcher(input, capacity, l != null ? l::nanoTime : Ticker.system(),
           direction, debounceNanos, l);
       w.link.attach();
       if (l != null) {
-        w.link.bindTo(l);
+        try {
+          w.link.bindTo(l);
+        } catch (RuntimeException | Error e) { // shut down since the check: nothing left attached
+          w.closeBecause("closed: its loop shut down");
+          throw e;
+        }
       }
       return w;
     }

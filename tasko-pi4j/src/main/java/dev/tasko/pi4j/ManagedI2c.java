@@ -175,8 +175,8 @@ public final class ManagedI2c {
    */
   public Handle<I2C> handle(int address) {
     if (address < 0 || address > 0x7f) {
-      throw new IllegalArgumentException("address outside 0x00..0x7f: 0x"
-          + Integer.toHexString(address));
+      throw new IllegalArgumentException("address outside 0x00..0x7f: " + address
+          + (address >= 0 ? " (0x" + Integer.toHexString(address) + ")" : ""));
     }
     String id = "i2c-" + bus + "-0x" + String.format("%02x", address);
     I2C created = pi4j.create(I2C.newConfigBuilder(pi4j).id(id).bus(bus).device(address));

@@ -49,6 +49,8 @@ import java.util.function.Predicate;
  *
  * <p>One handle per pin: {@link #csHandle(DigitalOutput)} called again with a pin that has a handle
  * returns that handle and leaves the pin alone, so it cannot deselect a device in mid-transaction.
+ * A handle made on {@link #resource()} itself is not known to {@code csHandle}, which makes a
+ * second one for its pin; it still leaves the pin alone while that pin's device is selected.
  *
  * <h2>What a lease hands out</h2>
  * {@link Lease#resource()} returns an {@code Spi} of that lease's own (the same object at every
@@ -271,7 +273,11 @@ public final class ManagedSpi {
           }
           return known;
         }
-        chipSelect.high();
+        // A pin selected now through a handle made on resource() itself, which this map does not
+        // know: driven high, it would deselect that device in mid-transfer.
+        if (selectedPin != chipSelect) {
+          chipSelect.high();
+        }
         spiOfPin.put(chipSelect, spi);
         Handle<Spi> h = resource.handle(csName(chipSelect), chipSelect);
         handles.put(chipSelect, h);

@@ -301,6 +301,19 @@ class EdgeWatcherTest {
   // ---- A watcher never outlives what it serves ----
 
   @Test
+  void of_loopAlreadyShutDown_throwsAndLeavesNoListener() {
+    // From a hostile test: the listener was added, then the loop refused to close the watcher,
+    // and the caller never got a watcher to close.
+    CountedInput counted = new CountedInput(button);
+    loop.shutdown();
+
+    assertThatThrownBy(() -> EdgeWatcher.of(loop, counted.input, 4))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("loop 'test' is shut down: it takes no new watcher (input 'button')");
+    assertThat(counted.listeners()).isZero();
+  }
+
+  @Test
   void shutdown_ofLoopWithTaskWaiting_closesWatcherAndRemovesListener() {
     CountedInput counted = new CountedInput(button);
     AtomicReference<EdgeWatcher> created = new AtomicReference<>();

@@ -205,9 +205,9 @@ class ManagedI2cTest {
   @Test
   void handle_addressOutside7Bits_throwsWithAddress() {
     assertThatThrownBy(() -> bus.handle(0x80)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("address outside 0x00..0x7f: 0x80");
+        .hasMessage("address outside 0x00..0x7f: 128 (0x80)");
     assertThatThrownBy(() -> bus.handle(-1)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("address outside 0x00..0x7f: 0xffffffff");
+        .hasMessage("address outside 0x00..0x7f: -1");
   }
 
   @Test

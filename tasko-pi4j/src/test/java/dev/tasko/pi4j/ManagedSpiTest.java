@@ -48,6 +48,27 @@ class ManagedSpiTest {
   }
 
   @Test
+  void csHandle_pinSelectedNowThroughAResourceHandle_leftLow() {
+    // From a hostile test: a csHandle made while the device of a handle made on resource() for
+    // the same pin held the bus drove the pin high in mid-transfer.
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    csA.high();
+    Handle<Spi> viaResource = bus.resource().handle(csA);
+    log.take();
+    loop.addTask("holder", () -> {
+      try (Lease<Spi> lease = viaResource.acquire()) {
+        bus.csHandle(csA); // another part of the program, lazily
+        log.add("after csHandle, a low: " + csA.isLow());
+        lease.resource().write((byte) 1);
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("a=LOW", "after csHandle, a low: true", "a=HIGH");
+  }
+
+  @Test
   void csHandle_pin_namedByItsPinInReports() {
     Handle<Spi> sensor = bus.csHandle(MockPi.loggedOutput(pi4j, "sensor", 5, log));
 
