@@ -69,7 +69,9 @@ public final class MockBoard {
   /**
    * Plays an SPI device: whenever its chip select {@code csId} goes low, the mock bus {@code spiId}
    * is loaded with {@code answer}'s next reply, which the following transfers read; when it goes
-   * high again, whatever the host sent is discarded.
+   * high again after that, whatever the host sent is discarded. A pin that goes high while its
+   * device is not selected (driven inactive when first set up) leaves the bus alone: another
+   * device on it may be selected.
    *
    * @throws RuntimeException if Pi4J has no IO with those ids
    */
@@ -77,10 +79,15 @@ public final class MockBoard {
       Supplier<byte[]> answer) {
     MockSpi spi = (MockSpi) pi4j.<Spi>io(spiId);
     DigitalOutput cs = pi4j.io(csId);
+    boolean[] selected = {false}; // Pi4J calls a pin's listeners one change at a time
     cs.addListener(e -> {
-      spi.readEntireMockBuffer(); // a new selection starts from a clean bus
       if (e.state() == DigitalState.LOW) {
+        spi.readEntireMockBuffer(); // a new selection starts from a clean bus
         spi.write(answer.get());
+        selected[0] = true;
+      } else if (selected[0]) {
+        spi.readEntireMockBuffer(); // the transfer is over
+        selected[0] = false;
       }
     });
   }
@@ -89,8 +96,8 @@ public final class MockBoard {
    * Plays an I2C device: after each write to {@code device} (any {@code write}, or any
    * {@code writeRegister}, which the device sees as the register's address and then the data),
    * the next reads return
-   * {@code answer.apply(whatWasWritten)} (or nothing, when it returns null). Works on devices of
-   * a {@link #context()}.
+   * {@code answer.apply(whatWasWritten)} (or nothing, when it returns null), register reads
+   * included. Works on devices of a {@link #context()}.
    *
    * @throws IllegalArgumentException if {@code device} was not made by a {@link #context()}
    */
@@ -115,7 +122,9 @@ public final class MockBoard {
   }
 
   /**
-   * Presses and releases the mock button {@code inputId}: HIGH, then LOW. Pi4J calls the input's
+   * Presses and releases the mock button {@code inputId}: HIGH, then LOW, a button wired to read
+   * HIGH while pressed (on one wired to read LOW while pressed, a pull-up's, set the levels
+   * yourself; on an input already HIGH this sends only the LOW). Pi4J calls the input's
    * listeners on the calling thread, whichever it is. The press lasts no time at all, so a
    * debounced watcher ignores it as a glitch: to test one, set the levels yourself
    * ({@code MockDigitalInput.mockState}) with the time between them a press takes.
@@ -210,6 +219,32 @@ public final class MockBoard {
       // Not through Pi4J's mock, whose version of this call fails on its own buffer.
       loadAnswer(concat(register, data, offset, length));
       return length;
+    }
+
+    // Reads of a register read the answer too, as a device answers its last command whatever
+    // register is named; without an answer, Pi4J's mock reads back what was written there.
+
+    @Override
+    public int readRegister(int register) {
+      return answer == null ? super.readRegister(register) : read();
+    }
+
+    @Override
+    public int readRegister(int register, byte[] buffer, int offset, int length) {
+      return answer == null ? super.readRegister(register, buffer, offset, length)
+          : read(buffer, offset, length);
+    }
+
+    @Override
+    public int readRegister(byte[] register, byte[] buffer, int offset, int length) {
+      return answer == null ? super.readRegister(register, buffer, offset, length)
+          : read(buffer, offset, length);
+    }
+
+    @Override
+    public String readRegisterString(int register, Charset charset, int length) {
+      return answer == null ? super.readRegisterString(register, charset, length)
+          : readString(charset, length);
     }
 
     private void answerIfPlayed(byte[] written) {

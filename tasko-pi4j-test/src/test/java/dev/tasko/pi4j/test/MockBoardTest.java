@@ -44,6 +44,47 @@ class MockBoardTest {
   }
 
   @Test
+  void answerOnSelect_anotherDevicesPinDrivenHighWhileOneIsSelected_leavesTheBusAlone() {
+    // From a hostile test: any change of a pin emptied the bus, even while another device was
+    // selected (a second device's chip select driven high when its handle is first made).
+    Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0));
+    DigitalOutput csA = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("csA").address(5)
+        .initial(DigitalState.HIGH));
+    DigitalOutput csB = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("csB").address(6));
+    MockBoard.answerOnSelect(pi4j, "spi", "csA", () -> new byte[] {1, 2});
+    MockBoard.answerOnSelect(pi4j, "spi", "csB", () -> new byte[] {9, 9});
+
+    csA.low();
+    csB.high();
+    byte[] reply = new byte[2];
+    spi.read(reply);
+    csA.high();
+
+    assertThat(reply).containsExactly(1, 2);
+  }
+
+  @Test
+  void answerAfterWrite_writeRegisterThenReadRegister_readsTheAnswer() {
+    // From a hostile test: the register read returned the byte just written there.
+    I2C sensor = pi4j.create(I2C.newConfigBuilder(pi4j).id("sensor").bus(1).device(0x44));
+    List<String> seen = new ArrayList<>();
+    MockBoard.answerAfterWrite(sensor, command -> {
+      seen.add(java.util.Arrays.toString(command));
+      return new byte[] {0x55, 0x66};
+    });
+
+    sensor.writeRegister(0x10, (byte) 0x01);
+    byte[] reply = new byte[2];
+    int n = sensor.readRegister(0x10, reply);
+
+    assertThat(seen).containsExactly("[16, 1]");
+    assertThat(n).isEqualTo(2);
+    assertThat(reply).containsExactly(0x55, 0x66);
+    sensor.writeRegister(0x10, (byte) 0x02);
+    assertThat(sensor.readRegister(0x10)).isEqualTo(0x55);
+  }
+
+  @Test
   void answerAfterWrite_command_nextReadReturnsTheAnswer() {
     I2C display = pi4j.create(I2C.newConfigBuilder(pi4j).id("display").bus(1).device(0x3c));
     MockBoard.answerAfterWrite(display, command -> new byte[] {(byte) (command[0] + 1)});
