@@ -642,12 +642,6 @@ public final class Task<T> extends TimerEntry {
    * waits for, then sets {@code end} (the outcome so far) and wakes its joiners.
    */
   private void conclude(State end) {
-    for (CancelScope s = scopes; s != null; s = s.outer) {
-      if (s.group != null && !s.left) {
-        s.group.ownerEnded(); // a group it never closed
-      }
-    }
-    scopes = null;
     Throwable releaseFailure = leases == null || leases.isEmpty() ? null
         : releaseLeasesSince(0, "task '" + name() + "'");
     if (releaseFailure != null) {
@@ -660,6 +654,12 @@ public final class Task<T> extends TimerEntry {
         end = State.FAILED;
       }
     }
+    for (CancelScope s = scopes; s != null; s = s.outer) {
+      if (s.group != null && !s.left) {
+        s.group.ownerEnded(end == State.FAILED ? (Throwable) outcome : null); // never closed
+      }
+    }
+    scopes = null;
     // The failure handler runs while the task is still live, in the task, so it may suspend
     // (log over a busy bus); joiners and join() see the task end only once it has returned.
     if (end == State.FAILED) {

@@ -1,8 +1,13 @@
 package dev.tasko;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 
@@ -338,26 +343,54 @@ public final class TaskGroup implements AutoCloseable {
    * Its owner has ended without calling {@code close()} (no try-with-resources): as the loop closes
    * a lease its task forgot, it closes the group as far as an ended task can, without waiting.
    * Warns, cancels the children, and has each one's failure reported as any task's is, from now
-   * on, to its joiners or the failure handler; a child's failure caught before, which only
-   * {@code close()} was to throw, goes to the handler now. On the loop, as the owner ends.
+   * on, to its joiners or the failure handler. A child's failure caught before, which only
+   * {@code close()} was to throw, goes where a try-with-resources would have put it: suppressed in
+   * the owner's failure ({@code ownerFailure}, null if it did not fail), unless that already
+   * carries it (the block's cancellation it caused, let through); else to the handler. On the
+   * loop, as the owner ends, before its own failure is reported.
    */
-  void ownerEnded() {
+  void ownerEnded(Throwable ownerFailure) {
     if (closed) {
       return;
     }
+    String open = toString(); // with its children, before it reads "(closed)"
     closed = true;
     cancelling = true;
     Loop.LOG.log(System.Logger.Level.WARNING, "loop ''{0}'': task ''{1}'' ended with {2} open: "
         + "open a task group with try-with-resources, so that close() waits for its children and"
         + " throws their failure; its children are cancelled", owner.loop.name(), owner.name(),
-        this);
+        open);
     for (Task<?> c : children) {
       c.failureFlags &= ~Task.GROUP_REPORTS;
     }
     cancelChildren();
     if (failure != null && (failedChild.failureFlags & Task.HANDED_OVER) == 0) {
-      owner.loop.runner.reportFailure(failedChild, failure);
+      if (ownerFailure == null) {
+        owner.loop.runner.reportFailure(failedChild, failure);
+      } else if (!carries(ownerFailure, failure)) {
+        ownerFailure.addSuppressed(failure);
+      }
     }
+  }
+
+  /** Whether {@code f} is {@code t}, or its cause or a suppressed one, at any depth. */
+  private static boolean carries(Throwable t, Throwable f) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    ArrayDeque<Throwable> todo = new ArrayDeque<>();
+    todo.add(t);
+    while (!todo.isEmpty()) {
+      Throwable x = todo.poll();
+      if (x == f) {
+        return true;
+      }
+      if (seen.add(x)) {
+        if (x.getCause() != null) {
+          todo.add(x.getCause());
+        }
+        todo.addAll(Arrays.asList(x.getSuppressed()));
+      }
+    }
+    return false;
   }
 
   private void cancelChildren() {

@@ -706,7 +706,8 @@ class TaskGroupTest {
       loop.run();
 
       assertThat(logs.messages(java.util.logging.Level.WARNING)).singleElement().asString()
-          .contains("task 'owner' ended with task group 'pumps'").contains("try-with-resources");
+          .contains("task 'owner' ended with task group 'pumps' (1 child running) open: ")
+          .contains("try-with-resources");
     }
     assertThat(children.get(0).state()).isEqualTo(Task.State.CANCELLED);
     assertThat(loop.nanoTime()).isEqualTo(Duration.ofSeconds(1).toNanos()); // not an hour later
@@ -734,6 +735,56 @@ class TaskGroupTest {
     }
 
     assertThat(handled).extracting(Throwable::getMessage).containsExactly("pump jammed");
+  }
+
+  @Test
+  void ownerEndsWithoutClose_letsTheBlocksCancellationThrough_failureReportedOnce() {
+    // From a review: the owner's failure (the block's cancellation, caused by the child's) and
+    // the child's failure were both reported, where a try-with-resources reports one.
+    List<String> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime()
+        .failureHandler((t, f) -> handled.add(t.name() + ": " + f.getClass().getSimpleName()))
+        .build();
+    v.addTask("owner", () -> {
+      TaskGroup g = TaskGroup.open("pumps");
+      g.add("pump", () -> {
+        throw new IllegalStateException("pump jammed");
+      });
+      Tasko.sleep(Duration.ofSeconds(1)); // throws the block's cancellation
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      v.run();
+    }
+
+    assertThat(handled).containsExactly("owner: Cancelled");
+  }
+
+  @Test
+  void ownerEndsWithoutClose_failsWithItsOwnError_childFailureSuppressedInIt() {
+    List<Throwable> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+    v.addTask("owner", () -> {
+      TaskGroup g = TaskGroup.open("pumps");
+      g.add("pump", () -> {
+        throw new IllegalStateException("pump jammed");
+      });
+      try {
+        Tasko.sleep(Duration.ofSeconds(1));
+      } catch (CancellationException e) {
+        throw new IllegalArgumentException("owner's own");
+      }
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      v.run();
+    }
+
+    assertThat(handled).singleElement().satisfies(f -> {
+      assertThat(f).hasMessage("owner's own");
+      assertThat(f.getSuppressed()).extracting(Throwable::getMessage)
+          .containsExactly("pump jammed");
+    });
   }
 
   @Test
