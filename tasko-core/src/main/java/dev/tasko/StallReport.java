@@ -95,6 +95,13 @@ final class StallReport {
           + "move blocking work off the loop, onto a thread of its own whose result the task "
           + "awaits without blocking (a Suspension), or use Tasko.sleep to wait.";
     }
+    if (waiting) {
+      // Its own line on top, yet blocked: entering a synchronized block or method (a virtual
+      // thread blocked on a monitor shows no JDK frame above the program's).
+      return "waiting for a lock (a synchronized block or method that another thread holds): "
+          + "share nothing with other threads under a lock the loop's tasks take, or hand the "
+          + "work to a thread of its own whose result the task awaits without blocking.";
+    }
     return "computing: a long computation or a busy-wait loop holds the loop; wait with "
         + "Tasko.sleep, call Tasko.yieldNow() now and then, or move the work off the loop.";
   }

@@ -69,6 +69,16 @@ class StallReportTest {
   }
 
   @Test
+  void message_programFrameOnTopButBlocked_saysWaitingForALock() {
+    // From a review: a task blocked entering a synchronized block was said to be computing.
+    String m = StallReport.message("loop-1", "counter", 600_000_000, new StackTraceElement[] {
+        PROGRAM, LOOP}, Thread.State.BLOCKED);
+
+    assertThat(m).contains("It is at greenhouse.Fan.check(Fan.java:42), waiting for a lock")
+        .doesNotContain("computing");
+  }
+
+  @Test
   void message_nativeReadOnTop_saysBlockingCall() {
     StackTraceElement[] stack = {new StackTraceElement("sun.nio.ch.SocketDispatcher", "read0",
         null, -2), jdk("java.net.Socket$SocketInputStream", "read"), PROGRAM, LOOP};
