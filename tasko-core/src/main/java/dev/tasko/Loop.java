@@ -247,7 +247,9 @@ public final class Loop {
    * Waits until {@link #shutdown()} has returned (or thrown), for at most {@code timeout}: for a
    * JVM shutdown hook that must not let the JVM end while another thread's {@code shutdown()} still
    * runs the tasks' cleanup (motors still to stop). Returns at once if it has already returned;
-   * waits for one to be called otherwise. Bounded, because the cleanup may itself wait for the
+   * waits for one to be called otherwise. It waits for {@code shutdown()} only, not for what the
+   * thread that called it does next: register what must also happen before the JVM ends with
+   * {@link #closeOnShutdown(AutoCloseable)}. Bounded, because the cleanup may itself wait for the
    * calling thread: a failure handler that calls {@code System.exit}, which waits for the
    * shutdown hooks, would otherwise never let either return.
    *
