@@ -85,6 +85,9 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
         real = true;
       } else if (arg.equals("--help") || arg.equals("-h")) {
         help = true;
+      } else if (arg.equals("--example")) {
+        throw new IllegalArgumentException("--example comes first on the command line, its "
+            + "arguments after its name: --example ToyApp");
       } else {
         throw new IllegalArgumentException("unknown option: '" + arg + "'");
       }
@@ -139,8 +142,9 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
       try {
         d = Duration.parse(text.trim());
       } catch (DateTimeParseException e) {
-        throw new IllegalArgumentException("bad duration: '" + text
-            + "' (use e.g. 500ms, 5s, 2m or PT5S)");
+        throw new IllegalArgumentException("bad duration: '" + text + "' ("
+            + (t.matches("\\d+(\\.\\d+)?") ? "a number needs a unit: " : "")
+            + "use e.g. 500ms, 5s, 2m, 1h or PT5S)");
       }
     }
     if (d.isNegative() || d.isZero()) {

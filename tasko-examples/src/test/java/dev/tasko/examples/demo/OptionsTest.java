@@ -47,7 +47,15 @@ class OptionsTest {
         .hasMessage("--duration needs a value, e.g. --duration 5s");
     assertThatThrownBy(() -> Options.parse("--duration",
         "soon")).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("bad duration: 'soon' (use e.g. 500ms, 5s, 2m or PT5S)");
+        .hasMessage("bad duration: 'soon' (use e.g. 500ms, 5s, 2m, 1h or PT5S)");
+    assertThatThrownBy(() -> Options.parse("--duration", "5"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("bad duration: '5' (a number needs a unit: use e.g. 500ms, 5s, 2m, 1h or "
+            + "PT5S)");
+    assertThatThrownBy(() -> Options.parse("--duration", "2s", "--example", "ToyApp"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--example comes first on the command line, its arguments after its name: "
+            + "--example ToyApp");
     assertThatThrownBy(() -> Options.parse("--duration",
         "0s")).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("duration <= 0: '0s'");
