@@ -713,16 +713,28 @@ class TaskGroupTest {
     assertThat(loop.nanoTime()).isEqualTo(Duration.ofSeconds(1).toNanos()); // not an hour later
   }
 
+  /** Opens group "pumps", never closed (no try-with-resources), with a child that fails at once. */
+  private static void openPumpsWithAJammedPump() {
+    TaskGroup g = TaskGroup.open("pumps");
+    g.add("pump", () -> {
+      throw new IllegalStateException("pump jammed");
+    });
+  }
+
+  /** Runs {@code v}, the warning for a group never closed kept out of the build's log. */
+  private static void runQuietly(Loop v) {
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      v.run();
+    }
+  }
+
   @Test
   void ownerEndsWithoutClose_childFailedMeanwhile_failureGoesToTheHandler() {
     // Before, close() was to throw it, and with no close() nobody ever saw it.
     List<Throwable> handled = new ArrayList<>();
     Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
     v.addTask("owner", () -> {
-      TaskGroup g = TaskGroup.open("pumps");
-      g.add("pump", () -> {
-        throw new IllegalStateException("pump jammed");
-      });
+      openPumpsWithAJammedPump();
       try {
         Tasko.sleep(Duration.ofSeconds(1)); // cut off by the failure
       } catch (CancellationException e) {
@@ -730,9 +742,7 @@ class TaskGroupTest {
       }
     });
 
-    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
-      v.run();
-    }
+    runQuietly(v);
 
     assertThat(handled).extracting(Throwable::getMessage).containsExactly("pump jammed");
   }
@@ -746,16 +756,11 @@ class TaskGroupTest {
         .failureHandler((t, f) -> handled.add(t.name() + ": " + f.getClass().getSimpleName()))
         .build();
     v.addTask("owner", () -> {
-      TaskGroup g = TaskGroup.open("pumps");
-      g.add("pump", () -> {
-        throw new IllegalStateException("pump jammed");
-      });
+      openPumpsWithAJammedPump();
       Tasko.sleep(Duration.ofSeconds(1)); // throws the block's cancellation
     });
 
-    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
-      v.run();
-    }
+    runQuietly(v);
 
     assertThat(handled).containsExactly("owner: Cancelled");
   }
@@ -765,10 +770,7 @@ class TaskGroupTest {
     List<Throwable> handled = new ArrayList<>();
     Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
     v.addTask("owner", () -> {
-      TaskGroup g = TaskGroup.open("pumps");
-      g.add("pump", () -> {
-        throw new IllegalStateException("pump jammed");
-      });
+      openPumpsWithAJammedPump();
       try {
         Tasko.sleep(Duration.ofSeconds(1));
       } catch (CancellationException e) {
@@ -776,9 +778,7 @@ class TaskGroupTest {
       }
     });
 
-    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
-      v.run();
-    }
+    runQuietly(v);
 
     assertThat(handled).singleElement().satisfies(f -> {
       assertThat(f).hasMessage("owner's own");
@@ -803,9 +803,7 @@ class TaskGroupTest {
       Tasko.sleep(Duration.ofSeconds(1));
     });
 
-    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
-      v.run();
-    }
+    runQuietly(v);
 
     assertThat(handled).extracting(Throwable::getMessage)
         .containsExactly("valve stuck on the way out");
