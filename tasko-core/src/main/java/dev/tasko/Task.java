@@ -638,10 +638,18 @@ public final class Task<T> extends TimerEntry {
 
   /**
    * The end every task comes to, on the loop: closes, as far as it can, the task groups it never
-   * closed, and the leases it forgot (an onRelease that throws fails it), reports a failure nobody
-   * waits for, then sets {@code end} (the outcome so far) and wakes its joiners.
+   * closed (their children cancelled first, a failure they caught handed over last), and the
+   * leases it forgot (an onRelease that throws fails it), reports a failure nobody waits for, then
+   * sets {@code end} (the outcome so far) and wakes its joiners.
    */
   private void conclude(State end) {
+    // The children of a group it never closed are cancelled before its leases go: a child
+    // waiting for one of them is not handed it only to be cancelled.
+    for (CancelScope s = scopes; s != null; s = s.outer) {
+      if (s.group != null && !s.left) {
+        s.group.ownerEnded();
+      }
+    }
     Throwable releaseFailure = leases == null || leases.isEmpty() ? null
         : releaseLeasesSince(0, "task '" + name() + "'");
     if (releaseFailure != null) {
@@ -656,7 +664,7 @@ public final class Task<T> extends TimerEntry {
     }
     for (CancelScope s = scopes; s != null; s = s.outer) {
       if (s.group != null && !s.left) {
-        s.group.ownerEnded(end == State.FAILED ? (Throwable) outcome : null); // never closed
+        s.group.handOverFailure(end == State.FAILED ? (Throwable) outcome : null);
       }
     }
     scopes = null;

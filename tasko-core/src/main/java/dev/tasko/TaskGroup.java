@@ -37,7 +37,8 @@ import java.util.concurrent.CancellationException;
  * TaskFailedException} naming the child. Failures of children are reported by {@code close()} and
  * not to the loop's {@link FailureHandler} (unless the opener is cancelled, below), so always close
  * the group (try-with-resources). An opener that ends without closing it gets a warning, and its
- * children are cancelled; their failures, and one caught before, then go to the failure handler.
+ * children are cancelled; their failures then go to the failure handler, and one caught before
+ * goes suppressed into the opener's own failure, if it failed, else to the handler.
  * Children cancelled by the group end {@link Task.State#CANCELLED}, which is not a failure; the
  * {@link CancellationException} they throw, and that a {@link Task#join()} of them throws, has the
  * failure that cancelled them as its {@linkplain Throwable#getCause() cause}.
@@ -340,16 +341,14 @@ public final class TaskGroup implements AutoCloseable {
   }
 
   /**
-   * Its owner has ended without calling {@code close()} (no try-with-resources): as the loop closes
-   * a lease its task forgot, it closes the group as far as an ended task can, without waiting.
-   * Warns, cancels the children, and has each one's failure reported as any task's is, from now
-   * on, to its joiners or the failure handler. A child's failure caught before, which only
-   * {@code close()} was to throw, goes where a try-with-resources would have put it: suppressed in
-   * the owner's failure ({@code ownerFailure}, null if it did not fail), unless that already
-   * carries it (the block's cancellation it caused, let through); else to the handler. On the
-   * loop, as the owner ends, before its own failure is reported.
+   * Its owner is ending without having called {@code close()} (no try-with-resources): as the
+   * loop closes a lease its task forgot, it closes the group as far as an ended task can, without
+   * waiting. Warns, cancels the children, and has each one's failure reported as any task's is,
+   * from now on, to its joiners or the failure handler. A failure caught before, which only
+   * {@code close()} was to throw, {@link #handOverFailure} places once the owner's outcome is
+   * final. On the loop, as the owner ends.
    */
-  void ownerEnded(Throwable ownerFailure) {
+  void ownerEnded() {
     if (closed) {
       return;
     }
@@ -364,13 +363,29 @@ public final class TaskGroup implements AutoCloseable {
       c.failureFlags &= ~Task.GROUP_REPORTS;
     }
     cancelChildren();
-    if (failure != null && (failedChild.failureFlags & Task.HANDED_OVER) == 0) {
-      if (ownerFailure == null) {
-        owner.loop.runner.reportFailure(failedChild, failure);
-      } else if (!carries(ownerFailure, failure)) {
-        ownerFailure.addSuppressed(failure);
+  }
+
+  /**
+   * After {@link #ownerEnded}: the failure of a child caught before, which only {@code close()}
+   * was to throw, goes where a try-with-resources would have put it: suppressed in the owner's
+   * failure ({@code ownerFailure}, null if it did not fail), unless that already carries it (the
+   * block's cancellation it caused, let through). Else, or if that failure takes no suppressed
+   * exception, to the failure handler.
+   */
+  void handOverFailure(Throwable ownerFailure) {
+    if (failure == null || (failedChild.failureFlags & Task.HANDED_OVER) != 0) {
+      return;
+    }
+    if (ownerFailure != null) {
+      if (carries(ownerFailure, failure)) {
+        return;
+      }
+      ownerFailure.addSuppressed(failure);
+      if (carries(ownerFailure, failure)) {
+        return;
       }
     }
+    owner.loop.runner.reportFailure(failedChild, failure);
   }
 
   /** Whether {@code f} is {@code t}, or its cause or a suppressed one, at any depth. */
