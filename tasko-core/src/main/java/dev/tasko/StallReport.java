@@ -41,7 +41,7 @@ final class StallReport {
       } else {
         m.append("It is ");
       }
-      m.append(diagnosis(stack, line, state != Thread.State.RUNNABLE || isWaiting(stack[0])));
+      m.append(diagnosis(stack, line, state));
     }
     m.append(" (Loop.builder().stallWarning(threshold) sets when this warning comes; "
         + "noStallWarning() turns it off.) Stack:");
@@ -68,10 +68,11 @@ final class StallReport {
   }
 
   /**
-   * The likely cause, from the frames above the program's own line, and its fix; {@code waiting}
-   * tells a call that blocks from one that works.
+   * The likely cause, from the frames above the program's own line and the thread's state, and its
+   * fix.
    */
-  private static String diagnosis(StackTraceElement[] stack, int line, boolean waiting) {
+  private static String diagnosis(StackTraceElement[] stack, int line, Thread.State state) {
+    boolean waiting = state != Thread.State.RUNNABLE || isWaiting(stack[0]);
     int end = line >= 0 ? line : stack.length;
     for (int i = 0; i < end; i++) {
       if (stack[i].getClassName().equals("java.lang.Thread")
@@ -95,12 +96,19 @@ final class StallReport {
           + "move blocking work off the loop, onto a thread of its own whose result the task "
           + "awaits without blocking (a Suspension), or use Tasko.sleep to wait.";
     }
-    if (waiting) {
+    if (state == Thread.State.BLOCKED) {
       // Its own line on top, yet blocked: entering a synchronized block or method (a virtual
       // thread blocked on a monitor shows no JDK frame above the program's).
       return "waiting for a lock (a synchronized block or method that another thread holds): "
           + "share nothing with other threads under a lock the loop's tasks take, or hand the "
           + "work to a thread of its own whose result the task awaits without blocking.";
+    }
+    if (waiting) {
+      // Its own native method (a library's, through JNI), or a state read a moment after the
+      // stack: most likely blocked in there.
+      return "in a call that has not returned, most likely a blocking one (native code, I/O): "
+          + "move blocking work off the loop, onto a thread of its own whose result the task "
+          + "awaits without blocking (a Suspension).";
     }
     return "computing: a long computation or a busy-wait loop holds the loop; wait with "
         + "Tasko.sleep, call Tasko.yieldNow() now and then, or move the work off the loop.";

@@ -79,6 +79,18 @@ class StallReportTest {
   }
 
   @Test
+  void message_programsOwnNativeMethodOnTop_saysBlockingNotLock() {
+    // From a review: a library's JNI call on top was said to wait for a lock.
+    StackTraceElement[] stack = {new StackTraceElement("com.pi4j.library.pigpio.internal.PIGPIO",
+        "gpioRead", "PIGPIO.java", -2), PROGRAM, LOOP};
+
+    String m = StallReport.message("loop-1", "gpio", 600_000_000, stack, Thread.State.RUNNABLE);
+
+    assertThat(m).contains("in a call that has not returned, most likely a blocking one")
+        .doesNotContain("lock (a synchronized");
+  }
+
+  @Test
   void message_nativeReadOnTop_saysBlockingCall() {
     StackTraceElement[] stack = {new StackTraceElement("sun.nio.ch.SocketDispatcher", "read0",
         null, -2), jdk("java.net.Socket$SocketInputStream", "read"), PROGRAM, LOOP};
