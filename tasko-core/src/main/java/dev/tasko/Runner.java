@@ -988,6 +988,21 @@ final class Runner {
     }
   }
 
+  /**
+   * Adds {@code extra} to {@code target}'s suppressed exceptions, and returns whether it is there
+   * now: an exception made without suppression ({@code enableSuppression == false}, as some
+   * libraries make them for speed) drops it, and the caller must then report it another way.
+   */
+  static boolean suppressInto(Throwable target, Throwable extra) {
+    target.addSuppressed(extra);
+    for (Throwable s : target.getSuppressed()) {
+      if (s == extra) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean hasInChain(Throwable e, Throwable x) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t == x) {

@@ -543,8 +543,8 @@ public final class ScheduledTask {
       if (released != null) {
         if (failure == null) {
           failure = released;
-        } else if (failure != released) {
-          failure.addSuppressed(released);
+        } else if (failure != released && !Runner.suppressInto(failure, released)) {
+          self.loop.runner.reportFailure(self, released); // the run's failure takes none
         }
       }
     }

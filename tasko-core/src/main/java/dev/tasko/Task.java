@@ -489,8 +489,9 @@ public final class Task<T> extends TimerEntry {
       } catch (Throwable e) {
         if (thrown == null) {
           thrown = e;
-        } else if (e != thrown) { // one instance thrown twice cannot suppress itself
-          thrown.addSuppressed(e);
+        } else if (e != thrown // one instance thrown twice cannot suppress itself
+            && !Runner.suppressInto(thrown, e)) {
+          loop.runner.reportFailure(this, e); // the first takes no suppressed one: not lost
         }
       }
     }
@@ -654,8 +655,9 @@ public final class Task<T> extends TimerEntry {
         : releaseLeasesSince(0, "task '" + name() + "'");
     if (releaseFailure != null) {
       if (end == State.FAILED) {
-        if (outcome != releaseFailure) {
-          ((Throwable) outcome).addSuppressed(releaseFailure);
+        if (outcome != releaseFailure
+            && !Runner.suppressInto((Throwable) outcome, releaseFailure)) {
+          loop.runner.reportFailure(this, releaseFailure); // its failure takes none: not lost
         }
       } else {
         outcome = releaseFailure; // an onRelease that throws fails the task, as in its own close()

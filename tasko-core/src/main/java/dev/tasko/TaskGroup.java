@@ -330,8 +330,8 @@ public final class TaskGroup implements AutoCloseable {
           block.reason = f;
           Traps.cancelScope(block);
         }
-      } else if (f != failure) {
-        failure.addSuppressed(f);
+      } else if (f != failure && !Runner.suppressInto(failure, f)) {
+        owner.loop.runner.reportFailure(child, f); // the first takes no suppressed one: not lost
       }
     }
     Suspension s = closing;
@@ -380,8 +380,7 @@ public final class TaskGroup implements AutoCloseable {
       if (carries(ownerFailure, failure)) {
         return;
       }
-      ownerFailure.addSuppressed(failure);
-      if (carries(ownerFailure, failure)) {
+      if (Runner.suppressInto(ownerFailure, failure)) {
         return;
       }
     }

@@ -817,6 +817,57 @@ class TaskGroupTest {
   }
 
   @Test
+  void close_firstFailureTakesNoSuppressed_secondChildFailureToTheHandler() {
+    // From a review: added as suppressed to a first failure built without suppression, the
+    // second child's failure was lost.
+    List<String> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f.getMessage()))
+        .build();
+    v.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("g")) {
+        g.add("slow", () -> {
+          try {
+            Tasko.sleep(Duration.ofSeconds(5));
+          } catch (CancellationException e) {
+            throw new IllegalStateException("cleanup failed");
+          }
+        });
+        g.add("fast", () -> {
+          Tasko.sleep(Duration.ofMillis(10));
+          throw new Light("light jam");
+        });
+      } catch (RuntimeException e) {
+        log.add("owner caught " + e.getMessage());
+      }
+    });
+
+    v.run();
+
+    log.assertTaken("owner caught light jam");
+    assertThat(handled).containsExactly("cleanup failed");
+  }
+
+  @Test
+  void ownerFailsLight_onReleaseThrows_bothReported() {
+    List<String> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f.getMessage()))
+        .build();
+    Handle<String> bus = ManagedResource.of("bus", "spi", cs -> {}, (String cs) -> {
+      throw new IllegalArgumentException("release");
+    }).handle("a");
+    v.addTask("owner", () -> {
+      bus.acquire(); // never closed: released as the owner ends
+      throw new Light("owner light");
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      v.run();
+    }
+
+    assertThat(handled).containsExactlyInAnyOrder("owner light", "release");
+  }
+
+  @Test
   void ownerEndsWithoutClose_holdsABusAChildWaitsFor_busGoesPastTheCancelledChild() {
     // From a review: the owner's forgotten lease went to the child, which was then cancelled,
     // before the next waiter got it, a pass later.
