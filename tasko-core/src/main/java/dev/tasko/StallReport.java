@@ -106,9 +106,12 @@ final class StallReport {
     if (waiting) {
       // Its own native method (a library's, through JNI), or a state read a moment after the
       // stack: most likely blocked in there.
-      return "in a call that has not returned, most likely a blocking one (native code, I/O): "
-          + "move blocking work off the loop, onto a thread of its own whose result the task "
-          + "awaits without blocking (a Suspension).";
+      String where = stack[0].isNativeMethod() ? "in native code that has not returned"
+          : "waiting (its thread was " + state.toString().toLowerCase(java.util.Locale.ROOT)
+              + " a moment after this stack was taken)";
+      return where + ", most likely a blocking call (I/O, a device): move blocking work off the "
+          + "loop, onto a thread of its own whose result the task awaits without blocking (a "
+          + "Suspension).";
     }
     return "computing: a long computation or a busy-wait loop holds the loop; wait with "
         + "Tasko.sleep, call Tasko.yieldNow() now and then, or move the work off the loop.";

@@ -86,8 +86,12 @@ class StallReportTest {
 
     String m = StallReport.message("loop-1", "gpio", 600_000_000, stack, Thread.State.RUNNABLE);
 
-    assertThat(m).contains("in a call that has not returned, most likely a blocking one")
+    assertThat(m).contains("in native code that has not returned, most likely a blocking call")
         .doesNotContain("lock (a synchronized");
+    String racing = StallReport.message("loop-1", "gpio", 600_000_000,
+        new StackTraceElement[] {PROGRAM, LOOP}, Thread.State.TIMED_WAITING);
+    assertThat(racing).contains("Fan.java:42), waiting (its thread was timed_waiting a moment "
+        + "after this stack was taken)");
   }
 
   @Test
