@@ -67,6 +67,7 @@ public final class Demo {
    * {@code --example NAME} first, runs that example instead (see {@link Examples}).
    */
   public static void main(String[] args) throws Exception {
+    args = splitExampleOption(args);
     if (args.length > 0 && args[0].equals("--example")) {
       java.lang.reflect.Method main;
       try {
@@ -236,5 +237,17 @@ public final class Demo {
     } catch (RuntimeException e) {
       return "default";
     }
+  }
+
+  /** {@code --example=NAME ...} as {@code --example NAME ...}; other arguments as they are. */
+  static String[] splitExampleOption(String[] args) {
+    if (args.length == 0 || !args[0].startsWith("--example=")) {
+      return args;
+    }
+    String[] split = new String[args.length + 1];
+    split[0] = "--example";
+    split[1] = args[0].substring("--example=".length());
+    System.arraycopy(args, 1, split, 2, args.length - 1);
+    return split;
   }
 }

@@ -85,7 +85,7 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
         real = true;
       } else if (arg.equals("--help") || arg.equals("-h")) {
         help = true;
-      } else if (arg.equals("--example")) {
+      } else if (arg.equals("--example") || arg.startsWith("--example=")) {
         throw new IllegalArgumentException("--example comes first on the command line, its "
             + "arguments after its name: --example ToyApp");
       } else {

@@ -52,6 +52,12 @@ class OptionsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("bad duration: '5' (a number needs a unit: use e.g. 500ms, 5s, 2m, 1h or "
             + "PT5S)");
+    assertThat(Demo.splitExampleOption(new String[] {"--example=ToyApp", "x"}))
+        .containsExactly("--example", "ToyApp", "x");
+    assertThat(Demo.splitExampleOption(new String[] {"--plain"})).containsExactly("--plain");
+    assertThatThrownBy(() -> Options.parse("--duration", "2s", "--example=ToyApp"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("--example comes first on the command line");
     assertThatThrownBy(() -> Options.parse("--duration", "2s", "--example", "ToyApp"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("--example comes first on the command line, its arguments after its name: "
