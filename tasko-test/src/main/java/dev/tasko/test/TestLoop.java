@@ -197,7 +197,8 @@ public final class TestLoop implements AfterEachCallback {
    * Runs the loop, without moving its clock, until no task is ready and no timer is due: every
    * task added or woken so far has run up to its next wait. Work a task hands to
    * {@link Tasko#blocking} is not waited for (its task stays waiting for it, on another thread);
-   * {@link #runFor} waits for it, as the loop's {@code run()} does.
+   * {@link #runFor} with a positive duration waits for it, as the loop's {@code run()} does
+   * ({@code runFor(Duration.ZERO)} is this method).
    *
    * @throws IllegalStateException if tasks are still ready after a great many passes (they yield
    *     to each other in a loop without ever waiting), naming them; or if called from a task, or
@@ -233,6 +234,7 @@ public final class TestLoop implements AfterEachCallback {
    * @throws IllegalStateException as {@link #runUntilIdle()} does
    */
   public void advanceBy(Duration duration) {
+    requireNotFromATask("advanceBy"); // before the clock moves: a refused call changes nothing
     requireNotNegative(duration);
     clock.advance(duration); // refuses, naming it, a duration that would pass Long.MAX_VALUE
     runUntilIdle();
@@ -251,6 +253,7 @@ public final class TestLoop implements AfterEachCallback {
    *     on starting new ones after a great many rounds, naming them
    */
   public List<Task<?>> cancelAll() {
+    requireNotFromATask("cancelAll"); // before anything is cancelled
     List<Task<?>> cancelled = new ArrayList<>();
     Set<Task<?>> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     for (int round = 0; round < MAX_CANCEL_ROUNDS; round++) {
@@ -292,12 +295,15 @@ public final class TestLoop implements AfterEachCallback {
    * JUnit; call it yourself when using a {@code TestLoop} without JUnit.
    *
    * @throws AssertionError naming the unfinished tasks, each with its state and what it waits for,
-   *     the tasks added after the loop last ran, and the unobserved failures (attached as
+   *     counting the tasks added after the loop last ran (those still unfinished then are named
+   *     with the others: the loop knows a task only once it has taken it in), and naming the
+   *     unobserved failures (attached as
    *     suppressed exceptions, the first also as the cause); or if another thread drives the loop
    *     for good
    * @throws IllegalStateException if called from a task
    */
   public void verify() {
+    requireNotFromATask("verify"); // before anything is run or cancelled
     List<Task<?>> live = tasksOnceNotDriven();
     int notTakenIn = loop.taskCount() - live.size();
     // What the test did last from outside the loop (a cancel, a stop) takes effect at the loop's

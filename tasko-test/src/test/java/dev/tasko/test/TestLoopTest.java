@@ -440,6 +440,31 @@ class TestLoopTest {
   }
 
   @Test
+  void helpers_calledFromATask_refusedChangingNothing() {
+    // From a hostile test: advanceBy moved the clock, cancelAll cancelled every task and verify
+    // threw an AssertionError (cancelling everything) before refusing a call from a task.
+    Task<Void> other = test.loop().addTask("other", () -> Tasko.sleep(Duration.ofSeconds(5)));
+    List<String> refused = new ArrayList<>();
+    test.loop().addTask("inner", () -> {
+      for (Runnable helper : List.<Runnable>of(() -> test.advanceBy(Duration.ofHours(1)),
+          test::cancelAll, test::verify)) {
+        try {
+          helper.run();
+        } catch (IllegalStateException e) {
+          refused.add(e.getMessage().substring(0, e.getMessage().indexOf('(')));
+        }
+      }
+    });
+    test.runUntilIdle();
+
+    assertThat(refused).containsExactly("advanceBy", "cancelAll", "verify");
+    assertThat(test.now()).isZero();
+    assertThat(other.isCancelled()).isFalse();
+    test.cancelAll();
+    test.verify();
+  }
+
+  @Test
   void runFor_afterShutdown_refusedNamingIt() {
     test.loop().shutdown();
 
