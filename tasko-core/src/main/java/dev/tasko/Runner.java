@@ -968,7 +968,7 @@ final class Runner {
     } catch (Throwable e) {
       // Cut off (a cancel while it waited) or failing itself, the handler must not hide the
       // failure it was handed.
-      if (!hasInChain(e, failure)) {
+      if (!Failures.causedBy(e, failure)) {
         e.addSuppressed(failure);
       }
       addPendingFailure(e);
@@ -986,30 +986,6 @@ final class Runner {
         }
       }
     }
-  }
-
-  /**
-   * Adds {@code extra} to {@code target}'s suppressed exceptions, and returns whether it is there
-   * now: an exception made without suppression ({@code enableSuppression == false}, as some
-   * libraries make them for speed) drops it, and the caller must then report it another way.
-   */
-  static boolean suppressInto(Throwable target, Throwable extra) {
-    target.addSuppressed(extra);
-    for (Throwable s : target.getSuppressed()) {
-      if (s == extra) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean hasInChain(Throwable e, Throwable x) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t == x) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**

@@ -543,7 +543,7 @@ public final class ScheduledTask {
       if (released != null) {
         if (failure == null) {
           failure = released;
-        } else if (failure != released && !Runner.suppressInto(failure, released)) {
+        } else if (failure != released && !Failures.suppressInto(failure, released)) {
           self.loop.runner.reportFailure(self, released); // the run's failure takes none
         }
       }

@@ -1,11 +1,17 @@
 package dev.tasko;
 
+import java.util.Locale;
+
 /**
  * What a stall warning says: which task holds the processor and for how long, the line of the
  * program it is on, what it is most likely doing there, and how to fix it. Built from a stack
  * trace taken by the loop's watchdog (see {@link Loop.Builder#stallWarning}).
  */
 final class StallReport {
+  /** The fix for a task blocked in a call. */
+  private static final String MOVE_OFF_THE_LOOP = "move blocking work off the loop, onto a thread"
+      + " of its own whose result the task awaits without blocking (a Suspension)";
+
   private StallReport() {}
 
   /**
@@ -92,9 +98,8 @@ final class StallReport {
             + " (garbage collection, a busy processor); call Tasko.yieldNow() now and then, or"
             + " move the work off the loop.";
       }
-      return call + "most likely a blocking call such as I/O or a lock: "
-          + "move blocking work off the loop, onto a thread of its own whose result the task "
-          + "awaits without blocking (a Suspension), or use Tasko.sleep to wait.";
+      return call + "most likely a blocking call such as I/O or a lock: " + MOVE_OFF_THE_LOOP
+          + ", or use Tasko.sleep to wait.";
     }
     if (state == Thread.State.BLOCKED) {
       // Its own line on top, yet blocked: entering a synchronized block or method (a virtual
@@ -107,11 +112,9 @@ final class StallReport {
       // Its own native method (a library's, through JNI), or a state read a moment after the
       // stack: most likely blocked in there.
       String where = stack[0].isNativeMethod() ? "in native code that has not returned"
-          : "waiting (its thread was " + state.toString().toLowerCase(java.util.Locale.ROOT)
+          : "waiting (its thread was " + state.toString().toLowerCase(Locale.ROOT)
               + " a moment after this stack was taken)";
-      return where + ", most likely a blocking call (I/O, a device): move blocking work off the "
-          + "loop, onto a thread of its own whose result the task awaits without blocking (a "
-          + "Suspension).";
+      return where + ", most likely a blocking call (I/O, a device): " + MOVE_OFF_THE_LOOP + ".";
     }
     return "computing: a long computation or a busy-wait loop holds the loop; wait with "
         + "Tasko.sleep, call Tasko.yieldNow() now and then, or move the work off the loop.";

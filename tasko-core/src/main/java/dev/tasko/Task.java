@@ -490,7 +490,7 @@ public final class Task<T> extends TimerEntry {
         if (thrown == null) {
           thrown = e;
         } else if (e != thrown // one instance thrown twice cannot suppress itself
-            && !Runner.suppressInto(thrown, e)) {
+            && !Failures.suppressInto(thrown, e)) {
           loop.runner.reportFailure(this, e); // the first takes no suppressed one: not lost
         }
       }
@@ -656,7 +656,7 @@ public final class Task<T> extends TimerEntry {
     if (releaseFailure != null) {
       if (end == State.FAILED) {
         if (outcome != releaseFailure
-            && !Runner.suppressInto((Throwable) outcome, releaseFailure)) {
+            && !Failures.suppressInto((Throwable) outcome, releaseFailure)) {
           loop.runner.reportFailure(this, releaseFailure); // its failure takes none: not lost
         }
       } else {

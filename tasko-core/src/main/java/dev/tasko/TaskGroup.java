@@ -1,13 +1,8 @@
 package dev.tasko;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 
@@ -272,13 +267,8 @@ public final class TaskGroup implements AutoCloseable {
       }
     } catch (CancellationException e) {
       cancelled = e;
-      cancelling = true;
-      // The owner throws its cancellation, not a child's failure: from here on, a child's failure
-      // (in its cleanup, say) is reported by the child's own end, to its joiners or the handler.
-      for (Task<?> c : children) {
-        c.failureFlags &= ~Task.GROUP_REPORTS;
-      }
-      cancelChildren();
+      // The owner throws its cancellation, not a child's failure.
+      cancelChildrenReportingThemselves();
       while (!children.isEmpty()) { // the owner cannot outlive its children
         closing = new Suspension(owner, this, /* external= */ false, /* shielded= */ true);
         Traps.awaitShielded(closing);
@@ -330,7 +320,7 @@ public final class TaskGroup implements AutoCloseable {
           block.reason = f;
           Traps.cancelScope(block);
         }
-      } else if (f != failure && !Runner.suppressInto(failure, f)) {
+      } else if (f != failure && !Failures.suppressInto(failure, f)) {
         owner.loop.runner.reportFailure(child, f); // the first takes no suppressed one: not lost
       }
     }
@@ -354,15 +344,11 @@ public final class TaskGroup implements AutoCloseable {
     }
     String open = toString(); // with its children, before it reads "(closed)"
     closed = true;
-    cancelling = true;
     Loop.LOG.log(System.Logger.Level.WARNING, "loop ''{0}'': task ''{1}'' ended with {2} open: "
         + "open a task group with try-with-resources, so that close() waits for its children and"
         + " throws their failure; its children are cancelled", owner.loop.name(), owner.name(),
         open);
-    for (Task<?> c : children) {
-      c.failureFlags &= ~Task.GROUP_REPORTS;
-    }
-    cancelChildren();
+    cancelChildrenReportingThemselves();
   }
 
   /**
@@ -376,35 +362,22 @@ public final class TaskGroup implements AutoCloseable {
     if (failure == null || (failedChild.failureFlags & Task.HANDED_OVER) != 0) {
       return;
     }
-    if (ownerFailure != null) {
-      if (carries(ownerFailure, failure)) {
-        return;
-      }
-      if (Runner.suppressInto(ownerFailure, failure)) {
-        return;
-      }
+    if (ownerFailure == null || !(Failures.carries(ownerFailure, failure)
+        || Failures.suppressInto(ownerFailure, failure))) {
+      owner.loop.runner.reportFailure(failedChild, failure);
     }
-    owner.loop.runner.reportFailure(failedChild, failure);
   }
 
-  /** Whether {@code f} is {@code t}, or its cause or a suppressed one, at any depth. */
-  private static boolean carries(Throwable t, Throwable f) {
-    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-    ArrayDeque<Throwable> todo = new ArrayDeque<>();
-    todo.add(t);
-    while (!todo.isEmpty()) {
-      Throwable x = todo.poll();
-      if (x == f) {
-        return true;
-      }
-      if (seen.add(x)) {
-        if (x.getCause() != null) {
-          todo.add(x.getCause());
-        }
-        todo.addAll(Arrays.asList(x.getSuppressed()));
-      }
+  /**
+   * Cancels every child, the group throwing none of their failures from now on: a child's failure
+   * (in its cleanup, say) is reported by the child's own end, to its joiners or the handler.
+   */
+  private void cancelChildrenReportingThemselves() {
+    cancelling = true;
+    for (Task<?> c : children) {
+      c.failureFlags &= ~Task.GROUP_REPORTS;
     }
-    return false;
+    cancelChildren();
   }
 
   private void cancelChildren() {

@@ -1,0 +1,60 @@
+package dev.tasko;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
+/**
+ * How one failure travels inside another: as its cause, or suppressed in it. The loop adds a
+ * failure to another only where it can tell whether it landed, so that none is lost.
+ */
+final class Failures {
+  private Failures() {}
+
+  /**
+   * Adds {@code extra} to {@code target}'s suppressed exceptions, and returns whether it is there
+   * now: an exception made without suppression ({@code enableSuppression == false}, as some
+   * libraries make them for speed) drops it, and the caller must then report it another way.
+   */
+  static boolean suppressInto(Throwable target, Throwable extra) {
+    target.addSuppressed(extra);
+    for (Throwable s : target.getSuppressed()) {
+      if (s == extra) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code x} is {@code e} or in its chain of causes. */
+  static boolean causedBy(Throwable e, Throwable x) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t == x) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code f} is {@code t}, or its cause or a suppressed one, at any depth. */
+  static boolean carries(Throwable t, Throwable f) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    ArrayDeque<Throwable> todo = new ArrayDeque<>();
+    todo.add(t);
+    while (!todo.isEmpty()) {
+      Throwable x = todo.poll();
+      if (x == f) {
+        return true;
+      }
+      if (seen.add(x)) {
+        if (x.getCause() != null) {
+          todo.add(x.getCause());
+        }
+        todo.addAll(Arrays.asList(x.getSuppressed()));
+      }
+    }
+    return false;
+  }
+}
