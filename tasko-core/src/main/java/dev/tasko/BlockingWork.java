@@ -93,7 +93,7 @@ final class BlockingWork<T> implements Runnable {
       phase = RUNNING;
       runner = Thread.currentThread();
       // Task.isRunningBlockingWorkOn: from here until the work has ended, before its task resumes.
-      task.blockingWorkThread = runner;
+      task.runsBlockingWorkOn(runner);
     }
     try {
       WORKING_FOR.set(task);
@@ -106,7 +106,7 @@ final class BlockingWork<T> implements Runnable {
       synchronized (this) {
         phase = ENDED;
         runner = null;
-        task.blockingWorkThread = null; // before done.resume(): the task never sees it set
+        task.runsBlockingWorkOn(null); // before done.resume(): the task never sees it set
         waiting = endWaiter;
         if (interrupted) {
           Thread.interrupted(); // an interrupt meant for the work must not outlive it

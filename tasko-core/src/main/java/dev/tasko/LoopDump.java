@@ -131,7 +131,7 @@ public record LoopDump(String loop, Instant takenAt, long time, boolean complete
     List<ScheduleEntry> schedules = new ArrayList<>();
     for (Task<?> t = oldest; t != null; t = t.nextLive) {
       tasks.add(entry(t, loop.runner.timers, now));
-      ScheduledTask s = t.schedule;
+      ScheduledTask s = t.schedule();
       if (s != null) {
         schedules.add(new ScheduleEntry(s.name(), s.rate(), s.isRunning(), s.stats()));
       }

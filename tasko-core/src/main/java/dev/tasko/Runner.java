@@ -501,7 +501,7 @@ final class Runner {
       if (timeline != null) {
         timeline.turnBegan(t, ticker.read());
       }
-      t.schedule.runTurn(t);
+      t.schedule().runTurn(t);
       if (timeline != null) {
         timeline.turnEnded(t, ticker.read());
       }
@@ -921,8 +921,9 @@ final class Runner {
     timers.remove(t);
     t.waitingOn = null;
     live.remove(t);
-    if (t.onEnd != null) {
-      t.onEnd.run();
+    Runnable onEnd = t.onEnd();
+    if (onEnd != null) {
+      onEnd.run();
     }
     if (trace) {
       LOG.log(Level.DEBUG, "{0}: task ''{1}'' ended: {2}", name, t.name(), t.state());
@@ -934,8 +935,9 @@ final class Runner {
     timers.remove(t); // a runLater start; in the ready queue, next() skips it once it is done
     t.endUnstarted();
     live.remove(t);
-    if (t.onEnd != null) {
-      t.onEnd.run();
+    Runnable onEnd = t.onEnd();
+    if (onEnd != null) {
+      onEnd.run();
     }
   }
 

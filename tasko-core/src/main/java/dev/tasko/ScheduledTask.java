@@ -300,8 +300,8 @@ public final class ScheduledTask {
     } else {
       t = loop.newTask(name, (TaskBody) this::runLoop);
     }
-    t.onEnd = this::runnerEnded;
-    t.schedule = this;
+    t.onEnd(this::runnerEnded);
+    t.schedule(this);
     return t;
   }
 

@@ -72,8 +72,7 @@ public final class Task<T> extends TimerEntry {
   /** The states by ordinal: {@link #state} keeps an ordinal (see there). */
   private static final State[] STATES = State.values();
   private static final VarHandle TURN;
-  private static final VarHandle FOREIGN_JOINERS;
-  private static final VarHandle DONE_LATCH;
+  private static final VarHandle RARE;
   /**
    * How long a thread that is not a task waits in {@link #join()} before it checks whether any
    * thread has run the loop meanwhile, and warns once if none has. Not final: tests shorten it.
@@ -84,9 +83,7 @@ public final class Task<T> extends TimerEntry {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       TURN = lookup.findVarHandle(Task.class, "turn", int.class);
-      FOREIGN_JOINERS = lookup.findVarHandle(Task.class, "foreignJoiners",
-          ConcurrentLinkedQueue.class);
-      DONE_LATCH = lookup.findVarHandle(Task.class, "doneLatch", CountDownLatch.class);
+      RARE = lookup.findVarHandle(Task.class, "rare", Rare.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -99,7 +96,7 @@ public final class Task<T> extends TimerEntry {
    * The number of a task not given a name, in the order its loop made them; 0 for a named task.
    * A number, not a string: the name is made only when something shows it, so a task costs no
    * string of its own (a loop may hold a million sleeping tasks). An int, not a long: a long would
-   * take the task past 112 bytes; past the int range, a task keeps its made-up name as a string,
+   * take the task past 88 bytes; past the int range, a task keeps its made-up name as a string,
    * and -1 here.
    */
   private final int number;
@@ -148,15 +145,9 @@ public final class Task<T> extends TimerEntry {
    * {@link TimerEntry}.
    */
   CancelScope scopes;
-  /** Suspensions of tasks joining this one; resumed when it ends. */
-  private List<Suspension> joiners;
   /** Links of the loop's list of live tasks, for deadlock reports. */
   Task<?> prevLive;
   Task<?> nextLive;
-  /** Called by the loop once the task has ended, before anything else runs (schedules use it). */
-  Runnable onEnd;
-  /** The schedule this task runs, or null: for {@link Loop#dump()}. */
-  ScheduledTask schedule;
   /**
    * Set for the task of a {@linkplain Loop#scheduleCallback callback schedule}: it has no thread of
    * its own; the loop runs each of its turns on the thread that holds the processor (see
@@ -169,8 +160,6 @@ public final class Task<T> extends TimerEntry {
    */
   long waitSince;
 
-  /** Leases and permits the task holds, so that any it forgets to close are closed when it ends. */
-  private List<AutoCloseable> leases;
   /**
    * Who sees the task's failure, as flags: {@link #GROUP_REPORTS}, {@link #HANDED_OVER}. A byte of
    * flags, not two booleans: a task is no larger than with one. Written on the loop, and by a join
@@ -185,17 +174,60 @@ public final class Task<T> extends TimerEntry {
    */
   static final byte HANDED_OVER = 2;
 
-  /** Set once, when a task of another loop first joins; drained when the task ends. */
-  private volatile ConcurrentLinkedQueue<Suspension> foreignJoiners;
-
-  /** Set once, when a thread outside the loop first joins; counted down when the task ends. */
-  private volatile CountDownLatch doneLatch;
+  /**
+   * What only some tasks use, made when first needed (see {@link Rare}); null until then. Volatile:
+   * a thread outside the loop may make it (a join from another loop or thread, blocking work).
+   */
+  private volatile Rare rare;
 
   /**
-   * The thread running this task's {@link Tasko#blocking} work, from when the work starts until it
-   * ends; null otherwise. Written by that thread (see {@link BlockingWork#run()}), read by any.
+   * The fields that only some tasks use: joiners, leases, a schedule, an end hook, blocking work.
+   * Kept apart so that a task that only runs and sleeps is 88 bytes rather than 112 (with
+   * compressed references): a loop may hold a million sleeping tasks, and each young collection
+   * before they are promoted copies every byte of them (BENCHMARKS.md, run AD).
    */
-  volatile Thread blockingWorkThread;
+  private static final class Rare {
+    private static final VarHandle FOREIGN_JOINERS;
+    private static final VarHandle DONE_LATCH;
+
+    static {
+      try {
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        FOREIGN_JOINERS = lookup.findVarHandle(Rare.class, "foreignJoiners",
+            ConcurrentLinkedQueue.class);
+        DONE_LATCH = lookup.findVarHandle(Rare.class, "doneLatch", CountDownLatch.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    // ---- guarded by the loop's baton ----
+    /** Suspensions of tasks joining this one; resumed when it ends. */
+    List<Suspension> joiners;
+    /** Called by the loop once the task has ended, before anything else runs. */
+    Runnable onEnd;
+    /** The schedule the task runs, or null: for {@link Loop#dump()}. */
+    ScheduledTask schedule;
+    /** Leases and permits the task holds, so that those it forgets are closed when it ends. */
+    List<AutoCloseable> leases;
+
+    // ---- any thread ----
+    /** Set once, when a task of another loop first joins; drained when the task ends. */
+    volatile ConcurrentLinkedQueue<Suspension> foreignJoiners;
+    /** Set once, when a thread outside the loop first joins; counted down when the task ends. */
+    volatile CountDownLatch doneLatch;
+    /**
+     * The thread running the task's {@link Tasko#blocking} work, from when the work starts until
+     * it ends; null otherwise. Written by that thread (see {@link BlockingWork#run()}).
+     */
+    volatile Thread blockingWorkThread;
+  }
+
+  /** The task's {@link Rare} fields, made now if no thread has yet. Any thread. */
+  private Rare rare() {
+    Rare r = rare;
+    return r != null ? r : SetOnce.getOrSet(RARE, this, Rare::new);
+  }
 
   /** A task named {@code name}, or numbered by the loop if {@code name} is null. */
   Task(Loop loop, String name, Object body) {
@@ -304,7 +336,8 @@ public final class Task<T> extends TimerEntry {
         return outcome();
       }
       Suspension s = new Suspension(caller, this, /* external= */ true);
-      foreignJoiners().add(s);
+      ConcurrentLinkedQueue<Suspension> foreignJoiners = foreignJoiners();
+      foreignJoiners.add(s);
       if (isDone()) {
         // ended before we were added; finish() may not have seen us (resume is idempotent)
         s.resume();
@@ -321,11 +354,11 @@ public final class Task<T> extends TimerEntry {
   }
 
   private ConcurrentLinkedQueue<Suspension> foreignJoiners() {
-    return SetOnce.getOrSet(FOREIGN_JOINERS, this, ConcurrentLinkedQueue::new);
+    return SetOnce.getOrSet(Rare.FOREIGN_JOINERS, rare(), ConcurrentLinkedQueue::new);
   }
 
   private void awaitFromOutside() {
-    CountDownLatch latch = SetOnce.getOrSet(DONE_LATCH, this, () -> new CountDownLatch(1));
+    CountDownLatch latch = SetOnce.getOrSet(Rare.DONE_LATCH, rare(), () -> new CountDownLatch(1));
     // The loop sets the final state before it reads doneLatch, and we set doneLatch before we read
     // the state (both volatile), so one side always sees the other: no lost wake-up.
     boolean interrupted = false;
@@ -404,15 +437,17 @@ public final class Task<T> extends TimerEntry {
       s.resume();
       return;
     }
-    if (joiners == null) {
-      joiners = new ArrayList<>(2);
+    Rare r = rare();
+    if (r.joiners == null) {
+      r.joiners = new ArrayList<>(2);
     }
-    joiners.add(s);
+    r.joiners.add(s);
   }
 
   void removeJoiner(Suspension s) {
-    if (joiners != null) {
-      joiners.remove(s);
+    Rare r = rare;
+    if (r != null && r.joiners != null) {
+      r.joiners.remove(s);
     }
   }
 
@@ -425,19 +460,57 @@ public final class Task<T> extends TimerEntry {
   }
 
   void holding(AutoCloseable lease) {
-    if (leases == null) {
-      leases = new ArrayList<>(2);
+    Rare r = rare();
+    if (r.leases == null) {
+      r.leases = new ArrayList<>(2);
     }
-    leases.add(lease);
+    r.leases.add(lease);
   }
 
   /** The leases and permits the task holds, oldest first: a copy, for {@link Loop#dump()}. */
   List<AutoCloseable> heldLeases() {
+    List<AutoCloseable> leases = leases();
     return leases == null ? List.of() : List.copyOf(leases);
   }
 
   void released(AutoCloseable lease) {
-    leases.remove(lease);
+    leases().remove(lease);
+  }
+
+  /** The leases the task holds, or null if it has never held one. On the loop. */
+  private List<AutoCloseable> leases() {
+    Rare r = rare;
+    return r == null ? null : r.leases;
+  }
+
+  /** Sets what the loop calls once the task has ended (see Runner.retire). On the loop. */
+  void onEnd(Runnable hook) {
+    rare().onEnd = hook;
+  }
+
+  /** What the loop calls once the task has ended, or null. On the loop. */
+  Runnable onEnd() {
+    Rare r = rare;
+    return r == null ? null : r.onEnd;
+  }
+
+  /** Marks this task as the one that runs {@code s}: for {@link Loop#dump()}, callback turns. */
+  void schedule(ScheduledTask s) {
+    rare().schedule = s;
+  }
+
+  /** The schedule this task runs, or null. On the loop. */
+  ScheduledTask schedule() {
+    Rare r = rare;
+    return r == null ? null : r.schedule;
+  }
+
+  /**
+   * Notes that {@code worker} runs this task's {@link Tasko#blocking} work from now (null: the
+   * work has ended). On the work's thread (see {@link BlockingWork#run()}).
+   */
+  void runsBlockingWorkOn(Thread worker) {
+    rare().blockingWorkThread = worker;
   }
 
   /**
@@ -446,6 +519,7 @@ public final class Task<T> extends TimerEntry {
    * allocation: called by every acquire().
    */
   Lease<?> unfinishedLease(ManagedResource<?, ?> resource) {
+    List<AutoCloseable> leases = leases();
     if (leases != null) {
       for (int i = 0; i < leases.size(); i++) {
         if (leases.get(i) instanceof Lease<?> l && l.handle.resource == resource && l.failed) {
@@ -461,6 +535,7 @@ public final class Task<T> extends TimerEntry {
    * one before each run of its body, so that what a run opens does not outlive it.
    */
   int leaseMark() {
+    List<AutoCloseable> leases = leases();
     return leases == null ? 0 : leases.size();
   }
 
@@ -474,6 +549,7 @@ public final class Task<T> extends TimerEntry {
    * @return what the onRelease callbacks threw (the first, the others suppressed), or null
    */
   Throwable releaseLeasesSince(int mark, String who) {
+    List<AutoCloseable> leases = leases();
     if (leases == null) {
       return null;
     }
@@ -651,6 +727,7 @@ public final class Task<T> extends TimerEntry {
         s.group.ownerEnded();
       }
     }
+    List<AutoCloseable> leases = leases();
     Throwable releaseFailure = leases == null || leases.isEmpty() ? null
         : releaseLeasesSince(0, "task '" + name() + "'");
     if (releaseFailure != null) {
@@ -688,10 +765,14 @@ public final class Task<T> extends TimerEntry {
    * for a failure: a joiner of another loop that counts is reserved for it (see below).
    */
   private boolean hasObservers() {
+    Rare r = rare;
+    if (r == null) {
+      return false;
+    }
     // Only joiners still waiting count: one whose wait was cancelled may not have left the list
     // yet (it leaves when it next runs), and it will never see this failure.
-    if (joiners != null) {
-      for (Suspension s : joiners) {
+    if (r.joiners != null) {
+      for (Suspension s : r.joiners) {
         if (s.isPending()) {
           return true;
         }
@@ -699,7 +780,7 @@ public final class Task<T> extends TimerEntry {
     }
     // A joiner of another loop may be cancelled by that loop at any moment: one that counts here is
     // reserved, so that no cancel can end its wait before finish() resumes it with the failure.
-    ConcurrentLinkedQueue<Suspension> foreign = foreignJoiners;
+    ConcurrentLinkedQueue<Suspension> foreign = r.foreignJoiners;
     if (foreign != null) {
       for (Suspension s : foreign) {
         if (s.reserve()) {
@@ -707,7 +788,7 @@ public final class Task<T> extends TimerEntry {
         }
       }
     }
-    return doneLatch != null;
+    return r.doneLatch != null;
   }
 
   /** Ends a task that never started: cancelled before its first turn, it needs no thread. */
@@ -718,21 +799,26 @@ public final class Task<T> extends TimerEntry {
 
   /** Wakes everyone waiting for this task. */
   private void finish() {
-    if (joiners != null) {
-      for (Suspension s : joiners) {
+    // The final state is set (volatile) before these are read, and joiners from other threads add
+    // themselves (making the rare fields if need be) before they read the state: one side always
+    // sees the other.
+    Rare r = rare;
+    if (r == null) {
+      return;
+    }
+    if (r.joiners != null) {
+      for (Suspension s : r.joiners) {
         s.resume();
       }
-      joiners = null;
+      r.joiners = null;
     }
-    // The final state is set (volatile) before these are read, and joiners from other threads add
-    // themselves before they read the state: one side always sees the other.
-    ConcurrentLinkedQueue<Suspension> foreign = foreignJoiners;
+    ConcurrentLinkedQueue<Suspension> foreign = r.foreignJoiners;
     if (foreign != null) {
       for (Suspension s; (s = foreign.poll()) != null; ) {
         s.resume();
       }
     }
-    CountDownLatch latch = doneLatch;
+    CountDownLatch latch = r.doneLatch;
     if (latch != null) {
       latch.countDown();
     }
@@ -755,7 +841,8 @@ public final class Task<T> extends TimerEntry {
    * @return whether {@code thread} runs this task's blocking work now; false if it is null
    */
   public boolean isRunningBlockingWorkOn(Thread thread) {
-    return thread != null && thread == blockingWorkThread;
+    Rare r = rare;
+    return thread != null && r != null && thread == r.blockingWorkThread;
   }
 
   /**

@@ -191,7 +191,7 @@ public final class TaskGroup implements AutoCloseable {
     loop.shutdownControl.checkOpen("it takes no new task (add(\"" + name + "\") to " + this + ")");
     Task<T> child = loop.newTask(name, body);
     child.failureFlags |= Task.GROUP_REPORTS; // close() rethrows it
-    child.onEnd = () -> childEnded(child);
+    child.onEnd(() -> childEnded(child));
     children.add(child);
     loop.runner.enqueue(child, Runner.START_NOW);
     if (failure != null || cancelling) {
