@@ -91,8 +91,11 @@ public final class Loop {
   private final ThreadFactory taskThreads;
   /** Numbers the tasks not given a name; package-private for a test of large numbers. */
   final AtomicLong taskNumbers = new AtomicLong();
-  /** The name of the threads of tasks not given a name: one string for all of them. */
-  private final String taskThreadName;
+  /**
+   * Makes the threads of tasks not given a name, all named {@code "task of <loop name>"}: one
+   * string for all of them, and no builder made per thread (a million tasks would make a million).
+   */
+  private final ThreadFactory unnamedTaskThreads;
   private final AtomicLong scheduleNames = new AtomicLong();
   /** Tasks and schedules added from outside the loop still in the inbox (as such, or commands). */
   private final AtomicInteger inboxTasks = new AtomicInteger();
@@ -102,7 +105,7 @@ public final class Loop {
   private Loop(Builder b) {
     this.name = b.name != null ? b.name : "loop-" + loopNames.incrementAndGet();
     this.taskThreads = b.taskThreads;
-    this.taskThreadName = "task of " + name;
+    this.unnamedTaskThreads = Thread.ofVirtual().name("task of " + name).factory();
     this.runner = new Runner(this, name, b);
     ThreadExitWarmUp.ensure();
   }
@@ -643,7 +646,8 @@ public final class Loop {
     if (taskThreads != null) {
       return taskThreads.newThread(body);
     }
-    return Thread.ofVirtual().name(taskName != null ? taskName : taskThreadName).unstarted(body);
+    return taskName == null ? unnamedTaskThreads.newThread(body)
+        : Thread.ofVirtual().name(taskName).unstarted(body);
   }
 
   // -----------------------------------------------------------------------------------------------
