@@ -45,6 +45,7 @@ final class BlockingWork<T> implements Runnable {
   static <T> T run(Task<?> self, Executor executor, Callable<T> work) {
     Loop loop = self.loop;
     Traps.checkCancelled(self);
+    self.prepareBlockingWork();
     BlockingWork<T> w = new BlockingWork<>(self, work);
     loop.runner.blockingWork++; // from here to the end, virtual time stands still
     try {

@@ -506,11 +506,21 @@ public final class Task<T> extends TimerEntry {
   }
 
   /**
+   * Makes what {@link #runsBlockingWorkOn} sets, before the work is handed to its thread: the
+   * work's thread then allocates nothing, so it cannot fail before its work's end is reported.
+   * On the loop.
+   */
+  void prepareBlockingWork() {
+    rare();
+  }
+
+  /**
    * Notes that {@code worker} runs this task's {@link Tasko#blocking} work from now (null: the
-   * work has ended). On the work's thread (see {@link BlockingWork#run()}).
+   * work has ended). On the work's thread (see {@link BlockingWork#run()}), after
+   * {@link #prepareBlockingWork}.
    */
   void runsBlockingWorkOn(Thread worker) {
-    rare().blockingWorkThread = worker;
+    rare.blockingWorkThread = worker;
   }
 
   /**
