@@ -1,0 +1,257 @@
+package dev.tasko.bench;
+
+import dev.tasko.Loop;
+import dev.tasko.ScheduledTask;
+import dev.tasko.TaskBody;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * What running code at a deadline costs on standard JDK APIs, one deadline at a time: the floor
+ * under a timed task. Each variant runs a body at deadlines {@code interval} apart (a fixed grid),
+ * the first {@link #WARM_UP} of them unmeasured, then {@code cycles} measured ones, and prints per
+ * deadline the process's CPU time (every thread, from {@code /proc}) and its voluntary context
+ * switches (each is a thread that went to sleep and had to be woken), and the body's lateness
+ * against the grid.
+ *
+ * <pre>
+ * java -cp benchmarks.jar dev.tasko.bench.WakeFloor VARIANT [cycles] [interval-us]
+ * </pre>
+ *
+ * <ul>
+ *   <li>{@code platform}: a platform thread parks until each deadline and runs the body itself, as
+ *       a one-thread {@code ScheduledThreadPoolExecutor} does.
+ *   <li>{@code virtual}: a virtual thread parks until each deadline and runs the body; its timed
+ *       park goes through the JDK's scheduler.
+ *   <li>{@code handoff}: a platform thread parks until each deadline, then wakes a virtual thread
+ *       that runs the body and waits again, and parks until the next deadline without waiting for
+ *       it: the least a loop can do whose body runs on a virtual thread of its own while another
+ *       thread keeps the time.
+ *   <li>{@code handoff-back}: the same, but the platform thread waits until the virtual thread
+ *       hands back before it parks for the next deadline.
+ *   <li>{@code tasko}: one schedule ({@link Loop#schedule}) at the interval; {@code
+ *       tasko-callback}: one callback schedule ({@link Loop#scheduleCallback}).
+ * </ul>
+ *
+ * <p>Defaults: 10,000 cycles of 500 µs. Run each variant in a JVM of its own, one after another,
+ * with nothing else running.
+ */
+public final class WakeFloor {
+  static final List<String> VARIANTS = List.of("platform", "virtual", "handoff", "handoff-back",
+      "tasko", "tasko-callback");
+  /** Deadlines run before the measured ones, so that the JIT has compiled the path. */
+  static final int WARM_UP = 2_000;
+  private static final String WORKLOAD = "wake-floor";
+
+  private WakeFloor() {}
+
+  /** Runs it; see the class comment for the arguments. */
+  public static void main(String[] args) throws Exception {
+    if (args.length < 1 || args.length > 3 || !VARIANTS.contains(args[0])) {
+      System.err.println("usage: WakeFloor " + String.join("|", VARIANTS)
+          + " [cycles] [interval-us]");
+      System.exit(2);
+      return;
+    }
+    int cycles = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
+    long intervalMicros = args.length > 2 ? Long.parseLong(args[2]) : 500;
+    for (Result r : run(args[0], cycles, intervalMicros * 1_000, WARM_UP)) {
+      System.out.println(r.line());
+    }
+  }
+
+  /**
+   * Runs {@code variant} for {@code warmUp} unmeasured deadlines then {@code cycles} measured ones,
+   * {@code interval} ns apart.
+   */
+  static List<Result> run(String variant, int cycles, long interval, int warmUp)
+      throws InterruptedException {
+    if (!VARIANTS.contains(variant)) {
+      throw new IllegalArgumentException("unknown variant: " + variant);
+    }
+    if (cycles <= 0) {
+      throw new IllegalArgumentException("cycles <= 0: " + cycles);
+    }
+    if (interval <= 0) {
+      throw new IllegalArgumentException("interval <= 0: " + interval + " ns");
+    }
+    if (warmUp < 0) {
+      throw new IllegalArgumentException("warmUp < 0: " + warmUp);
+    }
+    Probe probe = new Probe(cycles, interval, warmUp);
+    switch (variant) {
+      case "platform" -> {
+        Thread t = Thread.ofPlatform().start(() -> timedLoop(probe));
+        t.join();
+      }
+      case "virtual" -> {
+        Thread t = Thread.ofVirtual().start(() -> timedLoop(probe));
+        t.join();
+      }
+      case "handoff" -> handOff(probe, false);
+      case "handoff-back" -> handOff(probe, true);
+      default -> tasko(probe, variant.equals("tasko-callback"));
+    }
+    return probe.results(variant);
+  }
+
+  /** Parks until each deadline of the grid and runs the body on this thread. */
+  private static void timedLoop(Probe probe) {
+    while (true) {
+      parkUntil(probe.nextDeadline());
+      if (!probe.body()) {
+        return;
+      }
+    }
+  }
+
+  private static void parkUntil(long deadline) {
+    for (long wait; (wait = deadline - System.nanoTime()) > 0; ) {
+      LockSupport.parkNanos(wait);
+    }
+  }
+
+  /** A virtual thread runs the body; this thread keeps the time and wakes it at each deadline. */
+  private static void handOff(Probe probe, boolean waitForIt) throws InterruptedException {
+    Thread timer = Thread.currentThread();
+    HandOff turn = new HandOff();
+    Thread body = Thread.ofVirtual().start(() -> {
+      for (int done = 0; ; ) {
+        while (done == turn.granted) {
+          LockSupport.park();
+        }
+        done++;
+        boolean more = probe.body();
+        if (!more) {
+          turn.over = true;
+        }
+        if (waitForIt || !more) {
+          turn.handedBack = true;
+          LockSupport.unpark(timer);
+        }
+        if (!more) {
+          return;
+        }
+      }
+    });
+    while (true) {
+      parkUntil(probe.nextDeadline());
+      if (turn.over) {
+        break;
+      }
+      turn.granted++; // only this thread writes it; a count, so that no run is lost if one is late
+      LockSupport.unpark(body);
+      if (waitForIt) {
+        while (!turn.handedBack) {
+          LockSupport.park();
+        }
+        turn.handedBack = false;
+        if (turn.over) {
+          break;
+        }
+      }
+    }
+    body.join();
+  }
+
+  /** Whose turn it is in {@link #handOff}. */
+  private static final class HandOff {
+    /** Runs the timer has granted the body so far. */
+    volatile int granted;
+    volatile boolean handedBack;
+    volatile boolean over;
+  }
+
+  private static void tasko(Probe probe, boolean callback) {
+    Loop loop = Loop.builder().name("wake-floor").noStallWarning().build();
+    Duration every = Duration.ofNanos(probe.interval);
+    ScheduledTask[] s = new ScheduledTask[1];
+    TaskBody body = () -> {
+      if (!probe.body()) {
+        s[0].cancel();
+      }
+    };
+    s[0] = callback ? loop.scheduleCallback("job", every, body) : loop.schedule("job", every, body);
+    loop.run();
+  }
+
+  /**
+   * The grid, the count, the readings: the body records its lateness and takes the readings at the
+   * start and the end of the measured window. The grid's start is written before the first run (by
+   * the thread that keeps the time, before its first hand-off) or by the first run; the rest is the
+   * body's alone, each run ordered after the previous one by the hand-off that started it.
+   */
+  private static final class Probe {
+    final int cycles;
+    final long interval;
+    final int warmUp;
+    final long[] lateness;
+    long start = Long.MIN_VALUE;
+    long deadline;
+    int runs;
+    long cpu0;
+    long cpu1;
+    long[] ctx0;
+    long[] ctx1;
+
+    Probe(int cycles, long interval, int warmUp) {
+      this.cycles = cycles;
+      this.interval = interval;
+      this.warmUp = warmUp;
+      this.lateness = new long[cycles];
+    }
+
+    /** The next deadline of the grid, the first one now. */
+    long nextDeadline() {
+      if (start == Long.MIN_VALUE) {
+        start = System.nanoTime();
+        deadline = start;
+      } else {
+        deadline += interval;
+      }
+      return deadline;
+    }
+
+    /** One run of the body; false once the measured window is over. */
+    boolean body() {
+      long now = System.nanoTime();
+      if (start == Long.MIN_VALUE) {
+        start = now; // a schedule's first run sets the grid (the other variants set it before)
+      }
+      long late = now - (start + (long) runs * interval);
+      if (runs == warmUp) {
+        ctx0 = Measure.contextSwitches();
+        cpu0 = Measure.processCpuPreciseNanos();
+      } else if (runs > warmUp) {
+        lateness[runs - warmUp - 1] = late;
+      }
+      runs++;
+      if (runs == warmUp + cycles + 1) {
+        cpu1 = Measure.processCpuPreciseNanos();
+        ctx1 = Measure.contextSwitches();
+        return false;
+      }
+      return true;
+    }
+
+    List<Result> results(String impl) {
+      long[] sorted = lateness.clone();
+      Arrays.sort(sorted);
+      List<Result> out = new ArrayList<>();
+      out.add(new Result(impl, WORKLOAD, "deadlines", cycles, "count"));
+      out.add(new Result(impl, WORKLOAD, "interval", interval / 1e3, "us"));
+      out.add(new Result(impl, WORKLOAD, "cpu_per_deadline", (cpu1 - cpu0) / 1e3 / cycles, "us"));
+      if (ctx0[0] >= 0) {
+        out.add(new Result(impl, WORKLOAD, "voluntary_switches_per_deadline",
+            (double) (ctx1[0] - ctx0[0]) / cycles, "count"));
+      }
+      out.add(new Result(impl, WORKLOAD, "lateness_p50", sorted[cycles / 2] / 1e3, "us"));
+      out.add(new Result(impl, WORKLOAD, "lateness_p99",
+          sorted[Math.min(cycles - 1, (int) (cycles * 0.99))] / 1e3, "us"));
+      return out;
+    }
+  }
+}
