@@ -29,8 +29,10 @@ class WakeFloorSmokeTest {
 
     assertThat(m.get("deadlines")).isEqualTo(50);
     assertThat(m.get("interval")).isEqualTo(200);
-    assertThat(m.get("cpu_per_deadline")).isNotNegative();
-    assertThat(m.get("lateness_p99")).isGreaterThanOrEqualTo(m.get("lateness_p50"));
+    assertThat(m.get("cpu_per_deadline")).isNotNegative(); // in 10 ms ticks where /proc is missing
+    if (m.containsKey("voluntary_switches_per_deadline")) { // read from /proc, where there is one
+      assertThat(m.get("voluntary_switches_per_deadline")).isNotNegative();
+    }
   }
 
   @Test
