@@ -310,9 +310,15 @@ final class Runner {
    * its wake-up). A task that hands the baton back with nothing sooner to do then leaves it asleep:
    * the loop reaches its next deadline with two wake-ups (the driver's timer and the task's
    * carrier) instead of three. Anything that needs the driver sooner unparks it as before.
+   *
+   * <p>With no timer pending, a schedule's task woken for a run will, once that run is over, sleep
+   * until its next target: the driver sleeps until then (a lone schedule, whose timer is out of
+   * the queue while its task runs). Whatever else happens meanwhile, the hand-back's own check
+   * decides whether the driver may stay asleep.
    */
   private boolean runUntilDriverTurn(Task<?> first) {
-    boolean timed = !manualTime && timeline == null && !stepping && !timers.isEmpty();
+    boolean clock = !manualTime && timeline == null && !stepping;
+    boolean timed = clock && !timers.isEmpty();
     long wakeAt = 0;
     if (timed) {
       // Timers due in this pass are still queued; the driver sleeps until the first one after.
@@ -320,6 +326,11 @@ final class Runner {
       timed = after != passNow;
       wakeAt = timers.earliestDeadline() > passNow ? parkTarget()
           : after - idleStrategy.spinNanos();
+    } else if (clock && first != null) {
+      ScheduledTask s = first.schedule();
+      long next = s == null ? ScheduledTask.NO_TARGET : s.followingTarget();
+      timed = next != ScheduledTask.NO_TARGET;
+      wakeAt = next - idleStrategy.spinNanos();
     }
     LockSupport.unpark(handTo(first)); // null: no one to wake
     boolean interrupted = false;

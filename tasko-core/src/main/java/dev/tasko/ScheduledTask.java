@@ -71,6 +71,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ScheduledTask {
   /** First target meaning "whenever the schedule's task first runs". */
   static final long AT_FIRST_TURN = Long.MIN_VALUE;
+  /** What {@link #followingTarget} returns when it knows no target. */
+  static final long NO_TARGET = Long.MIN_VALUE;
 
   private final Loop loop;
   private final String name;
@@ -388,6 +390,20 @@ public final class ScheduledTask {
     // the others get a turn (a body that stops and starts its own schedule must not hog the
     // loop).
     yieldFirst = target <= now || restart;
+  }
+
+  /**
+   * Where the run after the one this schedule's task is woken for falls if that run ends in time:
+   * one interval after its target. {@link #NO_TARGET} before the first turn, once stopped, and for
+   * a callback schedule (its turns need no wake-up of their own). For the loop's driving thread,
+   * which may sleep until then while the run goes on (see Runner.runUntilDriverTurn). On the loop.
+   */
+  long followingTarget() {
+    long t = target;
+    if (callback || stopped || t == AT_FIRST_TURN) {
+      return NO_TARGET;
+    }
+    return Durations.saturatedAdd(t, rate.intervalNanos()); // above NO_TARGET: t is above it
   }
 
   /** The body of the schedule's task. */

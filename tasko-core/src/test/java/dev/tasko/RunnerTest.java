@@ -101,6 +101,45 @@ class RunnerTest {
   }
 
   @Test
+  void run_loneSchedule_handsBackWithoutWakingTheDriver_everyRunArrives() {
+    Loop loop = Loop.builder().noStallWarning().build();
+    int[] runs = {0};
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = loop.schedule(Rate.hz(200), () -> {
+      if (++runs[0] == 40) {
+        s[0].stop();
+      }
+    });
+
+    loop.run();
+
+    assertThat(runs[0]).isEqualTo(40);
+    assertThat(loop.runner.counters.quietHandBacks()).as("hand-backs that left the driver asleep")
+        .isPositive();
+  }
+
+  @Test
+  void run_loneScheduleSpeedsUpWhileTheDriverSleeps_nextRunComesAtTheNewRate() {
+    Loop loop = Loop.builder().noStallWarning().build();
+    long[] at = new long[4];
+    int[] runs = {0};
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = loop.schedule(Rate.hz(1), () -> {
+      at[runs[0]] = loop.nanoTime();
+      if (++runs[0] == 2) {
+        s[0].changeRate(Rate.hz(1000)); // the driver sleeps until the old rate's next run
+      } else if (runs[0] == 4) {
+        s[0].stop();
+      }
+    });
+
+    loop.run();
+
+    assertThat(Duration.ofNanos(at[2] - at[1])).isLessThan(Duration.ofMillis(500));
+    assertThat(Duration.ofNanos(at[3] - at[2])).isLessThan(Duration.ofMillis(500));
+  }
+
+  @Test
   void run_busySchedulesWithTimersPending_everyRunArrives_idleTimeCounted() {
     Loop loop = Loop.builder().noStallWarning().build();
     int[] runs = new int[3];
