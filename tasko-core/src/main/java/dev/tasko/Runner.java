@@ -311,10 +311,11 @@ final class Runner {
    * the loop reaches its next deadline with two wake-ups (the driver's timer and the task's
    * carrier) instead of three. Anything that needs the driver sooner unparks it as before.
    *
-   * <p>With no timer pending, a schedule's task woken for a run will, once that run is over, sleep
-   * until its next target: the driver sleeps until then (a lone schedule, whose timer is out of
-   * the queue while its task runs). Whatever else happens meanwhile, the hand-back's own check
-   * decides whether the driver may stay asleep.
+   * <p>With no timer pending, when the task handed the baton is a schedule's (most often woken for
+   * a run, which ends in a sleep until the next target), the driver sleeps until that schedule's
+   * next target, less the spin window: a lone schedule's timer is out of the queue while its task
+   * runs. Whatever happens meanwhile, the hand-back's own check decides whether the driver may stay
+   * asleep; a wrong guess costs at most one wake-up.
    */
   private boolean runUntilDriverTurn(Task<?> first) {
     boolean clock = !manualTime && timeline == null && !stepping;

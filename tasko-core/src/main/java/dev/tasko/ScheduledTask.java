@@ -394,13 +394,15 @@ public final class ScheduledTask {
 
   /**
    * Where the run after the one this schedule's task is woken for falls if that run ends in time:
-   * one interval after its target. {@link #NO_TARGET} before the first turn, once stopped, and for
-   * a callback schedule (its turns need no wake-up of their own). For the loop's driving thread,
-   * which may sleep until then while the run goes on (see Runner.runUntilDriverTurn). On the loop.
+   * one interval after its target (a guess when the task is woken for something else, a sleep or
+   * a yield in its body or a restart; the driver's hand-back check makes a wrong guess cost at
+   * most one wake-up). {@link #NO_TARGET} before the first turn and once stopped. For the loop's
+   * driving thread, which may sleep until then while the task runs (see
+   * Runner.runUntilDriverTurn); a callback schedule's task is never handed the baton. On the loop.
    */
   long followingTarget() {
     long t = target;
-    if (callback || stopped || t == AT_FIRST_TURN) {
+    if (stopped || t == AT_FIRST_TURN) {
       return NO_TARGET;
     }
     return Durations.saturatedAdd(t, rate.intervalNanos()); // above NO_TARGET: t is above it

@@ -7,6 +7,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The engine on the real clock: a task that hands the baton back with a timer pending may leave
@@ -101,12 +102,22 @@ class RunnerTest {
   }
 
   @Test
+  @Timeout(20)
   void run_loneSchedule_handsBackWithoutWakingTheDriver_everyRunArrives() {
     Loop loop = Loop.builder().noStallWarning().build();
     int[] runs = {0};
+    boolean[] driverAsleep = {false};
     ScheduledTask[] s = new ScheduledTask[1];
     s[0] = loop.schedule(Rate.hz(200), () -> {
-      if (++runs[0] == 40) {
+      if (++runs[0] == 20) {
+        // Holds the run until the driver sleeps until the next one, so that this run's hand-back
+        // is one that may leave it asleep (before, it waited with no deadline: never asleep).
+        long giveUp = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!loop.runner.driverSleepsUntilTimer() && System.nanoTime() - giveUp < 0) {
+          Thread.onSpinWait();
+        }
+        driverAsleep[0] = loop.runner.driverSleepsUntilTimer();
+      } else if (runs[0] == 40) {
         s[0].stop();
       }
     });
@@ -114,11 +125,13 @@ class RunnerTest {
     loop.run();
 
     assertThat(runs[0]).isEqualTo(40);
+    assertThat(driverAsleep[0]).as("driver asleep until the next run during the 20th").isTrue();
     assertThat(loop.runner.counters.quietHandBacks()).as("hand-backs that left the driver asleep")
         .isPositive();
   }
 
   @Test
+  @Timeout(20)
   void run_loneScheduleSpeedsUpWhileTheDriverSleeps_nextRunComesAtTheNewRate() {
     Loop loop = Loop.builder().noStallWarning().build();
     long[] at = new long[4];
