@@ -61,11 +61,27 @@ public final class WakeFloor {
       System.exit(2);
       return;
     }
-    int cycles = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
-    long intervalMicros = args.length > 2 ? Long.parseLong(args[2]) : 500;
-    int warmUp = args.length > 3 ? Integer.parseInt(args[3]) : WARM_UP;
-    for (Result r : run(args[0], cycles, intervalMicros * 1_000, warmUp)) {
+    List<Result> results;
+    try {
+      int cycles = args.length > 1 ? number("cycles", args[1]) : 10_000;
+      long intervalMicros = args.length > 2 ? number("interval-us", args[2]) : 500;
+      int warmUp = args.length > 3 ? number("warm-up", args[3]) : WARM_UP;
+      results = run(args[0], cycles, intervalMicros * 1_000, warmUp);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    for (Result r : results) {
       System.out.println(r.line());
+    }
+  }
+
+  private static int number(String name, String value) {
+    try {
+      return Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " is not a whole number: " + value);
     }
   }
 
