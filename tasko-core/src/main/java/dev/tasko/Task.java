@@ -225,8 +225,7 @@ public final class Task<T> extends TimerEntry {
 
   /** The task's {@link Rare} fields, made now if no thread has yet. Any thread. */
   private Rare rare() {
-    Rare r = rare;
-    return r != null ? r : SetOnce.getOrSet(RARE, this, Rare::new);
+    return SetOnce.getOrSet(RARE, this, Rare::new); // reads it first; makes it only if null
   }
 
   /** A task named {@code name}, or numbered by the loop if {@code name} is null. */
