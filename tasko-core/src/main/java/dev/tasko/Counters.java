@@ -48,6 +48,8 @@ final class Counters {
    */
   volatile int idleSeq;
   private volatile long quietHandBacks;
+  /** Guarded by the baton: see spunHandOffs(). */
+  private long spunHandOffs;
 
   /** Counts a pass begun; returns its number. On the baton. */
   long passBegun() {
@@ -88,6 +90,19 @@ final class Counters {
     idleSince = NOT_IDLE;
     idleNanos = idleNanos + (idle > 0 ? idle : 0); // no call between the two moves of idleSeq
     idleSeq++;
+  }
+
+  /** Counts a hand-off to a task woken early and still spinning for its turn. On the baton. */
+  void spunHandOff() {
+    spunHandOffs++;
+  }
+
+  /**
+   * Hand-offs to a task still spinning for its turn so far (see Runner#wakeAfterNext). On the
+   * baton, or once run() has returned.
+   */
+  long spunHandOffs() {
+    return spunHandOffs;
   }
 
   /** Counts a hand-back that left the driver asleep. On the baton. */

@@ -27,6 +27,12 @@ final class Runner {
   private static final System.Logger LOG = Loop.LOG;
   /** For {@link #enqueue}: ready at once rather than on a timer (no ticker reads this value). */
   static final long START_NOW = Long.MIN_VALUE;
+  /**
+   * How long a task woken early spins for its turn before it parks again (see {@link
+   * #wakeAfterNext}): long enough for the turn before it to pass when tasks only yield or do a
+   * little work, short enough that a guess gone wrong costs little.
+   */
+  private static final long SPIN_AHEAD_NANOS = 20_000;
   /** {@link #switchAway}, which {@link #park} calls through {@link #switchAwayCall}. */
   private static final MethodHandle SWITCH_AWAY;
   /** {@link #awaitTurn}, which {@link #park} calls through {@link #awaitTurnCall}. */
@@ -87,6 +93,12 @@ final class Runner {
   final StallWatchdog watchdog;
   /** Records what ran when; null unless the builder was given one (see Builder.timeline). */
   private final Timeline timeline;
+  /**
+   * Whether a holder wakes the task after the next one early (see {@link #next}): only when
+   * virtual threads have two carriers or more. On one, the task woken early would spin on the
+   * carrier the task whose turn it is waits for.
+   */
+  private final boolean wakeAhead = carriers() >= 2;
 
   // ---- Guarded by the baton: read and written only by the thread that holds the processor (the
   // running task, or the driving thread between tasks). Hand-offs go through volatile fields, so
@@ -449,6 +461,9 @@ final class Runner {
           runInline(t);
           continue;
         }
+        if (wakeAhead && passRemaining > 0) {
+          wakeAfterNext(ready.peek());
+        }
         return t;
       }
       // 2. Then the sleepers whose deadline has come, earliest first. The time is read once per
@@ -486,6 +501,41 @@ final class Runner {
         nothingDue = true;
         return null;
       }
+    }
+  }
+
+  /**
+   * The carrier threads the JDK gives virtual threads: the value of the standard property {@code
+   * jdk.virtualThreadScheduler.parallelism} if set to a number, else the processors available.
+   */
+  static int carriers() {
+    String set = System.getProperty("jdk.virtualThreadScheduler.parallelism");
+    if (set != null) {
+      try {
+        return Integer.parseInt(set.trim());
+      } catch (NumberFormatException e) {
+        // the JDK rejects it too; count processors
+      }
+    }
+    return Runtime.getRuntime().availableProcessors();
+  }
+
+  /**
+   * Wakes {@code after}, whose turn comes after the one about to be handed on, so that its thread
+   * is mounted on another carrier and spinning by the time its turn comes: that hand-off is then a
+   * store the other carrier sees, with no trip through the JDK's scheduler, which would have
+   * woken the idle carrier to take the task over. Only a guess (the task may be cancelled, or the
+   * next one may run long): the task spins for a bounded time, then parks again (see awaitTurn).
+   * Not for a task that runs inline, has no thread yet, or is the caller's own.
+   */
+  private void wakeAfterNext(Task<?> after) {
+    if (after.runsInline || after.thread == Thread.currentThread()) {
+      return;
+    }
+    try {
+      after.wakeEarly();
+    } catch (Throwable e) {
+      // A stack overflow here only costs the guess: the task is woken when its turn comes.
     }
   }
 
@@ -699,7 +749,9 @@ final class Runner {
       if (next == null) {
         return handBack();
       }
-      next.takeTurn();
+      if (next.takeTurn()) {
+        counters.spunHandOff();
+      }
       return null;
     } catch (Throwable e) {
       // Only stores, no call, which could throw again on an exhausted stack: the caller puts the
@@ -848,7 +900,7 @@ final class Runner {
       // A stack overflow (or out of memory) after the processor was handed on: this task must
       // not run on while another does. Wait for its turn without calling anything that could
       // throw again, then let the error end it.
-      while (self.turn == 0) {
+      while (self.turn != 1) {
         // spin: only reached by a task whose stack is already exhausted
       }
       self.turn = 0; // as claimTurn(), without a call
@@ -878,13 +930,35 @@ final class Runner {
     boolean interrupted = Thread.interrupted();
     // The turn first: its volatile read makes the thread's field, written before it, current. A
     // thread whose start threw, and which was replaced (see Task#takeTurn), never claims it.
-    while (self.turn == 0 || self.thread != me || !self.claimTurn()) {
+    for (int turn; (turn = self.turn) != 1 || self.thread != me || !self.claimTurn(); ) {
+      if (turn == 2 && self.thread == me && spinForTurn(self)) {
+        continue; // its turn came while it spun
+      }
+      // A hand-off unparks every task but one that still spins (see Task#takeTurn): a task that
+      // gave up spinning had set its turn back to 0 first, so the hand-off that comes for it
+      // after that unparks it.
       LockSupport.park(this);
       if (Thread.interrupted()) {
         interrupted = true;
       }
     }
     return interrupted ? me : null;
+  }
+
+  /**
+   * The wait of a task woken early (see {@link #wakeAfterNext}): spins until its turn comes, for
+   * at most {@link #SPIN_AHEAD_NANOS}. True if the turn came; false once it has given up, and
+   * parks.
+   */
+  private static boolean spinForTurn(Task<?> self) {
+    long end = System.nanoTime() + SPIN_AHEAD_NANOS;
+    while (self.turn == 2) {
+      if (System.nanoTime() - end > 0) {
+        return !self.stopSpinning(); // fails only if the turn came meanwhile
+      }
+      Thread.onSpinWait();
+    }
+    return true;
   }
 
   /**

@@ -106,10 +106,12 @@ public final class Task<T> extends TimerEntry {
   // ---- switching: see Runner.handTo and Runner.park ----
   Thread thread; // created at the first turn, so a task that never starts costs no thread
   /**
-   * 1 when the processor is this task's, else 0. Set by the thread that hands this task the
-   * processor (see {@link #takeTurn}); the task takes it with {@link #claimTurn}, and so does a
-   * hand-off that fails, if the task has not. An int rather than a boolean: its compare-and-set
-   * calls no deeper than its release store (see takeTurn).
+   * 1 when the processor is this task's; 2 when it is not yet, but the holder has woken the task
+   * early because its turn comes after the next one (see {@link #wakeEarly}), so it spins for it
+   * a while instead of parking; else 0. Set to 1 by the thread that hands this task the processor
+   * (see {@link #takeTurn}); the task takes it with {@link #claimTurn}, and so does a hand-off that
+   * fails, if the task has not. An int rather than a boolean: its compare-and-set calls no deeper
+   * than its release store (see takeTurn).
    */
   volatile int turn;
 
@@ -458,6 +460,25 @@ public final class Task<T> extends TimerEntry {
     return TURN.compareAndSet(this, 1, 0);
   }
 
+  /**
+   * Wakes this task, which waits in its thread for a turn that comes after the next one, so that
+   * its thread is running when its turn comes and the hand-off needs no wake-up through the JDK's
+   * scheduler (see Runner.awaitTurn, where it spins). A guess, never a hand-off: the task still
+   * waits for its turn, and gives up spinning after a while. Nothing if it has no thread yet or
+   * another thread set its turn meanwhile.
+   */
+  void wakeEarly() {
+    Thread t = thread;
+    if (t != null && TURN.compareAndSet(this, 0, 2)) {
+      LockSupport.unpark(t);
+    }
+  }
+
+  /** Gives up the early wake-up's spin: false if the task's turn came meanwhile. */
+  boolean stopSpinning() {
+    return TURN.compareAndSet(this, 2, 0);
+  }
+
   void holding(AutoCloseable lease) {
     Rare r = rare();
     if (r.leases == null) {
@@ -609,8 +630,10 @@ public final class Task<T> extends TimerEntry {
    * memory starting the thread), the turn is taken back unless the task has already claimed it,
    * and the error is thrown: the caller still holds the processor (see Runner.handTo). If the task
    * has claimed it, it runs, so it was started or woken all the same: this returns normally.
+   * Returns true if the task was still spinning for its turn (see Runner#wakeAfterNext), so that
+   * the hand-off woke nobody.
    */
-  void takeTurn() {
+  boolean takeTurn() {
     int before = state;
     Thread t = thread;
     boolean start = t == null;
@@ -623,20 +646,23 @@ public final class Task<T> extends TimerEntry {
     if (start) {
       thread = t;
     }
-    // The release store publishes everything the previous holder wrote; the woken task's volatile
-    // read of turn (in Runner.park) sees it. unpark() only wakes; it orders no memory.
-    TURN.setRelease(this, 1);
+    // The store publishes everything the previous holder wrote; the woken task's volatile read of
+    // turn (in Runner.park) sees it. unpark() only wakes; it orders no memory. A task woken early
+    // (2) that has not given up spinning sees the turn with no wake-up: its giving up is a
+    // compare-and-set of this same field, which then fails (see Runner.spinForTurn).
+    int was = (int) TURN.getAndSet(this, 1);
     try {
       if (start) {
         t.start();
-      } else {
+      } else if (was != 2) {
         LockSupport.unpark(t);
       }
     } catch (Throwable e) {
-      // From this frame the release store above has just gone through, and the compare-and-set
-      // goes no deeper than it did: on an exhausted stack, it too goes through.
+      // From this frame the store above has just gone through, and the compare-and-set goes no
+      // deeper than it did: on an exhausted stack, it too goes through. (Only a start or an
+      // unpark throws, so the turn was 0 before it, not 2.)
       if (!TURN.compareAndSet(this, 1, 0)) {
-        return; // claimed: the task runs
+        return false; // claimed: the task runs
       }
       // Stores, no call: the task is as it was before this hand-off when the caller's code runs
       // (which may cancel it: a task that never started must look it).
@@ -647,6 +673,7 @@ public final class Task<T> extends TimerEntry {
       }
       throw e;
     }
+    return was == 2;
   }
 
   /**

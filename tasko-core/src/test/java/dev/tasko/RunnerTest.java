@@ -1,6 +1,7 @@
 package dev.tasko;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -177,5 +178,80 @@ class RunnerTest {
     assertThat(loop.runner.counters.quietHandBacks()).as("hand-backs that left the driver asleep")
         .isPositive();
     assertThat(loop.stats().idleTime()).isPositive();
+  }
+  /**
+   * Runs {@code tasks} tasks that yield {@code turns} times each, busy for {@code busyNanos} in
+   * every turn of an even-numbered task; returns the order the turns ran in, by task number.
+   */
+  private static int[] yieldInTurn(Loop loop, int tasks, int turns, long busyNanos) {
+    int[] order = new int[tasks * turns];
+    int[] at = new int[1];
+    for (int i = 0; i < tasks; i++) {
+      int me = i;
+      loop.addTask(() -> {
+        for (int n = 0; n < turns; n++) {
+          order[at[0]++] = me; // on the baton: one task at a time
+          if (me % 2 == 0) {
+            long end = System.nanoTime() + busyNanos;
+            while (System.nanoTime() - end < 0) {
+              Thread.onSpinWait();
+            }
+          }
+          Tasko.yieldNow();
+        }
+      });
+    }
+    loop.run();
+    return order;
+  }
+
+  private static void assertRoundRobin(int[] order, int tasks) {
+    for (int i = 0; i < order.length; i++) {
+      if (order[i] != i % tasks) {
+        assertThat(order[i]).as("task of turn %d", i).isEqualTo(i % tasks);
+      }
+    }
+  }
+
+  @Test
+  @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void handTo_tasksYieldingOnTwoCarriers_handsSomeTurnsToTasksStillSpinning() {
+    assumeTrue(Runner.carriers() >= 2, "tasks are woken early only with two carriers or more");
+    Loop loop = Loop.builder().noStallWarning().build();
+
+    int[] order = yieldInTurn(loop, 4, 5_000, 0);
+
+    assertRoundRobin(order, 4);
+    assertThat(loop.runner.counters.spunHandOffs()).as("hand-offs to a task still spinning")
+        .isPositive();
+  }
+
+  @Test
+  @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void awaitTurn_turnBeforeLongerThanTheSpin_taskParksAndStillGetsItsTurn() {
+    // Every other turn outlasts the spin of the task woken early, which gives up and parks: the
+    // hand-off must still wake it (a lost wake-up would hang here).
+    Loop loop = Loop.builder().noStallWarning().build();
+
+    int[] order = yieldInTurn(loop, 5, 300, 100_000); // 100 µs
+
+    assertRoundRobin(order, 5);
+  }
+
+  @Test
+  void carriers_propertySet_readsIt() {
+    String before = System.getProperty("jdk.virtualThreadScheduler.parallelism");
+    try {
+      System.setProperty("jdk.virtualThreadScheduler.parallelism", "1");
+      assertThat(Runner.carriers()).isEqualTo(1);
+      System.setProperty("jdk.virtualThreadScheduler.parallelism", "many");
+      assertThat(Runner.carriers()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    } finally {
+      if (before == null) {
+        System.clearProperty("jdk.virtualThreadScheduler.parallelism");
+      } else {
+        System.setProperty("jdk.virtualThreadScheduler.parallelism", before);
+      }
+    }
   }
 }
