@@ -470,7 +470,15 @@ public final class Task<T> extends TimerEntry {
   void wakeEarly() {
     Thread t = thread;
     if (t != null && TURN.compareAndSet(this, 0, 2)) {
-      LockSupport.unpark(t);
+      try {
+        LockSupport.unpark(t);
+      } catch (Throwable e) {
+        // A stack overflow: the task may be parked with its turn at 2, which tells the hand-off
+        // that it spins and needs no unpark. Back to 0, so that the hand-off wakes it. From this
+        // frame the compare-and-set above went through, and this one goes no deeper.
+        TURN.compareAndSet(this, 2, 0);
+        throw e;
+      }
     }
   }
 
