@@ -48,8 +48,11 @@ final class Counters {
    */
   volatile int idleSeq;
   private volatile long quietHandBacks;
-  /** Guarded by the baton: see spunHandOffs(). */
-  private long spunHandOffs;
+  /**
+   * Guarded by the baton: see spunHandOffs(). Counted by Runner#handTo with a store, no call: it
+   * counts after the hand-off, where nothing may be thrown.
+   */
+  long spunHandOffs;
 
   /** Counts a pass begun; returns its number. On the baton. */
   long passBegun() {
@@ -92,14 +95,9 @@ final class Counters {
     idleSeq++;
   }
 
-  /** Counts a hand-off to a task woken early and still spinning for its turn. On the baton. */
-  void spunHandOff() {
-    spunHandOffs++;
-  }
-
   /**
-   * Hand-offs to a task still spinning for its turn so far (see Runner#wakeAfterNext). On the
-   * baton, or once run() has returned.
+   * Hand-offs so far to a task woken early that had not given up spinning for its turn (see
+   * Runner#wakeAfterNext): hand-offs that woke nobody. On the baton, or once run() has returned.
    */
   long spunHandOffs() {
     return spunHandOffs;

@@ -535,7 +535,8 @@ final class Runner {
     try {
       after.wakeEarly();
     } catch (Throwable e) {
-      // A stack overflow here only costs the guess: the task is woken when its turn comes.
+      // A stack overflow here only costs the guess: wakeEarly() has set the turn back, so the
+      // hand-off wakes the task when its turn comes.
     }
   }
 
@@ -750,7 +751,7 @@ final class Runner {
         return handBack();
       }
       if (next.takeTurn()) {
-        counters.spunHandOff();
+        counters.spunHandOffs++; // past the hand-off: a store, no call that could throw
       }
       return null;
     } catch (Throwable e) {

@@ -111,7 +111,7 @@ public final class Task<T> extends TimerEntry {
    * a while instead of parking; else 0. Set to 1 by the thread that hands this task the processor
    * (see {@link #takeTurn}); the task takes it with {@link #claimTurn}, and so does a hand-off that
    * fails, if the task has not. An int rather than a boolean: its compare-and-set calls no deeper
-   * than its release store (see takeTurn).
+   * than its get-and-set (see takeTurn).
    */
   volatile int turn;
 
@@ -638,8 +638,8 @@ public final class Task<T> extends TimerEntry {
    * memory starting the thread), the turn is taken back unless the task has already claimed it,
    * and the error is thrown: the caller still holds the processor (see Runner.handTo). If the task
    * has claimed it, it runs, so it was started or woken all the same: this returns normally.
-   * Returns true if the task was still spinning for its turn (see Runner#wakeAfterNext), so that
-   * the hand-off woke nobody.
+   * Returns true if the task had been woken early and had not given up spinning for its turn (see
+   * Runner#wakeAfterNext), so that the hand-off woke nobody.
    */
   boolean takeTurn() {
     int before = state;

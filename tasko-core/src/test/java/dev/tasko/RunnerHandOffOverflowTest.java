@@ -220,7 +220,10 @@ class RunnerHandOffOverflowTest {
   @Test
   void handTo_stackOverflowAtEveryCallOfTheSwitch_losesNoTaskAndRunsOneTaskAtATime()
       throws Exception {
-    String out = ChildJvm.run(List.of("-Xint", "-Xss256k"), DeepSwitches.class);
+    // Two carriers even on a one-processor machine, so that the sweep covers the early wake-up
+    // of the task after the next, which the loop makes only with two or more.
+    String out = ChildJvm.run(List.of("-Xint", "-Xss256k",
+        "-Djdk.virtualThreadScheduler.parallelism=2"), DeepSwitches.class);
 
     for (Mode mode : Mode.values()) {
       // The control: the overflow did strike inside the switch, at some depths.
