@@ -45,8 +45,10 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
     timelines = List.copyOf(timelines);
   }
 
+  /** A number as people type it: 5, 1.5, .5 or 5. (the last two as in most programs). */
+  private static final String NUMBER = "\\d+(?:\\.\\d*)?|\\.\\d+";
   private static final Pattern SIMPLE_DURATION =
-      Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
+      Pattern.compile("(" + NUMBER + ")\\s*(ms|s|m|h)");
 
   /**
    * Parses {@code args}.
@@ -115,8 +117,8 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
   }
 
   /**
-   * Parses "500ms", "5s", "1.5s", "2m", "1h", or ISO-8601 ("PT5S"), from 1 ms up to about 292
-   * years.
+   * Parses "500ms", "5s", "1.5s", ".5s", "2m", "1h", or ISO-8601 ("PT5S"), from 1 ms up to about
+   * 292 years.
    *
    * @throws IllegalArgumentException if {@code text} is none of those, not positive, under 1 ms
    *     (shown as 0 ms) or too long for a long of nanoseconds
@@ -143,7 +145,7 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
         d = Duration.parse(text.trim());
       } catch (DateTimeParseException e) {
         throw new IllegalArgumentException("bad duration: '" + text + "' ("
-            + (t.matches("\\d+(\\.\\d+)?") ? "a number needs a unit: " : "")
+            + (t.matches(NUMBER) ? "a number needs a unit: " : "")
             + "use e.g. 500ms, 5s, 2m, 1h or PT5S)");
       }
     }

@@ -38,6 +38,22 @@ class OptionsTest {
     assertThat(Options.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));
     assertThat(Options.parseDuration("1h")).isEqualTo(Duration.ofHours(1));
     assertThat(Options.parseDuration("PT7S")).isEqualTo(Duration.ofSeconds(7));
+    assertThat(Options.parseDuration(".5s")).isEqualTo(Duration.ofMillis(500));
+    assertThat(Options.parseDuration("2.s")).isEqualTo(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void parse_numberWithoutUnit_saysItNeedsOne() {
+    assertThatThrownBy(() -> Options.parse("--duration", ".5"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("bad duration: '.5' (a number needs a unit: use e.g. 500ms, 5s, 2m, 1h or "
+            + "PT5S)");
+    assertThatThrownBy(() -> Options.parse("--duration", "1.5"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("a number needs a unit");
+    assertThatThrownBy(() -> Options.parse("--duration", "."))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("bad duration: '.' (use e.g. 500ms, 5s, 2m, 1h or PT5S)");
   }
 
   @Test
