@@ -106,8 +106,8 @@ public final class ManagedSpi {
   }
 
   /**
-   * Shares {@code spi}, named after the Pi4J id of the first {@code Spi} shared on its bus
-   * ({@code "spi 'SPI-0-0'"}). There is one managed bus
+   * Shares {@code spi}, named after its bus number ({@code "spi-0"}; after the Pi4J id of the
+   * first {@code Spi} shared on it if its configuration has no bus). There is one managed bus
    * per {@code Spi}, and one exclusion per physical bus: a second call with the same {@code Spi}
    * returns the same managed bus, and one with another {@code Spi} on the same bus (the same
    * Pi4J provider and bus number: another channel, mode or speed) a managed bus of its own whose
@@ -132,13 +132,22 @@ public final class ManagedSpi {
     return of0(name, Objects.requireNonNull(spi, "spi == null"));
   }
 
+  /**
+   * The name of {@code spi}'s bus when none is given: its number, as {@code "i2c-1"} names an I2C
+   * bus, and with no quotes of its own, since reports quote it ("resource 'spi-0'").
+   */
+  private static String defaultName(Spi spi) {
+    SpiBus bus = spi.config().bus();
+    return bus != null ? "spi-" + bus.getBus() : "spi " + spi.id();
+  }
+
   /** The managed bus already made for {@code spi}, or a new one; null name: any name. */
   private static ManagedSpi of0(String name, Spi spi) {
     synchronized (SHARED) {
       Wires found = live(SHARED,
           w -> w.provider == spi.provider() && w.bus == spi.config().bus());
       if (found == null) {
-        found = new Wires(name != null ? name : "spi '" + spi.id() + "'", spi);
+        found = new Wires(name != null ? name : defaultName(spi), spi);
         SHARED.add(new WeakReference<>(found));
       } else if (name != null && !found.resource.name().equals(name)) {
         throw new IllegalStateException("Spi '" + spi.id() + "' is on a bus shared already as '"
@@ -154,7 +163,7 @@ public final class ManagedSpi {
    * managed bus's {@code Spi}. The first call for a pin drives it high (inactive) and makes its
    * handle; a later call returns that same handle and leaves the pin alone (its device may hold
    * the bus right now). Reports and errors name the handle by its pin:
-   * {@code "cs sensor (GPIO 5) on spi 'SPI-0-0'"}. May be called from any thread.
+   * {@code "cs sensor (GPIO 5) on spi-0"}. May be called from any thread.
    *
    * @throws NullPointerException if {@code chipSelect} is null
    * @throws IllegalStateException if the pin selects a device through another {@code Spi} of the

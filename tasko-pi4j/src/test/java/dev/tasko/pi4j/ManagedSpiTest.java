@@ -72,7 +72,7 @@ class ManagedSpiTest {
   void csHandle_pin_namedByItsPinInReports() {
     Handle<Spi> sensor = bus.csHandle(MockPi.loggedOutput(pi4j, "sensor", 5, log));
 
-    assertThat(sensor).hasToString("cs sensor (GPIO 5) on spi 'spi'");
+    assertThat(sensor).hasToString("cs sensor (GPIO 5) on spi-0");
     assertThat(sensor.name()).isEqualTo("cs sensor (GPIO 5)");
   }
 
@@ -237,7 +237,7 @@ class ManagedSpiTest {
     Spi display = pi4j.create(Spi.newConfigBuilder(pi4j).id("display")
         .bus(com.pi4j.io.spi.SpiBus.BUS_1).channel(1).baud(1_000_000)); // a bus of its own
 
-    assertThat(bus.name()).isEqualTo("spi 'spi'");
+    assertThat(bus.name()).isEqualTo("spi-0");
     assertThat(ManagedSpi.of("display bus", display).name()).isEqualTo("display bus");
   }
 
@@ -265,7 +265,7 @@ class ManagedSpiTest {
     log.assertTaken("a=LOW", "a=HIGH", "b=LOW", "b selected while a is HIGH", "b=HIGH");
     assertThatThrownBy(() -> ManagedSpi.of("another name", spi))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("Spi 'spi' is on a bus shared already as 'spi 'spi'', not 'another name':"
+        .hasMessage("Spi 'spi' is on a bus shared already as 'spi-0', not 'another name':"
             + " use that name, so that its devices exclude each other");
   }
 
@@ -304,7 +304,7 @@ class ManagedSpiTest {
     assertThat(ManagedSpi.of(modeThree).resource()).isSameAs(bus.resource());
     assertThatThrownBy(() -> ManagedSpi.of(modeThree).csHandle(csA))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("chip select 'a' selects a device through Spi 'spi' of spi 'spi' already,"
+        .hasMessage("chip select 'a' selects a device through Spi 'spi' of spi-0 already,"
             + " not through Spi 'spi-mode-3'");
   }
 
@@ -341,7 +341,7 @@ class ManagedSpiTest {
         kept.set(lease.resource());
       }
       assertThatThrownBy(() -> kept.get().write((byte) 1)).isInstanceOf(IllegalStateException.class)
-          .hasMessage("Spi.write() on spi 'spi' through the lease of device 'a' by task 'a', after"
+          .hasMessage("Spi.write() on spi-0 through the lease of device 'a' by task 'a', after"
               + " that lease was closed (the bus is free): use what a lease hands out only inside"
               + " that lease, in its task or its blocking work");
       try (Lease<Spi> lease = b.acquire()) {
@@ -381,7 +381,7 @@ class ManagedSpiTest {
       }
       try (Lease<Spi> lease = b.acquire()) {
         assertThatThrownBy(() -> kept.get().write(0x42)).isInstanceOf(IllegalStateException.class)
-            .hasMessage("the stream of Spi.out(): write() on spi 'spi' through the lease of device"
+            .hasMessage("the stream of Spi.out(): write() on spi-0 through the lease of device"
                 + " 'a' by task 'a', after that lease was closed (task 'a' holds the bus for"
                 + " device 'b'): use what a lease hands out only inside that lease, in its task"
                 + " or its blocking work");
@@ -410,7 +410,7 @@ class ManagedSpiTest {
     });
 
     assertThatThrownBy(loop::run).cause().isInstanceOf(UnsupportedOperationException.class)
-        .hasMessageStartingWith("Spi.close() through a lease of spi 'spi'");
+        .hasMessageStartingWith("Spi.close() through a lease of spi-0");
     assertThat(spi.isOpen()).isEqualTo(openBefore);
   }
 
@@ -449,7 +449,7 @@ class ManagedSpiTest {
     log.assertTaken(
         "a=LOW",
         "a: high() of 'a' failed",
-        "b: chip select 'a' of spi 'spi' may still be low (driving it high threw); 'b' is not"
+        "b: chip select 'a' of spi-0 may still be low (driving it high threw); 'b' is not"
             + " selected, so that two devices never listen at once / high() of 'a' failed",
         "a=HIGH",
         "b=LOW",

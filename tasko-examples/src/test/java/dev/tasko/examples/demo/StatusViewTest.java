@@ -58,7 +58,7 @@ class StatusViewTest {
     int dump = screen.indexOf("Loop 'test' at ");
     assertThat(dump).isPositive();
     assertThat(screen.substring(dump)).contains("\"status\" RUNNING", "Schedules:",
-        "Resources:", "spi 'spi': ");
+        "Resources:", "spi-0: ");
     // after the dump, the view starts afresh below it instead of moving up over it
     assertThat(screen.substring(dump)).contains(ESC + "?25l" + "tasko demo on test   1.0 s");
     assertThat(screen).contains("longest hold ");
