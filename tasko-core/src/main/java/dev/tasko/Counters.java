@@ -53,6 +53,8 @@ final class Counters {
    * counts after the hand-off, where nothing may be thrown.
    */
   long spunHandOffs;
+  /** Guarded by the baton: see wakeAheadPauses(). */
+  long wakeAheadPauses;
 
   /** Counts a pass begun; returns its number. On the baton. */
   long passBegun() {
@@ -101,6 +103,14 @@ final class Counters {
    */
   long spunHandOffs() {
     return spunHandOffs;
+  }
+
+  /**
+   * Times the loop paused waking ahead because a task woken early gave up spinning (see
+   * Runner#wakeAfterNext). On the baton, or once run() has returned.
+   */
+  long wakeAheadPauses() {
+    return wakeAheadPauses;
   }
 
   /** Counts a hand-back that left the driver asleep. On the baton. */

@@ -29,10 +29,16 @@ final class Runner {
   static final long START_NOW = Long.MIN_VALUE;
   /**
    * How long a task woken early spins for its turn before it parks again (see {@link
-   * #wakeAfterNext}): long enough for the turn before it to pass when tasks only yield or do a
-   * little work, short enough that a guess gone wrong costs little.
+   * #wakeAfterNext}): several times a switch, so long enough for the turn before it to pass when
+   * tasks only yield or do a little work; short, since a carrier it spins on runs nothing else.
    */
-  private static final long SPIN_AHEAD_NANOS = 20_000;
+  private static final long SPIN_AHEAD_NANOS = 5_000;
+  /**
+   * Hand-offs without waking ahead after a task woken early gave up spinning: its turn came later
+   * than the spin, because the turns are long or the carriers busy with other work (another loop's
+   * tasks, say), and spinning then takes a carrier from threads that need it.
+   */
+  private static final int WAKE_AHEAD_PAUSE = 256;
   /** {@link #switchAway}, which {@link #park} calls through {@link #switchAwayCall}. */
   private static final MethodHandle SWITCH_AWAY;
   /** {@link #awaitTurn}, which {@link #park} calls through {@link #awaitTurnCall}. */
@@ -99,6 +105,11 @@ final class Runner {
    * carrier the task whose turn it is waits for.
    */
   private final boolean wakeAhead = carriers() >= 2;
+  /**
+   * Set by a task woken early that gave up spinning (see {@link #spinForTurn}), read and cleared
+   * by the holder, which then pauses waking ahead (see {@link #WAKE_AHEAD_PAUSE}).
+   */
+  private volatile boolean spinGivenUp;
 
   // ---- Guarded by the baton: read and written only by the thread that holds the processor (the
   // running task, or the driving thread between tasks). Hand-offs go through volatile fields, so
@@ -109,6 +120,8 @@ final class Runner {
   final Timers timers = new Timers();
   /** How many tasks at the head of {@code ready} still belong to the current pass. */
   private int passRemaining;
+  /** Hand-offs left before the holder wakes ahead again (see {@link #WAKE_AHEAD_PAUSE}). */
+  private int wakeAheadPause;
   /**
    * A task whose hand-off threw and was taken back (see {@link #handTo}): put back first in the
    * ready queue by the caller, from a frame nearer the stack's base (park), or else by the next
@@ -529,6 +542,16 @@ final class Runner {
    * Not for a task that runs inline, has no thread yet, or is the caller's own.
    */
   private void wakeAfterNext(Task<?> after) {
+    if (wakeAheadPause > 0) {
+      wakeAheadPause--;
+      return;
+    }
+    if (spinGivenUp) {
+      spinGivenUp = false;
+      wakeAheadPause = WAKE_AHEAD_PAUSE;
+      counters.wakeAheadPauses++;
+      return;
+    }
     if (after.runsInline || after.thread == Thread.currentThread()) {
       return;
     }
@@ -951,11 +974,15 @@ final class Runner {
    * at most {@link #SPIN_AHEAD_NANOS}. True if the turn came; false once it has given up, and
    * parks.
    */
-  private static boolean spinForTurn(Task<?> self) {
+  private boolean spinForTurn(Task<?> self) {
     long end = System.nanoTime() + SPIN_AHEAD_NANOS;
     while (self.turn == 2) {
       if (System.nanoTime() - end > 0) {
-        return !self.stopSpinning(); // fails only if the turn came meanwhile
+        if (!self.stopSpinning()) {
+          return true; // the turn came meanwhile
+        }
+        spinGivenUp = true; // the guess was wrong: the holder pauses guessing
+        return false;
       }
       Thread.onSpinWait();
     }

@@ -239,6 +239,22 @@ class RunnerTest {
   }
 
   @Test
+  @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void wakeAfterNext_taskGaveUpSpinning_pausesWakingAhead() {
+    // A task woken early that spins in vain holds a carrier other threads may need (another
+    // loop's tasks: two busy loops once ran thirty times slower than without it). Turns of
+    // 100 µs outlast every spin, so the loop must notice and pause, and stay in order.
+    assumeTrue(Runner.carriers() >= 2, "tasks are woken early only with two carriers or more");
+    Loop loop = Loop.builder().noStallWarning().build();
+
+    int[] order = yieldInTurn(loop, 5, 2_000, 100_000); // 100 µs
+
+    assertRoundRobin(order, 5);
+    assertThat(loop.runner.counters.wakeAheadPauses()).as("pauses after a spin given up")
+        .isPositive();
+  }
+
+  @Test
   void carriers_propertySet_readsIt() {
     String before = System.getProperty("jdk.virtualThreadScheduler.parallelism");
     try {
