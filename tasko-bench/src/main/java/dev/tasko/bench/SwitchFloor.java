@@ -52,10 +52,10 @@ public final class SwitchFloor {
     }
     Ring ring;
     try {
-      int threads = args.length > 1 ? number("threads", args[1]) : 100;
-      int roundMillis = args.length > 2 ? number("round-ms", args[2]) : 300;
-      int rounds = args.length > 3 ? number("rounds", args[3]) : 5;
-      int ahead = args.length > 4 ? number("ahead", args[4]) : 2;
+      int threads = args.length > 1 ? WakeFloor.number("threads", args[1]) : 100;
+      int roundMillis = args.length > 2 ? WakeFloor.number("round-ms", args[2]) : 300;
+      int rounds = args.length > 3 ? WakeFloor.number("rounds", args[3]) : 5;
+      int ahead = args.length > 4 ? WakeFloor.number("ahead", args[4]) : 2;
       ring = new Ring(args[0], threads, ahead);
       List<Result> results = ring.measure(roundMillis, rounds);
       for (Result r : results) {
@@ -64,14 +64,6 @@ public final class SwitchFloor {
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.exit(2);
-    }
-  }
-
-  private static int number(String name, String value) {
-    try {
-      return Integer.parseInt(value);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " is not a whole number: " + value);
     }
   }
 

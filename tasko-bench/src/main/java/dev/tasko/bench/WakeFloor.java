@@ -77,7 +77,8 @@ public final class WakeFloor {
     }
   }
 
-  private static int number(String name, String value) {
+  /** {@code value} as an int, or an exception naming the argument: for the benchmarks' mains. */
+  static int number(String name, String value) {
     try {
       return Integer.parseInt(value);
     } catch (NumberFormatException e) {
