@@ -475,7 +475,11 @@ final class Runner {
           continue;
         }
         if (wakeAhead && passRemaining > 0) {
-          wakeAfterNext(ready.peek());
+          try {
+            wakeAfterNext(ready.peek());
+          } catch (Throwable e) {
+            // A stack overflow costs the guess only: t, out of the queue, must still be returned.
+          }
         }
         return t;
       }
@@ -543,7 +547,9 @@ final class Runner {
    */
   private void wakeAfterNext(Task<?> after) {
     if (wakeAheadPause > 0) {
-      wakeAheadPause--;
+      if (--wakeAheadPause == 0) {
+        spinGivenUp = false; // spins given up during the pause, by tasks woken before it
+      }
       return;
     }
     if (spinGivenUp) {
@@ -981,7 +987,9 @@ final class Runner {
         if (!self.stopSpinning()) {
           return true; // the turn came meanwhile
         }
-        spinGivenUp = true; // the guess was wrong: the holder pauses guessing
+        if (!spinGivenUp) {
+          spinGivenUp = true; // the guess was wrong: the holder pauses guessing
+        }
         return false;
       }
       Thread.onSpinWait();

@@ -53,10 +53,13 @@ class ManagedResourceOverflowTest {
       ManagedResource<String, String> bus = ManagedResource.of("bus", "bus", cs -> {},
           cs -> releases[0]++);
       boolean[] waiterGotIt = new boolean[1];
+      boolean[] struckInside = new boolean[1];
       loop.addTask("holder", () -> {
         Lease<String> lease = bus.handle("a").acquire();
         Tasko.yieldNow(); // the waiter waits now
-        if (SWEEP.at(depth, lease::close) && retry) {
+        boolean failed = SWEEP.at(depth, lease::close);
+        struckInside[0] = SWEEP.lastOutcome == StackEdge.OVERFLOWED_INSIDE;
+        if (failed && retry) {
           lease.close();
         }
       });
@@ -77,7 +80,12 @@ class ManagedResourceOverflowTest {
         loop.addTask("check", () -> free[0] = bus.holder().isEmpty()); // holder() is the loop's
         loop.run();
       }
-      if (!deadlock.isEmpty() || tasksLeft != 0 || !waiterGotIt[0] || releases[0] != 2
+      // onRelease runs at most once (Lease#close): an overflow that strikes inside close() on
+      // the way into it, before the callback's own code has run, leaves the holder's release
+      // without it. Where the overflow strikes depends on how much of the task's stack the JDK
+      // had thawed, which varies from run to run: so one release is allowed only then.
+      boolean releasesRight = releases[0] == 2 || (releases[0] == 1 && struckInside[0]);
+      if (!deadlock.isEmpty() || tasksLeft != 0 || !waiterGotIt[0] || !releasesRight
           || !free[0]) {
         SWEEP.broken("close at depth " + depth + (retry ? ", closed again" : ", left")
             + ": waiter got it " + waiterGotIt[0] + ", " + releases[0] + " releases, free "

@@ -22,7 +22,9 @@ class BusyLoopsSmokeTest {
 
     assertThat(m.get("loops")).isEqualTo(2);
     assertThat(m.get("tasks_per_loop")).isEqualTo(3);
+    assertThat(m.get("switches")).isPositive();
     assertThat(m.get("switch_all_loops")).isPositive();
+    assertThat(m.get("ring_hand_offs")).isPositive();
     assertThat(m.get("ring_hand_off")).isPositive();
   }
 
@@ -30,8 +32,8 @@ class BusyLoopsSmokeTest {
   void run_badArguments_throwNamingThem() {
     assertThatThrownBy(() -> BusyLoops.run(0, 3, 20, false))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("loops < 1: 0");
-    assertThatThrownBy(() -> BusyLoops.run(1, 0, 20, false))
-        .isInstanceOf(IllegalArgumentException.class).hasMessage("tasks < 1: 0");
+    assertThatThrownBy(() -> BusyLoops.run(1, 1, 20, false))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("tasks < 2: 1");
     assertThatThrownBy(() -> BusyLoops.run(1, 3, 0, false))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("ms <= 0: 0");
   }
