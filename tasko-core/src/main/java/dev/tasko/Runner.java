@@ -34,7 +34,8 @@ final class Runner {
    */
   private static final long SPIN_AHEAD_NANOS = 5_000;
   /**
-   * Hand-offs without waking ahead after a task woken early gave up spinning: its turn came later
+   * Chances to wake ahead (hand-offs within a pass with a task after the next) let pass after a
+   * task woken early gave up spinning: its turn came later
    * than the spin, because the turns are long or the carriers busy with other work (another loop's
    * tasks, say), and spinning then takes a carrier from threads that need it.
    */
@@ -120,7 +121,7 @@ final class Runner {
   final Timers timers = new Timers();
   /** How many tasks at the head of {@code ready} still belong to the current pass. */
   private int passRemaining;
-  /** Hand-offs left before the holder wakes ahead again (see {@link #WAKE_AHEAD_PAUSE}). */
+  /** Chances left to let pass before the holder wakes ahead again (see WAKE_AHEAD_PAUSE). */
   private int wakeAheadPause;
   /**
    * A task whose hand-off threw and was taken back (see {@link #handTo}): put back first in the
