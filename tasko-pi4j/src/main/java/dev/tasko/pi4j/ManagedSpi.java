@@ -41,8 +41,10 @@ import java.util.function.Predicate;
  * returns; {@link Lease#close()} drives it high again before the bus passes to the next waiter.
  * Since the bus has one holder at a time, at most one chip select is low at any moment.
  *
- * <p>That holds when a pin fails too. A pin whose {@code high()} (or {@code low()}) threw is
- * remembered as possibly low; before any pin is driven low, every such pin is driven high again,
+ * <p>That holds when a pin fails too. A pin whose {@code high()} (or {@code low()}) threw, or
+ * whose lease's release never reached it (a stack overflow on the way in: a lease runs its release
+ * at most once), is remembered as possibly low; before any pin is driven low, every such pin is
+ * driven high again,
  * and if that throws once more, {@code acquire()} throws {@link IllegalStateException} (with
  * Pi4J's exception as its cause) instead of selecting a second device, and the bus passes on.
  * {@link Loop#shutdown()} of the loop using the bus drives such pins high one last time.
@@ -98,7 +100,7 @@ public final class ManagedSpi {
   private static final List<WeakReference<Wires>> SHARED = new ArrayList<>();
 
   private final Spi spi;
-  private final Wires wires;
+  final Wires wires; // package-private for tests
 
   private ManagedSpi(Spi spi, Wires wires) {
     this.spi = spi;
@@ -220,7 +222,7 @@ public final class ManagedSpi {
    * One physical bus: its resource, its chip selects and the {@code Spi} each talks through. The
    * resource's callbacks reach it, so it lives as long as any of its handles.
    */
-  private static final class Wires {
+  static final class Wires {
     final Object provider;
     final SpiBus bus;
     /** The Spi the bus was first shared through: that of a pin with a handle made elsewhere. */
@@ -242,7 +244,10 @@ public final class ManagedSpi {
         Collections.synchronizedMap(new IdentityHashMap<>());
 
     // ---- Guarded by the loop's baton: touched only by the callbacks and the shutdown hook. ----
-    /** Pins whose high() or low() threw: maybe low, to drive high before any pin goes low. */
+    /**
+     * Pins that may be low: the selected one, and any whose low() or high() threw or whose
+     * release never reached deselect(). Driven high before any pin goes low.
+     */
     private final Set<DigitalOutput> maybeLow =
         Collections.newSetFromMap(new IdentityHashMap<>());
     /** The loop whose shutdown drives maybe-low pins high; registered at the first select in it. */
@@ -302,28 +307,24 @@ public final class ManagedSpi {
 
     // ---- callbacks of the resource, in the task that acquires or releases ----
 
-    private void select(DigitalOutput cs) {
+    void select(DigitalOutput cs) {
       registerWithLoop();
       raiseMaybeLow(cs);
-      try {
-        cs.low();
-      } catch (RuntimeException | Error e) {
-        maybeLow.add(cs); // it may have gone low before it threw: raised before the next select
-        throw e;
-      }
+      // Marked before it goes low, and unmarked only once deselect() has driven it high: a low()
+      // that threw (it may have gone low all the same), a high() that threw, and a release that
+      // never reached deselect() (a stack overflow on the way into it: a lease runs its release
+      // callback at most once) all leave it marked, and the next select drives it high first.
+      maybeLow.add(cs);
+      cs.low();
       selectedPin = cs;
       selectedBy = Tasko.currentTask();
     }
 
-    private void deselect(DigitalOutput cs) {
+    void deselect(DigitalOutput cs) {
       selectedPin = null;
       selectedBy = null;
-      try {
-        cs.high();
-      } catch (RuntimeException | Error e) {
-        maybeLow.add(cs);
-        throw e;
-      }
+      cs.high();
+      maybeLow.remove(cs);
     }
 
     /**

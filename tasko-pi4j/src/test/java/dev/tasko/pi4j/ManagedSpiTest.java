@@ -69,6 +69,38 @@ class ManagedSpiTest {
   }
 
   @Test
+  void select_releaseThatNeverDeselected_drivesThatPinHighFirst() {
+    // A lease runs its release at most once: a stack overflow on the way into the bus's deselect
+    // skips it for good, and that device's chip select stayed low while the next one went low.
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
+    bus.csHandle(csA);
+    bus.csHandle(csB);
+    log.take();
+
+    bus.wires.select(csA);
+    // a's release never reached deselect(a)
+    bus.wires.select(csB);
+
+    log.assertTaken("a=LOW", "a=HIGH", "b=LOW");
+  }
+
+  @Test
+  void select_afterACompleteRelease_touchesNoOtherPin() {
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
+    bus.csHandle(csA);
+    bus.csHandle(csB);
+    log.take();
+
+    bus.wires.select(csA);
+    bus.wires.deselect(csA);
+    bus.wires.select(csB);
+
+    log.assertTaken("a=LOW", "a=HIGH", "b=LOW");
+  }
+
+  @Test
   void csHandle_pin_namedByItsPinInReports() {
     Handle<Spi> sensor = bus.csHandle(MockPi.loggedOutput(pi4j, "sensor", 5, log));
 
