@@ -923,7 +923,7 @@ final class Runner {
       if (wake != null) {
         LockSupport.unpark(wake); // the driver, handed the processor
       }
-      if (self.turn == 0 || !self.claimTurn()) {
+      if (self.turn == Task.NOT_YOURS || !self.claimTurn()) {
         LockSupport.park(this);
         interrupted = (Thread) awaitTurnCall.invokeExact(this, self) != null;
       }
@@ -931,10 +931,10 @@ final class Runner {
       // A stack overflow (or out of memory) after the processor was handed on: this task must
       // not run on while another does. Wait for its turn without calling anything that could
       // throw again, then let the error end it.
-      while (self.turn != 1) {
+      while (self.turn != Task.YOURS) {
         // spin: only reached by a task whose stack is already exhausted
       }
-      self.turn = 0; // as claimTurn(), without a call
+      self.turn = Task.NOT_YOURS; // as claimTurn(), without a call
       if (e instanceof RuntimeException r) {
         throw r;
       }
@@ -961,13 +961,13 @@ final class Runner {
     boolean interrupted = Thread.interrupted();
     // The turn first: its volatile read makes the thread's field, written before it, current. A
     // thread whose start threw, and which was replaced (see Task#takeTurn), never claims it.
-    for (int turn; (turn = self.turn) != 1 || self.thread != me || !self.claimTurn(); ) {
-      if (turn == 2 && self.thread == me && spinForTurn(self)) {
+    for (int turn; (turn = self.turn) != Task.YOURS || self.thread != me || !self.claimTurn(); ) {
+      if (turn == Task.WOKEN_EARLY && self.thread == me && spinForTurn(self)) {
         continue; // its turn came while it spun
       }
       // A hand-off unparks every task but one that still spins (see Task#takeTurn): a task that
-      // gave up spinning had set its turn back to 0 first, so the hand-off that comes for it
-      // after that unparks it.
+      // gave up spinning had set its turn back to NOT_YOURS first, so the hand-off that comes for
+      // it after that unparks it.
       LockSupport.park(this);
       if (Thread.interrupted()) {
         interrupted = true;
@@ -983,7 +983,7 @@ final class Runner {
    */
   private boolean spinForTurn(Task<?> self) {
     long end = System.nanoTime() + SPIN_AHEAD_NANOS;
-    while (self.turn == 2) {
+    while (self.turn == Task.WOKEN_EARLY) {
       if (System.nanoTime() - end > 0) {
         if (!self.stopSpinning()) {
           return true; // the turn came meanwhile

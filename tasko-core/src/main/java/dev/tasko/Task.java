@@ -106,14 +106,20 @@ public final class Task<T> extends TimerEntry {
   // ---- switching: see Runner.handTo and Runner.park ----
   Thread thread; // created at the first turn, so a task that never starts costs no thread
   /**
-   * 1 when the processor is this task's; 2 when it is not yet, but the holder has woken the task
-   * early because its turn comes after the next one (see {@link #wakeEarly}), so it spins for it
-   * a while instead of parking; else 0. Set to 1 by the thread that hands this task the processor
-   * (see {@link #takeTurn}); the task takes it with {@link #claimTurn}, and so does a hand-off that
-   * fails, if the task has not. An int rather than a boolean: its compare-and-set calls no deeper
-   * than its get-and-set (see takeTurn).
+   * {@link #YOURS} when the processor is this task's; {@link #WOKEN_EARLY} when it is not yet, but
+   * the holder has woken the task early because its turn comes after the next one (see {@link
+   * #wakeEarly}), so it spins for it a while instead of parking; else {@link #NOT_YOURS}. Set to
+   * YOURS by the thread that hands this task the processor (see {@link #takeTurn}); the task takes
+   * it with {@link #claimTurn}, and so does a hand-off that fails, if the task has not. An int: its
+   * compare-and-set calls no deeper than its get-and-set (see takeTurn).
    */
   volatile int turn;
+  /** {@link #turn}: the processor is another's. */
+  static final int NOT_YOURS = 0;
+  /** {@link #turn}: the processor is this task's, to claim. */
+  static final int YOURS = 1;
+  /** {@link #turn}: not yet this task's, but woken early to spin for it (see wakeEarly). */
+  static final int WOKEN_EARLY = 2;
 
   // ---- guarded by the loop's baton (read from other threads only through volatile state) ----
   /**
@@ -457,7 +463,7 @@ public final class Task<T> extends TimerEntry {
    * on. False if a hand-off that failed took it back first (see {@link #takeTurn}).
    */
   boolean claimTurn() {
-    return TURN.compareAndSet(this, 1, 0);
+    return TURN.compareAndSet(this, YOURS, NOT_YOURS);
   }
 
   /**
@@ -469,14 +475,15 @@ public final class Task<T> extends TimerEntry {
    */
   void wakeEarly() {
     Thread t = thread;
-    if (t != null && TURN.compareAndSet(this, 0, 2)) {
+    if (t != null && TURN.compareAndSet(this, NOT_YOURS, WOKEN_EARLY)) {
       try {
         LockSupport.unpark(t);
       } catch (Throwable e) {
-        // A stack overflow: the task may be parked with its turn at 2, which tells the hand-off
-        // that it spins and needs no unpark. Back to 0, so that the hand-off wakes it. From this
-        // frame the compare-and-set above went through, and this one goes no deeper.
-        TURN.compareAndSet(this, 2, 0);
+        // A stack overflow: the task may be parked with its turn WOKEN_EARLY, which tells the
+        // hand-off that it spins and needs no unpark. Back to NOT_YOURS, so that the hand-off
+        // wakes it. From this frame the compare-and-set above went through, and this one goes no
+        // deeper.
+        TURN.compareAndSet(this, WOKEN_EARLY, NOT_YOURS);
         throw e;
       }
     }
@@ -484,7 +491,7 @@ public final class Task<T> extends TimerEntry {
 
   /** Gives up the early wake-up's spin: false if the task's turn came meanwhile. */
   boolean stopSpinning() {
-    return TURN.compareAndSet(this, 2, 0);
+    return TURN.compareAndSet(this, WOKEN_EARLY, NOT_YOURS);
   }
 
   void holding(AutoCloseable lease) {
@@ -655,21 +662,21 @@ public final class Task<T> extends TimerEntry {
       thread = t;
     }
     // The store publishes everything the previous holder wrote; the woken task's volatile read of
-    // turn (in Runner.park) sees it. unpark() only wakes; it orders no memory. A task woken early
-    // (2) that has not given up spinning sees the turn with no wake-up: its giving up is a
+    // turn (in Runner.park) sees it. unpark() only wakes; it orders no memory. A task WOKEN_EARLY
+    // that has not given up spinning sees the turn with no wake-up: its giving up is a
     // compare-and-set of this same field, which then fails (see Runner.spinForTurn).
-    int was = (int) TURN.getAndSet(this, 1);
+    int was = (int) TURN.getAndSet(this, YOURS);
     try {
       if (start) {
         t.start();
-      } else if (was != 2) {
+      } else if (was != WOKEN_EARLY) {
         LockSupport.unpark(t);
       }
     } catch (Throwable e) {
       // From this frame the store above has just gone through, and the compare-and-set goes no
       // deeper than it did: on an exhausted stack, it too goes through. (Only a start or an
-      // unpark throws, so the turn was 0 before it, not 2.)
-      if (!TURN.compareAndSet(this, 1, 0)) {
+      // unpark throws, so the turn was NOT_YOURS before it.)
+      if (!TURN.compareAndSet(this, YOURS, NOT_YOURS)) {
         return false; // claimed: the task runs
       }
       // Stores, no call: the task is as it was before this hand-off when the caller's code runs
@@ -681,7 +688,7 @@ public final class Task<T> extends TimerEntry {
       }
       throw e;
     }
-    return was == 2;
+    return was == WOKEN_EARLY;
   }
 
   /**

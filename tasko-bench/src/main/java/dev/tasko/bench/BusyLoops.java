@@ -4,12 +4,12 @@ import dev.tasko.Loop;
 import dev.tasko.Tasko;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Switches when a loop is not alone on the JDK's carriers: {@code loops} loops in one JVM, each
  * run by a platform thread of its own, each with {@code tasks} tasks that yield in turn without
- * end; and, with {@code --ring}, a ring of 10 plain virtual threads passing a turn beside them.
+ * end; and, with {@code --ring}, a ring of 10 plain virtual threads passing a turn beside them
+ * ({@link SwitchFloor}'s {@code park} ring).
  * After a warm-up of one window, it measures one window of {@code ms} milliseconds and prints the
  * time per switch over all the loops together (the window divided by the switches of every
  * loop) and, with a ring, the ring's time per hand-off.
@@ -73,7 +73,10 @@ public final class BusyLoops {
         });
       }
     }
-    Ring r = ring ? new Ring(stop) : null;
+    SwitchFloor.Ring r = ring ? new SwitchFloor.Ring("park", RING, 1) : null;
+    if (r != null) {
+      r.start();
+    }
     for (int l = 0; l < loops; l++) {
       // Daemons: should the caller give up on them (a test's time limit), they end with the JVM.
       drivers[l] = Thread.ofPlatform().name("busy-" + l).daemon().start(all[l]::run);
@@ -87,12 +90,12 @@ public final class BusyLoops {
     try {
       Thread.sleep(ms); // warm-up
       switches0 = switches(all);
-      hand0 = r == null ? 0 : r.handOffs();
+      hand0 = r == null ? 0 : r.turns();
       t0 = System.nanoTime();
       Thread.sleep(ms);
       t1 = System.nanoTime();
       switches1 = switches(all);
-      hand1 = r == null ? 0 : r.handOffs();
+      hand1 = r == null ? 0 : r.turns();
     } finally {
       stop.now = true;
       for (Thread d : drivers) {
@@ -126,53 +129,8 @@ public final class BusyLoops {
     return sum;
   }
 
-  /** The flag that ends every task and the ring. */
+  /** The flag that ends every task. */
   private static final class Stop {
     volatile boolean now;
-  }
-
-  /** {@link SwitchFloor}'s parked ring of plain virtual threads, counting its hand-offs. */
-  private static final class Ring {
-    private final Stop stop;
-    private final Thread[] threads = new Thread[RING];
-    private volatile long turn;
-
-    Ring(Stop stop) {
-      this.stop = stop;
-      for (int i = 0; i < RING; i++) {
-        int me = i;
-        threads[i] = Thread.ofVirtual().unstarted(() -> {
-          while (true) {
-            while (turn % RING != me) {
-              if (stop.now) {
-                return;
-              }
-              LockSupport.park(this);
-            }
-            if (stop.now) {
-              return;
-            }
-            turn = turn + 1; // only the holder writes it
-            LockSupport.unpark(threads[(me + 1) % RING]);
-          }
-        });
-      }
-      for (Thread t : threads) {
-        t.start();
-      }
-    }
-
-    long handOffs() {
-      return turn;
-    }
-
-    void stopAndJoin() throws InterruptedException {
-      for (Thread t : threads) {
-        LockSupport.unpark(t);
-      }
-      for (Thread t : threads) {
-        t.join();
-      }
-    }
   }
 }

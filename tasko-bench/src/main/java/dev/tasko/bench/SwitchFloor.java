@@ -114,9 +114,7 @@ public final class SwitchFloor {
       double[] cpu = new double[rounds];
       double[] voluntary = new double[rounds];
       boolean switchesRead = true;
-      for (Waiter w : waiters) {
-        w.thread.start();
-      }
+      start();
       try {
         Thread.sleep(roundMillis); // warm-up, not measured
         for (int r = 0; r < rounds; r++) {
@@ -170,6 +168,13 @@ public final class SwitchFloor {
         turns[i] = waiters[i].turns;
       }
       return turns;
+    }
+
+    /** Starts the ring turning, until {@link #stopAndJoin}. */
+    void start() {
+      for (Waiter w : waiters) {
+        w.thread.start();
+      }
     }
 
     /** Turns taken so far by the whole ring. */

@@ -68,30 +68,34 @@ class ManagedSpiTest {
     log.assertTaken("a=LOW", "after csHandle, a low: true", "a=HIGH");
   }
 
-  @Test
-  void select_releaseThatNeverDeselected_drivesThatPinHighFirst() {
-    // A lease runs its release at most once: a stack overflow on the way into the bus's deselect
-    // skips it for good, and that device's chip select stayed low while the next one went low.
+  /** Chip selects "a" (GPIO 5) and "b" (GPIO 6), known to the bus, their first writes taken. */
+  private DigitalOutput[] twoKnownPins() {
     DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
     DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
     bus.csHandle(csA);
     bus.csHandle(csB);
     log.take();
+    return new DigitalOutput[] {csA, csB};
+  }
 
-    bus.wires.select(csA);
+  @Test
+  void select_releaseThatNeverDeselected_drivesThatPinHighFirst() {
+    // A lease runs its release at most once: a stack overflow on the way into the bus's deselect
+    // skips it for good, and that device's chip select stayed low while the next one went low.
+    DigitalOutput[] cs = twoKnownPins();
+
+    bus.wires.select(cs[0]);
     // a's release never reached deselect(a)
-    bus.wires.select(csB);
+    bus.wires.select(cs[1]);
 
     log.assertTaken("a=LOW", "a=HIGH", "b=LOW");
   }
 
   @Test
   void select_afterACompleteRelease_touchesNoOtherPin() {
-    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
-    DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
-    bus.csHandle(csA);
-    bus.csHandle(csB);
-    log.take();
+    DigitalOutput[] cs = twoKnownPins();
+    DigitalOutput csA = cs[0];
+    DigitalOutput csB = cs[1];
 
     bus.wires.select(csA);
     bus.wires.deselect(csA);
