@@ -190,11 +190,19 @@ final class Shutdown {
     }
   }
 
-  private static Throwable chain(Throwable first, Throwable next) {
-    if (first == null) {
+  /**
+   * The failure shutdown() throws: the first, carrying the later ones as suppressed. One object
+   * thrown twice (a library's shared exception) is kept once, as it cannot suppress itself; a
+   * later failure that the first cannot carry (made without suppression) is logged, not lost.
+   */
+  private Throwable chain(Throwable first, Throwable next) {
+    if (first == null || first == next) {
       return next;
     }
-    first.addSuppressed(next);
+    if (!Failures.suppressInto(first, next)) {
+      Loop.LOG.log(System.Logger.Level.WARNING, "loop '" + loop.name() + "': shutdown(): a "
+          + "failure after the one it throws, which takes no suppressed exception", next);
+    }
     return first;
   }
 }

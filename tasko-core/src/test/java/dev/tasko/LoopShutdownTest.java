@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -248,6 +251,75 @@ class LoopShutdownTest {
                 .hasRootCauseMessage("port stuck")));
     log.assertTaken("good cleaned up", "other closed");
     assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void shutdown_twoClosesThrowTheSameException_everyResourceClosedAndItThrownOnce() {
+    // A library that keeps one exception for "device gone" throws that same object each time.
+    IllegalStateException gone = new IllegalStateException("device gone");
+    loop.closeOnShutdown(() -> log.add("first registered closed"));
+    loop.closeOnShutdown(() -> {
+      log.add("second registered closed");
+      throw gone;
+    });
+    loop.closeOnShutdown(() -> {
+      log.add("third registered closed");
+      throw gone;
+    });
+
+    assertThatThrownBy(loop::shutdown).isSameAs(gone);
+    log.assertTaken("third registered closed", "second registered closed",
+        "first registered closed");
+    assertThat(gone.getSuppressed()).isEmpty();
+  }
+
+  @Test
+  void shutdown_twoCleanupsThrowTheSameExceptionThroughHandler_allDrivenAndClosed() {
+    IllegalStateException gone = new IllegalStateException("device gone");
+    Loop rethrowing = Loop.builder().name("rethrowing").virtualTime()
+        .failureHandler((task, failure) -> {
+          throw failure instanceof RuntimeException r ? r : new IllegalStateException(failure);
+        })
+        .build();
+    for (String name : List.of("a", "b", "c")) {
+      rethrowing.addTask(name, () -> {
+        try {
+          Tasko.sleep(Duration.ofHours(1));
+        } finally {
+          log.add(name + " cleans up");
+          if (!name.equals("c")) {
+            throw gone;
+          }
+        }
+      });
+    }
+    rethrowing.closeOnShutdown(() -> log.add("closed"));
+    rethrowing.step();
+
+    assertThatThrownBy(rethrowing::shutdown).isSameAs(gone);
+    log.assertTaken("a cleans up", "b cleans up", "c cleans up", "closed");
+    assertThat(rethrowing.taskCount()).isZero();
+  }
+
+  @Test
+  void shutdown_firstFailureWithoutSuppression_laterFailureLogged() {
+    // Made without suppression (as some libraries make exceptions for speed): what shutdown()
+    // would add to it is dropped, so it is logged instead of lost.
+    RuntimeException bare = new RuntimeException("bus stuck", null, false, false) { };
+    loop.closeOnShutdown(() -> {
+      throw new IllegalStateException("port stuck");
+    });
+    loop.closeOnShutdown(() -> {
+      throw bare;
+    });
+
+    List<Throwable> logged = new CopyOnWriteArrayList<>();
+    try (LogCapture logs = new LogCapture(Level.WARNING, r -> logged.add(r.getThrown()))) {
+      assertThatThrownBy(loop::shutdown).isSameAs(bare);
+      assertThat(logs.messages(Level.WARNING)).singleElement().asString()
+          .contains("loop 'loop'", "shutdown()");
+    }
+    assertThat(logged).singleElement().satisfies(t -> assertThat(t).hasMessage("port stuck"));
   }
 
   @Test
