@@ -24,7 +24,8 @@ package dev.tasko;
  * itself works as anywhere. If the task is cancelled while
  * its handler waits, the waiting call throws {@link java.util.concurrent.CancellationException},
  * which stops {@code run()} like any exception thrown by the handler. An exception the handler
- * throws carries the failure it was handed, as a suppressed exception (unless it is its cause).
+ * throws carries the failure it was handed, as a suppressed exception (unless it is its cause;
+ * an exception made without suppression cannot, and the failure is logged at {@code WARNING}).
  * Leases and permits the handler leaves open are released when it returns or throws, with a
  * warning, as a task's are when it ends; what their {@code onRelease} throws stops {@code run()}
  * as the handler's own exception would.

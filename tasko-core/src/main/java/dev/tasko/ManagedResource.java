@@ -319,8 +319,10 @@ public final class ManagedResource<R, C> {
         if (failure == null) {
           throw e;
         }
-        if (e != failure) {
-          failure.addSuppressed(e);
+        if (e != failure && !Failures.suppressInto(failure, e)) {
+          // The acquire's failure takes no suppressed exception, and the task goes on: logged.
+          Loop.LOG.log(System.Logger.Level.WARNING, "resource '" + name + "': onRelease threw "
+              + "while an acquire that failed gave the resource back", e);
         }
       } finally {
         finishRelease(lease); // handed to us just before a cancel: handed on untouched

@@ -1070,9 +1070,10 @@ final class Runner {
       if (trace) {
         LOG.log(Level.DEBUG, name + ": " + task + " failed", failure);
       }
-    } catch (RuntimeException e) {
-      // A failure whose getMessage() or toString() throws still goes to the handler: recording
-      // it must not end the task outside its own end (its thread would die holding the baton).
+    } catch (Throwable e) {
+      // A failure whose getMessage() or toString() throws (even an error: a message that prints
+      // the exception itself overflows the stack) still goes to the handler: recording it must
+      // not end the task outside its own end (its thread would die holding the baton).
     }
     // A task cancelled before the failure (one that failed in its cleanup, or a cancelled task
     // group opener reporting a child's failure), or past a timeout, would otherwise throw at the
@@ -1093,8 +1094,10 @@ final class Runner {
     } catch (Throwable e) {
       // Cut off (a cancel while it waited) or failing itself, the handler must not hide the
       // failure it was handed.
-      if (!Failures.causedBy(e, failure)) {
-        e.addSuppressed(failure);
+      if (!Failures.causedBy(e, failure) && !Failures.suppressInto(e, failure)) {
+        // What the handler threw takes no suppressed exception: the failure is logged instead.
+        LOG.log(Level.WARNING, "loop '" + name + "': the failure handler threw an exception that "
+            + "cannot carry the failure it was handed, of task '" + task.name() + "'", failure);
       }
       addPendingFailure(e);
     } finally {
@@ -1171,8 +1174,12 @@ final class Runner {
   private void addPendingFailure(Throwable e) {
     if (pendingFailure == null) {
       pendingFailure = e;
-    } else {
-      pendingFailure.addSuppressed(e);
+    } else if (e != pendingFailure && !Failures.carries(pendingFailure, e)
+        && !Failures.suppressInto(pendingFailure, e)) {
+      // One object thrown twice is kept once (an exception cannot suppress itself); the first
+      // takes no suppressed exception: logged, not lost.
+      LOG.log(Level.WARNING, "loop '" + name + "': a failure after the one the loop throws, which "
+          + "cannot carry it", e);
     }
   }
 

@@ -553,8 +553,8 @@ public final class ScheduledTask {
       Throwable released = self.releaseLeasesSince(leaseMark,
           "run of schedule '" + name + "' of task '" + self.name() + "'");
       if (released instanceof Error e) {
-        if (failure != null && failure != e) {
-          e.addSuppressed(failure);
+        if (failure != null && failure != e && !Failures.suppressInto(e, failure)) {
+          self.loop.runner.reportFailure(self, failure); // the error takes none: not lost
         }
         throw e;
       }

@@ -179,7 +179,8 @@ final class Shutdown {
         e.getKey().close();
       } catch (Exception | Error x) {
         failure = chain(failure, x instanceof RuntimeException || x instanceof Error ? x
-            : new IllegalStateException("shutdown(): closing " + e.getKey() + " threw", x));
+            : new IllegalStateException("shutdown(): closing " + Failures.describe(e.getKey())
+                + " threw", x));
       }
     }
     if (failure instanceof RuntimeException r) {

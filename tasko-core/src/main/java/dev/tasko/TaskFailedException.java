@@ -19,7 +19,7 @@ public final class TaskFailedException extends RuntimeException {
    */
   public TaskFailedException(Task<?> task, Throwable cause) {
     super("task '" + Objects.requireNonNull(task, "task == null").name() + "' failed: "
-        + Objects.requireNonNull(cause, "cause == null"), cause);
+        + Failures.describe(Objects.requireNonNull(cause, "cause == null")), cause);
     this.task = task;
   }
 

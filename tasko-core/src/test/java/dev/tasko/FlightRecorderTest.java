@@ -170,4 +170,39 @@ class FlightRecorderTest {
       assertThat(handled).containsExactly(hostile, hostile);
     }
   }
+
+  @Test
+  void taskFailure_whileRecording_failureWhoseMessageThrowsAnError_stillReachesTheHandler()
+      throws Exception {
+    try (Recording r = new Recording()) {
+      r.enable("dev.tasko.TaskFailure").withThreshold(Duration.ZERO);
+      r.start();
+      List<Throwable> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Loop loop = Loop.builder().virtualTime().failureHandler((t, f) -> handled.add(f)).build();
+      RuntimeException overflowing = new RuntimeException() {
+        @Override
+        public String getMessage() {
+          return "wrapped: " + this; // toString() calls getMessage(): a StackOverflowError
+        }
+      };
+      RuntimeException asserting = new RuntimeException() {
+        @Override
+        public String getMessage() {
+          throw new AssertionError("no message today");
+        }
+      };
+      loop.addTask("overflowing", () -> {
+        throw overflowing;
+      });
+      loop.addTask("asserting", () -> {
+        throw asserting;
+      });
+      // As above: a thread of its own, joined with a time limit.
+      Thread driver = Thread.ofPlatform().daemon().start(loop::run);
+      driver.join(Duration.ofSeconds(10));
+
+      assertThat(driver.isAlive()).as("run() returned").isFalse();
+      assertThat(handled).containsExactly(overflowing, asserting);
+    }
+  }
 }

@@ -741,4 +741,219 @@ class LoopFaultTest {
     assertThat(joiner.state()).isEqualTo(Task.State.CANCELLED);
     assertThat(handled).isEmpty(); // the joiner saw it: not the handler's
   }
+
+  // ---- Exceptions that are odd objects: shared, circular, unprintable, without suppression ----
+
+  /** One exception object a library keeps and throws again and again. */
+  private static final RuntimeException SHARED = new RuntimeException("shared");
+
+  /** Made without suppression, as some libraries make exceptions for speed. */
+  private static RuntimeException bare(String message) {
+    return new RuntimeException(message, null, false, false) { };
+  }
+
+  /** Whose toString() throws. */
+  private static RuntimeException unprintable(String message) {
+    return new RuntimeException(message) {
+      @Override
+      public String toString() {
+        throw new IllegalStateException("no toString today");
+      }
+    };
+  }
+
+  /** What the loop logs at WARNING while {@code body} runs: each record's exception. */
+  private static List<Throwable> warningsDuring(Runnable body) {
+    List<Throwable> thrown = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (LogCapture logs = new LogCapture(Level.WARNING, r -> thrown.add(r.getThrown()))) {
+      body.run();
+    }
+    return thrown;
+  }
+
+  @Test
+  void run_handlerThrowsExceptionWithCircularCauses_throwsIt() {
+    Loop loop = virtualLoop((task, failure) -> {
+      RuntimeException a = new RuntimeException("a");
+      RuntimeException b = new RuntimeException("b");
+      a.initCause(b);
+      b.initCause(a);
+      throw a;
+    });
+    loop.addTask(() -> {
+      throw new IllegalStateException("boom");
+    });
+
+    // Before: the check whether it already carried the failure walked the causes for ever.
+    assertThatThrownBy(loop::run).hasMessage("a")
+        .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
+            .satisfies(s -> assertThat(s).hasMessage("boom")));
+  }
+
+  @Test
+  void run_handlerThrowsOneObjectForTheTaskAndForItsLease_throwsItOnce() {
+    ManagedResource<String, Object> bus = ManagedResource.of("bus", "bus", c -> { }, c -> {
+      throw new IllegalStateException("onRelease");
+    });
+    Handle<String> h = bus.handle(null);
+    Loop loop = virtualLoop((task, failure) -> {
+      throw SHARED;
+    });
+    // The lease's failure is reported on its own (the task's failure takes no suppressed one):
+    // the handler runs twice in this task's end, throwing the same object each time.
+    loop.addTask(() -> {
+      h.acquire(); // forgotten
+      throw bare("no suppression");
+    });
+
+    // Before: "Self-suppression not permitted" ended the task's thread holding the processor.
+    assertThatThrownBy(loop::run).isSameAs(SHARED);
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void run_handlerThrowsWhatTheLeaseItForgotThrows_throwsItOnce() {
+    ManagedResource<String, Object> bus = ManagedResource.of("bus", "bus", c -> { }, c -> {
+      throw SHARED;
+    });
+    Handle<String> h = bus.handle(null);
+    Loop loop = virtualLoop((task, failure) -> {
+      h.acquire(); // forgotten by the handler
+      throw SHARED;
+    });
+    loop.addTask(() -> {
+      throw new IllegalStateException("boom");
+    });
+
+    assertThatThrownBy(loop::run).isSameAs(SHARED);
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void run_handlerThrowsExceptionWithoutSuppression_failureLogged() {
+    IllegalStateException boom = new IllegalStateException("boom");
+    Loop loop = virtualLoop((task, failure) -> {
+      throw bare("handler");
+    });
+    loop.addTask(() -> {
+      throw boom;
+    });
+
+    List<Throwable> logged = warningsDuring(
+        () -> assertThatThrownBy(loop::run).hasMessage("handler"));
+
+    assertThat(logged).containsExactly(boom); // before: carried by nothing, logged nowhere
+  }
+
+  @Test
+  void run_firstHandlerFailureWithoutSuppression_secondLogged() {
+    RuntimeException second = new RuntimeException("second handler failure");
+    int[] calls = {0};
+    Loop loop = virtualLoop((task, failure) -> {
+      if (calls[0]++ == 0) {
+        throw bare("first handler failure");
+      }
+      throw second;
+    });
+    ManagedResource<String, Object> bus = ManagedResource.of("bus", "bus", c -> { }, c -> {
+      throw new IllegalStateException("onRelease");
+    });
+    Handle<String> h = bus.handle(null);
+    loop.addTask(() -> {
+      h.acquire(); // forgotten
+      throw bare("task failure");
+    });
+
+    List<Throwable> logged = warningsDuring(
+        () -> assertThatThrownBy(loop::run).hasMessage("first handler failure"));
+
+    assertThat(calls[0]).isEqualTo(2);
+    assertThat(logged).contains(second);
+  }
+
+  @Test
+  void schedule_runFailsAndItsLeaseThrowsErrorWithoutSuppression_bothReachTheHandler() {
+    List<Throwable> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Loop loop = virtualLoop((t, f) -> handled.add(f));
+    ManagedResource<String, Object> bus = ManagedResource.of("bus", "bus", c -> { }, c -> {
+      throw new Error("onRelease error", null, false, false) { };
+    });
+    Handle<String> h = bus.handle(null);
+    IllegalStateException runFailure = new IllegalStateException("run failure");
+    loop.schedule(Duration.ofMillis(10), () -> {
+      h.acquire(); // forgotten by the run
+      throw runFailure;
+    });
+
+    loop.run();
+
+    // Before: the run's failure was added to the error, which drops what it is given.
+    assertThat(handled).hasSize(2);
+    assertThat(handled.get(0)).isSameAs(runFailure);
+    assertThat(handled.get(1)).hasMessage("onRelease error");
+  }
+
+  @Test
+  void acquire_failsWithoutSuppressionAndOnReleaseThrows_releaseFailureLogged() {
+    IllegalStateException releaseFailure = new IllegalStateException("onRelease");
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    ManagedResource<String, Object> bus = ManagedResource.withLeaseViews("bus", c -> { }, c -> {
+      throw releaseFailure;
+    }, (c, lease) -> {
+      throw bare("viewOf");
+    });
+    Handle<String> h = bus.handle(null);
+    AtomicReference<Throwable> caught = new AtomicReference<>();
+    loop.addTask(() -> {
+      try {
+        h.acquire();
+      } catch (RuntimeException e) {
+        caught.set(e);
+      }
+    });
+
+    List<Throwable> logged = warningsDuring(loop::run);
+
+    assertThat(caught.get()).hasMessage("viewOf");
+    assertThat(logged).containsExactly(releaseFailure);
+  }
+
+  @Test
+  void join_failureWhoseToStringThrows_joinerGetsTaskFailedException() {
+    List<Throwable> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Loop loop = virtualLoop((t, f) -> handled.add(f));
+    RuntimeException failure = unprintable("failure");
+    Task<Void> failing = loop.addTask("failing", () -> {
+      Tasko.yieldNow();
+      throw failure;
+    });
+    AtomicReference<Throwable> joined = new AtomicReference<>();
+    loop.addTask(() -> {
+      try {
+        failing.join();
+      } catch (Throwable e) {
+        joined.set(e);
+      }
+    });
+
+    loop.run();
+
+    // Before: the wrapper's message printed the failure, whose toString() threw: the joiner got
+    // that exception instead, and the handler nothing.
+    assertThat(joined.get()).isInstanceOf(TaskFailedException.class).hasCause(failure)
+        .hasMessageStartingWith("task 'failing' failed: ")
+        .hasMessageContaining("its toString() threw java.lang.IllegalStateException");
+    assertThat(handled).isEmpty();
+  }
+
+  @Test
+  void run_defaultHandlerOnFailureWhoseToStringThrows_throwsTaskFailedException() {
+    Loop loop = virtualLoop(FailureHandler.stopLoop());
+    RuntimeException failure = unprintable("failure");
+    loop.addTask(() -> {
+      throw failure;
+    });
+
+    assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class).hasCause(failure);
+  }
 }

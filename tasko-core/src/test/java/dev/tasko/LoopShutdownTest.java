@@ -323,6 +323,28 @@ class LoopShutdownTest {
   }
 
   @Test
+  void shutdown_closeableWhoseToStringThrows_everyResourceClosed() {
+    loop.closeOnShutdown(() -> log.add("older closed"));
+    loop.closeOnShutdown(new AutoCloseable() {
+      @Override
+      public void close() throws Exception {
+        log.add("unprintable closed");
+        throw new java.io.IOException("close failed");
+      }
+
+      @Override
+      public String toString() {
+        throw new IllegalStateException("no toString today");
+      }
+    });
+
+    // Before: naming it in the message threw, and the older one was never closed.
+    assertThatThrownBy(loop::shutdown).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("its toString() threw").hasRootCauseMessage("close failed");
+    log.assertTaken("unprintable closed", "older closed");
+  }
+
+  @Test
   void shutdown_cleanupAddsTask_refusedAndShutdownCompletes() {
     AtomicReference<Throwable> refused = new AtomicReference<>();
     loop.addTask("worker", () -> {
