@@ -56,7 +56,8 @@ public final class IdleStrategy {
    * large share of it.
    *
    * @throws NullPointerException if {@code slack} is null
-   * @throws IllegalArgumentException if {@code slack} is negative
+   * @throws IllegalArgumentException if {@code slack} is negative, or too long for a long of
+   *     nanoseconds (over 292 years)
    */
   public static IdleStrategy lowPower(Duration slack) {
     long nanos = Durations.nonNegativeNanos(slack, "slack");
@@ -77,7 +78,8 @@ public final class IdleStrategy {
    * Parks until {@code spinWindow} before the deadline, then spins until it.
    *
    * @throws NullPointerException if {@code spinWindow} is null
-   * @throws IllegalArgumentException if {@code spinWindow} is zero or negative
+   * @throws IllegalArgumentException if {@code spinWindow} is zero or negative, or too long for
+   *     a long of nanoseconds (over 292 years)
    */
   public static IdleStrategy precise(Duration spinWindow) {
     return new IdleStrategy(Durations.positiveNanos(spinWindow, "spinWindow"), 0);

@@ -840,7 +840,8 @@ public final class Loop {
      * counted. Each switch costs one more clock read while warnings are on.
      *
      * @throws NullPointerException if {@code threshold} is null
-     * @throws IllegalArgumentException if {@code threshold} is zero or negative
+     * @throws IllegalArgumentException if {@code threshold} is zero or negative, or too long for
+     *     a long of nanoseconds (over 292 years)
      * @see #noStallWarning()
      */
     public Builder stallWarning(Duration threshold) {

@@ -33,10 +33,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A task that catches the exception and reaches a suspension point again (a
  * {@code catch (Exception e)} around a sleep) has swallowed its cancellation. It is thrown again
- * there: the first three times at once (cleanup may meet a cancellation point or two), then only
- * after a wait on the loop's clock (1 ms, doubling at each re-delivery up to 1 s), and the loop
- * logs one {@code WARNING} naming the task: the other tasks keep running,
- * {@link Loop#stop()} still works, and the task costs no processor while it waits.
+ * there: the first three deliveries, the first throw included, come at once (cleanup may meet a
+ * cancellation point or two), then only after a wait on the loop's clock (1 ms, doubling at each
+ * re-delivery up to 1 s), and the loop logs one {@code WARNING} naming the task: the other tasks
+ * keep running, {@link Loop#stop()} still works, and the task costs no processor while it waits.
  *
  * <p>The methods of this class may be called from any thread.
  *

@@ -19,9 +19,9 @@ import java.util.concurrent.CancellationException;
  *       anywhere else it throws {@link IllegalStateException};
  *   <li>is always a switch point: other tasks of the loop may run before it returns;
  *   <li>throws {@link CancellationException} if the task is cancelled before or while it waits;
- *       if the task swallows that exception and suspends again, the call waits a while (1 ms,
- *       doubling up to 1 s, on the loop's clock) before throwing again, and the loop logs one
- *       warning naming the task (see {@link Task});
+ *       if the task swallows that exception and suspends again, it is thrown again at once twice
+ *       more, then only after a wait (1 ms, doubling up to 1 s, on the loop's clock), and the loop
+ *       logs one warning naming the task (see {@link Task});
  *   <li>ignores the thread's interrupt status and leaves it as it was: a task that restores its
  *       interrupt flag ({@code Thread.currentThread().interrupt()}) still waits without using
  *       the processor, and finds the flag set when the call returns.

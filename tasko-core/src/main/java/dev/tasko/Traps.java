@@ -266,6 +266,13 @@ final class Traps {
   /** Opens {@code scope}, a timeout's, for its task, expiring {@code timeoutNanos} from now. */
   static void openScope(CancelScope scope, long timeoutNanos) {
     openScope(scope);
+    if (timeoutNanos == 0) {
+      // Passed already: thrown at the body's first suspension point. Not through a timer, which
+      // fires in a pass whose time, read once, is at or past it: on a real clock a task woken in
+      // a pass's timer phase reads a later time, and its first suspension point would come first.
+      cancelScope(scope);
+      return;
+    }
     Runner r = scope.task.loop.runner;
     r.timers.add(scope, Durations.saturatedAdd(r.ticker.read(), timeoutNanos));
   }

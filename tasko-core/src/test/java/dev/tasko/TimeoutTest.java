@@ -426,6 +426,31 @@ class TimeoutTest {
   }
 
   @Test
+  void withTimeout_zero_clockMovedSinceThePassReadIt_expiresAtTheFirstSuspensionPoint() {
+    ManualTicker clock = new ManualTicker();
+    Loop manual = Loop.builder().name("manual").ticker(clock).build();
+    manual.addTask("sleeper", () -> {
+      Tasko.sleep(Duration.ofMillis(1)); // woken in the timer phase of a pass, which read the time
+      clock.advance(Duration.ofNanos(1)); // as a real clock moves on while the task runs
+      try {
+        Tasko.withTimeout(Duration.ZERO, () -> {
+          Tasko.yieldNow();
+          log.add("passed a suspension point");
+        });
+      } catch (TimeoutException e) {
+        log.add("timed out");
+      }
+    });
+    manual.addTask("clock", () -> clock.advance(Duration.ofMillis(1)));
+
+    manual.run();
+
+    // Before: the timeout was a timer at the time read in the body, later than the pass's, so the
+    // yield came back first and only the second suspension point would have thrown.
+    log.assertTaken("timed out");
+  }
+
+  @Test
   void withTimeout_expiresWhileAwaitingASuspension_waitEnds_lateResumeIsRefused() {
     Suspension[] s = new Suspension[1];
     loop.addTask(() -> {
