@@ -29,29 +29,6 @@ final class Failures {
   }
 
   /**
-   * Whether {@code x} is {@code e} or in its chain of causes. A chain that loops back on itself
-   * (two exceptions each the other's cause) is walked once round, not for ever.
-   */
-  static boolean causedBy(Throwable e, Throwable x) {
-    Set<Throwable> seen = null;
-    int steps = 0;
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t == x) {
-        return true;
-      }
-      if (++steps > 16) { // a chain this long is rare: only then pay for remembering it
-        if (seen == null) {
-          seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        }
-        if (!seen.add(t)) {
-          return false;
-        }
-      }
-    }
-    return false;
-  }
-
-  /**
    * {@code o}'s {@code toString()}, or, should that throw, its class name and identity hash: for a
    * message about a user's object, which must not fail because that object cannot be printed.
    */

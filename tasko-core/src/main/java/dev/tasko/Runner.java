@@ -1094,7 +1094,7 @@ final class Runner {
     } catch (Throwable e) {
       // Cut off (a cancel while it waited) or failing itself, the handler must not hide the
       // failure it was handed.
-      if (!Failures.causedBy(e, failure) && !Failures.suppressInto(e, failure)) {
+      if (!Failures.carries(e, failure) && !Failures.suppressInto(e, failure)) {
         // What the handler threw takes no suppressed exception: the failure is logged instead.
         LOG.log(Level.WARNING, "loop '" + name + "': the failure handler threw an exception that "
             + "cannot carry the failure it was handed, of task '" + task.name() + "'", failure);
