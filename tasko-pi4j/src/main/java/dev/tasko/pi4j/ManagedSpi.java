@@ -243,16 +243,25 @@ public final class ManagedSpi {
     private final Map<DigitalOutput, Spi> spiOfPin =
         Collections.synchronizedMap(new IdentityHashMap<>());
 
-    // ---- Guarded by the loop's baton: touched only by the callbacks and the shutdown hook. ----
+    /**
+     * Held while a pin's level and what is known of it change together: by the callbacks, on the
+     * loop of the task that acquires or releases; by a shutdown hook, on the thread that shuts
+     * an earlier loop down while a later one may use the bus; by csHandle, on any thread, between
+     * its look at the selected pin and driving the pin high. Taken after {@code handles}.
+     */
+    private final Object pins = new Object();
     /**
      * Pins that may be low: the selected one, and any whose low() or high() threw or whose
-     * release never reached deselect(). Driven high before any pin goes low.
+     * release never reached deselect(). Driven high before any pin goes low. Guarded by pins.
      */
     private final Set<DigitalOutput> maybeLow =
         Collections.newSetFromMap(new IdentityHashMap<>());
     /** The loop whose shutdown drives maybe-low pins high; registered at the first select in it. */
     private Loop registeredWith;
-    /** The pin of the device holding the bus, and its task, for errors; null while it is free. */
+    /**
+     * The pin of the device holding the bus, and its task; null while it is free. Written under
+     * pins; read without it for errors.
+     */
     private volatile DigitalOutput selectedPin;
     private volatile Task<?> selectedBy;
 
@@ -288,9 +297,12 @@ public final class ManagedSpi {
           return known;
         }
         // A pin selected now through a handle made on resource() itself, which this map does not
-        // know: driven high, it would deselect that device in mid-transfer.
-        if (selectedPin != chipSelect) {
-          chipSelect.high();
+        // know: driven high, it would deselect that device in mid-transfer. Looked at and driven
+        // under the lock select() takes, so that a select cannot come in between.
+        synchronized (pins) {
+          if (selectedPin != chipSelect) {
+            chipSelect.high();
+          }
         }
         spiOfPin.put(chipSelect, spi);
         Handle<Spi> h = resource.handle(csName(chipSelect), chipSelect);
@@ -308,28 +320,39 @@ public final class ManagedSpi {
     // ---- callbacks of the resource, in the task that acquires or releases ----
 
     void select(DigitalOutput cs) {
+      if (cs == null) {
+        // A handle made on resource() with no pin: refused before anything is marked, so that
+        // the other devices' acquires are not refused in turn.
+        throw new NullPointerException("chip select == null: a device on " + resource.name()
+            + " needs its chip-select pin (make its handle with csHandle)");
+      }
       registerWithLoop();
-      raiseMaybeLow(cs);
-      // Marked before it goes low, and unmarked only once deselect() has driven it high: a low()
-      // that threw (it may have gone low all the same), a high() that threw, and a release that
-      // never reached deselect() (a stack overflow on the way into it: a lease runs its release
-      // callback at most once) all leave it marked, and the next select drives it high first.
-      maybeLow.add(cs);
-      cs.low();
-      selectedPin = cs;
-      selectedBy = Tasko.currentTask();
+      synchronized (pins) {
+        raiseMaybeLow(cs);
+        // Marked before it goes low, and unmarked only once deselect() has driven it high: a
+        // low() that threw (it may have gone low all the same), a high() that threw, and a
+        // release that never reached deselect() (a stack overflow on the way into it: a lease
+        // runs its release callback at most once) all leave it marked, and the next select drives
+        // it high first.
+        maybeLow.add(cs);
+        cs.low();
+        selectedPin = cs;
+        selectedBy = Tasko.currentTask();
+      }
     }
 
     void deselect(DigitalOutput cs) {
-      selectedPin = null;
-      selectedBy = null;
-      cs.high();
-      maybeLow.remove(cs);
+      synchronized (pins) {
+        selectedPin = null;
+        selectedBy = null;
+        cs.high();
+        maybeLow.remove(cs);
+      }
     }
 
     /**
      * Drives high every pin that may have stayed low, before {@code next} is selected: two devices
-     * must never listen at once. Throws if a pin still cannot be driven high.
+     * must never listen at once. Throws if a pin still cannot be driven high. Holds pins.
      */
     private void raiseMaybeLow(DigitalOutput next) {
       for (DigitalOutput pin : maybeLow.toArray(DigitalOutput[]::new)) {
@@ -354,19 +377,30 @@ public final class ManagedSpi {
       }
     }
 
-    /** On shutdown, once the loop's tasks have ended: no task holds the bus any more. */
+    /**
+     * On a loop's shutdown, once its tasks have ended. The bus may have passed to a later loop
+     * meanwhile (a bus moves on once the loop that used it has ended): the pin of a device that a
+     * task still holds is left alone, and only the others are driven high.
+     */
     private void raiseAllOnShutdown() {
       IllegalStateException failure = null;
-      for (DigitalOutput pin : maybeLow.toArray(DigitalOutput[]::new)) {
-        try {
-          pin.high();
-          maybeLow.remove(pin);
-        } catch (RuntimeException e) {
-          if (failure == null) {
-            failure = new IllegalStateException("chip select '" + pin.id() + "' of "
-                + resource.name() + " may still be low: driving it high threw", e);
-          } else {
-            failure.addSuppressed(e);
+      synchronized (pins) {
+        Task<?> holder = selectedBy;
+        DigitalOutput held = holder != null && !holder.isDone() ? selectedPin : null;
+        for (DigitalOutput pin : maybeLow.toArray(DigitalOutput[]::new)) {
+          if (pin == held) {
+            continue;
+          }
+          try {
+            pin.high();
+            maybeLow.remove(pin);
+          } catch (RuntimeException e) {
+            if (failure == null) {
+              failure = new IllegalStateException("chip select '" + pin.id() + "' of "
+                  + resource.name() + " may still be low: driving it high threw", e);
+            } else {
+              failure.addSuppressed(e);
+            }
           }
         }
       }

@@ -13,13 +13,17 @@ import dev.tasko.Lease;
 import dev.tasko.Loop;
 import dev.tasko.Tasko;
 import dev.tasko.testsupport.EventLog;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 // some leases are held across a sleep only to keep the bus: unused on purpose
 @SuppressWarnings("try")
@@ -592,5 +596,122 @@ class ManagedSpiTest {
     log.add("transfer " + payload + " (a=" + csA.state() + ", b=" + csB.state() + ")");
     lease.resource().transfer(payload.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
         new byte[2]);
+  }
+
+  @Test
+  @Timeout(10)
+  void shutdown_ofAnEndedLoopWhileALaterLoopHoldsTheBus_leavesThatChipSelectLow() {
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    DigitalOutput csX = MockPi.loggedOutput(pi4j, "x", 6, log);
+    Handle<Spi> a = bus.csHandle(csA);
+    Handle<Spi> x = bus.csHandle(csX);
+    Loop first = Loop.builder().name("first").virtualTime().build();
+    first.addTask("init", () -> {
+      try (Lease<Spi> lease = a.acquire()) {
+        lease.resource().write((byte) 'a');
+      }
+    });
+    first.run(); // ended: the bus may now belong to another loop
+    log.take();
+    loop.addTask("main", () -> {
+      try (Lease<Spi> lease = x.acquire()) {
+        // e.g. another thread tidies up the init loop while this transaction is under way
+        Tasko.blocking(() -> {
+          first.shutdown();
+          return null;
+        });
+        log.add("mid-transaction, x low: " + csX.isLow());
+        lease.resource().write((byte) 'x');
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("x=LOW", "mid-transaction, x low: true", "x=HIGH");
+  }
+
+  @Test
+  @Timeout(10)
+  void select_resourceHandleWithNoPin_refusedAndOtherDevicesStillServed() {
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    Handle<Spi> a = bus.csHandle(csA);
+    Handle<Spi> careless = bus.resource().handle(null); // ManagedResource allows a null context
+    log.take();
+    loop.addTask("t", () -> {
+      try (Lease<Spi> lease = careless.acquire()) {
+        log.add("careless selected");
+      } catch (RuntimeException e) {
+        log.add("careless refused: " + e.getMessage());
+      }
+      try (Lease<Spi> lease = a.acquire()) {
+        lease.resource().write((byte) 'a');
+        log.add("a selected");
+      } catch (RuntimeException e) {
+        log.add("a refused: " + e);
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("careless refused: chip select == null: a device on spi-0 needs its "
+        + "chip-select pin (make its handle with csHandle)", "a=LOW", "a selected", "a=HIGH");
+    assertThat(((MockSpi) spi).readEntireMockBuffer()).containsExactly((byte) 'a');
+  }
+
+  @Test
+  @Timeout(10)
+  void csHandle_fromAnotherThreadRacingASelectOfThatPin_leavesItLow() throws Exception {
+    DigitalOutput real = MockPi.loggedOutput(pi4j, "a", 5, log);
+    real.high();
+    CountDownLatch checked = new CountDownLatch(1);
+    CountDownLatch selected = new CountDownLatch(1);
+    AtomicReference<Thread> holder = new AtomicReference<>();
+    // The same pin; a thread calling high() is held between csHandle's check and the call, as a
+    // thread preempted there would be, until the holder has selected the pin or waits to.
+    DigitalOutput pin = (DigitalOutput) Proxy.newProxyInstance(
+        DigitalOutput.class.getClassLoader(), new Class<?>[] {DigitalOutput.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("high") && Thread.currentThread().getName().equals("x")) {
+            checked.countDown();
+            while (selected.getCount() > 0 && (holder.get() == null
+                || holder.get().getState() != Thread.State.BLOCKED)) {
+              Thread.onSpinWait();
+            }
+          }
+          if (method.getName().equals("address") && method.getParameterCount() == 0) {
+            return real.address();
+          }
+          Object r;
+          try {
+            r = method.invoke(real, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+          return r == real ? proxy : r;
+        });
+    Handle<Spi> viaResource = bus.resource().handle(pin);
+    log.take();
+    Thread x = new Thread(() -> bus.csHandle(pin), "x"); // another part of the program, lazily
+    x.start();
+    loop.addTask("holder", () -> {
+      Tasko.blocking(() -> {
+        checked.await();
+        return null;
+      });
+      holder.set(Thread.currentThread());
+      try (Lease<Spi> lease = viaResource.acquire()) {
+        selected.countDown();
+        Tasko.blocking(() -> {
+          x.join();
+          return null;
+        });
+        log.add("mid-transaction, a low: " + real.isLow());
+        lease.resource().write((byte) 1);
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("a=LOW", "mid-transaction, a low: true", "a=HIGH");
   }
 }
