@@ -666,8 +666,9 @@ public final class Loop {
 
   /**
    * The tasks that have not finished yet (including schedules' tasks), oldest first: for reports
-   * and for tests that check what a program left running. A copy; it does not change as the loop
-   * runs.
+   * and for tests that check what a program left running. A task or schedule added from another
+   * thread is listed once the loop has taken it in, at its next pass ({@link #taskCount()} counts
+   * it at once). A copy; it does not change as the loop runs.
    *
    * <p>Call it from a task of this loop, or from any thread while no thread drives the loop (for
    * example from a test between two {@link #step()} calls): the list is the driving thread's to

@@ -381,9 +381,10 @@ public final class ScheduledTask {
     now = loop.nanoTime();
     long previous = target;
     target = nextTarget(target, start, now);
-    if (target <= previous) {
-      // No later target exists: the clock has reached Long.MAX_VALUE, where every deadline
-      // saturates, and a run due at once after every run would take the processor for good.
+    if (target <= previous || Long.MAX_VALUE - previous < rate.intervalNanos()) {
+      // The next target lies past the end of the clock (Long.MAX_VALUE), where a deadline
+      // saturates: a run there would be off the grid, and once the clock is there, a run due at
+      // once after every run would take the processor for good.
       stopped = true;
     }
     // Late, or restarted by a start() during the run: the next run comes after one yield, so

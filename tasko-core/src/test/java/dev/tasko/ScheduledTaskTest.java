@@ -680,4 +680,26 @@ class ScheduledTaskTest {
     assertThat(s.isScheduled()).isFalse();
     assertThat(loop.taskCount()).isZero();
   }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void schedule_nextTargetPastTheEndOfALong_stopsAfterItsLastRun(Kind kind) {
+    at(Long.MAX_VALUE - 15);
+    List<Long> times = new ArrayList<>();
+    ScheduledTask s = kind.make(loop, "tick", Duration.ofNanos(10), () -> times.add(ticker.read()));
+    loop.step(); // runs at MAX - 15; the next target is MAX - 5
+    at(Long.MAX_VALUE - 5);
+    loop.step(); // runs at MAX - 5; the next target would be MAX + 5, past the end
+
+    at(Long.MAX_VALUE);
+    for (int i = 0; i < 5; i++) {
+      loop.step();
+    }
+
+    // Before: one more run at Long.MAX_VALUE, off the grid (its target saturated).
+    assertThat(times).containsExactly(Long.MAX_VALUE - 15, Long.MAX_VALUE - 5);
+    assertThat(s.isScheduled()).isFalse();
+    assertThat(s.stats().runs()).isEqualTo(2);
+    assertThat(loop.taskCount()).isZero();
+  }
 }

@@ -247,6 +247,8 @@ public final class TestLoop implements AfterEachCallback {
    * started again) are cancelled in turn, until every task left has been cancelled. Like any
    * cancellation, it cannot end a task that catches the {@link
    * java.util.concurrent.CancellationException} and goes on; {@link #verify()} then names it.
+   * Tasks and schedules the test added since the loop last ran are taken in first, which runs
+   * each until it first waits, as the loop lists a task only once it has taken it in.
    *
    * @return the tasks that were cancelled, oldest first
    * @throws IllegalStateException as {@link #runUntilIdle()} does, or if the tasks it cancels go
@@ -257,6 +259,11 @@ public final class TestLoop implements AfterEachCallback {
     List<Task<?>> cancelled = new ArrayList<>();
     Set<Task<?>> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     for (int round = 0; round < MAX_CANCEL_ROUNDS; round++) {
+      if (loop.tasks().size() < loop.taskCount()) {
+        // Added from outside since the loop last ran (by the test itself): the loop lists a task
+        // only once it has taken it in, at its next pass, so that pass comes first.
+        runUntilIdle();
+      }
       List<Task<?>> fresh = new ArrayList<>(loop.tasks());
       fresh.removeIf(t -> !seen.add(t)); // cancelled in an earlier round: once is enough
       if (fresh.isEmpty()) {

@@ -309,6 +309,40 @@ class TestLoopTest {
   }
 
   @Test
+  void cancelAll_everyTaskAddedSinceTheLoopLastRan_cancelsThemToo() {
+    List<String> log = new ArrayList<>();
+    ScheduledTask tick = test.loop().schedule("tick", Duration.ofMillis(10), () -> {});
+    Task<Void> sleeper = test.loop().addTask("sleeper", () -> {
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } finally {
+        log.add("sleeper cleaned up");
+      }
+    });
+
+    List<Task<?>> cancelled = test.cancelAll();
+
+    // Before: the loop had taken none of them in, so cancelAll() saw none and cancelled nothing.
+    assertThat(cancelled).extracting(Task::name).containsExactly("tick", "sleeper");
+    assertThat(tick.isScheduled()).isFalse();
+    assertThat(sleeper.isCancelled()).isTrue();
+    assertThat(log).containsExactly("sleeper cleaned up");
+    assertThat(test.loop().taskCount()).isZero();
+    test.verify();
+  }
+
+  @Test
+  void cancelAll_onlyAScheduleAddedSinceTheLoopLastRan_cancelsIt() {
+    ScheduledTask tick = test.loop().schedule("tick", Duration.ofMillis(10), () -> {});
+
+    List<Task<?>> cancelled = test.cancelAll();
+
+    assertThat(cancelled).extracting(Task::name).containsExactly("tick");
+    assertThat(tick.isScheduled()).isFalse();
+    assertThat(test.loop().taskCount()).isZero();
+  }
+
+  @Test
   void verify_failureNobodyJoined_failsNamingTheTaskWithTheFailureAttached() {
     IllegalStateException boom = new IllegalStateException("sensor unplugged");
     test.loop().addTask("reader", () -> {
