@@ -148,7 +148,9 @@ public final class Loop {
    * @throws TaskFailedException under the default failure handler, when an exception escapes a task
    *     (or whatever another {@link FailureHandler} throws); the loop stays usable
    * @throws DeadlockException when tasks remain but none can ever run again
-   * @throws IllegalStateException if called from a task, or while another thread drives this loop
+   * @throws IllegalStateException if called from a task or from a task's {@link Tasko#blocking}
+   *     work (the loop would wait for the task, which waits for the work), or while another
+   *     thread drives this loop
    */
   public void run() {
     runner.run();

@@ -51,9 +51,16 @@ public final class ManualTicker implements Ticker {
     waiters.forEach(Runnable::run);
   }
 
-  /** Moves the time to {@code target} if it is later than now; never moves it back. */
+  /**
+   * Moves the time to {@code target} if it is later than now, as a loop on virtual time does when
+   * it jumps to its next deadline; never moves it back. Wakes the idle loops built on this ticker,
+   * as {@link #advance} does: another loop sharing it may have a deadline in the span jumped over.
+   */
   void advanceTo(long target) {
-    nanos.accumulateAndGet(target, Math::max);
+    long before = nanos.getAndAccumulate(target, Math::max);
+    if (target > before) {
+      waiters.forEach(Runnable::run);
+    }
   }
 
   void addWaiter(Runnable wake) {

@@ -289,6 +289,14 @@ final class Runner {
       throw new IllegalStateException(op + "() called from task '" + calling.name() + "' of loop '"
           + calling.loop.name() + "': a task must never drive a loop");
     }
+    Task<?> working = BlockingWork.taskOfCaller();
+    if (working != null && working.loop == loop && op.equals("run")) {
+      // Its task waits for this work to end, so run() would wait for ever: refused, changing
+      // nothing (step() never waits, and may run the other tasks from here).
+      throw new IllegalStateException("run() called from the blocking work of task '"
+          + working.name() + "' of loop '" + name + "': it would wait for that task, which waits "
+          + "for this work to end; return from the work, and run the loop from another thread");
+    }
     Thread me = Thread.currentThread();
     Thread other = driver.compareAndExchange(null, me);
     if (other != null) { // the thread that was driving it then, never null (as a second read was)

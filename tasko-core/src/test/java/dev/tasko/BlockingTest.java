@@ -305,4 +305,34 @@ class BlockingTest {
       pool.shutdown();
     }
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void run_fromTheBlockingWorkOfATaskOfThatLoop_refusedAndTheLoopRunsOn() throws Exception {
+    Loop real = Loop.create();
+    CountDownLatch firstRunReturned = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<Throwable> refused =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    real.addTask("worker", () -> {
+      real.stop(); // run() below returns after this pass, while the work waits
+      Tasko.blocking(() -> {
+        firstRunReturned.await();
+        try {
+          real.run(); // nobody drives the loop now
+        } catch (IllegalStateException e) {
+          refused.set(e);
+        }
+        return null;
+      });
+      log.add("worker done");
+    });
+    real.run();
+    firstRunReturned.countDown();
+
+    real.run(); // before: the work's thread had taken the loop and waited in it for ever
+
+    assertThat(refused.get()).hasMessageStartingWith(
+        "run() called from the blocking work of task 'worker' of loop '");
+    log.assertTaken("worker done");
+  }
 }

@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class ManualTickerTest {
 
@@ -44,5 +48,36 @@ class ManualTickerTest {
     assertThatThrownBy(() -> ticker.advance(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("duration < 0: PT-1S");
     assertThat(ticker.read()).isEqualTo(1_000_000_000L);
+  }
+
+  @Test
+  @Timeout(10)
+  void advanceTo_byALoopOnVirtualTime_wakesAnotherLoopIdleOnTheSameTicker() throws Exception {
+    ManualTicker shared = new ManualTicker();
+    Loop manual = Loop.builder().name("manual").ticker(shared).build();
+    Loop virtual = Loop.builder().name("virtual").ticker(shared).virtualTime().build();
+    CountDownLatch woke = new CountDownLatch(1);
+    manual.addTask(() -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      woke.countDown();
+    });
+    Thread driver = Thread.ofPlatform().daemon().start(manual::run);
+    awaitIdle(driver); // until the clock reaches its deadline, which only the ticker moves
+    virtual.addTask(() -> Tasko.sleep(Duration.ofSeconds(5)));
+
+    virtual.run(); // jumps the shared clock to 5 s
+
+    // Before: only advance() woke the loops on the ticker; a virtual loop's jump woke none.
+    assertThat(woke.await(5, TimeUnit.SECONDS)).as("the manual loop's sleeper woke").isTrue();
+    driver.join(5_000);
+    assertThat(driver.isAlive()).isFalse();
+  }
+
+  /** Waits until {@code driver} parks in its loop's idle wait. */
+  private static void awaitIdle(Thread driver) {
+    while (!(driver.getState() == Thread.State.WAITING
+        && Arrays.stream(driver.getStackTrace()).anyMatch(f -> f.getMethodName().equals("idle")))) {
+      Thread.onSpinWait();
+    }
   }
 }
