@@ -735,6 +735,15 @@ public final class EdgeWatcher implements AutoCloseable {
         loop = l;
       }
       l.closeOnShutdown(this);
+      // A close on another thread between the store above and the registration found nothing to
+      // take back: it is taken back here, so the loop does not keep a closed watcher's link.
+      boolean closedMeanwhile;
+      synchronized (this) {
+        closedMeanwhile = detached;
+      }
+      if (closedMeanwhile) {
+        l.cancelCloseOnShutdown(this);
+      }
     }
 
     @Override
