@@ -157,7 +157,8 @@ final class FlightEvents {
         long[] last = lastSummary.get(l);
         lastSummary.put(l, new long[] {now, s.passes(), s.switches(), idle});
         if (last == null) {
-          last = new long[] {now, 0, 0, 0}; // its first summary: its work so far
+          // Its first summary: its work since it was first driven.
+          last = new long[] {r.firstDrivenAt, 0, 0, 0};
         }
         LoopSummaryEvent e = new LoopSummaryEvent();
         e.loop = l.name();

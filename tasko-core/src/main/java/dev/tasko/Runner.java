@@ -177,6 +177,11 @@ final class Runner {
   private final Inbox inbox = new Inbox();
   /** The thread inside run() or step(), if any. */
   private final AtomicReference<Thread> driver = new AtomicReference<>();
+  /**
+   * When run() or step() was first entered (System.nanoTime), or 0: where the first summary of the
+   * loop's work for Java Flight Recorder begins (see FlightEvents). Read by JFR's thread.
+   */
+  volatile long firstDrivenAt;
   /** Entries into run() or step(): a thread joining from outside tells a step-driven loop by it. */
   private volatile int drives;
   private volatile boolean driverTurn;
@@ -307,6 +312,9 @@ final class Runner {
     drives++; // only the thread that won the driver's place writes it
     nothingDue = false;
     passNow = ticker.read(); // waits begun before the first timer phase date from here
+    if (firstDrivenAt == 0) {
+      firstDrivenAt = System.nanoTime(); // published by register() below
+    }
     DrivenLoops.register(this);
     Flight.loopDriven();
   }

@@ -1,6 +1,7 @@
 package dev.tasko;
 
 import java.lang.System.Logger.Level;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 
 /**
@@ -27,11 +28,12 @@ final class StallWatchdog {
    * rather than in each task: one turn runs at a time, and a task costs a field less.
    */
   private volatile long turnStartedAt;
-  // Only touched by the driving thread, in check().
-  private Task<?> lastStallReported;
+  // Only touched by the driving thread, in check(). The tasks weakly: a task that has ended, and
+  // its result, must not be kept by a warning about it.
+  private WeakReference<Task<?>> lastStallReported;
   private long lastStallTurn;
   /** The turn last seen loading or initialising classes, and when: see check(). */
-  private Task<?> warmUpTask;
+  private WeakReference<Task<?>> warmUpTask;
   private long warmUpTurn;
   private long warmUpSeenAt;
 
@@ -64,13 +66,13 @@ final class StallWatchdog {
     if (holder != h) {
       return; // the turn changed while we read: it may be another's start; look again next time
     }
-    if (h == lastStallReported && turnStart == lastStallTurn) {
+    if (turnStart == lastStallTurn && is(lastStallReported, h)) {
       return;
     }
     // Time spent loading classes is not the program's doing: count from when it was last seen.
     // While a turn is known to load classes, every check looks at its stack, so that when the
     // loading ends the count starts from at most one check earlier, not from a stale sighting.
-    boolean warmingUp = h == warmUpTask && turnStart == warmUpTurn;
+    boolean warmingUp = turnStart == warmUpTurn && is(warmUpTask, h);
     long held = now - (warmingUp ? warmUpSeenAt : turnStart);
     if (held < stallNanos && !warmingUp) {
       return;
@@ -85,7 +87,9 @@ final class StallWatchdog {
       return; // the turn ended while we took the stack: this stack shows it parked
     }
     if (StallReport.isWarmingUp(stack)) {
-      warmUpTask = h;
+      if (!is(warmUpTask, h)) {
+        warmUpTask = new WeakReference<>(h);
+      }
       warmUpTurn = turnStart;
       warmUpSeenAt = now;
       return;
@@ -93,9 +97,14 @@ final class StallWatchdog {
     if (held < stallNanos) {
       return; // loading classes until lately: its own time is still short
     }
-    lastStallReported = h;
+    lastStallReported = new WeakReference<>(h);
     lastStallTurn = turnStart;
     Loop.LOG.log(Level.WARNING, StallReport.message(loopName, h.name(), held, stack, state));
     Flight.stall(loopName, h.name(), held, StallReport.programLine(stack));
+  }
+
+  /** Whether {@code ref} refers to {@code t}. */
+  private static boolean is(WeakReference<Task<?>> ref, Task<?> t) {
+    return ref != null && ref.get() == t;
   }
 }

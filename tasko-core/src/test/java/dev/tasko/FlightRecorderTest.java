@@ -189,4 +189,30 @@ class FlightRecorderTest {
       assertThat(handled).containsExactly(hostile, overflowing, asserting, hostile);
     }
   }
+
+  @Test
+  void loopSummary_firstOfALoopThatOnlySleeps_saysItIdled() throws Exception {
+    List<Double> idle = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (RecordingStream s = new RecordingStream()) {
+      s.enable("dev.tasko.LoopSummary").withPeriod(Duration.ofMillis(100));
+      s.onEvent("dev.tasko.LoopSummary", e -> {
+        if (e.getString("loop").equals("sleepy")) {
+          idle.add(e.getDouble("idle"));
+        }
+      });
+      s.startAsync();
+      Loop loop = Loop.builder().name("sleepy").build();
+      loop.addTask("sleeper", () -> {
+        long giveUp = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (idle.size() < 3 && System.nanoTime() - giveUp < 0) {
+          Tasko.sleep(Duration.ofMillis(50));
+        }
+      });
+      loop.run();
+    }
+
+    // Before: the first summary of each loop measured its idle share over a span of zero: 0.
+    assertThat(idle).hasSizeGreaterThanOrEqualTo(3)
+        .allSatisfy(share -> assertThat(share).as("idle share").isGreaterThan(0.5));
+  }
 }

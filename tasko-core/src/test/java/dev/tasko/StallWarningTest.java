@@ -116,4 +116,31 @@ class StallWarningTest {
       Thread.onSpinWait();
     }
   }
+
+  @Test
+  void stallWarning_taskThatStalledThenEnded_itsResultIsNotKept() {
+    Loop loop = Loop.builder().name("stall").stallWarning(Duration.ofMillis(20)).build();
+    java.lang.ref.WeakReference<?>[] result = new java.lang.ref.WeakReference<?>[1];
+    loop.addTask("hog", () -> {
+      long end = System.nanoTime() + 200_000_000L; // holds the processor for 200 ms: a stall
+      while (System.nanoTime() - end < 0) {
+        Thread.onSpinWait();
+      }
+      byte[] big = new byte[10_000_000];
+      result[0] = new java.lang.ref.WeakReference<>(big);
+      return big;
+    });
+    try (LogCapture logs = new LogCapture(Level.WARNING, r -> { })) {
+      loop.run();
+      assertThat(logs.messages(Level.WARNING)).singleElement().asString().contains("'hog'");
+    }
+
+    for (int i = 0; i < 5 && result[0].get() != null; i++) {
+      System.gc();
+    }
+
+    // Before: the watchdog kept the last task it warned about, and with it the task's result.
+    assertThat(result[0].get()).as("the ended task's result").isNull();
+    java.lang.ref.Reference.reachabilityFence(loop); // the loop lives on, as a program's does
+  }
 }
