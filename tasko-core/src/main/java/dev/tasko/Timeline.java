@@ -7,10 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
 
 /**
@@ -184,47 +186,77 @@ public final class Timeline {
   /**
    * The slices the events make, in the order they end, and the lanes in the order they first
    * appear (the idle lane, null, first). Events whose start fell out of the ring are left out.
+   * The lock is held only to copy the ring: the loop records each switch under it, so a writer
+   * that worked out the slices under it would hold the loop up for as long as that takes.
    */
-  synchronized List<Slice> slices(List<String> lanes) {
+  List<Slice> slices(List<String> lanes) {
+    byte[] kind;
+    long[] time;
+    long[] task;
+    String[] name;
+    String[] text;
+    long[] value;
+    synchronized (this) {
+      long first = Math.max(0, count - capacity);
+      int n = (int) (count - first);
+      kind = new byte[n];
+      time = new long[n];
+      task = new long[n];
+      name = new String[n];
+      text = new String[n];
+      value = new long[n];
+      int from = (int) (first % capacity);
+      int head = Math.min(n, capacity - from); // from the oldest to the ring's end, then from 0
+      copy(from, 0, head, kind, time, task, name, text, value);
+      copy(0, head, n - head, kind, time, task, name, text, value);
+    }
+    Set<String> seen = new HashSet<>();
     lanes.add(null);
     List<Slice> out = new ArrayList<>();
     Map<Long, long[]> turnStart = new HashMap<>();
     Map<Long, Object[]> waitStart = new HashMap<>(); // {Long start, String what}
-    long first = Math.max(0, count - capacity);
-    for (long n = first; n < count; n++) {
-      int i = (int) (n % capacity);
-      Long t = taskIds[i];
-      String name = taskNames[i];
-      if (name != null && !lanes.contains(name)) {
-        lanes.add(name);
+    for (int i = 0; i < kind.length; i++) {
+      Long t = task[i];
+      if (name[i] != null && seen.add(name[i])) {
+        lanes.add(name[i]);
       }
-      long time = times[i];
-      switch (kinds[i]) {
+      switch (kind[i]) {
         case TURN_BEGIN -> {
           Object[] w = waitStart.remove(t);
           if (w != null) {
             String what = (String) w[1];
-            String endedBy = texts[i] != null ? texts[i]
+            String endedBy = text[i] != null ? text[i]
                 : what.equals("sleep") ? "timer" : "turn";
-            out.add(new Slice(name, what, (Long) w[0], time, endedBy, 0));
+            out.add(new Slice(name[i], what, (Long) w[0], time[i], endedBy, 0));
           }
-          turnStart.put(t, new long[] {time});
+          turnStart.put(t, new long[] {time[i]});
         }
         case TURN_END -> {
           long[] s = turnStart.remove(t);
           if (s != null) {
-            out.add(new Slice(name, "run", s[0], time, null, 0));
+            out.add(new Slice(name[i], "run", s[0], time[i], null, 0));
           }
-          if (texts[i] != null) {
-            waitStart.put(t, new Object[] {time, texts[i]});
+          if (text[i] != null) {
+            waitStart.put(t, new Object[] {time[i], text[i]});
           }
         }
-        case IDLE -> out.add(new Slice(null, "idle", time, values[i], null, 0));
-        case RUN -> out.add(new Slice(name, "scheduled run", time, time, null, values[i]));
-        default -> throw new AssertionError(kinds[i]);
+        case IDLE -> out.add(new Slice(null, "idle", time[i], value[i], null, 0));
+        case RUN -> out.add(new Slice(name[i], "scheduled run", time[i], time[i], null, value[i]));
+        default -> throw new AssertionError(kind[i]);
       }
     }
     return out;
+  }
+
+  /** Copies {@code n} events of the ring from slot {@code from} into the arrays at {@code to}. */
+  private void copy(int from, int to, int n, byte[] kind, long[] time, long[] task, String[] name,
+      String[] text, long[] value) {
+    System.arraycopy(kinds, from, kind, to, n);
+    System.arraycopy(times, from, time, to, n);
+    System.arraycopy(taskIds, from, task, to, n);
+    System.arraycopy(taskNames, from, name, to, n);
+    System.arraycopy(texts, from, text, to, n);
+    System.arraycopy(values, from, value, to, n);
   }
 
   /**

@@ -168,6 +168,33 @@ class TimelineTest {
   }
 
   @Test
+  void slices_ringWrappedAtAnyPoint_theLastSlicesInOrder() {
+    List<Timeline.Slice> all = slicesOf(Timeline.ofLast(10_000));
+    for (int capacity = 3; capacity <= 20; capacity++) {
+      List<Timeline.Slice> last = slicesOf(Timeline.ofLast(capacity));
+
+      assertThat(last).as("capacity %d", capacity).isNotEmpty();
+      assertThat(all).as("capacity %d", capacity).containsSubsequence(last)
+          .endsWith(last.get(last.size() - 1));
+    }
+  }
+
+  /** The slices of one run, on virtual time, of two tasks that sleep and yield in turn. */
+  private static List<Timeline.Slice> slicesOf(Timeline timeline) {
+    Loop loop = Loop.builder().virtualTime().noStallWarning().timeline(timeline).build();
+    for (String name : List.of("a", "b")) {
+      loop.addTask(name, () -> {
+        for (int i = 0; i < 10; i++) {
+          Tasko.sleep(Duration.ofMillis(name.equals("a") ? 3 : 5));
+          Tasko.yieldNow();
+        }
+      });
+    }
+    loop.run();
+    return timeline.slices(new ArrayList<>());
+  }
+
+  @Test
   void record_tasksThatEnded_notKeptReachableNorTheirResults() {
     // From a hostile test: the ring held each task, and so each result, 100 MB in that test.
     Timeline timeline = Timeline.ofLast(1000);
