@@ -1,6 +1,7 @@
 package dev.tasko.examples.demo;
 
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -99,7 +100,8 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
 
   /**
    * A file to write the timeline to, checked now rather than when the demo ends: its name ends in
-   * .json or .svg, and its directory exists.
+   * .json or .svg, it is a name this system accepts, it is not a directory, and its directory
+   * exists and may be written in.
    */
   static Path timelineFile(String text) {
     String name = text.toLowerCase(Locale.ROOT);
@@ -107,11 +109,24 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
       throw new IllegalArgumentException("--timeline: '" + text + "' ends in neither .json nor"
           + " .svg");
     }
-    Path file = Path.of(text);
+    Path file;
+    try {
+      file = Path.of(text);
+    } catch (InvalidPathException e) {
+      throw new IllegalArgumentException("--timeline: '" + text + "' is not a file name this"
+          + " system accepts (" + e.getReason() + ")");
+    }
     Path dir = file.toAbsolutePath().getParent();
     if (dir == null || !Files.isDirectory(dir)) {
       throw new IllegalArgumentException("--timeline: no directory " + dir + " to write '" + text
           + "' in");
+    }
+    if (Files.isDirectory(file)) {
+      throw new IllegalArgumentException("--timeline: '" + text + "' is a directory");
+    }
+    if (!Files.isWritable(dir)) {
+      throw new IllegalArgumentException("--timeline: the directory " + dir + " may not be"
+          + " written in");
     }
     return file;
   }
@@ -143,6 +158,9 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
     } else {
       try {
         d = Duration.parse(text.trim());
+        d.toNanos(); // the demo counts in nanoseconds
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException("duration too long: '" + text + "'");
       } catch (DateTimeParseException e) {
         throw new IllegalArgumentException("bad duration: '" + text + "' ("
             + (t.matches(NUMBER) ? "a number needs a unit: " : "")

@@ -19,6 +19,7 @@ import dev.tasko.pi4j.test.MockBoard;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -249,7 +250,14 @@ public final class Greenhouse implements AutoCloseable {
       }
       runFor = Duration.ofSeconds(seconds);
     }
-    Path logFile = Path.of(args.length > 1 ? args[1] : "greenhouse.log");
+    Path logFile;
+    try {
+      logFile = logFile(args.length > 1 ? args[1] : "greenhouse.log");
+    } catch (IllegalArgumentException e) {
+      System.err.println("usage: Greenhouse [seconds to run] [log file]; " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     Context pi4j = MockBoard.context(); // on a Raspberry Pi: Pi4J.newAutoContext()
     Loop loop = Loop.create();
     Greenhouse greenhouse = start(loop, pi4j, logFile, System.out, Duration.ofSeconds(1));
@@ -284,5 +292,30 @@ public final class Greenhouse implements AutoCloseable {
         // ended by Ctrl-C: the hook is running, and waits for this thread
       }
     }
+  }
+
+  /**
+   * The log file named on the command line, checked before the greenhouse starts rather than
+   * when its logger first writes: a name the system accepts, not a directory, in a directory that
+   * exists.
+   *
+   * @throws IllegalArgumentException naming the file, if it is none of those
+   */
+  static Path logFile(String name) {
+    Path file;
+    try {
+      file = Path.of(name);
+    } catch (InvalidPathException e) {
+      throw new IllegalArgumentException("not a file name this system accepts: '" + name + "'");
+    }
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("no directory " + dir + " to write the log file '" + name
+          + "' in");
+    }
+    if (Files.isDirectory(file)) {
+      throw new IllegalArgumentException("the log file '" + name + "' is a directory");
+    }
+    return file;
   }
 }

@@ -3,9 +3,11 @@ package dev.tasko.examples.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class OptionsTest {
   @Test
@@ -88,6 +90,14 @@ class OptionsTest {
     assertThatThrownBy(() -> Options.parse("--duration", "1000000000000000h"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("duration too long: '1000000000000000h'");
+    // Before: ISO-8601 durations past a long of nanoseconds were taken (2,738 years).
+    assertThatThrownBy(() -> Options.parse("--duration", "P1000000D"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("duration too long: 'P1000000D'");
+    assertThatThrownBy(() -> Options.parse("--duration", "PT2562048H"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("duration too long: 'PT2562048H'");
+    assertThat(Options.parseDuration("PT2562047H")).isEqualTo(Duration.ofHours(2562047));
   }
 
   @Test
@@ -98,5 +108,20 @@ class OptionsTest {
     assertThatThrownBy(() -> Options.parse("--timeline=/no/such/dir/out.svg"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("--timeline: no directory /no/such/dir to write '/no/such/dir/out.svg' in");
+  }
+
+  @Test
+  void parse_timelineThatIsADirectoryOrNoFileName_refusedAtOnceNamingTheOption(
+      @TempDir Path dir) throws Exception {
+    Path taken = Files.createDirectory(dir.resolve("out.svg"));
+
+    // Before: a directory was refused only when the demo ended, with status 1; a name the system
+    // refuses threw a message that named no option.
+    assertThatThrownBy(() -> Options.parse("--timeline", taken.toString()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--timeline: '" + taken + "' is a directory");
+    assertThatThrownBy(() -> Options.parse("--timeline", "out\0.svg"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("--timeline: 'out\0.svg' is not a file name this system accepts");
   }
 }

@@ -1,6 +1,7 @@
 package dev.tasko.examples.greenhouse;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.pi4j.context.Context;
 import com.pi4j.io.gpio.digital.DigitalOutput;
@@ -146,5 +147,25 @@ class GreenhouseTest {
     assertThat(Greenhouse.fanShouldRun(true, 26.0, false)).isTrue();
     assertThat(Greenhouse.fanShouldRun(true, 25.99, false)).isFalse();
     assertThat(Greenhouse.fanShouldRun(false, 10.0, true)).isTrue();
+  }
+
+  @Test
+  void logFile_missingDirectoryDirectoryOrBadName_refusedNamingIt(@TempDir Path dir)
+      throws IOException {
+    Path taken = Files.createDirectory(dir.resolve("greenhouse.log"));
+
+    // Before: main took any name, and the logger's first write ended the program in a stack trace.
+    assertThatThrownBy(() -> Greenhouse.logFile("/no/such/dir/greenhouse.log"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("no directory /no/such/dir to write the log file "
+            + "'/no/such/dir/greenhouse.log' in");
+    assertThatThrownBy(() -> Greenhouse.logFile(taken.toString()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the log file '" + taken + "' is a directory");
+    assertThatThrownBy(() -> Greenhouse.logFile("green\0house.log"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("not a file name this system accepts: 'green\0house.log'");
+    assertThat(Greenhouse.logFile(dir.resolve("ok.log").toString()))
+        .isEqualTo(dir.resolve("ok.log"));
   }
 }
