@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * @param stats the loop's counters
  * @param tasks every task not finished yet, oldest first
  * @param schedules every schedule whose task is alive
- * @param resources every managed resource the loop's tasks have used and the program still holds
+ * @param resources every managed resource the loop's tasks have used and the program still holds,
+ *     but for one that has passed to another loop since this one ended
  */
 public record LoopDump(String loop, Instant takenAt, long time, boolean complete, Loop.Stats stats,
     List<TaskEntry> tasks, List<ScheduleEntry> schedules, List<ResourceEntry> resources) {
@@ -138,7 +139,23 @@ public record LoopDump(String loop, Instant takenAt, long time, boolean complete
     }
     List<ResourceEntry> rs = new ArrayList<>();
     for (ManagedResource<?, ?> r : resources) {
-      rs.add(r.dumpEntry(now));
+      // A resource this loop used may have passed to another loop once this one ended: its
+      // state is that loop's, guarded by that loop's baton, and no business of this dump.
+      if (!r.isBoundTo(loop)) {
+        continue;
+      }
+      ResourceEntry e;
+      try {
+        e = r.dumpEntry(now);
+      } catch (RuntimeException raced) {
+        if (r.isBoundTo(loop)) {
+          throw raced;
+        }
+        continue; // taken over while it was read
+      }
+      if (r.isBoundTo(loop)) {
+        rs.add(e);
+      }
     }
     rs.sort((a, b) -> a.name().compareTo(b.name()));
     return new LoopDump(loop.name(), Instant.now(), now, /* complete= */ true, loop.stats(),

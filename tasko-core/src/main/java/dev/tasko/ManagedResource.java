@@ -275,6 +275,12 @@ public final class ManagedResource<R, C> {
       handle.onAcquire.run();
       lease.stage = Lease.ACTIVE; // from here, giving the resource back runs onRelease
       lease.view = viewFor(lease);
+      if (lease.isClosed()) {
+        // The view's maker closed the lease it was given, which gave the resource back already:
+        // refused, rather than a closed lease returned with a hold timer running for it.
+        throw new IllegalStateException("viewOf of resource '" + name + "' closed the lease it "
+            + "was making a view for");
+      }
       long limit = holdLimitNanos;
       if (limit == 0) {
         // no clock read: the dump needs no more precision
@@ -405,6 +411,11 @@ public final class ManagedResource<R, C> {
     ownerHandle = null;
     heldLease = null;
     from.passedOn = true;
+  }
+
+  /** Whether the resource belongs to {@code l} now (see bindTo). Any thread. */
+  boolean isBoundTo(Loop l) {
+    return loop == l;
   }
 
   private void bindTo(Task<?> me) {

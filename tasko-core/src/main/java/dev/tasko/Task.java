@@ -4,7 +4,10 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -63,6 +66,11 @@ public final class Task<T> extends TimerEntry {
   }
 
   /** What every task's thread runs. */
+  /**
+   * How many leases the onRelease callbacks of a task's forgotten leases may open, and forget,
+   * while the loop closes them at the task's end, before it gives up (see releaseLeasesSince).
+   */
+  private static final int LEASES_OPENED_WHILE_RELEASING = 100;
   private static final Runnable THREAD_BODY = new ThreadBody();
 
   /** See {@link #setState}. */
@@ -599,9 +607,30 @@ public final class Task<T> extends TimerEntry {
       return null;
     }
     Throwable thrown = null;
-    // close() takes the lease off the list (and may take others): re-read the size each time.
-    for (int i = leases.size() - 1; i >= mark; i = Math.min(i - 1, leases.size() - 1)) {
-      AutoCloseable lease = leases.get(i);
+    // Newest first, each lease once. close() takes the lease off the list, and may take others
+    // or add some (an onRelease that acquires another resource and forgets it): the list is
+    // looked at afresh each time, for the newest lease not yet tried. A lease whose close()
+    // threw before it came off the list is not tried twice; onRelease callbacks that open new
+    // leases without end are stopped after a bound.
+    Set<AutoCloseable> tried = Collections.newSetFromMap(new IdentityHashMap<>());
+    int budget = leases.size() - mark + LEASES_OPENED_WHILE_RELEASING;
+    for (;;) {
+      AutoCloseable lease = null;
+      for (int i = leases.size() - 1; i >= mark && lease == null; i--) {
+        if (!tried.contains(leases.get(i))) {
+          lease = leases.get(i);
+        }
+      }
+      if (lease == null) {
+        break;
+      }
+      if (budget-- == 0) {
+        Loop.LOG.log(System.Logger.Level.WARNING, "loop ''{0}'': {1} ended holding leases whose"
+            + " onRelease kept opening others; {2} left open", loop.name(), who,
+            leases.size() - mark);
+        break;
+      }
+      tried.add(lease);
       Object held = lease instanceof Lease<?> l ? l.handle : lease;
       Loop.LOG.log(System.Logger.Level.WARNING, "loop ''{0}'': {1} ended holding {2}; releasing it",
           loop.name(), who, held);

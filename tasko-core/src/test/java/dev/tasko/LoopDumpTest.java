@@ -193,4 +193,30 @@ class LoopDumpTest {
     wire[0].resume();
     driver.join();
   }
+
+  @Test
+  void dump_ofAnEndedLoopWhoseResourceAnotherLoopTookOver_leavesItOut() {
+    ManagedResource<String, Object> bus = ManagedResource.of("spi");
+    Loop first = Loop.builder().name("first").virtualTime().build();
+    first.addTask("once", () -> {
+      try (Lease<String> l = bus.handle("a", null).acquire()) {
+        Tasko.yieldNow();
+      }
+    });
+    first.run(); // ended, the bus free: another loop may take it over
+    Loop second = Loop.builder().name("second").virtualTime().build();
+    second.addTask("holder", () -> {
+      try (Lease<String> l = bus.handle("b", null).acquire()) {
+        Tasko.sleep(Duration.ofHours(1));
+      }
+    });
+    second.step(); // the bus is the second loop's, held by its task
+
+    // Before: the first loop's dump read the bus as it is now, the second loop's (its holder,
+    // its waiters), unguarded: a ConcurrentModificationException while the second loop ran.
+    assertThat(first.dump().resources()).isEmpty();
+    assertThat(second.dump().resources()).singleElement()
+        .satisfies(r -> assertThat(r.name()).isEqualTo("spi"));
+    second.shutdown();
+  }
 }

@@ -670,4 +670,85 @@ class ManagedResourceTest {
     // failed gave the resource away and let both acquires return.
     log.assertTaken("acquire a", "already holds", "acquire b", "b got it", "release b");
   }
+
+  @Test
+  void taskEnd_forgottenLeaseWhoseOnReleaseForgetsAnother_bothReleased() {
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, Object> logBus = ManagedResource.of("log-bus");
+    Handle<String> logger = logBus.handle("logger", null);
+    // The bus's onRelease writes a line over another bus, and forgets that lease.
+    ManagedResource<String, String> bus = ManagedResource.of("bus", "bus", cs -> { },
+        cs -> logger.acquire());
+    Handle<String> device = bus.handle("device");
+    loop.addTask("forgetful", () -> {
+      device.acquire(); // forgotten: the loop closes it when the task ends
+    });
+    loop.addTask("later", () -> {
+      Tasko.sleep(Duration.ofMillis(10)); // long after 'forgetful' has ended
+      try (Lease<String> l = logBus.handle("later", null).acquire()) {
+        log.add("later got log-bus");
+      }
+    });
+
+    // Before: the lease opened while the first was closed stayed open, owned by an ended task,
+    // and run() threw a DeadlockException for 'later'.
+    loop.run();
+
+    log.assertTaken("later got log-bus");
+  }
+
+  @Test
+  void acquire_viewThatClosesItsLease_refusedAndResourcePassedOn() {
+    Loop loop = Loop.builder().virtualTime().noStallWarning().build();
+    ManagedResource<String, String> bus = ManagedResource.<String, String>withLeaseViews("spi",
+        cs -> log.add("acquire " + cs), cs -> log.add("release " + cs), (cs, lease) -> {
+          lease.close(); // the view closes the lease it is made for
+          return "view of " + cs;
+        }).withHoldLimit(Duration.ofMillis(100));
+    Handle<String> a = bus.handle("a");
+    loop.addTask("t", () -> {
+      try {
+        a.acquire();
+        log.add("acquired");
+      } catch (IllegalStateException e) {
+        log.add(e.getMessage());
+      }
+      Tasko.sleep(Duration.ofSeconds(1)); // past the hold limit
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> { })) {
+      loop.run();
+      // Before: acquire() returned the closed lease, and its hold limit was reported 100 ms on.
+      assertThat(logs.messages(java.util.logging.Level.WARNING)).isEmpty();
+    }
+    log.assertTaken("acquire a", "release a",
+        "viewOf of resource 'spi' closed the lease it was making a view for");
+    assertThat(bus.longestHold()).isEqualTo(Duration.ZERO);
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void taskEnd_onReleasesThatForgetLeasesWithoutEnd_sweepStopsAndWarns() {
+    Loop loop = Loop.builder().virtualTime().build();
+    AtomicReference<Handle<String>> toB = new AtomicReference<>();
+    AtomicReference<Handle<String>> toA = new AtomicReference<>();
+    // Each one's onRelease takes the other, and forgets it: closing one opens the other.
+    ManagedResource<String, String> a = ManagedResource.of("a", "a", x -> { },
+        x -> toB.get().acquire());
+    ManagedResource<String, String> b = ManagedResource.of("b", "b", x -> { },
+        x -> toA.get().acquire());
+    toA.set(a.handle("to a"));
+    toB.set(b.handle("to b"));
+    loop.addTask("forgetful", () -> {
+      toA.get().acquire(); // forgotten
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> { })) {
+      loop.run(); // returns: the sweep gives up rather than close and reopen for ever
+
+      assertThat(logs.messages(java.util.logging.Level.WARNING)).last().asString()
+          .contains("task 'forgetful' ended holding leases whose onRelease kept opening others;"
+              + " 1 left open");
+    }
+  }
 }
