@@ -294,8 +294,8 @@ final class Runner {
       throw new IllegalStateException(op + "() called from task '" + calling.name() + "' of loop '"
           + calling.loop.name() + "': a task must never drive a loop");
     }
-    Task<?> working = BlockingWork.taskOfCaller();
-    if (working != null && working.loop == loop && op.equals("run")) {
+    Task<?> working = op.equals("run") ? BlockingWork.taskOfCaller() : null;
+    if (working != null && working.loop == loop) {
       // Its task waits for this work to end, so run() would wait for ever: refused, changing
       // nothing (step() never waits, and may run the other tasks from here).
       throw new IllegalStateException("run() called from the blocking work of task '"
