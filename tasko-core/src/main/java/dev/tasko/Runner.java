@@ -6,6 +6,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Set;
 import java.util.WeakHashMap;
@@ -281,6 +282,82 @@ final class Runner {
    */
   boolean drivenSince(int mark) {
     return driver.get() != null || drives != mark;
+  }
+
+  /**
+   * A task of this loop joining a task of another loop, from when the join began: see
+   * {@link #joinBegan}. Guarded by this loop's baton.
+   */
+  static final class CrossLoopJoin {
+    final Task<?> joiner;
+    final Task<?> target;
+    /** The other loop's count of drives when the join began. */
+    final int drives;
+    /** When a warning is due (System.nanoTime) if that loop has not been run by then. */
+    final long warnAt;
+    boolean warned;
+
+    CrossLoopJoin(Task<?> joiner, Task<?> target) {
+      this.joiner = joiner;
+      this.target = target;
+      this.drives = target.loop.runner.drives();
+      this.warnAt = System.nanoTime() + Task.outsideJoinWarningNanos;
+    }
+  }
+
+  /** Joins of tasks of other loops that this loop's tasks wait in; null until the first. */
+  private ArrayList<CrossLoopJoin> crossLoopJoins;
+
+  /** Notes that {@code joiner}, a task of this loop, waits for {@code target}, of another. */
+  CrossLoopJoin joinBegan(Task<?> joiner, Task<?> target) {
+    if (crossLoopJoins == null) {
+      crossLoopJoins = new ArrayList<>(2);
+    }
+    CrossLoopJoin j = new CrossLoopJoin(joiner, target);
+    crossLoopJoins.add(j);
+    return j;
+  }
+
+  /** Undoes {@link #joinBegan}. */
+  void joinEnded(CrossLoopJoin j) {
+    crossLoopJoins.remove(j);
+  }
+
+  /**
+   * When the idle driver must look at the cross-loop joins again (System.nanoTime), or 0 if none
+   * is still to be warned about.
+   */
+  private long nextJoinCheck() {
+    long at = 0;
+    if (crossLoopJoins != null) {
+      for (CrossLoopJoin j : crossLoopJoins) {
+        if (!j.warned && (at == 0 || j.warnAt - at < 0)) {
+          at = j.warnAt;
+        }
+      }
+    }
+    return at;
+  }
+
+  /**
+   * Warns, once each, about the joins of tasks of other loops that have waited long enough while
+   * no thread ran that loop: nothing but a thread running it will end them.
+   */
+  private void checkJoins(long now) {
+    for (CrossLoopJoin j : crossLoopJoins) {
+      if (!j.warned && now - j.warnAt >= 0 && !j.target.isDone()) {
+        j.warned = true;
+        Runner other = j.target.loop.runner;
+        if (!other.drivenSince(j.drives)) {
+          LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' has waited {2} in join() of task "
+              + "''{3}'' of loop ''{4}'', which has not ended, and no thread runs that loop. Run it "
+              + "on another thread (before this loop''s run() returns, it cannot run it after).",
+              name, j.joiner.name(), DurationText.approximate(
+                  Duration.ofNanos(Task.outsideJoinWarningNanos)), j.target.name(),
+              j.target.loop.name());
+        }
+      }
+    }
   }
 
   /** How many times {@code run()} or {@code step()} has been entered. Any thread. */
@@ -717,7 +794,11 @@ final class Runner {
       // Checked after the sleeper is published: work submitted from now on unparks us, and work
       // submitted before is seen here. The same goes for a manual ticker's advance().
       if (inbox.isEmpty() && !stopRequested && (!hasDeadline || ticker.read() < deadline)) {
-        if (!hasDeadline || manualTime) {
+        long joinCheck = !hasDeadline || manualTime ? nextJoinCheck() : 0;
+        if (joinCheck != 0) {
+          // A join of another loop's task may wait for ever: look again when a warning is due.
+          LockSupport.parkNanos(this, joinCheck - System.nanoTime());
+        } else if (!hasDeadline || manualTime) {
           LockSupport.park(this);
         } else {
           idleStrategy.await(ticker, deadline, wakeUpCheck);
@@ -729,6 +810,9 @@ final class Runner {
       }
       inbox.sleeper(null);
       counters.idleEnded();
+      if (crossLoopJoins != null && !crossLoopJoins.isEmpty()) {
+        checkJoins(System.nanoTime());
+      }
       passNow = ticker.read(); // the pass that follows may run ready tasks without reading it
       if (timeline != null) {
         timeline.idled(idleFrom, passNow);

@@ -324,7 +324,9 @@ public final class Task<T> extends TimerEntry {
    * the cancel came, the join returns this task's outcome (its result, or the
    * {@link TaskFailedException}), and the cancellation is thrown at the caller's next suspension
    * point: a failure handed to a joiner is never lost. The same holds for a caller on another loop
-   * once this task, failing, has counted on it to see the failure.
+   * once this task, failing, has counted on it to see the failure. A caller on another loop waits
+   * for some thread to run this task's loop: when its own loop has had nothing else to do for 10 s
+   * and no thread has run this task's loop meanwhile, its logger warns once, naming both tasks.
    *
    * @return the value returned by the task's body; null for a {@link TaskBody}
    * @throws TaskFailedException if the task failed, with the original exception as its cause
@@ -357,12 +359,17 @@ public final class Task<T> extends TimerEntry {
         // ended before we were added; finish() may not have seen us (resume is idempotent)
         s.resume();
       }
+      // Watched by the caller's loop while it idles: a join that nothing ends unless some thread
+      // runs this task's loop (a.run(); b.run(); on one thread) is warned about, not silent.
+      Runner.CrossLoopJoin watch = caller.loop.runner.joinBegan(caller, this);
       try {
         Traps.awaitResumeWins(s);
       } catch (Throwable e) { // a cancelled joiner no longer observes this task's failure
         s.cancel();
         foreignJoiners.remove(s);
         throw e;
+      } finally {
+        caller.loop.runner.joinEnded(watch);
       }
     }
     return outcome();

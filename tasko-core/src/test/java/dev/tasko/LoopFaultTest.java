@@ -638,6 +638,70 @@ class LoopFaultTest {
     }
   }
 
+  @Test
+  void join_fromATaskOfALoopWhileNoThreadRunsTheOther_warnsOnceThenReturnsOnceItRuns()
+      throws Exception {
+    // Before: a.run() waited without a word, as in a.run(); b.run(); on one thread.
+    long before = Task.outsideJoinWarningNanos;
+    Task.outsideJoinWarningNanos = Duration.ofMillis(1).toNanos();
+    CountDownLatch warned = new CountDownLatch(1);
+    try (LogCapture logs = new LogCapture(Level.WARNING, r -> warned.countDown())) {
+      Loop a = Loop.builder().name("a").virtualTime().build();
+      Loop b = Loop.builder().name("b").virtualTime().build();
+      Task<String> reading = b.addTask("reading", () -> "done");
+      Task<String> joiner = a.addTask("joiner", () -> reading.join());
+      Thread driver = Thread.ofPlatform().name("driver of a").start(a::run);
+
+      assertThat(warned.await(1, TimeUnit.MINUTES)).isTrue(); // b never ran: it warns
+      b.run();
+      driver.join();
+
+      assertThat(joiner.join()).isEqualTo("done");
+      assertThat(logs.messages(Level.WARNING)).containsExactly(
+          "loop 'a': task 'joiner' has waited 1 ms in join() of task 'reading' of loop 'b', which "
+              + "has not ended, and no thread runs that loop. Run it on another thread (before "
+              + "this loop's run() returns, it cannot run it after).");
+    } finally {
+      Task.outsideJoinWarningNanos = before;
+    }
+  }
+
+  @Test
+  void join_fromATaskOfALoopWhileAnotherThreadRunsTheOther_noWarning() throws Exception {
+    long before = Task.outsideJoinWarningNanos;
+    Task.outsideJoinWarningNanos = Duration.ofMillis(1).toNanos();
+    try (LogCapture logs = new LogCapture(Level.WARNING, r -> { })) {
+      Loop a = Loop.builder().name("a").virtualTime().build();
+      Loop b = Loop.builder().name("b").build();
+      Suspension[] gate = new Suspension[1];
+      CountDownLatch waiting = new CountDownLatch(1);
+      Task<String> reading = b.addTask("reading", () -> {
+        gate[0] = Tasko.suspend();
+        waiting.countDown();
+        gate[0].await(); // until the joiner has waited well past the warning's time
+        return "done";
+      });
+      Thread driverOfB = Thread.ofPlatform().start(b::run);
+      waiting.await();
+      Task<String> joiner = a.addTask("joiner", () -> reading.join());
+      Thread driverOfA = Thread.ofPlatform().start(a::run);
+      while (driverOfA.getState() != Thread.State.TIMED_WAITING
+          && driverOfA.getState() != Thread.State.WAITING) {
+        Thread.onSpinWait(); // until a idles, its joiner waiting
+      }
+      a.addTask("nudge", () -> { }); // one more idle period of a, past the warning's time
+
+      gate[0].resume();
+      driverOfA.join();
+      driverOfB.join();
+
+      assertThat(joiner.join()).isEqualTo("done");
+      assertThat(logs.messages(Level.WARNING)).isEmpty(); // b was running all along
+    } finally {
+      Task.outsideJoinWarningNanos = before;
+    }
+  }
+
   // ---- step() on virtual time ----
 
   @Test
