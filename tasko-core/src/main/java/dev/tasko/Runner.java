@@ -350,8 +350,9 @@ final class Runner {
         Runner other = j.target.loop.runner;
         if (!other.drivenSince(j.drives)) {
           LOG.log(Level.WARNING, "loop ''{0}'': task ''{1}'' has waited {2} in join() of task "
-              + "''{3}'' of loop ''{4}'', which has not ended, and no thread runs that loop. Run it "
-              + "on another thread (before this loop''s run() returns, it cannot run it after).",
+              + "''{3}'' of loop ''{4}'', which has not ended, and no thread runs that loop. "
+              + "Run it on another thread (before this loop''s run() returns, it cannot run it "
+              + "after).",
               name, j.joiner.name(), DurationText.approximate(
                   Duration.ofNanos(Task.outsideJoinWarningNanos)), j.target.name(),
               j.target.loop.name());
