@@ -663,7 +663,11 @@ public final class Loop {
    * outside the loop while it runs, it is the count of a moment ago.
    */
   public int taskCount() {
-    return runner.live.size() + inboxTasks.get();
+    // The inbox's count first: the loop takes a task in by counting it live, then uncounting it
+    // here, so a reader that sees it uncounted here sees it live. Read the other way round, a
+    // task taken in between the two reads would be in neither.
+    int queued = inboxTasks.get();
+    return runner.live.size() + queued;
   }
 
   /**
