@@ -82,6 +82,12 @@ public final class TestLoop implements AfterEachCallback {
    * checked and its tasks cancelled. One begun later is not affected.
    */
   private volatile int abandonments;
+  /**
+   * The task {@link #runFor} adds to stop the loop at its end, while it runs; else null. A test
+   * that timed out on a thread of its own may leave it behind for a moment: verify() is not to
+   * count it among the test's tasks.
+   */
+  private volatile Task<Void> runForAlarm;
 
   /** A loop on virtual time named {@code "test"}. */
   public TestLoop() {
@@ -119,7 +125,9 @@ public final class TestLoop implements AfterEachCallback {
    * {@link Loop#stop()} from a task does not cut it short.
    *
    * <p>To reach the end, it adds a task of its own, named {@code "runFor"}, that sleeps until then;
-   * it counts in {@link Loop#taskCount()} while this method runs, and is gone when it returns.
+   * it counts in {@link Loop#taskCount()} while this method runs, and is gone when it returns. A
+   * program that cancels it (one that cancels every task but its own) does not cut this method
+   * short either: another takes its place.
    *
    * <p>A task that keeps the loop busy without ever sleeping (it yields in a loop) keeps virtual
    * time from moving, so this method would not return; the test's timeout ends it: interrupted
@@ -140,27 +148,55 @@ public final class TestLoop implements AfterEachCallback {
     }
     requireNotNegative(duration);
     requireFits(duration);
+    requireNotDriven("runFor");
     if (duration.isZero()) {
       runUntilIdle();
       return;
     }
     int abandonedBefore = abandonments;
+    long end = clock.read() + duration.toNanos();
     Task<Void> alarm = loop.runLater("runFor", duration, loop::stop);
+    runForAlarm = alarm;
     try {
-      while (!alarm.isDone()) {
-        loop.run(); // returns at the alarm's stop(), or earlier at a stop() of the program's own
-        boolean abandoned = abandonments != abandonedBefore;
-        if (Thread.currentThread().isInterrupted() || abandoned) {
-          throw new IllegalStateException("runFor(" + duration + ") of loop '" + loop.name()
-              + "' " + (abandoned ? "given up, the test having ended," : "interrupted")
-              + " at " + now() + " (a task that never sleeps keeps virtual time still?); tasks: "
-              + describe(loop.tasks()));
+      for (;;) {
+        while (!alarm.isDone()) {
+          loop.run(); // returns at the alarm's stop(), or earlier at a stop() of the program's own
+          boolean abandoned = abandonments != abandonedBefore;
+          if (Thread.currentThread().isInterrupted() || abandoned) {
+            throw new IllegalStateException("runFor(" + duration + ") of loop '" + loop.name()
+                + "' " + (abandoned ? "given up, the test having ended," : "interrupted")
+                + " at " + now() + " (a task that never sleeps keeps virtual time still?); tasks: "
+                + describe(loop.tasks()));
+          }
         }
+        long left = end - clock.read();
+        if (left <= 0) {
+          break;
+        }
+        // Cancelled by the program (a supervisor that cancels every task but itself): another
+        // takes its place, so that the clock still reaches the end.
+        alarm = loop.runLater("runFor", Duration.ofNanos(left), loop::stop);
+        runForAlarm = alarm;
       }
     } finally {
       alarm.cancel(); // thrown or interrupted: the loop keeps no task of this method's
+      runForAlarm = null;
     }
     runUntilIdle();
+  }
+
+  /**
+   * Throws, naming {@code op}, if another thread drives the loop: before anything changes (the
+   * loop's own message would name the call this makes of it).
+   */
+  private void requireNotDriven(String op) {
+    try {
+      loop.tasks(); // refused while another thread drives the loop
+    } catch (IllegalStateException driven) {
+      throw new IllegalStateException(op + "() of loop '" + loop.name() + "' while another thread"
+          + " drives it: call it from the test's own thread, once that thread's runFor() has"
+          + " returned", driven);
+    }
   }
 
   /** Throws, naming {@code op}, if a task calls it (the loop's own message would name run()). */
@@ -206,6 +242,7 @@ public final class TestLoop implements AfterEachCallback {
    */
   public void runUntilIdle() {
     requireNotFromATask("runUntilIdle");
+    requireNotDriven("runUntilIdle");
     for (int pass = 0; pass < MAX_PASSES_AT_ONE_INSTANT; pass++) {
       long switches = loop.stats().switches();
       List<Task<?>> tasks = loop.tasks();
@@ -236,6 +273,7 @@ public final class TestLoop implements AfterEachCallback {
   public void advanceBy(Duration duration) {
     requireNotFromATask("advanceBy"); // before the clock moves: a refused call changes nothing
     requireNotNegative(duration);
+    requireNotDriven("advanceBy");
     clock.advance(duration); // refuses, naming it, a duration that would pass Long.MAX_VALUE
     runUntilIdle();
   }
@@ -313,10 +351,16 @@ public final class TestLoop implements AfterEachCallback {
     requireNotFromATask("verify"); // before anything is run or cancelled
     List<Task<?>> live = tasksOnceNotDriven();
     int notTakenIn = loop.taskCount() - live.size();
+    Task<Void> alarm = runForAlarm;
+    if (alarm != null) {
+      // Left by a runFor() that timed out on a thread of its own and has not yet taken it back:
+      // this class's task, not the test's.
+      alarm.cancel();
+    }
     // What the test did last from outside the loop (a cancel, a stop) takes effect at the loop's
     // next pass: run it, at the same instant, before anything is counted as left behind.
     runQuietly();
-    List<Task<?>> left = loop.tasks();
+    List<Task<?>> left = loop.tasks().stream().filter(t -> t != alarm).toList();
     List<TaskFailedException> failures = takeFailures();
     if (left.isEmpty() && failures.isEmpty() && notTakenIn <= 0) {
       return;
@@ -371,7 +415,11 @@ public final class TestLoop implements AfterEachCallback {
    */
   private void cancelAll(List<Task<?>> left) {
     left.forEach(Task::cancel);
-    runQuietly();
+    try {
+      cancelAll(); // and, round after round, what those start on their way out
+    } catch (IllegalStateException stillBusy) {
+      // reported through the assertion error's list of unfinished tasks
+    }
     takeFailures(); // what the cancelled tasks threw on their way out is no news
   }
 

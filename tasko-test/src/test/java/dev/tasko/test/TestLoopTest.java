@@ -572,4 +572,61 @@ class TestLoopTest {
         .hasMessageContaining("'fan' (WAITING for resource 'i2c-1'")
         .hasMessageContaining("'reader' (WAITING for resource 'spi-0'");
   }
+
+  @Test
+  void verify_taskStartedOnTheWayOutOfALeftTask_isCancelledTooAndTheLoopIsClean() {
+    test.loop().addTask("worker", () -> {
+      try {
+        Tasko.sleep(Duration.ofDays(1));
+      } finally {
+        test.loop().addTask("cleanup", () -> Tasko.sleep(Duration.ofDays(1)));
+      }
+    });
+    test.runUntilIdle();
+
+    assertThatThrownBy(test::verify).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("'worker'");
+
+    // Before: 'cleanup', started by the cancelled worker, was left running.
+    assertThat(test.loop().tasks()).isEmpty();
+  }
+
+  @Test
+  void advanceBy_whileAnotherThreadDrivesTheLoop_refusedWithoutMovingTheClock() {
+    AtomicReference<Throwable> refused = new AtomicReference<>();
+    test.loop().addTask("worker", () -> {
+      Tasko.blocking(() -> { // another thread, while the test's runFor drives the loop
+        try {
+          test.advanceBy(Duration.ofHours(1));
+        } catch (Throwable t) {
+          refused.set(t);
+        }
+        return null;
+      });
+    });
+
+    test.runFor(Duration.ofSeconds(1));
+
+    // Before: the clock jumped an hour before the call was refused, and runFor ended then.
+    assertThat(test.now()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(refused.get()).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("advanceBy() of loop 'test' while another thread drives it");
+  }
+
+  @Test
+  void runFor_programCancelsEveryOtherTask_clockStillMovesTheWholeDuration() {
+    test.loop().runLater("supervisor", Duration.ofSeconds(1), () -> {
+      for (Task<?> t : test.loop().tasks()) {
+        if (t != Tasko.currentTask()) {
+          t.cancel(); // runFor's own task among them
+        }
+      }
+    });
+
+    test.runFor(Duration.ofSeconds(10));
+
+    // Before: runFor returned at 1 s, when its task was cancelled.
+    assertThat(test.now()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(test.loop().taskCount()).isZero();
+  }
 }
