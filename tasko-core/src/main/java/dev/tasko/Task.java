@@ -65,12 +65,12 @@ public final class Task<T> extends TimerEntry {
     CANCELLED
   }
 
-  /** What every task's thread runs. */
   /**
    * How many leases the onRelease callbacks of a task's forgotten leases may open, and forget,
    * while the loop closes them at the task's end, before it gives up (see releaseLeasesSince).
    */
   private static final int LEASES_OPENED_WHILE_RELEASING = 100;
+  /** What every task's thread runs. */
   private static final Runnable THREAD_BODY = new ThreadBody();
 
   /** See {@link #setState}. */
@@ -361,15 +361,18 @@ public final class Task<T> extends TimerEntry {
       }
       // Watched by the caller's loop while it idles: a join that nothing ends unless some thread
       // runs this task's loop (a.run(); b.run(); on one thread) is warned about, not silent.
-      Runner.CrossLoopJoin watch = caller.loop.runner.joinBegan(caller, this);
+      Runner.CrossLoopJoin watch = null;
       try {
+        watch = caller.loop.runner.joinBegan(caller, this);
         Traps.awaitResumeWins(s);
       } catch (Throwable e) { // a cancelled joiner no longer observes this task's failure
         s.cancel();
         foreignJoiners.remove(s);
         throw e;
       } finally {
-        caller.loop.runner.joinEnded(watch);
+        if (watch != null) {
+          caller.loop.runner.joinEnded(watch);
+        }
       }
     }
     return outcome();
