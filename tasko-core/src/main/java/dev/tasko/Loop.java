@@ -877,6 +877,7 @@ public final class Loop {
      *     not a {@link ManualTicker}
      */
     public Loop build() {
+      chosenTicker(); // refuses a ticker virtual time cannot move before the loop takes a number
       return new Loop(this);
     }
 

@@ -100,7 +100,7 @@ public final class ManagedResource<R, C> {
    */
   public static <R, C> ManagedResource<R, C> of(R resource, Consumer<? super C> onAcquire,
       Consumer<? super C> onRelease) {
-    return new ManagedResource<>(String.valueOf(resource), resource, onAcquire, onRelease, null);
+    return new ManagedResource<>(nameOf(resource), resource, onAcquire, onRelease, null);
   }
 
   /**
@@ -135,7 +135,7 @@ public final class ManagedResource<R, C> {
 
   /** Manages {@code resource} with no callbacks: a fair, first-come-first-served lock around it. */
   public static <R> ManagedResource<R, Object> of(R resource) {
-    return new ManagedResource<>(String.valueOf(resource), resource, c -> {}, c -> {}, null);
+    return new ManagedResource<>(nameOf(resource), resource, c -> {}, c -> {}, null);
   }
 
   /**
@@ -411,6 +411,19 @@ public final class ManagedResource<R, C> {
     ownerHandle = null;
     heldLease = null;
     from.passedOn = true;
+  }
+
+  /**
+   * A resource's name after its {@code toString()}; its class's name if that returns null (as it
+   * must not, but may). For no resource, a name all the same: the constructor refuses it then,
+   * naming the resource.
+   */
+  private static String nameOf(Object resource) {
+    if (resource == null) {
+      return "null";
+    }
+    String s = resource.toString();
+    return s != null ? s : resource.getClass().getName();
   }
 
   /** Whether the resource belongs to {@code l} now (see bindTo). Any thread. */

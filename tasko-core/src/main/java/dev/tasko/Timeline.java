@@ -428,6 +428,14 @@ public final class Timeline {
     return String.format(Locale.ROOT, "%.2f", v);
   }
 
+  /** Whether the surrogate at {@code i} of {@code s} is half of a pair. */
+  private static boolean pairedAt(String s, int i) {
+    char c = s.charAt(i);
+    return Character.isHighSurrogate(c)
+        ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+        : i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+  }
+
   private static String json(String s) {
     StringBuilder b = new StringBuilder("\"");
     for (int i = 0; i < s.length(); i++) {
@@ -439,6 +447,8 @@ public final class Timeline {
         default -> {
           if (c < 0x20) {
             b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+          } else if (Character.isSurrogate(c) && !pairedAt(s, i)) {
+            b.append('\ufffd'); // a lone surrogate: no UTF-8 file can hold it
           } else {
             b.append(c);
           }

@@ -473,4 +473,16 @@ class LoopTest {
     assertThat(seen).as("idle time read while idle, an hour before the idling ends").isPositive();
     assertThat(real.stats().idleTime()).isGreaterThanOrEqualTo(seen);
   }
+
+  @Test
+  void build_tickerVirtualTimeCannotMove_refusedTakingNoLoopNumber() {
+    Loop before = Loop.create();
+    Loop.Builder refused = Loop.builder().virtualTime().ticker(Ticker.system());
+
+    assertThatThrownBy(refused::build).isInstanceOf(IllegalStateException.class);
+
+    // Before: the refused build had taken the next number, and the next loop skipped it.
+    long n = Long.parseLong(before.name().substring("loop-".length()));
+    assertThat(Loop.create().name()).isEqualTo("loop-" + (n + 1));
+  }
 }

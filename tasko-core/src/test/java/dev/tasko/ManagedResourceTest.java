@@ -751,4 +751,19 @@ class ManagedResourceTest {
               + " 1 left open"));
     }
   }
+
+  @Test
+  void of_resourceWhoseToStringReturnsNull_namedAfterItsClass() {
+    Object careless = new Object() {
+      @Override
+      public String toString() {
+        return null;
+      }
+    };
+
+    // Before: NullPointerException "name == null", a parameter the caller never passed.
+    assertThat(ManagedResource.of(careless).name()).isEqualTo(careless.getClass().getName());
+    assertThatThrownBy(() -> ManagedResource.of(null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("resource == null");
+  }
 }

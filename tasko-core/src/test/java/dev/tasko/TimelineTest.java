@@ -195,6 +195,22 @@ class TimelineTest {
   }
 
   @Test
+  void write_jsonWithALoneSurrogateInATaskName_writtenWithAReplacement(@TempDir Path dir)
+      throws Exception {
+    Timeline timeline = Timeline.ofLast(1000);
+    Loop loop = Loop.builder().virtualTime().noStallWarning().timeline(timeline).build();
+    loop.addTask("sensor\ud800", () -> Tasko.sleep(Duration.ofMillis(5)));
+    loop.addTask("paired \ud83d\ude00", () -> Tasko.sleep(Duration.ofMillis(5)));
+    loop.run();
+
+    // Before: MalformedInputException, the file half written.
+    timeline.write(dir.resolve("t.json"));
+
+    String json = Files.readString(dir.resolve("t.json"));
+    assertThat(json).contains("sensor\ufffd").contains("paired \ud83d\ude00");
+  }
+
+  @Test
   void record_tasksThatEnded_notKeptReachableNorTheirResults() {
     // From a hostile test: the ring held each task, and so each result, 100 MB in that test.
     Timeline timeline = Timeline.ofLast(1000);
