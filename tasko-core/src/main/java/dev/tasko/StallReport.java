@@ -11,6 +11,14 @@ final class StallReport {
   /** The fix for a task blocked in a call. */
   private static final String MOVE_OFF_THE_LOOP = "move blocking work off the loop, onto a thread"
       + " of its own whose result the task awaits without blocking (a Suspension)";
+  /** The fix for a callback schedule found waiting: it may not, so not Tasko.sleep. */
+  private static final String CALLBACK_MAY_NOT_WAIT = "a callback schedule may not wait"
+      + " (Tasko.sleep and Tasko.yieldNow throw in it): make it a schedule (Loop.schedule), whose"
+      + " body may wait with Tasko.sleep, or move the waiting off the loop.";
+  /** The fix for a callback schedule found computing long. */
+  private static final String KEEP_RUNS_SHORT = "keep each run of a callback schedule short: make"
+      + " it a schedule (Loop.schedule), whose body may call Tasko.yieldNow() now and then, or"
+      + " move the work off the loop.";
 
   private StallReport() {}
 
@@ -29,6 +37,16 @@ final class StallReport {
    */
   static String message(String loop, String task, long heldNanos, StackTraceElement[] stack,
       Thread.State state) {
+    return message(loop, task, heldNanos, stack, state, false);
+  }
+
+  /**
+   * {@link #message(String, String, long, StackTraceElement[], Thread.State)}, for the task of a
+   * callback schedule when {@code callback}: its body may not wait, so the fix offered is not a
+   * call of Tasko's that waits.
+   */
+  static String message(String loop, String task, long heldNanos, StackTraceElement[] stack,
+      Thread.State state, boolean callback) {
     int line = firstProgramFrame(stack);
     StringBuilder m = new StringBuilder()
         .append("loop '").append(loop).append("': task '").append(task)
@@ -47,7 +65,7 @@ final class StallReport {
       } else {
         m.append("It is ");
       }
-      m.append(diagnosis(stack, line, state));
+      m.append(diagnosis(stack, line, state, callback));
     }
     m.append(" (Loop.builder().stallWarning(threshold) sets when this warning comes; "
         + "noStallWarning() turns it off.) Stack:");
@@ -77,14 +95,15 @@ final class StallReport {
    * The likely cause, from the frames above the program's own line and the thread's state, and its
    * fix.
    */
-  private static String diagnosis(StackTraceElement[] stack, int line, Thread.State state) {
+  private static String diagnosis(StackTraceElement[] stack, int line, Thread.State state,
+      boolean callback) {
     boolean waiting = state != Thread.State.RUNNABLE || isWaiting(stack[0]);
     int end = line >= 0 ? line : stack.length;
     for (int i = 0; i < end; i++) {
       if (stack[i].getClassName().equals("java.lang.Thread")
           && stack[i].getMethodName().startsWith("sleep")) {
-        return "in Thread.sleep, which holds the loop: use Tasko.sleep instead, which lets the "
-            + "other tasks run meanwhile.";
+        return "in Thread.sleep, which holds the loop: " + (callback ? CALLBACK_MAY_NOT_WAIT
+            : "use Tasko.sleep instead, which lets the other tasks run meanwhile.");
       }
     }
     if (line != 0) {
@@ -95,11 +114,11 @@ final class StallReport {
       if (!waiting) {
         return call + "which is working, not waiting: a long computation, much work asked for in"
             + " one turn (an array grown to hold it, say), or the machine holding the loop up"
-            + " (garbage collection, a busy processor); call Tasko.yieldNow() now and then, or"
-            + " move the work off the loop.";
+            + " (garbage collection, a busy processor); " + (callback ? KEEP_RUNS_SHORT
+            : "call Tasko.yieldNow() now and then, or move the work off the loop.");
       }
       return call + "most likely a blocking call such as I/O or a lock: " + MOVE_OFF_THE_LOOP
-          + ", or use Tasko.sleep to wait.";
+          + (callback ? "; " + CALLBACK_MAY_NOT_WAIT : ", or use Tasko.sleep to wait.");
     }
     if (state == Thread.State.BLOCKED) {
       // Its own line on top, yet blocked: entering a synchronized block or method (a virtual
@@ -116,8 +135,10 @@ final class StallReport {
               + " a moment after this stack was taken)";
       return where + ", most likely a blocking call (I/O, a device): " + MOVE_OFF_THE_LOOP + ".";
     }
-    return "computing: a long computation or a busy-wait loop holds the loop; wait with "
-        + "Tasko.sleep, call Tasko.yieldNow() now and then, or move the work off the loop.";
+    return "computing: a long computation or a busy-wait loop holds the loop; " + (callback
+        ? KEEP_RUNS_SHORT
+        : "wait with Tasko.sleep, call Tasko.yieldNow() now and then, or move the work off the "
+            + "loop.");
   }
 
   /**

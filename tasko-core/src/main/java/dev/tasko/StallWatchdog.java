@@ -99,7 +99,8 @@ final class StallWatchdog {
     }
     lastStallReported = new WeakReference<>(h);
     lastStallTurn = turnStart;
-    Loop.LOG.log(Level.WARNING, StallReport.message(loopName, h.name(), held, stack, state));
+    Loop.LOG.log(Level.WARNING, StallReport.message(loopName, h.name(), held, stack, state,
+        h.runsInline));
     Flight.stall(loopName, h.name(), held, StallReport.programLine(stack));
   }
 

@@ -32,6 +32,25 @@ class StallReportTest {
   }
 
   @Test
+  void message_callbackScheduleInThreadSleepOrComputing_offersNoWaitingCall() {
+    StackTraceElement[] sleeping = {jdk("java.lang.VirtualThread", "parkNanos"),
+        jdk("java.lang.Thread", "sleepNanos"), jdk("java.lang.Thread", "sleep"), PROGRAM, LOOP};
+    StackTraceElement[] computing = {PROGRAM, LOOP};
+
+    String slept = StallReport.message("loop-2", "cb", 123_400_000, sleeping,
+        Thread.State.TIMED_WAITING, /* callback= */ true);
+    String computed = StallReport.message("loop-2", "cb", 123_400_000, computing,
+        Thread.State.RUNNABLE, /* callback= */ true);
+
+    // Before: told to use Tasko.sleep or Tasko.yieldNow, which a callback schedule may not call.
+    assertThat(slept).contains("in Thread.sleep, which holds the loop: a callback schedule may "
+        + "not wait (Tasko.sleep and Tasko.yieldNow throw in it): make it a schedule "
+        + "(Loop.schedule)").doesNotContain("use Tasko.sleep instead");
+    assertThat(computed).contains("keep each run of a callback schedule short")
+        .doesNotContain("wait with Tasko.sleep");
+  }
+
+  @Test
   void message_blockedInJdkCall_namesTheCallAndSaysMoveItOffTheLoop() {
     StackTraceElement[] stack = {jdk("jdk.internal.misc.Unsafe", "park"),
         jdk("java.io.FileInputStream", "read"), PROGRAM, LOOP};

@@ -143,4 +143,27 @@ class StallWarningTest {
     assertThat(result[0].get()).as("the ended task's result").isNull();
     java.lang.ref.Reference.reachabilityFence(loop); // the loop lives on, as a program's does
   }
+
+  @Test
+  void stallWarning_callbackScheduleInThreadSleepOnATasksThread_offersNoWaitingCall() {
+    Loop v = Loop.builder().name("g").virtualTime().stallWarning(Duration.ofMillis(50)).build();
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = v.scheduleCallback("cb", Duration.ofMillis(10), () -> {
+      if (Thread.currentThread().isVirtual()) { // its run at 10 ms, on the worker's thread
+        Thread.sleep(300);
+        s[0].stop();
+      }
+    });
+    v.addTask("worker", () -> Tasko.sleep(Duration.ofMillis(50)));
+
+    try (LogCapture logs = new LogCapture(Level.WARNING, r -> { })) {
+      v.run();
+
+      // Before: "use Tasko.sleep instead", which throws in a callback schedule.
+      assertThat(logs.messages(Level.WARNING)).singleElement().asString()
+          .startsWith("loop 'g': task 'cb' has held the processor for ")
+          .contains("a callback schedule may not wait")
+          .doesNotContain("use Tasko.sleep instead");
+    }
+  }
 }
