@@ -371,9 +371,11 @@ public final class Loop {
 
   /**
    * Adds a task that starts once, after {@code delay}. The start time is fixed now, when this is
-   * called, not when the loop gets to it. A zero delay starts it at the next pass's timer phase;
-   * one too long for a long of nanoseconds (over 292 years) counts as the longest that fits. May be
-   * called from any thread.
+   * called, not when the loop gets to it. A zero delay starts it at the loop's next timer phase:
+   * the current pass's, if the pass has not reached its timers yet, else the next pass's (so a
+   * task started this way that adds another the same way leaves the other tasks a turn between
+   * the two). One too long for a long of nanoseconds (over 292 years) counts as the longest that
+   * fits. May be called from any thread.
    *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code delay} is negative

@@ -133,6 +133,8 @@ final class Runner {
   /** Whether the current pass has moved on to due timers, and the time it compares them with. */
   private boolean inTimerPhase;
   long passNow;
+  /** Timers set from this sequence number on were set during the current timer phase. */
+  private long timerPhaseSeq;
   /**
    * Set when {@link #next()} returns null because a pass it opened found nothing to run: run(),
    * handed the baton, then idles at once rather than open the same empty pass again (idle() looks
@@ -540,6 +542,7 @@ final class Runner {
     shrinkReadyQueue(); // nothing is ready: a good time to give back what a burst took
     inTimerPhase = true;
     passNow = ticker.read();
+    timerPhaseSeq = timers.nextSeq();
     return !timers.isEmpty() && timers.earliestDeadline() <= passNow;
   }
 
@@ -579,12 +582,15 @@ final class Runner {
         return t;
       }
       // 2. Then the sleepers whose deadline has come, earliest first. The time is read once per
-      //    pass, so a timer set while this phase runs cannot fire in it.
+      //    pass, so a timer set while this phase runs cannot fire in it: one set for later than
+      //    that time is not due, and one set with no delay on a clock that has not moved since
+      //    (virtual time) is due at that very time, and held back by its sequence number.
       if (!inTimerPhase) {
         inTimerPhase = true;
         passNow = ticker.read();
+        timerPhaseSeq = timers.nextSeq();
       }
-      TimerEntry due = timers.pollDue(passNow);
+      TimerEntry due = timers.pollDue(passNow, timerPhaseSeq);
       if (due instanceof Task<?> t) {
         if (t.runsInline) {
           runInline(t);

@@ -167,7 +167,24 @@ final class Timers {
    * Removes and returns the earliest timer if its deadline is at or before {@code now}, else null.
    */
   TimerEntry pollDue(long now) {
-    if (size == 0 || keys[0] > now) {
+    return pollDue(now, Long.MAX_VALUE);
+  }
+
+  /** The sequence number the next timer set will get: timers set from now on have it or later. */
+  long nextSeq() {
+    return nextSeq;
+  }
+
+  /**
+   * Removes and returns the earliest timer if its deadline is at or before {@code now}, else null;
+   * but not one due at {@code now} itself that was set at or after sequence number {@code
+   * setBefore}: a timer set with no delay while the due ones are taken, on a clock that has not
+   * moved since {@code now} was read (virtual time), is due at {@code now} too, and taken in the
+   * same phase it would let a task that sets such timers again and again keep the phase going for
+   * ever. (One due at or before {@code now} set earlier comes first: ties go by sequence number.)
+   */
+  TimerEntry pollDue(long now, long setBefore) {
+    if (size == 0 || keys[0] > now || (keys[0] == now && heap[0].timerSeq >= setBefore)) {
       return null;
     }
     TimerEntry first = heap[0];

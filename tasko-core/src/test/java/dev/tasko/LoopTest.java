@@ -485,4 +485,57 @@ class LoopTest {
     long n = Long.parseLong(before.name().substring("loop-".length()));
     assertThat(Loop.create().name()).isEqualTo("loop-" + (n + 1));
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void run_virtualTimeZeroDelayTimersSetAgainAndAgain_readyTaskStillRunsEachPass() {
+    Loop v = Loop.builder().virtualTime().build();
+    Event ready = Event.create("ready");
+    java.util.concurrent.atomic.AtomicInteger polls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    v.addTask("poller", () -> {
+      // Each poll is a timer with no delay, set while the pass takes its due timers.
+      while (!ready.await(Duration.ZERO) && polls.incrementAndGet() < 1000) {
+        // poll again
+      }
+    });
+    v.addTask("setter", () -> {
+      Tasko.yieldNow(); // ready again at the next pass
+      ready.set();
+    });
+
+    v.run();
+
+    // Before: the first pass ran all 1,000 polls, the setter waiting for it to end.
+    assertThat(polls.get()).isLessThan(5);
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void runLater_zeroDelayChainOnVirtualTime_yieldingTaskRunsBetweenLinks() {
+    Loop v = Loop.builder().virtualTime().build();
+    int[] links = {0};
+    int[] yields = {0};
+    boolean[] done = {false};
+    v.addTask("yielder", () -> {
+      while (!done[0]) {
+        yields[0]++;
+        Tasko.yieldNow();
+      }
+    });
+    TaskBody[] link = new TaskBody[1];
+    link[0] = () -> {
+      if (++links[0] < 100) {
+        v.runLater(Duration.ZERO, link[0]);
+      } else {
+        done[0] = true;
+      }
+    };
+    v.runLater(Duration.ZERO, link[0]);
+
+    v.run();
+
+    // Before: the chain ran in one timer phase; the yielder had one turn for all 100 links.
+    assertThat(yields[0]).isGreaterThanOrEqualTo(99);
+  }
 }

@@ -37,6 +37,24 @@ class TimersTest {
     assertThat(timers.isEmpty()).isTrue();
   }
 
+  @Test
+  void pollDue_setAtTheTimeItIsDueAfterTheMark_heldBackUntilTheNextCall() {
+    Timers timers = new Timers();
+    Task<Void> before = task("before");
+    Task<Void> after = task("after");
+    Task<Void> past = task("past");
+    timers.add(before, 100);
+    long mark = timers.nextSeq(); // the timer phase begins at 100
+    timers.add(after, 100); // set during it, with no delay, on a clock that stands still
+    timers.add(past, 99); // due before the phase's time: not held back
+
+    assertThat(timers.pollDue(100, mark)).isSameAs(past);
+    assertThat(timers.pollDue(100, mark)).isSameAs(before);
+    assertThat(timers.pollDue(100, mark)).isNull();
+    assertThat(timers.pollDue(100, timers.nextSeq())).isSameAs(after); // the next phase
+  }
+
+
   /**
    * A length of 2^k - 4 makes the array of entries take a power of two of bytes (a 16-byte array
    * header, 4-byte references) and the array of deadlines 16 bytes less, so that a large one fills
