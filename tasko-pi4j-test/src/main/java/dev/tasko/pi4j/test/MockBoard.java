@@ -22,6 +22,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -77,6 +78,7 @@ public final class MockBoard {
    */
   public static void answerOnSelect(Context pi4j, String spiId, String csId,
       Supplier<byte[]> answer) {
+    Objects.requireNonNull(answer, "answer == null");
     MockSpi spi = (MockSpi) pi4j.<Spi>io(spiId);
     DigitalOutput cs = pi4j.io(csId);
     boolean[] selected = {false}; // Pi4J calls a pin's listeners one change at a time
@@ -168,6 +170,8 @@ public final class MockBoard {
       if (answer == null) {
         return super.write(data, offset, length);
       }
+      // As Pi4J's mock refuses them, rather than pad the command with zeros.
+      Objects.checkFromIndexSize(offset, length, data.length);
       loadAnswer(Arrays.copyOfRange(data, offset, offset + length));
       return length;
     }
@@ -227,6 +231,20 @@ public final class MockBoard {
     @Override
     public int readRegister(int register) {
       return answer == null ? super.readRegister(register) : read();
+    }
+
+    /**
+     * One byte of the answer, 0 to 255 as a real device's read gives it, or -1 when there is none;
+     * Pi4J's mock gives it signed, so that a byte of 0x80 or more would read negative (0xff as -1,
+     * "nothing").
+     */
+    @Override
+    public int read() {
+      if (answer == null) {
+        return super.read();
+      }
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 1 ? -1 : one[0] & 0xff;
     }
 
     @Override

@@ -155,4 +155,44 @@ class MockBoardTest {
 
     assertThat(seen).containsExactly(DigitalState.HIGH, DigitalState.LOW);
   }
+
+  @Test
+  void answerAfterWrite_answerBytesOf0x80AndAbove_readUnsignedAsADevicesAre() {
+    I2C sensor = pi4j.create(I2C.newConfigBuilder(pi4j).id("sensor").bus(1).device(0x44));
+    MockBoard.answerAfterWrite(sensor, command -> new byte[] {(byte) 0x80, (byte) 0xff});
+    sensor.writeRegister(0x10, (byte) 0x01);
+
+    // Before: -128, then -1 (read as "nothing"), so readRegisterByte threw on a status of 0xff.
+    assertThat(sensor.readRegister(0x10)).isEqualTo(0x80);
+    assertThat(sensor.read()).isEqualTo(0xff);
+    assertThat(sensor.read()).isEqualTo(-1); // the answer is used up
+    sensor.writeRegister(0x10, (byte) 0x01);
+    assertThat(sensor.readRegisterByte(0x10)).isEqualTo((byte) 0x80);
+  }
+
+  @Test
+  void answerAfterWrite_writePastTheEndOfTheArray_refusedAsPi4jsMockDoes() {
+    I2C sensor = pi4j.create(I2C.newConfigBuilder(pi4j).id("sensor").bus(1).device(0x44));
+    List<String> seen = new ArrayList<>();
+    MockBoard.answerAfterWrite(sensor, command -> {
+      seen.add(java.util.Arrays.toString(command));
+      return new byte[] {1};
+    });
+
+    // Before: taken, padded with zeros: the answer saw [1, 2, 0, 0, 0].
+    assertThatThrownBy(() -> sensor.write(new byte[] {1, 2}, 0, 5))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void answerOnSelect_noAnswer_refusedNamingIt() {
+    pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0));
+    pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("cs").address(5)
+        .initial(DigitalState.HIGH));
+
+    // Before: taken, and every later selection failed inside Pi4J's listener, unseen.
+    assertThatThrownBy(() -> MockBoard.answerOnSelect(pi4j, "spi", "cs", null))
+        .isInstanceOf(NullPointerException.class).hasMessage("answer == null");
+  }
 }
