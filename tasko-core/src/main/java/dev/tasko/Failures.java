@@ -29,6 +29,17 @@ final class Failures {
   }
 
   /**
+   * {@link #suppressInto}, or, when {@code target} takes no suppressed exception, logs {@code
+   * extra} at {@code WARNING} with {@code message}: where no other way to report it is at hand,
+   * a failure is logged rather than lost.
+   */
+  static void suppressOrLog(Throwable target, Throwable extra, String message) {
+    if (!suppressInto(target, extra)) {
+      Loop.LOG.log(System.Logger.Level.WARNING, message, extra);
+    }
+  }
+
+  /**
    * {@code o}'s {@code toString()}, or, should that throw, its class name and identity hash: for a
    * message about a user's object, which must not fail because that object cannot be printed.
    */

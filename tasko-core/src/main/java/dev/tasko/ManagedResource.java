@@ -325,10 +325,9 @@ public final class ManagedResource<R, C> {
         if (failure == null) {
           throw e;
         }
-        if (e != failure && !Failures.suppressInto(failure, e)) {
-          // The acquire's failure takes no suppressed exception, and the task goes on: logged.
-          Loop.LOG.log(System.Logger.Level.WARNING, "resource '" + name + "': onRelease threw "
-              + "while an acquire that failed gave the resource back", e);
+        if (e != failure) { // the task goes on: logged if the acquire's failure cannot carry it
+          Failures.suppressOrLog(failure, e, "resource '" + name + "': onRelease threw while an "
+              + "acquire that failed gave the resource back");
         }
       } finally {
         finishRelease(lease); // handed to us just before a cancel: handed on untouched

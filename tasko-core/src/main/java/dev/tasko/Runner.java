@@ -1201,10 +1201,10 @@ final class Runner {
     } catch (Throwable e) {
       // Cut off (a cancel while it waited) or failing itself, the handler must not hide the
       // failure it was handed.
-      if (!Failures.carries(e, failure) && !Failures.suppressInto(e, failure)) {
-        // What the handler threw takes no suppressed exception: the failure is logged instead.
-        LOG.log(Level.WARNING, "loop '" + name + "': the failure handler threw an exception that "
-            + "cannot carry the failure it was handed, of task '" + task.name() + "'", failure);
+      if (!Failures.carries(e, failure)) {
+        Failures.suppressOrLog(e, failure, "loop '" + name + "': the failure handler threw an "
+            + "exception that cannot carry the failure it was handed, of task '" + task.name()
+            + "'");
       }
       addPendingFailure(e);
     } finally {
@@ -1281,12 +1281,10 @@ final class Runner {
   private void addPendingFailure(Throwable e) {
     if (pendingFailure == null) {
       pendingFailure = e;
-    } else if (e != pendingFailure && !Failures.carries(pendingFailure, e)
-        && !Failures.suppressInto(pendingFailure, e)) {
-      // One object thrown twice is kept once (an exception cannot suppress itself); the first
-      // takes no suppressed exception: logged, not lost.
-      LOG.log(Level.WARNING, "loop '" + name + "': a failure after the one the loop throws, which "
-          + "cannot carry it", e);
+    } else if (e != pendingFailure && !Failures.carries(pendingFailure, e)) {
+      // One object thrown twice is kept once: an exception cannot suppress itself.
+      Failures.suppressOrLog(pendingFailure, e, "loop '" + name + "': a failure after the one "
+          + "the loop throws, which cannot carry it");
     }
   }
 

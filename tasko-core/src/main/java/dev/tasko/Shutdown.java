@@ -200,10 +200,8 @@ final class Shutdown {
     if (first == null || first == next) {
       return next;
     }
-    if (!Failures.suppressInto(first, next)) {
-      Loop.LOG.log(System.Logger.Level.WARNING, "loop '" + loop.name() + "': shutdown(): a "
-          + "failure after the one it throws, which takes no suppressed exception", next);
-    }
+    Failures.suppressOrLog(first, next, "loop '" + loop.name() + "': shutdown(): a failure after "
+        + "the one it throws, which takes no suppressed exception");
     return first;
   }
 }
