@@ -199,16 +199,13 @@ public final class Timeline {
     synchronized (this) {
       long first = Math.max(0, count - capacity);
       int n = (int) (count - first);
-      kind = new byte[n];
-      time = new long[n];
-      task = new long[n];
-      name = new String[n];
-      text = new String[n];
-      value = new long[n];
       int from = (int) (first % capacity);
-      int head = Math.min(n, capacity - from); // from the oldest to the ring's end, then from 0
-      copy(from, 0, head, kind, time, task, name, text, value);
-      copy(0, head, n - head, kind, time, task, name, text, value);
+      kind = inOrder(kinds, new byte[n], from);
+      time = inOrder(times, new long[n], from);
+      task = inOrder(taskIds, new long[n], from);
+      name = inOrder(taskNames, new String[n], from);
+      text = inOrder(texts, new String[n], from);
+      value = inOrder(values, new long[n], from);
     }
     Set<String> seen = new HashSet<>();
     lanes.add(null);
@@ -248,16 +245,18 @@ public final class Timeline {
     return out;
   }
 
-  /** Copies {@code n} events of the ring from slot {@code from} into the arrays at {@code to}. */
-  private void copy(int from, int to, int n, byte[] kind, long[] time, long[] task, String[] name,
-      String[] text, long[] value) {
-    System.arraycopy(kinds, from, kind, to, n);
-    System.arraycopy(times, from, time, to, n);
-    System.arraycopy(taskIds, from, task, to, n);
-    System.arraycopy(taskNames, from, name, to, n);
-    System.arraycopy(texts, from, text, to, n);
-    System.arraycopy(values, from, value, to, n);
+  /**
+   * Fills {@code into} with the ring array {@code ring}'s events, oldest first, the oldest in slot
+   * {@code from}: from there to the ring's end, then from its start. Returns {@code into}.
+   */
+  private <A> A inOrder(A ring, A into, int from) {
+    int n = java.lang.reflect.Array.getLength(into);
+    int head = Math.min(n, capacity - from);
+    System.arraycopy(ring, from, into, 0, head);
+    System.arraycopy(ring, 0, into, head, n - head);
+    return into;
   }
+
 
   /**
    * Writes the timeline to {@code file}: SVG if its name ends in {@code .svg}, else Chrome
