@@ -106,10 +106,11 @@ public final class Channel<T> implements Iterable<T> {
    * ({@code "channel 'lines' (empty)"}).
    *
    * @throws NullPointerException if {@code name} is null
-   * @throws IllegalArgumentException if {@code capacity} is below 1
+   * @throws IllegalArgumentException if {@code capacity} is below 1, or if {@code name} holds a
+   *     control character (a line break)
    */
   public static <T> Channel<T> create(String name, int capacity) {
-    Objects.requireNonNull(name, "name == null");
+    Names.require(name);
     return new Channel<>(name, checkCapacity(capacity));
   }
 
@@ -122,9 +123,10 @@ public final class Channel<T> implements Iterable<T> {
    * Like {@link #unbounded()}, named for diagnostics.
    *
    * @throws NullPointerException if {@code name} is null
+   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
    */
   public static <T> Channel<T> unbounded(String name) {
-    return new Channel<>(Objects.requireNonNull(name, "name == null"), Integer.MAX_VALUE);
+    return new Channel<>(Names.require(name), Integer.MAX_VALUE);
   }
 
   private static int checkCapacity(int capacity) {

@@ -3,7 +3,6 @@ package dev.tasko;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -53,9 +52,10 @@ public final class Event {
    * A new event, not set, named for diagnostics ({@code "event 'ready'"}).
    *
    * @throws NullPointerException if {@code name} is null
+   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
    */
   public static Event create(String name) {
-    return new Event(Objects.requireNonNull(name, "name == null"));
+    return new Event(Names.require(name));
   }
 
   /** Sets the event and wakes every task waiting for it. Idempotent. Any thread. */

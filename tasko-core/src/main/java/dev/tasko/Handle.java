@@ -70,10 +70,10 @@ public final class Handle<R> {
   /**
    * The device's name in reports and errors: the name given to
    * {@link ManagedResource#handle(String, Object)}, else the context's {@code toString()} (read
-   * now), else {@code "handle-N"}.
+   * now, control characters written as escapes such as {@code \n}), else {@code "handle-N"}.
    */
   public String name() {
-    return name != null ? name : String.valueOf(context);
+    return name != null ? name : Names.printable(String.valueOf(context));
   }
 
   /** The device and its resource, as reports print them: {@code "0x44 on i2c-1"}. */

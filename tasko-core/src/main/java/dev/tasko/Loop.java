@@ -66,6 +66,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link Builder#timeline(Timeline)} records what ran when; {@link ManagedResource#withHoldLimit}
  * reports a bus held too long; and the loop commits JDK Flight Recorder events
  * ({@code dev.tasko.*}) when a recording runs and the {@code jdk.jfr} module is present.
+ *
+ * <p>Names (of loops, tasks, schedules, resources, channels, ...) are printed as given in these
+ * reports, so a name that holds a control character, such as a line break or the {@code '\r'} left
+ * by a line read from a Windows file, is refused with an {@link IllegalArgumentException}.
  */
 public final class Loop {
   /**
@@ -345,6 +349,7 @@ public final class Loop {
    * Like {@link #addTask(TaskBody)}, with a name used in logs, failures and deadlock reports.
    *
    * @throws NullPointerException if {@code name} or {@code body} is null
+   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
    */
   public Task<Void> addTask(String name, TaskBody body) {
     return spawn(requireName(name), requireBody(body), Runner.START_NOW);
@@ -364,6 +369,7 @@ public final class Loop {
    * Like {@link #addTask(Callable)}, with a name used in logs, failures and deadlock reports.
    *
    * @throws NullPointerException if {@code name} or {@code body} is null
+   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
    */
   public <T> Task<T> addTask(String name, Callable<T> body) {
     return spawn(requireName(name), requireBody(body), Runner.START_NOW);
@@ -629,7 +635,7 @@ public final class Loop {
   }
 
   private static String requireName(String name) {
-    return Objects.requireNonNull(name, "name == null");
+    return Names.require(name);
   }
 
   private static Rate requireRate(Rate rate) {
@@ -791,9 +797,12 @@ public final class Loop {
      * Names the loop; the name shows in logs and errors. By default each loop gets a name of its
      * own, {@code "loop-1"}, {@code "loop-2"}, ... in the order they are built in the process, so
      * messages about two loops tell them apart.
+     *
+     * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
      */
     public Builder name(String name) {
-      this.name = Objects.requireNonNull(name, "name == null");
+      this.name = Names.require(name);
       return this;
     }
 

@@ -84,7 +84,7 @@ public final class ManagedResource<R, C> {
 
   private ManagedResource(String name, R resource, Consumer<? super C> onAcquire,
       Consumer<? super C> onRelease, BiFunction<? super C, ? super Lease<R>, ? extends R> viewOf) {
-    this.name = Objects.requireNonNull(name, "name == null");
+    this.name = Names.require(name);
     this.resource = viewOf == null ? Objects.requireNonNull(resource, "resource == null") : null;
     this.onAcquire = Objects.requireNonNull(onAcquire, "onAcquire == null");
     this.onRelease = Objects.requireNonNull(onRelease, "onRelease == null");
@@ -107,6 +107,7 @@ public final class ManagedResource<R, C> {
    * Manages {@code resource} under {@code name}, which shows in deadlock reports and errors.
    *
    * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
    */
   public static <R, C> ManagedResource<R, C> of(String name, R resource,
       Consumer<? super C> onAcquire, Consumer<? super C> onRelease) {
@@ -125,6 +126,7 @@ public final class ManagedResource<R, C> {
    * resource on, and throws.
    *
    * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
    */
   public static <R, C> ManagedResource<R, C> withLeaseViews(String name,
       Consumer<? super C> onAcquire, Consumer<? super C> onRelease,
@@ -160,9 +162,10 @@ public final class ManagedResource<R, C> {
    *
    * @param context passed to {@code onAcquire} and {@code onRelease}; may be null
    * @throws NullPointerException if {@code name} is null
+   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
    */
   public Handle<R> handle(String name, C context) {
-    return newHandle(Objects.requireNonNull(name, "name == null"), context);
+    return newHandle(Names.require(name), context);
   }
 
   private Handle<R> newHandle(String name, C context) {
@@ -413,16 +416,16 @@ public final class ManagedResource<R, C> {
   }
 
   /**
-   * A resource's name after its {@code toString()}; its class's name if that returns null (as it
-   * must not, but may). For no resource, a name all the same: the constructor refuses it then,
-   * naming the resource.
+   * A resource's name after its {@code toString()}, control characters escaped (see Names); its
+   * class's name if that returns null (as it must not, but may). For no resource, a name all the
+   * same: the constructor refuses it then, naming the resource.
    */
   private static String nameOf(Object resource) {
     if (resource == null) {
       return "null";
     }
     String s = resource.toString();
-    return s != null ? s : resource.getClass().getName();
+    return Names.printable(s != null ? s : resource.getClass().getName());
   }
 
   /** Whether the resource belongs to {@code l} now (see bindTo). Any thread. */

@@ -1,7 +1,6 @@
 package dev.tasko;
 
 import java.util.ArrayDeque;
-import java.util.Objects;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -74,10 +73,11 @@ public final class Semaphore {
    * free)"}).
    *
    * @throws NullPointerException if {@code name} is null
-   * @throws IllegalArgumentException if {@code permits} is below 1
+   * @throws IllegalArgumentException if {@code permits} is below 1, or if {@code name} holds a
+   *     control character (a line break)
    */
   public static Semaphore create(String name, int permits) {
-    return new Semaphore(Objects.requireNonNull(name, "name == null"), permits);
+    return new Semaphore(Names.require(name), permits);
   }
 
   /**

@@ -150,10 +150,11 @@ public final class TaskGroup implements AutoCloseable {
    * running)"}).
    *
    * @throws NullPointerException if {@code name} is null
+   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
    * @throws IllegalStateException if not called from a task of a running loop
    */
   public static TaskGroup open(String name) {
-    Objects.requireNonNull(name, "name == null");
+    Names.require(name);
     return new TaskGroup(name, DrivenLoops.requireCurrentTask("open"));
   }
 
@@ -161,6 +162,7 @@ public final class TaskGroup implements AutoCloseable {
    * Starts a child task that computes a value; {@link Task#join()} returns it.
    *
    * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
    * @throws IllegalStateException if not called from a task of the group's loop, if the group
    *     is closed, or if the loop is {@linkplain Loop#shutdown() shut down}
    */
@@ -172,6 +174,7 @@ public final class TaskGroup implements AutoCloseable {
    * Starts a child task that returns nothing.
    *
    * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
    * @throws IllegalStateException if not called from a task of the group's loop, if the group
    *     is closed, or if the loop is {@linkplain Loop#shutdown() shut down}
    */
@@ -180,7 +183,7 @@ public final class TaskGroup implements AutoCloseable {
   }
 
   private <T> Task<T> add0(String name, Object body) {
-    Objects.requireNonNull(name, "name == null");
+    Names.require(name);
     Objects.requireNonNull(body, "body == null");
     checkOnLoop("add");
     if (closed) {

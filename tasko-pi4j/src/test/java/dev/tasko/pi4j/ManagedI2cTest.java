@@ -523,6 +523,20 @@ class ManagedI2cTest {
   }
 
   @Test
+  void of_nameWithLineBreak_refusedAndBusLeftUnshared() {
+    Context other = MockPi.context();
+    try {
+      assertThatThrownBy(() -> ManagedI2c.of("sensors\r", other, 1))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("name has a control character at index 7: \"sensors\\r\"");
+
+      assertThat(ManagedI2c.of("sensors", other, 1).name()).isEqualTo("sensors");
+    } finally {
+      other.shutdown();
+    }
+  }
+
+  @Test
   void of_unnamedAfterNamed_returnsTheNamedBus() {
     Context other = MockPi.context();
     try {

@@ -282,6 +282,17 @@ class ManagedSpiTest {
   }
 
   @Test
+  void of_nameWithLineBreak_refusedAndBusLeftUnshared() {
+    Spi display = pi4j.create(Spi.newConfigBuilder(pi4j).id("display")
+        .bus(com.pi4j.io.spi.SpiBus.BUS_1).channel(1).baud(1_000_000));
+
+    assertThatThrownBy(() -> ManagedSpi.of("display\nbus", display))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("name has a control character at index 7: \"display\\nbus\"");
+    assertThat(ManagedSpi.of("display bus", display).name()).isEqualTo("display bus");
+  }
+
+  @Test
   void of_sameSpiTwice_sameBusSoItsDevicesExcludeEachOther() {
     DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
     DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
