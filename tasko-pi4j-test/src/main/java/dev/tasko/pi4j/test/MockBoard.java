@@ -7,7 +7,6 @@ import com.pi4j.io.gpio.digital.DigitalState;
 import com.pi4j.io.i2c.I2C;
 import com.pi4j.io.i2c.I2CConfig;
 import com.pi4j.io.i2c.I2CProvider;
-import com.pi4j.io.spi.Spi;
 import com.pi4j.plugin.mock.platform.MockPlatform;
 import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalInput;
 import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalInputProvider;
@@ -74,13 +73,16 @@ public final class MockBoard {
    * device is not selected (driven inactive when first set up) leaves the bus alone: another
    * device on it may be selected.
    *
+   * @throws NullPointerException if {@code answer} is null
+   * @throws IllegalArgumentException if {@code spiId} is not a mock SPI bus, or {@code csId} not a
+   *     digital output, of a {@link #context()}
    * @throws RuntimeException if Pi4J has no IO with those ids
    */
   public static void answerOnSelect(Context pi4j, String spiId, String csId,
       Supplier<byte[]> answer) {
     Objects.requireNonNull(answer, "answer == null");
-    MockSpi spi = (MockSpi) pi4j.<Spi>io(spiId);
-    DigitalOutput cs = pi4j.io(csId);
+    MockSpi spi = io(pi4j, "spiId", spiId, MockSpi.class, "a mock SPI bus");
+    DigitalOutput cs = io(pi4j, "csId", csId, DigitalOutput.class, "a digital output");
     boolean[] selected = {false}; // Pi4J calls a pin's listeners one change at a time
     cs.addListener(e -> {
       if (e.state() == DigitalState.LOW) {
@@ -101,9 +103,12 @@ public final class MockBoard {
    * {@code answer.apply(whatWasWritten)} (or nothing, when it returns null), register reads
    * included. Works on devices of a {@link #context()}.
    *
+   * @throws NullPointerException if {@code answer} is null (to answer nothing, pass
+   *     {@code command -> null})
    * @throws IllegalArgumentException if {@code device} was not made by a {@link #context()}
    */
   public static void answerAfterWrite(I2C device, UnaryOperator<byte[]> answer) {
+    Objects.requireNonNull(answer, "answer == null");
     if (!(device instanceof AnsweringI2c a)) {
       throw new IllegalArgumentException("not a device of MockBoard.context(): " + device);
     }
@@ -130,9 +135,14 @@ public final class MockBoard {
    * listeners on the calling thread, whichever it is. The press lasts no time at all, so a
    * debounced watcher ignores it as a glitch: to test one, set the levels yourself
    * ({@code MockDigitalInput.mockState}) with the time between them a press takes.
+   *
+   * @throws IllegalArgumentException if {@code inputId} is not a digital input of a
+   *     {@link #context()}
+   * @throws RuntimeException if Pi4J has no IO with that id
    */
   public static void press(Context pi4j, String inputId) {
-    MockDigitalInput button = pi4j.io(inputId);
+    MockDigitalInput button = io(pi4j, "inputId", inputId, MockDigitalInput.class,
+        "a digital input");
     button.mockState(DigitalState.HIGH);
     button.mockState(DigitalState.LOW);
   }
@@ -140,8 +150,13 @@ public final class MockBoard {
   /**
    * Presses the mock button {@code inputId} each time a line (Enter) arrives on {@code in}, from a
    * daemon thread of its own: a thread outside the loop, like Pi4J's listener threads on a real Pi.
+   *
+   * @throws IllegalArgumentException if {@code inputId} is not a digital input of a
+   *     {@link #context()}
+   * @throws RuntimeException if Pi4J has no IO with that id
    */
   public static void pressOnEnter(Context pi4j, String inputId, InputStream in) {
+    io(pi4j, "inputId", inputId, MockDigitalInput.class, "a digital input"); // refused now, here
     Thread keys = new Thread(() -> {
       Charset charset = Charset.defaultCharset();
       try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, charset))) {
@@ -154,6 +169,20 @@ public final class MockBoard {
     }, "enter-presses-" + inputId);
     keys.setDaemon(true);
     keys.start();
+  }
+
+  /**
+   * The IO of {@code pi4j} with id {@code id}, if it is a {@code type}; else an exception naming
+   * the parameter, the id and what the IO is (a {@code ClassCastException} from deep in a
+   * listener says neither).
+   */
+  private static <T> T io(Context pi4j, String param, String id, Class<T> type, String what) {
+    Object io = pi4j.io(id);
+    if (!type.isInstance(io)) {
+      throw new IllegalArgumentException(param + " '" + id + "' is not " + what + " of a"
+          + " MockBoard.context(): " + io.getClass().getSimpleName());
+    }
+    return type.cast(io);
   }
 
   /** A mock I2C device that can be told how to answer a command. */

@@ -10,6 +10,7 @@ import com.pi4j.io.gpio.digital.DigitalState;
 import com.pi4j.io.i2c.I2C;
 import com.pi4j.io.spi.Spi;
 import com.pi4j.io.spi.SpiBus;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -194,5 +195,44 @@ class MockBoardTest {
     // Before: taken, and every later selection failed inside Pi4J's listener, unseen.
     assertThatThrownBy(() -> MockBoard.answerOnSelect(pi4j, "spi", "cs", null))
         .isInstanceOf(NullPointerException.class).hasMessage("answer == null");
+  }
+
+  @Test
+  void answerAfterWrite_nullAnswer_refusedNamingIt() {
+    I2C sensor = pi4j.create(I2C.newConfigBuilder(pi4j).id("sensor").bus(1).device(0x44));
+    MockBoard.answerAfterWrite(sensor, command -> new byte[] {7});
+
+    // Before: taken, and the device quietly stopped answering.
+    assertThatThrownBy(() -> MockBoard.answerAfterWrite(sensor, null))
+        .isInstanceOf(NullPointerException.class).hasMessage("answer == null");
+    sensor.write((byte) 1);
+    assertThat(sensor.read()).isEqualTo(7);
+  }
+
+  @Test
+  void press_anOutput_refusedNamingIt() {
+    pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("led").address(5));
+
+    // Before: a bare ClassCastException.
+    assertThatThrownBy(() -> MockBoard.press(pi4j, "led"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("inputId 'led' is not a digital input of a MockBoard.context(): ");
+    assertThatThrownBy(() -> MockBoard.pressOnEnter(pi4j, "led", InputStream.nullInputStream()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("inputId 'led' is not a digital input of a MockBoard.context(): ");
+  }
+
+  @Test
+  void answerOnSelect_idsOfTheWrongKind_refusedNamingThem() {
+    pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0));
+    pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("cs").address(5));
+    pi4j.create(DigitalInput.newConfigBuilder(pi4j).id("button").address(17));
+
+    assertThatThrownBy(() -> MockBoard.answerOnSelect(pi4j, "cs", "cs", () -> new byte[1]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("spiId 'cs' is not a mock SPI bus of a MockBoard.context(): ");
+    assertThatThrownBy(() -> MockBoard.answerOnSelect(pi4j, "spi", "button", () -> new byte[1]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("csId 'button' is not a digital output of a MockBoard.context(): ");
   }
 }
