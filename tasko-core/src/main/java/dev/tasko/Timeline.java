@@ -459,7 +459,8 @@ public final class Timeline {
 
   /**
    * {@code s} as XML text or attribute value: markup escaped, and each character XML 1.0 does not
-   * allow (a control character in a task's name, a lone surrogate) replaced by U+FFFD.
+   * allow (a lone surrogate in a task's name; a control character, which names may not hold)
+   * replaced by U+FFFD.
    */
   static String xml(String s) {
     StringBuilder b = new StringBuilder(s.length());
