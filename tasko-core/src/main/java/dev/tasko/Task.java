@@ -81,6 +81,7 @@ public final class Task<T> extends TimerEntry {
   private static final State[] STATES = State.values();
   private static final VarHandle TURN;
   private static final VarHandle RARE;
+  private static final VarHandle FAILURE_FLAGS;
   /**
    * How long a thread that is not a task waits in {@link #join()} before it checks whether any
    * thread has run the loop meanwhile, and warns once if none has. Not final: tests shorten it.
@@ -92,6 +93,7 @@ public final class Task<T> extends TimerEntry {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       TURN = lookup.findVarHandle(Task.class, "turn", int.class);
       RARE = lookup.findVarHandle(Task.class, "rare", Rare.class);
+      FAILURE_FLAGS = lookup.findVarHandle(Task.class, "failureFlags", byte.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -178,10 +180,12 @@ public final class Task<T> extends TimerEntry {
 
   /**
    * Who sees the task's failure, as flags: {@link #GROUP_REPORTS}, {@link #HANDED_OVER}. A byte of
-   * flags, not two booleans: a task is no larger than with one. Written on the loop, and by a join
-   * from another thread once the task has ended (a plain store of a flag the loop no longer sets).
+   * flags, not two booleans: a task is no larger than with one. Set on the loop, and by a join from
+   * another thread once the task has ended, while the loop may clear or read a flag of the same
+   * byte (a task group's cancel, its close): so only through {@link #addFailureFlag},
+   * {@link #clearFailureFlag} and {@link #hasFailureFlag}, atomic, on paths of failures only.
    */
-  byte failureFlags;
+  private byte failureFlags;
   /** A {@link TaskGroup} rethrows this task's failure: the loop must not report it too. */
   static final byte GROUP_REPORTS = 1;
   /**
@@ -189,6 +193,18 @@ public final class Task<T> extends TimerEntry {
    * it), and when a join throws it (see {@link #outcome()}).
    */
   static final byte HANDED_OVER = 2;
+
+  void addFailureFlag(byte flag) {
+    FAILURE_FLAGS.getAndBitwiseOr(this, flag);
+  }
+
+  void clearFailureFlag(byte flag) {
+    FAILURE_FLAGS.getAndBitwiseAnd(this, (byte) ~flag);
+  }
+
+  boolean hasFailureFlag(byte flag) {
+    return ((byte) FAILURE_FLAGS.getVolatile(this) & flag) != 0;
+  }
 
   /**
    * What only some tasks use, made when first needed (see {@link Rare}); null until then. Volatile:
@@ -419,7 +435,7 @@ public final class Task<T> extends TimerEntry {
     return switch (state()) {
       case SUCCEEDED -> (T) outcome;
       case FAILED -> {
-        failureFlags |= HANDED_OVER;
+        addFailureFlag(HANDED_OVER);
         throw new TaskFailedException(this, (Throwable) outcome);
       }
       case CANCELLED -> throw cancelled();
@@ -841,8 +857,8 @@ public final class Task<T> extends TimerEntry {
     // (log over a busy bus); joiners and join() see the task end only once it has returned.
     if (end == State.FAILED) {
       if (hasObservers()) {
-        failureFlags |= HANDED_OVER;
-      } else if ((failureFlags & GROUP_REPORTS) == 0) {
+        addFailureFlag(HANDED_OVER);
+      } else if (!hasFailureFlag(GROUP_REPORTS)) {
         loop.runner.reportFailure(this, (Throwable) outcome);
       }
     }

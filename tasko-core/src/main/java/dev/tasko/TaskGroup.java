@@ -193,7 +193,7 @@ public final class TaskGroup implements AutoCloseable {
     // As addTask: a child added after shutdown() has cancelled every task would run uncancelled.
     loop.shutdownControl.checkOpen("it takes no new task (add(\"" + name + "\") to " + this + ")");
     Task<T> child = loop.newTask(name, body);
-    child.failureFlags |= Task.GROUP_REPORTS; // close() rethrows it
+    child.addFailureFlag(Task.GROUP_REPORTS); // close() rethrows it
     child.onEnd(() -> childEnded(child));
     children.add(child);
     loop.runner.enqueue(child, Runner.START_NOW);
@@ -290,7 +290,7 @@ public final class TaskGroup implements AutoCloseable {
         // what leaves the try statement, or whether the block caught it and ended normally, and
         // a failure reported twice is better than one lost.
         cancelled.addSuppressed(failure);
-        if ((failedChild.failureFlags & Task.HANDED_OVER) == 0) {
+        if (!failedChild.hasFailureFlag(Task.HANDED_OVER)) {
           owner.loop.runner.reportFailure(failedChild, failure);
         }
       }
@@ -362,7 +362,7 @@ public final class TaskGroup implements AutoCloseable {
    * exception, to the failure handler.
    */
   void handOverFailure(Throwable ownerFailure) {
-    if (failure == null || (failedChild.failureFlags & Task.HANDED_OVER) != 0) {
+    if (failure == null || failedChild.hasFailureFlag(Task.HANDED_OVER)) {
       return;
     }
     if (ownerFailure == null || !(Failures.carries(ownerFailure, failure)
@@ -378,7 +378,7 @@ public final class TaskGroup implements AutoCloseable {
   private void cancelChildrenReportingThemselves() {
     cancelling = true;
     for (Task<?> c : children) {
-      c.failureFlags &= ~Task.GROUP_REPORTS;
+      c.clearFailureFlag(Task.GROUP_REPORTS);
     }
     cancelChildren();
   }
