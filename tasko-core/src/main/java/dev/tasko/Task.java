@@ -347,12 +347,19 @@ public final class Task<T> extends TimerEntry {
    * @return the value returned by the task's body; null for a {@link TaskBody}
    * @throws TaskFailedException if the task failed, with the original exception as its cause
    * @throws CancellationException if the task was cancelled, or the calling task is cancelled
-   * @throws IllegalStateException if a task joins itself, or if called from the body of a
+   * @throws IllegalStateException if a task joins itself (also from its own
+   *     {@linkplain Tasko#blocking blocking work}), or if called from the body of a
    *     {@linkplain Loop#scheduleCallback callback schedule}, which may not wait
    */
   public T join() {
     Task<?> caller = DrivenLoops.currentTask();
     if (caller == null) {
+      if (BlockingWork.taskOfCaller() == this) {
+        // The task waits for its work to end, even once cancelled: this would wait for ever.
+        throw new IllegalStateException("join() called from the blocking work of task '" + name()
+            + "' itself: the task waits for this work to end; return the value from the work, "
+            + "and let the task go on with it");
+      }
       awaitFromOutside();
     } else if (caller.runsInline) {
       throw DrivenLoops.cannotSuspend("join", caller);

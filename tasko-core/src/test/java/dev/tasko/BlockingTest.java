@@ -335,4 +335,30 @@ class BlockingTest {
         "run() called from the blocking work of task 'worker' of loop '");
     log.assertTaken("worker done");
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void join_ofTheTaskFromItsOwnBlockingWork_refusedAndTheTaskGoesOn() {
+    java.util.concurrent.atomic.AtomicReference<Throwable> refused =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    loop.addTask("reader", () -> {
+      Task<?> me = Tasko.currentTask();
+      String got = Tasko.blocking(() -> {
+        try {
+          me.join(); // before: waited for ever for the task, which waits for this work
+        } catch (IllegalStateException e) {
+          refused.set(e);
+        }
+        return "read";
+      });
+      log.add("reader got " + got);
+    });
+
+    loop.run();
+
+    assertThat(refused.get()).hasMessage("join() called from the blocking work of task 'reader'"
+        + " itself: the task waits for this work to end; return the value from the work, and let"
+        + " the task go on with it");
+    log.assertTaken("reader got read");
+  }
 }
