@@ -110,6 +110,7 @@ final class Traps {
       Runner r = self.loop.runner;
       r.timers.add(self,
           Durations.saturatedAdd(r.ticker.read(), Math.min(wait, REDELIVERY_MAX_NANOS)));
+      self.waitSince = r.passNow;
       self.setState(Task.State.WAITING);
       r.park(self);
     }

@@ -142,6 +142,38 @@ class LoopDumpTest {
   }
 
   @Test
+  void dump_taskWaitingForItsSwallowedCancellationAgain_datesFromThatWait() {
+    // From a hostile test: the wait before a cancellation is thrown again (after the first three)
+    // kept the date of the task's earlier sleep.
+    ManualTicker clock = new ManualTicker();
+    Loop loop = Loop.builder().ticker(clock).noStallWarning()
+        .failureHandler(FailureHandler.logAndContinue()).build();
+    Task<Void> swallower = loop.addTask("swallower", () -> {
+      for (int i = 0; i < 5; i++) {
+        try {
+          Tasko.sleep(Duration.ofHours(1));
+        } catch (java.util.concurrent.CancellationException swallowed) {
+          // swallowed: thrown again at the next suspension point
+        }
+      }
+    });
+    loop.step(); // sleeps from 0
+    clock.advance(Duration.ofMinutes(10));
+    swallower.cancel();
+    loop.step(); // thrown three times at once; the fourth waits, from 10 min
+
+    LoopDump.TaskEntry waiting = loop.dump().tasks().get(0);
+
+    assertThat(waiting.state()).isEqualTo(Task.State.WAITING);
+    assertThat(waiting.since()).contains(Duration.ZERO);
+    for (int i = 0; i < 10 && !swallower.isDone(); i++) { // a manual clock moves only when told
+      clock.advance(Duration.ofSeconds(1));
+      loop.step();
+    }
+    assertThat(swallower.isDone()).isTrue();
+  }
+
+  @Test
   @Tag("realtime")
   void dump_loopStuckInATask_isIncompleteAndShowsThatTask() throws Exception {
     Loop loop = Loop.builder().noStallWarning().build();
