@@ -38,7 +38,8 @@ import java.util.WeakHashMap;
  * the slice that follows, until its next turn, is named after what it waited for ({@code
  * "sleep"}, {@code "yield"}, or what a deadlock report would say: a resource and its holder, a
  * channel, an event...) and says what ended it ({@code "endedBy"}: its timer, a resume, a
- * cancellation, a timeout, or its turn in the ready queue). Each run of a schedule adds an instant
+ * cancellation, a timeout, its turn in the ready queue, or, for a schedule stopped or started
+ * while it waited for its next run, {@code "woken early"}). Each run of a schedule adds an instant
  * {@code "scheduled run"} with its lateness. Times are the loop's clock: on virtual time, turns
  * take no time at all.
  *
@@ -59,6 +60,10 @@ public final class Timeline {
   private static final byte TURN_END = 2;
   private static final byte IDLE = 3;
   private static final byte RUN = 4;
+  /** What a task asleep on its own timer waits for; compared by identity (see turnEnded). */
+  private static final String SLEEP = "sleep";
+  /** A {@link #TURN_END}'s value when the task is not asleep on a timer. */
+  private static final long NO_DEADLINE = Long.MIN_VALUE;
 
   private final int capacity;
   // The ring, guarded by this. Event i: kind, time (loop nanos), task (its number here and its
@@ -109,8 +114,11 @@ public final class Timeline {
   /** {@code task} gives up the processor at {@code now}: it waits, or it has ended. */
   void turnEnded(Task<?> task, long now) {
     String waitsFor = waitOf(task);
+    // A sleep's deadline, to tell a timer's wake-up from an earlier one (a stopped schedule's).
+    long due = waitsFor == SLEEP && task.heapIndex >= 0
+        ? task.loop.runner.timers.deadlineOf(task) : NO_DEADLINE;
     synchronized (this) {
-      add(TURN_END, now, task, waitsFor, 0);
+      add(TURN_END, now, task, waitsFor, due);
     }
   }
 
@@ -154,19 +162,30 @@ public final class Timeline {
   private static String waitOf(Task<?> t) {
     return switch (t.state()) {
       case READY -> "yield";
-      case WAITING -> t.waitingOn != null ? DeadlockException.describe(t.waitingOn) : "sleep";
+      case WAITING -> t.waitingOn != null ? DeadlockException.describe(t.waitingOn) : SLEEP;
       case NEW, RUNNING -> "turn";
       default -> null;
     };
   }
 
-  /** What ended the wait of a task given the processor, when more than its timer or its turn. */
+  /**
+   * What ended the wait of a task given the processor, when more than its timer or its turn: an
+   * outside cancel, or a scope's (a {@code withTimeout}'s timeout, a task group's cancel), comes
+   * before the timeout of the wait itself.
+   */
   private static String endOf(Task<?> t) {
     Suspension s = t.waitingOn;
-    if (s != null) {
-      return s.isResumed() ? "resume" : Traps.cancelRequested(t) ? "cancellation" : "timeout";
+    if (s != null && s.isResumed()) {
+      return "resume";
     }
-    return Traps.cancelRequested(t) ? "cancellation" : null;
+    if (Traps.cancelRequested(t)) {
+      return "cancellation";
+    }
+    CancelScope scope = t.scopes == null ? null : t.loop.runner.cancelledScope(t);
+    if (scope != null) {
+      return scope.group == null ? "timeout" : "cancellation";
+    }
+    return s != null ? "timeout" : null;
   }
 
   // ---- writing out ----
@@ -211,7 +230,7 @@ public final class Timeline {
     lanes.add(null);
     List<Slice> out = new ArrayList<>();
     Map<Long, long[]> turnStart = new HashMap<>();
-    Map<Long, Object[]> waitStart = new HashMap<>(); // {Long start, String what}
+    Map<Long, Object[]> waitStart = new HashMap<>(); // {Long start, String what, Long due}
     for (int i = 0; i < kind.length; i++) {
       Long t = task[i];
       if (name[i] != null && seen.add(name[i])) {
@@ -222,8 +241,10 @@ public final class Timeline {
           Object[] w = waitStart.remove(t);
           if (w != null) {
             String what = (String) w[1];
+            long due = (Long) w[2];
             String endedBy = text[i] != null ? text[i]
-                : what.equals("sleep") ? "timer" : "turn";
+                : !what.equals(SLEEP) ? "turn"
+                : due != NO_DEADLINE && due > time[i] ? "woken early" : "timer";
             out.add(new Slice(name[i], what, (Long) w[0], time[i], endedBy, 0));
           }
           turnStart.put(t, new long[] {time[i]});
@@ -234,7 +255,7 @@ public final class Timeline {
             out.add(new Slice(name[i], "run", s[0], time[i], null, 0));
           }
           if (text[i] != null) {
-            waitStart.put(t, new Object[] {time[i], text[i]});
+            waitStart.put(t, new Object[] {time[i], text[i], value[i]});
           }
         }
         case IDLE -> out.add(new Slice(null, "idle", time[i], value[i], null, 0));

@@ -109,6 +109,65 @@ class TimelineTest {
         + "\"args\":{\"latenessMicros\":0.000}}");
   }
 
+  /** The waits on {@code lane}: "what start-end ms ended by cause". */
+  private static List<String> waitsOn(Timeline timeline, String lane) {
+    List<String> waits = new ArrayList<>();
+    for (Timeline.Slice s : timeline.slices(new ArrayList<>())) {
+      if (lane.equals(s.lane()) && s.endedBy() != null) {
+        waits.add(s.name() + " " + s.start() / 1_000_000 + "-" + s.end() / 1_000_000
+            + " ms ended by " + s.endedBy());
+      }
+    }
+    return waits;
+  }
+
+  @Test
+  void slices_sleepCutShortByAScope_endedByItsTimeoutOrCancellation() {
+    // From a hostile test: a withTimeout's timeout, or a task group's cancel, that ended a sleep
+    // read as "ended by timer".
+    Timeline timeline = Timeline.ofLast(1000);
+    Loop loop = Loop.builder().virtualTime().noStallWarning().timeline(timeline)
+        .failureHandler(FailureHandler.logAndContinue()).build();
+    loop.addTask("timed", () -> {
+      try {
+        Tasko.withTimeout(Duration.ofMillis(10), () -> Tasko.sleep(Duration.ofMillis(50)));
+      } catch (TimeoutException expected) {
+        // the timeout ended the sleep
+      }
+    });
+    loop.addTask("grouped", () -> {
+      try (TaskGroup g = TaskGroup.open("pair")) {
+        g.add("failing", () -> {
+          Tasko.sleep(Duration.ofMillis(20));
+          throw new IllegalStateException("sensor gone");
+        });
+        Tasko.sleep(Duration.ofMillis(50));
+      } catch (IllegalStateException expected) {
+        // the group's failure, thrown by close()
+      }
+    });
+    loop.run();
+
+    assertThat(waitsOn(timeline, "timed")).containsExactly("sleep 0-10 ms ended by timeout");
+    assertThat(waitsOn(timeline, "grouped")).first()
+        .isEqualTo("sleep 0-20 ms ended by cancellation");
+  }
+
+  @Test
+  void slices_scheduleWokenByStopOrStart_endedEarlyNotByItsTimer() {
+    // From a hostile test: a schedule's wait for its next run, ended by stop() or start(), read
+    // as "ended by timer".
+    Timeline timeline = Timeline.ofLast(1000);
+    Loop loop = Loop.builder().virtualTime().noStallWarning().timeline(timeline).build();
+    ScheduledTask tick = loop.schedule("tick", Duration.ofMillis(100), () -> {});
+    loop.runLater("stopper", Duration.ofMillis(20), tick::stop);
+    loop.runLater("canceller", Duration.ofMillis(250), tick::cancel);
+    loop.run();
+
+    assertThat(waitsOn(timeline, "tick")).first()
+        .isEqualTo("sleep 0-20 ms ended by woken early");
+  }
+
   @Test
   void writeTraceJson_sleepInAFailureHandlerOfACancelledTask_endedByItsTimer() throws Exception {
     Timeline timeline = Timeline.ofLast(1000);
