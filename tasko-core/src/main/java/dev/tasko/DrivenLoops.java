@@ -73,10 +73,19 @@ final class DrivenLoops {
     return switch (op) {
       case "put" -> ". Another thread may call offer(), which never waits";
       case "take", "poll" -> ". Another thread may call poll(), which never waits";
-      case "sleep", "yieldNow", "withTimeout", "suspend", "blocking" -> ". Run the code in a task "
-          + "(loop.addTask), or later on the loop (loop.runLater)";
+      case "sleep", "yieldNow", "withTimeout", "suspend", "blocking" -> suspendInstead();
       default -> "";
     };
+  }
+
+  private static String suspendInstead() {
+    Task<?> working = BlockingWork.taskOfCaller();
+    if (working != null) {
+      return ". This thread runs the blocking work of task '" + working.name() + "', off the loop:"
+          + " it may block as any thread does (Thread.sleep, a plain call where blocking() was"
+          + " meant); suspend in the task, once blocking() has returned";
+    }
+    return ". Run the code in a task (loop.addTask), or later on the loop (loop.runLater)";
   }
 
   /** What a callback schedule's body gets when it calls {@code op}, which would suspend it. */

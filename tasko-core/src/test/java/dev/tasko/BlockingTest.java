@@ -361,4 +361,30 @@ class BlockingTest {
         + " the task go on with it");
     log.assertTaken("reader got read");
   }
+
+  @Test
+  void sleepOrBlocking_fromBlockingWork_refusedWithAdviceThatFits() {
+    // From a hostile test: the advice was to run the code in a task, which it already is part of.
+    List<String> refusals = new ArrayList<>();
+    loop.addTask("reader", () -> Tasko.blocking(() -> {
+      for (Runnable call : List.<Runnable>of(() -> Tasko.sleep(Duration.ofMillis(1)),
+          () -> Tasko.blocking(() -> 1))) {
+        try {
+          call.run();
+        } catch (IllegalStateException e) {
+          refusals.add(e.getMessage().replaceAll("current thread: .*?\\. ", ""));
+        }
+      }
+      return null;
+    }));
+
+    loop.run();
+
+    String advice = "This thread runs the blocking work of task 'reader', off the loop: it may"
+        + " block as any thread does (Thread.sleep, a plain call where blocking() was meant);"
+        + " suspend in the task, once blocking() has returned";
+    assertThat(refusals).containsExactly(
+        "sleep() must be called from a task of a running loop; " + advice,
+        "blocking() must be called from a task of a running loop; " + advice);
+  }
 }
