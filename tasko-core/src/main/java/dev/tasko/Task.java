@@ -308,6 +308,18 @@ public final class Task<T> extends TimerEntry {
   }
 
   /**
+   * Whether this task failed and a {@link #join()} has thrown its failure, from any thread or loop,
+   * or will (a joiner waited when it failed). Once true, it stays true. The loop's
+   * {@linkplain Loop.Builder#failureHandler failure handler} is given a failure when the task fails
+   * with nobody waiting; a join may still throw it later. A tool that reports the failures nobody
+   * saw (as the test kit does after each test) uses this to leave out those a join has thrown
+   * since. May be called from any thread.
+   */
+  public boolean isFailureJoined() {
+    return state == State.FAILED.ordinal() && hasFailureFlag(HANDED_OVER);
+  }
+
+  /**
    * Asks the task to stop: a {@link CancellationException} is thrown at its current suspension
    * point, or its next one if it is running; a task that has not started never starts. Does not
    * wait. May be called from any thread; from outside the loop, the request takes effect at the

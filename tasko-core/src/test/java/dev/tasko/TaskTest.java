@@ -30,6 +30,37 @@ class TaskTest {
   }
 
   @Test
+  void isFailureJoined_trueOnlyOnceAJoinHasThrownOrWillThrowTheFailure() {
+    Loop logging = Loop.builder().virtualTime().failureHandler((t, e) -> {}).build();
+    Task<Void> joinedLater = logging.addTask("joined later", () -> {
+      throw new IllegalStateException("a");
+    });
+    Task<Void> joinedWhileRunning = logging.addTask("joined while running", () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      throw new IllegalStateException("b");
+    });
+    Task<Void> neverJoined = logging.addTask("never joined", () -> {
+      throw new IllegalStateException("c");
+    });
+    Task<Void> succeeded = logging.addTask("succeeded", () -> {});
+    Task<Void> cancelled = logging.addTask("cancelled", () -> Tasko.sleep(Duration.ofHours(1)));
+    logging.addTask("joiner", () -> {
+      try {
+        joinedWhileRunning.join();
+      } catch (TaskFailedException expected) {
+        // seen
+      }
+      cancelled.cancel();
+    });
+    logging.run();
+
+    assertThat(joinedLater.isFailureJoined()).isFalse();
+    assertThatThrownBy(joinedLater::join).isInstanceOf(TaskFailedException.class);
+    assertThat(List.of(joinedLater, joinedWhileRunning, neverJoined, succeeded, cancelled))
+        .extracting(Task::isFailureJoined).containsExactly(true, true, false, false, false);
+  }
+
+  @Test
   void name_numberPastTheIntRange_stillCountsOn() {
     loop.taskNumbers.set(Integer.MAX_VALUE - 1);
 

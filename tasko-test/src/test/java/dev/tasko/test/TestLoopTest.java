@@ -374,6 +374,48 @@ class TestLoopTest {
   }
 
   @Test
+  void verify_failureJoinedByTheTestAfterItHappened_isObservedAndPasses() {
+    // From a hostile test: the usual way to test a failing task (run the loop, then join the task)
+    // failed verify() with "nobody observed", the handler having been given the failure first.
+    Task<Void> reader = test.loop().addTask("reader", () -> {
+      throw new IllegalStateException("sensor unplugged");
+    });
+    Task<Void> other = test.loop().addTask("other", () -> {
+      throw new IllegalStateException("bus gone");
+    });
+    test.runUntilIdle();
+
+    assertThatThrownBy(reader::join).isInstanceOf(TaskFailedException.class)
+        .cause().hasMessage("sensor unplugged");
+
+    assertThat(reader.isFailureJoined()).isTrue();
+    assertThat(other.isFailureJoined()).isFalse();
+    assertThat(test.takeFailures()).singleElement() // only the failure nobody joined
+        .satisfies(f -> assertThat(f.task()).isSameAs(other));
+    test.verify();
+  }
+
+  @Test
+  void verify_failureJoinedByALaterTask_isObservedAndPasses() {
+    Task<Void> reader = test.loop().addTask("reader", () -> {
+      throw new IllegalStateException("sensor unplugged");
+    });
+    test.runUntilIdle();
+    List<String> log = new ArrayList<>();
+    test.loop().addTask("supervisor", () -> {
+      try {
+        reader.join();
+      } catch (TaskFailedException e) {
+        log.add("supervisor saw " + e.getCause().getMessage());
+      }
+    });
+    test.runUntilIdle();
+
+    assertThat(log).containsExactly("supervisor saw sensor unplugged");
+    test.verify();
+  }
+
+  @Test
   void verify_failureJoinedByAnotherTask_isObservedAndPasses() {
     List<String> log = new ArrayList<>();
     Task<Void> reader = test.loop().addTask("reader", () -> {
