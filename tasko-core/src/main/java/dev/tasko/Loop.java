@@ -134,6 +134,15 @@ public final class Loop {
   }
 
   /**
+   * This loop as a message about it and {@code other} names it: {@code "loop 'bus'"}, or
+   * {@code "another loop also named 'bus'"} when both have that name.
+   */
+  String nameBeside(Loop other) {
+    return other != this && other.name.equals(name) ? "another loop also named '" + name + "'"
+        : "loop '" + name + "'";
+  }
+
+  /**
    * The loop's current time, in nanoseconds from its ticker's origin. May be called from any
    * thread.
    */

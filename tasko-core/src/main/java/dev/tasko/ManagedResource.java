@@ -453,11 +453,9 @@ public final class ManagedResource<R, C> {
         return;
       }
     }
-    String other = bound.name().equals(l.name()) ? "another loop also named '" + l.name() + "'"
-        : "loop '" + l.name() + "'";
     throw new IllegalStateException("resource '" + name + "' belongs to loop '" + bound.name()
         + "', which has not ended (" + describeOwner() + "); it cannot be acquired from task '"
-        + me.name() + "' of " + other);
+        + me.name() + "' of " + l.nameBeside(bound));
   }
 
   private void noteHold(long nanos) {

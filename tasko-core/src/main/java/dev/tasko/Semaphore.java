@@ -198,7 +198,8 @@ public final class Semaphore {
     Task<?> t = DrivenLoops.currentTask();
     if (t == null || t.loop != loop) {
       throw new IllegalStateException(op + "() of " + this + " must be called from a task of loop '"
-          + loop.name() + "'; current thread: " + Thread.currentThread());
+          + loop.name() + "'; current thread: " + Thread.currentThread()
+          + (t == null ? "" : ", of task '" + t.name() + "' of " + t.loop.nameBeside(loop)));
     }
   }
 
@@ -214,7 +215,7 @@ public final class Semaphore {
     }
     if (bound != l) {
       throw new IllegalStateException(this + " belongs to loop '" + bound.name()
-          + "'; it cannot be acquired from a task of loop '" + l.name() + "'");
+          + "'; it cannot be acquired from a task of " + l.nameBeside(bound));
     }
   }
 

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.logging.Level;
 import org.junit.jupiter.api.Test;
@@ -209,6 +211,36 @@ class SemaphoreTest {
     assertThatThrownBy(other::run).isInstanceOf(TaskFailedException.class);
     assertThatThrownBy(stranger::join).cause().isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("belongs to loop '" + loop.name() + "'");
+  }
+
+  @Test
+  void acquireAndClose_fromALoopOfTheSameName_messagesSayItIsAnotherLoop() {
+    // From a hostile review: "belongs to loop 'bus'; it cannot be acquired from a task of loop
+    // 'bus'" read as a contradiction.
+    Loop first = Loop.builder().name("bus").virtualTime().build();
+    Loop second = Loop.builder().name("bus").virtualTime().build();
+    Semaphore one = Semaphore.create("radio", 1);
+    Task<Permit> held = first.addTask("holder", () -> one.acquire());
+    first.run();
+    Permit p = held.join();
+    List<String> refusals = new ArrayList<>();
+    second.addTask("stranger", () -> {
+      for (Runnable call : List.<Runnable>of(p::close, () -> one.acquire())) {
+        try {
+          call.run();
+        } catch (IllegalStateException e) {
+          refusals.add(e.getMessage());
+        }
+      }
+    });
+    second.run();
+
+    assertThat(refusals).hasSize(2);
+    assertThat(refusals.get(0)).startsWith("close() of semaphore 'radio' (1 of 1 free) must be"
+            + " called from a task of loop 'bus'; current thread: ")
+        .endsWith(", of task 'stranger' of another loop also named 'bus'");
+    assertThat(refusals.get(1)).isEqualTo("semaphore 'radio' (1 of 1 free) belongs to loop 'bus';"
+        + " it cannot be acquired from a task of another loop also named 'bus'");
   }
 
   @Test
