@@ -59,6 +59,11 @@ final class BlockingWork<T> implements Runnable {
           w.whenEnded(ended);
           Traps.awaitShielded(ended);
         }
+        Throwable lost = w.failureNobodyGets();
+        if (lost != null) {
+          // The task ends cancelled, and a cancellation's suppressed exceptions reach no one.
+          loop.runner.reportFailure(self, lost);
+        }
         throw e;
       }
     } finally {
@@ -96,12 +101,23 @@ final class BlockingWork<T> implements Runnable {
       // Task.isRunningBlockingWorkOn: from here until the work has ended, before its task resumes.
       task.runsBlockingWorkOn(runner);
     }
+    // An executor that runs the work on the calling thread (a CallerRunsPolicy) runs it in the
+    // task's turn: the loop waits for it as for any code of the task, and its clock may move
+    // meanwhile. The work may suspend there, being on the task's thread; on virtual time, a sleep
+    // would else never end.
+    boolean inline = Thread.currentThread() == task.thread;
+    if (inline) {
+      task.loop.runner.blockingWork--;
+    }
     try {
       WORKING_FOR.set(task);
       result = work.call();
     } catch (Throwable t) {
       failure = t;
     } finally {
+      if (inline) {
+        task.loop.runner.blockingWork++;
+      }
       WORKING_FOR.remove();
       Suspension waiting;
       synchronized (this) {
@@ -121,6 +137,34 @@ final class BlockingWork<T> implements Runnable {
   }
 
   private Suspension endWaiter;
+
+  /**
+   * After its task was cancelled, once the work has ended or was skipped: what the work failed
+   * with, which the task, ending cancelled, will not throw; null if it did not fail, ended with a
+   * cancellation, or failed as work does when interrupted (an {@link InterruptedException}, an
+   * interrupted I/O call) when the task's cancel interrupted it. Else the failure would be
+   * lost: an assertion in the work's cleanup, or the failure of a task the work joined, which that
+   * task counted on the join to deliver.
+   */
+  private synchronized Throwable failureNobodyGets() {
+    if (phase != ENDED || failure == null || failure instanceof CancellationException
+        || (interrupted && isInterruptEcho(failure))) {
+      return null;
+    }
+    return failure;
+  }
+
+  private static boolean isInterruptEcho(Throwable failure) {
+    int depth = 0;
+    for (Throwable t = failure; t != null && depth < 16; t = t.getCause(), depth++) {
+      if (t instanceof InterruptedException || t instanceof java.io.InterruptedIOException
+          || t instanceof java.nio.channels.ClosedByInterruptException
+          || t instanceof CancellationException) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   /**
    * On the loop, when the task is cancelled: skips the work if it has not started, else interrupts

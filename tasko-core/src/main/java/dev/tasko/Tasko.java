@@ -190,7 +190,10 @@ public final class Tasko {
    * If the task is cancelled (or a {@link #withTimeout} around it passes) while the work runs, the
    * work's thread is interrupted and the task waits, uninterruptibly, until the work has ended:
    * a task never outlives its work. Then it throws the {@link CancellationException}; the work's
-   * result is dropped. Work that ignores interrupts holds the task until it ends.
+   * result is dropped. An exception the work ends with is given to the loop's failure handler
+   * unless it is what interrupted work throws (an {@code InterruptedException}, an interrupted
+   * I/O call's) or a cancellation: so a failure in the work's cleanup, or that of a task the work
+   * joined, is not lost. Work that ignores interrupts holds the task until it ends.
    *
    * <h4>Time</h4>
    * The loop waits for the work like for any outside wake-up. On virtual time, the clock does not
@@ -215,7 +218,9 @@ public final class Tasko {
   /**
    * Like {@link #blocking(Callable)}, but runs {@code work} on {@code executor} (a pool sized for a
    * driver that allows one caller at a time, say). A work still queued in the executor when the
-   * task is cancelled is skipped when its turn comes.
+   * task is cancelled is skipped when its turn comes. An executor that runs the work on the
+   * calling thread (a {@code CallerRunsPolicy} when its queue is full) runs it in the task's turn,
+   * holding up the loop as any code of the task does.
    *
    * @throws java.util.concurrent.RejectedExecutionException if {@code executor} refuses the work
    * @throws NullPointerException if an argument is null

@@ -387,4 +387,89 @@ class BlockingTest {
         "sleep() must be called from a task of a running loop; " + advice,
         "blocking() must be called from a task of a running loop; " + advice);
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void cancel_workFailsAfterTheInterrupt_failureGoesToTheHandler() {
+    // From a hostile test: the task ended cancelled and the work's failure reached no one.
+    CountDownLatch started = new CountDownLatch(1);
+    Task<Object> reader = loop.addTask("reader", () -> Tasko.blocking(() -> {
+      started.countDown();
+      try {
+        new CountDownLatch(1).await();
+      } catch (InterruptedException e) {
+        throw new AssertionError("cleanup failed"); // not the interrupt's echo: a failure
+      }
+      return null;
+    }));
+    Task<Object> sleeper = loop.addTask("sleeper", () -> Tasko.blocking(() -> {
+      started.await();
+      new CountDownLatch(1).await(); // the interrupt's echo: nothing to report
+      return null;
+    }));
+    loop.addTask("canceller", () -> {
+      Tasko.blocking(() -> {
+        started.await();
+        return null;
+      });
+      reader.cancel();
+      sleeper.cancel();
+    });
+
+    assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class)
+        .hasMessageContaining("'reader'").cause().hasMessage("cleanup failed");
+    assertThat(reader.state()).isEqualTo(Task.State.CANCELLED);
+    loop.run(); // the rest ends quietly
+    assertThat(sleeper.state()).isEqualTo(Task.State.CANCELLED);
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void cancel_workJoinedATaskThatFailsMeanwhile_thatFailureGoesToTheHandler() {
+    // From a hostile test: the joined task counted on the join to deliver its failure, and the
+    // cancelled task's work, which received it, dropped it.
+    Event go = Event.create("go");
+    Task<Void> sensor = loop.addTask("sensor", () -> {
+      go.await();
+      throw new IllegalStateException("sensor broke");
+    });
+    java.util.concurrent.atomic.AtomicReference<Thread> work =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Task<Object> reader = loop.addTask("reader", () -> Tasko.blocking(() -> {
+      work.set(Thread.currentThread());
+      return sensor.join(); // waits on, uninterrupted, after the reader's cancel
+    }));
+    loop.addTask("canceller", () -> {
+      Tasko.blocking(() -> {
+        while (work.get() == null || work.get().getState() == Thread.State.RUNNABLE) {
+          Thread.onSpinWait(); // until the work waits in join()
+        }
+        return null;
+      });
+      reader.cancel();
+      go.set();
+    });
+
+    assertThatThrownBy(loop::run).isInstanceOf(TaskFailedException.class)
+        .hasMessageContaining("'reader'").cause().isInstanceOf(TaskFailedException.class)
+        .cause().hasMessage("sensor broke");
+    assertThat(reader.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(sensor.state()).isEqualTo(Task.State.FAILED);
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void blocking_executorRunsTheWorkInline_aSleepInItEndsOnVirtualTime() {
+    // From a hostile test: the work, counted as blocking work, held the virtual clock still while
+    // it slept on it, for ever.
+    Task<Integer> t = loop.addTask("t", () -> Tasko.blocking(Runnable::run, () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      return 42;
+    }));
+
+    loop.run();
+
+    assertThat(t.join()).isEqualTo(42);
+    assertThat(now()).isEqualTo("PT1S");
+  }
 }
