@@ -7,6 +7,9 @@ import com.pi4j.io.gpio.digital.DigitalState;
 import com.pi4j.io.i2c.I2C;
 import com.pi4j.io.i2c.I2CConfig;
 import com.pi4j.io.i2c.I2CProvider;
+import com.pi4j.io.spi.Spi;
+import com.pi4j.io.spi.SpiConfig;
+import com.pi4j.io.spi.SpiProvider;
 import com.pi4j.plugin.mock.platform.MockPlatform;
 import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalInput;
 import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalInputProvider;
@@ -14,7 +17,7 @@ import com.pi4j.plugin.mock.provider.gpio.digital.MockDigitalOutputProvider;
 import com.pi4j.plugin.mock.provider.i2c.MockI2C;
 import com.pi4j.plugin.mock.provider.i2c.MockI2CProviderImpl;
 import com.pi4j.plugin.mock.provider.spi.MockSpi;
-import com.pi4j.plugin.mock.provider.spi.MockSpiProvider;
+import com.pi4j.plugin.mock.provider.spi.MockSpiProviderImpl;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -62,16 +65,21 @@ public final class MockBoard {
     return Pi4J.newContextBuilder()
         .add(new MockPlatform())
         .add(MockDigitalInputProvider.newInstance(), MockDigitalOutputProvider.newInstance(),
-            MockSpiProvider.newInstance(), new AnsweringI2cProvider())
+            new AnsweringSpiProvider(), new AnsweringI2cProvider())
         .build();
   }
 
   /**
    * Plays an SPI device: whenever its chip select {@code csId} goes low, the mock bus {@code spiId}
-   * is loaded with {@code answer}'s next reply, which the following transfers read; when it goes
-   * high again after that, whatever the host sent is discarded. A pin that goes high while its
-   * device is not selected (driven inactive when first set up) leaves the bus alone: another
-   * device on it may be selected.
+   * is loaded with {@code answer}'s next reply (nothing, if it returns null), which the following
+   * transfers and reads take in turn; once it is used up, they read zeros, as from a device with
+   * nothing more to say. What the host sends goes to the device: unlike on Pi4J's plain mock bus,
+   * it never comes back in a later read. When the pin goes high again, what is left of the reply
+   * is dropped. A pin that goes high while its device is not selected (driven inactive when first
+   * set up) leaves the bus alone: another device on it may be selected. If {@code answer} throws,
+   * the next transfer, read or write on the bus throws an {@link IllegalStateException} with that
+   * exception as its cause, in the task that talks to the device (Pi4J would otherwise swallow it
+   * in the pin's listener, and the device would read zeros).
    *
    * @throws NullPointerException if {@code answer} is null
    * @throws IllegalArgumentException if {@code spiId} is not a mock SPI bus, or {@code csId} not a
@@ -81,16 +89,16 @@ public final class MockBoard {
   public static void answerOnSelect(Context pi4j, String spiId, String csId,
       Supplier<byte[]> answer) {
     Objects.requireNonNull(answer, "answer == null");
-    MockSpi spi = io(pi4j, "spiId", spiId, MockSpi.class, "a mock SPI bus");
+    AnsweringSpi spi = io(pi4j, "spiId", spiId, AnsweringSpi.class, "a mock SPI bus");
     DigitalOutput cs = io(pi4j, "csId", csId, DigitalOutput.class, "a digital output");
+    spi.played = true;
     boolean[] selected = {false}; // Pi4J calls a pin's listeners one change at a time
     cs.addListener(e -> {
       if (e.state() == DigitalState.LOW) {
-        spi.readEntireMockBuffer(); // a new selection starts from a clean bus
-        spi.write(answer.get());
+        spi.select(csId, answer);
         selected[0] = true;
       } else if (selected[0]) {
-        spi.readEntireMockBuffer(); // the transfer is over
+        spi.deselect(); // the transfer is over
         selected[0] = false;
       }
     });
@@ -315,6 +323,135 @@ public final class MockBoard {
           raw.add(b);
         }
       }
+    }
+  }
+
+  /**
+   * A mock SPI bus whose played devices ({@link #answerOnSelect}) answer: once one is, what the
+   * host sends is taken by the device rather than put back on the bus, and reads past the answer
+   * read zeros. Until then, Pi4J's mock as it is. Its methods are synchronized: the thread that
+   * selects a device (a pin's listener) may not be the one that transfers.
+   */
+  private static final class AnsweringSpi extends MockSpi {
+    /** Whether a device on this bus is played; set before the loop runs. */
+    volatile boolean played;
+    /** What the selected device's answer threw, for the next call to throw; null if nothing. */
+    private RuntimeException answerFailed;
+
+    AnsweringSpi(SpiProvider provider, SpiConfig config) {
+      super(provider, config);
+    }
+
+    synchronized void select(String csId, Supplier<byte[]> answer) {
+      raw.clear(); // a new selection starts from a clean bus
+      answerFailed = null;
+      byte[] reply;
+      try {
+        reply = answer.get();
+      } catch (RuntimeException e) {
+        answerFailed = new IllegalStateException("the answer of the device selected by '" + csId
+            + "' on SPI '" + id() + "' threw", e);
+        return;
+      }
+      if (reply != null) {
+        for (byte b : reply) {
+          raw.add(b);
+        }
+      }
+    }
+
+    synchronized void deselect() {
+      raw.clear();
+      answerFailed = null;
+    }
+
+    /** Throws what the selected device's answer threw, once. */
+    private void throwIfAnswerFailed() {
+      RuntimeException e = answerFailed;
+      if (e != null) {
+        answerFailed = null;
+        throw e;
+      }
+    }
+
+    /** Fills {@code n} bytes from {@code offset} with the answer, then zeros. */
+    private void answer(byte[] into, int offset, int n) {
+      for (int i = 0; i < n; i++) {
+        Byte b = raw.poll();
+        into[offset + i] = b == null ? 0 : b;
+      }
+    }
+
+    @Override
+    public synchronized int transfer(byte[] write, int writeOffset, byte[] read, int readOffset,
+        int length) {
+      if (!played) {
+        return super.transfer(write, writeOffset, read, readOffset, length);
+      }
+      throwIfAnswerFailed();
+      Objects.checkFromIndexSize(writeOffset, length, write.length);
+      Objects.checkFromIndexSize(readOffset, length, read.length);
+      answer(read, readOffset, length);
+      return length;
+    }
+
+    @Override
+    public synchronized int read(byte[] buffer, int offset, int length) {
+      if (!played) {
+        return super.read(buffer, offset, length);
+      }
+      throwIfAnswerFailed();
+      Objects.checkFromIndexSize(offset, length, buffer.length);
+      answer(buffer, offset, length);
+      return length;
+    }
+
+    @Override
+    public synchronized int read() {
+      if (!played) {
+        return super.read();
+      }
+      throwIfAnswerFailed();
+      Byte b = raw.poll();
+      return b == null ? 0 : b & 0xff;
+    }
+
+    @Override
+    public synchronized int write(byte[] data, int offset, int length) {
+      if (!played) {
+        return super.write(data, offset, length);
+      }
+      throwIfAnswerFailed();
+      Objects.checkFromIndexSize(offset, length, data.length);
+      return length; // taken by the device
+    }
+
+    @Override
+    public synchronized int write(byte b) {
+      if (!played) {
+        return super.write(b);
+      }
+      throwIfAnswerFailed();
+      return 1;
+    }
+
+    @Override
+    public synchronized int write(Charset charset, CharSequence text) {
+      if (!played) {
+        return super.write(charset, text);
+      }
+      throwIfAnswerFailed();
+      return text.toString().getBytes(charset).length;
+    }
+  }
+
+  /** Pi4J's mock SPI provider, making {@link AnsweringSpi} buses. */
+  private static final class AnsweringSpiProvider extends MockSpiProviderImpl {
+    @Override
+    public Spi create(SpiConfig config) {
+      AnsweringSpi spi = new AnsweringSpi(this, config);
+      context.registry().add(spi);
+      return spi;
     }
   }
 

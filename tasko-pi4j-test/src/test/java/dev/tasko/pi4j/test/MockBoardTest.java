@@ -235,4 +235,60 @@ class MockBoardTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("csId 'button' is not a digital output of a MockBoard.context(): ");
   }
+
+  @Test
+  void answerOnSelect_readPastTheAnswer_readsZerosNeverTheHostsOwnBytes() {
+    // From a hostile test: past the answer, Pi4J's mock bus read back what the host had sent.
+    Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0));
+    DigitalOutput cs = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("cs").address(5)
+        .initial(DigitalState.HIGH));
+    MockBoard.answerOnSelect(pi4j, "spi", "cs", () -> new byte[] {(byte) 0xa5});
+
+    cs.low();
+    byte[] first = new byte[2];
+    spi.transfer(new byte[] {0x0b, 0x0c}, first); // the command, clocking out the answer
+    byte[] second = new byte[2];
+    spi.read(second);
+    spi.write((byte) 0x7f);
+    int third = spi.read();
+    cs.high();
+
+    assertThat(first).containsExactly(0xa5, 0);
+    assertThat(second).containsExactly(0, 0);
+    assertThat(third).isZero();
+  }
+
+  @Test
+  void answerOnSelect_answerThrowsOrGivesNothing_theTransferThrowsOrReadsZeros() {
+    // From a hostile test: Pi4J swallowed what the answer threw in the pin's listener, and the
+    // device read zeros, unseen.
+    Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0));
+    DigitalOutput cs = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("cs").address(5)
+        .initial(DigitalState.HIGH));
+    IllegalStateException unplugged = new IllegalStateException("sensor unplugged");
+    boolean[] fail = {true};
+    MockBoard.answerOnSelect(pi4j, "spi", "cs", () -> {
+      if (fail[0]) {
+        throw unplugged;
+      }
+      return null;
+    });
+
+    cs.low();
+    assertThatThrownBy(() -> spi.read(new byte[2]))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("the answer of the device selected by 'cs' on SPI 'spi' threw")
+        .cause().isSameAs(unplugged);
+    byte[] after = {9, 9};
+    spi.read(after); // thrown once
+    cs.high();
+    fail[0] = false;
+    cs.low();
+    byte[] nothing = {9, 9};
+    spi.read(nothing);
+    cs.high();
+
+    assertThat(after).containsExactly(0, 0);
+    assertThat(nothing).containsExactly(0, 0);
+  }
 }
