@@ -18,14 +18,14 @@ final class BlockingWork<T> implements Runnable {
   static final Executor VIRTUAL_THREAD =
       r -> Thread.ofVirtual().name("tasko-blocking-work").start(r);
 
-  /** The task whose work the calling thread runs now, if any: see {@link #taskOfCaller()}. */
-  private static final ThreadLocal<Task<?>> WORKING_FOR = new ThreadLocal<>();
+  /** The work the calling thread runs now, if any: see {@link #ofCaller()}. */
+  private static final ThreadLocal<BlockingWork<?>> RUNNING_HERE = new ThreadLocal<>();
 
   private static final int QUEUED = 0;
   private static final int RUNNING = 1;
   private static final int ENDED = 2;
 
-  private final Task<?> task;
+  final Task<?> task;
   private final Callable<T> work;
   private final Suspension done;
   // ---- guarded by this ----
@@ -35,6 +35,11 @@ final class BlockingWork<T> implements Runnable {
   // ---- written by the work's thread before done.resume(), read by the task after ----
   private T result;
   private Throwable failure;
+  /**
+   * The task of the same loop this work waits for in {@link Task#join()}, or null: a join the
+   * loop's deadlock check can see through (see {@link Runner#onlyStuckJoinsWait()}).
+   */
+  private volatile Task<?> joining;
 
   private BlockingWork(Task<?> task, Callable<T> work) {
     this.task = task;
@@ -86,7 +91,40 @@ final class BlockingWork<T> implements Runnable {
    * that task waits for, which must not itself wait for the task (see {@link Loop#shutdown()}).
    */
   static Task<?> taskOfCaller() {
-    return WORKING_FOR.get();
+    BlockingWork<?> w = RUNNING_HERE.get();
+    return w == null ? null : w.task;
+  }
+
+  /** The work the calling thread is running, or null. */
+  static BlockingWork<?> ofCaller() {
+    return RUNNING_HERE.get();
+  }
+
+  /**
+   * On the work's thread: it is about to wait in {@code target.join()}, {@code target} a task of
+   * its own task's loop. The loop is told, so that it looks again whether anything can still run.
+   */
+  void joinBegan(Task<?> target) {
+    joining = target;
+    Runner r = task.loop.runner;
+    r.joiningWorks.add(this);
+    r.submit(() -> {}); // a loop idle already checks once more (see Runner.onlyStuckJoinsWait)
+  }
+
+  /** On the work's thread: the join has returned or thrown. */
+  void joinEnded() {
+    task.loop.runner.joiningWorks.remove(this);
+    joining = null;
+  }
+
+  /**
+   * Whether this work waits in a join, for a task that has not ended, while its task waits for
+   * the work: on the loop, once nothing else can run, neither can ever go on.
+   */
+  boolean stuckInJoin() {
+    Task<?> target = joining;
+    Suspension s = task.waitingOn;
+    return target != null && !target.isDone() && s != null && s.blocker == this;
   }
 
   /** On the work's thread. */
@@ -110,7 +148,7 @@ final class BlockingWork<T> implements Runnable {
       task.loop.runner.blockingWork--;
     }
     try {
-      WORKING_FOR.set(task);
+      RUNNING_HERE.set(this);
       result = work.call();
     } catch (Throwable t) {
       failure = t;
@@ -118,7 +156,7 @@ final class BlockingWork<T> implements Runnable {
       if (inline) {
         task.loop.runner.blockingWork++;
       }
-      WORKING_FOR.remove();
+      RUNNING_HERE.remove();
       Suspension waiting;
       synchronized (this) {
         phase = ENDED;
@@ -196,6 +234,9 @@ final class BlockingWork<T> implements Runnable {
 
   @Override
   public synchronized String toString() {
-    return interrupted ? "blocking work (interrupted; waiting for it to end)" : "blocking work";
+    Task<?> target = joining;
+    String what = target == null ? "blocking work"
+        : "blocking work, which waits for task '" + target.name() + "' to finish (join)";
+    return interrupted ? what + " (interrupted; waiting for it to end)" : what;
   }
 }

@@ -6,8 +6,9 @@ import java.util.List;
 /**
  * Thrown by {@link Loop#run()} when it can never make progress again: no task is ready, none
  * sleeps, nothing outside the loop can wake a task (no task awaits a {@link Suspension} from
- * {@link Tasko#suspend()}, a {@link Channel}, an {@link Event} or {@link Tasko#blocking} work), and
- * yet tasks remain, each waiting for something only another stuck task could do (a
+ * {@link Tasko#suspend()}, a {@link Channel}, an {@link Event} or {@link Tasko#blocking} work,
+ * unless that work itself waits in a {@link Task#join()} of a task of the same loop), and yet tasks
+ * remain, each waiting for something only another stuck task could do (a
  * {@link ManagedResource}, a {@link Task#join()}, a {@link Semaphore}, a {@link TaskGroup}). The
  * message lists every stuck task and what it waits for.
  *

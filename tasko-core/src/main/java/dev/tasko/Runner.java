@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -154,6 +155,11 @@ final class Runner {
   private ArrayDeque<Shield> shielded;
   /** Tasks awaiting a suspension that a thread outside the loop may resume. */
   int externalWaiters;
+  /**
+   * Blocking work of this loop's tasks waiting in a join of one of its tasks: another thread's
+   * wait, yet one that only this loop can end. Added to and removed by the work's thread.
+   */
+  final Set<BlockingWork<?>> joiningWorks = ConcurrentHashMap.newKeySet();
   /** Tasko.blocking calls in flight: while any is, virtual time does not jump. */
   int blockingWork;
   /** Tasks not yet finished, oldest first: for run()'s end and for deadlock reports. */
@@ -753,6 +759,25 @@ final class Runner {
   }
 
   /**
+   * With no task ready, no timer and the inbox empty: whether every wait another thread could end
+   * is the blocking work of a task of this loop, waiting in a join of another task of this loop
+   * that has not ended. Then nothing can ever run again (a task's work joins a task that waits for
+   * the first, say), as when no other thread can wake a task at all.
+   */
+  private boolean onlyStuckJoinsWait() {
+    if (joiningWorks.isEmpty()) {
+      return false;
+    }
+    int stuck = 0;
+    for (BlockingWork<?> w : joiningWorks) {
+      if (w.stuckInJoin()) {
+        stuck++;
+      }
+    }
+    return stuck == externalWaiters;
+  }
+
+  /**
    * Nothing is ready and no timer is due: waits for the earliest deadline, or for work from another
    * thread. Returns false when no task is left. Runs on the driving thread.
    */
@@ -768,7 +793,7 @@ final class Runner {
     if (hasDeadline) {
       long slack = idleStrategy.slackNanos();
       deadline = slack == 0 ? timers.earliestDeadline() : timers.latestWithin(slack, 64);
-    } else if (externalWaiters > 0) {
+    } else if (externalWaiters > 0 && !onlyStuckJoinsWait()) {
       // only another thread can wake a task now
     } else if (live.size() == 0) {
       return false;

@@ -366,13 +366,22 @@ public final class Task<T> extends TimerEntry {
   public T join() {
     Task<?> caller = DrivenLoops.currentTask();
     if (caller == null) {
-      if (BlockingWork.taskOfCaller() == this) {
+      BlockingWork<?> work = BlockingWork.ofCaller();
+      if (work == null || work.task.loop != loop) {
+        awaitFromOutside();
+      } else if (work.task == this) {
         // The task waits for its work to end, even once cancelled: this would wait for ever.
         throw new IllegalStateException("join() called from the blocking work of task '" + name()
             + "' itself: the task waits for this work to end; return the value from the work, "
             + "and let the task go on with it");
+      } else {
+        work.joinBegan(this); // the loop's deadlock check sees through this wait
+        try {
+          awaitFromOutside();
+        } finally {
+          work.joinEnded();
+        }
       }
-      awaitFromOutside();
     } else if (caller.runsInline) {
       throw DrivenLoops.cannotSuspend("join", caller);
     } else if (caller == this) {

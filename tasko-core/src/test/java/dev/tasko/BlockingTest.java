@@ -472,4 +472,50 @@ class BlockingTest {
     assertThat(t.join()).isEqualTo(42);
     assertThat(now()).isEqualTo("PT1S");
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void run_joinCycleThroughBlockingWork_throwsDeadlockNamingBoth() {
+    // From a hostile test: a task's work joined a task that joined the first; the loop counted
+    // the work as a wait another thread could end, and idled for ever.
+    Task<?>[] reader = new Task<?>[1];
+    Task<Object> logger = loop.addTask("logger", () -> {
+      Tasko.yieldNow();
+      return reader[0].join();
+    });
+    reader[0] = loop.addTask("reader", () -> Tasko.blocking(() -> logger.join()));
+
+    assertThatThrownBy(loop::run).isInstanceOf(DeadlockException.class)
+        .hasMessageContaining("task 'logger' waits for task 'reader' to finish (join)")
+        .hasMessageContaining("task 'reader' waits for blocking work, which waits for task"
+            + " 'logger' to finish (join)");
+
+    loop.shutdown(); // the loop stays usable: the cancels end both
+    assertThat(logger.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(reader[0].isDone()).isTrue();
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void run_blockingWorkJoinsATaskThatEnds_noDeadlock() {
+    Event go = Event.create("go");
+    Task<String> sensor = loop.addTask("sensor", () -> {
+      go.await();
+      return "21.5";
+    });
+    Task<String> reader = loop.addTask("reader", () -> Tasko.blocking(() -> sensor.join()));
+    loop.addTask("starter", () -> {
+      Tasko.blocking(() -> {
+        while (!reader.toString().contains("which waits for task 'sensor'")) {
+          Thread.onSpinWait(); // until the reader's work waits in the join
+        }
+        return null;
+      });
+      go.set();
+    });
+
+    loop.run();
+
+    assertThat(reader.join()).isEqualTo("21.5");
+  }
 }
