@@ -153,7 +153,8 @@ final class FlightEvents {
       for (Runner r : DrivenLoops.all()) {
         Loop l = r.loop;
         Loop.Stats s = l.stats();
-        long idle = s.idleTime().toNanos();
+        // A loop no thread drove for a while (run() again after a pause) did nothing meanwhile.
+        long idle = s.idleTime().toNanos() + r.undrivenNanos();
         long[] last = lastSummary.get(l);
         lastSummary.put(l, new long[] {now, s.passes(), s.switches(), idle});
         if (last == null) {

@@ -270,8 +270,12 @@ public final class ManagedResource<R, C> {
         lease.waiter = w;
         waiters.add(w);
         Object waitEvent = Flight.beginLeaseWait();
-        w.suspension.await(); // a cancel, or an error here: abandon() withdraws the wait
-        Flight.endLeaseWait(waitEvent, me.loop.name(), name, handle.name(), me.name());
+        try {
+          w.suspension.await(); // a cancel, or an error here: abandon() withdraws the wait
+        } finally {
+          // However it ended: a wait a timeout or a cancel cut off is the one to look into.
+          Flight.endLeaseWait(waitEvent, me.loop.name(), name, handle.name(), me.name());
+        }
         // Ownership was handed to us by the releasing task.
       }
       handle.active = true;

@@ -191,6 +191,14 @@ final class Runner {
    * loop's work for Java Flight Recorder begins (see FlightEvents). Read by JFR's thread.
    */
   volatile long firstDrivenAt;
+  /**
+   * Time (System.nanoTime) spent with no thread driving the loop since it was first driven, up to
+   * its last entry: idle, for the summaries (see FlightEvents). Written by the driver, read by
+   * JFR's thread.
+   */
+  private volatile long undrivenNanos;
+  /** When the driver last left run() or step(); published to the next by the driver's place. */
+  private long leftAt;
   /** Entries into run() or step(): a thread joining from outside tells a step-driven loop by it. */
   private volatile int drives;
   private volatile boolean driverTurn;
@@ -400,14 +408,22 @@ final class Runner {
     passNow = ticker.read(); // waits begun before the first timer phase date from here
     if (firstDrivenAt == 0) {
       firstDrivenAt = System.nanoTime(); // published by register() below
+    } else {
+      undrivenNanos += System.nanoTime() - leftAt; // only the driver writes it
     }
     DrivenLoops.register(this);
     Flight.loopDriven();
   }
 
+  /** Time with no thread driving the loop, between its first entry and its last. Any thread. */
+  long undrivenNanos() {
+    return undrivenNanos;
+  }
+
   /** Undoes {@link #enter}; restores the interrupt status the driver saw while tasks ran. */
   private void leave(boolean interrupted) {
     DrivenLoops.unregister(this);
+    leftAt = System.nanoTime(); // before the driver's place is given up: the next driver reads it
     driver.set(null);
     if (interrupted) {
       Thread.currentThread().interrupt();

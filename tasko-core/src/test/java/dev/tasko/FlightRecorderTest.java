@@ -215,4 +215,84 @@ class FlightRecorderTest {
     assertThat(idle).hasSizeGreaterThanOrEqualTo(3)
         .allSatisfy(share -> assertThat(share).as("idle share").isGreaterThan(0.5));
   }
+
+  @Test
+  void leaseWait_cutOffByATimeout_isRecorded(@TempDir Path dir) throws Exception {
+    // From a hostile test: only a wait that ended with the lease was committed.
+    Path file = dir.resolve("wait.jfr");
+    try (Recording r = new Recording()) {
+      r.enable("dev.tasko.LeaseWait").withThreshold(Duration.ZERO);
+      r.start();
+      Loop loop = Loop.builder().name("bus").virtualTime().build();
+      ManagedResource<String, Object> bus = ManagedResource.of("spi");
+      Handle<String> a = bus.handle("a", null);
+      Handle<String> b = bus.handle("b", null);
+      loop.addTask("holder", () -> {
+        try (Lease<String> l = a.acquire()) {
+          Tasko.sleep(Duration.ofMillis(300));
+        }
+      });
+      loop.addTask("impatient", () -> {
+        try {
+          Tasko.withTimeout(Duration.ofMillis(100), () -> b.acquire().close());
+        } catch (TimeoutException expected) {
+          // gave up on the bus
+        }
+      });
+      loop.run();
+      r.stop();
+      r.dump(file);
+    }
+
+    assertThat(RecordingFile.readAllEvents(file)).filteredOn(
+        e -> e.getEventType().getName().equals("dev.tasko.LeaseWait"))
+        .singleElement().satisfies(e -> {
+          assertThat(e.getString("task")).isEqualTo("impatient");
+          assertThat(e.getString("resource")).isEqualTo("spi");
+        });
+  }
+
+  @Test
+  void loopSummary_loopRunAgainAfterAPause_countsThePauseAsIdle() throws Exception {
+    // From a hostile test: the first summary of the second run measured its idle time against a
+    // span that held the pause, and read the loop as 99.8% busy.
+    List<Double> secondRun = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AtomicBoolean firstRunSummarised = new AtomicBoolean();
+    AtomicBoolean secondRunBegun = new AtomicBoolean();
+    try (RecordingStream s = new RecordingStream()) {
+      s.enable("dev.tasko.LoopSummary").withPeriod(Duration.ofMillis(100));
+      s.onEvent("dev.tasko.LoopSummary", e -> {
+        if (e.getString("loop").equals("again")) {
+          if (secondRunBegun.get()) {
+            secondRun.add(e.getDouble("idle"));
+          } else {
+            firstRunSummarised.set(true);
+          }
+        }
+      });
+      s.startAsync();
+      Loop loop = Loop.builder().name("again").build();
+      loop.addTask("first", () -> {
+        while (!firstRunSummarised.get()) {
+          Tasko.sleep(Duration.ofMillis(20));
+        }
+      });
+      loop.run();
+      long pauseEnds = System.nanoTime() + Duration.ofMillis(500).toNanos();
+      while (System.nanoTime() - pauseEnds < 0) { // not driven: the pause the next summary spans
+        java.util.concurrent.locks.LockSupport.parkNanos(pauseEnds - System.nanoTime());
+      }
+      secondRunBegun.set(true);
+      loop.addTask("second", () -> {
+        long giveUp = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (secondRun.size() < 2 && System.nanoTime() - giveUp < 0) {
+          Tasko.sleep(Duration.ofMillis(20));
+        }
+      });
+      loop.run();
+    }
+
+    assertThat(secondRun).hasSizeGreaterThanOrEqualTo(2)
+        .allSatisfy(share -> assertThat(share).as("idle share").isGreaterThan(0.5));
+  }
 }
