@@ -9,8 +9,12 @@ import java.util.Locale;
  */
 final class StallReport {
   /** The fix for a task blocked in a call. */
-  private static final String MOVE_OFF_THE_LOOP = "move blocking work off the loop, onto a thread"
-      + " of its own whose result the task awaits without blocking (a Suspension)";
+  private static final String MOVE_OFF_THE_LOOP = "move blocking work off the loop: run the call"
+      + " in Tasko.blocking(() -> ...), which the task awaits while the other tasks run";
+  /** The fix for a callback schedule blocked in a call: it may not call Tasko.blocking. */
+  private static final String CALLBACK_MOVE_OFF_THE_LOOP = "move blocking work off the loop: make"
+      + " it a schedule (Loop.schedule), whose body may run the call in Tasko.blocking(() -> ...)"
+      + " (a callback schedule may not wait)";
   /** The fix for a callback schedule found waiting: it may not, so not Tasko.sleep. */
   private static final String CALLBACK_MAY_NOT_WAIT = "a callback schedule may not wait"
       + " (Tasko.sleep and Tasko.yieldNow throw in it): make it a schedule (Loop.schedule), whose"
@@ -117,15 +121,18 @@ final class StallReport {
             + " (garbage collection, a busy processor); " + (callback ? KEEP_RUNS_SHORT
             : "call Tasko.yieldNow() now and then, or move the work off the loop.");
       }
-      return call + "most likely a blocking call such as I/O or a lock: " + MOVE_OFF_THE_LOOP
-          + (callback ? "; " + CALLBACK_MAY_NOT_WAIT : ", or use Tasko.sleep to wait.");
+      return call + "most likely a blocking call such as I/O or a lock: " + (callback
+          ? CALLBACK_MOVE_OFF_THE_LOOP + "." : MOVE_OFF_THE_LOOP + ", or use Tasko.sleep to wait.");
     }
     if (state == Thread.State.BLOCKED) {
       // Its own line on top, yet blocked: entering a synchronized block or method (a virtual
       // thread blocked on a monitor shows no JDK frame above the program's).
-      return "waiting for a lock (a synchronized block or method that another thread holds): "
-          + "share nothing with other threads under a lock the loop's tasks take, or hand the "
-          + "work to a thread of its own whose result the task awaits without blocking.";
+      return "waiting for a lock (a synchronized block or method that another thread holds). If"
+          + " another task of this loop holds it, having suspended inside it (a Tasko.sleep in a"
+          + " synchronized block), this never ends: that task cannot run to leave it while this"
+          + " one waits. Tasks of one loop need no lock between them; share nothing with other"
+          + " threads under a lock the loop's tasks take, or " + (callback
+              ? CALLBACK_MOVE_OFF_THE_LOOP : MOVE_OFF_THE_LOOP) + ".";
     }
     if (waiting) {
       // Its own native method (a library's, through JNI), or a state read a moment after the
@@ -133,7 +140,8 @@ final class StallReport {
       String where = stack[0].isNativeMethod() ? "in native code that has not returned"
           : "waiting (its thread was " + state.toString().toLowerCase(Locale.ROOT)
               + " a moment after this stack was taken)";
-      return where + ", most likely a blocking call (I/O, a device): " + MOVE_OFF_THE_LOOP + ".";
+      return where + ", most likely a blocking call (I/O, a device): " + (callback
+          ? CALLBACK_MOVE_OFF_THE_LOOP : MOVE_OFF_THE_LOOP) + ".";
     }
     return "computing: a long computation or a busy-wait loop holds the loop; " + (callback
         ? KEEP_RUNS_SHORT
