@@ -73,7 +73,8 @@ final class DrivenLoops {
     return switch (op) {
       case "put" -> ". Another thread may call offer(), which never waits";
       case "take", "poll" -> ". Another thread may call poll(), which never waits";
-      case "sleep", "yieldNow", "withTimeout", "suspend", "blocking" -> suspendInstead();
+      case "sleep", "yieldNow", "withTimeout", "suspend", "blocking", "await", "acquire", "open" ->
+          suspendInstead();
       default -> "";
     };
   }

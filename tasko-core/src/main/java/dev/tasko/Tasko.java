@@ -248,54 +248,105 @@ public final class Tasko {
     return DefaultLoop.INSTANCE;
   }
 
+  /**
+   * The default loop, for module-level function {@code op}: refused from a task of another loop,
+   * whose program meant its own loop (it would add to one nobody runs, with no word of it).
+   */
+  private static Loop defaultLoopFor(String op) {
+    Loop d = defaultLoop();
+    Task<?> caller = DrivenLoops.currentTask();
+    if (caller != null && caller.loop != d) {
+      throw new IllegalStateException("Tasko." + op + "() adds to the default loop 'tasko', but"
+          + " was called from task '" + caller.name() + "' of " + caller.loop.nameBeside(d)
+          + ": call " + op + "() on that loop (Tasko.currentTask().loop()." + op + "(...))");
+    }
+    return d;
+  }
+
   /** Holds the default loop: the JVM creates it, once, when this class is first used. */
   private static final class DefaultLoop {
     static final Loop INSTANCE = Loop.builder().name("tasko").build();
   }
 
-  /** {@link Loop#addTask(TaskBody)} on the default loop. */
+  /**
+   * {@link Loop#addTask(TaskBody)} on the default loop.
+   *
+   * @throws IllegalStateException if called from a task of another loop
+   */
   public static Task<Void> addTask(TaskBody body) {
-    return defaultLoop().addTask(body);
+    return defaultLoopFor("addTask").addTask(body);
   }
 
-  /** {@link Loop#addTask(Callable)} on the default loop. */
+  /**
+   * {@link Loop#addTask(Callable)} on the default loop.
+   *
+   * @throws IllegalStateException if called from a task of another loop
+   */
   public static <T> Task<T> addTask(Callable<T> body) {
-    return defaultLoop().addTask(body);
+    return defaultLoopFor("addTask").addTask(body);
   }
 
-  /** {@link Loop#runLater(Duration, TaskBody)} on the default loop. */
+  /**
+   * {@link Loop#runLater(Duration, TaskBody)} on the default loop.
+   *
+   * @throws IllegalStateException if called from a task of another loop
+   */
   public static Task<Void> runLater(Duration delay, TaskBody body) {
-    return defaultLoop().runLater(delay, body);
+    return defaultLoopFor("runLater").runLater(delay, body);
   }
 
-  /** {@link Loop#schedule(Duration, TaskBody)} on the default loop. */
+  /**
+   * {@link Loop#schedule(Duration, TaskBody)} on the default loop.
+   *
+   * @throws IllegalStateException if called from a task of another loop
+   */
   public static ScheduledTask schedule(Duration interval, TaskBody body) {
-    return defaultLoop().schedule(interval, body);
+    return defaultLoopFor("schedule").schedule(interval, body);
   }
 
-  /** {@link Loop#schedule(Rate, TaskBody)} on the default loop. */
+  /**
+   * {@link Loop#schedule(Rate, TaskBody)} on the default loop.
+   *
+   * @throws IllegalStateException if called from a task of another loop
+   */
   public static ScheduledTask schedule(Rate rate, TaskBody body) {
-    return defaultLoop().schedule(rate, body);
+    return defaultLoopFor("schedule").schedule(rate, body);
   }
 
-  /** {@link Loop#scheduleLater(Duration, TaskBody)} on the default loop. */
+  /**
+   * {@link Loop#scheduleLater(Duration, TaskBody)} on the default loop.
+   *
+   * @throws IllegalStateException if called from a task of another loop
+   */
   public static ScheduledTask scheduleLater(Duration interval, TaskBody body) {
-    return defaultLoop().scheduleLater(interval, body);
+    return defaultLoopFor("scheduleLater").scheduleLater(interval, body);
   }
 
-  /** {@link Loop#scheduleLater(Rate, TaskBody)} on the default loop. */
+  /**
+   * {@link Loop#scheduleLater(Rate, TaskBody)} on the default loop.
+   *
+   * @throws IllegalStateException if called from a task of another loop
+   */
   public static ScheduledTask scheduleLater(Rate rate, TaskBody body) {
-    return defaultLoop().scheduleLater(rate, body);
+    return defaultLoopFor("scheduleLater").scheduleLater(rate, body);
   }
 
-  /** {@link Loop#scheduleCallback(Duration, TaskBody)} on the default loop. */
+  /**
+   * {@link Loop#scheduleCallback(Duration, TaskBody)} on the default loop.
+   *
+   * @throws IllegalStateException if called from a task of another loop
+   */
   public static ScheduledTask scheduleCallback(Duration interval, TaskBody callback) {
-    return defaultLoop().scheduleCallback(interval, callback);
+    return defaultLoopFor("scheduleCallback").scheduleCallback(interval, callback);
   }
 
-  /** {@link Loop#scheduleCallback(Rate, TaskBody)} on the default loop. */
+  /**
+   * {@link Loop#scheduleCallback(Rate, TaskBody)} on the default loop.
+   *
+   * @throws IllegalStateException if called from a task of another loop
+   */
   public static ScheduledTask scheduleCallback(Rate rate, TaskBody callback) {
-    return defaultLoop().scheduleCallback(rate, callback);
+    return defaultLoopFor("scheduleCallback").scheduleCallback(rate, callback);
   }
 
   /** {@link Loop#run()} on the default loop. */

@@ -26,6 +26,59 @@ class TaskoTest {
   }
 
   @Test
+  void waitsOfTheCoordinationTools_outsideTask_sayWhatToDoInstead() {
+    // From a newcomer's review: sleep() said what to do, these only what was wrong.
+    String advice = ". Run the code in a task (loop.addTask), or later on the loop (loop.runLater)";
+    assertThatThrownBy(() -> Event.create("ready").await())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("await() must be called from a task of a running loop")
+        .hasMessageEndingWith(advice);
+    assertThatThrownBy(() -> Semaphore.create("slots", 1).acquire())
+        .hasMessageStartingWith("acquire() must be called").hasMessageEndingWith(advice);
+    assertThatThrownBy(() -> ManagedResource.of("bus").handle("a", null).acquire())
+        .hasMessageStartingWith("acquire() must be called").hasMessageEndingWith(advice);
+    assertThatThrownBy(() -> TaskGroup.open("reads"))
+        .hasMessageStartingWith("open() must be called").hasMessageEndingWith(advice);
+  }
+
+  @Test
+  void moduleLevelFunctions_fromATaskOfAnotherLoop_refusedNamingBoth() {
+    // From a newcomer's review: the task went to the default loop, which nobody ran, unseen.
+    Loop loop = Loop.builder().name("greenhouse").virtualTime().build();
+    java.util.List<String> refusals = new java.util.ArrayList<>();
+    loop.addTask("main", () -> {
+      for (Runnable call : java.util.List.<Runnable>of(() -> Tasko.addTask(() -> {}),
+          () -> Tasko.runLater(Duration.ZERO, () -> {}),
+          () -> Tasko.schedule(Duration.ofSeconds(1), () -> {}),
+          () -> Tasko.scheduleCallback(Rate.hz(1), () -> {}))) {
+        try {
+          call.run();
+        } catch (IllegalStateException e) {
+          refusals.add(e.getMessage());
+        }
+      }
+    });
+
+    loop.run();
+
+    assertThat(refusals).hasSize(4).first().isEqualTo("Tasko.addTask() adds to the default loop"
+        + " 'tasko', but was called from task 'main' of loop 'greenhouse': call addTask() on that"
+        + " loop (Tasko.currentTask().loop().addTask(...))");
+    assertThat(refusals.get(3)).startsWith("Tasko.scheduleCallback() adds to the default loop");
+    assertThat(Tasko.defaultLoop().taskCount()).isZero();
+  }
+
+  @Test
+  void moduleLevelFunctions_fromATaskOfTheDefaultLoop_addToIt() {
+    EventLog log = new EventLog();
+    Tasko.addTask(() -> Tasko.addTask(() -> log.add("added by a task")));
+
+    Tasko.run();
+
+    log.assertTaken("added by a task");
+  }
+
+  @Test
   void sleep_badDuration_rejectedBeforeAnythingElse() {
     assertThatThrownBy(() -> Tasko.sleep(Duration.ofMillis(-1)))
         .isInstanceOf(IllegalArgumentException.class)
