@@ -161,11 +161,12 @@ class TimelineTest {
     Loop loop = Loop.builder().virtualTime().noStallWarning().timeline(timeline).build();
     ScheduledTask tick = loop.schedule("tick", Duration.ofMillis(100), () -> {});
     loop.runLater("stopper", Duration.ofMillis(20), tick::stop);
-    loop.runLater("canceller", Duration.ofMillis(250), tick::cancel);
+    loop.runLater("starter", Duration.ofMillis(50), tick::start);
+    loop.runLater("canceller", Duration.ofMillis(120), tick::cancel);
     loop.run();
 
-    assertThat(waitsOn(timeline, "tick")).first()
-        .isEqualTo("sleep 0-20 ms ended by woken early");
+    assertThat(waitsOn(timeline, "tick")).containsExactly("sleep 0-20 ms ended by woken early",
+        "sleep 50-120 ms ended by cancellation");
   }
 
   @Test
