@@ -807,7 +807,8 @@ final class Runner {
     long deadline = 0;
     boolean hasDeadline = !timers.isEmpty();
     if (hasDeadline) {
-      long slack = idleStrategy.slackNanos();
+      // On virtual time no wake-up is saved, and a timer taken late would fire at another's time.
+      long slack = virtualClock != null ? 0 : idleStrategy.slackNanos();
       deadline = slack == 0 ? timers.earliestDeadline() : timers.latestWithin(slack, 64);
     } else if (externalWaiters > 0 && !onlyStuckJoinsWait()) {
       // only another thread can wake a task now

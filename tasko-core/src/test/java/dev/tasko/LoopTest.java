@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tasko.testsupport.EventLog;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
@@ -135,6 +137,22 @@ class LoopTest {
   void run_noTasks_returnsAtOnce() {
     loop.run();
     assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void run_virtualTimeWithSlack_eachTimerFiresAtItsOwnDeadline() {
+    // From a hostile test: the driver idling on virtual time moved the clock to the latest timer
+    // within the slack, so a runLater due at 1 ms ran at 5 ms (sleeping tasks, moved by another
+    // path, ran on time).
+    Loop loop = Loop.builder().virtualTime().idleStrategy(IdleStrategy.lowPower(
+        Duration.ofMillis(10))).build();
+    List<String> log = new ArrayList<>();
+    loop.runLater("a", Duration.ofMillis(1), () -> log.add("a@" + loop.nanoTime()));
+    loop.runLater("b", Duration.ofMillis(5), () -> log.add("b@" + loop.nanoTime()));
+
+    loop.run();
+
+    assertThat(log).containsExactly("a@1000000", "b@5000000");
   }
 
   @Test
