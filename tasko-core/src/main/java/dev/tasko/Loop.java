@@ -158,6 +158,12 @@ public final class Loop {
    * <p>Must not be called from a task, nor by two threads at once. If the calling thread is
    * interrupted, {@code run()} returns after the current pass with the interrupt status set.
    *
+   * <p>When it returns or throws with tasks left (after a {@code stop()}, a failure, a deadlock),
+   * they stay where they wait, each on a parked virtual thread, until the loop is run again or
+   * {@link #shutdown()}: the JDK keeps every started virtual thread reachable, so a loop dropped
+   * with tasks left keeps them, and everything they reference, for the life of the JVM. Shut down
+   * a loop you are done with.
+   *
    * @throws TaskFailedException under the default failure handler, when an exception escapes a task
    *     (or whatever another {@link FailureHandler} throws); the loop stays usable
    * @throws DeadlockException when tasks remain but none can ever run again
