@@ -763,7 +763,7 @@ final class Runner {
    * and reopens the pass. Returns false if the driver should take over instead.
    */
   private boolean skipToNextTimer() {
-    if (virtualClock == null || timers.isEmpty() || !inbox.isEmpty() || blockingWork > 0) {
+    if (virtualClock == null || timers.isEmpty() || !inbox.isEmpty() || blockingWorkHoldsTime()) {
       return false;
     }
     long from = ticker.read();
@@ -772,6 +772,24 @@ final class Runner {
       timeline.idled(from, ticker.read());
     }
     return beginPass();
+  }
+
+  /**
+   * Whether blocking work in flight holds virtual time still: any does, but for work that waits in
+   * a join of a task of this loop that has not ended, which only this loop's progress (perhaps its
+   * clock's) can end. On the baton.
+   */
+  private boolean blockingWorkHoldsTime() {
+    if (blockingWork == 0) {
+      return false;
+    }
+    int joining = 0;
+    for (BlockingWork<?> w : joiningWorks) {
+      if (w.stuckInJoin()) {
+        joining++;
+      }
+    }
+    return joining < blockingWork;
   }
 
   /**
@@ -820,7 +838,7 @@ final class Runner {
       throw e;
     }
     // Blocking work in flight (Tasko.blocking) holds virtual time still: the loop waits for it.
-    if (virtualClock != null && hasDeadline && blockingWork == 0) {
+    if (virtualClock != null && hasDeadline && !blockingWorkHoldsTime()) {
       long from = ticker.read();
       virtualClock.advanceTo(deadline);
       passNow = deadline;

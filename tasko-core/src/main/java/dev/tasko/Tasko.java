@@ -199,7 +199,8 @@ public final class Tasko {
    * The loop waits for the work like for any outside wake-up. On virtual time, the clock does not
    * move while blocking work is in flight: a test sees the same interleaving on every run, however
    * long the work takes (and so a {@link #withTimeout} around the call cannot expire
-   * before the work returns there).
+   * before the work returns there). Work that waits in a {@link Task#join()} of a task of the same
+   * loop is the exception: only the loop can end that wait, so the clock moves on for it.
    *
    * @return what {@code work} returned
    * @throws TaskFailedException wrapping a checked exception thrown by {@code work}; unchecked ones

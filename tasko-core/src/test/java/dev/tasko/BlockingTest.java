@@ -518,4 +518,21 @@ class BlockingTest {
 
     assertThat(reader.join()).isEqualTo("21.5");
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void blocking_workJoinsASleepingTaskOnVirtualTime_theClockMovesForIt() {
+    // From a hostile review: blocking work held the virtual clock still while it waited for a
+    // task that only the clock could wake: the loop idled for ever.
+    Task<String> sensor = loop.addTask("sensor", () -> {
+      Tasko.sleep(Duration.ofSeconds(1));
+      return "21.5";
+    });
+    Task<String> reader = loop.addTask("reader", () -> Tasko.blocking(() -> sensor.join()));
+
+    loop.run();
+
+    assertThat(reader.join()).isEqualTo("21.5");
+    assertThat(now()).isEqualTo("PT1S");
+  }
 }
