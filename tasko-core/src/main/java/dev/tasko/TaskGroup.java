@@ -125,6 +125,17 @@ public final class TaskGroup implements AutoCloseable {
   private boolean cancelling;
   private Throwable failure;
   private Task<?> failedChild;
+  /**
+   * Later children's failures suppressed in {@link #failure}, each after its child: they reach
+   * whoever {@code failure} reaches, but a joiner of the first child may have been thrown it
+   * before they were added (see {@link #reportCarried}). Null until there is one.
+   */
+  private List<Object> carried;
+  /**
+   * Set when a child, ending while the group cancels for its owner, failed with the very object
+   * {@link #failure} is: its own end delivered it (to its joiners or the handler).
+   */
+  private boolean failureDelivered;
   /** The owner's wait in close(), while it waits. */
   private Suspension closing;
 
@@ -290,8 +301,10 @@ public final class TaskGroup implements AutoCloseable {
         // what leaves the try statement, or whether the block caught it and ended normally, and
         // a failure reported twice is better than one lost.
         cancelled.addSuppressed(failure);
-        if (!failedChild.hasFailureFlag(Task.HANDED_OVER)) {
+        if (!failedChild.hasFailureFlag(Task.HANDED_OVER) && !failureDelivered) {
           owner.loop.runner.reportFailure(failedChild, failure);
+        } else {
+          reportCarried();
         }
       }
       throw cancelled;
@@ -310,7 +323,9 @@ public final class TaskGroup implements AutoCloseable {
   /** On the loop, as the child's last act. */
   private void childEnded(Task<?> child) {
     children.remove(child);
-    if (child.state() == Task.State.FAILED && !cancelling) { // (if cancelling: reported at its end)
+    if (child.state() == Task.State.FAILED && cancelling) {
+      failureDelivered |= child.failure() == failure; // reported at its end, as any task's
+    } else if (child.state() == Task.State.FAILED) {
       Throwable f = child.failure();
       if (failure == null) {
         failure = f;
@@ -323,8 +338,16 @@ public final class TaskGroup implements AutoCloseable {
           block.reason = f;
           Traps.cancelScope(block);
         }
-      } else if (f != failure && !Failures.suppressInto(failure, f)) {
-        owner.loop.runner.reportFailure(child, f); // the first takes no suppressed one: not lost
+      } else if (f != failure) {
+        if (Failures.suppressInto(failure, f)) {
+          if (carried == null) {
+            carried = new ArrayList<>(4);
+          }
+          carried.add(child);
+          carried.add(f);
+        } else {
+          owner.loop.runner.reportFailure(child, f); // the first takes no suppressed one: not lost
+        }
       }
     }
     Suspension s = closing;
@@ -362,13 +385,36 @@ public final class TaskGroup implements AutoCloseable {
    * exception, to the failure handler.
    */
   void handOverFailure(Throwable ownerFailure) {
-    if (failure == null || failedChild.hasFailureFlag(Task.HANDED_OVER)) {
+    if (failure == null) {
+      return;
+    }
+    if (failedChild.hasFailureFlag(Task.HANDED_OVER) || failureDelivered) {
+      reportCarried();
       return;
     }
     if (ownerFailure == null || !(Failures.carries(ownerFailure, failure)
         || Failures.suppressInto(ownerFailure, failure))) {
       owner.loop.runner.reportFailure(failedChild, failure);
     }
+  }
+
+  /**
+   * When {@link #failure} goes to no one from here, having been delivered already (thrown to a
+   * joiner of its child, or reported by that child's own end): the later children's failures
+   * suppressed in it since, which that delivery may have come before, go to the handler, each
+   * unless its own child was joined. A failure reported twice is better than one lost.
+   */
+  private void reportCarried() {
+    if (carried == null) {
+      return;
+    }
+    for (int i = 0; i < carried.size(); i += 2) {
+      Task<?> child = (Task<?>) carried.get(i);
+      if (!child.hasFailureFlag(Task.HANDED_OVER)) {
+        owner.loop.runner.reportFailure(child, (Throwable) carried.get(i + 1));
+      }
+    }
+    carried = null;
   }
 
   /**

@@ -1374,4 +1374,123 @@ class TaskGroupTest {
     loop.run();
     log.assertTaken("checked");
   }
+
+  // From a hostile review: when the first child's failure had been thrown to a joiner, a later
+  // child's failure, suppressed in it since, reached no one if the owner was then cancelled or
+  // ended without closing the group; and two children failing with one object were reported twice.
+
+  @Test
+  void close_ownerCancelledAfterTheFirstFailureWasJoined_laterChildsFailureReported() {
+    List<String> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime()
+        .failureHandler((t, f) -> handled.add(t.name() + ": " + f.getMessage())).build();
+    Task<?>[] owner = new Task<?>[1];
+    Task<?>[] valve = new Task<?>[1];
+    owner[0] = v.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("devices")) {
+        valve[0] = g.add("valve", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          throw new IllegalStateException("valve stuck");
+        });
+        g.add("pump", () -> {
+          try {
+            Tasko.sleep(Duration.ofHours(1));
+          } catch (CancellationException e) {
+            throw new IllegalStateException("pump failed to stop"); // its cleanup fails
+          }
+        });
+      }
+    });
+    v.addTask("monitor", () -> {
+      Tasko.yieldNow(); // the owner has added the children
+      try {
+        valve[0].join();
+      } catch (TaskFailedException e) {
+        log.add("monitor saw " + e.getCause().getMessage() + ", "
+            + e.getCause().getSuppressed().length + " suppressed");
+      }
+      Tasko.yieldNow(); // the pump fails meanwhile; the owner is woken to return from close()
+      owner[0].cancel(); // and is cancelled before it runs
+    });
+
+    v.run();
+
+    assertThat(owner[0].state()).isEqualTo(Task.State.CANCELLED);
+    log.assertTaken("monitor saw valve stuck, 0 suppressed");
+    assertThat(handled).containsExactly("pump: pump failed to stop");
+  }
+
+  @Test
+  void ownerEndsWithoutClose_theFirstFailureJoined_laterChildsFailureReported() {
+    List<String> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime()
+        .failureHandler((t, f) -> handled.add(t.name() + ": " + f.getMessage())).build();
+    Task<?>[] valve = new Task<?>[1];
+    v.addTask("owner", () -> {
+      TaskGroup g = TaskGroup.open("devices"); // never closed
+      valve[0] = g.add("valve", () -> {
+        Tasko.sleep(Duration.ofSeconds(1));
+        throw new IllegalStateException("valve stuck");
+      });
+      g.add("pump", () -> {
+        try {
+          Tasko.sleep(Duration.ofHours(1));
+        } catch (CancellationException e) {
+          throw new IllegalStateException("pump failed to stop");
+        }
+      });
+      try {
+        Tasko.sleep(Duration.ofHours(1));
+      } catch (CancellationException e) {
+        // the block is cut off; the owner ends normally
+      }
+    });
+    v.addTask("monitor", () -> {
+      Tasko.yieldNow();
+      try {
+        valve[0].join();
+      } catch (TaskFailedException e) {
+        log.add("monitor saw " + e.getCause().getMessage());
+      }
+    });
+
+    try (LogCapture logs = new LogCapture(java.util.logging.Level.WARNING, r -> {})) {
+      v.run();
+    }
+
+    log.assertTaken("monitor saw valve stuck");
+    assertThat(handled).containsExactly("pump: pump failed to stop");
+  }
+
+  @Test
+  void close_ownerCancelled_twoChildrenFailWithOneObject_reportedOnce() {
+    List<String> handled = new ArrayList<>();
+    Loop v = Loop.builder().virtualTime()
+        .failureHandler((t, f) -> handled.add(t.name() + ": " + f.getMessage())).build();
+    IllegalStateException busDown = new IllegalStateException("bus down");
+    Task<?>[] owner = new Task<?>[1];
+    Task<?> settle = v.addTask("settle", () -> Tasko.sleep(Duration.ofSeconds(2)));
+    owner[0] = v.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("devices")) {
+        g.add("valve", () -> {
+          Tasko.sleep(Duration.ofSeconds(1));
+          throw busDown;
+        });
+        g.add("pump", () -> {
+          try {
+            Tasko.blocking(() -> settle.join()); // its blocking work ends at 2 s
+          } catch (CancellationException e) {
+            throw busDown; // the same failure, seen by the pump too
+          }
+        });
+        Tasko.yieldNow(); // the children set their timers first
+        v.runLater(Duration.ofSeconds(1), () -> owner[0].cancel());
+      }
+    });
+
+    v.run();
+
+    assertThat(owner[0].state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(handled).hasSize(1);
+  }
 }
