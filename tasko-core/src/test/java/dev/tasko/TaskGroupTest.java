@@ -1375,6 +1375,12 @@ class TaskGroupTest {
     log.assertTaken("checked");
   }
 
+  /** A loop on virtual time whose failure handler adds "task: message" to {@code handled}. */
+  private static Loop loopHandingFailuresTo(List<String> handled) {
+    return Loop.builder().virtualTime()
+        .failureHandler((t, f) -> handled.add(t.name() + ": " + f.getMessage())).build();
+  }
+
   // From a hostile review: when the first child's failure had been thrown to a joiner, a later
   // child's failure, suppressed in it since, reached no one if the owner was then cancelled or
   // ended without closing the group; and two children failing with one object were reported twice.
@@ -1382,8 +1388,7 @@ class TaskGroupTest {
   @Test
   void close_ownerCancelledAfterTheFirstFailureWasJoined_laterChildsFailureReported() {
     List<String> handled = new ArrayList<>();
-    Loop v = Loop.builder().virtualTime()
-        .failureHandler((t, f) -> handled.add(t.name() + ": " + f.getMessage())).build();
+    Loop v = loopHandingFailuresTo(handled);
     Task<?>[] owner = new Task<?>[1];
     Task<?>[] valve = new Task<?>[1];
     owner[0] = v.addTask("owner", () -> {
@@ -1423,8 +1428,7 @@ class TaskGroupTest {
   @Test
   void ownerEndsWithoutClose_theFirstFailureJoined_laterChildsFailureReported() {
     List<String> handled = new ArrayList<>();
-    Loop v = Loop.builder().virtualTime()
-        .failureHandler((t, f) -> handled.add(t.name() + ": " + f.getMessage())).build();
+    Loop v = loopHandingFailuresTo(handled);
     Task<?>[] valve = new Task<?>[1];
     v.addTask("owner", () -> {
       TaskGroup g = TaskGroup.open("devices"); // never closed
@@ -1465,8 +1469,7 @@ class TaskGroupTest {
   @Test
   void close_ownerCancelled_twoChildrenFailWithOneObject_reportedOnce() {
     List<String> handled = new ArrayList<>();
-    Loop v = Loop.builder().virtualTime()
-        .failureHandler((t, f) -> handled.add(t.name() + ": " + f.getMessage())).build();
+    Loop v = loopHandingFailuresTo(handled);
     IllegalStateException busDown = new IllegalStateException("bus down");
     Task<?>[] owner = new Task<?>[1];
     Task<?> settle = v.addTask("settle", () -> Tasko.sleep(Duration.ofSeconds(2)));
