@@ -126,11 +126,11 @@ public final class TaskGroup implements AutoCloseable {
   private Throwable failure;
   private Task<?> failedChild;
   /**
-   * Later children's failures suppressed in {@link #failure}, each after its child: they reach
-   * whoever {@code failure} reaches, but a joiner of the first child may have been thrown it
-   * before they were added (see {@link #reportCarried}). Null until there is one.
+   * Later children's failures suppressed in {@link #failure}: they reach whoever {@code failure}
+   * reaches, but a joiner of the first child may have been thrown it before they were added (see
+   * {@link #reportCarried}). Null until there is one.
    */
-  private List<Object> carried;
+  private List<Carried> carried;
   /**
    * Set when a child, ending while the group cancels for its owner, failed with the very object
    * {@link #failure} is: its own end delivered it (to its joiners or the handler).
@@ -343,8 +343,7 @@ public final class TaskGroup implements AutoCloseable {
           if (carried == null) {
             carried = new ArrayList<>(4);
           }
-          carried.add(child);
-          carried.add(f);
+          carried.add(new Carried(child, f));
         } else {
           owner.loop.runner.reportFailure(child, f); // the first takes no suppressed one: not lost
         }
@@ -408,14 +407,16 @@ public final class TaskGroup implements AutoCloseable {
     if (carried == null) {
       return;
     }
-    for (int i = 0; i < carried.size(); i += 2) {
-      Task<?> child = (Task<?>) carried.get(i);
-      if (!child.hasFailureFlag(Task.HANDED_OVER)) {
-        owner.loop.runner.reportFailure(child, (Throwable) carried.get(i + 1));
+    for (Carried c : carried) {
+      if (!c.child.hasFailureFlag(Task.HANDED_OVER)) {
+        owner.loop.runner.reportFailure(c.child, c.failure);
       }
     }
     carried = null;
   }
+
+  /** A later child's failure, suppressed in the first: see {@link #carried}. */
+  private record Carried(Task<?> child, Throwable failure) {}
 
   /**
    * Cancels every child, the group throwing none of their failures from now on: a child's failure
