@@ -825,8 +825,9 @@ final class Runner {
     long deadline = 0;
     boolean hasDeadline = !timers.isEmpty();
     if (hasDeadline) {
-      // On virtual time no wake-up is saved, and a timer taken late would fire at another's time.
-      long slack = virtualClock != null ? 0 : idleStrategy.slackNanos();
+      // On a manual clock (virtual time included) no wake-up is saved, and a timer taken late
+      // would fire at another's time, or, the clock moved just before, not until it moves again.
+      long slack = manualTime ? 0 : idleStrategy.slackNanos();
       deadline = slack == 0 ? timers.earliestDeadline() : timers.latestWithin(slack, 64);
     } else if (externalWaiters > 0 && !onlyStuckJoinsWait()) {
       // only another thread can wake a task now

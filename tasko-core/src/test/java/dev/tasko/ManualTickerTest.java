@@ -80,4 +80,36 @@ class ManualTickerTest {
       Thread.onSpinWait();
     }
   }
+
+  @Test
+  @Timeout(10)
+  void advance_justBeforeALoopWithSlackIdles_theDueTimerStillFires() throws Exception {
+    // From a hostile review: with lowPower(slack), the loop checked the clock against the latest
+    // timer within the slack; moved past the earliest just before, it parked with no timeout, and
+    // the due timer waited for the next advance.
+    ManualTicker ticker = new ManualTicker();
+    java.util.concurrent.atomic.AtomicBoolean advanced =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    try (LogCapture hook = new LogCapture(java.util.logging.Level.FINE, r -> {
+      // Logged by the driving thread as it is about to idle: the advance lands in that window.
+      if (String.valueOf(r.getMessage()).contains("idle until")
+          && advanced.compareAndSet(false, true)) {
+        ticker.advance(Duration.ofMillis(1));
+      }
+    })) {
+      Loop loop = Loop.builder().name("slack").ticker(ticker)
+          .idleStrategy(IdleStrategy.lowPower(Duration.ofMillis(10))).build();
+      CountDownLatch aRan = new CountDownLatch(1);
+      loop.runLater("a", Duration.ofMillis(1), aRan::countDown);
+      loop.runLater("b", Duration.ofMillis(5), () -> {});
+      Thread driver = new Thread(loop::run, "driver");
+      driver.start();
+      try {
+        assertThat(aRan.await(5, TimeUnit.SECONDS)).as("the timer due at 1 ms ran").isTrue();
+      } finally {
+        ticker.advance(Duration.ofMillis(10)); // lets the loop end either way
+        driver.join();
+      }
+    }
+  }
 }
