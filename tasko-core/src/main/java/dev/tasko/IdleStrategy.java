@@ -19,7 +19,8 @@ import java.util.function.BooleanSupplier;
  * measured figures for each.
  *
  * <p>The choice matters only with a real clock; a loop on {@linkplain Loop.Builder#virtualTime()
- * virtual time} never waits for a deadline.
+ * virtual time} never waits for a deadline, and on a {@link ManualTicker} the slack of
+ * {@link #lowPower(Duration)} is ignored: each timer fires at its own deadline.
  */
 public final class IdleStrategy {
   /**
