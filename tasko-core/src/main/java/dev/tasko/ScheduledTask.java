@@ -73,6 +73,11 @@ public final class ScheduledTask {
   static final long AT_FIRST_TURN = Long.MIN_VALUE;
   /** What {@link #followingTarget} returns when it knows no target. */
   static final long NO_TARGET = Long.MIN_VALUE;
+  /**
+   * What {@link #nextTarget} returns when the next target on the grid lies past the end of the
+   * loop's clock: below any target, so the run that asked stops the schedule.
+   */
+  private static final long PAST_THE_END = Long.MIN_VALUE;
 
   private final Loop loop;
   private final String name;
@@ -378,10 +383,18 @@ public final class ScheduledTask {
   private void runAndAdvance(Task<?> self, long now) {
     long start = now;
     runOnce(self, start - target);
+    if (stopped || restart) {
+      // Stopped, or started again, during the run: no target of this grid is due any more, so
+      // none is skipped, however long the run took. The next step ends the task, or restarts the
+      // grid after one yield.
+      yieldFirst = restart;
+      return;
+    }
     now = loop.nanoTime();
     long previous = target;
     target = nextTarget(target, start, now);
-    if (target <= previous || Long.MAX_VALUE - previous < rate.intervalNanos()) {
+    if (target <= previous || target == PAST_THE_END
+        || Long.MAX_VALUE - previous < rate.intervalNanos()) {
       // The next target lies past the end of the clock (Long.MAX_VALUE), where a deadline
       // saturates: a run there would be off the grid, and once the clock is there, a run due at
       // once after every run would take the processor for good.
@@ -440,10 +453,20 @@ public final class ScheduledTask {
     long next = Durations.saturatedAdd(target, interval);
     long behind = now - next;
     if (behind > 0 && behind / interval >= 2) { // (no 2 * interval: it could overflow)
-      long resume = Durations.saturatedAdd(start, interval);
+      if (Long.MAX_VALUE - start < interval) {
+        // Resuming one interval after this run's start lies past the end of the clock.
+        skip(behind / interval, behind);
+        return PAST_THE_END;
+      }
+      long resume = start + interval;
       if (resume > now) {
         // The first target at or after resume: resume plus its distance to the grid.
-        long onGrid = Durations.saturatedAdd(resume, Math.floorMod(target - resume, interval));
+        long toGrid = Math.floorMod(target - resume, interval);
+        if (Long.MAX_VALUE - resume < toGrid) {
+          skip(behind / interval, behind);
+          return PAST_THE_END;
+        }
+        long onGrid = resume + toGrid;
         skip((onGrid - next) / interval, behind);
         return onGrid;
       }

@@ -702,4 +702,47 @@ class ScheduledTaskTest {
     assertThat(s.stats().runs()).isEqualTo(2);
     assertThat(loop.taskCount()).isZero();
   }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void stop_duringARunThatOverrunsManyIntervals_skipsNothing(Kind kind) {
+    // From a hostile review: the targets the long run passed were counted as skipped (and a
+    // ScheduleSkip event recorded) for a schedule stopped during it.
+    ScheduledTask[] s = new ScheduledTask[1];
+    s[0] = kind.make(loop, "tick", Duration.ofNanos(100), () -> {
+      s[0].stop(); // the last run...
+      ticker.advance(Duration.ofNanos(1000)); // ...which takes ten intervals
+    });
+
+    for (int i = 0; i < 4; i++) {
+      loop.step();
+    }
+
+    assertThat(s[0].isScheduled()).isFalse();
+    assertThat(s[0].stats().runs()).isEqualTo(1);
+    assertThat(s[0].stats().skippedRuns()).isZero();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void schedule_catchUpTargetPastTheEndOfALong_stopsInsteadOfRunningOffTheGrid(Kind kind) {
+    // From a hostile review: the catch-up path's target saturated at Long.MAX_VALUE, where the
+    // schedule ran once more, off its grid (..., MAX - 5, MAX + 5).
+    at(Long.MAX_VALUE - 105);
+    List<Long> beforeEnd = new ArrayList<>();
+    ScheduledTask s = kind.make(loop, "tick", Duration.ofNanos(10),
+        () -> beforeEnd.add(Long.MAX_VALUE - ticker.read()));
+    loop.step(); // runs at MAX - 105
+    ticker.advance(Duration.ofNanos(102)); // held up 9.2 intervals: a run at once, at MAX - 3,
+    for (int i = 0; i < 4; i++) {          // after which the grid's next target, MAX + 5, is
+      loop.step();                         // past the end
+    }
+    at(Long.MAX_VALUE);
+    for (int i = 0; i < 4; i++) {
+      loop.step();
+    }
+
+    assertThat(beforeEnd).containsExactly(105L, 3L);
+    assertThat(s.isScheduled()).isFalse();
+  }
 }
