@@ -52,6 +52,8 @@ final class BlockingWork<T> implements Runnable {
     Traps.checkCancelled(self);
     self.prepareBlockingWork();
     BlockingWork<T> w = new BlockingWork<>(self, work);
+    Throwable lost = null;
+    CancellationException cancelled = null;
     loop.runner.blockingWork++; // from here to the end, virtual time stands still
     try {
       executor.execute(w);
@@ -64,15 +66,20 @@ final class BlockingWork<T> implements Runnable {
           w.whenEnded(ended);
           Traps.awaitShielded(ended);
         }
-        Throwable lost = w.failureNobodyGets();
-        if (lost != null) {
-          // The task ends cancelled, and a cancellation's suppressed exceptions reach no one.
-          loop.runner.reportFailure(self, lost);
+        lost = w.failureNobodyGets();
+        if (lost == null) {
+          throw e;
         }
-        throw e;
+        cancelled = e; // thrown below, once the work no longer counts
       }
     } finally {
       loop.runner.blockingWork--;
+    }
+    if (cancelled != null) {
+      // Reported once the work no longer holds virtual time still: the handler may wait on the
+      // clock. The task ends cancelled, and a cancellation's suppressed exceptions reach no one.
+      loop.runner.reportFailure(self, lost);
+      throw cancelled;
     }
     if (w.failure != null) {
       if (w.failure instanceof RuntimeException r) {

@@ -535,4 +535,38 @@ class BlockingTest {
     assertThat(reader.join()).isEqualTo("21.5");
     assertThat(now()).isEqualTo("PT1S");
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void cancel_workFailsAfterTheInterrupt_aHandlerThatSleepsStillEnds() {
+    // From a review: the failure was reported while the ended work still counted, holding the
+    // virtual clock still for the handler's sleep, for ever.
+    List<String> seen = new ArrayList<>();
+    Loop sleepyHandler = Loop.builder().virtualTime().failureHandler((task, failure) -> {
+      Tasko.sleep(Duration.ofMillis(1)); // a handler may suspend
+      seen.add(task.name() + ": " + failure.getMessage());
+    }).build();
+    CountDownLatch started = new CountDownLatch(1);
+    Task<Object> reader = sleepyHandler.addTask("reader", () -> Tasko.blocking(() -> {
+      started.countDown();
+      try {
+        new CountDownLatch(1).await();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException("cleanup failed");
+      }
+      return null;
+    }));
+    sleepyHandler.addTask("canceller", () -> {
+      Tasko.blocking(() -> {
+        started.await();
+        return null;
+      });
+      reader.cancel();
+    });
+
+    sleepyHandler.run();
+
+    assertThat(seen).containsExactly("reader: cleanup failed");
+    assertThat(reader.state()).isEqualTo(Task.State.CANCELLED);
+  }
 }
