@@ -78,7 +78,8 @@ public final class Tasko {
   }
 
   /**
-   * Like {@link #suspend()}, with a description of what the task waits for, shown in diagnostics.
+   * Like {@link #suspend()}, with a description of what the task waits for, shown in diagnostics
+   * (control characters written as escapes such as {@code \n}, so that it stays on its line).
    *
    * @throws NullPointerException if {@code waitsFor} is null
    * @throws IllegalStateException if not called from a task of a running loop, or
@@ -87,7 +88,7 @@ public final class Tasko {
   public static Suspension suspend(String waitsFor) {
     java.util.Objects.requireNonNull(waitsFor, "waitsFor == null");
     Task<?> self = DrivenLoops.requireCurrentTask("suspend");
-    return new Suspension(self, waitsFor, /* external= */ true);
+    return new Suspension(self, Names.printable(waitsFor), /* external= */ true);
   }
 
   /**
@@ -256,10 +257,16 @@ public final class Tasko {
   private static Loop defaultLoopFor(String op) {
     Loop d = defaultLoop();
     Task<?> caller = DrivenLoops.currentTask();
+    String from = "task '";
+    if (caller == null) {
+      caller = BlockingWork.taskOfCaller(); // its blocking work means the task's loop as well
+      from = "the blocking work of task '";
+    }
     if (caller != null && caller.loop != d) {
       throw new IllegalStateException("Tasko." + op + "() adds to the default loop 'tasko', but"
-          + " was called from task '" + caller.name() + "' of " + caller.loop.nameBeside(d)
-          + ": call " + op + "() on that loop (Tasko.currentTask().loop()." + op + "(...))");
+          + " was called from " + from + caller.name() + "' of " + caller.loop.nameBeside(d)
+          + ": call " + op + "() on that loop (" + (from.startsWith("task")
+              ? "Tasko.currentTask().loop()" : "the task's loop") + "." + op + "(...))");
     }
     return d;
   }

@@ -108,4 +108,24 @@ class NamesTest {
     Handle<Object> handle = resource.handle(device);
     assertThat(handle.name()).isEqualTo("sensor\\nresource 'fake' held by task 'nobody'");
   }
+
+  @Test
+  void suspendDescription_controlCharacters_shownEscaped() {
+    // From a review: the description a task waits for is printed in dumps and deadlock reports.
+    List<String> shown = new ArrayList<>();
+    loop.addTask("t", () -> {
+      Suspension s = Tasko.suspend("a reply\nTask[fake WAITING for nothing]");
+      loop.addTask("peek", () -> {
+        shown.add(loop.dump().toString());
+        s.resume();
+      });
+      s.await();
+    });
+
+    loop.run();
+
+    assertThat(shown).singleElement().asString()
+        .contains("a reply\\nTask[fake WAITING for nothing]")
+        .doesNotContain("a reply\nTask[fake");
+  }
 }

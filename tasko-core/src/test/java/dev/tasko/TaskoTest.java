@@ -69,6 +69,28 @@ class TaskoTest {
   }
 
   @Test
+  void moduleLevelFunctions_fromTheBlockingWorkOfATaskOfAnotherLoop_refused() {
+    // From a review: the check looked only at tasks, not at their blocking work.
+    Loop loop = Loop.builder().name("greenhouse").virtualTime().build();
+    java.util.List<String> refusals = new java.util.ArrayList<>();
+    loop.addTask("main", () -> Tasko.blocking(() -> {
+      try {
+        Tasko.addTask(() -> {});
+      } catch (IllegalStateException e) {
+        refusals.add(e.getMessage());
+      }
+      return null;
+    }));
+
+    loop.run();
+
+    assertThat(refusals).containsExactly("Tasko.addTask() adds to the default loop 'tasko', but"
+        + " was called from the blocking work of task 'main' of loop 'greenhouse': call addTask()"
+        + " on that loop (the task's loop.addTask(...))");
+    assertThat(Tasko.defaultLoop().taskCount()).isZero();
+  }
+
+  @Test
   void moduleLevelFunctions_fromATaskOfTheDefaultLoop_addToIt() {
     EventLog log = new EventLog();
     Tasko.addTask(() -> Tasko.addTask(() -> log.add("added by a task")));
