@@ -312,8 +312,9 @@ public final class Task<T> extends TimerEntry {
    * or will (a joiner waited when it failed). Once true, it stays true. The loop's
    * {@linkplain Loop.Builder#failureHandler failure handler} is given a failure when the task fails
    * with nobody waiting; a join may still throw it later. A tool that reports the failures nobody
-   * saw (as the test kit does after each test) uses this to leave out those a join has thrown
-   * since. May be called from any thread.
+   * saw (as the test kit does after each test) uses this to leave out the one a join has thrown
+   * since: the failure the task ended with, not others it was reported for before (a schedule's
+   * failing runs). May be called from any thread.
    */
   public boolean isFailureJoined() {
     return state == State.FAILED.ordinal() && hasFailureFlag(HANDED_OVER);

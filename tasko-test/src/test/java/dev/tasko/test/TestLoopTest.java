@@ -396,6 +396,28 @@ class TestLoopTest {
   }
 
   @Test
+  void verify_scheduleRunFailedThenItsFinalFailureJoined_theRunFailureStillReported() {
+    // From a review: the filter went by task, so joining a schedule's final failure hid an
+    // earlier run's failure that nobody saw.
+    Task<?>[] self = new Task<?>[1];
+    int[] runs = {0};
+    test.loop().schedule("poll", Duration.ofSeconds(1), () -> {
+      self[0] = Tasko.currentTask();
+      if (++runs[0] == 1) {
+        throw new IllegalStateException("first run: sensor unplugged");
+      }
+      throw new AssertionError("second run");
+    });
+    test.runFor(Duration.ofSeconds(2));
+
+    assertThatThrownBy(self[0]::join).isInstanceOf(TaskFailedException.class)
+        .cause().hasMessage("second run");
+    assertThatThrownBy(test::verify).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("1 task failure(s) nobody observed")
+        .hasMessageContaining("first run: sensor unplugged");
+  }
+
+  @Test
   void verify_failureJoinedByALaterTask_isObservedAndPasses() {
     Task<Void> reader = test.loop().addTask("reader", () -> {
       throw new IllegalStateException("sensor unplugged");
