@@ -73,13 +73,16 @@ public final class MockBoard {
    * Plays an SPI device: whenever its chip select {@code csId} goes low, the mock bus {@code spiId}
    * is loaded with {@code answer}'s next reply (nothing, if it returns null), which the following
    * transfers and reads take in turn; once it is used up, they read zeros, as from a device with
-   * nothing more to say. What the host sends goes to the device: unlike on Pi4J's plain mock bus,
-   * it never comes back in a later read. When the pin goes high again, what is left of the reply
-   * is dropped. A pin that goes high while its device is not selected (driven inactive when first
-   * set up) leaves the bus alone: another device on it may be selected. If {@code answer} throws,
-   * the next transfer, read or write on the bus throws an {@link IllegalStateException} with that
-   * exception as its cause, in the task that talks to the device (Pi4J would otherwise swallow it
-   * in the pin's listener, and the device would read zeros).
+   * nothing more to say. While it is selected, what the host sends goes to the device: unlike on
+   * Pi4J's plain mock bus, it never comes back in a later read. When the pin goes high again, what
+   * is left of the reply is dropped, and the bus is Pi4J's mock again for the other devices on it
+   * (what is sent to them can be read back with {@code MockSpi.readEntireMockBuffer()}). A pin
+   * that goes high while its device is not selected (driven inactive when first set up) leaves the
+   * bus alone: another device on it may be selected. If {@code answer} throws, the next transfer,
+   * read or write on the bus throws an {@link IllegalStateException} with that exception as its
+   * cause, in the task that talks to the device (Pi4J would otherwise swallow it in the pin's
+   * listener, and the device would read zeros); an {@link Error} too, but for a
+   * {@link VirtualMachineError}.
    *
    * @throws NullPointerException if {@code answer} is null
    * @throws IllegalArgumentException if {@code spiId} is not a mock SPI bus, or {@code csId} not a
@@ -91,7 +94,6 @@ public final class MockBoard {
     Objects.requireNonNull(answer, "answer == null");
     AnsweringSpi spi = io(pi4j, "spiId", spiId, AnsweringSpi.class, "a mock SPI bus");
     DigitalOutput cs = io(pi4j, "csId", csId, DigitalOutput.class, "a digital output");
-    spi.played = true;
     boolean[] selected = {false}; // Pi4J calls a pin's listeners one change at a time
     cs.addListener(e -> {
       if (e.state() == DigitalState.LOW) {
@@ -327,14 +329,14 @@ public final class MockBoard {
   }
 
   /**
-   * A mock SPI bus whose played devices ({@link #answerOnSelect}) answer: once one is, what the
-   * host sends is taken by the device rather than put back on the bus, and reads past the answer
-   * read zeros. Until then, Pi4J's mock as it is. Its methods are synchronized: the thread that
-   * selects a device (a pin's listener) may not be the one that transfers.
+   * A mock SPI bus whose played devices ({@link #answerOnSelect}) answer: while one is selected,
+   * what the host sends is taken by the device rather than put back on the bus, and reads past the
+   * answer read zeros. Otherwise, Pi4J's mock as it is. Its methods are synchronized: the thread
+   * that selects a device (a pin's listener) may not be the one that transfers.
    */
   private static final class AnsweringSpi extends MockSpi {
-    /** Whether a device on this bus is played; set before the loop runs. */
-    volatile boolean played;
+    /** Whether a played device is selected now. */
+    private boolean played;
     /** What the selected device's answer threw, for the next call to throw; null if nothing. */
     private RuntimeException answerFailed;
 
@@ -345,10 +347,13 @@ public final class MockBoard {
     synchronized void select(String csId, Supplier<byte[]> answer) {
       raw.clear(); // a new selection starts from a clean bus
       answerFailed = null;
+      played = true;
       byte[] reply;
       try {
         reply = answer.get();
-      } catch (RuntimeException e) {
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (RuntimeException | Error e) {
         answerFailed = new IllegalStateException("the answer of the device selected by '" + csId
             + "' on SPI '" + id() + "' threw", e);
         return;
@@ -363,6 +368,17 @@ public final class MockBoard {
     synchronized void deselect() {
       raw.clear();
       answerFailed = null;
+      played = false;
+    }
+
+    @Override
+    public synchronized byte[] readEntireMockBuffer() {
+      return super.readEntireMockBuffer();
+    }
+
+    @Override
+    public synchronized void close() {
+      super.close();
     }
 
     /** Throws what the selected device's answer threw, once. */

@@ -291,4 +291,42 @@ class MockBoardTest {
     assertThat(after).containsExactly(0, 0);
     assertThat(nothing).containsExactly(0, 0);
   }
+
+  @Test
+  void answerOnSelect_anotherDeviceOnTheBus_keepsPi4jsMockBehaviour() {
+    // From a review: once one device was played, what was sent to any other on the bus was
+    // dropped, so a test could no longer read back what its display was sent.
+    Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0));
+    pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("sensor-cs").address(5)
+        .initial(DigitalState.HIGH));
+    DigitalOutput displayCs = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("display-cs")
+        .address(6).initial(DigitalState.HIGH));
+    MockBoard.answerOnSelect(pi4j, "spi", "sensor-cs", MockBoard.thermometer());
+
+    displayCs.low();
+    spi.write(new byte[] {0x42, 0x43});
+    displayCs.high();
+
+    assertThat(((com.pi4j.plugin.mock.provider.spi.MockSpi) spi).readEntireMockBuffer())
+        .containsExactly(0x42, 0x43);
+  }
+
+  @Test
+  void answerOnSelect_answerThrowsAnError_theReadThrowsItNotTheSelection() {
+    // From a review: only a RuntimeException was caught, so an AssertionError in a test's answer
+    // came out of the chip select's change instead.
+    Spi spi = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi").bus(SpiBus.BUS_0).channel(0));
+    DigitalOutput cs = pi4j.create(DigitalOutput.newConfigBuilder(pi4j).id("cs").address(5)
+        .initial(DigitalState.HIGH));
+    AssertionError unexpected = new AssertionError("unexpected select");
+    MockBoard.answerOnSelect(pi4j, "spi", "cs", () -> {
+      throw unexpected;
+    });
+
+    cs.low();
+
+    assertThatThrownBy(() -> spi.read(new byte[2])).isInstanceOf(IllegalStateException.class)
+        .cause().isSameAs(unexpected);
+    cs.high();
+  }
 }
