@@ -536,6 +536,31 @@ class BlockingTest {
     assertThat(now()).isEqualTo("PT1S");
   }
 
+  /**
+   * Adds to {@code l} a task "reader" whose blocking work, once interrupted, fails with "cleanup
+   * failed", and a task that cancels it once the work has started. Returns the reader.
+   */
+  private static Task<Object> readerCancelledFailingInItsWorksCleanup(Loop l) {
+    CountDownLatch started = new CountDownLatch(1);
+    Task<Object> reader = l.addTask("reader", () -> Tasko.blocking(() -> {
+      started.countDown();
+      try {
+        new CountDownLatch(1).await();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException("cleanup failed"); // not the interrupt's echo: a failure
+      }
+      return null;
+    }));
+    l.addTask("canceller", () -> {
+      Tasko.blocking(() -> {
+        started.await();
+        return null;
+      });
+      reader.cancel();
+    });
+    return reader;
+  }
+
   @Test
   @org.junit.jupiter.api.Timeout(10)
   void cancel_workFailsAfterTheInterrupt_aHandlerThatSleepsStillEnds() {
@@ -546,23 +571,7 @@ class BlockingTest {
       Tasko.sleep(Duration.ofMillis(1)); // a handler may suspend
       seen.add(task.name() + ": " + failure.getMessage());
     }).build();
-    CountDownLatch started = new CountDownLatch(1);
-    Task<Object> reader = sleepyHandler.addTask("reader", () -> Tasko.blocking(() -> {
-      started.countDown();
-      try {
-        new CountDownLatch(1).await();
-      } catch (InterruptedException e) {
-        throw new IllegalStateException("cleanup failed");
-      }
-      return null;
-    }));
-    sleepyHandler.addTask("canceller", () -> {
-      Tasko.blocking(() -> {
-        started.await();
-        return null;
-      });
-      reader.cancel();
-    });
+    Task<Object> reader = readerCancelledFailingInItsWorksCleanup(sleepyHandler);
 
     sleepyHandler.run();
 
