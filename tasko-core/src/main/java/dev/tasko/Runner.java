@@ -780,16 +780,7 @@ final class Runner {
    * clock's) can end. On the baton.
    */
   private boolean blockingWorkHoldsTime() {
-    if (blockingWork == 0) {
-      return false;
-    }
-    int joining = 0;
-    for (BlockingWork<?> w : joiningWorks) {
-      if (w.stuckInJoin()) {
-        joining++;
-      }
-    }
-    return joining < blockingWork;
+    return blockingWork > 0 && stuckJoins() < blockingWork;
   }
 
   /**
@@ -799,16 +790,18 @@ final class Runner {
    * the first, say), as when no other thread can wake a task at all.
    */
   private boolean onlyStuckJoinsWait() {
-    if (joiningWorks.isEmpty()) {
-      return false;
-    }
+    return !joiningWorks.isEmpty() && stuckJoins() == externalWaiters;
+  }
+
+  /** How many of this loop's tasks wait for blocking work stuck in a join (see stuckInJoin). */
+  private int stuckJoins() {
     int stuck = 0;
     for (BlockingWork<?> w : joiningWorks) {
       if (w.stuckInJoin()) {
         stuck++;
       }
     }
-    return stuck == externalWaiters;
+    return stuck;
   }
 
   /**
