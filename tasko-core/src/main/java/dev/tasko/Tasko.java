@@ -257,16 +257,16 @@ public final class Tasko {
   private static Loop defaultLoopFor(String op) {
     Loop d = defaultLoop();
     Task<?> caller = DrivenLoops.currentTask();
-    String from = "task '";
-    if (caller == null) {
+    boolean fromWork = caller == null;
+    if (fromWork) {
       caller = BlockingWork.taskOfCaller(); // its blocking work means the task's loop as well
-      from = "the blocking work of task '";
     }
     if (caller != null && caller.loop != d) {
       throw new IllegalStateException("Tasko." + op + "() adds to the default loop 'tasko', but"
-          + " was called from " + from + caller.name() + "' of " + caller.loop.nameBeside(d)
-          + ": call " + op + "() on that loop (" + (from.startsWith("task")
-              ? "Tasko.currentTask().loop()" : "the task's loop") + "." + op + "(...))");
+          + " was called from " + (fromWork ? "the blocking work of task '" : "task '")
+          + caller.name() + "' of " + caller.loop.nameBeside(d) + ": call " + op + "() on that"
+          + " loop (" + (fromWork ? "the task's loop" : "Tasko.currentTask().loop()") + "." + op
+          + "(...))");
     }
     return d;
   }
