@@ -75,7 +75,8 @@ public final class ScheduledTask {
   static final long NO_TARGET = Long.MIN_VALUE;
   /**
    * What {@link #nextTarget} returns when the next target on the grid lies past the end of the
-   * loop's clock: below any target, so the run that asked stops the schedule.
+   * loop's clock: below any target, so the run that asked stops the schedule (its target is not
+   * after the one before).
    */
   private static final long PAST_THE_END = Long.MIN_VALUE;
 
@@ -386,24 +387,22 @@ public final class ScheduledTask {
     if (stopped || restart) {
       // Stopped, or started again, during the run: no target of this grid is due any more, so
       // none is skipped, however long the run took. The next step ends the task, or restarts the
-      // grid after one yield.
+      // grid after one yield, so that the others get a turn (a body that stops and starts its own
+      // schedule must not hog the loop).
       yieldFirst = restart;
       return;
     }
     now = loop.nanoTime();
     long previous = target;
     target = nextTarget(target, start, now);
-    if (target <= previous || target == PAST_THE_END
-        || Long.MAX_VALUE - previous < rate.intervalNanos()) {
+    if (target <= previous || Long.MAX_VALUE - previous < rate.intervalNanos()) {
       // The next target lies past the end of the clock (Long.MAX_VALUE), where a deadline
       // saturates: a run there would be off the grid, and once the clock is there, a run due at
       // once after every run would take the processor for good.
       stopped = true;
     }
-    // Late, or restarted by a start() during the run: the next run comes after one yield, so
-    // the others get a turn (a body that stops and starts its own schedule must not hog the
-    // loop).
-    yieldFirst = target <= now || restart;
+    // Late: the next run comes after one yield, so the others get a turn.
+    yieldFirst = target <= now;
   }
 
   /**
