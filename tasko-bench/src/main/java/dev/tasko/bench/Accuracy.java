@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -435,6 +436,215 @@ final class Accuracy {
       long cpu = stalls.processCpuSince(start.cpu());
       long[] ctx = Measure.contextSwitches();
       return results(impl, seconds, jobs, lateness, start, cpu, wall, ctx, stalls);
+    }
+  }
+
+  /**
+   * The 96 jobs as a program without tasko would write them on virtual threads: each job a virtual
+   * thread of its own that parks until its next run ({@code LockSupport.parkNanos}) and runs its
+   * body. Like the executor, it replays late runs and never restarts a grid. Bodies of different
+   * jobs may run at once, on both carriers.
+   */
+  static List<Result> virtualThreads(String impl, double seconds, boolean threadTimes)
+      throws InterruptedException {
+    long window = (long) (seconds * 1e9);
+    Histogram lateness = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
+    Histogram[] perJob = new Histogram[JOBS]; // one each: the jobs record at once
+    Job[] jobs = new Job[JOBS];
+    Thread[] threads = new Thread[JOBS];
+    try (Stalls stalls = new Stalls(threadTimes)) {
+      Start start = Start.now();
+      for (int i = 0; i < JOBS; i++) {
+        Job job = jobs[i] = new Job(i, stalls);
+        job.interval = Math.round(1e9 / job.rate); // the same rounding as tasko's hertz
+        Histogram mine = perJob[i] = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
+        threads[i] = Thread.ofVirtual().start(() -> {
+          long next = System.nanoTime(); // first run due at once
+          while (true) {
+            long wait = next - System.nanoTime();
+            if (wait > 0) {
+              LockSupport.parkNanos(wait);
+              continue; // may return early: look again
+            }
+            if (!job.run(System.nanoTime(), window, mine)) {
+              return;
+            }
+            next += job.interval;
+          }
+        });
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      long wall = System.nanoTime() - start.wall();
+      long cpu = stalls.processCpuSince(start.cpu());
+      long[] ctx = Measure.contextSwitches();
+      for (Histogram h : perJob) {
+        lateness.add(h);
+      }
+      return results(impl, seconds, jobs, lateness, start, cpu, wall, ctx, stalls);
+    }
+  }
+
+  /**
+   * The least a loop that runs each job's body on a virtual thread of its own, one body at a
+   * time, does with standard JDK APIs: tasko's task schedules with no library on top. The jobs'
+   * next runs are kept in a binary heap, as {@link #timerThread} keeps them, by whoever holds the
+   * one baton. The holder takes the earliest due run and hands the baton to that job's virtual
+   * thread, which runs the body and does the same; when no run is due it lets the baton go, and a
+   * platform thread (the caller), parked until the earliest run, takes it then. That thread is
+   * woken by a holder only when it would otherwise sleep past the earliest run (or waits for the
+   * baton). Late runs are replayed, never skipped; no statistics, no commands, no spinning.
+   */
+  static List<Result> handoff(String impl, double seconds, boolean threadTimes)
+      throws InterruptedException {
+    long window = (long) (seconds * 1e9);
+    Histogram lateness = new Histogram(TimeUnit.MINUTES.toNanos(1), 3);
+    Jobs all = new Jobs(Thread.currentThread());
+    try (Stalls stalls = new Stalls(threadTimes)) {
+      Start start = Start.now();
+      all.held = true; // the caller holds the baton until the first hand-off
+      for (int i = 0; i < JOBS; i++) {
+        Job job = all.jobs[i] = new Job(i, stalls);
+        job.interval = Math.round(1e9 / job.rate); // the same rounding as tasko's hertz
+        job.first = job.target = all.due[i] = System.nanoTime(); // first run due at once
+        all.heap[i] = i; // in order of due time already
+        all.threads[i] = all.start(i, window, lateness);
+      }
+      all.size = JOBS;
+      all.handOn();
+      all.driveTimer();
+      long wall = System.nanoTime() - start.wall();
+      long cpu = stalls.processCpuSince(start.cpu());
+      long[] ctx = Measure.contextSwitches();
+      return results(impl, seconds, all.jobs, lateness, start, cpu, wall, ctx, stalls);
+    } finally {
+      for (Thread t : all.threads) {
+        if (t != null) {
+          t.interrupt();
+        }
+      }
+    }
+  }
+
+  /** The state of {@link #handoff}: what the baton guards, and the baton. */
+  private static final class Jobs {
+    final Job[] jobs = new Job[JOBS];
+    final Thread[] threads = new Thread[JOBS];
+    /** Set by the holder that hands a job its run, cleared by the job. */
+    final AtomicIntegerArray turn = new AtomicIntegerArray(JOBS);
+    /** Set by a job whose window is over; read by holders. */
+    final AtomicIntegerArray over = new AtomicIntegerArray(JOBS);
+    /** Each job's next run, and the heap of jobs by it: the baton's holder's alone. */
+    final long[] due = new long[JOBS];
+    final int[] heap = new int[JOBS];
+    int size;
+    final Thread timer;
+    /** The baton: held by one thread at a time, passed on without being let go. */
+    volatile boolean held;
+    /** When the earliest run is due, as of the last holder that let the baton go. */
+    volatile long wanted = Long.MAX_VALUE;
+    /** When the timer thread will wake by itself: Long.MAX_VALUE when only a holder wakes it. */
+    volatile long timerWakes = Long.MAX_VALUE;
+    volatile boolean finished;
+
+    Jobs(Thread timer) {
+      this.timer = timer;
+    }
+
+    Thread start(int k, long window, Histogram lateness) {
+      return Thread.ofVirtual().start(() -> {
+        while (true) {
+          while (turn.get(k) == 0) {
+            LockSupport.park(this);
+            if (Thread.currentThread().isInterrupted()) {
+              return;
+            }
+          }
+          turn.set(k, 0);
+          boolean more = jobs[k].run(System.nanoTime(), window, lateness);
+          if (!more) {
+            over.set(k, 1);
+          }
+          handOn();
+          if (!more) {
+            return;
+          }
+        }
+      });
+    }
+
+    /**
+     * Called by the holder: hands the baton to the job whose run is due first, or lets it go and
+     * makes sure the timer thread wakes when the earliest run falls due.
+     */
+    void handOn() {
+      long now = System.nanoTime();
+      while (size > 0) {
+        int k = heap[0];
+        if (over.get(k) == 1) {
+          heap[0] = heap[--size]; // the job's window is over
+          siftDown(heap, size, due);
+          continue;
+        }
+        if (due[k] - now > 0) {
+          break;
+        }
+        due[k] += jobs[k].interval;
+        siftDown(heap, size, due);
+        turn.set(k, 1);
+        LockSupport.unpark(threads[k]);
+        return;
+      }
+      long next = size == 0 ? Long.MAX_VALUE : due[heap[0]];
+      if (size == 0) {
+        finished = true;
+      }
+      wanted = next;
+      held = false;
+      if (timerWakes > next || size == 0) { // read after the writes: see driveTimer
+        LockSupport.unpark(timer);
+      }
+    }
+
+    /** The timer thread's part: sleep until the earliest run, then take the baton if free. */
+    void driveTimer() {
+      while (!finished) {
+        long until = wanted;
+        timerWakes = until;
+        if (wanted != until) { // a holder let the baton go meanwhile: it may not have woken us
+          continue;
+        }
+        long wait = until - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(this, wait);
+          continue; // may return early, or woken for a new earliest run: look again
+        }
+        timerWakes = Long.MAX_VALUE;
+        if (!held && !finished && compareAndSetHeld()) {
+          handOn();
+          continue;
+        }
+        // A job holds the baton and takes due runs itself; wait until it lets the baton go.
+        while (held && !finished) {
+          LockSupport.park(this);
+        }
+      }
+    }
+
+    private boolean compareAndSetHeld() {
+      return HELD.compareAndSet(this, false, true);
+    }
+
+    private static final java.lang.invoke.VarHandle HELD;
+
+    static {
+      try {
+        HELD = java.lang.invoke.MethodHandles.lookup().findVarHandle(Jobs.class, "held",
+            boolean.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
     }
   }
 

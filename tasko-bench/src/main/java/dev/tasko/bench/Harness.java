@@ -39,8 +39,10 @@ import java.util.concurrent.Future;
  *   accuracy  the original tasko's 96 jobs (job i at 3(i+1)+5 Hz) for S s (default 10): tasko
  *             low-power (also with US µs of slack, default 150), tasko precise, the same with
  *             callback schedules, a bare timer thread that parks until each deadline (and one
- *             that spins through waits under 20 µs, as tasko's driver does), and a 1-thread
- *             ScheduledThreadPoolExecutor (see Accuracy)
+ *             that spins through waits under 20 µs, as tasko's driver does), a bare timer
+ *             thread that hands each run to its job's own virtual thread, one at a time (what
+ *             task schedules do, with no library on top), a virtual thread per job that parks
+ *             until each run, and a 1-thread ScheduledThreadPoolExecutor (see Accuracy)
  *   idle      one job at 1 Hz for S s (default 10) after a settle (see --settle): tasko (a
  *             schedule, and a callback schedule), the executor, and a platform thread that only
  *             sleeps (see Idle)
@@ -90,7 +92,7 @@ public final class Harness {
   static final Map<String, List<String>> IMPLS = Map.of(
       "accuracy", List.of("tasko-java", "tasko-java-slack", "tasko-java-precise",
           "tasko-java-callback", "tasko-java-callback-slack", "timer-thread",
-          "timer-thread-spin", "stpe"),
+          "timer-thread-spin", "vthreads-handoff", "vthreads", "stpe"),
       "idle", List.of("tasko-java", "tasko-java-callback", "stpe", "jvm-sleep"),
       "scale", List.of("tasko-java", "vthreads-serial", "vthreads"),
       "switch", List.of("tasko-java", "vthreads"));
@@ -310,6 +312,8 @@ public final class Harness {
       case "accuracy/timer-thread" -> Accuracy.timerThread(impl, s, 0, tt);
       case "accuracy/timer-thread-spin" ->
           Accuracy.timerThread(impl, s, Accuracy.DRIVER_SHORT_WAIT_NANOS, tt);
+      case "accuracy/vthreads-handoff" -> Accuracy.handoff(impl, s, tt);
+      case "accuracy/vthreads" -> Accuracy.virtualThreads(impl, s, tt);
       case "accuracy/stpe" -> Accuracy.executor(s, tt);
       case "idle/tasko-java" -> idle(impl, o, Idle::tasko);
       case "idle/tasko-java-callback" ->

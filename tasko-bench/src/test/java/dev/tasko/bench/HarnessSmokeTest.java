@@ -57,7 +57,7 @@ class HarnessSmokeTest {
     Map<String, Result> r = run("accuracy", "--smoke", "--in-process");
     for (String impl : List.of("tasko-java", "tasko-java-slack", "tasko-java-precise",
         "tasko-java-callback", "tasko-java-callback-slack", "timer-thread", "timer-thread-spin",
-        "stpe")) {
+        "vthreads-handoff", "vthreads", "stpe")) {
       String name = impl + ".accuracy ";
       // One second of job i at 3(i+1)+5 Hz: 14,448 runs in all. How close each implementation
       // comes is the benchmark's to measure, not this test's: on a loaded machine a scheduler
