@@ -106,8 +106,8 @@ public final class Channel<T> implements Iterable<T> {
    * ({@code "channel 'lines' (empty)"}).
    *
    * @throws NullPointerException if {@code name} is null
-   * @throws IllegalArgumentException if {@code capacity} is below 1, or if {@code name} holds a
-   *     control character (a line break)
+   * @throws IllegalArgumentException if {@code capacity} is below 1, or if {@code name} is empty
+   *     or blank or holds a control character (a line break)
    */
   public static <T> Channel<T> create(String name, int capacity) {
     Names.require(name);
@@ -123,7 +123,8 @@ public final class Channel<T> implements Iterable<T> {
    * Like {@link #unbounded()}, named for diagnostics.
    *
    * @throws NullPointerException if {@code name} is null
-   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    */
   public static <T> Channel<T> unbounded(String name) {
     return new Channel<>(Names.require(name), Integer.MAX_VALUE);

@@ -52,7 +52,8 @@ public final class Event {
    * A new event, not set, named for diagnostics ({@code "event 'ready'"}).
    *
    * @throws NullPointerException if {@code name} is null
-   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    */
   public static Event create(String name) {
     return new Event(Names.require(name));

@@ -69,7 +69,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Names (of loops, tasks, schedules, resources, channels, ...) are printed as given in these
  * reports, so a name that holds a control character, such as a line break or the {@code '\r'} left
- * by a line read from a Windows file, is refused with an {@link IllegalArgumentException}.
+ * by a line read from a Windows file, is refused with an {@link IllegalArgumentException}; so is
+ * an empty or blank name, which would show as {@code task ''} and name nothing.
  */
 public final class Loop {
   /**
@@ -364,7 +365,8 @@ public final class Loop {
    * Like {@link #addTask(TaskBody)}, with a name used in logs, failures and deadlock reports.
    *
    * @throws NullPointerException if {@code name} or {@code body} is null
-   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    */
   public Task<Void> addTask(String name, TaskBody body) {
     return spawn(requireName(name), requireBody(body), Runner.START_NOW);
@@ -384,7 +386,8 @@ public final class Loop {
    * Like {@link #addTask(Callable)}, with a name used in logs, failures and deadlock reports.
    *
    * @throws NullPointerException if {@code name} or {@code body} is null
-   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    */
   public <T> Task<T> addTask(String name, Callable<T> body) {
     return spawn(requireName(name), requireBody(body), Runner.START_NOW);
@@ -405,7 +408,13 @@ public final class Loop {
     return runLater0(null, delay, body);
   }
 
-  /** Like {@link #runLater(Duration, TaskBody)}, with a name. */
+  /**
+   * Like {@link #runLater(Duration, TaskBody)}, with a name.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break), or for a reason the method without a name gives
+   */
   public Task<Void> runLater(String name, Duration delay, TaskBody body) {
     return runLater0(requireName(name), delay, body);
   }
@@ -439,13 +448,25 @@ public final class Loop {
     return schedule0(null, requireRate(rate), body, /* later= */ false, /* callback= */ false);
   }
 
-  /** Like {@link #schedule(Duration, TaskBody)}, with a name. */
+  /**
+   * Like {@link #schedule(Duration, TaskBody)}, with a name.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break), or for a reason the method without a name gives
+   */
   public ScheduledTask schedule(String name, Duration interval, TaskBody body) {
     return schedule0(requireName(name), Rate.every(interval), body, /* later= */ false,
         /* callback= */ false);
   }
 
-  /** Like {@link #schedule(Rate, TaskBody)}, with a name. */
+  /**
+   * Like {@link #schedule(Rate, TaskBody)}, with a name.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
+   */
   public ScheduledTask schedule(String name, Rate rate, TaskBody body) {
     return schedule0(requireName(name), requireRate(rate), body, /* later= */ false,
         /* callback= */ false);
@@ -466,13 +487,25 @@ public final class Loop {
     return schedule0(null, requireRate(rate), body, /* later= */ true, /* callback= */ false);
   }
 
-  /** Like {@link #scheduleLater(Duration, TaskBody)}, with a name. */
+  /**
+   * Like {@link #scheduleLater(Duration, TaskBody)}, with a name.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break), or for a reason the method without a name gives
+   */
   public ScheduledTask scheduleLater(String name, Duration interval, TaskBody body) {
     return schedule0(requireName(name), Rate.every(interval), body, /* later= */ true,
         /* callback= */ false);
   }
 
-  /** Like {@link #scheduleLater(Rate, TaskBody)}, with a name. */
+  /**
+   * Like {@link #scheduleLater(Rate, TaskBody)}, with a name.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
+   */
   public ScheduledTask scheduleLater(String name, Rate rate, TaskBody body) {
     return schedule0(requireName(name), requireRate(rate), body, /* later= */ true,
         /* callback= */ false);
@@ -528,13 +561,25 @@ public final class Loop {
         /* callback= */ true);
   }
 
-  /** Like {@link #scheduleCallback(Rate, TaskBody)}, with a name. */
+  /**
+   * Like {@link #scheduleCallback(Rate, TaskBody)}, with a name.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
+   */
   public ScheduledTask scheduleCallback(String name, Rate rate, TaskBody callback) {
     return schedule0(requireName(name), requireRate(rate), callback, /* later= */ false,
         /* callback= */ true);
   }
 
-  /** Like {@link #scheduleCallback(Duration, TaskBody)}, with a name. */
+  /**
+   * Like {@link #scheduleCallback(Duration, TaskBody)}, with a name.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break), or for a reason the method without a name gives
+   */
   public ScheduledTask scheduleCallback(String name, Duration interval, TaskBody callback) {
     return schedule0(requireName(name), Rate.every(interval), callback, /* later= */ false,
         /* callback= */ true);
@@ -814,7 +859,8 @@ public final class Loop {
      * messages about two loops tell them apart.
      *
      * @throws NullPointerException if {@code name} is null
-     * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+     * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+     *     character (a line break)
      */
     public Builder name(String name) {
       this.name = Names.require(name);

@@ -107,7 +107,8 @@ public final class ManagedResource<R, C> {
    * Manages {@code resource} under {@code name}, which shows in deadlock reports and errors.
    *
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    */
   public static <R, C> ManagedResource<R, C> of(String name, R resource,
       Consumer<? super C> onAcquire, Consumer<? super C> onRelease) {
@@ -126,7 +127,8 @@ public final class ManagedResource<R, C> {
    * resource on, and throws.
    *
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    */
   public static <R, C> ManagedResource<R, C> withLeaseViews(String name,
       Consumer<? super C> onAcquire, Consumer<? super C> onRelease,
@@ -162,7 +164,8 @@ public final class ManagedResource<R, C> {
    *
    * @param context passed to {@code onAcquire} and {@code onRelease}; may be null
    * @throws NullPointerException if {@code name} is null
-   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    */
   public Handle<R> handle(String name, C context) {
     return newHandle(Names.require(name), context);

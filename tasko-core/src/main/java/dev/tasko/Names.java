@@ -5,6 +5,7 @@ package dev.tasko;
  * as they are, one per line or inside quotes, in dumps, deadlock reports, stall warnings and
  * errors: a name holding a line break (a trailing {@code '\r'} read from a file written on
  * Windows, say) would split a line or fake another, so such a name is refused where it is given.
+ * So is an empty or blank name, which would name nothing there ({@code task ''}).
  */
 final class Names {
   private Names() {}
@@ -13,7 +14,8 @@ final class Names {
    * {@code name}, checked.
    *
    * @throws NullPointerException if {@code name} is null
-   * @throws IllegalArgumentException if it holds a control character (a line break, a tab, ...)
+   * @throws IllegalArgumentException if it holds a control character (a line break, a tab, ...),
+   *     or if it is empty or blank (only white space, as {@link String#isBlank()} says)
    */
   static String require(String name) {
     if (name == null) {
@@ -24,6 +26,11 @@ final class Names {
         throw new IllegalArgumentException("name has a control character at index " + i + ": \""
             + printable(name) + "\"");
       }
+    }
+    // After the control characters: a tab alone is refused for that, as it always was.
+    if (name.isBlank()) {
+      throw new IllegalArgumentException("name is " + (name.isEmpty() ? "empty" : "blank")
+          + ": \"" + name + "\"");
     }
     return name;
   }

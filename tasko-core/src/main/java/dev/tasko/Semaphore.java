@@ -73,8 +73,8 @@ public final class Semaphore {
    * free)"}).
    *
    * @throws NullPointerException if {@code name} is null
-   * @throws IllegalArgumentException if {@code permits} is below 1, or if {@code name} holds a
-   *     control character (a line break)
+   * @throws IllegalArgumentException if {@code permits} is below 1, or if {@code name} is empty
+   *     or blank or holds a control character (a line break)
    */
   public static Semaphore create(String name, int permits) {
     return new Semaphore(Names.require(name), permits);

@@ -161,7 +161,8 @@ public final class TaskGroup implements AutoCloseable {
    * running)"}).
    *
    * @throws NullPointerException if {@code name} is null
-   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    * @throws IllegalStateException if not called from a task of a running loop
    */
   public static TaskGroup open(String name) {
@@ -173,7 +174,8 @@ public final class TaskGroup implements AutoCloseable {
    * Starts a child task that computes a value; {@link Task#join()} returns it.
    *
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    * @throws IllegalStateException if not called from a task of the group's loop, if the group
    *     is closed, or if the loop is {@linkplain Loop#shutdown() shut down}
    */
@@ -185,7 +187,8 @@ public final class TaskGroup implements AutoCloseable {
    * Starts a child task that returns nothing.
    *
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    * @throws IllegalStateException if not called from a task of the group's loop, if the group
    *     is closed, or if the loop is {@linkplain Loop#shutdown() shut down}
    */

@@ -2,6 +2,7 @@ package dev.tasko;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +28,75 @@ class NamesTest {
     assertThatThrownBy(() -> Names.require(null))
         .isInstanceOf(NullPointerException.class).hasMessage("name == null");
     assertThat(Names.require("fan 2 (über)")).isEqualTo("fan 2 (über)");
+  }
+
+  @Test
+  void require_emptyOrBlank_refusedShowingTheName() {
+    // Before: accepted, and shown in reports as task '' (or task '   '), naming nothing.
+    assertThatThrownBy(() -> Names.require(""))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("name is empty: \"\"");
+    assertThatThrownBy(() -> Names.require("   "))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("name is blank: \"   \"");
+    assertThatThrownBy(() -> Names.require("\t"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("name has a control character at index 0: \"\\t\"");
+    assertThat(Names.require(" pump 2 ")).isEqualTo(" pump 2 ");
+  }
+
+  @Test
+  void everyNamingEntryPoint_emptyOrBlankName_refused() {
+    for (String blank : List.of("", " ")) {
+      String refusal = blank.isEmpty() ? "name is empty: \"\"" : "name is blank: \" \"";
+      ThrowingCallable[] calls = {
+        () -> Loop.builder().name(blank),
+        () -> loop.addTask(blank, () -> {}),
+        () -> loop.addTask(blank, () -> 1),
+        () -> loop.runLater(blank, Duration.ZERO, () -> {}),
+        () -> loop.schedule(blank, Duration.ofSeconds(1), () -> {}),
+        () -> loop.schedule(blank, Rate.hz(1), () -> {}),
+        () -> loop.scheduleLater(blank, Duration.ofSeconds(1), () -> {}),
+        () -> loop.scheduleLater(blank, Rate.hz(1), () -> {}),
+        () -> loop.scheduleCallback(blank, Duration.ofSeconds(1), () -> {}),
+        () -> loop.scheduleCallback(blank, Rate.hz(1), () -> {}),
+        () -> Channel.create(blank, 1),
+        () -> Channel.unbounded(blank),
+        () -> Event.create(blank),
+        () -> Semaphore.create(blank, 1),
+        () -> ManagedResource.of(blank, new Object(), c -> {}, c -> {}),
+        () -> ManagedResource.withLeaseViews(blank, c -> {}, c -> {}, (c, lease) -> ""),
+        () -> ManagedResource.of("i2c-1", new Object(), c -> {}, c -> {}).handle(blank, "0x44"),
+      };
+      for (ThrowingCallable call : calls) {
+        assertThatThrownBy(call).as("name \"%s\"", blank)
+            .isInstanceOf(IllegalArgumentException.class).hasMessage(refusal);
+      }
+    }
+    List<Throwable> refusals = new ArrayList<>();
+    loop.addTask("owner", () -> {
+      ThrowingCallable[] calls = {
+        () -> TaskGroup.open(""),
+        () -> {
+          try (TaskGroup g = TaskGroup.open("reads")) {
+            g.add("", () -> {});
+          }
+        },
+        () -> {
+          try (TaskGroup g = TaskGroup.open("reads")) {
+            g.add(" ", () -> 1);
+          }
+        },
+      };
+      for (ThrowingCallable call : calls) {
+        refusals.add(catchThrowable(call));
+      }
+    });
+
+    loop.run();
+
+    assertThat(refusals).allMatch(e -> e instanceof IllegalArgumentException)
+        .extracting(Throwable::getMessage).containsExactly(
+        "name is empty: \"\"", "name is empty: \"\"", "name is blank: \" \"");
+    assertThat(loop.taskCount()).isZero(); // nothing half made
   }
 
   @Test

@@ -131,8 +131,8 @@ public final class ManagedI2c {
    * Like {@link #of(Context, int)}, named {@code name} in deadlock reports and errors.
    *
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code bus} is negative, or if {@code name} holds a control
-   *     character (a line break)
+   * @throws IllegalArgumentException if {@code bus} is negative, or if {@code name} is empty or
+   *     blank or holds a control character (a line break)
    * @throws IllegalStateException if this bus of this context is shared already under another name
    */
   public static ManagedI2c of(String name, Context pi4j, int bus) {

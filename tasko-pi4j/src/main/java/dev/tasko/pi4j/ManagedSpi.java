@@ -127,7 +127,8 @@ public final class ManagedSpi {
    * physical bus, which every {@code Spi} on it shares).
    *
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code name} holds a control character (a line break)
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    * @throws IllegalStateException if {@code spi}'s bus is shared already under another name
    */
   public static ManagedSpi of(String name, Spi spi) {

@@ -98,6 +98,8 @@ public final class TestLoop implements AfterEachCallback {
    * A loop on virtual time with this name (it shows in thread names and messages).
    *
    * @throws NullPointerException if {@code name} is null
+   * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
+   *     character (a line break)
    */
   public TestLoop(String name) {
     this.loop = Loop.builder()
