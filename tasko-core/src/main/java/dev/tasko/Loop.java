@@ -79,6 +79,11 @@ public final class Loop {
   static final System.Logger LOG = System.getLogger(Loop.class.getName());
   /** Stall warnings come after 100 ms: far beyond any well-behaved turn, soon enough to notice. */
   private static final long DEFAULT_STALL_NANOS = Duration.ofMillis(100).toNanos();
+  /**
+   * The shortest stall threshold: the driver parks a quarter threshold between checks (see
+   * Runner.runUntilDriverTurn), 250 µs here; a threshold of a few nanoseconds made that a spin.
+   */
+  private static final long MIN_STALL_NANOS = Duration.ofMillis(1).toNanos();
   /** Numbers the loops built without a name, process-wide: loop-1, loop-2, ... */
   private static final AtomicLong loopNames = new AtomicLong();
   /** What a shut-down loop's refusal of a new task says. */
@@ -918,9 +923,14 @@ public final class Loop {
      * clock; time spent loading or initialising classes, a first call's one-off cost, is not
      * counted. Each switch costs one more clock read while warnings are on.
      *
+     * <p>The threshold is at least 1 ms: the driving thread wakes every quarter threshold to look
+     * at the turn in progress, and a shorter one would keep it waking thousands of times a
+     * millisecond (below 4 ns, never parking at all), taking a processor from the tasks it
+     * watches.
+     *
      * @throws NullPointerException if {@code threshold} is null
-     * @throws IllegalArgumentException if {@code threshold} is zero or negative, or too long for
-     *     a long of nanoseconds (over 292 years)
+     * @throws IllegalArgumentException if {@code threshold} is zero or negative, shorter than
+     *     1 ms, or too long for a long of nanoseconds (over 292 years)
      * @see #noStallWarning()
      */
     public Builder stallWarning(Duration threshold) {
@@ -929,7 +939,11 @@ public final class Loop {
         throw new IllegalArgumentException("threshold <= 0: " + threshold
             + " (noStallWarning() turns stall warnings off)");
       }
-      this.stallNanos = Durations.positiveNanos(threshold, "threshold");
+      long nanos = Durations.positiveNanos(threshold, "threshold");
+      if (nanos < MIN_STALL_NANOS) {
+        throw new IllegalArgumentException("threshold < 1 ms: " + threshold);
+      }
+      this.stallNanos = nanos;
       return this;
     }
 

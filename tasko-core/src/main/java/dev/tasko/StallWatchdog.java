@@ -13,7 +13,7 @@ import java.time.Duration;
  */
 final class StallWatchdog {
   private final String loopName;
-  /** Stall warning threshold in real nanoseconds; positive. */
+  /** Stall warning threshold in real nanoseconds; at least 1 ms (see Builder.stallWarning). */
   final long stallNanos;
   /**
    * The task holding the processor, or null while the driver holds it. Written by the holder:

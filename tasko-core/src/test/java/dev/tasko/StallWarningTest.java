@@ -109,6 +109,19 @@ class StallWarningTest {
         .isInstanceOf(NullPointerException.class).hasMessage("threshold == null");
   }
 
+  @Test
+  void stallWarning_belowOneMillisecond_rejected() {
+    // Before: accepted; the driving thread, which looks every quarter threshold, then woke every
+    // few hundred nanoseconds, and below 4 ns parked for no time at all: a busy-wait.
+    assertThatThrownBy(() -> Loop.builder().stallWarning(Duration.ofNanos(1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("threshold < 1 ms: PT0.000000001S");
+    assertThatThrownBy(() -> Loop.builder().stallWarning(Duration.ofNanos(999_999)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("threshold < 1 ms: PT0.000999999S");
+    assertThat(Loop.builder().stallWarning(Duration.ofMillis(1)).stallNanos).isEqualTo(1_000_000);
+  }
+
   /** Keeps the calling thread busy for {@code millis}: the workload of a slow first call. */
   private static void busyFor(long millis) {
     long end = System.nanoTime() + millis * 1_000_000;
