@@ -479,7 +479,8 @@ public final class Loop {
 
   /**
    * Like {@link #schedule(Duration, TaskBody)}, but the first run comes one interval after this
-   * call instead of at once.
+   * call instead of at once. If that lies past the end of the loop's clock ({@code Long.MAX_VALUE}
+   * nanoseconds), it never comes (see {@link ScheduledTask}).
    */
   public ScheduledTask scheduleLater(Duration interval, TaskBody body) {
     return schedule0(null, Rate.every(interval), body, /* later= */ true, /* callback= */ false);
@@ -595,13 +596,17 @@ public final class Loop {
     Objects.requireNonNull(body, callback ? "callback == null" : "body == null");
     String n = name != null ? name : "schedule-" + scheduleNames.incrementAndGet();
     ScheduledTask s = new ScheduledTask(this, n, rate, body, callback);
+    long now = later ? runner.ticker.read() : 0;
     long first = later
-        ? Durations.saturatedAdd(runner.ticker.read(), rate.intervalNanos())
+        ? Durations.saturatedAdd(now, rate.intervalNanos())
         : ScheduledTask.AT_FIRST_TURN;
+    // One interval on lies past the end of the clock, where the sum saturated: that first run
+    // never comes (a run at Long.MAX_VALUE would be off the grid). The test cannot overflow.
+    boolean pastTheEnd = later && now > Long.MAX_VALUE - rate.intervalNanos();
     if (!runner.isOnLoop()) {
       s.markStarting(); // scheduled from the moment this returns, though it is still in the inbox
     }
-    addOnLoop("it starts no new schedule", () -> s.startOnLoop(first));
+    addOnLoop("it starts no new schedule", () -> s.startOnLoop(first, pastTheEnd));
     return s;
   }
 

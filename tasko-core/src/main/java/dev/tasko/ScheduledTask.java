@@ -13,7 +13,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Runs are targeted on a fixed grid: the n-th run is due at {@code first + n × interval}, not one
  * interval after the previous run ended, so the schedule does not drift. {@code schedule} makes its
  * first run at the loop's next pass, {@code scheduleLater} one interval after the call. Between
- * runs the schedule sleeps on a timer and costs nothing.
+ * runs the schedule sleeps on a timer and costs nothing. A first run of {@code scheduleLater} that
+ * would lie past the end of the loop's clock ({@code Long.MAX_VALUE} nanoseconds, about 292 years
+ * from a clock's zero) never comes: the schedule stays scheduled until it is stopped, or until the
+ * clock reaches its end (only a manual clock or virtual time does), where it stops without a run.
  *
  * <h2>Overruns</h2>
  * At most one run of a schedule is alive at a time: a run may suspend (sleep, wait for a resource)
@@ -92,6 +95,12 @@ public final class ScheduledTask {
   // schedule's task has none between turns (see nextStep). On the loop.
   /** The next run's target; AT_FIRST_TURN until the runner's first turn. */
   private long target;
+  /**
+   * Whether {@code target} stands for a first target past the end of the clock (a scheduleLater
+   * within one interval of Long.MAX_VALUE), where no run ever comes: it is then Long.MAX_VALUE,
+   * the saturated deadline the runner sleeps until, and the schedule ends there without a run.
+   */
+  private boolean targetPastTheEnd;
   /** Whether the next run, due already, waits for one yield first (the last run was late). */
   private boolean yieldFirst;
   /** As given, for rate() and toString(); the loop reads its interval. Written by any thread. */
@@ -184,7 +193,8 @@ public final class ScheduledTask {
    * @throws IllegalStateException if the loop is {@linkplain Loop#shutdown() shut down}
    */
   public void start() {
-    loop.runOnLoopIfOpen("schedule '" + name + "' cannot start", () -> startOnLoop(AT_FIRST_TURN));
+    loop.runOnLoopIfOpen("schedule '" + name + "' cannot start",
+        () -> startOnLoop(AT_FIRST_TURN, /* pastTheEnd= */ false));
   }
 
   /**
@@ -273,7 +283,12 @@ public final class ScheduledTask {
     stopped = false;
   }
 
-  void startOnLoop(long firstTarget) {
+  /**
+   * Starts the schedule on the loop, its first run due at {@code firstTarget}, or at the runner's
+   * first turn ({@link #AT_FIRST_TURN}); {@code pastTheEnd}: that target lies past the end of the
+   * clock, and {@code firstTarget} is Long.MAX_VALUE.
+   */
+  void startOnLoop(long firstTarget, boolean pastTheEnd) {
     boolean wasStopped = stopped;
     stopped = false;
     Task<Void> r = runner;
@@ -296,7 +311,7 @@ public final class ScheduledTask {
       }
       return;
     }
-    launch(newRunner(), firstTarget);
+    launch(newRunner(), firstTarget, pastTheEnd);
   }
 
   /** The schedule's task, not yet queued. */
@@ -313,9 +328,10 @@ public final class ScheduledTask {
     return t;
   }
 
-  private void launch(Task<Void> t, long firstTarget) {
+  private void launch(Task<Void> t, long firstTarget, boolean pastTheEnd) {
     stopped = false; // (an old runner that ended at the end of the clock may have set it)
     target = firstTarget;
+    targetPastTheEnd = pastTheEnd;
     yieldFirst = false;
     runner = t;
     loop.runner.enqueue(t, firstTarget == AT_FIRST_TURN ? Runner.START_NOW : firstTarget);
@@ -332,7 +348,7 @@ public final class ScheduledTask {
     Task<Void> t = next;
     next = null;
     if (t != null && !loop.shutdownControl.isRequested()) {
-      launch(t, AT_FIRST_TURN); // a start() that came after cancel()
+      launch(t, AT_FIRST_TURN, /* pastTheEnd= */ false); // a start() that came after cancel()
     } else {
       stopped = true; // also when the task ended by cancel() or an Error
     }
@@ -356,8 +372,9 @@ public final class ScheduledTask {
   /**
    * The schedule's recurrence, as one step of its runner at {@code now}: end once stopped; a
    * restart (a start() after a stop()) moves the grid to now; sleep until a target still ahead;
-   * yield once before a run that is late; otherwise run. Shared by the two runners, a task's
-   * thread ({@link #runLoop}) and a callback schedule's turns ({@link #runTurn}).
+   * end at the end of the clock if the target lies past it; yield once before a run that is late;
+   * otherwise run. Shared by the two runners, a task's thread ({@link #runLoop}) and a callback
+   * schedule's turns ({@link #runTurn}).
    */
   private int nextStep(long now) {
     if (stopped) {
@@ -369,9 +386,16 @@ public final class ScheduledTask {
     if (restart) {
       restart = false;
       target = now;
+      targetPastTheEnd = false;
     }
     if (target > now) {
       return SLEEP; // woken early by stop() or start(): the next step re-checks
+    }
+    if (targetPastTheEnd) {
+      // The clock is at its end, and the target lies beyond: no later time exists, so no run
+      // ever comes. Stop, as a schedule whose next target lies there does after its run.
+      stopped = true;
+      return END;
     }
     if (yieldFirst) {
       yieldFirst = false;

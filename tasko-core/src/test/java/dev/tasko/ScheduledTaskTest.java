@@ -745,4 +745,62 @@ class ScheduledTaskTest {
     assertThat(beforeEnd).containsExactly(105L, 3L);
     assertThat(s.isScheduled()).isFalse();
   }
+
+  @Test
+  void scheduleLater_firstTargetPastTheEndOfALong_neverRuns() {
+    at(Long.MAX_VALUE - 15);
+    AtomicInteger runs = new AtomicInteger();
+    ScheduledTask s = loop.scheduleLater("tick", Duration.ofNanos(100), runs::incrementAndGet);
+    loop.step();
+    assertThat(s.isScheduled()).as("scheduled while the clock has not reached its end").isTrue();
+
+    at(Long.MAX_VALUE);
+    for (int i = 0; i < 5; i++) {
+      loop.step();
+    }
+
+    // Before: its first target, MAX + 85, saturated at Long.MAX_VALUE, where it ran once.
+    assertThat(runs).hasValue(0);
+    assertThat(s.isScheduled()).isFalse();
+    assertThat(s.stats().runs()).isZero();
+    assertThat(loop.taskCount()).isZero();
+  }
+
+  @Test
+  void scheduleLater_firstTargetPastTheEndOnVirtualTime_runEndsAtTheClocksEndWithoutARun() {
+    ManualTicker clock = new ManualTicker();
+    clock.advance(Duration.ofDays(100 * 365));
+    Loop v = Loop.builder().ticker(clock).virtualTime().build();
+    AtomicInteger runs = new AtomicInteger();
+    ScheduledTask s = v.scheduleLater("census", Duration.ofDays(200 * 365),
+        runs::incrementAndGet);
+
+    v.run(); // jumps to the end of the clock, where the schedule ends: no later time exists
+
+    assertThat(runs).hasValue(0);
+    assertThat(s.isScheduled()).isFalse();
+    assertThat(clock.read()).isEqualTo(Long.MAX_VALUE);
+  }
+
+  @Test
+  void scheduleLater_firstTargetPastTheEnd_stopsAndStartsAsAnySchedule() {
+    at(Long.MAX_VALUE - 15);
+    List<Long> times = new ArrayList<>();
+    ScheduledTask s = loop.scheduleLater("tick", Duration.ofNanos(100),
+        () -> times.add(Long.MAX_VALUE - ticker.read()));
+    loop.step();
+
+    s.stop();
+    loop.step();
+    assertThat(s.isScheduled()).isFalse();
+    assertThat(loop.taskCount()).isZero();
+
+    s.start(); // a new grid from now, as after any stop: a run at once, the next past the end
+    at(Long.MAX_VALUE - 5);
+    for (int i = 0; i < 3; i++) {
+      loop.step();
+    }
+    assertThat(times).containsExactly(5L);
+    assertThat(s.isScheduled()).isFalse();
+  }
 }
