@@ -258,7 +258,13 @@ public final class ManagedSpi {
      */
     private final Set<DigitalOutput> maybeLow =
         Collections.newSetFromMap(new IdentityHashMap<>());
-    /** The loop whose shutdown drives maybe-low pins high; registered at the first select in it. */
+    /**
+     * What a loop's shutdown closes: one object for every loop, since a loop registers one object
+     * once however often it is handed over (a new method reference at each registration would add
+     * one more close to a loop each time the bus came back to it).
+     */
+    private final AutoCloseable raiseOnShutdown = this::raiseAllOnShutdown;
+    /** The loop the bus was last selected in: registered with already, no need to ask it again. */
     private Loop registeredWith;
     /**
      * The pin of the device holding the bus, and its task; null while it is free. Written under
@@ -369,13 +375,17 @@ public final class ManagedSpi {
       }
     }
 
-    /** Has the loop's shutdown drive maybe-low pins high, once per loop the bus is used in. */
+    /**
+     * Has the loop's shutdown drive maybe-low pins high, once per loop the bus is used in, also
+     * for a bus handed back and forth between loops run in turn: the loop keeps one registration
+     * of {@link #raiseOnShutdown}.
+     */
     private void registerWithLoop() {
       Task<?> t = Tasko.currentTask();
       Loop l = t == null ? null : t.loop();
       if (l != null && l != registeredWith) {
         registeredWith = l;
-        l.closeOnShutdown(this::raiseAllOnShutdown);
+        l.closeOnShutdown(raiseOnShutdown);
       }
     }
 

@@ -643,6 +643,39 @@ class ManagedSpiTest {
 
   @Test
   @Timeout(10)
+  void shutdown_busMovedBackAndForthBetweenTwoLoops_drivesPinsHighOnce() {
+    // A bus moved back to a loop it was with before registered that loop's shutdown hook once more
+    // at each move: one more close per move, a pin driven high that many times, a leak.
+    FlakyOutput flakyA = new FlakyOutput(MockPi.loggedOutput(pi4j, "a", 5, log));
+    Handle<Spi> a = bus.csHandle(flakyA.pin);
+    Loop other = Loop.builder().name("other").virtualTime().build();
+    for (int round = 0; round < 3; round++) {
+      for (Loop l : List.of(loop, other)) {
+        l.addTask(() -> {
+          try (Lease<Spi> lease = a.acquire()) {
+            lease.resource().write((byte) 'a');
+          }
+        });
+        l.run(); // ended: the other loop may have the bus now
+      }
+    }
+    loop.addTask(() -> {
+      flakyA.failHigh = FlakyOutput.Failure.BEFORE_CHANGE; // 'a' stays low past its lease
+      assertThatThrownBy(() -> a.acquire().close()).hasMessage("high() of 'a' failed");
+    });
+    loop.run();
+
+    // each close of the loop's hook tries 'a' once, fails, and adds a failure of its own
+    assertThatThrownBy(loop::shutdown)
+        .hasMessage("chip select 'a' of spi-0 may still be low: driving it high threw")
+        .satisfies(e -> assertThat(e.getSuppressed()).isEmpty());
+    flakyA.failHigh = FlakyOutput.Failure.NONE;
+    other.shutdown();
+    assertThat(flakyA.isLow()).isFalse();
+  }
+
+  @Test
+  @Timeout(10)
   void select_resourceHandleWithNoPin_refusedAndOtherDevicesStillServed() {
     DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
     Handle<Spi> a = bus.csHandle(csA);
