@@ -20,8 +20,8 @@
  * the loop. Each refuses {@code close()}, {@code open()}, {@code initialize(..)} and
  * {@code shutdown(..)} with {@link java.lang.UnsupportedOperationException}: the Pi4J context owns
  * the device, and closing it would break every later lease. {@code toString}, {@code equals} and
- * {@code hashCode} answer anywhere. {@code ManagedI2c.handle(I2C)} refuses such an object (it is no
- * device).
+ * {@code hashCode} answer anywhere. {@code ManagedI2c.handle(I2C)} and {@code ManagedSpi.of(Spi)}
+ * refuse such an object (it is no device, nor a bus).
  *
  * <h2>Ending</h2>
  * {@code Loop.shutdown()} of the loop using these objects cancels its tasks (their leases close, so

@@ -117,6 +117,8 @@ public final class ManagedSpi {
    * May be called from any thread.
    *
    * @throws NullPointerException if {@code spi} is null
+   * @throws IllegalArgumentException if {@code spi} is the {@code Spi} a lease handed out rather
+   *     than a Pi4J bus
    */
   public static ManagedSpi of(Spi spi) {
     return of0(null, Objects.requireNonNull(spi, "spi == null"));
@@ -128,7 +130,8 @@ public final class ManagedSpi {
    *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
-   *     character (a line break)
+   *     character (a line break), or if {@code spi} is the {@code Spi} a lease handed out rather
+   *     than a Pi4J bus
    * @throws IllegalStateException if {@code spi}'s bus is shared already under another name
    */
   public static ManagedSpi of(String name, Spi spi) {
@@ -147,6 +150,12 @@ public final class ManagedSpi {
 
   /** The managed bus already made for {@code spi}, or a new one; null name: any name. */
   private static ManagedSpi of0(String name, Spi spi) {
+    if (LeaseView.isView(spi)) {
+      // Shared, it would make every later lease of its devices talk through that one lease, closed
+      // by then: each of their transfers refused, in the name of the device that lease was for.
+      throw new IllegalArgumentException(spi + " is what a lease hands out, not a bus: pass the"
+          + " Pi4J Spi itself, or use the ManagedSpi that lease came from");
+    }
     synchronized (SHARED) {
       Wires found = live(SHARED,
           w -> w.provider == spi.provider() && w.bus == spi.config().bus());

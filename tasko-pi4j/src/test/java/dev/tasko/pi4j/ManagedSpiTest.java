@@ -321,6 +321,36 @@ class ManagedSpiTest {
   }
 
   @Test
+  void of_spiALeaseHandedOut_refusedAndDevicesStillTalkThroughTheBus() {
+    // From a hostile test: a driver given a lease's Spi shared it; the devices it then made
+    // handles for talked through that lease, closed by then, and every transfer of theirs was
+    // refused in the name of the device that lease was for.
+    DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
+    DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
+    Handle<Spi> a = bus.csHandle(csA);
+    log.take();
+    loop.addTask("app", () -> {
+      try (Lease<Spi> lease = a.acquire()) {
+        Spi view = lease.resource();
+        assertThatThrownBy(() -> ManagedSpi.of(view))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("Spi of device 'a' on spi-0, lease open is what a lease hands out, not a"
+                + " bus: pass the Pi4J Spi itself, or use the ManagedSpi that lease came from");
+        assertThatThrownBy(() -> ManagedSpi.of("spi-0", view))
+            .isInstanceOf(IllegalArgumentException.class);
+      }
+      try (Lease<Spi> lease = bus.csHandle(csB).acquire()) {
+        lease.resource().write((byte) 'b');
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("a=LOW", "a=HIGH", "b=HIGH", "b=LOW", "b=HIGH");
+    assertThat(((MockSpi) spi).readEntireMockBuffer()).containsExactly((byte) 'b');
+  }
+
+  @Test
   void of_twoSpisOnTheSameBus_theirDevicesExcludeEachOtherEachTalkingThroughItsOwn() {
     // From a hostile test: one managed bus per Spi object, so two Spi objects on the same wires
     // (one per channel, or per mode a device needs) selected a device of each at once.
