@@ -235,7 +235,9 @@ public final class Loop {
    * cancellation held back, waiting for a bus that a task waiting in a group's {@code close()}
    * holds) are cancelled again, which ends the handler's wait; a deadlock in which no task runs
    * even then is thrown, its tasks left where they wait. An interrupt of the calling thread does
-   * not end it: it is set again when {@code shutdown()} returns. Idempotent: a second call
+   * not end it, and the registered resources' {@code close()} do not see it (one that waits would
+   * throw at once): it is set again when {@code shutdown()} returns, as it is when a
+   * {@code close()} throws {@link InterruptedException}. Idempotent: a second call
    * returns at once, also while the first is still under way on another thread (a shutdown hook's
    * beside the main thread's); {@link #awaitShutdown} waits for that one to finish.
    *

@@ -128,7 +128,8 @@ final class Shutdown {
     // Driven by run(), which idles while no task can go on (a task waiting, shielded, for blocking
     // work to end; a task that swallowed its cancellation, waiting to have it thrown again) and
     // keeps the loop driven throughout; it returns once no task is left, or early after a
-    // failure, a stop() or an interrupt, and then drives again. An interrupt is kept for after.
+    // failure, a stop() or an interrupt, and then drives again. An interrupt is kept for after the
+    // registered resources are closed too.
     boolean interrupted = Thread.interrupted();
     Runner runner = loop.runner;
     long switchesAtDeadlock = -1; // the loop's switch count at the last deadlock, or -1
@@ -164,9 +165,6 @@ final class Shutdown {
       }
       interrupted |= Thread.interrupted();
     }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
     List<Map.Entry<AutoCloseable, Long>> closing;
     synchronized (this) {
       this.closing = true;
@@ -174,14 +172,22 @@ final class Shutdown {
       toClose.clear();
     }
     closing.sort(Map.Entry.<AutoCloseable, Long>comparingByValue().reversed());
+    // Closed with the interrupt still kept for after, as the tasks' cleanup ran: a close() that
+    // waits (a flush, a thread's end) would otherwise throw at once, and use the interrupt up. One
+    // that comes during a close() is kept the same way, so that it cannot cut the next one short.
     for (Map.Entry<AutoCloseable, Long> e : closing) {
       try {
         e.getKey().close();
       } catch (Exception | Error x) {
+        interrupted |= x instanceof InterruptedException; // its interrupt status, used up
         failure = chain(failure, x instanceof RuntimeException || x instanceof Error ? x
             : new IllegalStateException("shutdown(): closing " + Failures.describe(e.getKey())
                 + " threw", x));
       }
+      interrupted |= Thread.interrupted();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
     if (failure instanceof RuntimeException r) {
       throw r;

@@ -622,4 +622,46 @@ class LoopShutdownTest {
     assertThat(loop.nanoTime()).isZero();
     log.assertTaken();
   }
+
+  // ---- The caller's interrupt and the registered resources ----
+
+  @Test
+  void shutdown_callerInterrupted_resourcesCloseUninterruptedAndFlagSetAfter() {
+    // From a hostile test: the interrupt, kept for after the tasks' cleanup, was put back before
+    // the resources were closed; a close() that waits (here for a flush already done) threw, and
+    // the interrupt it used up was gone when shutdown() returned.
+    CountDownLatch flushed = new CountDownLatch(0);
+    loop.closeOnShutdown(() -> {
+      flushed.await();
+      log.add("log file closed");
+    });
+    Thread.currentThread().interrupt();
+    boolean interruptedAfter;
+    try {
+      loop.shutdown();
+    } finally {
+      interruptedAfter = Thread.interrupted(); // cleared, so as not to leak into other tests
+    }
+
+    log.assertTaken("log file closed");
+    assertThat(interruptedAfter).isTrue();
+  }
+
+  @Test
+  void shutdown_closeThrowsInterruptedException_rethrownWrappedWithTheFlagSet() {
+    loop.closeOnShutdown(() -> {
+      throw new InterruptedException("flush interrupted");
+    });
+
+    boolean interruptedAfter;
+    try {
+      assertThatThrownBy(loop::shutdown).isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("shutdown(): closing ")
+          .hasCauseInstanceOf(InterruptedException.class);
+    } finally {
+      interruptedAfter = Thread.interrupted();
+    }
+
+    assertThat(interruptedAfter).isTrue(); // the interrupt the exception stood for is not lost
+  }
 }
