@@ -340,10 +340,12 @@ public final class Loop {
   }
 
   /**
-   * Undoes {@link #closeOnShutdown(AutoCloseable)}, for a resource closed before the loop ends. May
-   * be called from any thread.
+   * Undoes {@link #closeOnShutdown(AutoCloseable)}, for a resource closed before the loop ends.
+   * Works while the shutdown closes the resources, too: a resource that another one's
+   * {@code close()} closes and takes back is not closed again. May be called from any thread.
    *
-   * @return whether {@code resource} was registered
+   * @return whether {@code resource} was registered and not yet closed, nor being closed, by the
+   *     shutdown
    */
   public boolean cancelCloseOnShutdown(AutoCloseable resource) {
     return shutdownControl.unregister(resource);

@@ -21,7 +21,10 @@ final class Shutdown {
   private volatile boolean requested;
   /** Set once the registrations are being closed: none can be added any more. */
   private boolean closing;
-  /** What to close on shutdown, with the order it was registered in (closed newest first). */
+  /**
+   * What to close on shutdown, with the order it was registered in (closed newest first); each is
+   * taken off just before it is closed.
+   */
   private final Map<AutoCloseable, Long> toClose = new IdentityHashMap<>();
   private long registrations;
   /** Opened when the shutdown has returned or thrown: see {@link Loop#awaitShutdown}. */
@@ -165,17 +168,21 @@ final class Shutdown {
       }
       interrupted |= Thread.interrupted();
     }
-    List<Map.Entry<AutoCloseable, Long>> closing;
+    List<Map.Entry<AutoCloseable, Long>> order;
     synchronized (this) {
-      this.closing = true;
-      closing = new ArrayList<>(toClose.entrySet());
-      toClose.clear();
+      closing = true;
+      order = new ArrayList<>(toClose.entrySet());
     }
-    closing.sort(Map.Entry.<AutoCloseable, Long>comparingByValue().reversed());
+    order.sort(Map.Entry.<AutoCloseable, Long>comparingByValue().reversed());
     // Closed with the interrupt still kept for after, as the tasks' cleanup ran: a close() that
     // waits (a flush, a thread's end) would otherwise throw at once, and use the interrupt up. One
     // that comes during a close() is kept the same way, so that it cannot cut the next one short.
-    for (Map.Entry<AutoCloseable, Long> e : closing) {
+    for (Map.Entry<AutoCloseable, Long> e : order) {
+      // Each stays registered until its turn: a newer one's close() may close it itself and take
+      // it back (cancelCloseOnShutdown), and it is not closed a second time then.
+      if (!unregister(e.getKey())) {
+        continue;
+      }
       try {
         e.getKey().close();
       } catch (Exception | Error x) {

@@ -664,4 +664,20 @@ class LoopShutdownTest {
 
     assertThat(interruptedAfter).isTrue(); // the interrupt the exception stood for is not lost
   }
+
+  @Test
+  void cancelCloseOnShutdown_fromANewerResourcesClose_olderOneClosedOnce() {
+    // From a hostile test: the shutdown had taken every registration off before the first close,
+    // so the take-back returned false, and the sensor was closed a second time, after its device.
+    AutoCloseable sensor = () -> log.add("sensor closed");
+    loop.closeOnShutdown(sensor);
+    loop.closeOnShutdown(() -> { // a device that closes its sensor itself, and says so
+      sensor.close();
+      log.add("taken back: " + loop.cancelCloseOnShutdown(sensor));
+    });
+
+    loop.shutdown();
+
+    log.assertTaken("sensor closed", "taken back: true");
+  }
 }
