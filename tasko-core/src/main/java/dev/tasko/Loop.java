@@ -241,9 +241,10 @@ public final class Loop {
    * returns at once, also while the first is still under way on another thread (a shutdown hook's
    * beside the main thread's); {@link #awaitShutdown} waits for that one to finish.
    *
-   * @throws IllegalStateException if called from a task or from a task's {@link Tasko#blocking}
-   *     work (the shutdown would wait for the task, which waits for the work), or while another
-   *     thread drives the loop
+   * @throws IllegalStateException if called from a task (of this loop or of another: a task must
+   *     never drive a loop, but its blocking work may shut another loop down) or from the
+   *     {@link Tasko#blocking} work of a task of this loop (the shutdown would wait for the task,
+   *     which waits for the work), or while another thread drives the loop
    * @throws TaskFailedException if a task failed during its cleanup (under the default failure
    *     handler; whatever another {@link FailureHandler} throws otherwise)
    * @throws DeadlockException if cancelled tasks wait for each other and cancelling them again lets
@@ -251,6 +252,13 @@ public final class Loop {
    */
   public void shutdown() {
     Task<?> calling = DrivenLoops.currentTask();
+    if (calling != null && calling.loop != this) {
+      // Not its own loop, whose run() may long have returned: stop() is no way there.
+      throw new IllegalStateException("shutdown() of loop '" + name + "' called from task '"
+          + calling.name() + "' of " + calling.loop.nameBeside(this) + ": a task must never drive"
+          + " a loop; shut it down from the task's blocking work (Tasko.blocking(() -> {"
+          + " loop.shutdown(); return null; })) or another thread");
+    }
     if (calling != null) {
       throw new IllegalStateException("shutdown() called from task '" + calling.name()
           + "' of loop '" + calling.loop.name

@@ -680,4 +680,35 @@ class LoopShutdownTest {
 
     log.assertTaken("sensor closed", "taken back: true");
   }
+
+  @Test
+  void shutdown_fromATaskOfAnotherLoop_throwsNamingBothLoopsAndTheWayThatWorks() {
+    // From a hostile test: the refusal named only the caller's loop and told it to call stop()
+    // and shut down once run() had returned, which never works from a task: this loop had
+    // returned from run() already.
+    loop.addTask("motor", () -> Tasko.sleep(Duration.ofHours(1)));
+    loop.step();
+    Loop supervisor = Loop.builder().name("supervisor").virtualTime().build();
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    supervisor.addTask("watchdog", () -> {
+      try {
+        loop.shutdown();
+      } catch (IllegalStateException e) {
+        thrown.set(e);
+      }
+      Tasko.blocking(() -> { // the way the message gives
+        loop.shutdown();
+        return null;
+      });
+    });
+
+    supervisor.run();
+
+    assertThat(thrown.get()).hasMessage("shutdown() of loop 'loop' called from task 'watchdog' "
+        + "of loop 'supervisor': a task must never drive a loop; shut it down from the task's "
+        + "blocking work (Tasko.blocking(() -> { loop.shutdown(); return null; })) or another "
+        + "thread");
+    assertThat(loop.isShutdown()).isTrue();
+    assertThat(loop.taskCount()).isZero();
+  }
 }
