@@ -329,7 +329,6 @@ public final class Loop {
     return shutdownControl.await(nanos);
   }
 
-
   /** Whether {@link #shutdown()} has been called. May be called from any thread. */
   public boolean isShutdown() {
     return shutdownControl.isRequested();

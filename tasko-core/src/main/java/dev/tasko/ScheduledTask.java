@@ -175,9 +175,15 @@ public final class ScheduledTask {
 
   /**
    * Stops the schedule: no further runs start. A run in progress is not interrupted; it finishes
-   * normally. Idempotent.
+   * normally. Idempotent. May be called from any thread; once the loop is
+   * {@linkplain Loop#shutdown() shut down}, whose shutdown stops every schedule, it does nothing.
    */
   public void stop() {
+    if (loop.isShutdown() && !loop.runner.isOnLoop()) {
+      // The shutdown stops every schedule (their tasks are cancelled); a command sent now might
+      // never be read, and would be kept for as long as the loop is.
+      return;
+    }
     loop.runner.runOnLoop(this::stopOnLoop);
   }
 

@@ -46,6 +46,21 @@ class ScheduledTaskTest {
   }
 
   @Test
+  void stop_fromAnotherThreadAfterShutdown_queuesNothing() throws Exception {
+    Loop loop = Loop.builder().virtualTime().build();
+    ScheduledTask s = loop.schedule("poll", Duration.ofSeconds(1), () -> { });
+    loop.shutdown();
+    assertThat(s.isScheduled()).isFalse();
+    Thread other = Thread.ofPlatform().start(() -> {
+      s.stop(); // a listener that keeps stopping a schedule of a loop long shut down
+      s.cancel();
+    });
+    other.join();
+    // Nothing reads a shut-down loop's inbox: a command left there would be kept for ever.
+    assertThat(loop.runner.hasWorkLeft()).isFalse();
+  }
+
+  @Test
   void schedule_steppedOnFakeClock_runsWhenDueStopsStartsAndChangesRate() {
     // tasko's test_reschedule, pass by pass, on a clock counted in nanoseconds.
     AtomicInteger runs = new AtomicInteger();
