@@ -70,6 +70,12 @@ public final class TestLoop implements AfterEachCallback {
   static final int MAX_PASSES_AT_ONE_INSTANT = 100_000;
   /** How many rounds of new tasks {@link #cancelAll()} cancels before it gives up. */
   static final int MAX_CANCEL_ROUNDS = 1_000;
+  /**
+   * How long, in real time, {@link #cancelAll()} and {@link #verify()} wait for the blocking work
+   * of a cancelled task to end once interrupted: at once for work that heeds the interrupt, which
+   * may still take a moment on its own thread; work that ignores it is not waited for longer.
+   */
+  static final long BLOCKING_WORK_GRACE_NANOS = 5_000_000_000L;
 
   private final ManualTicker clock = new ManualTicker();
   private final Loop loop;
@@ -287,6 +293,9 @@ public final class TestLoop implements AfterEachCallback {
    * started again) are cancelled in turn, until every task left has been cancelled. Like any
    * cancellation, it cannot end a task that catches the {@link
    * java.util.concurrent.CancellationException} and goes on; {@link #verify()} then names it.
+   * A cancelled task in {@link Tasko#blocking} work ends once the interrupted work has ended, on
+   * the work's own thread: that end is waited for, a few seconds of real time at most, without
+   * moving the clock.
    * Tasks and schedules the test added since the loop last ran are taken in first, which runs
    * each until it first waits, as the loop lists a task only once it has taken it in.
    *
@@ -311,7 +320,7 @@ public final class TestLoop implements AfterEachCallback {
       }
       fresh.forEach(Task::cancel);
       cancelled.addAll(fresh);
-      runUntilIdle();
+      runUntilInterruptedWorkEnded();
     }
     throw new IllegalStateException("cancelAll() of loop '" + loop.name() + "': the tasks it "
         + "cancelled still start new ones after " + MAX_CANCEL_ROUNDS + " rounds; tasks: "
@@ -357,7 +366,9 @@ public final class TestLoop implements AfterEachCallback {
    * Checks that the test left the loop clean: no task unfinished and no failure unobserved (see the
    * class comment). It first runs the loop until idle, without moving its clock, so that what the
    * test did last from outside the loop (a {@link Task#cancel()}, a schedule's stop) takes effect;
-   * a task added after the loop last ran is reported even if it then ends. Unfinished tasks are
+   * a task added after the loop last ran is reported even if it then ends; a task cancelled in
+   * {@link Tasko#blocking} work is given the time its interrupted work takes to end, as
+   * {@link #cancelAll()} gives it. Unfinished tasks are
    * cancelled and the loop is run until idle, so that their threads end, before this throws. If
    * another thread still drives the loop (a test that timed out on a thread of its own), its
    * {@link #runFor} is made to give up, and waited for a few seconds. Called after each test by
@@ -447,10 +458,36 @@ public final class TestLoop implements AfterEachCallback {
     takeFailures(); // what the cancelled tasks threw on their way out is no news
   }
 
-  /** {@link #runUntilIdle()}, for the check after a test, which reports what is left itself. */
+  /**
+   * Runs until idle; then, while a cancelled task still waits for its interrupted blocking work to
+   * end, which happens on the work's own thread and so may not have happened yet, waits for that
+   * end and runs until idle again, so that the cancellation takes effect as for any other task.
+   * Polls: the loop offers no way to wait for an outside wake-up without moving a virtual clock.
+   */
+  private void runUntilInterruptedWorkEnded() {
+    runUntilIdle();
+    long deadline = System.nanoTime() + BLOCKING_WORK_GRACE_NANOS;
+    while (loop.tasks().stream().anyMatch(TestLoop::waitsForInterruptedWork)
+        && System.nanoTime() - deadline < 0) {
+      LockSupport.parkNanos(1_000_000);
+      runUntilIdle();
+    }
+  }
+
+  /** Whether {@code t} was cancelled while in blocking work, and waits for the work to end. */
+  private static boolean waitsForInterruptedWork(Task<?> t) {
+    // Task.toString() is "Task[<name> WAITING for blocking work (interrupted; ...)]"
+    return t.isCancelled() && t.state() == Task.State.WAITING
+        && t.toString().startsWith("Task[" + t.name() + " WAITING for blocking work");
+  }
+
+  /**
+   * {@link #runUntilInterruptedWorkEnded()}, for the check after a test, which reports what is left
+   * itself.
+   */
   private void runQuietly() {
     try {
-      runUntilIdle();
+      runUntilInterruptedWorkEnded();
     } catch (IllegalStateException stillBusy) {
       // reported through the assertion error's list of unfinished tasks
     }

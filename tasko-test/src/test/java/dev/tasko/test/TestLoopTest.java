@@ -594,6 +594,45 @@ class TestLoopTest {
   }
 
   @Test
+  void verify_taskCancelledInBlockingWorkThatTakesAMomentToEnd_passes() {
+    Task<Void> reader = test.loop().addTask("reader", () -> Tasko.blocking(TestLoopTest::slowRead));
+    test.runUntilIdle();
+
+    reader.cancel(); // interrupts the work, which ends on its own thread a moment later
+
+    assertTimeoutPreemptively(Duration.ofSeconds(30), test::verify);
+    assertThat(reader.isCancelled()).isTrue();
+    assertThat(reader.isDone()).isTrue();
+  }
+
+  @Test
+  void cancelAll_taskInBlockingWorkThatTakesAMomentToEnd_returnsWithTheTaskEnded() {
+    Task<Void> reader = test.loop().addTask("reader", () -> Tasko.blocking(TestLoopTest::slowRead));
+    test.runUntilIdle();
+
+    List<Task<?>> cancelled = assertTimeoutPreemptively(Duration.ofSeconds(30), test::cancelAll);
+
+    assertThat(cancelled).containsExactly(reader);
+    assertThat(reader.isDone()).isTrue();
+    assertThat(test.now()).isEqualTo(Duration.ZERO);
+    test.verify();
+  }
+
+  /**
+   * Blocking work that waits until interrupted, then takes 200 ms to end, as a device being closed
+   * does: the time is the work's own, not a wait of the test's.
+   */
+  private static Void slowRead() throws InterruptedException {
+    try {
+      new CountDownLatch(1).await(); // until interrupted
+    } catch (InterruptedException e) {
+      Thread.sleep(200); // the interrupt is used up: the wind-down runs its course
+      throw e;
+    }
+    return null;
+  }
+
+  @Test
   void verify_taskAddedAfterTheLoopLastRan_failsSayingItNeverStarted() {
     test.runUntilIdle();
     test.loop().addTask("forgotten", () -> {});
