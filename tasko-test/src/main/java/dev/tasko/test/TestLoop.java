@@ -137,10 +137,10 @@ public final class TestLoop implements AfterEachCallback {
    * program that cancels it (one that cancels every task but its own) does not cut this method
    * short either: another takes its place.
    *
-   * <p>A task that keeps the loop busy without ever sleeping (it yields in a loop) keeps virtual
-   * time from moving, so this method would not return; the test's timeout ends it: interrupted
-   * (JUnit's {@code @Timeout} interrupts the test's thread), it throws, naming the tasks, and
-   * leaves the interrupt set.
+   * <p>A task that keeps the loop busy without ever sleeping (it yields in a loop), or
+   * {@link Tasko#blocking} work that never ends, keeps virtual time from moving, so this method
+   * would not return; the test's timeout ends it: interrupted (JUnit's {@code @Timeout}
+   * interrupts the test's thread), it throws, naming the tasks, and leaves the interrupt set.
    *
    * @throws NullPointerException if {@code duration} is null
    * @throws IllegalArgumentException if {@code duration} is negative, or would take the clock past
@@ -171,10 +171,12 @@ public final class TestLoop implements AfterEachCallback {
           loop.run(); // returns at the alarm's stop(), or earlier at a stop() of the program's own
           boolean abandoned = abandonments != abandonedBefore;
           if (Thread.currentThread().isInterrupted() || abandoned) {
+            Task<Void> own = alarm;
             throw new IllegalStateException("runFor(" + duration + ") of loop '" + loop.name()
                 + "' " + (abandoned ? "given up, the test having ended," : "interrupted")
-                + " at " + now() + " (a task that never sleeps keeps virtual time still?); tasks: "
-                + describe(loop.tasks()));
+                + " at " + now() + " (a task that never sleeps, or blocking work that never ends,"
+                + " keeps virtual time still?); tasks: "
+                + describe(loop.tasks().stream().filter(t -> t != own).toList()));
           }
         }
         long left = end - clock.read();

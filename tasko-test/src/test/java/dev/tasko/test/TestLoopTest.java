@@ -495,6 +495,28 @@ class TestLoopTest {
   }
 
   @Test
+  void runFor_interruptedWhileBlockingWorkNeverEnds_throwsNamingThatCause() {
+    test.loop().addTask("reader", () -> Tasko.blocking(() -> {
+      new CountDownLatch(1).await(); // until the task is cancelled: keeps virtual time still
+      return null;
+    }));
+
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      Thread.currentThread().interrupt(); // as JUnit's @Timeout does when the test runs too long
+      assertThatThrownBy(() -> test.runFor(Duration.ofSeconds(1)))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("interrupted at PT0S")
+          .hasMessageContaining("blocking work that never ends")
+          .hasMessageContaining("tasks: 'reader' (WAITING for blocking work)")
+          .hasMessageNotContaining("'runFor'"); // this method's own task is no news
+      assertThat(Thread.interrupted()).as("the interrupt is left set").isTrue();
+    });
+
+    test.cancelAll();
+    test.verify();
+  }
+
+  @Test
   void verify_whileAnotherThreadDrives_thatRunForGivesUpAndALaterOneRuns() throws Exception {
     CountDownLatch spinning = new CountDownLatch(1);
     test.loop().addTask("spinner", () -> {
