@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class TestLoopTest {
@@ -616,6 +617,7 @@ class TestLoopTest {
   }
 
   @Test
+  @Tag("realtime") // blocking work that takes 200 ms of real time to end
   void verify_taskCancelledInBlockingWorkThatTakesAMomentToEnd_passes() {
     Task<Void> reader = test.loop().addTask("reader", () -> Tasko.blocking(TestLoopTest::slowRead));
     test.runUntilIdle();
@@ -628,6 +630,7 @@ class TestLoopTest {
   }
 
   @Test
+  @Tag("realtime") // blocking work that takes 200 ms of real time to end
   void cancelAll_taskInBlockingWorkThatTakesAMomentToEnd_returnsWithTheTaskEnded() {
     Task<Void> reader = test.loop().addTask("reader", () -> Tasko.blocking(TestLoopTest::slowRead));
     test.runUntilIdle();
