@@ -36,8 +36,9 @@ final class BlockingWork<T> implements Runnable {
   private T result;
   private Throwable failure;
   /**
-   * The task of the same loop this work waits for in {@link Task#join()}, or null: a join the
-   * loop's deadlock check can see through (see {@link Runner#onlyStuckJoinsWait()}).
+   * The task this work waits for in {@link Task#join()}, or null: a join the loop's deadlock
+   * check can see through (see {@link Runner#onlyStuckJoinsWait()}; for a task of another loop,
+   * {@link CrossLoopDeadlocks}).
    */
   private volatile Task<?> joining;
 
@@ -109,13 +110,14 @@ final class BlockingWork<T> implements Runnable {
 
   /**
    * On the work's thread: it is about to wait in {@code target.join()}, {@code target} a task of
-   * its own task's loop. The loop is told, so that it looks again whether anything can still run.
+   * any loop but its own task. The loop is told, so that it looks again whether anything can still
+   * run.
    */
   void joinBegan(Task<?> target) {
     joining = target;
     Runner r = task.loop.runner;
     r.joiningWorks.add(this);
-    r.submit(() -> {}); // a loop idle already checks once more (see Runner.onlyStuckJoinsWait)
+    r.lookAgain(); // a loop idle already checks once more (see Runner.onlyStuckJoinsWait)
   }
 
   /** On the work's thread: the join has returned or thrown. */
@@ -129,9 +131,18 @@ final class BlockingWork<T> implements Runnable {
    * the work: on the loop, once nothing else can run, neither can ever go on.
    */
   boolean stuckInJoin() {
+    Task<?> target = stuckJoinTarget();
+    return target != null && target.loop == task.loop;
+  }
+
+  /**
+   * The task, of any loop, this work waits for in a join, if it has not ended and the work's task
+   * waits for the work; else null. On the loop of the work's task.
+   */
+  Task<?> stuckJoinTarget() {
     Task<?> target = joining;
     Suspension s = task.waitingOn;
-    return target != null && !target.isDone() && s != null && s.blocker == this;
+    return target != null && !target.isDone() && s != null && s.blocker == this ? target : null;
   }
 
   /** On the work's thread. */
@@ -243,7 +254,7 @@ final class BlockingWork<T> implements Runnable {
   public synchronized String toString() {
     Task<?> target = joining;
     String what = target == null ? "blocking work"
-        : "blocking work, which waits for task '" + target.name() + "' to finish (join)";
+        : "blocking work, which waits for " + DeadlockException.joinOf(task, target);
     return interrupted ? what + " (interrupted; waiting for it to end)" : what;
   }
 }

@@ -162,6 +162,15 @@ final class Runner {
   final Set<BlockingWork<?>> joiningWorks = ConcurrentHashMap.newKeySet();
   /** Tasko.blocking calls in flight: while any is, virtual time does not jump. */
   int blockingWork;
+  /**
+   * The tasks of other loops this idle loop waits for, published while every wait of its tasks
+   * that another thread could end is a join of one of them (empty: deadlocked in itself); null
+   * while it has published nothing. Written by the driver under {@link CrossLoopDeadlocks}' lock,
+   * and read under it by other loops; the driver reads its own writes without it.
+   */
+  Task<?>[] stuckOn;
+  /** Set by the driver when its run() throws a DeadlockException; cleared when it is run again. */
+  private boolean reportedDeadlock;
   /** Tasks not yet finished, oldest first: for run()'s end and for deadlock reports. */
   final LiveTasks live = new LiveTasks();
   /**
@@ -186,6 +195,11 @@ final class Runner {
   private final Inbox inbox = new Inbox();
   /** The thread inside run() or step(), if any. */
   private final AtomicReference<Thread> driver = new AtomicReference<>();
+  /**
+   * Set by {@link #lookAgain()}: the idle driver looks again whether anything can still run before
+   * it parks. Cleared by the driver as it begins to look, in idle().
+   */
+  private volatile boolean deadlockCheckDue;
   /**
    * When run() or step() was first entered (System.nanoTime), or 0: where the first summary of the
    * loop's work for Java Flight Recorder begins (see FlightEvents). Read by JFR's thread.
@@ -404,6 +418,7 @@ final class Runner {
     }
     driverThread = me;
     drives++; // only the thread that won the driver's place writes it
+    reportedDeadlock = false;
     nothingDue = false;
     passNow = ticker.read(); // waits begun before the first timer phase date from here
     if (firstDrivenAt == 0) {
@@ -422,6 +437,11 @@ final class Runner {
 
   /** Undoes {@link #enter}; restores the interrupt status the driver saw while tasks ran. */
   private void leave(boolean interrupted) {
+    if (stuckOn != null && !reportedDeadlock) {
+      // Stopped or interrupted while idle in joins of other loops' tasks: a loop no thread runs
+      // reports nothing, and another thread may change it before it runs again.
+      CrossLoopDeadlocks.retract(this);
+    }
     DrivenLoops.unregister(this);
     leftAt = System.nanoTime(); // before the driver's place is given up: the next driver reads it
     driver.set(null);
@@ -535,6 +555,9 @@ final class Runner {
    * to run.
    */
   private boolean beginPass() {
+    if (stuckOn != null) {
+      CrossLoopDeadlocks.retract(this); // before anything runs: see CrossLoopDeadlocks
+    }
     requeueHandOffFailed();
     Object entry;
     while ((entry = inbox.poll()) != null) {
@@ -793,6 +816,52 @@ final class Runner {
     return !joiningWorks.isEmpty() && stuckJoins() == externalWaiters;
   }
 
+  /**
+   * With no task ready, no timer and the inbox empty: the tasks of other loops that this loop's
+   * tasks wait for in joins, if every wait another thread could end is such a join (the task's
+   * own, or its blocking work's) or blocking work stuck in a join of a task of this loop, and
+   * there is at least one; else null. Looked at only when some task of this loop joins a task of
+   * another loop.
+   */
+  private Task<?>[] joinsOfOtherLoops() {
+    if ((crossLoopJoins == null || crossLoopJoins.isEmpty()) && joiningWorks.isEmpty()) {
+      return null;
+    }
+    int joins = 0;
+    ArrayList<Task<?>> targets = new ArrayList<>(2);
+    if (crossLoopJoins != null) {
+      for (CrossLoopJoin j : crossLoopJoins) {
+        Suspension s = j.joiner.waitingOn;
+        if (s != null && s.blocker == j.target && !j.target.isDone()) {
+          joins++;
+          targets.add(j.target);
+        }
+      }
+    }
+    for (BlockingWork<?> w : joiningWorks) {
+      Task<?> target = w.stuckJoinTarget();
+      if (target != null) {
+        joins++;
+        if (target.loop != loop) {
+          targets.add(target);
+        }
+      }
+    }
+    return joins == externalWaiters && !targets.isEmpty() ? targets.toArray(new Task<?>[0]) : null;
+  }
+
+  /** Notes that run() throws {@code e}, a deadlock report, and returns it. */
+  private DeadlockException reportDeadlock(DeadlockException e) {
+    reportedDeadlock = true; // leave() keeps what it published: other loops still see it
+    Flight.deadlock(name, e.stuckTasks().size(), e.getMessage());
+    return e;
+  }
+
+  /** Whether work from another thread waits in the inbox. Any thread. */
+  boolean hasInboxWork() {
+    return !inbox.isEmpty();
+  }
+
   /** How many of this loop's tasks wait for blocking work stuck in a join (see stuckInJoin). */
   private int stuckJoins() {
     int stuck = 0;
@@ -813,6 +882,11 @@ final class Runner {
       passNow = ticker.read(); // the pass that follows may run ready tasks without reading it
       return true;
     }
+    // A request to look again (see lookAgain) is taken before the looks below, which then see
+    // what it was made for; one made after them is seen before the driver parks.
+    if (deadlockCheckDue) {
+      deadlockCheckDue = false;
+    }
     // Whether there is a deadline is a flag of its own: every long, Long.MAX_VALUE included, is
     // a deadline a timer may have.
     long deadline = 0;
@@ -823,13 +897,20 @@ final class Runner {
       long slack = manualTime ? 0 : idleStrategy.slackNanos();
       deadline = slack == 0 ? timers.earliestDeadline() : timers.latestWithin(slack, 64);
     } else if (externalWaiters > 0 && !onlyStuckJoinsWait()) {
-      // only another thread can wake a task now
+      // Only another thread can wake a task now: unless each such wait is a join of a task of
+      // another loop, and those loops are as stuck (see CrossLoopDeadlocks).
+      Task<?>[] targets = joinsOfOtherLoops();
+      DeadlockException e = targets == null ? null
+          : CrossLoopDeadlocks.idleInJoins(this, targets);
+      if (e != null) {
+        throw reportDeadlock(e);
+      }
     } else if (live.size() == 0) {
       return false;
     } else {
       DeadlockException e = DeadlockException.of(name, live.oldest());
-      Flight.deadlock(name, e.stuckTasks().size(), e.getMessage());
-      throw e;
+      CrossLoopDeadlocks.deadlockedInItself(this); // for the loops whose tasks join its tasks
+      throw reportDeadlock(e);
     }
     // Blocking work in flight (Tasko.blocking) holds virtual time still: the loop waits for it.
     if (virtualClock != null && hasDeadline && !blockingWorkHoldsTime()) {
@@ -854,7 +935,10 @@ final class Runner {
     try {
       // Checked after the sleeper is published: work submitted from now on unparks us, and work
       // submitted before is seen here. The same goes for a manual ticker's advance().
-      if (inbox.isEmpty() && !stopRequested && (!hasDeadline || ticker.read() < deadline)) {
+      // The same goes for a request to look again (see lookAgain): either it is seen here, or
+      // the request, made after, sees the driver as the sleeper and wakes it.
+      if (inbox.isEmpty() && !stopRequested && (!hasDeadline || ticker.read() < deadline)
+          && !deadlockCheckDue) {
         long joinCheck = !hasDeadline || manualTime ? nextJoinCheck() : 0;
         if (joinCheck != 0) {
           // A join of another loop's task may wait for ever: look again when a warning is due.
@@ -1383,6 +1467,18 @@ final class Runner {
    */
   void queueTask(Task<?> t) {
     inbox.queueTask(t);
+  }
+
+  /**
+   * Has the idle driver look again whether anything can still run, as it does after a pass: for
+   * blocking work that begins to wait in a join, and for another loop that has found a deadlock
+   * this one may be part of (see {@link CrossLoopDeadlocks}). Not a command: one left in the inbox
+   * of a loop that no thread runs any more (it has reported a deadlock) would look like work to
+   * come, and hide that loop's deadlock from the loops that wait for it. Any thread.
+   */
+  void lookAgain() {
+    deadlockCheckDue = true; // then the sleeper read: see idle(), which reads them the other way
+    wake();
   }
 
   /**

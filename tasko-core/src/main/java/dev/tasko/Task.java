@@ -357,6 +357,14 @@ public final class Task<T> extends TimerEntry {
    * for some thread to run this task's loop: when its own loop has had nothing else to do for 10 s
    * and no thread has run this task's loop meanwhile, its logger warns once, naming both tasks.
    *
+   * <p>Joins may not form a circle: a task of one loop that joins a task of another, which joins
+   * the first (directly, through more loops, or from {@linkplain Tasko#blocking blocking work})
+   * waits for ever. When every loop on the circle has nothing else that could wake it (no timer,
+   * no wait another thread could end), each one's {@link Loop#run()} throws a
+   * {@link DeadlockException} naming the tasks and their loops, as for a deadlock inside one loop;
+   * the joins go on waiting until a task on the circle that waits in a join itself is cancelled
+   * (a task whose blocking work joins waits for that work, whose join no cancel ends).
+   *
    * @return the value returned by the task's body; null for a {@link TaskBody}
    * @throws TaskFailedException if the task failed, with the original exception as its cause
    * @throws CancellationException if the task was cancelled, or the calling task is cancelled
@@ -368,7 +376,7 @@ public final class Task<T> extends TimerEntry {
     Task<?> caller = DrivenLoops.currentTask();
     if (caller == null) {
       BlockingWork<?> work = BlockingWork.ofCaller();
-      if (work == null || work.task.loop != loop) {
+      if (work == null) {
         awaitFromOutside();
       } else if (work.task == this) {
         // The task waits for its work to end, even once cancelled: this would wait for ever.
@@ -376,7 +384,7 @@ public final class Task<T> extends TimerEntry {
             + "' itself: the task waits for this work to end; return the value from the work, "
             + "and let the task go on with it");
       } else {
-        work.joinBegan(this); // the loop's deadlock check sees through this wait
+        work.joinBegan(this); // the deadlock checks see through this wait
         try {
           awaitFromOutside();
         } finally {
