@@ -5,6 +5,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The examples {@code ./demo --example NAME} starts: each one's {@code main}, run in this JVM with
@@ -15,6 +16,13 @@ final class Examples {
   /** The names {@code --example} takes: classes of {@code dev.tasko.examples} with a main. */
   static final List<String> NAMES =
       List.of("ToyApp", "RunLater", "SharedSpi", "AwaitButton", "greenhouse.Greenhouse");
+  /**
+   * The arguments of the examples that take any, as their usage writes them; the others take
+   * none. An argument an example does not read is refused rather than dropped: a
+   * {@code --duration 5s} after {@code ToyApp} would otherwise leave it running until Ctrl-C.
+   */
+  private static final Map<String, List<String>> ARGUMENTS =
+      Map.of("greenhouse.Greenhouse", List.of("[seconds to run]", "[log file]"));
 
   private Examples() {}
 
@@ -43,14 +51,24 @@ final class Examples {
    * The {@code main} that {@code --example}'s arguments name: {@code args[0]} is
    * {@code --example}, {@code args[1]} the name.
    *
-   * @throws IllegalArgumentException if the name is missing or names no example
+   * @throws IllegalArgumentException if the name is missing or names no example, or if more
+   *     arguments follow it than the example takes
    */
   static Method mainOf(String[] args) {
     if (args.length < 2) {
       throw new IllegalArgumentException("--example needs an example's name: "
           + String.join(", ", NAMES));
     }
-    return mainOf(args[1]);
+    String name = args[1];
+    Method main = mainOf(name);
+    List<String> takes = ARGUMENTS.getOrDefault(name, List.of());
+    if (args.length - 2 > takes.size()) {
+      String given = String.join(" ", Arrays.copyOfRange(args, 2, args.length));
+      throw new IllegalArgumentException(name + (takes.isEmpty() ? " takes no arguments"
+          : " takes at most " + takes.size() + " arguments (" + String.join(" ", takes) + ")")
+          + ", got: '" + given + "'");
+    }
+    return main;
   }
 
   /**

@@ -35,6 +35,25 @@ class ExamplesTest {
   }
 
   @Test
+  void mainOf_argumentsForAnExampleThatTakesNone_refusedNamingThem() {
+    // Before: ToyApp ran until Ctrl-C, its "--duration 5s" silently dropped.
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> Examples.mainOf(new String[] {"--example", "ToyApp", "--duration", "5s"}))
+        .withMessage("ToyApp takes no arguments, got: '--duration 5s'");
+  }
+
+  @Test
+  void mainOf_greenhouseWithMoreThanItsTwoArguments_refusedNamingThem() {
+    assertThat(Examples.mainOf(new String[] {"--example", "greenhouse.Greenhouse", "60", "g.log"})
+        .getDeclaringClass().getSimpleName()).isEqualTo("Greenhouse");
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> Examples.mainOf(
+            new String[] {"--example", "greenhouse.Greenhouse", "60", "g.log", "--plain"}))
+        .withMessage("greenhouse.Greenhouse takes at most 2 arguments ([seconds to run]"
+            + " [log file]), got: '60 g.log --plain'");
+  }
+
+  @Test
   void usage_listsTheExamples() {
     assertThat(Options.USAGE).contains("--example <name>")
         .contains(String.join(", ", Examples.NAMES));
