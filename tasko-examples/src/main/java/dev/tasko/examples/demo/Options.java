@@ -48,8 +48,9 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
 
   /** A number as people type it: 5, 1.5, .5 or 5. (the last two as in most programs). */
   private static final String NUMBER = "\\d+(?:\\.\\d*)?|\\.\\d+";
+  /** With a sign, so that "-1s" is refused as not positive rather than as a bad form. */
   private static final Pattern SIMPLE_DURATION =
-      Pattern.compile("(" + NUMBER + ")\\s*(ms|s|m|h)");
+      Pattern.compile("(-?(?:" + NUMBER + "))\\s*(ms|s|m|h)");
 
   /**
    * Parses {@code args}.

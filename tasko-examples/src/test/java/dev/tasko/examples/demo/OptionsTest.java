@@ -59,6 +59,18 @@ class OptionsTest {
   }
 
   @Test
+  void parse_negativeDuration_saysItMustBePositive() {
+    // Before: "bad duration: '-1s' (use e.g. 500ms, 5s, ...)", as if the form were wrong.
+    assertThatThrownBy(() -> Options.parse("--duration", "-1s"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("duration <= 0: '-1s'");
+    assertThatThrownBy(() -> Options.parse("--duration=-0.5ms"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("duration <= 0: '-0.5ms'");
+    assertThatThrownBy(() -> Options.parse("--duration", "-1000000000000000h"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("duration <= 0: '-1000000000000000h'");
+  }
+
+  @Test
   void parse_badInput_throwsNamingIt() {
     assertThatThrownBy(() -> Options.parse("--duration"))
         .isInstanceOf(IllegalArgumentException.class)
