@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
@@ -200,20 +202,24 @@ class FlightRecorderTest {
           idle.add(e.getDouble("idle"));
         }
       });
-      s.startAsync();
       Loop loop = Loop.builder().name("sleepy").build();
       loop.addTask("sleeper", () -> {
+        // The recording starts once the loop has idled a while, so that its first summary spans
+        // that sleep whenever it comes, on a busy machine too (a summary that came just as the
+        // loop started would span its start-up alone, and read it busy).
+        Tasko.sleep(Duration.ofMillis(300));
+        s.startAsync();
         long giveUp = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (idle.size() < 3 && System.nanoTime() - giveUp < 0) {
-          Tasko.sleep(Duration.ofMillis(50));
+        while (idle.isEmpty() && System.nanoTime() - giveUp < 0) {
+          Tasko.sleep(Duration.ofMillis(100));
         }
       });
       loop.run();
     }
 
     // Before: the first summary of each loop measured its idle share over a span of zero: 0.
-    assertThat(idle).hasSizeGreaterThanOrEqualTo(3)
-        .allSatisfy(share -> assertThat(share).as("idle share").isGreaterThan(0.5));
+    assertThat(idle).isNotEmpty();
+    assertThat(idle.get(0)).as("first summary's idle share").isGreaterThan(0.5);
   }
 
   @Test
@@ -258,12 +264,14 @@ class FlightRecorderTest {
     // span that held the pause, and read the loop as 99.8% busy.
     List<Double> secondRun = new java.util.concurrent.CopyOnWriteArrayList<>();
     AtomicBoolean firstRunSummarised = new AtomicBoolean();
-    AtomicBoolean secondRunBegun = new AtomicBoolean();
+    // No summary of the loop ends in the pause, where nothing drives it. Events reach the stream
+    // in batches, some of the first run's only after the second has begun: told apart by time.
+    AtomicReference<Instant> midPause = new AtomicReference<>(Instant.MAX);
     try (RecordingStream s = new RecordingStream()) {
       s.enable("dev.tasko.LoopSummary").withPeriod(Duration.ofMillis(100));
       s.onEvent("dev.tasko.LoopSummary", e -> {
         if (e.getString("loop").equals("again")) {
-          if (secondRunBegun.get()) {
+          if (e.getEndTime().isAfter(midPause.get())) {
             secondRun.add(e.getDouble("idle"));
           } else {
             firstRunSummarised.set(true);
@@ -278,21 +286,23 @@ class FlightRecorderTest {
         }
       });
       loop.run();
+      midPause.set(Instant.now().plusMillis(250));
       long pauseEnds = System.nanoTime() + Duration.ofMillis(500).toNanos();
       while (System.nanoTime() - pauseEnds < 0) { // not driven: the pause the next summary spans
         java.util.concurrent.locks.LockSupport.parkNanos(pauseEnds - System.nanoTime());
       }
-      secondRunBegun.set(true);
       loop.addTask("second", () -> {
         long giveUp = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (secondRun.size() < 2 && System.nanoTime() - giveUp < 0) {
+        while (secondRun.isEmpty() && System.nanoTime() - giveUp < 0) {
           Tasko.sleep(Duration.ofMillis(20));
         }
       });
       loop.run();
     }
 
-    assertThat(secondRun).hasSizeGreaterThanOrEqualTo(2)
-        .allSatisfy(share -> assertThat(share).as("idle share").isGreaterThan(0.5));
+    // The first summary of the second run spans the pause, which it now counts as idle: above
+    // one half however busy the machine keeps the run's first milliseconds.
+    assertThat(secondRun).isNotEmpty();
+    assertThat(secondRun.get(0)).as("idle share").isGreaterThan(0.5);
   }
 }
