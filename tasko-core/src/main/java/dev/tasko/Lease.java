@@ -77,7 +77,9 @@ public final class Lease<R> extends TimerEntry implements AutoCloseable {
    * in a task deep in a recursion), calling again, or the loop when the task ends, finishes the
    * release without running {@code onRelease} twice.
    *
-   * @throws IllegalStateException if called by a task other than the one that acquired it
+   * @throws IllegalStateException if not called by the task that acquired it: by another task, or
+   *     by a thread that is not a task, the holder's {@link Tasko#blocking} work included (once the
+   *     release is over, a further call does nothing, from anywhere)
    * @throws RuntimeException whatever {@code onRelease} throws; the resource has been passed on
    */
   @Override

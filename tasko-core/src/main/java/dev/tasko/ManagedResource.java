@@ -137,7 +137,12 @@ public final class ManagedResource<R, C> {
         Objects.requireNonNull(viewOf, "viewOf == null"));
   }
 
-  /** Manages {@code resource} with no callbacks: a fair, first-come-first-served lock around it. */
+  /**
+   * Manages {@code resource} with no callbacks: a fair, first-come-first-served lock around it,
+   * named after its {@code toString()}.
+   *
+   * @throws NullPointerException if {@code resource} is null
+   */
   public static <R> ManagedResource<R, Object> of(R resource) {
     return new ManagedResource<>(nameOf(resource), resource, c -> {}, c -> {}, null);
   }
@@ -209,9 +214,11 @@ public final class ManagedResource<R, C> {
   }
 
   /**
-   * The handle through which the resource is held, if it is.
+   * The handle through which the resource is held, if it is. Before the first acquire, when the
+   * resource belongs to no loop yet, it is empty, from any thread.
    *
-   * @throws IllegalStateException if called outside a task of the resource's loop
+   * @throws IllegalStateException if called outside a task of the loop the resource belongs to
+   *     (also once that loop has ended, until a task of another loop takes the resource over)
    */
   public Optional<Handle<R>> holder() {
     checkOnLoop("holder");
@@ -219,9 +226,11 @@ public final class ManagedResource<R, C> {
   }
 
   /**
-   * The handles waiting for the resource, first in line first.
+   * The handles waiting for the resource, first in line first. Before the first acquire, when the
+   * resource belongs to no loop yet, it is empty, from any thread.
    *
-   * @throws IllegalStateException if called outside a task of the resource's loop
+   * @throws IllegalStateException if called outside a task of the loop the resource belongs to
+   *     (also once that loop has ended, until a task of another loop takes the resource over)
    */
   public List<Handle<R>> waiting() {
     checkOnLoop("waiting");

@@ -434,6 +434,47 @@ class ManagedResourceTest {
   }
 
   @Test
+  void holderAndWaiting_beforeFirstAcquire_emptyFromAnyThread() {
+    ManagedResource<String, Object> r = ManagedResource.of("bus");
+
+    assertThat(r.holder()).isEmpty(); // belongs to no loop yet: nothing to guard
+    assertThat(r.waiting()).isEmpty();
+  }
+
+  @Test
+  void leaseClose_fromHoldersBlockingWork_throwsIllegalStateAndLeaseStaysOpen() {
+    Loop loop = Loop.builder().virtualTime().build();
+    ManagedResource<String, Object> r = ManagedResource.of("bus");
+    Handle<String> h = r.handle("h", null);
+    loop.addTask(() -> {
+      try (Lease<String> lease = h.acquire()) {
+        Throwable thrown = Tasko.blocking(() -> {
+          try {
+            lease.close();
+            return null;
+          } catch (IllegalStateException e) {
+            return e;
+          }
+        });
+        assertThat(thrown).isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("lease of h on bus belongs to task 'task-1'");
+        assertThat(lease.isOpen()).isTrue();
+        log.add("checked");
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("checked");
+  }
+
+  @Test
+  void of_nullResource_throwsNullPointer() {
+    assertThatThrownBy(() -> ManagedResource.of((Object) null))
+        .isInstanceOf(NullPointerException.class).hasMessage("resource == null");
+  }
+
+  @Test
   void acquire_fromTaskOfAnotherLoopWhileFirstLives_throwsIllegalState() {
     ManagedResource<String, Object> r = ManagedResource.of("bus");
     Loop first = Loop.builder().name("first").virtualTime().build();
