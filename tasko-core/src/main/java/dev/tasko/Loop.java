@@ -492,6 +492,10 @@ public final class Loop {
    * Like {@link #schedule(Duration, TaskBody)}, but the first run comes one interval after this
    * call instead of at once. If that lies past the end of the loop's clock ({@code Long.MAX_VALUE}
    * nanoseconds), it never comes (see {@link ScheduledTask}).
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code interval} is zero, negative or overflows a long of
+   *     nanoseconds
    */
   public ScheduledTask scheduleLater(Duration interval, TaskBody body) {
     return schedule0(null, Rate.every(interval), body, /* later= */ true, /* callback= */ false);
@@ -499,6 +503,8 @@ public final class Loop {
 
   /**
    * Like {@link #schedule(Rate, TaskBody)}, but the first run comes one interval after this call.
+   *
+   * @throws NullPointerException if an argument is null
    */
   public ScheduledTask scheduleLater(Rate rate, TaskBody body) {
     return schedule0(null, requireRate(rate), body, /* later= */ true, /* callback= */ false);

@@ -163,7 +163,8 @@ public final class TaskGroup implements AutoCloseable {
    * @throws NullPointerException if {@code name} is null
    * @throws IllegalArgumentException if {@code name} is empty or blank, or holds a control
    *     character (a line break)
-   * @throws IllegalStateException if not called from a task of a running loop
+   * @throws IllegalStateException if not called from a task of a running loop, or
+   *     from the body of a {@linkplain Loop#scheduleCallback callback schedule}
    */
   public static TaskGroup open(String name) {
     Names.require(name);

@@ -59,7 +59,7 @@ import java.util.WeakHashMap;
  * <ul>
  *   <li>it forwards a call to that device only while the lease is open and only from the task that
  *       acquired it, or from the blocking work that task runs meanwhile with
- *       {@link Tasko#blocking} (a clock-stretching read off the loop, see below); a call after the
+ *       {@link Tasko#blocking} (a clock-stretching read off the loop, see above); a call after the
  *       lease is closed (even by the same task, even while it holds the bus for another device),
  *       from another task, from another task's blocking work or from any other thread throws
  *       {@link IllegalStateException} and sends nothing;
