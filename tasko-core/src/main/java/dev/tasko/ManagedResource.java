@@ -433,15 +433,16 @@ public final class ManagedResource<R, C> {
 
   /**
    * A resource's name after its {@code toString()}, control characters escaped (see Names); its
-   * class's name if that returns null (as it must not, but may). For no resource, a name all the
-   * same: the constructor refuses it then, naming the resource.
+   * class's name if that returns null (as it must not, but may), or an empty or blank string,
+   * which Names refuses as naming nothing. For no resource, a name all the same: the constructor
+   * refuses it then, naming the resource.
    */
   private static String nameOf(Object resource) {
     if (resource == null) {
       return "null";
     }
     String s = resource.toString();
-    return Names.printable(s != null ? s : resource.getClass().getName());
+    return Names.printable(s != null && !s.isBlank() ? s : resource.getClass().getName());
   }
 
   /** Whether the resource belongs to {@code l} now (see bindTo). Any thread. */

@@ -807,4 +807,20 @@ class ManagedResourceTest {
     assertThatThrownBy(() -> ManagedResource.of(null)).isInstanceOf(NullPointerException.class)
         .hasMessage("resource == null");
   }
+
+  @Test
+  void of_resourceWhoseToStringIsEmptyOrBlank_namedAfterItsClass() {
+    StringBuilder empty = new StringBuilder(); // a buffer the tasks share: toString() is ""
+    Object blank = new Object() {
+      @Override
+      public String toString() {
+        return "  ";
+      }
+    };
+
+    // Before: IllegalArgumentException "name is empty", for a name the caller never gave.
+    assertThat(ManagedResource.of(empty).name()).isEqualTo("java.lang.StringBuilder");
+    assertThat(ManagedResource.of(blank, c -> {}, c -> {}).name())
+        .isEqualTo(blank.getClass().getName());
+  }
 }
