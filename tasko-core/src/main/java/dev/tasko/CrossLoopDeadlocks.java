@@ -91,6 +91,20 @@ final class CrossLoopDeadlocks {
     }
   }
 
+  /**
+   * A command was taken back, unread, from the inbox of {@code r} ({@link Loop#dump()} does, once
+   * the driver it sent it to has left): a loop that looked at {@code r} meanwhile took it for a
+   * loop with work to come, and waits. If {@code r} has published, every published loop looks
+   * again. Any thread.
+   */
+  static void inboxWithdrawn(Runner r) {
+    synchronized (LOCK) {
+      if (r.stuckOn != null) {
+        wakeOthers(r);
+      }
+    }
+  }
+
   /** Whether {@code r} has published and not taken it back: for tests. */
   static boolean isPublished(Runner r) {
     synchronized (LOCK) {

@@ -1549,7 +1549,12 @@ final class Runner {
 
   /** Takes {@code command} back if it is still in the inbox. Any thread. */
   boolean unsubmit(Runnable command) {
-    return inbox.withdraw(command);
+    if (!inbox.withdraw(command)) {
+      return false;
+    }
+    // Loops that found it there may wait for this one, deadlocked with it: see CrossLoopDeadlocks.
+    CrossLoopDeadlocks.inboxWithdrawn(this);
+    return true;
   }
 
   /** The loop time of the current pass, to within a pass: read without a clock read. */

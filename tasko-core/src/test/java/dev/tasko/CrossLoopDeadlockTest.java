@@ -235,6 +235,37 @@ class CrossLoopDeadlockTest {
     log.assertTaken("b ran", "a joined b");
   }
 
+  @Test
+  void run_commandWithdrawnUnreadFromALoopThatReported_joiningLoopStillThrowsDeadlock()
+      throws Exception {
+    // Loop.dump() sends its command to a loop it finds driven, and takes it back, unread, if the
+    // driver has left meanwhile: here, right's run() leaving with its report. A loop that looked
+    // while the command was there took right for a loop with work to come, and waited for ever.
+    long warningBefore = Task.outsideJoinWarningNanos;
+    Task.outsideJoinWarningNanos = Duration.ofMinutes(10).toNanos(); // no look at 10 s either
+    try {
+      Loop left = Loop.builder().name("left").virtualTime().build();
+      Loop right = Loop.builder().name("right").virtualTime().build();
+      Task<?>[] pair = new Task<?>[2];
+      pair[0] = right.addTask("b1", () -> pair[1].join());
+      pair[1] = right.addTask("b2", () -> pair[0].join());
+      left.addTask("a", () -> pair[0].join());
+      assertThat(runEach(right)).allSatisfy(e -> assertThat(e)
+          .isInstanceOf(DeadlockException.class));
+      Runnable dumpCommand = () -> {};
+      right.runner.submit(dumpCommand); // as dump() does, seeing right's driver still there
+
+      Drivers leftDriver = start(left);
+      awaitTrue(() -> published(left)); // it has looked, and found right's command: it waits
+      assertThat(right.runner.unsubmit(dumpCommand)).isTrue(); // as dump(), the driver gone
+
+      assertThat(leftDriver.join().get(0)).isInstanceOf(DeadlockException.class)
+          .hasMessageStartingWith("loop 'left' is deadlocked with loop 'right'");
+    } finally {
+      Task.outsideJoinWarningNanos = warningBefore;
+    }
+  }
+
   // ---- helpers ----
 
   /** Whether {@code loop} idles with only joins of other loops' tasks left, and has said so. */
