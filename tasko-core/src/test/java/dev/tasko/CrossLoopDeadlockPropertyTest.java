@@ -156,8 +156,9 @@ class CrossLoopDeadlockPropertyTest {
     long end = System.nanoTime() + BOUND.toNanos();
     List<Throwable> result = new ArrayList<>();
     for (int i = 0; i < loops.length; i++) {
-      drivers[i].join(Duration.ofNanos(Math.max(1, end - System.nanoTime())));
-      if (drivers[i].isAlive()) {
+      // join(Duration)'s answer, not isAlive(): a thread that is exiting reads TERMINATED (and
+      // join returns true) a moment before isAlive() turns false.
+      if (!drivers[i].join(Duration.ofNanos(Math.max(1, end - System.nanoTime())))) {
         for (Loop l : loops) {
           l.stop();
         }

@@ -324,7 +324,9 @@ class CrossLoopDeadlockTest {
       }
       List<Throwable> result = new ArrayList<>();
       for (int i = 0; i < threads.length; i++) {
-        if (threads[i].isAlive()) {
+        // Its state, not isAlive(): join(Duration) returns once the thread reads TERMINATED, a
+        // moment before isAlive() turns false.
+        if (threads[i].getState() != Thread.State.TERMINATED) {
           for (Loop l : loops) {
             l.stop();
           }
