@@ -1,12 +1,10 @@
 package dev.tasko;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -21,9 +19,6 @@ import net.jqwik.api.constraints.Size;
  * but those that wait, through blocking work, for a task that does not end.
  */
 class CrossLoopDeadlockPropertyTest {
-  /** How long a loop may take to end or report; a hang fails the try. */
-  private static final Duration BOUND = Duration.ofSeconds(10);
-
   @Property(tries = 200)
   void run_randomJoinsAcrossLoops_exactlyTheLoopsWithStuckTasksReportThem(
       @ForAll @IntRange(min = 2, max = 3) int loopCount,
@@ -70,7 +65,7 @@ class CrossLoopDeadlockPropertyTest {
       }
     }
 
-    List<Throwable> thrown = runEach(loops);
+    List<Throwable> thrown = CrossLoopDeadlockTest.runEach(loops);
 
     for (int l = 0; l < loopCount; l++) {
       List<Task<?>> stuckHere = new ArrayList<>();
@@ -109,7 +104,7 @@ class CrossLoopDeadlockPropertyTest {
     for (Task<?> t : tasks) {
       t.cancel();
     }
-    List<Throwable> again = runEach(loops);
+    List<Throwable> again = CrossLoopDeadlockTest.runEach(loops);
     for (int l = 0; l < loopCount; l++) {
       boolean stuck = false;
       for (int i = 0; i < n; i++) {
@@ -134,39 +129,5 @@ class CrossLoopDeadlockPropertyTest {
       }
     }
     throw new AssertionError("not a task of the program: " + t);
-  }
-
-  /**
-   * Runs each loop on a daemon thread of its own; what each run() threw, or null, in that order.
-   * Fails, stopping the loops, if one is still running after {@link #BOUND}.
-   */
-  private static List<Throwable> runEach(Loop... loops) throws InterruptedException {
-    AtomicReferenceArray<Throwable> thrown = new AtomicReferenceArray<>(loops.length);
-    Thread[] drivers = new Thread[loops.length];
-    for (int i = 0; i < loops.length; i++) {
-      int index = i;
-      drivers[i] = Thread.ofPlatform().daemon().start(() -> {
-        try {
-          loops[index].run();
-        } catch (Throwable e) {
-          thrown.set(index, e);
-        }
-      });
-    }
-    long end = System.nanoTime() + BOUND.toNanos();
-    List<Throwable> result = new ArrayList<>();
-    for (int i = 0; i < loops.length; i++) {
-      // join(Duration)'s answer, not isAlive(): a thread that is exiting reads TERMINATED (and
-      // join returns true) a moment before isAlive() turns false.
-      if (!drivers[i].join(Duration.ofNanos(Math.max(1, end - System.nanoTime())))) {
-        for (Loop l : loops) {
-          l.stop();
-        }
-        fail("loop '" + loops[i].name() + "' still runs after " + BOUND
-            + ": its run() neither returned nor reported a deadlock");
-      }
-      result.add(thrown.get(i));
-    }
-    return result;
   }
 }

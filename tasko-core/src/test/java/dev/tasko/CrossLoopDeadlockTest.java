@@ -273,8 +273,11 @@ class CrossLoopDeadlockTest {
     return CrossLoopDeadlocks.isPublished(loop.runner);
   }
 
-  /** Runs each loop on a thread of its own; what each run() threw, or null, in that order. */
-  private static List<Throwable> runEach(Loop... loops) throws InterruptedException {
+  /**
+   * Runs each loop on a thread of its own; what each run() threw, or null, in that order. Fails,
+   * stopping the loops, if one is still running after {@link #BOUND}.
+   */
+  static List<Throwable> runEach(Loop... loops) throws InterruptedException {
     return start(loops).join();
   }
 
