@@ -220,13 +220,18 @@ class RunnerTest {
     // A first loop compiles the switch: while it is interpreted, with the JIT's threads on the
     // same processors, spins often run out, and each one given up pauses waking ahead.
     yieldInTurn(Loop.builder().noStallWarning().build(), 4, 20_000, 0);
-    Loop loop = Loop.builder().noStallWarning().build();
+    // A task woken early spins on the other carrier only if that carrier is free: on a machine
+    // busy with other processes, a whole run may catch none. Up to five runs, each checked.
+    long spun = 0;
+    for (int attempt = 0; attempt < 5 && spun == 0; attempt++) {
+      Loop loop = Loop.builder().noStallWarning().build();
 
-    int[] order = yieldInTurn(loop, 4, 20_000, 0);
+      int[] order = yieldInTurn(loop, 4, 20_000, 0);
 
-    assertRoundRobin(order, 4);
-    assertThat(loop.runner.counters.spunHandOffs()).as("hand-offs to a task still spinning")
-        .isPositive();
+      assertRoundRobin(order, 4);
+      spun = loop.runner.counters.spunHandOffs();
+    }
+    assertThat(spun).as("hand-offs to a task still spinning").isPositive();
   }
 
   @Test
