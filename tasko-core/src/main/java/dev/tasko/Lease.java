@@ -43,6 +43,11 @@ public final class Lease<R> extends TimerEntry implements AutoCloseable {
   R view;
   /** Loop time, to within a pass, at which acquire() returned it: for dumps and hold limits. */
   long acquiredAt;
+  /**
+   * The hold limit, in nanoseconds, in force when acquire() took it (0 for none): the one its
+   * timer runs for, and so the one a report of it names, whatever the resource's limit is since.
+   */
+  long holdLimitNanos;
   /** The JFR hold event begun at acquire, or null: see {@code Flight}. */
   Object holdEvent;
 

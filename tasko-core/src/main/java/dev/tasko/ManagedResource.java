@@ -306,6 +306,7 @@ public final class ManagedResource<R, C> {
         lease.acquiredAt = me.loop.runner.passTime();
       } else {
         lease.acquiredAt = me.loop.nanoTime();
+        lease.holdLimitNanos = limit;
         me.loop.runner.startHoldTimer(lease, Durations.saturatedAdd(lease.acquiredAt, limit));
       }
       lease.holdEvent = Flight.beginLeaseHold();
@@ -486,7 +487,8 @@ public final class ManagedResource<R, C> {
    * {@code WARNING} (logger {@code dev.tasko.Loop}) naming the resource, the holder, how long it
    * has held it, the tasks waiting, and the holder's stack, where it is stuck; and a JFR event
    * {@code dev.tasko.LeaseHoldLimit} when a recording runs. The lease is never broken by force:
-   * the holder keeps the resource until it closes its lease. Measured on the loop's clock.
+   * the holder keeps the resource until it closes its lease. Measured on the loop's clock. The
+   * report names the limit the lease was acquired under.
    *
    * <p>The limit is checked by the loop's timer queue, as a sleep's deadline is: the lease itself
    * is the timer, so no thread wakes for it and nothing is allocated; a limited lease costs two
@@ -534,7 +536,7 @@ public final class ManagedResource<R, C> {
         .append(lease.holder.name()).append("' has held resource '").append(name)
         .append("' through ").append(lease.handle.name()).append(" for ")
         .append(DurationText.approximate(held)).append(", over its hold limit of ")
-        .append(DurationText.approximate(holdLimitNanos)).append("; ")
+        .append(DurationText.approximate(lease.holdLimitNanos)).append("; ")
         .append(queue.isEmpty() ? "no task waits for it" : "waiting: " + String.join(", ", queue))
         .append(". The lease is not broken: the task keeps the resource until it closes it."
             + " Its stack:");
@@ -543,7 +545,7 @@ public final class ManagedResource<R, C> {
     }
     Loop.LOG.log(System.Logger.Level.WARNING, m.toString());
     Flight.leaseHoldLimit(lease.holder.loop.name(), name, lease.handle.name(),
-        lease.holder.name(), held, holdLimitNanos, String.join(", ", queue));
+        lease.holder.name(), held, lease.holdLimitNanos, String.join(", ", queue));
   }
 
   private List<String> waiterNames() {

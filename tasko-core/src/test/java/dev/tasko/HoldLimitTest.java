@@ -88,6 +88,31 @@ class HoldLimitTest {
   }
 
   @Test
+  void holdLimit_raisedWhileLeaseHeld_reportNamesTheLimitTheLeaseWasAcquiredUnder() {
+    // withHoldLimit applies to leases acquired after it: the lease taken under 100 ms is reported
+    // at 100 ms, and its report must say 100 ms, not the 10 s set since.
+    try (LogCapture log = new LogCapture(Level.INFO, r -> {})) {
+      Loop loop = Loop.builder().name("raised").virtualTime().noStallWarning().build();
+      ManagedResource<String, Object> bus =
+          ManagedResource.of("spi").withHoldLimit(Duration.ofMillis(100));
+      Handle<String> a = bus.handle("a", null);
+      loop.addTask("holder", () -> {
+        try (Lease<String> l = a.acquire()) {
+          bus.withHoldLimit(Duration.ofSeconds(10));
+          Tasko.sleep(Duration.ofMillis(250));
+        }
+      });
+
+      loop.run();
+
+      assertThat(log.messages(Level.WARNING)).filteredOn(m -> m.contains("hold limit"))
+          .singleElement().asString().startsWith("loop 'raised': task 'holder' has held resource "
+              + "'spi' through a for 100 ms, over its hold limit of 100 ms;");
+      assertThat(bus.holdLimit()).contains(Duration.ofSeconds(10));
+    }
+  }
+
+  @Test
   void withHoldLimit_zero_throwsNamingTheValue() {
     ManagedResource<String, Object> bus = ManagedResource.of("spi");
     assertThatThrownBy(() -> bus.withHoldLimit(Duration.ZERO))
