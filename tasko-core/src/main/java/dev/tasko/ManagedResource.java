@@ -493,8 +493,9 @@ public final class ManagedResource<R, C> {
    * <p>The limit is checked by the loop's timer queue, as a sleep's deadline is: the lease itself
    * is the timer, so no thread wakes for it and nothing is allocated; a limited lease costs two
    * clock reads and a timer added and removed (a few tens of nanoseconds). A resource without a
-   * limit pays none of it. Applies to leases acquired after this call. May be called from any
-   * thread.
+   * limit pays none of it. The limit's timer wakes no task: a loop stuck while a lease is held
+   * throws its {@link DeadlockException} at once, not once the limit has passed. Applies to
+   * leases acquired after this call. May be called from any thread.
    *
    * @return this resource, for chaining after a factory
    * @throws NullPointerException if {@code limit} is null

@@ -121,6 +121,11 @@ final class Runner {
   /** The most tasks a pass has begun with since the ready queue was last made anew. */
   private int readyPeak;
   final Timers timers = new Timers();
+  /**
+   * How many of the timers are leases' hold limits, which report and wake no task: a loop whose
+   * only timers they are is as stuck as one with none (see idle). On the baton.
+   */
+  private int holdTimers;
   /** How many tasks at the head of {@code ready} still belong to the current pass. */
   private int passRemaining;
   /** Chances left to let pass before the holder wakes ahead again (see WAKE_AHEAD_PAUSE). */
@@ -649,6 +654,7 @@ final class Runner {
       }
       if (due != null) {
         Lease<?> lease = (Lease<?>) due; // held past its resource's hold limit
+        holdTimers--;
         lease.handle.resource.holdLimitPassed(lease, passNow);
         continue;
       }
@@ -786,7 +792,8 @@ final class Runner {
    * and reopens the pass. Returns false if the driver should take over instead.
    */
   private boolean skipToNextTimer() {
-    if (virtualClock == null || timers.isEmpty() || !inbox.isEmpty() || blockingWorkHoldsTime()) {
+    if (virtualClock == null || timers.isEmpty() || !inbox.isEmpty() || blockingWorkHoldsTime()
+        || (onlyHoldTimers() && externalWaiters == 0)) { // stuck: idle() reports it, jumps not
       return false;
     }
     long from = ticker.read();
@@ -896,21 +903,27 @@ final class Runner {
       // would fire at another's time, or, the clock moved just before, not until it moves again.
       long slack = manualTime ? 0 : idleStrategy.slackNanos();
       deadline = slack == 0 ? timers.earliestDeadline() : timers.latestWithin(slack, 64);
-    } else if (externalWaiters > 0 && !onlyStuckJoinsWait()) {
-      // Only another thread can wake a task now: unless each such wait is a join of a task of
-      // another loop, and those loops are as stuck (see CrossLoopDeadlocks).
-      Task<?>[] targets = joinsOfOtherLoops();
-      DeadlockException e = targets == null ? null
-          : CrossLoopDeadlocks.idleInJoins(this, targets);
-      if (e != null) {
+    }
+    // A hold limit's timer only reports a lease held too long and wakes no task: a loop whose
+    // only timers they are is looked at as if it had none (a deadlock is reported now, not once
+    // the limit has passed); when it is not stuck, it still idles until they are due.
+    if (!hasDeadline || onlyHoldTimers()) {
+      if (externalWaiters > 0 && !onlyStuckJoinsWait()) {
+        // Only another thread can wake a task now: unless each such wait is a join of a task of
+        // another loop, and those loops are as stuck (see CrossLoopDeadlocks).
+        Task<?>[] targets = joinsOfOtherLoops();
+        DeadlockException e = targets == null ? null
+            : CrossLoopDeadlocks.idleInJoins(this, targets);
+        if (e != null) {
+          throw reportDeadlock(e);
+        }
+      } else if (live.size() == 0) {
+        return false;
+      } else {
+        DeadlockException e = DeadlockException.of(name, live.oldest());
+        CrossLoopDeadlocks.deadlockedInItself(this); // for the loops whose tasks join its tasks
         throw reportDeadlock(e);
       }
-    } else if (live.size() == 0) {
-      return false;
-    } else {
-      DeadlockException e = DeadlockException.of(name, live.oldest());
-      CrossLoopDeadlocks.deadlockedInItself(this); // for the loops whose tasks join its tasks
-      throw reportDeadlock(e);
     }
     // Blocking work in flight (Tasko.blocking) holds virtual time still: the loop waits for it.
     if (virtualClock != null && hasDeadline && !blockingWorkHoldsTime()) {
@@ -1567,14 +1580,22 @@ final class Runner {
     return timeline;
   }
 
+  /** Whether every timer pending is a lease's hold limit: none wakes a task. On the baton. */
+  private boolean onlyHoldTimers() {
+    return timers.size() == holdTimers;
+  }
+
   /** Starts the timer of a lease whose resource has a hold limit. */
   void startHoldTimer(Lease<?> lease, long deadline) {
     timers.add(lease, deadline);
+    holdTimers++;
   }
 
   /** Stops a lease's hold-limit timer, if it has one. */
   void stopHoldTimer(Lease<?> lease) {
-    timers.remove(lease);
+    if (timers.remove(lease)) {
+      holdTimers--;
+    }
   }
 
   /** Notes a resource one of this loop's tasks has begun to use, for {@link Loop#dump()}. */

@@ -2,6 +2,7 @@ package dev.tasko;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.time.Duration;
 import java.util.List;
@@ -109,6 +110,58 @@ class HoldLimitTest {
           .singleElement().asString().startsWith("loop 'raised': task 'holder' has held resource "
               + "'spi' through a for 100 ms, over its hold limit of 100 ms;");
       assertThat(bus.holdLimit()).contains(Duration.ofSeconds(10));
+    }
+  }
+
+  @Test
+  void holdLimit_deadlockWhileLeaseHeld_reportedAtOnceNotOnceTheLimitHasPassed() {
+    // A hold limit's timer wakes no task: a loop stuck with only that timer pending is stuck now.
+    // On a real clock, run() sat silent for the whole limit (an hour here) before throwing.
+    try (LogCapture log = new LogCapture(Level.INFO, r -> {})) {
+      Loop loop = Loop.builder().name("stuck").virtualTime().noStallWarning().build();
+      ManagedResource<String, Object> bus =
+          ManagedResource.of("spi").withHoldLimit(Duration.ofHours(1));
+      Task<?>[] waiter = new Task<?>[1];
+      loop.addTask("holder", () -> {
+        try (Lease<String> l = bus.handle("a", null).acquire()) {
+          waiter[0].join();
+        }
+      });
+      waiter[0] = loop.addTask("waiter", () -> {
+        try (Lease<String> l = bus.handle("b", null).acquire()) {
+          Tasko.yieldNow();
+        }
+      });
+
+      assertThatThrownBy(loop::run).isInstanceOf(DeadlockException.class)
+          .hasMessageContaining("task 'waiter' waits for resource 'spi' through b (held by task "
+              + "'holder' through a)");
+
+      assertThat(loop.nanoTime()).isZero();
+      assertThat(log.messages(Level.WARNING)).noneMatch(m -> m.contains("hold limit"));
+    }
+  }
+
+  @Test
+  void holdLimit_holderWaitsForWhatAnotherThreadMayDo_notStuck_limitStillReported() {
+    // An event another thread may set: not stuck, so the loop waits until the limit and reports
+    // it; the report itself (its log handler) sets the event here.
+    Event ready = Event.create("ready");
+    try (LogCapture log = new LogCapture(Level.INFO, r -> ready.set())) {
+      Loop loop = Loop.builder().virtualTime().noStallWarning().build();
+      ManagedResource<String, Object> bus =
+          ManagedResource.of("spi").withHoldLimit(Duration.ofMillis(100));
+      loop.addTask("holder", () -> {
+        try (Lease<String> l = bus.handle("a", null).acquire()) {
+          ready.await();
+        }
+      });
+
+      assertTimeoutPreemptively(Duration.ofSeconds(10), loop::run);
+
+      assertThat(log.messages(Level.WARNING)).filteredOn(m -> m.contains("hold limit"))
+          .singleElement().asString().contains("through a for 100 ms");
+      assertThat(loop.nanoTime()).isEqualTo(Duration.ofMillis(100).toNanos());
     }
   }
 
