@@ -441,21 +441,29 @@ public final class Task<T> extends TimerEntry {
     // the state (both volatile), so one side always sees the other: no lost wake-up.
     boolean interrupted = false;
     boolean warned = false;
+    // The warning's window is timed from its start, not from the last interrupt: a thread that is
+    // interrupted now and then, and so wakes, still waits the same window and is warned.
+    int drives = loop.runner.drives();
+    long windowStart = System.nanoTime();
     while (!isDone()) {
       try {
-        int drives = loop.runner.drives();
         if (warned) {
           latch.await();
-        } else if (!latch.await(outsideJoinWarningNanos, TimeUnit.NANOSECONDS) && !isDone()
-            && !loop.runner.drivenSince(drives)) {
-          // A wait nothing will end unless some thread runs the loop: most often the thread that
-          // should run it, joining first. Said once, and the wait goes on: run() may yet come.
-          Loop.LOG.log(System.Logger.Level.WARNING, "loop ''{0}'': thread ''{1}'' has waited "
-              + "{2} in join() of task ''{3}'', which has not ended, and no thread runs the loop. "
-              + "Run it (loop.run() on another thread), or join after run() has returned.",
-              loop.name(), Thread.currentThread().getName(),
-              DurationText.approximate(Duration.ofNanos(outsideJoinWarningNanos)), name());
-          warned = true;
+        } else if (!latch.await(outsideJoinWarningNanos - (System.nanoTime() - windowStart),
+            TimeUnit.NANOSECONDS) && !isDone()) {
+          if (!loop.runner.drivenSince(drives)) {
+            // A wait nothing will end unless some thread runs the loop: most often the thread
+            // that should run it, joining first. Said once, and the wait goes on: run() may come.
+            Loop.LOG.log(System.Logger.Level.WARNING, "loop ''{0}'': thread ''{1}'' has waited "
+                + "{2} in join() of task ''{3}'', which has not ended, and no thread runs the "
+                + "loop. Run it (loop.run() on another thread), or join after run() has returned.",
+                loop.name(), Thread.currentThread().getName(),
+                DurationText.approximate(Duration.ofNanos(outsideJoinWarningNanos)), name());
+            warned = true;
+          } else { // the loop ran meanwhile: a new window
+            drives = loop.runner.drives();
+            windowStart = System.nanoTime();
+          }
         }
       } catch (InterruptedException e) {
         interrupted = true;

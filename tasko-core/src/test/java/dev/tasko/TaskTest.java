@@ -11,6 +11,10 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -540,5 +544,38 @@ class TaskTest {
     loop.run();
     assertThat(Tasko.currentTask()).isNull();
     assertThat(t[0].state()).isEqualTo(Task.State.SUCCEEDED);
+  }
+
+  @Test
+  void join_fromPlainThreadInterruptedOverAndOver_stillWarnsOnceNoThreadRunsTheLoop()
+      throws Exception {
+    // The old code timed the warning's window afresh after each interrupt: never warned.
+    long before = Task.outsideJoinWarningNanos;
+    Task.outsideJoinWarningNanos = Duration.ofMillis(100).toNanos();
+    CountDownLatch warned = new CountDownLatch(1);
+    try (LogCapture logs = new LogCapture(Level.WARNING, r -> warned.countDown())) {
+      Task<String> t = loop.addTask("reading", () -> "done");
+      AtomicReference<String> got = new AtomicReference<>();
+      Thread waiter = Thread.ofPlatform().name("waiter").daemon().start(() -> got.set(t.join()));
+      Thread interrupter = Thread.ofPlatform().daemon().start(() -> {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (warned.getCount() > 0 && System.nanoTime() < end) {
+          waiter.interrupt(); // over and over, far more often than the warning's window
+        }
+      });
+
+      assertThat(warned.await(10, TimeUnit.SECONDS)).isTrue();
+      interrupter.join();
+      loop.run();
+      waiter.join();
+
+      assertThat(got.get()).isEqualTo("done");
+      assertThat(logs.messages(Level.WARNING)).containsExactly(
+          "loop 'test': thread 'waiter' has waited 100 ms in join() of task 'reading', which has "
+              + "not ended, and no thread runs the loop. Run it (loop.run() on another thread), or "
+              + "join after run() has returned.");
+    } finally {
+      Task.outsideJoinWarningNanos = before;
+    }
   }
 }
