@@ -547,6 +547,7 @@ class TaskTest {
   }
 
   @Test
+  @Tag("realtime") // a 100 ms window of real time, and real threads
   void join_fromPlainThreadInterruptedOverAndOver_stillWarnsOnceNoThreadRunsTheLoop()
       throws Exception {
     // The old code timed the warning's window afresh after each interrupt: never warned.
@@ -559,7 +560,7 @@ class TaskTest {
       Thread waiter = Thread.ofPlatform().name("waiter").daemon().start(() -> got.set(t.join()));
       Thread interrupter = Thread.ofPlatform().daemon().start(() -> {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (warned.getCount() > 0 && System.nanoTime() < end) {
+        while (warned.getCount() > 0 && System.nanoTime() - end < 0) {
           waiter.interrupt(); // over and over, far more often than the warning's window
         }
       });
