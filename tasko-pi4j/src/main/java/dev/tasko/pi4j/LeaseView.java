@@ -12,6 +12,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
 /**
@@ -25,7 +26,9 @@ import java.util.function.Supplier;
  * {@code get...Stream()} forms) checks the lease at every call as the view does. The device's life
  * belongs to its Pi4J context, never to a lease: {@code close()}, {@code open()},
  * {@code initialize()} and {@code shutdown()} are refused with
- * {@link UnsupportedOperationException}, and closing a stream closes nothing.
+ * {@link UnsupportedOperationException}, and closing a stream closes nothing. What the action given
+ * to {@code I2C.execute} throws unchecked (a cancellation, a Pi4J exception) comes out of
+ * {@code execute} as thrown, not wrapped in the {@code Pi4JException} Pi4J wraps it in.
  */
 final class LeaseView implements InvocationHandler {
   /** Methods that would end (or restart) the shared device for every lease to come. */
@@ -89,10 +92,31 @@ final class LeaseView implements InvocationHandler {
           + " instead");
     }
     checkCaller(call);
+    // I2C.execute(action): Pi4J wraps whatever the action throws in a Pi4JException, which would
+    // turn the task's cancellation (a cancel, a timeout, while the action sleeps) into a failure.
+    Throwable[] thrownByAction = null;
+    if (method.getName().equals("execute") && args != null && args.length == 1
+        && args[0] instanceof Callable<?> action) {
+      Throwable[] thrown = new Throwable[1];
+      thrownByAction = thrown;
+      args = new Object[] {(Callable<Object>) () -> {
+        try {
+          return action.call();
+        } catch (Throwable t) {
+          thrown[0] = t;
+          throw t;
+        }
+      }};
+    }
     Object result;
     try {
       result = method.invoke(target, args);
     } catch (InvocationTargetException e) {
+      Throwable unchecked = thrownByAction == null ? null : thrownByAction[0];
+      if ((unchecked instanceof RuntimeException || unchecked instanceof Error)
+          && causes(e.getCause(), unchecked)) {
+        throw unchecked; // as the action threw it
+      }
       throw e.getCause(); // Pi4J's own exception, unwrapped
     }
     if (result == target) {
@@ -111,6 +135,17 @@ final class LeaseView implements InvocationHandler {
       return new GuardedIn(in, call);
     }
     return result;
+  }
+
+  /** Whether {@code cause} is {@code thrown} or among its causes, as far as 16 deep. */
+  private static boolean causes(Throwable thrown, Throwable cause) {
+    int depth = 0;
+    for (Throwable t = thrown; t != null && depth < 16; t = t.getCause(), depth++) {
+      if (t == cause) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -78,7 +78,9 @@ import java.util.WeakHashMap;
  * <h2>Fairness and failures</h2>
  * As for every {@link ManagedResource}: first come, first served across all devices, a free bus is
  * taken without yielding, and a waiting task costs nothing. Pi4J's exceptions are unchecked and
- * pass through unchanged; the lease still closes and the bus still passes on.
+ * pass through unchanged; the lease still closes and the bus still passes on. What the action given
+ * to a lease's {@code I2C.execute} throws unchecked (a cancellation while it sleeps, a Pi4J
+ * exception) comes out of {@code execute} as thrown, not wrapped as Pi4J would wrap it.
  *
  * <h2>One per bus</h2>
  * {@link #of(Context, int)} returns the same {@code ManagedI2c} for the same Pi4J context and bus

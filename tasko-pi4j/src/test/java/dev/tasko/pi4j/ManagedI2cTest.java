@@ -488,6 +488,56 @@ class ManagedI2cTest {
             + " not a device: pass the Pi4J I2C itself, or use the handle that lease came from");
   }
 
+  @Test
+  void execute_taskCancelledWhileTheActionSleeps_endsCancelledNotFailed() {
+    // From a hostile review: Pi4J's execute() wraps whatever its action throws, so the cancel
+    // reached the task as a Pi4JException, and run() threw for a task that was only cancelled.
+    Handle<I2C> sensor = bus.handle(0x44);
+    Task<Integer> reader = loop.addTask("reader", () -> {
+      try (Lease<I2C> lease = sensor.acquire()) {
+        I2C chip = lease.resource();
+        return chip.execute(() -> { // Pi4J's bus lock around a whole transaction
+          chip.write((byte) COMMAND);
+          Tasko.sleep(Duration.ofMillis(15));
+          return chip.read();
+        });
+      }
+    });
+    loop.runLater("stopper", Duration.ofMillis(5), reader::cancel);
+
+    loop.run();
+
+    assertThat(reader.state()).isEqualTo(Task.State.CANCELLED);
+    assertThat(sensor.isActive()).isFalse();
+  }
+
+  @Test
+  void execute_actionThrowsUnchecked_reachesTheTaskUnwrapped() {
+    Handle<I2C> sensor = bus.handle(0x44);
+    loop.addTask("reader", () -> {
+      try (Lease<I2C> lease = sensor.acquire()) {
+        I2C chip = lease.resource();
+        try {
+          Tasko.withTimeout(Duration.ofMillis(5), () -> chip.execute(() -> {
+            Tasko.sleep(Duration.ofMillis(15));
+            return 0;
+          }));
+        } catch (RuntimeException e) {
+          log.add(at() + " " + e.getClass().getSimpleName());
+        }
+        try {
+          chip.execute(() -> chip.readByte()); // nothing to read: Pi4J's own exception
+        } catch (RuntimeException e) {
+          log.add(e.getClass().getSimpleName());
+        }
+      }
+    });
+
+    loop.run();
+
+    log.assertTaken("5 ms TimeoutException", "IOReadException");
+  }
+
   // ---- One bus per context and bus number; a bus outlives its first loop ----
 
   @Test
