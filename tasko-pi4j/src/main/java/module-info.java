@@ -17,9 +17,11 @@
  * Each of these refuses, with {@link java.lang.IllegalStateException} and without touching the
  * bus, any call made after its lease is closed (also by the same task, also while it holds the bus
  * for another device), from a task other than the one that acquired it, or from a thread outside
- * the loop. Each refuses {@code close()}, {@code open()}, {@code initialize(..)} and
- * {@code shutdown(..)} with {@link java.lang.UnsupportedOperationException}: the Pi4J context owns
- * the device, and closing it would break every later lease. {@code toString}, {@code equals} and
+ * the loop other than the {@code Tasko.blocking} work the acquiring task runs meanwhile (which it
+ * serves: a clock-stretching read off the loop, say). Each refuses {@code close()},
+ * {@code open()}, {@code initialize(..)} and {@code shutdown(..)} with
+ * {@link java.lang.UnsupportedOperationException}: the Pi4J context owns the device, and closing it
+ * would break every later lease. {@code toString}, {@code equals} and
  * {@code hashCode} answer anywhere. {@code ManagedI2c.handle(I2C)} and {@code ManagedSpi.of(Spi)}
  * refuse such an object (it is no device, nor a bus).
  *
