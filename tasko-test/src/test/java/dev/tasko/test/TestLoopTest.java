@@ -617,9 +617,10 @@ class TestLoopTest {
   }
 
   @Test
-  @Tag("realtime") // blocking work that takes 200 ms of real time to end
+  @Tag("realtime") // blocking work on a thread of its own
   void verify_taskCancelledInBlockingWorkThatTakesAMomentToEnd_passes() {
-    Task<Void> reader = test.loop().addTask("reader", () -> Tasko.blocking(TestLoopTest::slowRead));
+    SlowRead work = new SlowRead();
+    Task<Void> reader = test.loop().addTask("reader", () -> Tasko.blocking(work::read));
     test.runUntilIdle();
 
     reader.cancel(); // interrupts the work, which ends on its own thread a moment later
@@ -630,9 +631,10 @@ class TestLoopTest {
   }
 
   @Test
-  @Tag("realtime") // blocking work that takes 200 ms of real time to end
+  @Tag("realtime") // blocking work on a thread of its own
   void cancelAll_taskInBlockingWorkThatTakesAMomentToEnd_returnsWithTheTaskEnded() {
-    Task<Void> reader = test.loop().addTask("reader", () -> Tasko.blocking(TestLoopTest::slowRead));
+    SlowRead work = new SlowRead();
+    Task<Void> reader = test.loop().addTask("reader", () -> Tasko.blocking(work::read));
     test.runUntilIdle();
 
     List<Task<?>> cancelled = assertTimeoutPreemptively(Duration.ofSeconds(30), test::cancelAll);
@@ -644,17 +646,24 @@ class TestLoopTest {
   }
 
   /**
-   * Blocking work that waits until interrupted, then takes 200 ms to end, as a device being closed
-   * does: the time is the work's own, not a wait of the test's.
+   * Blocking work that waits until interrupted, then winds down, as a device being closed does,
+   * until the loop has run three more passes: the test kit has seen the task still waiting for
+   * its work and looked again. The work ends only then, whatever the machine's speed.
    */
-  private static Void slowRead() throws InterruptedException {
-    try {
-      new CountDownLatch(1).await(); // until interrupted
-    } catch (InterruptedException e) {
-      Thread.sleep(200); // the interrupt is used up: the wind-down runs its course
-      throw e;
+  private final class SlowRead {
+    Void read() throws InterruptedException {
+      try {
+        new CountDownLatch(1).await(); // until interrupted
+      } catch (InterruptedException e) {
+        long from = test.loop().stats().passes();
+        long giveUp = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (test.loop().stats().passes() < from + 3 && System.nanoTime() - giveUp < 0) {
+          Thread.onSpinWait(); // the interrupt is used up: the wind-down runs its course
+        }
+        throw e;
+      }
+      return null;
     }
-    return null;
   }
 
   @Test
