@@ -6,6 +6,8 @@ import dev.tasko.IdleStrategy;
 import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
 import dev.tasko.TaskBody;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -636,12 +638,11 @@ final class Accuracy {
       return HELD.compareAndSet(this, false, true);
     }
 
-    private static final java.lang.invoke.VarHandle HELD;
+    private static final VarHandle HELD;
 
     static {
       try {
-        HELD = java.lang.invoke.MethodHandles.lookup().findVarHandle(Jobs.class, "held",
-            boolean.class);
+        HELD = MethodHandles.lookup().findVarHandle(Jobs.class, "held", boolean.class);
       } catch (ReflectiveOperationException e) {
         throw new ExceptionInInitializerError(e);
       }
