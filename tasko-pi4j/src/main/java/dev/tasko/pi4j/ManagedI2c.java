@@ -138,7 +138,9 @@ public final class ManagedI2c {
    * @throws IllegalStateException if this bus of this context is shared already under another name
    */
   public static ManagedI2c of(String name, Context pi4j, int bus) {
-    return of0(Objects.requireNonNull(name, "name == null"), pi4j, bus);
+    // Checked here, not only where a new bus is made: a bad name given for a bus shared already
+    // is refused as a bad name, not as another name
+    return of0(Names.require(name), pi4j, bus);
   }
 
   /** The bus already shared for this context and number, or a new one; null name: any name. */

@@ -135,7 +135,9 @@ public final class ManagedSpi {
    * @throws IllegalStateException if {@code spi}'s bus is shared already under another name
    */
   public static ManagedSpi of(String name, Spi spi) {
-    Objects.requireNonNull(name, "name == null");
+    // Checked here, not only where a new bus is made: a bad name given for a bus shared already
+    // is refused as a bad name, not as another name
+    Names.require(name);
     return of0(name, Objects.requireNonNull(spi, "spi == null"));
   }
 

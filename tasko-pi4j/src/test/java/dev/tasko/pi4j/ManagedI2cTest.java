@@ -587,6 +587,40 @@ class ManagedI2cTest {
   }
 
   @Test
+  void of_emptyOrBlankNameForABusSharedAlready_refusedAsABadName() {
+    // A bad name is refused as such, before it is compared with the name the bus is shared under
+    assertThatThrownBy(() -> ManagedI2c.of("", pi4j, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("name is empty: \"\"");
+    assertThatThrownBy(() -> ManagedI2c.of("  ", pi4j, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("name is blank: \"  \"");
+    assertThatThrownBy(() -> ManagedI2c.of("i2c-1\n", pi4j, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("name has a control character at index 5: \"i2c-1\\n\"");
+    assertThat(ManagedI2c.of("i2c-1", pi4j, 1)).isSameAs(bus);
+  }
+
+  @Test
+  void of_badNameForABusSharedAlready_sameMessageAsTheRestOfTheLibrary() {
+    for (String bad : List.of("", " \u2003", "a\tb", "\u0085x", "x\u007f")) {
+      assertThatThrownBy(() -> ManagedI2c.of(bad, pi4j, 1))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(messageOf(() -> dev.tasko.Event.create(bad)));
+    }
+  }
+
+  /** The message of what {@code call} throws: the library's own refusal, to compare with. */
+  private static String messageOf(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      return e.getMessage();
+    }
+    throw new AssertionError("not refused");
+  }
+
+  @Test
   void of_unnamedAfterNamed_returnsTheNamedBus() {
     Context other = MockPi.context();
     try {

@@ -293,6 +293,25 @@ class ManagedSpiTest {
   }
 
   @Test
+  void of_emptyOrBlankNameForABusSharedAlready_refusedAsABadName() {
+    // A bad name is refused as such, before it is compared with the name the bus is shared under
+    Spi otherChannel = pi4j.create(Spi.newConfigBuilder(pi4j).id("other channel")
+        .bus(com.pi4j.io.spi.SpiBus.BUS_0).channel(1).baud(1_000_000));
+    for (Spi s : List.of(spi, otherChannel)) {
+      assertThatThrownBy(() -> ManagedSpi.of("", s))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("name is empty: \"\"");
+      assertThatThrownBy(() -> ManagedSpi.of(" ", s))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("name is blank: \" \"");
+      assertThatThrownBy(() -> ManagedSpi.of("spi-0\r", s))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("name has a control character at index 5: \"spi-0\\r\"");
+    }
+    assertThat(ManagedSpi.of("spi-0", spi)).isSameAs(bus);
+  }
+
+  @Test
   void of_sameSpiTwice_sameBusSoItsDevicesExcludeEachOther() {
     DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
     DigitalOutput csB = MockPi.loggedOutput(pi4j, "b", 6, log);
