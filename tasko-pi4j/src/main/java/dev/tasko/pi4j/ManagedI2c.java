@@ -1,6 +1,7 @@
 package dev.tasko.pi4j;
 
 import com.pi4j.context.Context;
+import com.pi4j.io.exception.IOAlreadyExistsException;
 import com.pi4j.io.i2c.I2C;
 import dev.tasko.Handle;
 import dev.tasko.Lease;
@@ -175,16 +176,26 @@ public final class ManagedI2c {
    * May be called from any thread.
    *
    * @throws IllegalArgumentException if {@code address} is outside 0x00..0x7f
-   * @throws RuntimeException whatever Pi4J throws, for instance when a device with that id exists
-   *     already (make each device's handle once)
+   * @throws IllegalStateException if the Pi4J context has a device with that id already, made by
+   *     an earlier {@code handle(address)} or by the program (make each device's handle once and
+   *     share it, or pass that device to {@link #handle(I2C)}); Pi4J's exception is its cause
+   * @throws RuntimeException whatever else Pi4J throws
    */
   public Handle<I2C> handle(int address) {
     if (address < 0 || address > 0x7f) {
       throw new IllegalArgumentException("address outside 0x00..0x7f: " + address
           + (address >= 0 ? " (0x" + Integer.toHexString(address) + ")" : ""));
     }
-    String id = "i2c-" + bus + "-0x" + String.format("%02x", address);
-    I2C created = pi4j.create(I2C.newConfigBuilder(pi4j).id(id).bus(bus).device(address));
+    String id = "i2c-" + bus + "-" + addressName(address);
+    I2C created;
+    try {
+      created = pi4j.create(I2C.newConfigBuilder(pi4j).id(id).bus(bus).device(address));
+    } catch (IOAlreadyExistsException e) {
+      // Pi4J's message names only the id, and not the way out
+      throw new IllegalStateException("address has a device already: " + addressName(address)
+          + " (Pi4J id '" + id + "' on " + name() + "): make each device's handle once and share"
+          + " it, or pass the existing I2C to handle(I2C)", e);
+    }
     return resource.handle(addressName(address), created);
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.pi4j.context.Context;
+import com.pi4j.io.exception.IOAlreadyExistsException;
 import com.pi4j.io.i2c.I2C;
 import com.pi4j.io.i2c.I2CRegister;
 import com.pi4j.plugin.mock.provider.i2c.MockI2C;
@@ -208,6 +209,18 @@ class ManagedI2cTest {
         .hasMessage("address outside 0x00..0x7f: 128 (0x80)");
     assertThatThrownBy(() -> bus.handle(-1)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("address outside 0x00..0x7f: -1");
+  }
+
+  @Test
+  void handle_sameAddressTwice_throwsNamingTheAddress() {
+    // Pi4J's own refusal named only its id: "IO instance [i2c-1-0x48] already exists ..."
+    Handle<I2C> first = bus.handle(0x48);
+
+    assertThatThrownBy(() -> bus.handle(0x48)).isInstanceOf(IllegalStateException.class)
+        .hasMessage("address has a device already: 0x48 (Pi4J id 'i2c-1-0x48' on i2c-1): make"
+            + " each device's handle once and share it, or pass the existing I2C to handle(I2C)")
+        .hasCauseInstanceOf(IOAlreadyExistsException.class);
+    assertThat(bus.handle(bus.resource().contextOf(first))).hasToString("0x48 on i2c-1");
   }
 
   @Test
