@@ -417,7 +417,9 @@ public final class ManagedSpi {
           try {
             pin.high();
             maybeLow.remove(pin);
-          } catch (RuntimeException e) {
+          } catch (RuntimeException | Error e) {
+            // An Error too, as in raiseMaybeLow: it must not keep the pins after it low, and is
+            // thrown at the end like an exception, as the cause of the failure naming its pin
             if (failure == null) {
               failure = new IllegalStateException("chip select '" + pin.id() + "' of "
                   + resource.name() + " may still be low: driving it high threw", e);

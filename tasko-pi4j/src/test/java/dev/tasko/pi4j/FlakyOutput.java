@@ -9,8 +9,12 @@ import java.lang.reflect.Proxy;
  * GPIO expander would: either before the level changes (the pin keeps its level) or after.
  */
 final class FlakyOutput {
-  /** How the next driven level fails; NONE drives it normally. */
-  enum Failure { NONE, BEFORE_CHANGE, AFTER_CHANGE }
+  /**
+   * How the next driven level fails; NONE drives it normally. ERROR_BEFORE_CHANGE throws an
+   * {@link Error} (a {@link LinkageError}, as a native GPIO library that fails to load would)
+   * instead of an exception.
+   */
+  enum Failure { NONE, BEFORE_CHANGE, AFTER_CHANGE, ERROR_BEFORE_CHANGE }
 
   final DigitalOutput pin;
   private final DigitalOutput real;
@@ -26,6 +30,9 @@ final class FlakyOutput {
             case "low" -> failLow;
             default -> Failure.NONE;
           };
+          if (f == Failure.ERROR_BEFORE_CHANGE) {
+            throw new LinkageError(method.getName() + "() of '" + real.id() + "' broke");
+          }
           if (f == Failure.BEFORE_CHANGE) {
             throw new IllegalStateException(method.getName() + "() of '" + real.id() + "' failed");
           }

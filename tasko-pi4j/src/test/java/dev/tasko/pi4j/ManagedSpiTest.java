@@ -724,6 +724,30 @@ class ManagedSpiTest {
   }
 
   @Test
+  void shutdown_chipSelectHighThrowsAnError_thrownAsTheCauseOfAFailureNamingThePin() {
+    // The shutdown's clean-up caught only exceptions, where select's catches Errors too: an Error
+    // came out bare, without the pin it was for, and would have skipped the pins after it
+    FlakyOutput flakyA = new FlakyOutput(MockPi.loggedOutput(pi4j, "a", 5, log));
+    Handle<Spi> a = bus.csHandle(flakyA.pin);
+    Loop later = Loop.builder().name("later").virtualTime().build();
+    later.addTask(() -> a.acquire().close()); // the bus has been used in 'later' too
+    later.run();
+    loop.addTask(() -> {
+      flakyA.failHigh = FlakyOutput.Failure.ERROR_BEFORE_CHANGE; // 'a' stays low past its lease
+      assertThatThrownBy(() -> a.acquire().close()).isInstanceOf(LinkageError.class);
+    });
+    loop.run();
+
+    assertThatThrownBy(loop::shutdown).isInstanceOf(IllegalStateException.class)
+        .hasMessage("chip select 'a' of spi-0 may still be low: driving it high threw")
+        .cause().isInstanceOf(LinkageError.class).hasMessage("high() of 'a' broke");
+    assertThat(flakyA.isLow()).isTrue();
+    flakyA.failHigh = FlakyOutput.Failure.NONE;
+    later.shutdown(); // still known as maybe low: driven high this time
+    assertThat(flakyA.isLow()).isFalse();
+  }
+
+  @Test
   @Timeout(10)
   void select_resourceHandleWithNoPin_refusedAndOtherDevicesStillServed() {
     DigitalOutput csA = MockPi.loggedOutput(pi4j, "a", 5, log);
