@@ -117,7 +117,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       created it, or else of the first task that waited on it or called {@link #edges()};
  *   <li>when its input's Pi4J context shuts down ({@code pi4j.shutdown()}, which drops every
  *       listener): a task waiting on it then wakes and throws {@link IllegalStateException} saying
- *       so, instead of waiting for a change that can no longer come;
+ *       so, instead of waiting for a change that can no longer come (and a watcher of an input
+ *       whose context is shut down already is refused when it is made);
  *   <li>when the program drops the last reference to a watcher still open: its listener is removed
  *       from the input at the next garbage collection, and its {@link #edges()} closed (a task
  *       still reading them sees their end), with a {@code WARNING} in the log
@@ -208,6 +209,8 @@ public final class EdgeWatcher implements AutoCloseable {
    * be called from any thread.
    *
    * @throws NullPointerException if {@code input} is null
+   * @throws IllegalStateException if called from a task of a loop that is shut down (in a task's
+   *     cleanup during {@link Loop#shutdown()}), or if the input's Pi4J context is shut down
    */
   public static EdgeWatcher of(DigitalInput input) {
     return of(input, DEFAULT_CAPACITY);
@@ -220,6 +223,8 @@ public final class EdgeWatcher implements AutoCloseable {
    *
    * @throws NullPointerException if {@code input} is null
    * @throws IllegalArgumentException if {@code capacity} is zero or negative
+   * @throws IllegalStateException if called from a task of a loop that is shut down (in a task's
+   *     cleanup during {@link Loop#shutdown()}), or if the input's Pi4J context is shut down
    */
   public static EdgeWatcher of(DigitalInput input, int capacity) {
     return builder(input).capacity(capacity).build();
@@ -231,7 +236,7 @@ public final class EdgeWatcher implements AutoCloseable {
    *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code capacity} is zero or negative
-   * @throws IllegalStateException if {@code loop} is shut down
+   * @throws IllegalStateException if {@code loop} is shut down, or the input's Pi4J context
    */
   public static EdgeWatcher of(Loop loop, DigitalInput input, int capacity) {
     Objects.requireNonNull(loop, "loop == null");
@@ -331,7 +336,8 @@ public final class EdgeWatcher implements AutoCloseable {
      *
      * @throws IllegalStateException if a debounce interval is set but there is no loop to time it
      *     (none given, and not called from a task), or if the loop is shut down: its shutdown
-     *     could not close the watcher, which would listen on the input for nobody
+     *     could not close the watcher, which would listen on the input for nobody; or if the
+     *     input's Pi4J context is shut down, which ends its changes
      */
     public EdgeWatcher build() {
       Loop l = loop;
@@ -351,6 +357,13 @@ public final class EdgeWatcher implements AutoCloseable {
       EdgeWatcher w = new EdgeWatcher(input, capacity, l != null ? l::nanoTime : Ticker.system(),
           direction, debounceNanos, l);
       w.link.attach();
+      // Looked at once the listener is on: a context that shuts down later tells the listener
+      Context c = w.link.context;
+      if (c != null && c.isShutdown()) {
+        w.closeBecause("closed: the Pi4J context shut down");
+        throw new IllegalStateException("input '" + input.id() + "' belongs to a Pi4J context"
+            + " that is shut down: a watcher would wait for changes that can no longer come");
+      }
       if (l != null) {
         try {
           w.link.bindTo(l);

@@ -314,6 +314,20 @@ class EdgeWatcherTest {
   }
 
   @Test
+  void of_inputOfAPi4jContextShutDown_throwsAndLeavesNoListener() {
+    // A watcher made after its context shut down never heard of the shutdown: open, and a task
+    // awaiting it without a timeout waited forever
+    CountedInput counted = new CountedInput(button);
+    pi4j.shutdown();
+
+    assertThatThrownBy(() -> EdgeWatcher.of(counted.input))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("input 'button' belongs to a Pi4J context that is shut down: a watcher would"
+            + " wait for changes that can no longer come");
+    assertThat(counted.listeners()).isZero();
+  }
+
+  @Test
   void shutdown_ofLoopWithTaskWaiting_closesWatcherAndRemovesListener() {
     CountedInput counted = new CountedInput(button);
     AtomicReference<EdgeWatcher> created = new AtomicReference<>();
