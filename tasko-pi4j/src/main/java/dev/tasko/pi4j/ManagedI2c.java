@@ -200,7 +200,10 @@ public final class ManagedI2c {
   }
 
   /**
-   * Returns a handle for a device that already exists on this bus. May be called from any thread.
+   * Returns a handle for a device that already exists on this bus, named by its address as
+   * {@link #handle(int)}'s are: a new handle at each call, even for the same device (all the
+   * handles of a bus exclude each other, so two for one device are safe). May be called from any
+   * thread.
    *
    * @throws NullPointerException if {@code device} is null
    * @throws IllegalArgumentException if the device is on another bus, or is the {@code I2C} a

@@ -109,7 +109,8 @@ public final class ManagedSpi {
 
   /**
    * Shares {@code spi}, named after its bus number ({@code "spi-0"}; after the Pi4J id of the
-   * first {@code Spi} shared on it if its configuration has no bus). There is one managed bus
+   * first {@code Spi} shared on it if its configuration has no bus), or, if its bus is shared
+   * already, by the name it was shared under, whatever that is. There is one managed bus
    * per {@code Spi}, and one exclusion per physical bus: a second call with the same {@code Spi}
    * returns the same managed bus, and one with another {@code Spi} on the same bus (the same
    * Pi4J provider and bus number: another channel, mode or speed) a managed bus of its own whose
