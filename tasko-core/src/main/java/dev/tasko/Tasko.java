@@ -240,6 +240,19 @@ public final class Tasko {
     return DrivenLoops.currentTask();
   }
 
+  /**
+   * The task whose {@link #blocking} work the calling thread is running, or null when it runs
+   * none: from the moment the work starts until it returns or throws. {@link #currentTask()} is
+   * null there (the work runs off the loop, on a thread of its own), yet the task waits for the
+   * work to end; code that must not be called from a task for that reason (it would wait for
+   * the loop, or drive it) uses this to refuse the work as well. Work run on the task's own
+   * thread by an executor that runs it in place (a {@code CallerRunsPolicy}) counts too; there
+   * {@link #currentTask()} is the same task. May be called from any thread; never blocks.
+   */
+  public static Task<?> currentBlockingWorkTask() {
+    return BlockingWork.taskOfCaller();
+  }
+
 
   // ---- the default loop ----
 

@@ -307,6 +307,28 @@ class BlockingTest {
   }
 
   @Test
+  void currentBlockingWorkTask_onlyOnTheThreadOfTheWorkWhileItRuns() {
+    Task<?>[] worker = new Task<?>[1];
+    worker[0] = loop.addTask("worker", () -> {
+      log.add("in the task: " + Tasko.currentBlockingWorkTask());
+      Tasko.blocking(() -> {
+        log.add("in its work: " + (Tasko.currentBlockingWorkTask() == worker[0])
+            + ", currentTask " + Tasko.currentTask());
+        return null;
+      });
+      log.add("after the work: " + Tasko.currentBlockingWorkTask());
+    });
+
+    loop.run();
+
+    log.assertTaken(
+        "in the task: null",
+        "in its work: true, currentTask null",
+        "after the work: null");
+    assertThat(Tasko.currentBlockingWorkTask()).isNull(); // the test's thread
+  }
+
+  @Test
   @org.junit.jupiter.api.Timeout(10)
   void run_fromTheBlockingWorkOfATaskOfThatLoop_refusedAndTheLoopRunsOn() throws Exception {
     Loop real = Loop.create();
