@@ -57,7 +57,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <h2>Threads</h2>
  * The helpers drive the loop on the calling thread, the test's, and return once the loop has
- * nothing more to do for now: call them from the test, never from a task. Tasks may still be
+ * nothing more to do for now: call them from the test, never from a task nor from a task's
+ * {@link Tasko#blocking} work (they throw {@link IllegalStateException} there). Tasks may still be
  * resumed or added from other threads (a Pi4J listener, say); such work runs at the next helper
  * call.
  */
@@ -145,8 +146,9 @@ public final class TestLoop implements AfterEachCallback {
    * @throws NullPointerException if {@code duration} is null
    * @throws IllegalArgumentException if {@code duration} is negative, or would take the clock past
    *     {@code Long.MAX_VALUE} nanoseconds (about 292 years)
-   * @throws IllegalStateException if called from a task, after the loop's shutdown, or while
-   *     another thread drives the loop, or if the calling thread is interrupted before the end
+   * @throws IllegalStateException if called from a task or a task's blocking work, after the
+   *     loop's shutdown, or while another thread drives the loop, or if the calling thread is
+   *     interrupted before the end
    */
   public void runFor(Duration duration) {
     requireNotFromATask("runFor");
@@ -209,12 +211,25 @@ public final class TestLoop implements AfterEachCallback {
     }
   }
 
-  /** Throws, naming {@code op}, if a task calls it (the loop's own message would name run()). */
+  /**
+   * Throws, naming {@code op}, if a task calls it (the loop's own message would name run()), or a
+   * task's {@link Tasko#blocking} work: that task waits for the work to end, so the work must not
+   * drive the loop either. Run from the work while the test's {@link #runFor} drives the loop, a
+   * helper would else be refused as if another test's thread drove it, or, for {@link #verify()},
+   * make that runFor give up, as after a test that timed out; run while nothing drives it, it
+   * would run the loop, move the clock or cancel tasks behind the test's back.
+   */
   private static void requireNotFromATask(String op) {
     Task<?> calling = Tasko.currentTask();
     if (calling != null) {
       throw new IllegalStateException(op + "() called from task '" + calling.name() + "' of loop '"
           + calling.loop().name() + "': call it from the test's own code, which drives the loop");
+    }
+    Task<?> working = Tasko.currentBlockingWorkTask();
+    if (working != null) {
+      throw new IllegalStateException(op + "() called from the blocking work of task '"
+          + working.name() + "' of loop '" + working.loop().name() + "', which waits for the"
+          + " work to end: call it from the test's own code, which drives the loop");
     }
   }
 
@@ -247,8 +262,8 @@ public final class TestLoop implements AfterEachCallback {
    * ({@code runFor(Duration.ZERO)} is this method).
    *
    * @throws IllegalStateException if tasks are still ready after a great many passes (they yield
-   *     to each other in a loop without ever waiting), naming them; or if called from a task, or
-   *     while another thread drives the loop
+   *     to each other in a loop without ever waiting), naming them; or if called from a task or
+   *     a task's blocking work, or while another thread drives the loop
    */
   public void runUntilIdle() {
     requireNotFromATask("runUntilIdle");
@@ -382,7 +397,7 @@ public final class TestLoop implements AfterEachCallback {
    *     unobserved failures (attached as
    *     suppressed exceptions, the first also as the cause); or if another thread drives the loop
    *     for good
-   * @throws IllegalStateException if called from a task
+   * @throws IllegalStateException if called from a task or a task's blocking work
    */
   public void verify() {
     requireNotFromATask("verify"); // before anything is run or cancelled

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -732,12 +733,16 @@ class TestLoopTest {
   void advanceBy_whileAnotherThreadDrivesTheLoop_refusedWithoutMovingTheClock() {
     AtomicReference<Throwable> refused = new AtomicReference<>();
     test.loop().addTask("worker", () -> {
-      Tasko.blocking(() -> { // another thread, while the test's runFor drives the loop
-        try {
-          test.advanceBy(Duration.ofHours(1));
-        } catch (Throwable t) {
-          refused.set(t);
-        }
+      // Blocking work holds the test's runFor in the loop meanwhile, on virtual time.
+      Tasko.blocking(() -> {
+        Thread other = Thread.ofPlatform().start(() -> { // not the work's: a thread of its own
+          try {
+            test.advanceBy(Duration.ofHours(1));
+          } catch (Throwable t) {
+            refused.set(t);
+          }
+        });
+        other.join();
         return null;
       });
     });
@@ -748,6 +753,84 @@ class TestLoopTest {
     assertThat(test.now()).isEqualTo(Duration.ofSeconds(1));
     assertThat(refused.get()).isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("advanceBy() of loop 'test' while another thread drives it");
+  }
+
+  /** Each helper, called in turn; what each throws, as its message. */
+  private List<String> callEachHelper() {
+    List<String> thrown = new ArrayList<>();
+    for (Runnable helper : List.<Runnable>of(() -> test.runFor(Duration.ofSeconds(1)),
+        test::runUntilIdle, () -> test.advanceBy(Duration.ofHours(1)), test::cancelAll,
+        test::verify)) {
+      try {
+        helper.run();
+        thrown.add("nothing");
+      } catch (Throwable t) {
+        thrown.add(t.getClass().getSimpleName() + ": " + t.getMessage());
+      }
+    }
+    return thrown;
+  }
+
+  /** What each helper throws when a task's blocking work calls it. */
+  private static List<String> refusedFromTheWorkOf(String task) {
+    return List.of("runFor", "runUntilIdle", "advanceBy", "cancelAll", "verify").stream()
+        .map(op -> "IllegalStateException: " + op + "() called from the blocking work of task '"
+            + task + "' of loop 'test', which waits for the work to end: call it from the test's"
+            + " own code, which drives the loop")
+        .toList();
+  }
+
+  @Test
+  void helpers_calledFromBlockingWorkWhileRunForDrives_refusedNamingTheTask() {
+    Task<Void> other = test.loop().addTask("other", () -> Tasko.sleep(Duration.ofSeconds(5)));
+    List<String> thrown = new ArrayList<>();
+    test.loop().addTask("worker", () -> {
+      thrown.addAll(Tasko.blocking(this::callEachHelper)); // the list is the task's, once back
+    });
+
+    test.runFor(Duration.ofSeconds(1));
+
+    // Before: each was refused as if a test's thread drove the loop, and verify() made this
+    // runFor give up, as after a test that timed out, then cancelled every task.
+    assertThat(thrown).isEqualTo(refusedFromTheWorkOf("worker"));
+    assertThat(test.now()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(other.isCancelled()).isFalse();
+    test.cancelAll();
+    test.verify();
+  }
+
+  @Test
+  @Tag("realtime") // blocking work on a thread of its own, called once the test's thread is idle
+  void helpers_calledFromBlockingWorkWhileNothingDrivesTheLoop_refusedChangingNothing()
+      throws InterruptedException {
+    Task<Void> other = test.loop().addTask("other", () -> Tasko.sleep(Duration.ofSeconds(5)));
+    CountDownLatch go = new CountDownLatch(1);
+    CountDownLatch called = new CountDownLatch(1);
+    AtomicReference<List<String>> thrown = new AtomicReference<>();
+    Task<Void> worker = test.loop().addTask("worker", () -> {
+      Tasko.blocking(() -> {
+        go.await();
+        thrown.set(callEachHelper());
+        called.countDown();
+        return null;
+      });
+    });
+    test.runUntilIdle(); // hands the work to its thread, then returns: nothing drives the loop
+
+    go.countDown();
+    assertThat(called.await(60, TimeUnit.SECONDS)).isTrue(); // the loop still not driven
+    test.runFor(Duration.ofSeconds(1)); // waits for the work's end, on the test's thread
+
+    // Before: runUntilIdle ran the loop from the work, advanceBy moved the clock an hour (so
+    // 'other' ended), cancelAll cancelled every task, the worker too, and verify failed.
+    assertThat(thrown.get()).isEqualTo(refusedFromTheWorkOf("worker"));
+    assertThat(worker.isDone()).isTrue();
+    assertThat(worker.isCancelled()).isFalse();
+    assertThat(other.isDone()).isFalse();
+    assertThat(test.now()).isEqualTo(Duration.ofSeconds(1));
+    test.runFor(Duration.ofSeconds(4));
+    assertThat(other.isDone()).isTrue();
+    test.verify();
   }
 
   @Test
