@@ -411,7 +411,7 @@ public final class Timeline {
           .append(axis).append("\" y2=\"").append(axis + 5).append("\" stroke=\"black\"/>")
           .append("<text x=\"").append(fmt(x)).append("\" y=\"").append(axis + 18)
           .append("\" text-anchor=\"middle\">")
-          .append(t == 0 ? "0" : "+" + xml(DurationText.approximate(t)))
+          .append(t == 0 ? "0" : "+" + xml(DurationText.axis(t)))
           .append("</text>\n");
       if (t > span - step) {
         break;

@@ -21,9 +21,40 @@ class DurationTextTest {
   }
 
   @Test
+  void approximate_minutesHoursDays_eachWhileUnder100OfItsUnit() {
+    assertThat(DurationText.approximate(99_940_000_000L)).isEqualTo("99.9 s");
+    assertThat(DurationText.approximate(99_950_000_000L)).isEqualTo("1.67 min");
+    assertThat(DurationText.approximate(Duration.ofMinutes(90))).isEqualTo("90 min");
+    assertThat(DurationText.approximate(Duration.ofMinutes(100))).isEqualTo("1.67 h");
+    assertThat(DurationText.approximate(Duration.ofHours(50))).isEqualTo("50 h");
+    assertThat(DurationText.approximate(Duration.ofHours(100))).isEqualTo("4.17 d");
+    assertThat(DurationText.approximate(Duration.ofDays(365))).isEqualTo("365 d");
+    assertThat(DurationText.approximate(-Duration.ofHours(2).toNanos())).isEqualTo("-2 h");
+  }
+
+  @Test
+  void approximate_nearTheEndOfALongOfNanos_saysOver100Years() {
+    // Before: "9220000000 s", the "due in" of a sleep for ChronoUnit.FOREVER in a dump.
+    assertThat(DurationText.approximate(Long.MAX_VALUE)).isEqualTo("over 100 years");
+    assertThat(DurationText.approximate(Long.MAX_VALUE - Duration.ofDays(3650).toNanos()))
+        .isEqualTo("over 100 years");
+    assertThat(DurationText.approximate(Long.MIN_VALUE)).isEqualTo("-over 100 years");
+    assertThat(DurationText.approximate(Duration.ofDays(36_524))).isEqualTo("36500 d");
+  }
+
+  @Test
   void approximate_nullOrBeyondLongNanos_stillPrints() {
     assertThat(DurationText.approximate((Duration) null)).isEqualTo("null");
-    assertThat(DurationText.approximate(Duration.ofDays(400L * 365))).isEqualTo("PT3504000H");
+    assertThat(DurationText.approximate(Duration.ofDays(400L * 365))).isEqualTo("over 100 years");
+    assertThat(DurationText.approximate(Duration.ofDays(-400L * 365)))
+        .isEqualTo("-over 100 years");
+  }
+
+  @Test
+  void axis_roundTicks_stayInSecondsAboveASecond() {
+    assertThat(DurationText.axis(500_000)).isEqualTo("0.5 ms");
+    assertThat(DurationText.axis(500_000_000_000L)).isEqualTo("500 s");
+    assertThat(DurationText.axis(2_000_000_000_000L)).isEqualTo("2000 s");
   }
 
   @Test
