@@ -163,13 +163,6 @@ final class Timers {
     keys = k;
   }
 
-  /**
-   * Removes and returns the earliest timer if its deadline is at or before {@code now}, else null.
-   */
-  TimerEntry pollDue(long now) {
-    return pollDue(now, Long.MAX_VALUE);
-  }
-
   /** The sequence number the next timer set will get: timers set from now on have it or later. */
   long nextSeq() {
     return nextSeq;
@@ -182,6 +175,8 @@ final class Timers {
    * moved since {@code now} was read (virtual time), is due at {@code now} too, and taken in the
    * same phase it would let a task that sets such timers again and again keep the phase going for
    * ever. (One due at or before {@code now} set earlier comes first: ties go by sequence number.)
+   * With {@code setBefore} read from {@link #nextSeq()} just before, every timer due by
+   * {@code now} is taken, as the loop's timer phase takes them; tests call it so too.
    */
   TimerEntry pollDue(long now, long setBefore) {
     if (size == 0 || keys[0] > now || (keys[0] == now && heap[0].timerSeq >= setBefore)) {

@@ -29,11 +29,12 @@ class TimersTest {
     timers.add(early, 10);
     timers.add(tie, 20);
 
-    assertThat(timers.pollDue(9)).isNull();
-    assertThat(timers.pollDue(100)).isSameAs(early);
-    assertThat(timers.pollDue(100)).isSameAs(late);
-    assertThat(timers.pollDue(100)).isSameAs(tie);
-    assertThat(timers.pollDue(100)).isNull();
+    long all = timers.nextSeq(); // a timer phase begins: every timer set so far may be taken
+    assertThat(timers.pollDue(9, all)).isNull();
+    assertThat(timers.pollDue(100, all)).isSameAs(early);
+    assertThat(timers.pollDue(100, all)).isSameAs(late);
+    assertThat(timers.pollDue(100, all)).isSameAs(tie);
+    assertThat(timers.pollDue(100, all)).isNull();
     assertThat(timers.isEmpty()).isTrue();
   }
 
@@ -107,7 +108,7 @@ class TimersTest {
     for (Task<Void> expected : reference) {
       assertThat(timers.deadlineOf(expected)).isEqualTo(deadlines.get(expected));
       assertThat(timers.earliestDeadline()).isEqualTo(deadlines.get(expected));
-      assertThat(timers.pollDue(Long.MAX_VALUE)).isSameAs(expected);
+      assertThat(timers.pollDue(Long.MAX_VALUE, timers.nextSeq())).isSameAs(expected);
     }
     assertThat(timers.isEmpty()).isTrue();
   }
@@ -242,7 +243,7 @@ class TimersTest {
             switch (which) {
               case 0 -> timers.add(extra, extra.deadline);
               case 1, 3 -> timers.remove(entries[7]);
-              default -> timers.pollDue(Long.MAX_VALUE);
+              default -> timers.pollDue(Long.MAX_VALUE, timers.nextSeq());
             }
           });
           if (outcome == StackEdge.OVERFLOWED_INSIDE) {
@@ -267,7 +268,8 @@ class TimersTest {
         Set<TimerEntry> drained = new HashSet<>();
         long last = Long.MIN_VALUE;
         Entry e;
-        while ((e = (Entry) timers.pollDue(Long.MAX_VALUE)) != null) {
+        long all = timers.nextSeq();
+        while ((e = (Entry) timers.pollDue(Long.MAX_VALUE, all)) != null) {
           if (e.deadline < last || !drained.add(e)) {
             return false;
           }
