@@ -1,7 +1,6 @@
 package dev.tasko.examples.demo;
 
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
+import dev.tasko.examples.OutputFile;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -101,8 +100,7 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
 
   /**
    * A file to write the timeline to, checked now rather than when the demo ends: its name ends in
-   * .json or .svg, it is a name this system accepts, it is not a directory, and its directory
-   * exists and may be written in.
+   * .json or .svg, and it can be written (see {@link OutputFile#check}).
    */
   static Path timelineFile(String text) {
     String name = text.toLowerCase(Locale.ROOT);
@@ -110,26 +108,11 @@ record Options(Duration duration, boolean plain, boolean real, boolean help,
       throw new IllegalArgumentException("--timeline: '" + text + "' ends in neither .json nor"
           + " .svg");
     }
-    Path file;
     try {
-      file = Path.of(text);
-    } catch (InvalidPathException e) {
-      throw new IllegalArgumentException("--timeline: '" + text + "' is not a file name this"
-          + " system accepts (" + e.getReason() + ")");
+      return OutputFile.check(text, /* what= */ ""); // named by the prefix below
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--timeline: " + e.getMessage(), e);
     }
-    Path dir = file.toAbsolutePath().getParent();
-    if (dir == null || !Files.isDirectory(dir)) {
-      throw new IllegalArgumentException("--timeline: no directory " + dir + " to write '" + text
-          + "' in");
-    }
-    if (Files.isDirectory(file)) {
-      throw new IllegalArgumentException("--timeline: '" + text + "' is a directory");
-    }
-    if (!Files.isWritable(dir)) {
-      throw new IllegalArgumentException("--timeline: the directory " + dir + " may not be"
-          + " written in");
-    }
-    return file;
   }
 
   /**

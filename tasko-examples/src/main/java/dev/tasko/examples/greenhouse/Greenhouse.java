@@ -13,13 +13,13 @@ import dev.tasko.Loop;
 import dev.tasko.ScheduledTask;
 import dev.tasko.Task;
 import dev.tasko.Tasko;
+import dev.tasko.examples.OutputFile;
 import dev.tasko.pi4j.EdgeWatcher;
 import dev.tasko.pi4j.ManagedI2c;
 import dev.tasko.pi4j.test.MockBoard;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -296,26 +296,11 @@ public final class Greenhouse implements AutoCloseable {
 
   /**
    * The log file named on the command line, checked before the greenhouse starts rather than
-   * when its logger first writes: a name the system accepts, not a directory, in a directory that
-   * exists.
+   * when its logger first writes (see {@link OutputFile#check}).
    *
-   * @throws IllegalArgumentException naming the file, if it is none of those
+   * @throws IllegalArgumentException naming the file, if it cannot be written
    */
   static Path logFile(String name) {
-    Path file;
-    try {
-      file = Path.of(name);
-    } catch (InvalidPathException e) {
-      throw new IllegalArgumentException("not a file name this system accepts: '" + name + "'");
-    }
-    Path dir = file.toAbsolutePath().getParent();
-    if (dir == null || !Files.isDirectory(dir)) {
-      throw new IllegalArgumentException("no directory " + dir + " to write the log file '" + name
-          + "' in");
-    }
-    if (Files.isDirectory(file)) {
-      throw new IllegalArgumentException("the log file '" + name + "' is a directory");
-    }
-    return file;
+    return OutputFile.check(name, "the log file");
   }
 }
