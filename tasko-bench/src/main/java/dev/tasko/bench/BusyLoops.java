@@ -10,9 +10,9 @@ import java.util.List;
  * run by a platform thread of its own, each with {@code tasks} tasks that yield in turn without
  * end; and, with {@code --ring}, a ring of 10 plain virtual threads passing a turn beside them
  * ({@link SwitchFloor}'s {@code park} ring).
- * After a warm-up of one window, it measures one window of {@code ms} milliseconds and prints the
- * time per switch over all the loops together (the window divided by the switches of every
- * loop) and, with a ring, the ring's time per hand-off.
+ * After a warm-up of one window, it measures one window of {@code ms} milliseconds (longer if
+ * nothing turned in it) and prints the time per switch over all the loops together (the window
+ * divided by the switches of every loop) and, with a ring, the ring's time per hand-off.
  *
  * <pre>
  * java -cp benchmarks.jar dev.tasko.bench.BusyLoops loops tasks [ms] [--ring]
@@ -93,9 +93,18 @@ public final class BusyLoops {
       hand0 = r == null ? 0 : r.turns();
       t0 = System.nanoTime();
       Thread.sleep(ms);
-      t1 = System.nanoTime();
-      switches1 = switches(all);
-      hand1 = r == null ? 0 : r.turns();
+      // On a machine busy with other work a short window can pass with no turn at all: the
+      // window then lasts until the loops' switches and the ring's hand-offs have moved, so
+      // that there is a figure to print (a window of the default length never needs it).
+      while (true) {
+        t1 = System.nanoTime();
+        switches1 = switches(all);
+        hand1 = r == null ? 0 : r.turns();
+        if (switches1 > switches0 && (r == null || hand1 > hand0)) {
+          break;
+        }
+        Thread.sleep(1);
+      }
     } finally {
       stop.now = true;
       for (Thread d : drivers) {
@@ -109,7 +118,6 @@ public final class BusyLoops {
     String impl = "tasko-java";
     out.add(new Result(impl, WORKLOAD, "loops", loops, "count"));
     out.add(new Result(impl, WORKLOAD, "tasks_per_loop", tasks, "count"));
-    // NaN, not a window's length, if nothing turned in the window.
     out.add(new Result(impl, WORKLOAD, "switches", switches1 - switches0, "count"));
     out.add(new Result(impl, WORKLOAD, "switch_all_loops",
         (t1 - t0) / (double) (switches1 - switches0), "ns"));

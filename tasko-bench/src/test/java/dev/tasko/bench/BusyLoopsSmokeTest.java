@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Timeout;
  */
 class BusyLoopsSmokeTest {
   @Test
+  @Tag("realtime")
   @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void run_twoLoopsAndARing_reportsEveryFigure() throws Exception {
     Map<String, Double> m = BusyLoops.run(2, 3, 20, true).stream()
