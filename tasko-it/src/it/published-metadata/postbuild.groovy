@@ -11,6 +11,20 @@ def modules = new groovy.xml.XmlSlurper().parse(bom)
     .dependencyManagement.dependencies.dependency.artifactId*.text()
 assert !modules.isEmpty() : "the BOM names no module: ${bom}"
 
+// The BOM names every jar module the release uploads: those of the root POM that its release
+// profile does not leave out of the bundle.
+def root = new groovy.xml.XmlSlurper().parse(new File(taskoRoot, 'pom.xml'))
+def leftOut = root.profiles.profile.find { it.id == 'release' }.build.plugins.plugin
+    .find { it.artifactId == 'central-publishing-maven-plugin' }
+    .configuration.excludeArtifacts.artifact*.text()
+def published = root.modules.module*.text().findAll { module ->
+  def packaging = new groovy.xml.XmlSlurper().parse(new File(taskoRoot, "${module}/pom.xml"))
+      .packaging.text()
+  !(module in leftOut) && packaging != 'pom'
+}
+assert published.toSet() == modules.toSet() :
+    "the BOM names ${modules}, the release uploads the jars of ${published}"
+
 def problems = []
 for (module in modules) {
   for (suffix in ['', '-sources', '-javadoc']) {
