@@ -1,5 +1,7 @@
 package dev.tasko;
 
+import java.util.Objects;
+
 /**
  * Decides what an exception escaping a task does to the loop. Installed with
  * {@link Loop.Builder#failureHandler(FailureHandler)}.
@@ -46,7 +48,8 @@ public interface FailureHandler {
 
   /**
    * The default, tasko's own behaviour: the first failure stops {@link Loop#run()}, which throws a
-   * {@link TaskFailedException} naming the task, with the original exception as its cause.
+   * {@link TaskFailedException} naming the task, with the original exception as its cause. Its
+   * {@code taskFailed} throws a {@link NullPointerException} if an argument is null.
    */
   static FailureHandler stopLoop() {
     return StandardFailureHandlers.STOP;
@@ -54,7 +57,8 @@ public interface FailureHandler {
 
   /**
    * Logs each failure at {@code ERROR} level through {@link System.Logger} ({@code dev.tasko.Loop})
-   * and lets the loop go on; a scheduled task whose iteration fails keeps its schedule.
+   * and lets the loop go on; a scheduled task whose iteration fails keeps its schedule. Its
+   * {@code taskFailed} throws a {@link NullPointerException} if an argument is null.
    */
   static FailureHandler logAndContinue() {
     return StandardFailureHandlers.LOG;
@@ -65,14 +69,26 @@ enum StandardFailureHandlers implements FailureHandler {
   STOP {
     @Override
     public void taskFailed(Task<?> task, Throwable failure) {
-      throw new TaskFailedException(task, failure);
+      throw new TaskFailedException(requireTask(task), requireFailure(failure));
     }
   },
   LOG {
     @Override
     public void taskFailed(Task<?> task, Throwable failure) {
+      requireTask(task);
+      requireFailure(failure);
       Loop.LOG.log(System.Logger.Level.ERROR, "task '" + task.name() + "' of loop '"
           + task.loop.name() + "' failed; the loop goes on", failure);
     }
+  };
+
+  // A program may call a standard handler from its own (logging, then stopping the loop): a null
+  // there is its mistake, refused naming the argument rather than met deep inside.
+  private static Task<?> requireTask(Task<?> task) {
+    return Objects.requireNonNull(task, "task == null");
+  }
+
+  private static Throwable requireFailure(Throwable failure) {
+    return Objects.requireNonNull(failure, "failure == null");
   }
 }

@@ -353,9 +353,10 @@ public final class Loop {
    *
    * @return whether {@code resource} was registered and not yet closed, nor being closed, by the
    *     shutdown
+   * @throws NullPointerException if {@code resource} is null
    */
   public boolean cancelCloseOnShutdown(AutoCloseable resource) {
-    return shutdownControl.unregister(resource);
+    return shutdownControl.unregister(Objects.requireNonNull(resource, "resource == null"));
   }
   // -----------------------------------------------------------------------------------------------
   // Adding work. Any thread.
@@ -834,6 +835,15 @@ public final class Loop {
    *     deadline, only the waits for another thread: {@link Tasko#blocking} work, a resume)
    */
   public record Stats(long passes, long switches, Duration idleTime) {
+    /**
+     * Checks the arguments.
+     *
+     * @throws NullPointerException if {@code idleTime} is null
+     */
+    public Stats {
+      Objects.requireNonNull(idleTime, "idleTime == null");
+    }
+
     /** The counts and the idle time for people to read: {@code "Stats[..., idleTime=1.23 s]"}. */
     @Override
     public String toString() {

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -31,8 +32,18 @@ import java.util.concurrent.TimeUnit;
 public record LoopDump(String loop, Instant takenAt, long time, boolean complete, Loop.Stats stats,
     List<TaskEntry> tasks, List<ScheduleEntry> schedules, List<ResourceEntry> resources) {
 
-  /** Copies the lists. */
+  /**
+   * Copies the lists.
+   *
+   * @throws NullPointerException if an argument is null, or a list holds null
+   */
   public LoopDump {
+    Objects.requireNonNull(loop, "loop == null");
+    Objects.requireNonNull(takenAt, "takenAt == null");
+    Objects.requireNonNull(stats, "stats == null");
+    Objects.requireNonNull(tasks, "tasks == null");
+    Objects.requireNonNull(schedules, "schedules == null");
+    Objects.requireNonNull(resources, "resources == null");
     tasks = List.copyOf(tasks);
     schedules = List.copyOf(schedules);
     resources = List.copyOf(resources);
@@ -55,8 +66,18 @@ public record LoopDump(String loop, Instant takenAt, long time, boolean complete
    */
   public record TaskEntry(String name, Task.State state, String waitsFor, Optional<Duration> since,
       List<String> holds, List<StackTraceElement> stack) {
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @throws NullPointerException if an argument is null, or a list holds null
+     */
     public TaskEntry {
+      Objects.requireNonNull(name, "name == null");
+      Objects.requireNonNull(state, "state == null");
+      Objects.requireNonNull(waitsFor, "waitsFor == null");
+      Objects.requireNonNull(since, "since == null");
+      Objects.requireNonNull(holds, "holds == null");
+      Objects.requireNonNull(stack, "stack == null");
       holds = List.copyOf(holds);
       stack = List.copyOf(stack);
     }
@@ -70,7 +91,18 @@ public record LoopDump(String loop, Instant takenAt, long time, boolean complete
    * @param running whether its body is running (or suspended inside a run) now
    * @param stats its counters since it was made
    */
-  public record ScheduleEntry(String name, Rate rate, boolean running, ScheduledTask.Stats stats) {}
+  public record ScheduleEntry(String name, Rate rate, boolean running, ScheduledTask.Stats stats) {
+    /**
+     * Checks the arguments.
+     *
+     * @throws NullPointerException if an argument is null
+     */
+    public ScheduleEntry {
+      Objects.requireNonNull(name, "name == null");
+      Objects.requireNonNull(rate, "rate == null");
+      Objects.requireNonNull(stats, "stats == null");
+    }
+  }
 
   /**
    * One managed resource.
@@ -83,8 +115,16 @@ public record LoopDump(String loop, Instant takenAt, long time, boolean complete
    */
   public record ResourceEntry(String name, Optional<String> holder, Optional<Duration> heldFor,
       List<String> waiters) {
-    /** Copies the list. */
+    /**
+     * Copies the list.
+     *
+     * @throws NullPointerException if an argument is null, or the list holds null
+     */
     public ResourceEntry {
+      Objects.requireNonNull(name, "name == null");
+      Objects.requireNonNull(holder, "holder == null");
+      Objects.requireNonNull(heldFor, "heldFor == null");
+      Objects.requireNonNull(waiters, "waiters == null");
       waiters = List.copyOf(waiters);
     }
   }

@@ -270,6 +270,17 @@ public final class ScheduledTask {
   public record Stats(long runs, long skippedRuns, Duration latenessP50, Duration latenessP99,
       Duration latenessMax) {
     /**
+     * Checks the arguments.
+     *
+     * @throws NullPointerException if a duration is null
+     */
+    public Stats {
+      Objects.requireNonNull(latenessP50, "latenessP50 == null");
+      Objects.requireNonNull(latenessP99, "latenessP99 == null");
+      Objects.requireNonNull(latenessMax, "latenessMax == null");
+    }
+
+    /**
      * The counts and durations for people to read:
      * {@code "Stats[runs=100, skippedRuns=0, latenessP50=0.36 ms, latenessP99=1.2 ms, ...]"}.
      */

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.WeakHashMap;
 
@@ -284,8 +285,10 @@ public final class Timeline {
    * trace-event JSON.
    *
    * @throws IOException if the file cannot be written
+   * @throws NullPointerException if {@code file} is null
    */
   public void write(Path file) throws IOException {
+    Objects.requireNonNull(file, "file == null");
     try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
       if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".svg")) {
         writeSvg(w);
@@ -301,8 +304,10 @@ public final class Timeline {
    * ({@code "ph":"i"}) per scheduled run; times in microseconds of the loop's clock.
    *
    * @throws IOException if {@code out} throws
+   * @throws NullPointerException if {@code out} is null
    */
   public void writeTraceJson(Writer out) throws IOException {
+    Objects.requireNonNull(out, "out == null");
     List<String> lanes = new ArrayList<>();
     List<Slice> slices = slices(lanes);
     Map<String, Integer> tid = lanes(lanes);
@@ -337,8 +342,10 @@ public final class Timeline {
    * on the first lane, scheduled runs as ticks, and a time axis.
    *
    * @throws IOException if {@code out} throws
+   * @throws NullPointerException if {@code out} is null
    */
   public void writeSvg(Writer out) throws IOException {
+    Objects.requireNonNull(out, "out == null");
     List<String> lanes = new ArrayList<>();
     List<Slice> slices = slices(lanes);
     Map<String, Integer> row = lanes(lanes);
