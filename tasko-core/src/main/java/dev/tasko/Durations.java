@@ -35,25 +35,29 @@ final class Durations {
     return TimeUnit.NANOSECONDS.convert(d); // saturates at Long.MAX_VALUE
   }
 
-  /** Like {@link #toNanos} but also rejects negative durations: {@code "delay < 0: PT-1S"}. */
+  /**
+   * Like {@link #toNanos} but also rejects negative durations: {@code "delay < 0: PT-1S"}. The sign
+   * is checked first, so that a negative duration too long for a long of nanoseconds is refused
+   * for being negative, not for its size.
+   */
   public static long nonNegativeNanos(Duration d, String name) {
-    long n = toNanos(d, name);
-    if (n < 0) {
+    Objects.requireNonNull(d, () -> name + " == null");
+    if (d.isNegative()) {
       throw new IllegalArgumentException(name + " < 0: " + d);
     }
-    return n;
+    return toNanos(d, name);
   }
 
   /**
    * Like {@link #toNanos} but also rejects zero and negative durations:
-   * {@code "interval <= 0: PT0S"}.
+   * {@code "interval <= 0: PT0S"}. The sign is checked first, as in {@link #nonNegativeNanos}.
    */
   public static long positiveNanos(Duration d, String name) {
-    long n = toNanos(d, name);
-    if (n <= 0) {
+    Objects.requireNonNull(d, () -> name + " == null");
+    if (d.isNegative() || d.isZero()) {
       throw new IllegalArgumentException(name + " <= 0: " + d);
     }
-    return n;
+    return toNanos(d, name);
   }
 
   /** {@code a + b}, clamped to {@link Long#MAX_VALUE} instead of wrapping (far deadlines). */

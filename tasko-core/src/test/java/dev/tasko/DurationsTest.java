@@ -24,6 +24,40 @@ class DurationsTest {
   }
 
   @Test
+  void positiveNanos_negativeLongerThanALong_rejectedAsNotPositive() {
+    // Before: "interval does not fit in a long of nanoseconds", as if it were too long.
+    Duration hugeNegative = Duration.ofDays(-400L * 365);
+    assertThatThrownBy(() -> Durations.positiveNanos(hugeNegative, "interval"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("interval <= 0: PT-3504000H");
+    assertThatThrownBy(() -> Durations.nonNegativeNanos(hugeNegative, "slack"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("slack < 0: PT-3504000H");
+    assertThatThrownBy(() -> Loop.create().schedule(hugeNegative, () -> {}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("interval <= 0: PT-3504000H");
+    assertThatThrownBy(() -> new ManualTicker().advance(hugeNegative))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("duration < 0: PT-3504000H");
+  }
+
+  @Test
+  void positiveAndNonNegativeNanos_edges_acceptedOrRejectedWithValue() {
+    assertThatThrownBy(() -> Durations.positiveNanos(Duration.ZERO, "interval"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("interval <= 0: PT0S");
+    assertThatThrownBy(() -> Durations.positiveNanos(null, "interval"))
+        .isInstanceOf(NullPointerException.class).hasMessage("interval == null");
+    assertThatThrownBy(() -> Durations.nonNegativeNanos(null, "slack"))
+        .isInstanceOf(NullPointerException.class).hasMessage("slack == null");
+    assertThatThrownBy(() -> Durations.nonNegativeNanos(Duration.ofNanos(-1), "slack"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("slack < 0: PT-0.000000001S");
+    assertThat(Durations.nonNegativeNanos(Duration.ZERO, "slack")).isZero();
+    assertThat(Durations.positiveNanos(Duration.ofNanos(1), "interval")).isEqualTo(1);
+    assertThat(Durations.positiveNanos(Duration.ofNanos(Long.MAX_VALUE), "interval"))
+        .isEqualTo(Long.MAX_VALUE);
+  }
+
+  @Test
   void waitNanos_longerThanALong_takenAsTheLongest() {
     assertThat(Durations.waitNanos(Duration.ofDays(400L * 365), "timeout"))
         .isEqualTo(Long.MAX_VALUE);
