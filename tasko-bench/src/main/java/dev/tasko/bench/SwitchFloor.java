@@ -7,7 +7,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * What a switch between virtual threads costs on standard JDK APIs, with no library on top: a
- * ring of plain virtual threads passing one turn, measured in rounds of a fixed length, two ways.
+ * ring of plain virtual threads passing one turn, measured in rounds of a fixed length, three
+ * ways.
  *
  * <ul>
  *   <li>{@code park}: each thread waits for its turn in {@link LockSupport#park()}; the holder
@@ -19,6 +20,10 @@ import java.util.concurrent.locks.LockSupport;
  *       before it parks; a thread further away parks. The hand-off is then a store the next
  *       thread, already running on the other carrier, sees; the holder unparks it only if it has
  *       parked. This keeps a second core busy while the ring turns.
+ *   <li>{@code yield}: no thread parks; each calls {@link Thread#yield()} until its turn comes,
+ *       and the holder only sets the turn. On one carrier the carrier's queue holds the threads
+ *       in the ring's order, so each yield unmounts one thread and mounts the next: the other
+ *       standard way to pass a carrier from one virtual thread to another.
  * </ul>
  *
  * <p>Per round it prints the time per switch, the process's CPU time per switch (every thread,
@@ -26,16 +31,17 @@ import java.util.concurrent.locks.LockSupport;
  * and had to be woken); then the medians. The first round is a warm-up and is not printed.
  *
  * <pre>
- * java -cp benchmarks.jar dev.tasko.bench.SwitchFloor park|spin-ahead \
+ * java -cp benchmarks.jar dev.tasko.bench.SwitchFloor park|spin-ahead|yield \
  *     [threads] [round-ms] [rounds] [ahead]
  * </pre>
  *
  * <p>Defaults: 100 threads, rounds of 300 ms, 5 rounds, {@code ahead} 2. Run each variant in a JVM
  * of its own, with nothing else running. With {@code -Djdk.virtualThreadScheduler.parallelism=1}
- * (one carrier for every virtual thread), {@code park} shows what a switch costs on one core.
+ * (one carrier for every virtual thread), {@code park} and {@code yield} show what a switch costs
+ * on one core.
  */
 public final class SwitchFloor {
-  static final List<String> VARIANTS = List.of("park", "spin-ahead");
+  static final List<String> VARIANTS = List.of("park", "spin-ahead", "yield");
   private static final String WORKLOAD = "switch-floor";
   /** How long a thread near its turn spins before it parks. */
   private static final long SPIN_LIMIT_NANOS = 50_000;
@@ -206,7 +212,8 @@ public final class SwitchFloor {
       public void run() {
         int n = waiters.length;
         boolean spin = variant.equals("spin-ahead");
-        while (awaitTurn(n, spin)) {
+        boolean yield = variant.equals("yield");
+        while (yield ? yieldForTurn(n) : awaitTurn(n, spin)) {
           turns++;
           if (spin) {
             LockSupport.unpark(waiters[(index + ahead) % n].thread); // mounted before its turn
@@ -215,10 +222,21 @@ public final class SwitchFloor {
           turn = turn + 1; // only the holder writes it
           // Read after the write of the turn, as the waiter writes parked before it reads the
           // turn: one of the two sees the other's write, so no waiter parks with no unpark coming.
-          if (!spin || next.parked) {
+          if (!yield && (!spin || next.parked)) {
             LockSupport.unpark(next.thread);
           }
         }
+      }
+
+      /** Yields until this thread holds the turn; false once the ring is stopped. */
+      private boolean yieldForTurn(int n) {
+        while (!stop) {
+          if (turn % n == index) {
+            return true;
+          }
+          Thread.yield();
+        }
+        return false;
       }
 
       /** Waits until this thread holds the turn; false once the ring is stopped. */

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,6 +25,7 @@ class SwitchFloorSmokeTest {
 
   @ParameterizedTest
   @MethodSource("variants")
+  @Tag("realtime")
   @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void measure_eachVariant_reportsItsFiguresAndTurnsInOrder(String variant) throws Exception {
     SwitchFloor.Ring ring = new SwitchFloor.Ring(variant, 10, 2);
@@ -47,9 +49,9 @@ class SwitchFloorSmokeTest {
 
   @Test
   void ring_badArguments_throwNamingThem() {
-    assertThatThrownBy(() -> new SwitchFloor.Ring("yield", 10, 2))
+    assertThatThrownBy(() -> new SwitchFloor.Ring("sleep", 10, 2))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("unknown variant: yield");
+        .hasMessage("unknown variant: sleep");
     assertThatThrownBy(() -> new SwitchFloor.Ring("park", 1, 2))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("threads < 2: 1");
