@@ -165,6 +165,9 @@ final class BlockingWork<T> implements Runnable {
     if (inline) {
       task.loop.runner.blockingWork--;
     }
+    // Work run in place may itself call blocking() (it runs on the task's thread): the inner
+    // work's end hands the thread back to this one, which Tasko.currentBlockingWorkTask() names.
+    BlockingWork<?> outer = RUNNING_HERE.get();
     try {
       RUNNING_HERE.set(this);
       result = work.call();
@@ -174,7 +177,11 @@ final class BlockingWork<T> implements Runnable {
       if (inline) {
         task.loop.runner.blockingWork++;
       }
-      RUNNING_HERE.remove();
+      if (outer == null) {
+        RUNNING_HERE.remove();
+      } else {
+        RUNNING_HERE.set(outer);
+      }
       Suspension waiting;
       synchronized (this) {
         phase = ENDED;

@@ -329,6 +329,25 @@ class BlockingTest {
   }
 
   @Test
+  void currentBlockingWorkTask_inPlaceWorkAfterANestedOneEnds_stillNamesTheTask() {
+    // Work run in place runs on the task's thread, which may call blocking() again; the inner
+    // work's end must hand the thread back to the outer work, not to no work at all.
+    Task<?>[] worker = new Task<?>[1];
+    worker[0] = loop.addTask("worker", () -> {
+      Tasko.blocking(Runnable::run, () -> {
+        Tasko.blocking(Runnable::run, () -> null);
+        log.add("outer work after the inner: " + (Tasko.currentBlockingWorkTask() == worker[0]));
+        return null;
+      });
+      log.add("after the work: " + Tasko.currentBlockingWorkTask());
+    });
+
+    loop.run();
+
+    log.assertTaken("outer work after the inner: true", "after the work: null");
+  }
+
+  @Test
   @org.junit.jupiter.api.Timeout(10)
   void run_fromTheBlockingWorkOfATaskOfThatLoop_refusedAndTheLoopRunsOn() throws Exception {
     Loop real = Loop.create();
