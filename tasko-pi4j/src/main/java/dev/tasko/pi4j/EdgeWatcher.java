@@ -236,7 +236,7 @@ public final class EdgeWatcher implements AutoCloseable {
    *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code capacity} is zero or negative
-   * @throws IllegalStateException if {@code loop} is shut down, or the input's Pi4J context
+   * @throws IllegalStateException if {@code loop} or the input's Pi4J context is shut down
    */
   public static EdgeWatcher of(Loop loop, DigitalInput input, int capacity) {
     Objects.requireNonNull(loop, "loop == null");
