@@ -103,6 +103,11 @@ public final class BusyLoops {
         if (switches1 > switches0 && (r == null || hand1 > hand0)) {
           break;
         }
+        for (Thread d : drivers) {
+          if (!d.isAlive()) { // its loop's run() threw: nothing will turn any more
+            throw new IllegalStateException("loop driver '" + d.getName() + "' ended");
+          }
+        }
         Thread.sleep(1);
       }
     } finally {
