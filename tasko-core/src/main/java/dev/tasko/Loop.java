@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   Tasko.sleep(Duration.ofSeconds(1));                              // the button keeps being read
  *   show(sensor.result());
  * });
- * loop.run();                                                        // until every task is done
+ * loop.run();                      // until stop(): a schedule never ends, so neither does run()
  * }</pre>
  *
  * <h2>One task at a time</h2>

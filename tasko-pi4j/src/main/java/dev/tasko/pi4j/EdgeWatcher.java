@@ -44,9 +44,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>{@code
  * EdgeWatcher presses = EdgeWatcher.builder(buttonInput)   // button to 3.3 V, pull-down
+ *     .loop(loop)                                           // in a task: its loop by default
  *     .direction(EdgeWatcher.Direction.RISING)              // pressed: LOW to HIGH
  *     .debounce(Duration.ofMillis(20))
- *     .build();                                             // in a task, or give .loop(loop)
+ *     .build();
  * loop.addTask("button", () -> {
  *   for (EdgeWatcher.Edge press : presses.edges()) {         // one per press, bounces ignored
  *     fan.toggle();
@@ -248,7 +249,7 @@ public final class EdgeWatcher implements AutoCloseable {
    * only, a debounce interval, a capacity, a loop. May be called from any thread.
    *
    * <pre>{@code
-   * EdgeWatcher presses = EdgeWatcher.builder(buttonInput)
+   * EdgeWatcher presses = EdgeWatcher.builder(buttonInput).loop(loop)
    *     .direction(EdgeWatcher.Direction.RISING).debounce(Duration.ofMillis(20)).build();
    * }</pre>
    *
