@@ -19,8 +19,23 @@ public final class TaskFailedException extends RuntimeException {
    */
   public TaskFailedException(Task<?> task, Throwable cause) {
     super("task '" + Objects.requireNonNull(task, "task == null").name() + "' failed: "
-        + Failures.describe(Objects.requireNonNull(cause, "cause == null")), cause);
+        + Failures.describe(described(task, Objects.requireNonNull(cause, "cause == null"))),
+        cause);
     this.task = task;
+  }
+
+  /**
+   * What the message names as the failure: the cause, or, if the cause is this same task's
+   * failure already (a checked exception of its {@link Tasko#blocking} work, escaping the task),
+   * what that one wraps, so that the message does not say twice that the task failed. The cause
+   * stays as given.
+   */
+  private static Throwable described(Task<?> task, Throwable cause) {
+    if (cause instanceof TaskFailedException inner && inner.task == task
+        && inner.getCause() != null) {
+      return inner.getCause();
+    }
+    return cause;
   }
 
   /** The task that failed. */

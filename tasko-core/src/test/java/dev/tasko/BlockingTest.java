@@ -100,6 +100,23 @@ class BlockingTest {
   }
 
   @Test
+  void blocking_checkedExceptionEscapesTheTask_loopSaysOnceThatTheTaskFailed() {
+    IOException noCard = new IOException("no card");
+    loop.addTask("reader", () -> {
+      Tasko.blocking(() -> {
+        throw noCard;
+      });
+    });
+
+    assertThatThrownBy(loop::run)
+        .isInstanceOf(TaskFailedException.class)
+        .hasMessage("task 'reader' failed: java.io.IOException: no card")
+        .cause() // the work's wrapper stays in the chain
+        .isInstanceOf(TaskFailedException.class)
+        .hasCause(noCard);
+  }
+
+  @Test
   void cancel_interruptsTheWork_andTheTaskWaitsForItToEnd() throws Exception {
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch interrupted = new CountDownLatch(1);
