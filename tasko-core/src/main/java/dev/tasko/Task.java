@@ -120,8 +120,8 @@ public final class Task<T> extends TimerEntry {
    * the holder has woken the task early because its turn comes after the next one (see {@link
    * #wakeEarly}), so it spins for it a while instead of parking; else {@link #NOT_YOURS}. Set to
    * YOURS by the thread that hands this task the processor (see {@link #takeTurn}); the task takes
-   * it with {@link #claimTurn}, and so does a hand-off that fails, if the task has not. An int: its
-   * compare-and-set calls no deeper than its get-and-set (see takeTurn).
+   * it with {@link #claimTurn}, and so does a hand-off that fails, if the task has not. Every
+   * compare-and-set of it goes through {@link #casTurn} (see there why).
    */
   volatile int turn;
   /** {@link #turn}: the processor is another's. */
@@ -542,7 +542,18 @@ public final class Task<T> extends TimerEntry {
    * on. False if a hand-off that failed took it back first (see {@link #takeTurn}).
    */
   boolean claimTurn() {
-    return TURN.compareAndSet(this, YOURS, NOT_YOURS);
+    return casTurn(YOURS, NOT_YOURS);
+  }
+
+  /**
+   * The one call site of every change of the turn. The undo of a hand-off or of an early wake-up
+   * runs in a catch of a stack overflow, on a stack with hardly any room left: there a call whose
+   * call site the JVM has not linked yet throws again, as linking a VarHandle call site takes far
+   * more stack than the call itself. This site is linked by the first hand-off, before any task's
+   * code runs, so the undo finds it linked.
+   */
+  private boolean casTurn(int expected, int next) {
+    return TURN.compareAndSet(this, expected, next);
   }
 
   /**
@@ -554,15 +565,15 @@ public final class Task<T> extends TimerEntry {
    */
   void wakeEarly() {
     Thread t = thread;
-    if (t != null && TURN.compareAndSet(this, NOT_YOURS, WOKEN_EARLY)) {
+    if (t != null && casTurn(NOT_YOURS, WOKEN_EARLY)) {
       try {
         LockSupport.unpark(t);
       } catch (Throwable e) {
         // A stack overflow: the task may be parked with its turn WOKEN_EARLY, which tells the
         // hand-off that it spins and needs no unpark. Back to NOT_YOURS, so that the hand-off
-        // wakes it. From this frame the compare-and-set above went through, and this one goes no
-        // deeper.
-        TURN.compareAndSet(this, WOKEN_EARLY, NOT_YOURS);
+        // wakes it. From this frame the compare-and-set above went through, and this one, at the
+        // same call site, goes no deeper.
+        casTurn(WOKEN_EARLY, NOT_YOURS);
         throw e;
       }
     }
@@ -570,7 +581,7 @@ public final class Task<T> extends TimerEntry {
 
   /** Gives up the early wake-up's spin: false if the task's turn came meanwhile. */
   boolean stopSpinning() {
-    return TURN.compareAndSet(this, WOKEN_EARLY, NOT_YOURS);
+    return casTurn(WOKEN_EARLY, NOT_YOURS);
   }
 
   void holding(AutoCloseable lease) {
@@ -765,7 +776,13 @@ public final class Task<T> extends TimerEntry {
     // turn (in Runner.park) sees it. unpark() only wakes; it orders no memory. A task WOKEN_EARLY
     // that has not given up spinning sees the turn with no wake-up: its giving up is a
     // compare-and-set of this same field, which then fails (see Runner.spinForTurn).
-    int was = (int) TURN.getAndSet(this, YOURS);
+    // A compare-and-set rather than a get-and-set: the undo below is then the very call that has
+    // just gone through, from this same frame. Only the task itself changes its turn meanwhile
+    // (giving up a spin), so this loops at most twice.
+    int was;
+    do {
+      was = turn;
+    } while (!casTurn(was, YOURS));
     try {
       if (start) {
         t.start();
@@ -773,10 +790,12 @@ public final class Task<T> extends TimerEntry {
         LockSupport.unpark(t);
       }
     } catch (Throwable e) {
-      // From this frame the store above has just gone through, and the compare-and-set goes no
-      // deeper than it did: on an exhausted stack, it too goes through. (Only a start or an
-      // unpark throws, so the turn was NOT_YOURS before it.)
-      if (!TURN.compareAndSet(this, YOURS, NOT_YOURS)) {
+      // The same call, through the same call site (linked: see casTurn), from the same frame as
+      // the store above, which has just gone through: on an exhausted stack, it too goes
+      // through. Were it to throw, the turn would stay offered while the caller took the
+      // processor back, and the task, if woken, would run alongside the caller. (Only a start or
+      // an unpark throws, so the turn was NOT_YOURS before it.)
+      if (!casTurn(YOURS, NOT_YOURS)) {
         return false; // claimed: the task runs
       }
       // Stores, no call: the task is as it was before this hand-off when the caller's code runs

@@ -10,9 +10,10 @@ import org.junit.jupiter.api.Test;
  * {@link Handle#acquire()}. The call then throws {@link StackOverflowError}, but the resource is
  * neither kept nor handed on twice, and {@code onRelease} runs once for each {@code onAcquire}:
  * calling again (as a program that caught the error would), or the loop at the task's end,
- * finishes the release or gives back what the acquire took. In a JVM that only interprets, frames
- * have the same size on every run, so trying every depth near the end of a task's stack makes the
- * overflow strike at each call on the way in turn.
+ * finishes the release or gives back what the acquire took; and no task is left handed the turn
+ * while the task that overflowed runs on. In a JVM that only interprets, frames have the same
+ * size on every run, so trying every depth near the end of a task's stack makes the overflow
+ * strike at each call on the way in turn.
  */
 class ManagedResourceOverflowTest {
 
@@ -105,8 +106,10 @@ class ManagedResourceOverflowTest {
       ManagedResource<String, String> bus = ManagedResource.of("bus", "bus",
           cs -> acquires[0]++, cs -> releases[0]++);
       boolean[] laterGotIt = new boolean[1];
+      Task<?>[] holder = new Task<?>[1];
+      boolean[] offered = new boolean[1];
       if (contended) {
-        loop.addTask("holder", () -> {
+        holder[0] = loop.addTask("holder", () -> {
           try (Lease<String> lease = bus.handle("h").acquire()) {
             Tasko.sleep(java.time.Duration.ofMillis(1));
           }
@@ -119,6 +122,11 @@ class ManagedResourceOverflowTest {
         boolean failed = SWEEP.at(depth, () -> got[0] = h.acquire());
         if (depth >= 0 && SWEEP.lastOutcome == StackEdge.OVERFLOWED_INSIDE) {
           acquireOverflows++;
+        }
+        // The taker runs on, so no other task holds the turn: not even one that a hand-off broken
+        // off by the overflow had offered it, which would run alongside the taker if woken.
+        if (holder[0] != null && holder[0].turn == Task.YOURS) {
+          offered[0] = true;
         }
         if (failed && retry) {
           got[0] = h.acquire();
@@ -139,11 +147,11 @@ class ManagedResourceOverflowTest {
         deadlock = ", deadlocked";
       }
       if (!deadlock.isEmpty() || loop.taskCount() != 0 || !laterGotIt[0]
-          || acquires[0] != releases[0]) {
+          || acquires[0] != releases[0] || offered[0]) {
         SWEEP.broken("acquire at depth " + depth + (contended ? ", contended" : ", free")
             + (retry ? ", again" : ", left") + ": later got it " + laterGotIt[0] + ", "
             + acquires[0] + " acquires, " + releases[0] + " releases, " + loop.taskCount()
-            + " tasks left" + deadlock);
+            + " tasks left" + deadlock + (offered[0] ? ", holder left its turn" : ""));
       }
     }
 
