@@ -94,7 +94,10 @@ public final class Timeline {
   }
 
   /**
-   * A timeline that keeps the last {@code capacity} events.
+   * A timeline that keeps the last {@code capacity} events. Its arrays are made at once: 33 bytes
+   * an event on a heap with compressed references, 41 without (a million events: 33 or 41 MB),
+   * besides the texts the events refer to; a capacity the heap cannot hold throws {@link
+   * OutOfMemoryError} here, not later.
    *
    * @throws IllegalArgumentException if {@code capacity} is not positive
    */
