@@ -438,12 +438,14 @@ class LoopShutdownTest {
       throws Exception {
     // From a hostile test: the second call (a shutdown hook's, say) threw "is driven by".
     Loop real = Loop.create();
+    CountDownLatch working = new CountDownLatch(1);
     CountDownLatch interrupted = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicBoolean cleanedUp = new AtomicBoolean();
     real.addTask("reader", () -> {
       try {
         Tasko.blocking(() -> {
+          working.countDown();
           for (;;) { // work that takes a while to stop once interrupted
             try {
               release.await();
@@ -458,6 +460,8 @@ class LoopShutdownTest {
       }
     });
     real.step(); // the work is handed to its thread
+    // Once it runs: a work still queued when its task is cancelled is skipped, never interrupted.
+    working.await();
     Thread first = Thread.ofPlatform().start(real::shutdown);
     interrupted.await(); // the first shutdown drives the cancelled task
 
