@@ -176,9 +176,10 @@ public final class ManagedI2c {
    * May be called from any thread.
    *
    * @throws IllegalArgumentException if {@code address} is outside 0x00..0x7f
-   * @throws IllegalStateException if the Pi4J context has a device with that id already, made by
-   *     an earlier {@code handle(address)} or by the program (make each device's handle once and
-   *     share it, or pass that device to {@link #handle(I2C)}); Pi4J's exception is its cause
+   * @throws IllegalStateException if the Pi4J context is shut down (no device is made then), or if
+   *     it has a device with that id already, made by an earlier {@code handle(address)} or by the
+   *     program (make each device's handle once and share it, or pass that device to
+   *     {@link #handle(I2C)}); Pi4J's exception is its cause
    * @throws RuntimeException whatever else Pi4J throws
    */
   public Handle<I2C> handle(int address) {
@@ -186,6 +187,8 @@ public final class ManagedI2c {
       throw new IllegalArgumentException("address outside 0x00..0x7f: " + address
           + (address >= 0 ? " (0x" + Integer.toHexString(address) + ")" : ""));
     }
+    requireContextLive("no device is made at " + addressName(address)
+        + ", since the context would never shut it down");
     String id = "i2c-" + bus + "-" + addressName(address);
     I2C created;
     try {
@@ -206,8 +209,11 @@ public final class ManagedI2c {
    * thread.
    *
    * @throws NullPointerException if {@code device} is null
-   * @throws IllegalArgumentException if the device is on another bus, or is the {@code I2C} a
-   *     lease handed out rather than a Pi4J device
+   * @throws IllegalArgumentException if the device is on another bus or belongs to another Pi4J
+   *     context than this bus (the devices of one bus exclude each other only within one
+   *     {@code ManagedI2c}, see {@link #of(Context, int)}), or is the {@code I2C} a lease handed
+   *     out rather than a Pi4J device
+   * @throws IllegalStateException if the Pi4J context is shut down: it has shut its devices down
    */
   public Handle<I2C> handle(I2C device) {
     Objects.requireNonNull(device, "device == null");
@@ -215,11 +221,37 @@ public final class ManagedI2c {
       throw new IllegalArgumentException(device + " is what a lease hands out, not a device: pass"
           + " the Pi4J I2C itself, or use the handle that lease came from");
     }
+    Context owner = contextOf(device);
+    if (owner != null && owner != pi4j) {
+      throw new IllegalArgumentException("device '" + device.id() + "' belongs to another Pi4J"
+          + " context than " + name() + ": share its bus with ManagedI2c.of(itsContext, "
+          + device.bus() + "), so that it excludes the other devices of that context");
+    }
     if (device.bus() != bus) {
       throw new IllegalArgumentException("device '" + device.id() + "' is on bus " + device.bus()
           + ", not on this bus " + bus);
     }
+    requireContextLive("it has shut device '" + device.id() + "' down");
     return resource.handle(addressName(device.device()), device);
+  }
+
+  /**
+   * Refuses a handle once the context is shut down: it has shut its devices down, and would never
+   * shut down one made now. Pi4J itself still creates devices then.
+   */
+  private void requireContextLive(String why) {
+    if (pi4j.isShutdown()) {
+      throw new IllegalStateException("the Pi4J context of " + name() + " is shut down: " + why);
+    }
+  }
+
+  /** The device's Pi4J context, or null if it cannot tell (a test double with no provider). */
+  private static Context contextOf(I2C device) {
+    try {
+      return device.provider() == null ? null : device.provider().context();
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /** A device's name in reports and errors, its address: {@code "0x44"}, so "0x44 on i2c-1". */

@@ -204,6 +204,43 @@ class ManagedI2cTest {
   }
 
   @Test
+  void handle_deviceOfAnotherContext_throwsNamingDeviceAndBus() {
+    // Shared here, it would exclude this context's devices but not those of its own context's bus
+    Context other = MockPi.context();
+    try {
+      I2C foreign = other.create(I2C.newConfigBuilder(other).id("far").bus(1).device(0x10));
+
+      assertThatThrownBy(() -> bus.handle(foreign)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("device 'far' belongs to another Pi4J context than i2c-1: share its bus"
+              + " with ManagedI2c.of(itsContext, 1), so that it excludes the other devices of"
+              + " that context");
+      assertThat(bus.resource().holder()).isEmpty();
+    } finally {
+      other.shutdown();
+    }
+  }
+
+  @Test
+  void handle_deviceAfterItsContextShutDown_throwsNamingTheDevice() {
+    I2C chip = pi4j.create(I2C.newConfigBuilder(pi4j).id("rtc").bus(1).device(0x68));
+    pi4j.shutdown();
+
+    assertThatThrownBy(() -> bus.handle(chip)).isInstanceOf(IllegalStateException.class)
+        .hasMessage("the Pi4J context of i2c-1 is shut down: it has shut device 'rtc' down");
+  }
+
+  @Test
+  void handle_addressAfterContextShutDown_throwsAndMakesNoDevice() {
+    // Pi4J itself still creates a device in a shut-down context, which nothing would shut down
+    pi4j.shutdown();
+
+    assertThatThrownBy(() -> bus.handle(0x44)).isInstanceOf(IllegalStateException.class)
+        .hasMessage("the Pi4J context of i2c-1 is shut down: no device is made at 0x44, since the"
+            + " context would never shut it down");
+    assertThat(pi4j.registry().exists("i2c-1-0x44")).isFalse();
+  }
+
+  @Test
   void handle_addressOutside7Bits_throwsWithAddress() {
     assertThatThrownBy(() -> bus.handle(0x80)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("address outside 0x00..0x7f: 128 (0x80)");
