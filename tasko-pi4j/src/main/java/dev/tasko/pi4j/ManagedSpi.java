@@ -51,6 +51,9 @@ import java.util.function.Predicate;
  *
  * <p>One handle per pin: {@link #csHandle(DigitalOutput)} called again with a pin that has a handle
  * returns that handle and leaves the pin alone, so it cannot deselect a device in mid-transaction.
+ * One bus per pin too: {@code csHandle} refuses a pin that has a handle on another bus, which would
+ * drive the same line, so that a device would hear what was sent to the other bus's device. (Pi4J
+ * itself refuses a second {@code DigitalOutput} on the same GPIO pin of one context.)
  * A handle made on {@link #resource()} itself is not known to {@code csHandle}, which makes a
  * second one for its pin; it still leaves the pin alone while that pin's device is selected.
  *
@@ -183,7 +186,7 @@ public final class ManagedSpi {
    *
    * @throws NullPointerException if {@code chipSelect} is null
    * @throws IllegalStateException if the pin selects a device through another {@code Spi} of the
-   *     same bus already
+   *     same bus already, or on another bus (both buses would drive its line)
    * @throws RuntimeException whatever Pi4J throws while driving the pin (no handle is made then)
    */
   public Handle<Spi> csHandle(DigitalOutput chipSelect) {
@@ -249,6 +252,11 @@ public final class ManagedSpi {
     private final List<WeakReference<ManagedSpi>> managed = new ArrayList<>();
     /** Guarded by itself: any thread makes handles. */
     private final Map<DigitalOutput, Handle<Spi>> handles = new IdentityHashMap<>();
+    /**
+     * The pins of {@link #handles}, for other buses to look at: a pin selects devices of one bus
+     * only. Guarded by SHARED, taken after {@code handles}.
+     */
+    private final Set<DigitalOutput> claimed = Collections.newSetFromMap(new IdentityHashMap<>());
     /**
      * The Spi each pin's device talks through. A lock of its own, held only to read or write it:
      * the loop reads it at every acquire, while a thread making a handle holds {@code handles}
@@ -316,18 +324,48 @@ public final class ManagedSpi {
           }
           return known;
         }
-        // A pin selected now through a handle made on resource() itself, which this map does not
-        // know: driven high, it would deselect that device in mid-transfer. Looked at and driven
-        // under the lock select() takes, so that a select cannot come in between.
-        synchronized (pins) {
-          if (selectedPin != chipSelect) {
-            chipSelect.high();
+        claim(chipSelect, spi);
+        try {
+          // A pin selected now through a handle made on resource() itself, which this map does
+          // not know: driven high, it would deselect that device in mid-transfer. Looked at and
+          // driven under the lock select() takes, so that a select cannot come in between.
+          synchronized (pins) {
+            if (selectedPin != chipSelect) {
+              chipSelect.high();
+            }
+          }
+          spiOfPin.put(chipSelect, spi);
+          Handle<Spi> h = resource.handle(csName(chipSelect), chipSelect);
+          handles.put(chipSelect, h);
+          return h;
+        } catch (RuntimeException | Error e) {
+          // No handle made: the pin is free for another bus again
+          spiOfPin.remove(chipSelect);
+          synchronized (SHARED) {
+            claimed.remove(chipSelect);
+          }
+          throw e;
+        }
+      }
+    }
+
+    /**
+     * Takes {@code pin} for these wires, refusing a pin with a handle on another bus: both buses
+     * would drive its line, and a device would hear what was sent to another bus's device. The
+     * caller holds {@code handles}.
+     */
+    private void claim(DigitalOutput pin, Spi spi) {
+      synchronized (SHARED) {
+        for (WeakReference<Wires> ref : SHARED) {
+          Wires other = ref.get();
+          if (other != null && other != this && other.claimed.contains(pin)) {
+            throw new IllegalStateException("chip select '" + pin.id() + "' selects a device on "
+                + other.resource.name() + " (through Spi '" + other.spiOf(pin).id() + "') already,"
+                + " not on " + resource.name() + " (through Spi '" + spi.id() + "'): a pin"
+                + " selects devices of one bus only, or both buses would drive its line");
           }
         }
-        spiOfPin.put(chipSelect, spi);
-        Handle<Spi> h = resource.handle(csName(chipSelect), chipSelect);
-        handles.put(chipSelect, h);
-        return h;
+        claimed.add(pin);
       }
     }
 

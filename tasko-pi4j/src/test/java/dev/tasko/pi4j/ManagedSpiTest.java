@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.pi4j.context.Context;
+import com.pi4j.io.exception.IOAlreadyExistsException;
 import com.pi4j.io.gpio.digital.DigitalOutput;
 import com.pi4j.io.gpio.digital.DigitalState;
 import com.pi4j.io.spi.Spi;
@@ -406,6 +407,51 @@ class ManagedSpiTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("chip select 'a' selects a device through Spi 'spi' of spi-0 already,"
             + " not through Spi 'spi-mode-3'");
+  }
+
+  @Test
+  void csHandle_pinWithAHandleOnAnotherBus_refusedAndPinLeftAlone() {
+    // Both buses would drive the one line: a device on spi-0 would hear what spi-1 sends
+    Spi other = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi-1")
+        .bus(com.pi4j.io.spi.SpiBus.BUS_1).channel(1).baud(1_000_000));
+    DigitalOutput cs = MockPi.loggedOutput(pi4j, "cs", 5, log);
+    Handle<Spi> first = bus.csHandle(cs);
+    log.take();
+    ManagedSpi spi1 = ManagedSpi.of(other);
+
+    assertThatThrownBy(() -> spi1.csHandle(cs)).isInstanceOf(IllegalStateException.class)
+        .hasMessage("chip select 'cs' selects a device on spi-0 (through Spi 'spi') already, not"
+            + " on spi-1 (through Spi 'spi-1'): a pin selects devices of one bus only, or both"
+            + " buses would drive its line");
+    log.assertTaken();
+    assertThat(bus.csHandle(cs)).isSameAs(first);
+    assertThat(spi1.csHandle(MockPi.loggedOutput(pi4j, "cs1", 6, log))).hasToString(
+        "cs cs1 (GPIO 6) on spi-1");
+  }
+
+  @Test
+  void csHandle_pinWhoseFirstHighThrew_freeForAnotherBus() {
+    // No handle was made on spi-0, so the pin must not stay taken by it
+    Spi other = pi4j.create(Spi.newConfigBuilder(pi4j).id("spi-1")
+        .bus(com.pi4j.io.spi.SpiBus.BUS_1).channel(1).baud(1_000_000));
+    FlakyOutput cs = new FlakyOutput(MockPi.loggedOutput(pi4j, "cs", 5, log));
+    cs.failHigh = FlakyOutput.Failure.BEFORE_CHANGE;
+    assertThatThrownBy(() -> bus.csHandle(cs.pin)).isInstanceOf(IllegalStateException.class)
+        .hasMessage("high() of 'cs' failed");
+    cs.failHigh = FlakyOutput.Failure.NONE;
+
+    assertThat(ManagedSpi.of(other).csHandle(cs.pin)).hasToString("cs cs (GPIO 5) on spi-1");
+    log.assertTaken("cs=HIGH");
+  }
+
+  @Test
+  void pi4j_secondOutputOnAPinOfTheSameContext_refusedByPi4J() {
+    // Why csHandle tells pins apart by identity: one context has one DigitalOutput per GPIO pin
+    MockPi.loggedOutput(pi4j, "cs", 5, log);
+
+    assertThatThrownBy(() -> MockPi.loggedOutput(pi4j, "cs-again", 5, log))
+        .isInstanceOf(IOAlreadyExistsException.class)
+        .hasMessageContaining("address 5 already exists");
   }
 
   @Test
