@@ -265,7 +265,9 @@ public final class Tasko {
 
   /**
    * The default loop, for module-level function {@code op}: refused from a task of another loop,
-   * whose program meant its own loop (it would add to one nobody runs, with no word of it).
+   * whose program meant its own loop (it would add to one nobody runs, with no word of it). Each
+   * function checks its arguments first, as {@link Loop}'s methods do before they look at the
+   * loop's state: a null or invalid argument is refused the same way wherever it is called from.
    */
   private static Loop defaultLoopFor(String op) {
     Loop d = defaultLoop();
@@ -284,6 +286,14 @@ public final class Tasko {
     return d;
   }
 
+  private static void requireBody(Object body) {
+    java.util.Objects.requireNonNull(body, "body == null");
+  }
+
+  private static void requireRate(Rate rate) {
+    java.util.Objects.requireNonNull(rate, "rate == null");
+  }
+
   /** Holds the default loop: the JVM creates it, once, when this class is first used. */
   private static final class DefaultLoop {
     static final Loop INSTANCE = Loop.builder().name("tasko").build();
@@ -292,81 +302,122 @@ public final class Tasko {
   /**
    * {@link Loop#addTask(TaskBody)} on the default loop.
    *
-   * @throws IllegalStateException if called from a task of another loop
+   * @throws NullPointerException if an argument is null, wherever it is called from
+   * @throws IllegalStateException if called from a task of another loop (or from its
+   *     {@link #blocking} work), or for a reason the loop's method gives
    */
   public static Task<Void> addTask(TaskBody body) {
+    requireBody(body);
     return defaultLoopFor("addTask").addTask(body);
   }
 
   /**
    * {@link Loop#addTask(Callable)} on the default loop.
    *
-   * @throws IllegalStateException if called from a task of another loop
+   * @throws NullPointerException if an argument is null, wherever it is called from
+   * @throws IllegalStateException if called from a task of another loop (or from its
+   *     {@link #blocking} work), or for a reason the loop's method gives
    */
   public static <T> Task<T> addTask(Callable<T> body) {
+    requireBody(body);
     return defaultLoopFor("addTask").addTask(body);
   }
 
   /**
    * {@link Loop#runLater(Duration, TaskBody)} on the default loop.
    *
-   * @throws IllegalStateException if called from a task of another loop
+   * @throws NullPointerException if an argument is null, wherever it is called from
+   * @throws IllegalArgumentException if {@code delay} is negative, wherever it is called from
+   * @throws IllegalStateException if called from a task of another loop (or from its
+   *     {@link #blocking} work), or for a reason the loop's method gives
    */
   public static Task<Void> runLater(Duration delay, TaskBody body) {
+    Durations.waitNanos(delay, "delay");
+    requireBody(body);
     return defaultLoopFor("runLater").runLater(delay, body);
   }
 
   /**
    * {@link Loop#schedule(Duration, TaskBody)} on the default loop.
    *
-   * @throws IllegalStateException if called from a task of another loop
+   * @throws NullPointerException if an argument is null, wherever it is called from
+   * @throws IllegalArgumentException if {@code interval} is zero, negative or overflows a long of
+   *     nanoseconds, wherever it is called from
+   * @throws IllegalStateException if called from a task of another loop (or from its
+   *     {@link #blocking} work), or for a reason the loop's method gives
    */
   public static ScheduledTask schedule(Duration interval, TaskBody body) {
+    Durations.positiveNanos(interval, "interval");
+    requireBody(body);
     return defaultLoopFor("schedule").schedule(interval, body);
   }
 
   /**
    * {@link Loop#schedule(Rate, TaskBody)} on the default loop.
    *
-   * @throws IllegalStateException if called from a task of another loop
+   * @throws NullPointerException if an argument is null, wherever it is called from
+   * @throws IllegalStateException if called from a task of another loop (or from its
+   *     {@link #blocking} work), or for a reason the loop's method gives
    */
   public static ScheduledTask schedule(Rate rate, TaskBody body) {
+    requireRate(rate);
+    requireBody(body);
     return defaultLoopFor("schedule").schedule(rate, body);
   }
 
   /**
    * {@link Loop#scheduleLater(Duration, TaskBody)} on the default loop.
    *
-   * @throws IllegalStateException if called from a task of another loop
+   * @throws NullPointerException if an argument is null, wherever it is called from
+   * @throws IllegalArgumentException if {@code interval} is zero, negative or overflows a long of
+   *     nanoseconds, wherever it is called from
+   * @throws IllegalStateException if called from a task of another loop (or from its
+   *     {@link #blocking} work), or for a reason the loop's method gives
    */
   public static ScheduledTask scheduleLater(Duration interval, TaskBody body) {
+    Durations.positiveNanos(interval, "interval");
+    requireBody(body);
     return defaultLoopFor("scheduleLater").scheduleLater(interval, body);
   }
 
   /**
    * {@link Loop#scheduleLater(Rate, TaskBody)} on the default loop.
    *
-   * @throws IllegalStateException if called from a task of another loop
+   * @throws NullPointerException if an argument is null, wherever it is called from
+   * @throws IllegalStateException if called from a task of another loop (or from its
+   *     {@link #blocking} work), or for a reason the loop's method gives
    */
   public static ScheduledTask scheduleLater(Rate rate, TaskBody body) {
+    requireRate(rate);
+    requireBody(body);
     return defaultLoopFor("scheduleLater").scheduleLater(rate, body);
   }
 
   /**
    * {@link Loop#scheduleCallback(Duration, TaskBody)} on the default loop.
    *
-   * @throws IllegalStateException if called from a task of another loop
+   * @throws NullPointerException if an argument is null, wherever it is called from
+   * @throws IllegalArgumentException if {@code interval} is zero, negative or overflows a long of
+   *     nanoseconds, wherever it is called from
+   * @throws IllegalStateException if called from a task of another loop (or from its
+   *     {@link #blocking} work), or for a reason the loop's method gives
    */
   public static ScheduledTask scheduleCallback(Duration interval, TaskBody callback) {
+    Durations.positiveNanos(interval, "interval");
+    java.util.Objects.requireNonNull(callback, "callback == null");
     return defaultLoopFor("scheduleCallback").scheduleCallback(interval, callback);
   }
 
   /**
    * {@link Loop#scheduleCallback(Rate, TaskBody)} on the default loop.
    *
-   * @throws IllegalStateException if called from a task of another loop
+   * @throws NullPointerException if an argument is null, wherever it is called from
+   * @throws IllegalStateException if called from a task of another loop (or from its
+   *     {@link #blocking} work), or for a reason the loop's method gives
    */
   public static ScheduledTask scheduleCallback(Rate rate, TaskBody callback) {
+    requireRate(rate);
+    java.util.Objects.requireNonNull(callback, "callback == null");
     return defaultLoopFor("scheduleCallback").scheduleCallback(rate, callback);
   }
 

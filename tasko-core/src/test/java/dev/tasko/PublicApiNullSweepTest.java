@@ -53,13 +53,6 @@ class PublicApiNullSweepTest {
       "Task.isRunningBlockingWorkOn#thread");
 
   /**
-   * Tasko's functions on the default loop refuse a call from a task of another loop first, with
-   * an {@link IllegalStateException} saying so, before they look at the arguments.
-   */
-  private static final Set<String> DEFAULT_LOOP_FUNCTIONS = Set.of("addTask", "runLater",
-      "schedule", "scheduleLater", "scheduleCallback");
-
-  /**
    * Methods not swept, with the reason: {@code equals(Object)} takes null by contract, and an
    * enum's {@code valueOf(String)} is the JDK's own.
    */
@@ -218,10 +211,6 @@ class PublicApiNullSweepTest {
     }
     if (!laterFailures.isEmpty()) {
       return label + ": a task failed later: " + laterFailures;
-    }
-    if (inTask && type == Tasko.class && DEFAULT_LOOP_FUNCTIONS.contains(e.getName())) {
-      return thrown[0] instanceof IllegalStateException ? null
-          : label + ": expected the refusal from another loop's task, got " + thrown[0];
     }
     if (NULLABLE.contains(where)) {
       return thrown[0] == null ? null : label + ": documented nullable, but threw " + thrown[0];

@@ -91,6 +91,63 @@ class TaskoTest {
   }
 
   @Test
+  void moduleLevelFunctions_badArgumentFromAnotherLoop_refusedForTheArgumentFirst() {
+    // A null or invalid argument is refused the same way wherever the call comes from, as by
+    // Loop's own methods: the loop's refusal came first, hiding what was wrong with the call.
+    Loop loop = Loop.builder().name("greenhouse").virtualTime().build();
+    Duration s = Duration.ofSeconds(1);
+    TaskBody body = () -> {};
+    List<Runnable> calls = List.of(() -> Tasko.addTask((TaskBody) null),
+        () -> Tasko.addTask((java.util.concurrent.Callable<?>) null),
+        () -> Tasko.runLater(null, body), () -> Tasko.runLater(s, null),
+        () -> Tasko.runLater(Duration.ofMillis(-1), body),
+        () -> Tasko.schedule((Duration) null, body), () -> Tasko.schedule(s, null),
+        () -> Tasko.schedule(Duration.ZERO, body),
+        () -> Tasko.schedule((Rate) null, body), () -> Tasko.schedule(Rate.hz(1), null),
+        () -> Tasko.scheduleLater((Duration) null, body), () -> Tasko.scheduleLater(s, null),
+        () -> Tasko.scheduleLater((Rate) null, body),
+        () -> Tasko.scheduleLater(Rate.hz(1), null),
+        () -> Tasko.scheduleCallback((Duration) null, body),
+        () -> Tasko.scheduleCallback(s, null), () -> Tasko.scheduleCallback((Rate) null, body),
+        () -> Tasko.scheduleCallback(Rate.hz(1), null));
+    List<String> expected = List.of("NullPointerException: body == null",
+        "NullPointerException: body == null", "NullPointerException: delay == null",
+        "NullPointerException: body == null", "IllegalArgumentException: delay < 0: PT-0.001S",
+        "NullPointerException: interval == null", "NullPointerException: body == null",
+        "IllegalArgumentException: interval <= 0: PT0S", "NullPointerException: rate == null",
+        "NullPointerException: body == null", "NullPointerException: interval == null",
+        "NullPointerException: body == null", "NullPointerException: rate == null",
+        "NullPointerException: body == null", "NullPointerException: interval == null",
+        "NullPointerException: callback == null", "NullPointerException: rate == null",
+        "NullPointerException: callback == null");
+    List<String> fromTask = new java.util.ArrayList<>();
+    List<String> fromWork = new java.util.ArrayList<>();
+    loop.addTask("main", () -> {
+      calls.forEach(call -> fromTask.add(refusal(call)));
+      Tasko.blocking(() -> {
+        calls.forEach(call -> fromWork.add(refusal(call)));
+        return null;
+      });
+    });
+
+    loop.run();
+
+    assertThat(fromTask).containsExactlyElementsOf(expected);
+    assertThat(fromWork).containsExactlyElementsOf(expected);
+    assertThat(Tasko.defaultLoop().taskCount()).isZero();
+  }
+
+  /** What {@code call} threw, as {@code "SimpleName: message"}. */
+  private static String refusal(Runnable call) {
+    try {
+      call.run();
+      return "nothing thrown";
+    } catch (RuntimeException e) {
+      return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+  }
+
+  @Test
   void moduleLevelFunctions_fromATaskOfTheDefaultLoop_addToIt() {
     EventLog log = new EventLog();
     Tasko.addTask(() -> Tasko.addTask(() -> log.add("added by a task")));
