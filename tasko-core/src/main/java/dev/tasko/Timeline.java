@@ -65,6 +65,13 @@ public final class Timeline {
   private static final String SLEEP = "sleep";
   /** A {@link #TURN_END}'s value when the task is not asleep on a timer. */
   private static final long NO_DEADLINE = Long.MIN_VALUE;
+  /**
+   * The least an event takes in the ring: a byte, three longs and two references of 4 bytes (on a
+   * heap with compressed references; 8 without).
+   */
+  private static final int MIN_BYTES_PER_EVENT = 1 + 3 * 8 + 2 * 4;
+  /** The longest array a JVM is sure to make: some refuse the last few lengths below 2^31. */
+  private static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
 
   private final int capacity;
   // The ring, guarded by this. Event i: kind, time (loop nanos), task (its number here and its
@@ -96,14 +103,27 @@ public final class Timeline {
   /**
    * A timeline that keeps the last {@code capacity} events. Its arrays are made at once: 33 bytes
    * an event on a heap with compressed references, 41 without (a million events: 33 or 41 MB),
-   * besides the texts the events refer to; a capacity the heap cannot hold throws {@link
-   * OutOfMemoryError} here, not later.
+   * besides the texts the events refer to. The largest capacity is what this JVM's heap could hold
+   * at its largest ({@link Runtime#maxMemory()}) at 33 bytes an event, and at most {@code
+   * Integer.MAX_VALUE - 8}, the longest array a JVM is sure to make: a larger one throws {@link
+   * IllegalArgumentException}. A capacity within that limit that the heap cannot hold beside what
+   * it holds already throws {@link OutOfMemoryError} here, not later, while recording.
    *
-   * @throws IllegalArgumentException if {@code capacity} is not positive
+   * @throws IllegalArgumentException if {@code capacity} is not positive, or more than this JVM
+   *     could ever hold
+   * @throws OutOfMemoryError if the heap cannot hold the ring now
    */
   public static Timeline ofLast(int capacity) {
     if (capacity <= 0) {
       throw new IllegalArgumentException("capacity <= 0: " + capacity);
+    }
+    long heap = Runtime.getRuntime().maxMemory(); // Long.MAX_VALUE when unlimited
+    long max = Math.min(MAX_ARRAY_LENGTH, heap / MIN_BYTES_PER_EVENT);
+    if (capacity > max) {
+      throw new IllegalArgumentException("capacity > " + max + " (" + (max == MAX_ARRAY_LENGTH
+          ? "the longest array a JVM is sure to make"
+          : "what a heap of at most " + heap + " bytes holds at " + MIN_BYTES_PER_EVENT
+              + " bytes an event") + "): " + capacity);
     }
     return new Timeline(capacity);
   }

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
@@ -370,5 +371,26 @@ class TimelineTest {
   void ofLast_zero_throwsNamingTheValue() {
     assertThatThrownBy(() -> Timeline.ofLast(0)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("capacity <= 0: 0");
+  }
+
+  @Test
+  void ofLast_moreThanAnyArrayHolds_throwsNamingTheValue() {
+    // It threw OutOfMemoryError ("Requested array size exceeds VM limit") on any heap.
+    assertThatThrownBy(() -> Timeline.ofLast(Integer.MAX_VALUE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("capacity > ").hasMessageEndingWith("): 2147483647");
+  }
+
+  @Test
+  void ofLast_moreThanTheLargestHeapHolds_throwsNamingTheHeapAndTheValue() {
+    long heap = Runtime.getRuntime().maxMemory();
+    long limit = heap / 33; // the least an event takes: a byte, three longs, two references
+    Assumptions.assumeTrue(limit < Integer.MAX_VALUE - 8, "a heap too large to fill: " + heap);
+    int capacity = (int) limit + 1;
+
+    assertThatThrownBy(() -> Timeline.ofLast(capacity))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("capacity > " + limit + " (what a heap of at most " + heap
+            + " bytes holds at 33 bytes an event): " + capacity);
   }
 }
