@@ -103,7 +103,10 @@ final class CancelScope extends TimerEntry {
    * What a suspension point throws in a cancelled scope. A {@link CancellationException}, so that
    * everything written for cancellation (finally blocks, {@link Lease}s, resource queues) unwinds
    * it the same way. A timeout's is never seen outside the {@code withTimeout} that owns the
-   * scope; a task group's carries the child's failure as its cause.
+   * scope; a task group's carries the child's failure as its cause. Printed (in a stack trace, a
+   * log, a {@link TaskFailedException}'s message) as the {@code CancellationException} it is
+   * caught as, its message saying which task group's block or which timeout cancelled it and why:
+   * the name of this class says nothing to a user, who can neither catch nor look it up.
    */
   static final class Cancelled extends CancellationException {
     private static final long serialVersionUID = 1L;
@@ -117,6 +120,12 @@ final class CancelScope extends TimerEntry {
       if (scope.reason != null) {
         initCause(scope.reason);
       }
+    }
+
+    @Override
+    public String toString() {
+      String message = getLocalizedMessage();
+      return Failures.typeName(this) + (message == null ? "" : ": " + message);
     }
   }
 }

@@ -52,6 +52,16 @@ final class Failures {
     }
   }
 
+  /**
+   * The name of {@code t}'s class as a user should see it: that of the public type it is thrown
+   * as, for the package's own private kinds ({@code java.util.concurrent.CancellationException}
+   * for a cancelled task group block or timeout, not {@code dev.tasko.CancelScope$Cancelled}).
+   */
+  static String typeName(Throwable t) {
+    return t instanceof CancelScope.Cancelled
+        ? java.util.concurrent.CancellationException.class.getName() : t.getClass().getName();
+  }
+
   /** Whether {@code f} is {@code t}, or its cause or a suppressed one, at any depth. */
   static boolean carries(Throwable t, Throwable f) {
     Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());

@@ -200,7 +200,7 @@ final class FlightEvents {
     if (e.isEnabled()) {
       e.loop = loop;
       e.task = task;
-      e.exception = failure.getClass().getName();
+      e.exception = Failures.typeName(failure);
       e.message = failure.getMessage();
       e.commit();
     }

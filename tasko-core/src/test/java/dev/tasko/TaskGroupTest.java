@@ -3,6 +3,7 @@ package dev.tasko;
 import dev.tasko.testsupport.EventLog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -166,6 +167,32 @@ class TaskGroupTest {
           .hasCause(unplugged);
       assertThat(f.getSuppressed()).as("what close() threw").containsExactly(unplugged);
     });
+  }
+
+  @Test
+  void childFails_ownerLetsTheBlocksCancellationThrough_printedAsACancellationException() {
+    // It printed as dev.tasko.CancelScope$Cancelled, a class no user can catch or look up.
+    Loop v = Loop.builder().virtualTime().build(); // the default handler: run() throws
+    v.addTask("owner", () -> {
+      try (TaskGroup g = TaskGroup.open("sensors")) {
+        g.add("sensor", () -> {
+          throw new IllegalStateException("sensor not answering");
+        });
+        Tasko.sleep(Duration.ofSeconds(1));
+      }
+    });
+
+    Throwable thrown = catchThrowable(v::run);
+
+    String why = "java.util.concurrent.CancellationException: task 'owner': the block of task"
+        + " group 'sensors' was cancelled: child 'sensor' failed";
+    assertThat(thrown).isInstanceOf(TaskFailedException.class)
+        .hasMessage("task 'owner' failed: " + why);
+    assertThat(thrown.getCause()).hasToString(why);
+    java.io.StringWriter trace = new java.io.StringWriter();
+    thrown.printStackTrace(new java.io.PrintWriter(trace));
+    assertThat(trace.toString()).contains("Caused by: " + why)
+        .doesNotContain("CancelScope$Cancelled");
   }
 
   @Test

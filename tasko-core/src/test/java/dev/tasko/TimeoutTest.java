@@ -40,6 +40,27 @@ class TimeoutTest {
   }
 
   @Test
+  void withTimeout_expires_causePrintedAsACancellationException() {
+    // The cause printed as dev.tasko.CancelScope$Cancelled, a class no user can catch or look up.
+    Task<TimeoutException> t = loop.addTask(() -> {
+      try {
+        Tasko.withTimeout(Duration.ofSeconds(1), () -> Tasko.sleep(Duration.ofSeconds(2)));
+        return null;
+      } catch (TimeoutException e) {
+        return e;
+      }
+    });
+
+    loop.run();
+
+    java.io.StringWriter trace = new java.io.StringWriter();
+    t.join().printStackTrace(new java.io.PrintWriter(trace));
+    assertThat(trace.toString()).contains("Caused by: java.util.concurrent.CancellationException:"
+        + " task '" + t.name() + "': timeout of PT1S passed")
+        .doesNotContain("CancelScope$Cancelled");
+  }
+
+  @Test
   void withTimeout_fiveNestedOuterExpires_cleanupsMeetItAgainWithoutSwallowWarning() {
     loop.addTask("owner", () -> {
       try {
