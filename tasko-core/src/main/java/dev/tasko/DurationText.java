@@ -25,6 +25,12 @@ final class DurationText {
   static final long OVER_100_YEARS = 36_525 * DAY;
   /** What {@link #approximate(long)} writes from {@link #OVER_100_YEARS} on. */
   static final String FOREVER = "over 100 years";
+  /**
+   * What it writes from {@code -}{@link #OVER_100_YEARS} down: the sign before the number, as in
+   * {@code "-2 h"}, where {@code "-over 100 years"} read as a typo and {@code "over -100 years"}
+   * would say the opposite.
+   */
+  static final String MINUS_FOREVER = "-100 years or more";
   private static final MathContext THREE_DIGITS = new MathContext(3);
 
   private DurationText() {}
@@ -37,7 +43,7 @@ final class DurationText {
     try {
       return approximate(d.toNanos());
     } catch (ArithmeticException e) {
-      return (d.isNegative() ? "-" : "") + FOREVER; // over 292 years either way
+      return d.isNegative() ? MINUS_FOREVER : FOREVER; // over 292 years either way
     }
   }
 
@@ -45,11 +51,15 @@ final class DurationText {
    * Rounded to three significant digits, for measurements: nanoseconds under a microsecond,
    * milliseconds under a second ({@code "0.36 ms"}, {@code "12.3 ms"}); then seconds, minutes and
    * hours, each while it stays under 100 ({@code "83.5 s"}, {@code "1.67 min"}, {@code "50 h"}),
-   * and days above ({@code "4.17 d"}); {@link #FOREVER} from a hundred years on.
+   * and days above ({@code "4.17 d"}); {@link #FOREVER} from a hundred years on, and
+   * {@link #MINUS_FOREVER} from minus a hundred years down.
    */
   static String approximate(long nanos) {
-    if (nanos >= OVER_100_YEARS || nanos <= -OVER_100_YEARS) { // no Math.abs: Long.MIN_VALUE
-      return (nanos < 0 ? "-" : "") + FOREVER;
+    if (nanos >= OVER_100_YEARS) {
+      return FOREVER;
+    }
+    if (nanos <= -OVER_100_YEARS) { // no Math.abs: Long.MIN_VALUE
+      return MINUS_FOREVER;
     }
     long size = Math.abs(nanos);
     if (size < MICRO) {
@@ -85,23 +95,50 @@ final class DurationText {
   }
 
   /**
-   * Exact, for settings such as a rate's interval: {@code "250 ns"}, {@code "1.000001 ms"},
-   * {@code "1.5 s"}, and whole minutes or hours as {@code "2 min"} or {@code "1 h"}.
+   * Exact, for settings such as a rate's interval: every digit kept, in units a person reads.
+   * Under a second as {@code "250 ns"} or {@code "1.000001 ms"}. A whole number of days, or of
+   * hours or minutes under 100, in the largest of them: {@code "2 d"}, {@code "36 h"},
+   * {@code "90 min"}. Else seconds under 100 s ({@code "1.5 s"}, {@code "61 s"}), and from there
+   * whole days, hours and minutes, as a clock reads, and the seconds left: {@code "2 min 30 s"},
+   * {@code "1 d 1 min"}, {@code "1 h 0.5 s"}, {@code "106751 d 23 h 47 min 16.854775807 s"} for
+   * {@code Long.MAX_VALUE}. Not a decimal of a larger unit, which would not be exact: the
+   * nanoseconds of a minute or an hour do not divide into decimals. A negative one has one sign,
+   * for the whole: {@code "-2 min 30 s"} is minus two and a half minutes.
    */
   static String exact(long nanos) {
-    if (Math.abs(nanos) < MICRO) {
+    // No Math.abs(nanos): that of Long.MIN_VALUE is negative, which would make it "ns".
+    if (nanos > -MICRO && nanos < MICRO) {
       return nanos + " ns";
     }
-    if (Math.abs(nanos) < SECOND) {
+    if (nanos > -SECOND && nanos < SECOND) {
       return decimal(nanos, MILLI, MathContext.UNLIMITED) + " ms";
     }
-    if (nanos % HOUR == 0) {
+    if (nanos % DAY == 0) {
+      return nanos / DAY + " d";
+    }
+    if (nanos % HOUR == 0 && Math.abs(nanos / HOUR) < 100) {
       return nanos / HOUR + " h";
     }
-    if (nanos % MINUTE == 0) {
+    if (nanos % MINUTE == 0 && Math.abs(nanos / MINUTE) < 100) {
       return nanos / MINUTE + " min";
     }
-    return decimal(nanos, SECOND, MathContext.UNLIMITED) + " s";
+    if (Math.abs(nanos / SECOND) < 100) {
+      return decimal(nanos, SECOND, MathContext.UNLIMITED) + " s";
+    }
+    StringBuilder b = new StringBuilder(nanos < 0 ? "-" : "");
+    long rest = nanos; // each part has the sign of the whole, written once, first
+    for (long unit : new long[] {DAY, HOUR, MINUTE}) {
+      long n = Math.abs(rest / unit);
+      rest %= unit;
+      if (n != 0) {
+        b.append(n).append(unit == DAY ? " d " : unit == HOUR ? " h " : " min ");
+      }
+    }
+    if (rest == 0) {
+      return b.substring(0, b.length() - 1);
+    }
+    return b.append(decimal(Math.abs(rest), SECOND, MathContext.UNLIMITED)).append(" s")
+        .toString();
   }
 
   private static String decimal(long nanos, long unit, MathContext precision) {

@@ -38,8 +38,16 @@ class DurationTextTest {
     assertThat(DurationText.approximate(Long.MAX_VALUE)).isEqualTo("over 100 years");
     assertThat(DurationText.approximate(Long.MAX_VALUE - Duration.ofDays(3650).toNanos()))
         .isEqualTo("over 100 years");
-    assertThat(DurationText.approximate(Long.MIN_VALUE)).isEqualTo("-over 100 years");
+    assertThat(DurationText.approximate(Long.MIN_VALUE)).isEqualTo("-100 years or more");
     assertThat(DurationText.approximate(Duration.ofDays(36_524))).isEqualTo("36500 d");
+  }
+
+  @Test
+  void approximate_hugeNegative_signBeforeTheNumber() {
+    // Before: "-over 100 years".
+    assertThat(DurationText.approximate(-DurationText.OVER_100_YEARS))
+        .isEqualTo("-100 years or more");
+    assertThat(DurationText.approximate(-DurationText.OVER_100_YEARS + 1)).isEqualTo("-36500 d");
   }
 
   @Test
@@ -47,7 +55,7 @@ class DurationTextTest {
     assertThat(DurationText.approximate((Duration) null)).isEqualTo("null");
     assertThat(DurationText.approximate(Duration.ofDays(400L * 365))).isEqualTo("over 100 years");
     assertThat(DurationText.approximate(Duration.ofDays(-400L * 365)))
-        .isEqualTo("-over 100 years");
+        .isEqualTo("-100 years or more");
   }
 
   @Test
@@ -66,5 +74,27 @@ class DurationTextTest {
     assertThat(DurationText.exact(Duration.ofMinutes(90).toNanos())).isEqualTo("90 min");
     assertThat(DurationText.exact(Duration.ofHours(2).toNanos())).isEqualTo("2 h");
     assertThat(DurationText.exact(Duration.ofSeconds(61).toNanos())).isEqualTo("61 s");
+  }
+
+  @Test
+  void exact_longIntervals_inDaysHoursAndMinutesWithTheSecondsLeft() {
+    // Before: "9223372036.854775807 s", "150 s", "86460 s".
+    assertThat(DurationText.exact(Long.MAX_VALUE))
+        .isEqualTo("106751 d 23 h 47 min 16.854775807 s");
+    assertThat(DurationText.exact(Long.MIN_VALUE))
+        .isEqualTo("-106751 d 23 h 47 min 16.854775808 s");
+    assertThat(DurationText.exact(Duration.ofSeconds(150).toNanos())).isEqualTo("2 min 30 s");
+    assertThat(DurationText.exact(-Duration.ofSeconds(150).toNanos())).isEqualTo("-2 min 30 s");
+    assertThat(DurationText.exact(Duration.ofMinutes(1441).toNanos())).isEqualTo("1 d 1 min");
+    assertThat(DurationText.exact(Duration.ofMinutes(100).toNanos())).isEqualTo("1 h 40 min");
+    assertThat(DurationText.exact(Duration.ofMillis(3_600_500).toNanos())).isEqualTo("1 h 0.5 s");
+    assertThat(DurationText.exact(Duration.ofSeconds(100).plusNanos(1).toNanos()))
+        .isEqualTo("1 min 40.000000001 s");
+    assertThat(DurationText.exact(Duration.ofHours(100).toNanos())).isEqualTo("4 d 4 h");
+    assertThat(DurationText.exact(Duration.ofDays(2).toNanos())).isEqualTo("2 d");
+    assertThat(DurationText.exact(Duration.ofDays(36_525).toNanos())).isEqualTo("36525 d");
+    assertThat(DurationText.exact(Duration.ofHours(36).toNanos())).isEqualTo("36 h");
+    assertThat(DurationText.exact(Duration.ofMinutes(1).toNanos())).isEqualTo("1 min");
+    assertThat(DurationText.exact(Duration.ofMillis(99_500).toNanos())).isEqualTo("99.5 s");
   }
 }
