@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class TestLoopTest {
   private final TestLoop test = new TestLoop();
@@ -619,29 +620,39 @@ class TestLoopTest {
 
   @Test
   @Tag("realtime") // blocking work on a thread of its own
-  void verify_taskCancelledInBlockingWorkThatTakesAMomentToEnd_passes() {
+  @Timeout(60) // a hang fails instead of holding up the build
+  void verify_taskCancelledInBlockingWorkThatTakesAMomentToEnd_passes()
+      throws InterruptedException {
     SlowRead work = new SlowRead();
     Task<Void> reader = test.loop().addTask("reader", () -> Tasko.blocking(work::read));
     test.runUntilIdle();
+    // Once it runs: a work still queued when its task is cancelled is skipped, never interrupted.
+    work.running.await();
 
     reader.cancel(); // interrupts the work, which ends on its own thread a moment later
 
     assertTimeoutPreemptively(Duration.ofSeconds(30), test::verify);
     assertThat(reader.isCancelled()).isTrue();
     assertThat(reader.isDone()).isTrue();
+    assertThat(work.interrupted).as("the work ran and was interrupted").isTrue();
   }
 
   @Test
   @Tag("realtime") // blocking work on a thread of its own
-  void cancelAll_taskInBlockingWorkThatTakesAMomentToEnd_returnsWithTheTaskEnded() {
+  @Timeout(60) // a hang fails instead of holding up the build
+  void cancelAll_taskInBlockingWorkThatTakesAMomentToEnd_returnsWithTheTaskEnded()
+      throws InterruptedException {
     SlowRead work = new SlowRead();
     Task<Void> reader = test.loop().addTask("reader", () -> Tasko.blocking(work::read));
     test.runUntilIdle();
+    // Once it runs: a work still queued when its task is cancelled is skipped, never interrupted.
+    work.running.await();
 
     List<Task<?>> cancelled = assertTimeoutPreemptively(Duration.ofSeconds(30), test::cancelAll);
 
     assertThat(cancelled).containsExactly(reader);
     assertThat(reader.isDone()).isTrue();
+    assertThat(work.interrupted).as("the work ran and was interrupted").isTrue();
     assertThat(test.now()).isEqualTo(Duration.ZERO);
     test.verify();
   }
@@ -652,10 +663,15 @@ class TestLoopTest {
    * its work and looked again. The work ends only then, whatever the machine's speed.
    */
   private final class SlowRead {
+    final CountDownLatch running = new CountDownLatch(1);
+    volatile boolean interrupted;
+
     Void read() throws InterruptedException {
+      running.countDown();
       try {
         new CountDownLatch(1).await(); // until interrupted
       } catch (InterruptedException e) {
+        interrupted = true;
         long from = test.loop().stats().passes();
         long giveUp = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (test.loop().stats().passes() < from + 3 && System.nanoTime() - giveUp < 0) {
@@ -801,6 +817,7 @@ class TestLoopTest {
 
   @Test
   @Tag("realtime") // blocking work on a thread of its own, called once the test's thread is idle
+  @Timeout(60) // a hang fails instead of holding up the build
   void helpers_calledFromBlockingWorkWhileNothingDrivesTheLoop_refusedChangingNothing()
       throws InterruptedException {
     Task<Void> other = test.loop().addTask("other", () -> Tasko.sleep(Duration.ofSeconds(5)));
