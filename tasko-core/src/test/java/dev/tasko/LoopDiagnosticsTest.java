@@ -9,6 +9,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** What the loop tells a developer: debug traces, stall warnings. */
 class LoopDiagnosticsTest {
@@ -41,6 +42,7 @@ class LoopDiagnosticsTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void stallWarning_taskHoldsProcessorTooLong_warnsWithNameAndStack() throws Exception {
     CountDownLatch warned = new CountDownLatch(1);
     try (LogCapture log = new LogCapture(Level.INFO, r -> {

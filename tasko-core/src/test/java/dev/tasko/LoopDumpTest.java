@@ -9,6 +9,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Loop.dump(): every task's state and cause, schedules, resources, from any thread. */
 class LoopDumpTest {
@@ -175,6 +176,7 @@ class LoopDumpTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void dump_loopStuckInATask_isIncompleteAndShowsThatTask() throws Exception {
     Loop loop = Loop.builder().noStallWarning().build();
     CountDownLatch started = new CountDownLatch(1);

@@ -387,6 +387,7 @@ class LoopShutdownTest {
 
   @Test
   @Tag("realtime") // blocking work on a real thread
+  @Timeout(60) // a hang fails instead of holding up the build
   void shutdown_whileBlockingWorkRuns_waitsForItWithoutSpinning() throws Exception {
     Loop real = Loop.create();
     CountDownLatch working = new CountDownLatch(1);
@@ -434,6 +435,7 @@ class LoopShutdownTest {
 
   @Test
   @Tag("realtime") // blocking work and two shutdown() calls on real threads
+  @Timeout(60) // a hang fails instead of holding up the build
   void shutdown_secondCallWhileTheFirstDrivesTheCleanup_returnsAtOnce_awaitShutdownWaits()
       throws Exception {
     // From a hostile test: the second call (a shutdown hook's, say) threw "is driven by".

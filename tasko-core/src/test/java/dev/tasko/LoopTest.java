@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class LoopTest {
   private final ManualTicker ticker = new ManualTicker();
@@ -268,6 +269,7 @@ class LoopTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void addTask_fromAnotherThread_wakesIdleLoop() throws Exception {
     Loop real = Loop.create();
     Suspension[] keeperWaits = new Suspension[1];
@@ -302,6 +304,7 @@ class LoopTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void stop_fromAnotherThread_wakesIdleRun() throws Exception {
     Loop real = Loop.create();
     CountDownLatch waiting = new CountDownLatch(1);
@@ -392,6 +395,7 @@ class LoopTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void step_fromTwoThreadsAtOnce_secondIsRejected() throws Exception {
     java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
@@ -438,6 +442,7 @@ class LoopTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void run_realClockWithSlack_allTimersStillFire() {
     Loop real = Loop.builder().idleStrategy(IdleStrategy.lowPower(Duration.ofMillis(1))).build();
     for (int i = 1; i <= 5; i++) {
@@ -475,6 +480,7 @@ class LoopTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void stats_whileTheLoopIdles_countTheIdlingSoFar() throws Exception {
     Loop real = Loop.create();
     real.runLater(Duration.ofHours(1), () -> {});

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Callback schedules ({@link Loop#scheduleCallback}): run on the thread holding the processor,
@@ -329,6 +330,7 @@ class ScheduledTaskCallbackTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void scheduleCallback_onTheSystemClock_runsOnTheDrivingThreadWithNoSwitch() {
     Loop loop = Loop.create();
     List<Thread> threads = new ArrayList<>();

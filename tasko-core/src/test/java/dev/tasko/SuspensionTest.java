@@ -10,6 +10,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class SuspensionTest {
   private final ManualTicker ticker = new ManualTicker();
@@ -172,6 +173,7 @@ class SuspensionTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void resume_fromAnotherThread_wakesIdleLoop() throws Exception {
     Loop real = Loop.create();
     CountDownLatch made = new CountDownLatch(1);

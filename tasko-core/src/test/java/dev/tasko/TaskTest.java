@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class TaskTest {
   private final Loop loop = Loop.builder().name("test").virtualTime().build();
@@ -295,6 +296,7 @@ class TaskTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void join_fromOutsideThread_blocksUntilDone() throws Exception {
     Loop real = Loop.create();
     Task<String> t = real.addTask(() -> {
@@ -309,6 +311,7 @@ class TaskTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void join_taskOfAnotherLoop_waitsWithoutBlockingOwnLoop() throws Exception {
     Loop other = Loop.create();
     Task<String> remote = other.addTask(() -> {
@@ -481,6 +484,7 @@ class TaskTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void cancel_fromAnotherThread_takesEffect() throws Exception {
     Loop real = Loop.create();
     Task<Void> t = real.addTask(() -> Tasko.suspend("never").await());
@@ -548,6 +552,7 @@ class TaskTest {
 
   @Test
   @Tag("realtime") // a 100 ms window of real time, and real threads
+  @Timeout(30) // a hang fails instead of holding up the build
   void join_fromPlainThreadInterruptedOverAndOver_stillWarnsOnceNoThreadRunsTheLoop()
       throws Exception {
     // The old code timed the warning's window afresh after each interrupt: never warned.

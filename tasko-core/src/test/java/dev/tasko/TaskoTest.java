@@ -12,6 +12,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class TaskoTest {
 
@@ -240,6 +241,7 @@ class TaskoTest {
 
   @Test
   @Tag("realtime")
+  @Timeout(30) // a hang fails instead of holding up the build
   void sleep_longerThanALongOfNanosecondsOnTheSystemClock_endsWhenCancelledFromAnotherThread()
       throws Exception {
     Loop real = Loop.create();
