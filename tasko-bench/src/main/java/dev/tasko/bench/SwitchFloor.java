@@ -20,6 +20,13 @@ import java.util.concurrent.locks.LockSupport;
  *       before it parks; a thread further away parks. The hand-off is then a store the next
  *       thread, already running on the other carrier, sees; the holder unparks it only if it has
  *       parked. This keeps a second core busy while the ring turns.
+ *   <li>{@code park-held}: {@code park}, beside one more virtual thread that spins while the ring
+ *       turns ({@link Thread#onSpinWait()}, and a {@link Thread#yield()} every 50 µs so that
+ *       other virtual threads still get a carrier). On two carriers it holds the one the ring is
+ *       not on: a thread the holder unparks goes to the holder's carrier's queue, and no idle
+ *       carrier is there to take it over, so the ring turns on one carrier as with {@code
+ *       -Djdk.virtualThreadScheduler.parallelism=1}. With more than two carriers an idle one
+ *       still takes the woken threads over.
  *   <li>{@code yield}: no thread parks; each calls {@link Thread#yield()} until its turn comes,
  *       and the holder only sets the turn. On one carrier the carrier's queue holds the threads
  *       in the ring's order, so each yield unmounts one thread and mounts the next: the other
@@ -31,7 +38,7 @@ import java.util.concurrent.locks.LockSupport;
  * and had to be woken); then the medians. The first round is a warm-up and is not printed.
  *
  * <pre>
- * java -cp benchmarks.jar dev.tasko.bench.SwitchFloor park|spin-ahead|yield \
+ * java -cp benchmarks.jar dev.tasko.bench.SwitchFloor park|park-held|spin-ahead|yield \
  *     [threads] [round-ms] [rounds] [ahead]
  * </pre>
  *
@@ -41,10 +48,12 @@ import java.util.concurrent.locks.LockSupport;
  * on one core.
  */
 public final class SwitchFloor {
-  static final List<String> VARIANTS = List.of("park", "spin-ahead", "yield");
+  static final List<String> VARIANTS = List.of("park", "park-held", "spin-ahead", "yield");
   private static final String WORKLOAD = "switch-floor";
   /** How long a thread near its turn spins before it parks. */
   private static final long SPIN_LIMIT_NANOS = 50_000;
+  /** How long {@code park-held}'s extra thread spins between two yields. */
+  private static final long HOLD_YIELD_NANOS = 50_000;
 
   private SwitchFloor() {}
 
@@ -78,6 +87,8 @@ public final class SwitchFloor {
     private final String variant;
     private final int ahead;
     private final Waiter[] waiters;
+    /** {@code park-held}'s extra thread, which spins while the ring turns; else null. */
+    private final Thread holder;
     /** The count of turns taken so far; the holder is {@code turn % threads}. */
     private volatile long turn;
     private volatile boolean stop;
@@ -100,6 +111,19 @@ public final class SwitchFloor {
       }
       for (Waiter w : waiters) {
         w.thread = Thread.ofVirtual().unstarted(w);
+      }
+      holder = variant.equals("park-held") ? Thread.ofVirtual().unstarted(this::hold) : null;
+    }
+
+    /** {@code park-held}'s extra thread: spins until the ring stops, yielding now and then. */
+    private void hold() {
+      long yieldAt = System.nanoTime() + HOLD_YIELD_NANOS;
+      while (!stop) {
+        Thread.onSpinWait();
+        if (System.nanoTime() - yieldAt > 0) {
+          Thread.yield();
+          yieldAt = System.nanoTime() + HOLD_YIELD_NANOS;
+        }
       }
     }
 
@@ -168,6 +192,9 @@ public final class SwitchFloor {
       for (Waiter w : waiters) {
         LockSupport.unpark(w.thread);
       }
+      if (holder != null) {
+        holder.join();
+      }
       long[] turns = new long[waiters.length];
       for (int i = 0; i < waiters.length; i++) {
         waiters[i].thread.join(); // orders the thread's count before the read below
@@ -178,6 +205,9 @@ public final class SwitchFloor {
 
     /** Starts the ring turning, until {@link #stopAndJoin}. */
     void start() {
+      if (holder != null) {
+        holder.start(); // first, so that it holds a carrier before the ring turns
+      }
       for (Waiter w : waiters) {
         w.thread.start();
       }

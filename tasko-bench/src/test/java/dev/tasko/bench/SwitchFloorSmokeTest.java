@@ -25,7 +25,7 @@ class SwitchFloorSmokeTest {
    * run AI).
    */
   static List<String> variants() {
-    return List.of("park", "spin-ahead");
+    return List.of("park", "park-held", "spin-ahead");
   }
 
   @ParameterizedTest
@@ -62,7 +62,7 @@ class SwitchFloorSmokeTest {
         .collect(Collectors.toMap(Result::metric, Result::value));
     long[] each = ring.stopAndJoin();
 
-    assertThat(SwitchFloor.VARIANTS).containsExactly("park", "spin-ahead", "yield");
+    assertThat(SwitchFloor.VARIANTS).containsExactly("park", "park-held", "spin-ahead", "yield");
     assertThat(m.get("threads")).isEqualTo(10);
     assertThat(m.get("switch")).isPositive();
     assertThat(m).containsKeys("round1_switch", "round2_switch");
