@@ -42,6 +42,18 @@ final class Runner {
    * tasks, say), and spinning then takes a carrier from threads that need it.
    */
   private static final int WAKE_AHEAD_PAUSE = 256;
+  /**
+   * Hand-offs between two looks at whether the loop switches fast enough to have the other
+   * carrier held (see {@link #countHandOff}).
+   */
+  private static final int HOLD_CHECK_EVERY = 128;
+  /**
+   * The longest mean time from one hand-off to the next for which the other carrier is held: a
+   * turn this short is about as long as a switch that moves to the other carrier, which keeps
+   * both cores busy anyway (BENCHMARKS.md, run AJ). Longer turns leave the other carrier idle
+   * most of the time, and holding it would spend a core for little.
+   */
+  private static final long HOLD_TURN_NANOS = 2_000;
   /** {@link #switchAway}, which {@link #park} calls through {@link #switchAwayCall}. */
   private static final MethodHandle SWITCH_AWAY;
   /** {@link #awaitTurn}, which {@link #park} calls through {@link #awaitTurnCall}. */
@@ -109,6 +121,14 @@ final class Runner {
    */
   private final boolean wakeAhead = carriers() >= 2;
   /**
+   * Whether this loop asks for the other carrier to be held while it switches fast (see
+   * {@link CarrierHold}): only with exactly two carriers. Tests turn it off with {@link
+   * #holdCarrierForTests}.
+   */
+  private final boolean holdCarrier = carriers() == 2 && holdCarrierForTests;
+  /** False in tests that need the early wake-up with two carriers. Read when a loop is made. */
+  static volatile boolean holdCarrierForTests = true;
+  /**
    * Set by a task woken early that gave up spinning (see {@link #spinForTurn}), read and cleared
    * by the holder, which then pauses waking ahead (see {@link #WAKE_AHEAD_PAUSE}).
    */
@@ -130,6 +150,12 @@ final class Runner {
   private int passRemaining;
   /** Chances left to let pass before the holder wakes ahead again (see WAKE_AHEAD_PAUSE). */
   private int wakeAheadPause;
+  /** Hand-offs since the last look at the switch rate (see countHandOff). */
+  private int handOffs;
+  /** When that look was (System.nanoTime), or 0 after the driver got the baton back. */
+  private long handOffsSince;
+  /** Whether the other carrier is held for this loop (see countHandOff). */
+  private boolean holding;
   /**
    * A task whose hand-off threw and was taken back (see {@link #handTo}): put back first in the
    * ready queue by the caller, from a frame nearer the stack's base (park), or else by the next
@@ -603,6 +629,7 @@ final class Runner {
   private Task<?> next() {
     for (;;) {
       if (pendingFailure != null) {
+        driverTakesOver();
         return null; // a failure stops run() now; the rest of the pass keeps its place
       }
       // 1. The tasks that were ready when the pass began, first come, first served. A task made
@@ -622,9 +649,11 @@ final class Runner {
           runInline(t);
           continue;
         }
-        if (wakeAhead && passRemaining > 0) {
+        if (wakeAhead) {
           try {
-            wakeAfterNext(ready.peek());
+            if (!countHandOff() && passRemaining > 0) {
+              wakeAfterNext(ready.peek());
+            }
           } catch (Throwable e) {
             // A stack overflow costs the guess only: t, out of the queue, must still be returned.
           }
@@ -646,6 +675,13 @@ final class Runner {
           runInline(t);
           continue;
         }
+        if (wakeAhead) {
+          try {
+            countHandOff();
+          } catch (Throwable e) {
+            // A stack overflow costs a count only: t, out of the queue, must still be returned.
+          }
+        }
         return t;
       }
       if (due instanceof CancelScope scope) {
@@ -660,6 +696,7 @@ final class Runner {
       }
       // The pass is over. step() gets the baton back here; so does run() when asked to stop.
       if (stepping || stopRequested || interruptRequested) {
+        driverTakesOver();
         return null;
       }
       // 3. run() opens the next pass right here, on whichever task holds the baton, so a busy loop
@@ -668,8 +705,43 @@ final class Runner {
       //    so the clock jumps to the next deadline here too.
       if (!beginPass() && !skipToNextTimer() && !spinToNextTimer()) {
         nothingDue = true;
+        driverTakesOver();
         return null;
       }
+    }
+  }
+
+  /**
+   * Counts a hand-off to a task; every {@link #HOLD_CHECK_EVERY} of them, asks for the other
+   * carrier to be held if they came fast enough (see {@link CarrierHold}). Returns whether it is
+   * held for this loop: then no task is woken early, as it would wait in the same carrier's queue
+   * as the task whose turn it is. On the baton; with two carriers or more.
+   */
+  private boolean countHandOff() {
+    if (!holdCarrier || ++handOffs < HOLD_CHECK_EVERY) {
+      return holding;
+    }
+    long now = System.nanoTime();
+    boolean fast =
+        handOffsSince != 0 && now - handOffsSince <= HOLD_CHECK_EVERY * HOLD_TURN_NANOS;
+    handOffs = 0;
+    handOffsSince = now;
+    holding = fast && CarrierHold.JVM.renew(this, now);
+    return holding;
+  }
+
+  /** Whether the other carrier is held for this loop now. On the baton. */
+  boolean holdsCarrier() {
+    return holding;
+  }
+
+  /** The driving thread gets the baton back: the loop no longer switches from task to task. */
+  private void driverTakesOver() {
+    handOffs = 0;
+    handOffsSince = 0;
+    if (holding) {
+      holding = false;
+      CarrierHold.JVM.release(this, System.nanoTime());
     }
   }
 

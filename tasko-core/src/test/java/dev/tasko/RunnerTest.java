@@ -217,6 +217,15 @@ class RunnerTest {
   @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void handTo_tasksYieldingOnTwoCarriers_handsSomeTurnsToTasksStillSpinning() {
     assumeTrue(Runner.carriers() >= 2, "tasks are woken early only with two carriers or more");
+    Runner.holdCarrierForTests = false; // else, on two carriers, no task is woken early
+    try {
+      handsSomeTurnsToTasksStillSpinning();
+    } finally {
+      Runner.holdCarrierForTests = true;
+    }
+  }
+
+  private static void handsSomeTurnsToTasksStillSpinning() {
     // A first loop compiles the switch: while it is interpreted, with the JIT's threads on the
     // same processors, spins often run out, and each one given up pauses waking ahead.
     yieldInTurn(Loop.builder().noStallWarning().build(), 4, 20_000, 0);

@@ -1,0 +1,142 @@
+package dev.tasko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+class CarrierHoldTest {
+  private static final long LAPSE = CarrierHold.LAPSE_NANOS;
+  private final CarrierHold hold = new CarrierHold();
+  private final Object loopA = new Object();
+  private final Object loopB = new Object();
+  /** An instant far from the one the hold was made at: its "nothing held yet" is long over. */
+  private final long t0 = System.nanoTime() + 10 * LAPSE;
+
+  @Test
+  void holds_nothingAsked_false() {
+    assertThat(hold.holds(t0)).isFalse();
+  }
+
+  @Test
+  void renew_oneLoop_heldUntilTheLapse() {
+    assertThat(hold.renew(loopA, t0)).isTrue();
+
+    assertThat(hold.holds(t0)).isTrue();
+    assertThat(hold.holds(t0 + LAPSE - 1)).isTrue();
+    assertThat(hold.holds(t0 + LAPSE)).isFalse();
+  }
+
+  @Test
+  void renew_again_extendsTheHold() {
+    hold.renew(loopA, t0);
+
+    hold.renew(loopA, t0 + LAPSE / 2);
+
+    assertThat(hold.holds(t0 + LAPSE)).isTrue();
+    assertThat(hold.holds(t0 + LAPSE / 2 + LAPSE)).isFalse();
+  }
+
+  @Test
+  void renew_twoLoopsWithinTheLapse_refusedAndNothingHeld() {
+    // Two busy loops would share one carrier while the other spun.
+    assertThat(hold.renew(loopA, t0)).isTrue();
+
+    assertThat(hold.renew(loopB, t0 + 10)).isFalse();
+
+    assertThat(hold.holds(t0 + 10)).isFalse();
+    assertThat(hold.renew(loopA, t0 + 20)).as("the first loop, while both ask").isFalse();
+  }
+
+  @Test
+  void renew_otherLoopStoppedAsking_heldAgainALapseAfterTheTwoLastAsked() {
+    hold.renew(loopA, t0);
+    hold.renew(loopB, t0 + 10); // B's last ask
+    long bothLastAsked = t0 + 10 + LAPSE / 2;
+
+    assertThat(hold.renew(loopA, bothLastAsked)).as("within a lapse of B's ask").isFalse();
+    assertThat(hold.renew(loopA, bothLastAsked + LAPSE - 1)).isFalse();
+    assertThat(hold.renew(loopA, bothLastAsked + LAPSE)).isTrue();
+    assertThat(hold.holds(bothLastAsked + LAPSE)).isTrue();
+  }
+
+  @Test
+  void renew_otherLoopAskedLongAgo_held() {
+    hold.renew(loopB, t0);
+
+    assertThat(hold.renew(loopA, t0 + LAPSE)).isTrue();
+  }
+
+  @Test
+  void release_byTheLastLoopToAsk_endsTheHoldAtOnce() {
+    hold.renew(loopA, t0);
+
+    hold.release(loopA, t0 + 5);
+
+    assertThat(hold.holds(t0 + 5)).isFalse();
+  }
+
+  @Test
+  void release_byAnotherLoop_keepsTheHold() {
+    hold.renew(loopA, t0);
+
+    hold.release(loopB, t0 + 5);
+
+    assertThat(hold.holds(t0 + 5)).isTrue();
+  }
+
+  @Test
+  @Tag("realtime") // tasks switching on the JDK's two carriers
+  @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void loop_tasksSwitchingFastOnTwoCarriers_holdsTheOtherCarrierUntilTheLoopIdles() {
+    assumeTrue(Runner.carriers() == 2, "the carrier is held only with two carriers");
+    Loop loop = Loop.builder().noStallWarning().build();
+    List<Boolean> seen = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      loop.addTask(() -> {
+        for (int i = 0; i < 20_000; i++) {
+          Tasko.yieldNow();
+        }
+        seen.add(CarrierHold.JVM.holds(System.nanoTime()));
+      });
+    }
+
+    loop.run();
+
+    // Yields are a switch apart, far under the mean turn a hold needs; and the first task to end
+    // does so with the others still switching. (A turn of the machine's, a stall of a
+    // millisecond, could break the hold off for a moment: one of four is enough.)
+    assertThat(seen).contains(true);
+    assertThat(loop.runner.holdsCarrier()).as("after run()").isFalse();
+    assertThat(CarrierHold.JVM.holds(System.nanoTime())).as("after run()").isFalse();
+  }
+
+  @Test
+  @Tag("realtime") // tasks whose turns take the real clock's time
+  @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void loop_turnsLongerThanASwitch_neverAsksForTheCarrier() {
+    assumeTrue(Runner.carriers() == 2, "the carrier is held only with two carriers");
+    Loop loop = Loop.builder().noStallWarning().build();
+    boolean[] held = {false};
+    for (int t = 0; t < 4; t++) {
+      loop.addTask(() -> {
+        for (int i = 0; i < 500; i++) {
+          long end = System.nanoTime() + 20_000; // 20 µs of work a turn
+          while (System.nanoTime() - end < 0) {
+            Thread.onSpinWait();
+          }
+          held[0] |= loop.runner.holdsCarrier();
+          Tasko.yieldNow();
+        }
+      });
+    }
+
+    loop.run();
+
+    assertThat(held[0]).isFalse();
+  }
+}
