@@ -42,8 +42,8 @@ final class CarrierHold {
   /** The last loop that asked, and when. */
   private volatile Object lastAsker;
   private volatile long lastAskedAt;
-  /** The spinning thread, once started. */
-  private Thread thread;
+  /** The spinning thread, once started. Read without the lock by {@link #wakeSpinner}. */
+  private volatile Thread thread;
   /** Whether the spinning thread is parked or about to park (see {@link #spin}). */
   private volatile boolean parked;
 
