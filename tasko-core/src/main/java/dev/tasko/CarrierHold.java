@@ -66,9 +66,13 @@ final class CarrierHold {
     return true;
   }
 
-  /** {@code asker} has gone idle: the hold ends now, unless another loop asked since. */
+  /**
+   * {@code asker} has gone idle: the hold ends now, unless another loop asked since; and a loop
+   * that asks next is not taken for a second loop asking at the same time.
+   */
   void release(Object asker, long now) {
     if (lastAsker == asker) {
+      lastAsker = null;
       holdUntil = now;
     }
   }

@@ -53,7 +53,7 @@ final class Runner {
    * both cores busy anyway (BENCHMARKS.md, run AJ). Longer turns leave the other carrier idle
    * most of the time, and holding it would spend a core for little.
    */
-  private static final long HOLD_TURN_NANOS = 2_000;
+  static final long HOLD_TURN_NANOS = 2_000;
   /** {@link #switchAway}, which {@link #park} calls through {@link #switchAwayCall}. */
   private static final MethodHandle SWITCH_AWAY;
   /** {@link #awaitTurn}, which {@link #park} calls through {@link #awaitTurnCall}. */
@@ -120,14 +120,18 @@ final class Runner {
    * carrier the task whose turn it is waits for.
    */
   private final boolean wakeAhead = carriers() >= 2;
+  /** {@link #HOLD_TURN_NANOS}, unless a test set another limit before this loop was made. */
+  private final long holdTurnNanos = holdTurnNanosForTests;
   /**
    * Whether this loop asks for the other carrier to be held while it switches fast (see
-   * {@link CarrierHold}): only with exactly two carriers. Tests turn it off with {@link
-   * #holdCarrierForTests}.
+   * {@link CarrierHold}): only with exactly two carriers.
    */
-  private final boolean holdCarrier = carriers() == 2 && holdCarrierForTests;
-  /** False in tests that need the early wake-up with two carriers. Read when a loop is made. */
-  static volatile boolean holdCarrierForTests = true;
+  private final boolean holdCarrier = carriers() == 2 && holdTurnNanos > 0;
+  /**
+   * Set by tests, read when a loop is made: 0 never holds (the early wake-up then runs with two
+   * carriers too); a long time holds whatever the machine's speed.
+   */
+  static volatile long holdTurnNanosForTests = HOLD_TURN_NANOS;
   /**
    * Set by a task woken early that gave up spinning (see {@link #spinForTurn}), read and cleared
    * by the holder, which then pauses waking ahead (see {@link #WAKE_AHEAD_PAUSE}).
@@ -723,7 +727,7 @@ final class Runner {
     }
     long now = System.nanoTime();
     boolean fast =
-        handOffsSince != 0 && now - handOffsSince <= HOLD_CHECK_EVERY * HOLD_TURN_NANOS;
+        handOffsSince != 0 && now - handOffsSince <= HOLD_CHECK_EVERY * holdTurnNanos;
     handOffs = 0;
     handOffsSince = now;
     holding = fast && CarrierHold.JVM.renew(this, now);

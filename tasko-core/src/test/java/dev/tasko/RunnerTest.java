@@ -217,11 +217,11 @@ class RunnerTest {
   @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void handTo_tasksYieldingOnTwoCarriers_handsSomeTurnsToTasksStillSpinning() {
     assumeTrue(Runner.carriers() >= 2, "tasks are woken early only with two carriers or more");
-    Runner.holdCarrierForTests = false; // else, on two carriers, no task is woken early
+    Runner.holdTurnNanosForTests = 0; // else, on two carriers, no task is woken early
     try {
       handsSomeTurnsToTasksStillSpinning();
     } finally {
-      Runner.holdCarrierForTests = true;
+      Runner.holdTurnNanosForTests = Runner.HOLD_TURN_NANOS;
     }
   }
 
