@@ -19,9 +19,10 @@ import java.util.concurrent.locks.LockSupport;
  * fails or runs longer turns stops asking and the hold lapses on its own; a loop that idles
  * also lets go at once ({@link #release}). Two loops that ask within that time would share one
  * carrier between them while the other spins: the hold then stands down until only one asks.
- * The spinning thread yields its carrier every {@link #YIELD_NANOS}, so other virtual threads
- * waiting for one still run. With one carrier or more than two it is never asked for (see
- * Runner): one spinning thread cannot keep two idle carriers from taking tasks over.
+ * The spinning thread gives its carrier up every {@link #YIELD_NANOS} until the loop's next
+ * request, so other virtual threads waiting for one still run. With one carrier or more than two
+ * it is never asked for (see Runner): one spinning thread cannot keep two idle carriers from
+ * taking tasks over.
  *
  * <p>One per JVM ({@link #JVM}); any thread may call it. Its thread is started on the first
  * request, parks while nothing is held, and is a virtual thread, so it never keeps the JVM alive.
@@ -29,7 +30,14 @@ import java.util.concurrent.locks.LockSupport;
 final class CarrierHold {
   /** How long one request holds the carrier: a loop renews far more often while it switches. */
   static final long LAPSE_NANOS = 1_000_000;
-  /** How long the spinning thread keeps its carrier before it lets waiting threads run. */
+  /**
+   * How long the spinning thread keeps its carrier before it lets waiting threads run: it then
+   * parks, and the loop's next request wakes it. Not {@code Thread.yield()}: on a yield the JDK's
+   * scheduler puts the thread in a submission queue of its own, and the carrier, going back to
+   * the queue it took it from, takes it again at once; meanwhile the other carrier runs the
+   * loop's tasks from its own queue. A thread woken from outside the carriers (a timer, as for
+   * {@code Thread.sleep}; another thread; I/O) then waited for a carrier for up to a second.
+   */
   static final long YIELD_NANOS = 50_000;
 
   /** The JVM's. */
@@ -99,21 +107,21 @@ final class CarrierHold {
     }
   }
 
-  /** The spinning thread's body: spins while held, parks while not. */
+  /**
+   * The spinning thread's body: spins while held, for {@link #YIELD_NANOS} at most, then parks
+   * until the next request wakes it (see {@link #YIELD_NANOS} for why it does not yield).
+   */
   private void spin() {
     for (;;) {
-      long yieldAt = System.nanoTime() + YIELD_NANOS;
-      for (long now; holds(now = System.nanoTime()); ) {
-        if (now - yieldAt > 0) {
-          Thread.yield(); // other virtual threads waiting for a carrier run meanwhile
-          yieldAt = System.nanoTime() + YIELD_NANOS;
-        }
+      long parkAt = System.nanoTime() + YIELD_NANOS;
+      for (long now; holds(now = System.nanoTime()) && now - parkAt < 0; ) {
         Thread.onSpinWait();
       }
       parked = true;
-      // Read after the write of parked, as renew() writes holdUntil before it reads parked: one
-      // of the two sees the other's write, so no request is left with the thread parked.
-      if (!holds(System.nanoTime())) {
+      // Read after the write of parked, as renew() writes holdUntil before it reads parked: a
+      // request that found parked unset is seen here. After a whole spin the thread parks all
+      // the same, and lets other threads have the carrier until the next request wakes it.
+      if (!holds(System.nanoTime()) || System.nanoTime() - parkAt >= 0) {
         LockSupport.park(this);
       }
       parked = false;

@@ -3,8 +3,10 @@ package dev.tasko;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -156,5 +158,47 @@ class CarrierHoldTest {
     loop.run();
 
     assertThat(held[0]).isFalse();
+  }
+
+  @Test
+  @Tag("realtime") // sleeps on the real clock, beside tasks switching on the JDK's two carriers
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void loop_switchingFastWhileBlockingWorkSleeps_theWorkWakesPromptly() {
+    assumeTrue(Runner.carriers() == 2, "the carrier is held only with two carriers");
+    Loop loop = Loop.builder().noStallWarning().build();
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicBoolean seenHeld = new AtomicBoolean();
+    for (int t = 0; t < 4; t++) {
+      loop.addTask(() -> {
+        while (!done.get()) {
+          Tasko.yieldNow();
+        }
+      });
+    }
+    long[] longestWake = {0};
+    loop.addTask(() -> {
+      try {
+        longestWake[0] = Tasko.blocking(() -> {
+          long longest = 0;
+          for (int i = 0; i < 300; i++) {
+            long start = System.nanoTime();
+            Thread.sleep(1); // woken by the JDK's timer thread: from outside the carriers
+            longest = Math.max(longest, System.nanoTime() - start);
+            seenHeld.compareAndSet(false, CarrierHold.JVM.holds(System.nanoTime()));
+          }
+          return longest;
+        });
+      } finally {
+        done.set(true);
+      }
+    });
+
+    loop.run();
+
+    // The control: the carrier was held for the yielding tasks while the work slept.
+    assertThat(seenHeld).isTrue();
+    // A sleep of 1 ms took a few at worst on a busy machine; with the spinning thread yielding
+    // its carrier (it took it straight back), the longest took 0.5 to 1.3 s.
+    assertThat(Duration.ofNanos(longestWake[0])).isLessThan(Duration.ofMillis(200));
   }
 }
