@@ -1,6 +1,7 @@
 package dev.tasko;
 
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 
 /**
  * Keeps the second of two carrier threads busy while one loop hands the processor from task to
@@ -43,6 +44,9 @@ final class CarrierHold {
   /** The JVM's. */
   static final CarrierHold JVM = new CarrierHold();
 
+  /** Makes the spinning thread from its body (tests make one that cannot start). */
+  private final Function<Runnable, Thread> threads;
+
   /** Until when (System.nanoTime) the carrier is held, unless contended. */
   private volatile long holdUntil = System.nanoTime(); // over: nanoTime may be any value
   /** Until when two loops were asking at once, and nothing is held. */
@@ -54,6 +58,14 @@ final class CarrierHold {
   private volatile Thread thread;
   /** Whether the spinning thread is parked or about to park (see {@link #spin}). */
   private volatile boolean parked;
+
+  CarrierHold() {
+    this(body -> Thread.ofVirtual().name("tasko-carrier-hold").unstarted(body));
+  }
+
+  CarrierHold(Function<Runnable, Thread> threads) {
+    this.threads = threads;
+  }
 
   /**
    * Asks for the carrier to be held for {@link #LAPSE_NANOS} from {@code now}, for the loop
@@ -95,8 +107,11 @@ final class CarrierHold {
     if (t == null) {
       synchronized (this) {
         if (thread == null) {
-          thread = Thread.ofVirtual().name("tasko-carrier-hold").unstarted(this::spin);
-          thread.start();
+          Thread s = threads.apply(this::spin);
+          // Published once started: should start() throw (a stack overflow on a deep task's
+          // stack, no memory for a thread), the next request makes another.
+          s.start();
+          thread = s;
           return;
         }
         t = thread;

@@ -1,11 +1,13 @@
 package dev.tasko;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -100,6 +102,40 @@ class CarrierHoldTest {
     hold.release(loopB, t0 + 5);
 
     assertThat(hold.holds(t0 + 5)).isTrue();
+  }
+
+  @Test
+  @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void renew_spinningThreadFailedToStart_theNextRequestStartsAnother() throws Exception {
+    List<Thread> made = new ArrayList<>();
+    CountDownLatch spinning = new CountDownLatch(1);
+    CarrierHold failingOnce = new CarrierHold(body -> {
+      Thread t = made.isEmpty() ? threadThatCannotStart(body)
+          : Thread.ofVirtual().unstarted(() -> {
+            spinning.countDown();
+            body.run();
+          });
+      made.add(t);
+      return t;
+    });
+    long now = System.nanoTime();
+    assertThatThrownBy(() -> failingOnce.renew(loopA, now)).isInstanceOf(OutOfMemoryError.class);
+
+    failingOnce.renew(loopA, System.nanoTime());
+
+    // The old code kept the thread that never started, and never made another.
+    assertThat(made).hasSize(2);
+    spinning.await();
+  }
+
+  /** A thread whose start throws, as when there is no memory for a thread. */
+  private static Thread threadThatCannotStart(Runnable body) {
+    return new Thread(body) {
+      @Override
+      public void start() {
+        throw new OutOfMemoryError("no thread for this test");
+      }
+    };
   }
 
   @Test
