@@ -21,7 +21,7 @@ import java.util.function.Function;
  * also lets go at once ({@link #release}). Two loops that ask within that time would share one
  * carrier between them while the other spins: the hold then stands down until only one asks.
  * The spinning thread gives its carrier up every {@link #YIELD_NANOS} until the loop's next
- * request, so other virtual threads waiting for one still run. With one carrier or more than two
+ * hand-off, so other virtual threads waiting for one still run. With one carrier or more than two
  * it is never asked for (see Runner): one spinning thread cannot keep two idle carriers from
  * taking tasks over.
  *
@@ -33,7 +33,7 @@ final class CarrierHold {
   static final long LAPSE_NANOS = 1_000_000;
   /**
    * How long the spinning thread keeps its carrier before it lets waiting threads run: it then
-   * parks, and the loop's next request wakes it. Not {@code Thread.yield()}: on a yield the JDK's
+   * parks, and the loop's next hand-off wakes it ({@link #resume}). Not {@code Thread.yield()}: on a yield the JDK's
    * scheduler puts the thread in a submission queue of its own, and the carrier, going back to
    * the queue it took it from, takes it again at once; meanwhile the other carrier runs the
    * loop's tasks from its own queue. A thread woken from outside the carriers (a timer, as for
@@ -102,6 +102,20 @@ final class CarrierHold {
     return now - holdUntil < 0 && now - contendedUntil >= 0;
   }
 
+  /**
+   * Wakes the spinning thread if it has parked after a spin (see {@link #YIELD_NANOS}): called
+   * at each hand-off of a loop the carrier is held for, so that the carrier is let go for no
+   * longer than the scheduler takes to look at its queues once. Any thread.
+   */
+  void resume() {
+    if (parked) {
+      Thread t = thread;
+      if (t != null) {
+        LockSupport.unpark(t);
+      }
+    }
+  }
+
   private void wakeSpinner() {
     Thread t = thread;
     if (t == null) {
@@ -124,7 +138,8 @@ final class CarrierHold {
 
   /**
    * The spinning thread's body: spins while held, for {@link #YIELD_NANOS} at most, then parks
-   * until the next request wakes it (see {@link #YIELD_NANOS} for why it does not yield).
+   * until the loop's next hand-off or request wakes it (see {@link #YIELD_NANOS} for why it does
+   * not yield).
    */
   private void spin() {
     for (;;) {

@@ -723,6 +723,9 @@ final class Runner {
    */
   private boolean countHandOff() {
     if (!holdCarrier || ++handOffs < HOLD_CHECK_EVERY) {
+      if (holding) {
+        CarrierHold.JVM.resume(); // a spinner that parked to let other threads run goes on
+      }
       return holding;
     }
     long now = System.nanoTime();
