@@ -36,8 +36,9 @@ final class CarrierHold {
    * parks, and the loop's next hand-off wakes it ({@link #resume}). Not {@code Thread.yield()}:
    * on a yield the JDK's scheduler puts the thread in a submission queue of its own, and the
    * carrier, going back to the queue it took it from, takes it again at once; meanwhile the other
-   * carrier runs the loop's tasks from its own queue. A thread woken from outside the carriers (a timer, as for
-   * {@code Thread.sleep}; another thread; I/O) then waited for a carrier for up to a second.
+   * carrier runs the loop's tasks from its own queue. A thread woken from outside the carriers
+   * (a timer, as for {@code Thread.sleep}; another thread; I/O) then waited for a carrier for up
+   * to a second.
    */
   static final long YIELD_NANOS = 50_000;
 
