@@ -110,7 +110,7 @@ class CarrierHoldTest {
     List<Thread> made = new ArrayList<>();
     CountDownLatch spinning = new CountDownLatch(1);
     CarrierHold failingOnce = new CarrierHold(body -> {
-      Thread t = made.isEmpty() ? threadThatCannotStart(body)
+      Thread t = made.isEmpty() ? RunnerHandOffOverflowTest.threadThatCannotStart(body)
           : Thread.ofVirtual().unstarted(() -> {
             spinning.countDown();
             body.run();
@@ -128,14 +128,17 @@ class CarrierHoldTest {
     spinning.await();
   }
 
-  /** A thread whose start throws, as when there is no memory for a thread. */
-  private static Thread threadThatCannotStart(Runnable body) {
-    return new Thread(body) {
-      @Override
-      public void start() {
-        throw new OutOfMemoryError("no thread for this test");
-      }
-    };
+  /**
+   * A loop for which every rate of hand-offs counts as fast: whether a rate is fast enough on the
+   * real clock depends on the machine (interpreted code, other processes), which a test must not.
+   */
+  private static Loop loopAskingAtAnyRate() {
+    Runner.holdTurnNanosForTests = Long.MAX_VALUE / (1 << 20);
+    try {
+      return Loop.builder().noStallWarning().build();
+    } finally {
+      Runner.holdTurnNanosForTests = Runner.HOLD_TURN_NANOS;
+    }
   }
 
   @Test
@@ -143,15 +146,7 @@ class CarrierHoldTest {
   @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void loop_tasksSwitchingFastOnTwoCarriers_holdsTheOtherCarrierUntilTheLoopIdles() {
     assumeTrue(Runner.carriers() == 2, "the carrier is held only with two carriers");
-    // Every rate of hand-offs counts as fast here: whether it is fast enough on the real clock
-    // depends on the machine (interpreted code, other processes), which a test must not.
-    Runner.holdTurnNanosForTests = Long.MAX_VALUE / (1 << 20);
-    Loop loop;
-    try {
-      loop = Loop.builder().noStallWarning().build();
-    } finally {
-      Runner.holdTurnNanosForTests = Runner.HOLD_TURN_NANOS;
-    }
+    Loop loop = loopAskingAtAnyRate();
     List<Boolean> seen = new ArrayList<>();
     for (int t = 0; t < 4; t++) {
       loop.addTask(() -> {
@@ -201,14 +196,7 @@ class CarrierHoldTest {
   @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void loop_switchingFastWhileBlockingWorkSleeps_theWorkWakesPromptly() {
     assumeTrue(Runner.carriers() == 2, "the carrier is held only with two carriers");
-    // Every rate of hand-offs counts as fast, so that the hold is asked for on any machine.
-    Runner.holdTurnNanosForTests = Long.MAX_VALUE / (1 << 20);
-    Loop loop;
-    try {
-      loop = Loop.builder().noStallWarning().build();
-    } finally {
-      Runner.holdTurnNanosForTests = Runner.HOLD_TURN_NANOS;
-    }
+    Loop loop = loopAskingAtAnyRate();
     AtomicBoolean done = new AtomicBoolean();
     AtomicBoolean seenHeld = new AtomicBoolean();
     for (int t = 0; t < 4; t++) {

@@ -47,7 +47,7 @@ class RunnerHandOffOverflowTest {
   }
 
   /** A thread whose start throws, as when there is no memory for a thread. */
-  private static Thread threadThatCannotStart(Runnable body) {
+  static Thread threadThatCannotStart(Runnable body) {
     return new Thread(body) {
       @Override
       public void start() {
