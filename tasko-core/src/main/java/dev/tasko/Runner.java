@@ -679,7 +679,7 @@ final class Runner {
           runInline(t);
           continue;
         }
-        if (wakeAhead) {
+        if (holdCarrier) {
           try {
             countHandOff();
           } catch (Throwable e) {
